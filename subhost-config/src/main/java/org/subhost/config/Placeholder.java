@@ -1,0 +1,1 @@
+package org.subhost.config; /** Placeholder. */ final class Placeholder {}

@@ -1,0 +1,12 @@
+/**
+ * The subhost API: boot, stop, exec, share, status and list of subhosts on a Linux host.
+ * Entry point: {@code Subhosts.linux()}.
+ */
+module org.subhost.core {
+    requires transitive org.subhost.config;
+    requires org.subhost.linux;
+    requires com.google.common;
+    requires org.slf4j;
+
+    exports org.subhost;
+}

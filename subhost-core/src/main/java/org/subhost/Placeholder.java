@@ -1,0 +1,1 @@
+package org.subhost; /** Placeholder. */ final class Placeholder {}

@@ -1,0 +1,4 @@
+/**
+ * The subhost API. Entry point: {@code Subhosts.linux()}.
+ */
+package org.subhost;

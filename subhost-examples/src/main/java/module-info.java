@@ -1,0 +1,8 @@
+/**
+ * The overlay-boot command family (overlay-boot, overlay-stop, overlay-go, overlay-share,
+ * overlay-list) over the subhost API, and small embedding examples.
+ */
+module org.subhost.examples {
+    requires org.subhost.core;
+    requires org.slf4j;
+}

@@ -1,0 +1,1 @@
+package org.subhost.cli; /** Placeholder. */ final class Placeholder {}

@@ -1,0 +1,1 @@
+package org.subhost.linux.netlink; /** Placeholder. */ final class Placeholder {}
