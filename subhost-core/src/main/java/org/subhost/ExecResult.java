@@ -1,0 +1,29 @@
+package org.subhost;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a command run inside a subhost returned: its exit status and what it printed.
+ *
+ * <p>Example: {@code mta.exec("postconf", "-n")} gives {@code ExecResult[status=0,
+ * stdout="...", stderr=""]}. The status follows the shell's rule: the command's exit code,
+ * or 128 + the signal number when a signal ended it.
+ *
+ * @param status the exit status, 0 to 255
+ * @param stdout everything the command wrote to its standard output, decoded as UTF-8
+ * @param stderr everything the command wrote to its standard error, decoded as UTF-8
+ */
+public record ExecResult(int status, String stdout, String stderr) {
+    /** Checks the status range and that the outputs are present. */
+    public ExecResult {
+        checkArgument(status >= 0 && status <= 255, "status (%s) must be 0 to 255", status);
+        requireNonNull(stdout, "stdout");
+        requireNonNull(stderr, "stderr");
+    }
+
+    /** Whether the command exited with status 0. */
+    public boolean succeeded() {
+        return status == 0;
+    }
+}

@@ -1,1 +1,0 @@
-package org.subhost; /** Placeholder. */ final class Placeholder {}

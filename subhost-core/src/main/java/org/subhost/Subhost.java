@@ -1,0 +1,89 @@
+package org.subhost;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A running subhost, as seen from the host: a handle that names it and reaches it through
+ * its pid 1, found again by any later process from its state under
+ * {@code /run/subhost/NAME/}.
+ *
+ * <p>Example:
+ * <pre>{@code
+ * Subhost mta = Subhosts.linux().boot(SubhostConfig.read(conf, "overlay-boot"));
+ * ExecResult r = mta.exec(List.of("postconf", "-n"), Duration.ofSeconds(10));
+ * mta.share(Path.of("/srv/spool"));
+ * mta.stop(Duration.ofSeconds(10));
+ * }</pre>
+ *
+ * <p>Every method re-checks that the subhost still runs (pid 1 alive with the start time
+ * recorded at boot) and throws {@link NotRunningException} when it does not. A handle is
+ * cheap; it holds no file descriptor between calls.
+ */
+public interface Subhost {
+
+    /** The subhost's NAME. */
+    String name();
+
+    /** The host pid of the subhost's pid 1. */
+    int pid();
+
+    /**
+     * Runs a command inside the subhost, in all of its namespaces, with its root and
+     * working directory {@code /}, and waits for it; the command is not a child of the
+     * subhost's pid 1. Its standard input is {@code /dev/null}; its output is captured.
+     *
+     * @param command the program and its arguments; a program without a slash is looked
+     *     up in the subhost's {@code PATH}
+     * @param timeout how long to wait; after it the command is killed and the call fails
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if the command cannot be started or runs too long
+     */
+    ExecResult exec(List<String> command, Duration timeout) throws SubhostException;
+
+    /**
+     * Runs a command inside the subhost as {@link #exec} does, but with this process's own
+     * standard input, output and error (a terminal, for a shell), and returns its exit
+     * status when it ends.
+     *
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if the command cannot be started
+     */
+    int execInteractive(List<String> command) throws SubhostException;
+
+    /**
+     * Binds the host's directory (or file) {@code hostPath} into the running subhost at the
+     * same path, live: the subhost sees the host's own tree there, not the overlay's view
+     * of it. Like {@code overlay-share DIR NAME}. The mount point is made when missing.
+     *
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if the host path does not exist or the kernel refuses
+     */
+    void share(Path hostPath) throws SubhostException;
+
+    /** Like {@link #share(Path)}, onto another path {@code subhostPath} inside the subhost. */
+    void share(Path hostPath, Path subhostPath) throws SubhostException;
+
+    /**
+     * What the subhost looks like now: pid 1, uptime, root, cables with their MAC
+     * addresses, services and their last known state.
+     *
+     * @throws NotRunningException if the subhost is not running
+     */
+    SubhostStatus status() throws SubhostException;
+
+    /**
+     * Stops the subhost and returns when nothing of it is left. In order: each START
+     * service's stop ({@code service NAME stop} or {@code PATH stop}) in reverse order
+     * inside the subhost, each given at most {@code grace}; then pid 1 gets SIGTERM, which
+     * it passes on to every process of the subhost, and SIGKILL if it is still there after
+     * {@code grace}; then the host's cable ends, the network namespace, the control group
+     * and the state record are removed.
+     *
+     * @throws NotRunningException if the subhost was not running
+     * @throws SubhostException if something of the subhost could not be removed; the
+     *     message names it
+     */
+    void stop(Duration grace) throws SubhostException;
+}

@@ -1,0 +1,38 @@
+package org.subhost;
+
+import java.util.Optional;
+
+/**
+ * An operation on a subhost failed: a boot step, a stop, a command run inside it.
+ *
+ * <p>The message is for people: it says what failed, on which path or interface, and the
+ * kernel's reason, for example {@code boot ex1: step "mount overlay on /ex1/live" failed:
+ * mount(overlay on /ex1/live, type overlay): EINVAL (Invalid argument)}. {@link #step()}
+ * names the boot step where there is one.
+ */
+public class SubhostException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    private final String step;
+
+    /** A failure that belongs to no particular step. */
+    public SubhostException(String message) {
+        this(message, null, null);
+    }
+
+    /** A failure with its cause, belonging to no particular step. */
+    public SubhostException(String message, Throwable cause) {
+        this(message, null, cause);
+    }
+
+    /** A failure of the boot step {@code step} (may be null), with its cause (may be null). */
+    public SubhostException(String message, String step, Throwable cause) {
+        super(message, cause);
+        this.step = step;
+    }
+
+    /** The boot step that failed, if the failure happened in one. */
+    public Optional<String> step() {
+        return Optional.ofNullable(step);
+    }
+}

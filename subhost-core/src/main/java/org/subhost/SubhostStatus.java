@@ -1,0 +1,72 @@
+package org.subhost;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.config.RootKind;
+
+/**
+ * What a running subhost looks like from the host, read from its state record and checked
+ * against the kernel ({@code /proc}, {@code /run/netns}, {@code /sys/class/net}).
+ *
+ * @param name the subhost's NAME
+ * @param pid the host pid of its pid 1
+ * @param started when pid 1 started
+ * @param config the configuration file it was booted from, if any
+ * @param rootKind how its root filesystem is made
+ * @param live where its root is mounted (LIVE), as seen from the host's configuration
+ * @param log its LOG file
+ * @param cables its cables: host end, subhost end, MAC address and bridge
+ * @param services its START services and their last known state
+ * @param cgroup its control group, if the host has a cgroup v2 hierarchy
+ */
+public record SubhostStatus(
+        String name,
+        int pid,
+        Instant started,
+        Optional<Path> config,
+        RootKind rootKind,
+        Path live,
+        Path log,
+        List<CableStatus> cables,
+        List<ServiceStatus> services,
+        Optional<Path> cgroup) {
+
+    /** Copies the lists. */
+    public SubhostStatus {
+        requireNonNull(name, "name");
+        requireNonNull(started, "started");
+        cables = List.copyOf(cables);
+        services = List.copyOf(services);
+    }
+
+    /** How long pid 1 has been running, up to now. */
+    public Duration uptime() {
+        return Duration.between(started, Instant.now());
+    }
+
+    /**
+     * One virtual cable as the kernel reports it.
+     *
+     * @param hostName the host end, such as {@code ex10} or {@code ex10.302}
+     * @param subhostName the subhost end, such as {@code eth0} or {@code eth0.302}
+     * @param mac the MAC address of the subhost end as {@code aa:bb:cc:dd:ee:ff}, empty if unknown
+     * @param bridge the bridge the host end is a port of, if any
+     * @param up whether the host end is up
+     */
+    public record CableStatus(String hostName, String subhostName, Optional<String> mac,
+            Optional<String> bridge, boolean up) {}
+
+    /**
+     * One START service and what the init last said of it.
+     *
+     * @param name the service as written in START
+     * @param state {@code started}, {@code failed (status N)}, or {@code unknown} before the
+     *     init has reached it
+     */
+    public record ServiceStatus(String name, String state) {}
+}

@@ -1,0 +1,64 @@
+package org.subhost;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.config.SubhostConfig;
+import org.subhost.core.LinuxSubhosts;
+
+/**
+ * The subhosts of this Linux host: boots new ones and finds running ones, whichever
+ * process booted them.
+ *
+ * <p>Example:
+ * <pre>{@code
+ * Subhosts subhosts = Subhosts.linux();
+ * Subhost ex1 = subhosts.boot(SubhostConfig.read(Path.of("/ex1/ex1.conf"), "overlay-boot"));
+ * subhosts.list();                       // [ex1, ...]
+ * subhosts.find("ex1").orElseThrow().stop(Duration.ofSeconds(10));
+ * }</pre>
+ *
+ * <p>Needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN in the host's namespaces). Every method
+ * may be called from any thread; namespace work is done on threads of its own.
+ */
+public interface Subhosts {
+
+    /** The subhosts of this host, with state under {@code /run/subhost}. */
+    static Subhosts linux() {
+        return LinuxSubhosts.create(Path.of("/run/subhost"));
+    }
+
+    /**
+     * Boots a subhost (SPEC section 3) and returns once its pid 1 runs the init. Booting is
+     * a plan of steps ({@link #plan}) applied in order; when a step fails, the steps done
+     * so far are undone in reverse and the exception names the step.
+     *
+     * @throws SubhostException if the NAME is already running (which is left untouched) or
+     *     a step fails
+     */
+    Subhost boot(SubhostConfig config) throws SubhostException;
+
+    /**
+     * The steps that {@link #boot} would apply for {@code config} on this host, one line
+     * each, without doing any of them.
+     */
+    List<String> plan(SubhostConfig config);
+
+    /**
+     * Stops the subhost of {@code config} as {@link Subhost#stop} does. When it is not
+     * running, removes what it may have left (a network namespace NAME, host links of its
+     * cables, a stale record) and throws {@link NotRunningException}, as {@code overlay-stop}
+     * does.
+     */
+    void stop(SubhostConfig config, Duration grace) throws SubhostException;
+
+    /** The running subhost named {@code name}, if there is one. */
+    Optional<Subhost> find(String name);
+
+    /**
+     * The running subhosts, by name. Stale records (pid 1 gone, or its pid reused by
+     * another process) are not listed.
+     */
+    List<SubhostStatus> list();
+}

@@ -1,0 +1,90 @@
+package org.subhost.core;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.config.SubhostConfig;
+import org.subhost.linux.Fds;
+import org.subhost.linux.Pidfd;
+import org.subhost.linux.netlink.RtNetlink;
+
+/**
+ * What one boot has made so far and what later steps need: open descriptors, the
+ * host's netlink socket, pid 1. Filled in by the steps of a {@link BootPlan}; closed
+ * (descriptors only, never the subhost) when the boot ends, whether it succeeded or not.
+ *
+ * <p>Not thread-safe; the executor hands it from the caller's thread to the namespace
+ * thread and back, with a join in between.
+ */
+public final class BootContext implements AutoCloseable {
+    final SubhostConfig config;
+    final StateStore store;
+    final BootLog log;
+    final HostFacts facts;
+
+    /** A netlink socket opened in the host's network namespace, before any setns. */
+    RtNetlink hostLinks;
+    /** The subhost's network namespace, from {@code /run/netns/NAME}. */
+    int netnsFd = -1;
+    /** LOG opened for appending, for pid 1's standard output and error. */
+    int logFd = -1;
+    /** The host's {@code /dev/null}, for pid 1's standard input. */
+    int devNullFd = -1;
+    /** The write end of the pipe pid 1 waits on before it runs the init. */
+    int syncFd = -1;
+    /** The init script pid 1 runs, decided before the root is switched. */
+    String initScript;
+    /** Host ends brought up by ifup, to be taken down by ifdown. */
+    final List<String> ifupped = new ArrayList<>();
+    int pid1 = -1;
+    Pidfd pid1fd;
+    long pid1StartTime;
+    Optional<Path> cgroup = Optional.empty();
+    long logOffset;
+    /** The state record as last written. */
+    SubhostState state;
+    /** Whether the built-in PREMOUNT wrote UPPER/etc/network/interfaces (and undo removes it). */
+    boolean wroteInterfaces;
+
+    BootContext(SubhostConfig config, StateStore store, BootLog log, HostFacts facts) {
+        this.config = config;
+        this.store = store;
+        this.log = log;
+        this.facts = facts;
+    }
+
+    /** The subhost's NAME. */
+    String name() {
+        return config.name();
+    }
+
+    /** Closes the descriptors and the socket; the subhost itself is not touched. */
+    @Override
+    public void close() {
+        closeQuietly(netnsFd);
+        closeQuietly(logFd);
+        closeQuietly(devNullFd);
+        closeQuietly(syncFd);
+        netnsFd = logFd = devNullFd = syncFd = -1;
+        if (pid1fd != null) {
+            pid1fd.close();
+            pid1fd = null;
+        }
+        if (hostLinks != null) {
+            hostLinks.close();
+            hostLinks = null;
+        }
+        log.close();
+    }
+
+    static void closeQuietly(int fd) {
+        if (fd >= 0) {
+            try {
+                Fds.close(fd);
+            } catch (Exception e) {
+                // Closing a descriptor we own fails only for EBADF, a bug elsewhere; nothing to undo.
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The subhost's LOG file as the boot and stop write to it: one line per event, prefixed
+ * with the time and {@code overlay-boot[NAME]:}. pid 1 and the init append to the same file
+ * through their own descriptors.
+ *
+ * <p>The stream is opened once, before the root is switched, and stays valid afterwards. A
+ * LOG that cannot be written does not stop a boot: the line goes to SLF4J instead, with
+ * the reason.
+ */
+final class BootLog implements AutoCloseable {
+    private static final Logger logger = LoggerFactory.getLogger(BootLog.class);
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
+
+    private final String prefix;
+    private final Path file;
+    private OutputStream out;
+
+    private BootLog(String prefix, Path file, OutputStream out) {
+        this.prefix = prefix;
+        this.file = file;
+        this.out = out;
+    }
+
+    /** Opens {@code file} for appending, creating it (and its directory) when missing. */
+    static BootLog open(String command, String name, Path file) {
+        String prefix = command + "[" + name + "]: ";
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return new BootLog(prefix, file, Files.newOutputStream(file,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            logger.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
+            return new BootLog(prefix, file, null);
+        }
+    }
+
+    /** Appends one line; also logs it through SLF4J at debug level. */
+    synchronized void line(String text) {
+        logger.debug("{}{}", prefix, text);
+        if (out == null) {
+            return;
+        }
+        try {
+            out.write((TIME.format(LocalDateTime.now()) + " " + prefix + text + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            logger.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
+            out = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (out != null) {
+            try {
+                out.close();
+            } catch (IOException e) {
+                logger.warn("cannot close LOG {}: {}", file, PlanExecutor.reason(e));
+            }
+            out = null;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.subhost.core;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.subhost.config.Cable;
+import org.subhost.config.RootKind;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * Derives the boot plan of a subhost from its configuration and the host's facts: a pure
+ * function, so that plans are tested without root and printed by {@code overlay-boot
+ * --dry-run}.
+ *
+ * <p>The steps follow SPEC section 3 in order: checks and the state record; the network
+ * namespace and the cables; the mount namespace; PREMOUNT; the root; POSTMOUNT; the
+ * shares; the control group; pivot_root; pid 1; and, back on the host, pid 1 into its
+ * control group, the record of pid 1, and the release of the init.
+ */
+public final class BootPlanner {
+    /** How long pid 1 waits for the subhost's processes after passing SIGTERM on, before SIGKILL. */
+    static final Duration INIT_GRACE = Duration.ofSeconds(5);
+
+    private BootPlanner() {}
+
+    /** The plan for {@code config} on this host. */
+    public static BootPlan plan(SubhostConfig config) {
+        return plan(config, HostFacts.probe());
+    }
+
+    static BootPlan plan(SubhostConfig config, HostFacts facts) {
+        String name = config.name();
+        Map<String, String> env = hookEnvironment(config);
+        Optional<Path> cgroup = facts.cgroup2().map(root -> root.resolve(name));
+        List<BootStep> steps = new ArrayList<>();
+
+        // 1. checks, and a record of what will be made, before anything is made
+        steps.add(new OverlayFs.CheckLayout(config.rootKind(), config.live(), config.upper(), config.work(),
+                config.lower()));
+        steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
+        steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
+                config.base()));
+        // 2. the network namespace and the cables
+        steps.addAll(NetnsCable.steps(config, facts));
+        // 3. the mount namespace
+        steps.add(new OverlayFs.NewMountNamespace(name));
+        // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)
+        if (config.rootKind() != RootKind.PLAIN) {
+            steps.add(config.premount()
+                    .<BootStep>map(cmd -> new InitSupervisor.RunHook("PREMOUNT", cmd, List.of(config.upper().toString()),
+                            env, config.base()))
+                    .orElseGet(() -> InitSupervisor.WriteInterfaces.of(config)));
+        }
+        // 5. the root
+        steps.addAll(OverlayFs.rootSteps(config));
+        // 6. POSTMOUNT
+        if (config.postmount().isPresent()) {
+            steps.add(new InitSupervisor.RunHook("POSTMOUNT", config.postmount().get(),
+                    List.of(config.live().toString(), config.upper().toString()), env, config.base()));
+        } else {
+            steps.addAll(OverlayFs.builtinPostmount(config));
+        }
+        // 7. SHARE
+        steps.addAll(OverlayFs.shareSteps(config));
+        // 8. the control group
+        cgroup.ifPresent(group -> steps.add(new ControlGroup.Create(group)));
+        // 9. the switch of root
+        steps.add(new OverlayFs.PivotRoot(config.live()));
+        // 10. pid 1
+        steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE));
+        // back on the host: account pid 1, record it, then let the init run (11)
+        cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group)));
+        steps.add(new StateStore.RecordRunning());
+        steps.add(new NamespaceSpawner.ReleaseInit());
+        return new BootPlan(name, steps);
+    }
+
+    /** The environment of PREMOUNT, POSTMOUNT and INIT commands: CONFIG and ACTION (SPEC 2). */
+    static Map<String, String> hookEnvironment(SubhostConfig config) {
+        Map<String, String> env = new HashMap<>();
+        env.put("CONFIG", config.file().map(Path::toString).orElse(""));
+        env.put("ACTION", "overlay-boot");
+        return env;
+    }
+
+    /** The state record the boot will write first, from the configuration alone. */
+    static SubhostState planned(SubhostConfig config, Optional<Path> cgroup) {
+        List<String> links = new ArrayList<>();
+        List<String> ends = new ArrayList<>();
+        for (Cable cable : config.cables()) {
+            links.add(cable.hostName());
+            ends.add(switch (cable) {
+                case org.subhost.config.VethCable v -> v.subhostName();
+                case org.subhost.config.VlanCable v -> v.subhostName();
+            });
+        }
+        return new SubhostState(config.name(), SubhostState.Phase.BOOTING, Optional.empty(), config.file(),
+                config.log(), 0, config.live(), config.rootKind(), config.name(), links, ends, List.of(), cgroup,
+                config.start(), Instant.EPOCH);
+    }
+}

@@ -1,0 +1,35 @@
+package org.subhost.core;
+
+/**
+ * One step of a boot plan: data that says what it will do ({@link #describe()}), how to do
+ * it, and how to undo it.
+ *
+ * <p>Steps are records. {@link #apply} runs on the thread that the step's {@link #place()}
+ * names; {@link #undo} always runs on the booting caller's thread, after the namespace
+ * thread has ended, so an undo must not depend on that thread's mount namespace or root.
+ * Mounts made in the subhost's own mount namespace need no undo at all: the namespace and
+ * everything mounted in it disappear with its last task (the boot thread, and pid 1 once
+ * it is killed).
+ */
+public interface BootStep {
+
+    /** Where a step's {@link #apply} runs. */
+    enum Place {
+        /** On the booting caller's thread, in the host's namespaces. */
+        HOST,
+        /** On the boot's own namespace thread (its mount namespace; see {@link NamespaceSpawner}). */
+        NAMESPACE
+    }
+
+    /** One line for the plan and the LOG, such as {@code mount overlay ex1 on /ex1/live}. */
+    String describe();
+
+    /** Where {@link #apply} runs. */
+    Place place();
+
+    /** Does the step; throws when the kernel or a command refuses. */
+    void apply(BootContext context) throws Exception;
+
+    /** Undoes what {@link #apply} did; called only when it returned normally. */
+    default void undo(BootContext context) throws Exception {}
+}

@@ -1,0 +1,91 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.FileSystemException;
+import java.nio.file.Path;
+
+/**
+ * The subhost's control group (SPEC 3.8): a group named NAME at the top of the host's
+ * cgroup v2 hierarchy, where pid 1 goes before it starts anything, so that every process
+ * of the subhost is accounted there.
+ */
+final class ControlGroup {
+    private ControlGroup() {}
+
+    /** mkdir of the group, before the root is switched. Undo: rmdir, once its processes are gone. */
+    record Create(Path group) implements BootStep {
+        @Override
+        public String describe() {
+            return "control group " + group;
+        }
+
+        @Override
+        public Place place() {
+            return Place.NAMESPACE;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            try {
+                Files.createDirectory(group);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (!Files.readString(group.resolve("cgroup.procs")).isBlank()) {
+                    throw new IOException("control group " + group + " exists and has processes");
+                }
+            }
+            context.cgroup = java.util.Optional.of(group);
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            remove(group);
+        }
+    }
+
+    /** pid 1 into the group, by writing its pid to {@code cgroup.procs}. */
+    record Join(Path group) implements BootStep {
+        @Override
+        public String describe() {
+            return "pid 1 into control group " + group;
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            Files.writeString(group.resolve("cgroup.procs"), Integer.toString(context.pid1));
+        }
+    }
+
+    /**
+     * Removes the group. The kernel refuses (EBUSY) while a process is in it; the processes
+     * of a pid namespace may need a moment to leave after pid 1 is gone, so this retries
+     * for up to two seconds.
+     */
+    static void remove(Path group) throws IOException {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            try {
+                Files.deleteIfExists(group);
+                return;
+            } catch (DirectoryNotEmptyException | FileSystemException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("cannot remove control group " + group + ": " + PlanExecutor.reason(e)
+                            + " (processes still in it: " + Files.readString(group.resolve("cgroup.procs")).trim()
+                            + ")", e);
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while removing " + group, ie);
+                }
+            }
+        }
+    }
+}

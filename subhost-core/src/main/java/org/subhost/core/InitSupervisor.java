@@ -1,0 +1,270 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import org.subhost.config.SubhostConfig;
+import org.subhost.config.VethCable;
+import org.subhost.linux.Fds;
+import org.subhost.linux.Pidfd;
+import org.subhost.linux.Signals;
+import org.subhost.linux.SyscallException;
+
+/**
+ * The subhost's init and services (SPEC section 5 and 6): the built-in PREMOUNT, the
+ * PREMOUNT, POSTMOUNT and INIT commands of the user, the init script that pid 1 runs, and
+ * the stop of services and pid 1.
+ *
+ * <p>The built-in init script starts each START service in order: an absolute path as
+ * {@code PATH start}, any other name as {@code service NAME start} in a session of its own.
+ * It writes one line per service to LOG ({@code subhost-init[NAME]: service S started} or
+ * {@code ... failed (status N)}), which {@link #serviceStates} reads back for status. When
+ * the script is done, pid 1 itself stays as the placeholder that keeps the subhost alive.
+ */
+final class InitSupervisor {
+    /** How long a PREMOUNT, POSTMOUNT or INIT command may run. */
+    static final Duration HOOK_LIMIT = Duration.ofSeconds(60);
+    /** How long one service's stop may take. */
+    static final Duration SERVICE_STOP_LIMIT = Duration.ofSeconds(30);
+
+    private InitSupervisor() {}
+
+    /** The built-in init script for {@code name} that starts {@code services} in order. */
+    static String builtinScript(String name, List<String> services) {
+        StringBuilder s = new StringBuilder();
+        s.append("# built-in init of subhost ").append(name).append(" (overlay-boot)\n");
+        s.append("log() { echo \"subhost-init[").append(name).append("]: $*\"; }\n");
+        s.append("start() {\n");
+        s.append("  case \"$1\" in\n");
+        s.append("    /*) \"$1\" start ;;\n");
+        s.append("    *) if ! command -v service >/dev/null 2>&1; then\n");
+        s.append("         log \"service $1: this subhost has no service command\"; return 127\n");
+        s.append("       elif command -v setsid >/dev/null 2>&1; then setsid service \"$1\" start\n");
+        s.append("       else service \"$1\" start; fi ;;\n");
+        s.append("  esac\n");
+        s.append("}\n");
+        s.append("for s in");
+        for (String service : services) {
+            s.append(' ').append(quote(service));
+        }
+        s.append("; do\n");
+        s.append("  log \"starting service $s\"\n");
+        s.append("  if start \"$s\" </dev/null; then log \"service $s started\"; else log \"service $s failed (status $?)\"; fi\n");
+        s.append("done\n");
+        return s.toString();
+    }
+
+    /** The command that stops {@code service}, as SPEC 6 gives it. */
+    static List<String> stopCommand(String service) {
+        return service.startsWith("/") ? List.of(service, "stop") : List.of("service", service, "stop");
+    }
+
+    /** Single-quotes {@code s} for sh. */
+    static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * The last state the init reported for each of {@code services}, read from the LOG lines
+     * written since {@code offset}.
+     */
+    static List<org.subhost.SubhostStatus.ServiceStatus> serviceStates(String name, List<String> services, Path log,
+            long offset) {
+        Map<String, String> states = new TreeMap<>();
+        String prefix = "subhost-init[" + name + "]: service ";
+        try {
+            byte[] all = Files.readAllBytes(log);
+            String text = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                    StandardCharsets.UTF_8);
+            for (String line : text.split("\n")) {
+                int at = line.indexOf(prefix);
+                if (at >= 0) {
+                    String rest = line.substring(at + prefix.length());
+                    int space = rest.indexOf(' ');
+                    if (space > 0) {
+                        states.put(rest.substring(0, space), rest.substring(space + 1));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // An unreadable LOG leaves every state unknown.
+        }
+        List<org.subhost.SubhostStatus.ServiceStatus> out = new ArrayList<>();
+        for (String service : services) {
+            out.add(new org.subhost.SubhostStatus.ServiceStatus(service, states.getOrDefault(service, "unknown")));
+        }
+        return out;
+    }
+
+    /**
+     * The built-in PREMOUNT: {@code UPPER/etc/network/interfaces}, when missing, with a
+     * loopback stanza and one {@code auto ethN} / {@code iface ethN inet manual} stanza per
+     * non-VLAN cable, so that the subhost never uses the host's network configuration by
+     * accident (SPEC 3.4, fix). Undo: the file is removed again if this step wrote it.
+     */
+    record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep {
+        WriteInterfaces {
+            interfaces = List.copyOf(interfaces);
+        }
+
+        static WriteInterfaces of(SubhostConfig config) {
+            return new WriteInterfaces(config.upper(), config.veths().stream().map(VethCable::subhostName).toList());
+        }
+
+        Path file() {
+            return upper.resolve("etc/network/interfaces");
+        }
+
+        @Override
+        public String describe() {
+            return "write " + file() + " (lo" + interfaces.stream().map(i -> ", " + i).reduce("", String::concat)
+                    + ") unless it exists";
+        }
+
+        @Override
+        public Place place() {
+            return Place.NAMESPACE;
+        }
+
+        /** The file's text. */
+        String text() {
+            StringBuilder b = new StringBuilder("# written by overlay-boot: the subhost's own interfaces\n");
+            b.append("auto lo\niface lo inet loopback\n");
+            for (String i : interfaces) {
+                b.append("\nauto ").append(i).append("\niface ").append(i).append(" inet manual\n");
+            }
+            return b.toString();
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            if (Files.exists(file())) {
+                context.log.line(file() + " exists; left as it is");
+                return;
+            }
+            Files.createDirectories(file().getParent());
+            Files.writeString(file(), text(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
+            context.wroteInterfaces = true;
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            if (context.wroteInterfaces) {
+                Files.deleteIfExists(file());
+            }
+        }
+    }
+
+    /**
+     * A PREMOUNT or POSTMOUNT command of the user, which replaces the built-in step: run by
+     * sh with the given arguments appended, {@code CONFIG} in its environment, BASE as its
+     * working directory, its output in LOG; a status other than 0 fails the boot.
+     */
+    record RunHook(String variable, String command, List<String> args, Map<String, String> env, Path base)
+            implements BootStep {
+        RunHook {
+            args = List.copyOf(args);
+            env = Map.copyOf(env);
+        }
+
+        @Override
+        public String describe() {
+            return variable + ": " + command + (args.isEmpty() ? "" : " " + String.join(" ", args));
+        }
+
+        @Override
+        public Place place() {
+            return Place.NAMESPACE;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", command + " \"$@\"", variable));
+            argv.addAll(args);
+            Commands.Outcome outcome = Commands.run(argv, Commands.environment(env), base.toString(),
+                    context.devNullFd, context.logFd, context.logFd, HOOK_LIMIT);
+            if (outcome.status() != 0) {
+                throw new IOException(Commands.failure(variable, command, outcome, HOOK_LIMIT)
+                        + "; its output is in " + context.config.log());
+            }
+        }
+    }
+
+    /**
+     * Opens LOG and {@code /dev/null} for pid 1 and decides the init script: the built-in
+     * one, or the output of the user's INIT command (run now, on the host, with {@code
+     * CONFIG} and {@code ACTION} set).
+     */
+    record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
+            Map<String, String> env, Path base) implements BootStep {
+        PrepareInit {
+            services = List.copyOf(services);
+            env = Map.copyOf(env);
+        }
+
+        @Override
+        public String describe() {
+            return "open LOG " + log + "; init script: "
+                    + initCommand.map(c -> "the output of INIT (" + c + ")")
+                            .orElse(services.isEmpty() ? "built-in, no services" : "built-in, START " + String.join(" ", services));
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            context.logFd = Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_CLOEXEC, 0644);
+            context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
+            if (initCommand.isEmpty()) {
+                context.initScript = builtinScript(name, services);
+                return;
+            }
+            Commands.Captured captured = Commands.capture(List.of("/bin/sh", "-c", initCommand.get()),
+                    Commands.environment(env), base.toString(), context.devNullFd, context.logFd, HOOK_LIMIT);
+            if (captured.outcome().status() != 0) {
+                throw new IOException(Commands.failure("INIT", initCommand.get(), captured.outcome(), HOOK_LIMIT));
+            }
+            if (captured.stdout().isBlank()) {
+                throw new IOException("INIT (" + initCommand.get() + ") printed no script");
+            }
+            context.initScript = captured.stdout();
+        }
+
+        @Override
+        public void undo(BootContext context) {
+            BootContext.closeQuietly(context.logFd);
+            BootContext.closeQuietly(context.devNullFd);
+            context.logFd = context.devNullFd = -1;
+        }
+    }
+
+    /**
+     * Ends pid 1: SIGTERM, which it passes on to every process of the subhost and follows
+     * with SIGKILL after its own grace; then SIGKILL from here if it is still there after
+     * {@code grace} and a second more. Returns when it is gone. Its exit status, when we are
+     * its parent, is 128 + signal for a signal, as a shell reports it.
+     */
+    static void terminate(Pidfd pid1, Duration grace) throws SyscallException {
+        if (!pid1.isAlive()) {
+            pid1.awaitExit(Duration.ZERO);
+            return;
+        }
+        pid1.sendSignal(Signals.SIGTERM);
+        OptionalInt status = pid1.awaitExit(grace.plusSeconds(1));
+        if (status.isEmpty()) {
+            pid1.sendSignal(Signals.SIGKILL);
+            pid1.awaitExit(Duration.ofSeconds(10));
+        }
+    }
+}

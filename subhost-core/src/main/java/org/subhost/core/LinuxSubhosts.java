@@ -1,0 +1,147 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.NotRunningException;
+import org.subhost.Subhost;
+import org.subhost.SubhostException;
+import org.subhost.SubhostStatus;
+import org.subhost.Subhosts;
+import org.subhost.config.Cable;
+import org.subhost.config.SubhostConfig;
+import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.linux.netlink.RtNetlink;
+
+/**
+ * The subhosts of this host, with their records under one state directory: the
+ * implementation behind {@link Subhosts#linux()}.
+ *
+ * <p>Each boot and stop of a NAME holds that NAME's lock for its whole length, so two of
+ * them never interleave: the second waits, then finds the first's result (a running
+ * subhost, which it refuses to boot again, or none).
+ */
+public final class LinuxSubhosts implements Subhosts {
+    private final StateStore store;
+    private final PlanExecutor executor;
+
+    private LinuxSubhosts(StateStore store, PlanExecutor executor) {
+        this.store = store;
+        this.executor = executor;
+    }
+
+    /** The subhosts recorded under {@code stateRoot}. */
+    public static LinuxSubhosts create(Path stateRoot) {
+        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(PlanExecutor.NO_FAULTS));
+    }
+
+    /** A test seam: the same, with {@code faults} called before each boot step. */
+    public static LinuxSubhosts withFaults(Path stateRoot, PlanExecutor.FaultInjector faults) {
+        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(faults));
+    }
+
+    @Override
+    public Subhost boot(SubhostConfig config) throws SubhostException {
+        String name = config.name();
+        try (StateStore.NameLock lock = store.lock(name)) {
+            Optional<SubhostState> existing = store.read(name);
+            if (existing.isPresent()) {
+                SubhostState old = existing.get();
+                if (old.pid1().isPresent() && old.pid1().get().isAlive()) {
+                    throw new SubhostException(name + " is already running (pid " + old.pid1().get().pid()
+                            + "); stop it first");
+                }
+                // A record whose pid 1 is gone: what it lists is left over; clear it first.
+                try (BootLog log = BootLog.open("overlay-boot", name, old.log())) {
+                    log.line("clearing what an earlier boot of " + name + " left behind");
+                    Teardown.run(store, old, Duration.ofSeconds(1), log);
+                }
+            }
+            HostFacts facts = HostFacts.probe();
+            BootPlan plan = BootPlanner.plan(config, facts);
+            try (BootContext context = new BootContext(config, store, BootLog.open("overlay-boot", name, config.log()),
+                    facts)) {
+                context.log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
+                context.hostLinks = RtNetlink.open();
+                executor.apply(plan, context);
+                context.log.line("booted: pid 1 is " + context.pid1);
+                return new LinuxSubhost(store, name);
+            }
+        } catch (SubhostException e) {
+            throw e;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SubhostException("boot " + name + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    @Override
+    public List<String> plan(SubhostConfig config) {
+        return BootPlanner.plan(config, HostFacts.probe()).lines();
+    }
+
+    @Override
+    public Optional<Subhost> find(String name) {
+        try {
+            Optional<SubhostState> state = store.read(name);
+            if (state.isPresent() && state.get().pid1().isPresent() && state.get().pid1().get().isAlive()) {
+                return Optional.of(new LinuxSubhost(store, name));
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            // An unreadable or impossible record names no running subhost.
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public List<SubhostStatus> list() {
+        List<SubhostStatus> out = new ArrayList<>();
+        try {
+            for (String name : store.names()) {
+                Optional<Subhost> subhost = find(name);
+                if (subhost.isPresent()) {
+                    try {
+                        out.add(subhost.get().status());
+                    } catch (SubhostException e) {
+                        // Stopped between find and status: not running, not listed.
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // No readable state directory: nothing runs.
+        }
+        return out;
+    }
+
+    @Override
+    public void stop(SubhostConfig config, Duration grace) throws SubhostException {
+        String name = config.name();
+        try (StateStore.NameLock lock = store.lock(name)) {
+            Optional<SubhostState> state = store.read(name);
+            if (state.isPresent()) {
+                try (BootLog log = BootLog.open("overlay-stop", name, state.get().log())) {
+                    if (Teardown.run(store, state.get(), grace, log)) {
+                        return;
+                    }
+                }
+                throw new NotRunningException(name);
+            }
+            // No record: remove what a boot may have left that carries this NAME (SPEC 6).
+            List<String> problems = new ArrayList<>();
+            Teardown.removeLinks(config.cables().stream().map(Cable::hostName).toList(), problems);
+            if (NamedNetns.exists(name)) {
+                NamedNetns.delete(name);
+            }
+            if (!problems.isEmpty()) {
+                throw new SubhostException("stop " + name + ": " + String.join("; ", problems));
+            }
+            throw new NotRunningException(name);
+        } catch (SubhostException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SubhostException("stop " + name + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+}

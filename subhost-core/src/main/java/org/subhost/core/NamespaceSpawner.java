@@ -1,0 +1,231 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.subhost.linux.Fds;
+import org.subhost.linux.Mounts;
+import org.subhost.linux.NamespaceRequest;
+import org.subhost.linux.NamespaceThread;
+import org.subhost.linux.Namespaces;
+import org.subhost.linux.Pidfd;
+import org.subhost.linux.Signals;
+import org.subhost.linux.Spawn;
+
+/**
+ * Starts processes in a subhost's namespaces: its pid 1 at boot, and later commands and
+ * shells from the outside (exec, overlay-go) and live shares.
+ *
+ * <p>All of it happens on fresh platform threads ({@link NamespaceThread}): a thread's
+ * mount, network, uts, ipc and cgroup namespaces and its root act on the thread itself,
+ * while a new or entered pid namespace applies only to the children it spawns. So pid 1 is
+ * spawned by the boot thread after it has unshared CLONE_NEWPID, and is the first process
+ * of that namespace.
+ *
+ * <p>The time namespace is the exception: posix_spawn clones with CLONE_VM, which the
+ * kernel refuses while time_for_children differs from the caller's own time namespace,
+ * and setns into a time namespace needs a single-threaded caller. So pid 1 makes the time
+ * namespace itself ({@code --timens}: unshare, then exec of itself), and commands run
+ * from the outside stay in the host's time namespace, whose clocks have the same offsets
+ * (zero) as the subhost's.
+ */
+final class NamespaceSpawner {
+    /** The namespaces a command from the outside enters: all of the subhost's but time. */
+    static final int ENTERED = Namespaces.CLONE_NEWNS | Namespaces.CLONE_NEWNET | Namespaces.CLONE_NEWPID
+            | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS | Namespaces.CLONE_NEWCGROUP;
+    /** Where pid 1's program is put inside the subhost, as the old tool puts its reaper. */
+    static final String REAPER = "/.reaper";
+    /** The environment of pid 1 and of commands run from the outside. */
+    static final Map<String, String> BASE_ENV = Map.of(
+            "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME", "/root");
+
+    private static volatile byte[] reaperBytes;
+
+    private NamespaceSpawner() {}
+
+    /**
+     * The program of pid 1 ({@code subhost-init}, built from {@code src/main/c} into this
+     * module's resources).
+     */
+    static byte[] reaper() {
+        byte[] bytes = reaperBytes;
+        if (bytes == null) {
+            try (InputStream in = NamespaceSpawner.class.getResourceAsStream("subhost-init")) {
+                if (in == null) {
+                    throw new IllegalStateException("subhost-core lacks its pid 1 program (org/subhost/core/subhost-init);"
+                            + " rebuild it with gcc installed");
+                }
+                bytes = in.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read subhost-init from subhost-core", e);
+            }
+            reaperBytes = bytes;
+        }
+        return bytes;
+    }
+
+    /**
+     * pid 1: after the root switch, {@code /.reaper} is written when missing or different;
+     * then new pid, ipc and uts namespaces (unshare: ipc and uts act on this thread at once,
+     * pid on its next child), the hostname, and the spawn of {@code /.reaper} as pid 1,
+     * waiting on a pipe until the host side has put it into its control group. Undo: SIGKILL
+     * to pid 1, which takes every process of its pid namespace with it.
+     */
+    record StartPid1(String name, Duration grace) implements BootStep {
+        @Override
+        public String describe() {
+            return "pid 1 (" + REAPER + ") in new pid, ipc, uts and time namespaces; hostname from /etc/hostname or "
+                    + name + "; init script via /bin/sh";
+        }
+
+        @Override
+        public Place place() {
+            return Place.NAMESPACE;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            installReaper(Path.of(REAPER));
+            Namespaces.unshare(Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
+            Namespaces.sethostname(hostname(name));
+            int[] pipe = Fds.pipe2(Fds.O_CLOEXEC);
+            try {
+                context.pid1 = Spawn.program(REAPER)
+                        .args(List.of(REAPER, "--timens", "--sync-fd", "3", "--grace",
+                                Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
+                                "/bin/sh", "-c", context.initScript))
+                        .env(BASE_ENV)
+                        .cwd("/")
+                        .stdin(context.devNullFd)
+                        .stdout(context.logFd)
+                        .stderr(context.logFd)
+                        .keepFd(pipe[0], 3)
+                        .newSession()
+                        .spawn();
+            } catch (Exception e) {
+                BootContext.closeQuietly(pipe[1]);
+                throw e;
+            } finally {
+                BootContext.closeQuietly(pipe[0]);
+            }
+            context.syncFd = pipe[1];
+            context.pid1fd = Pidfd.open(context.pid1);
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            if (context.pid1fd != null) {
+                context.pid1fd.sendSignal(Signals.SIGKILL);
+                context.pid1fd.awaitExit(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    /**
+     * Lets pid 1 go on: one byte on the sync pipe, after it is in its control group. The
+     * init runs from here on.
+     */
+    record ReleaseInit() implements BootStep {
+        @Override
+        public String describe() {
+            return "release pid 1: the init runs";
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            Fds.write(context.syncFd, new byte[] {'g'});
+            BootContext.closeQuietly(context.syncFd);
+            context.syncFd = -1;
+        }
+    }
+
+    /** Writes the reaper to {@code target} unless it is there with the same content. */
+    static void installReaper(Path target) throws IOException {
+        byte[] bytes = reaper();
+        if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == bytes.length
+                && Arrays.equals(Files.readAllBytes(target), bytes)) {
+            return;
+        }
+        Path tmp = target.resolveSibling(target.getFileName() + ".new");
+        Files.write(tmp, bytes);
+        Files.setAttribute(tmp, "unix:mode", 0755);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The first line of the subhost's {@code /etc/hostname} when it has one, else {@code name}. */
+    static String hostname(String name) {
+        try {
+            String first = Files.readString(Path.of("/etc/hostname"), StandardCharsets.UTF_8).lines()
+                    .map(String::trim).findFirst().orElse("");
+            if (!first.isEmpty()) {
+                return first;
+            }
+        } catch (IOException e) {
+            // No /etc/hostname in the subhost: NAME it is (SPEC 3.10).
+        }
+        return name;
+    }
+
+    /**
+     * Spawns {@code argv} inside the subhost of {@code pid1}: in its mount, network, pid,
+     * ipc, uts and cgroup namespaces, with its root and working directory {@code /}. The
+     * process is our child, not pid 1's.
+     *
+     * @param newSession whether it gets a session of its own (not for an interactive shell,
+     *     which needs our controlling terminal)
+     */
+    static int spawnInside(String name, Pidfd pid1, List<String> argv, Map<String, String> env, int in, int out,
+            int err, boolean newSession) throws Exception {
+        NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, ENTERED).build();
+        return NamespaceThread.run("exec in " + name, request, () -> {
+            Spawn spawn = Spawn.program(argv.getFirst()).args(argv).env(env).cwd("/").stdin(in).stdout(out).stderr(err);
+            if (newSession) {
+                spawn.newSession();
+            }
+            return spawn.spawn();
+        });
+    }
+
+    /**
+     * Binds the host's {@code hostPath} onto {@code subhostPath} inside the subhost of {@code
+     * pid1}, live. The tree is cloned in the host's mount namespace with {@code open_tree(
+     * OPEN_TREE_CLONE | AT_RECURSIVE)}, which gives a detached mount, and attached inside
+     * with {@code move_mount} by a thread that entered the subhost's mount namespace; a bind
+     * mount by path could not work, since the host's tree is not visible inside.
+     */
+    static void share(String name, Pidfd pid1, Path hostPath, Path subhostPath) throws Exception {
+        boolean directory = Files.isDirectory(hostPath);
+        int tree = Mounts.openTree(hostPath.toString(),
+                Mounts.OPEN_TREE_CLONE | Mounts.OPEN_TREE_CLOEXEC | Mounts.AT_RECURSIVE);
+        try {
+            NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, Namespaces.CLONE_NEWNS).build();
+            NamespaceThread.run("share into " + name, request, () -> {
+                if (directory) {
+                    Files.createDirectories(subhostPath);
+                } else if (!Files.exists(subhostPath, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createDirectories(subhostPath.getParent());
+                    Files.createFile(subhostPath);
+                }
+                Mounts.moveMount(tree, "", Mounts.AT_FDCWD, subhostPath.toString(), Mounts.MOVE_MOUNT_F_EMPTY_PATH);
+                return null;
+            });
+        } finally {
+            BootContext.closeQuietly(tree);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package org.subhost.core;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.subhost.config.Cable;
+import org.subhost.config.SubhostConfig;
+import org.subhost.config.VethCable;
+import org.subhost.config.VlanCable;
+import org.subhost.linux.Errno;
+import org.subhost.linux.SyscallException;
+import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.linux.netlink.RtNetlink;
+
+/**
+ * The subhost's network: its named network namespace and its virtual cables to the host
+ * (SPEC sections 3.2 and 4), as boot steps, and their removal at stop.
+ *
+ * <p>Cable {@code i} is a veth pair whose subhost end {@code ethi} is created directly in
+ * the subhost's namespace (with its MAC address, when given), so it never appears on the
+ * host. The host end is made a bridge port (the kernel rule: the master is set after the
+ * link exists, never while creating it) and brought up, or handed to {@code ifup}.
+ * Deleting a host end deletes its peer with it.
+ */
+final class NetnsCable {
+    /** How long {@code ifup} or {@code ifdown} of one interface may take. */
+    static final Duration IFUP_LIMIT = Duration.ofSeconds(30);
+
+    private NetnsCable() {}
+
+    /** The steps for the network namespace and every cable of {@code config}, in order. */
+    static List<BootStep> steps(SubhostConfig config, HostFacts facts) {
+        List<BootStep> steps = new ArrayList<>();
+        steps.add(new CreateNetns(config.name()));
+        for (Cable cable : config.cables()) {
+            switch (cable) {
+                case VethCable veth -> steps.add(new AddVeth(veth));
+                case VlanCable vlan -> steps.add(new AddVlan(vlan));
+            }
+            steps.add(new ConnectHostEnd(cable.hostName(), cable.bridge(), facts.ifup()));
+        }
+        return steps;
+    }
+
+    /**
+     * Network namespace NAME at {@code /run/netns/NAME}, with {@code lo} up; like {@code ip
+     * netns add NAME}. Undo: like {@code ip netns delete NAME}.
+     */
+    record CreateNetns(String name) implements BootStep {
+        @Override
+        public String describe() {
+            return "network namespace " + name + " (/run/netns/" + name + ") with lo up";
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            if (NamedNetns.exists(name)) {
+                throw new IllegalStateException("network namespace " + name + " exists already (/run/netns/" + name
+                        + "); if it is left over from an interrupted boot, overlay-stop removes it");
+            }
+            NamedNetns.create(name);
+            context.netnsFd = NamedNetns.open(name);
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            BootContext.closeQuietly(context.netnsFd);
+            context.netnsFd = -1;
+            NamedNetns.delete(name);
+        }
+    }
+
+    /**
+     * A veth pair: host end NAMEi, subhost end ethi created in the subhost's namespace with
+     * its MAC; like {@code ip link add NAMEi type veth peer name ethi netns NAME address MAC}.
+     * Undo: deleting the host end, which deletes the pair.
+     */
+    record AddVeth(VethCable cable) implements BootStep {
+        @Override
+        public String describe() {
+            return "cable " + cable.index() + ": veth " + cable.hostName() + " <-> " + cable.subhostName()
+                    + cable.mac().map(m -> " (MAC " + m + ")").orElse("");
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            if (context.hostLinks.link(cable.hostName()).isPresent()) {
+                throw new IllegalStateException("interface " + cable.hostName() + " exists already on the host");
+            }
+            context.hostLinks.addVeth(cable.hostName(), cable.subhostName(), context.netnsFd,
+                    cable.mac().map(m -> m.bytes()));
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            deleteIfPresent(context.hostLinks, cable.hostName());
+        }
+    }
+
+    /**
+     * A VLAN link NAMEi.N with tag N on the host end NAMEi; like {@code ip link add link NAMEi
+     * name NAMEi.N type vlan id N}. Undo: deleting it.
+     */
+    record AddVlan(VlanCable cable) implements BootStep {
+        @Override
+        public String describe() {
+            return "cable " + cable.carrier().index() + " VLAN " + cable.vlanId() + ": " + cable.hostName()
+                    + " on " + cable.carrier().hostName();
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            context.hostLinks.addVlan(cable.hostName(), cable.carrier().hostName(), cable.vlanId());
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            deleteIfPresent(context.hostLinks, cable.hostName());
+        }
+    }
+
+    /**
+     * The host end of a cable: a port of {@code bridge} and up ({@code ip link set NAMEi
+     * master BRIDGE up}), or configured by the host's own network configuration ({@code
+     * ifup NAMEi}), falling back to bringing it up when ifupdown is missing or fails. Undo:
+     * {@code ifdown} when ifup configured it; the link itself goes with its cable.
+     */
+    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup) implements BootStep {
+        @Override
+        public String describe() {
+            return bridge.map(b -> "host end " + hostName + ": port of bridge " + b + ", up")
+                    .orElse("host end " + hostName + ": ifup " + hostName + " (else just up)");
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            RtNetlink links = context.hostLinks;
+            if (bridge.isPresent()) {
+                if (links.link(bridge.get()).isEmpty()) {
+                    throw new IllegalStateException("bridge " + bridge.get() + " (for " + hostName
+                            + ") does not exist on the host");
+                }
+                links.setMaster(hostName, bridge.get());
+                links.setUp(hostName);
+                return;
+            }
+            if (ifup.isEmpty()) {
+                context.log.line(hostName + ": no ifup on this host (ifupdown is not installed); bringing it up only");
+                links.setUp(hostName);
+                return;
+            }
+            Commands.Outcome outcome = Commands.run(List.of(ifup.get().toString(), hostName),
+                    Commands.environment(Map.of()), "/", context.devNullFd, context.logFd, context.logFd,
+                    IFUP_LIMIT);
+            if (outcome.status() == 0) {
+                context.ifupped.add(hostName);
+            } else {
+                context.log.line(Commands.failure("ifup", ifup.get() + " " + hostName, outcome, IFUP_LIMIT)
+                        + "; bringing " + hostName + " up only");
+                links.setUp(hostName);
+            }
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            if (context.ifupped.remove(hostName)) {
+                ifdown(hostName, context.devNullFd, context.logFd);
+            }
+        }
+    }
+
+    /** {@code ifdown --force NAME}, for a host end that ifup configured; failures are logged by ifdown. */
+    static void ifdown(String hostName, int devNullFd, int logFd) throws SyscallException {
+        Optional<Path> ifdown = HostFacts.probe().ifup().map(p -> p.resolveSibling("ifdown"));
+        if (ifdown.isPresent()) {
+            Commands.run(List.of(ifdown.get().toString(), "--force", hostName), Commands.environment(Map.of()), "/",
+                    devNullFd, logFd, logFd, IFUP_LIMIT);
+        }
+    }
+
+    /** Deletes the host link {@code name} when it exists; a link already gone is fine. */
+    static void deleteIfPresent(RtNetlink links, String name) throws SyscallException {
+        try {
+            if (links.link(name).isPresent()) {
+                links.delete(name);
+            }
+        } catch (SyscallException e) {
+            if (!e.is(Errno.ENODEV)) {
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * A process known by its pid and its start time, so that a pid reused by an unrelated
+ * process is never mistaken for it (DESIGN decision 6).
+ *
+ * <p>The start time is field 22 of {@code /proc/PID/stat}, in clock ticks since the host
+ * booted; it never changes for a process and two processes with the same pid cannot have
+ * the same start time.
+ *
+ * @param pid the pid in the host's pid namespace
+ * @param startTime its start time from {@code /proc/PID/stat}
+ */
+record ProcessIdentity(int pid, long startTime) {
+
+    /** The identity of the running process {@code pid}, if it exists. */
+    static java.util.Optional<ProcessIdentity> of(int pid) {
+        OptionalLong start = startTime(pid);
+        return start.isPresent() ? java.util.Optional.of(new ProcessIdentity(pid, start.getAsLong()))
+                : java.util.Optional.empty();
+    }
+
+    /** Whether this very process still exists (not a zombie, not a reused pid). */
+    boolean isAlive() {
+        OptionalLong now = startTime(pid);
+        return now.isPresent() && now.getAsLong() == startTime;
+    }
+
+    /** Field 22 of {@code /proc/PID/stat}, or empty when the process is gone or a zombie. */
+    static OptionalLong startTime(int pid) {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        } catch (IOException e) {
+            return OptionalLong.empty();
+        }
+        // The command name (field 2) is in parentheses and may itself contain spaces and
+        // parentheses: the fields after it start after the last ')'.
+        int close = stat.lastIndexOf(')');
+        if (close < 0) {
+            return OptionalLong.empty();
+        }
+        String[] fields = stat.substring(close + 2).trim().split(" ");
+        // fields[0] is field 3 (state); field 22 is fields[19].
+        if (fields.length < 20 || fields[0].equals("Z") || fields[0].equals("X")) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(fields[19]));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+}

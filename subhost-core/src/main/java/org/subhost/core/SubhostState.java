@@ -1,0 +1,154 @@
+package org.subhost.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.subhost.config.RootKind;
+
+/**
+ * The record of a subhost kept under {@code /run/subhost/NAME/state}: what it is made of on
+ * the host, so that any later process can find, check and stop it.
+ *
+ * <p>A record is written twice during a boot: as {@link Phase#BOOTING} before the first
+ * host resource is made (so that a boot killed midway can be cleaned up by a stop), and as
+ * {@link Phase#RUNNING} once pid 1 is known.
+ *
+ * <p>The file is {@code key=value} lines; lists are space-separated (interface and service
+ * names have no spaces).
+ *
+ * @param name NAME
+ * @param phase booting or running
+ * @param pid1 pid 1 with its start time, once spawned
+ * @param config the .conf file, if the subhost was booted from one
+ * @param log the LOG file
+ * @param logOffset the size of LOG when this boot started, where its lines begin
+ * @param live LIVE
+ * @param rootKind how the root is made
+ * @param netns the network namespace's name (NAME)
+ * @param hostLinks host-side interfaces made by the boot, in the order made
+ * @param cableEnds the subhost-side name for each host link, in the same order
+ * @param ifupped host ends configured with ifup, to be taken down with ifdown
+ * @param cgroup the control group directory, if any
+ * @param services the START services, in order
+ * @param started when the boot started
+ */
+record SubhostState(
+        String name,
+        Phase phase,
+        Optional<ProcessIdentity> pid1,
+        Optional<Path> config,
+        Path log,
+        long logOffset,
+        Path live,
+        RootKind rootKind,
+        String netns,
+        List<String> hostLinks,
+        List<String> cableEnds,
+        List<String> ifupped,
+        Optional<Path> cgroup,
+        List<String> services,
+        Instant started) {
+
+    /** Where in its life a recorded subhost is. */
+    enum Phase { BOOTING, RUNNING }
+
+    SubhostState {
+        requireNonNull(name, "name");
+        hostLinks = List.copyOf(hostLinks);
+        cableEnds = List.copyOf(cableEnds);
+        ifupped = List.copyOf(ifupped);
+        services = List.copyOf(services);
+    }
+
+    /** The same record, now running with pid 1 {@code pid1}. */
+    SubhostState running(ProcessIdentity pid1, List<String> ifupped) {
+        return new SubhostState(name, Phase.RUNNING, Optional.of(pid1), config, log, logOffset, live, rootKind,
+                netns, hostLinks, cableEnds, ifupped, cgroup, services, started);
+    }
+
+    /** The record as the text of the state file. */
+    String format() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("phase", phase.name().toLowerCase(java.util.Locale.ROOT));
+        pid1.ifPresent(p -> {
+            m.put("pid", Integer.toString(p.pid()));
+            m.put("starttime", Long.toString(p.startTime()));
+        });
+        config.ifPresent(c -> m.put("config", c.toString()));
+        m.put("log", log.toString());
+        m.put("logoffset", Long.toString(logOffset));
+        m.put("live", live.toString());
+        m.put("root", rootKind.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("netns", netns);
+        m.put("links", String.join(" ", hostLinks));
+        m.put("ends", String.join(" ", cableEnds));
+        m.put("ifup", String.join(" ", ifupped));
+        cgroup.ifPresent(c -> m.put("cgroup", c.toString()));
+        m.put("services", String.join(" ", services));
+        m.put("started", Long.toString(started.toEpochMilli()));
+        StringBuilder b = new StringBuilder();
+        m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+        return b.toString();
+    }
+
+    /**
+     * Parses the text of a state file.
+     *
+     * @throws IllegalArgumentException naming the key that is missing or malformed
+     */
+    static SubhostState parse(String text) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                m.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        Optional<ProcessIdentity> pid1 = m.containsKey("pid")
+                ? Optional.of(new ProcessIdentity(Integer.parseInt(m.get("pid")), Long.parseLong(m.get("starttime"))))
+                : Optional.empty();
+        return new SubhostState(
+                required(m, "name"),
+                Phase.valueOf(required(m, "phase").toUpperCase(java.util.Locale.ROOT)),
+                pid1,
+                Optional.ofNullable(m.get("config")).map(Path::of),
+                Path.of(required(m, "log")),
+                Long.parseLong(m.getOrDefault("logoffset", "0")),
+                Path.of(required(m, "live")),
+                RootKind.valueOf(required(m, "root").toUpperCase(java.util.Locale.ROOT)),
+                required(m, "netns"),
+                words(m.get("links")),
+                words(m.get("ends")),
+                words(m.get("ifup")),
+                Optional.ofNullable(m.get("cgroup")).map(Path::of),
+                words(m.get("services")),
+                Instant.ofEpochMilli(Long.parseLong(required(m, "started"))));
+    }
+
+    private static String required(Map<String, String> m, String key) {
+        String v = m.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("state record lacks " + key);
+        }
+        return v;
+    }
+
+    private static List<String> words(String s) {
+        List<String> out = new ArrayList<>();
+        if (s != null) {
+            for (String w : s.trim().split(" +")) {
+                if (!w.isEmpty()) {
+                    out.add(w);
+                }
+            }
+        }
+        return out;
+    }
+}

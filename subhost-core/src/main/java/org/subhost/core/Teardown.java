@@ -1,0 +1,161 @@
+package org.subhost.core;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.SubhostException;
+import org.subhost.linux.Fds;
+import org.subhost.linux.Pidfd;
+import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.linux.netlink.RtNetlink;
+
+/**
+ * Takes a subhost down (SPEC section 6) from its state record: its services in reverse
+ * order, pid 1, the host's cable ends, the network namespace, the control group and the
+ * record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
+ *
+ * <p>Every part is attempted even when an earlier one fails; the failures are reported
+ * together at the end. Nothing is signalled unless it is provably the recorded pid 1: its
+ * pidfd is opened first and its start time checked after, so a pid reused in between
+ * cannot be hit.
+ */
+final class Teardown {
+    private Teardown() {}
+
+    /**
+     * Stops what {@code state} records and removes the record.
+     *
+     * @return whether pid 1 was still running
+     * @throws SubhostException listing what could not be removed
+     */
+    static boolean run(StateStore store, SubhostState state, Duration grace, BootLog log) throws SubhostException {
+        List<String> problems = new ArrayList<>();
+        boolean wasRunning = false;
+        int logFd = openLog(state.log());
+        int devNull = -1;
+        try {
+            devNull = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
+            Optional<Pidfd> pid1 = openPid1(state);
+            if (pid1.isPresent()) {
+                wasRunning = true;
+                try (Pidfd pidfd = pid1.get()) {
+                    stopServices(state, pidfd, grace, devNull, logFd >= 0 ? logFd : devNull, log);
+                    log.line("stopping pid 1 (" + state.pid1().get().pid() + "): SIGTERM, SIGKILL after " + grace.toSeconds() + " s");
+                    InitSupervisor.terminate(pidfd, grace);
+                } catch (Exception e) {
+                    problems.add("pid 1: " + PlanExecutor.reason(e));
+                }
+            }
+            for (String name : state.ifupped()) {
+                try {
+                    NetnsCable.ifdown(name, devNull, logFd);
+                } catch (Exception e) {
+                    problems.add("ifdown " + name + ": " + PlanExecutor.reason(e));
+                }
+            }
+            removeLinks(state.hostLinks(), problems);
+            try {
+                if (NamedNetns.exists(state.netns())) {
+                    NamedNetns.delete(state.netns());
+                }
+            } catch (Exception e) {
+                problems.add("network namespace " + state.netns() + ": " + PlanExecutor.reason(e));
+            }
+            if (state.cgroup().isPresent()) {
+                try {
+                    ControlGroup.remove(state.cgroup().get());
+                } catch (Exception e) {
+                    problems.add(PlanExecutor.reason(e));
+                }
+            }
+        } catch (Exception e) {
+            problems.add(PlanExecutor.reason(e));
+        } finally {
+            BootContext.closeQuietly(logFd);
+            BootContext.closeQuietly(devNull);
+        }
+        if (problems.isEmpty()) {
+            try {
+                store.remove(state.name());
+            } catch (Exception e) {
+                problems.add("state record: " + PlanExecutor.reason(e));
+            }
+        }
+        if (!problems.isEmpty()) {
+            String message = "stop " + state.name() + ": could not remove everything: " + String.join("; ", problems);
+            log.line(message);
+            throw new SubhostException(message);
+        }
+        log.line("stopped; nothing of it is left");
+        return wasRunning;
+    }
+
+    /** Removes left-over host links (VLANs before their carriers) of a subhost that has no record. */
+    static void removeLinks(List<String> hostLinks, List<String> problems) {
+        if (hostLinks.isEmpty()) {
+            return;
+        }
+        try (RtNetlink links = RtNetlink.open()) {
+            for (int i = hostLinks.size() - 1; i >= 0; i--) {
+                try {
+                    NetnsCable.deleteIfPresent(links, hostLinks.get(i));
+                } catch (Exception e) {
+                    problems.add("interface " + hostLinks.get(i) + ": " + PlanExecutor.reason(e));
+                }
+            }
+        } catch (Exception e) {
+            problems.add("netlink: " + PlanExecutor.reason(e));
+        }
+    }
+
+    /**
+     * A pidfd of the recorded pid 1 if that very process still runs. The pidfd is opened
+     * before the start time is compared: once open it cannot come to mean another process.
+     */
+    static Optional<Pidfd> openPid1(SubhostState state) {
+        if (state.pid1().isEmpty() || !state.pid1().get().isAlive()) {
+            return Optional.empty();
+        }
+        Pidfd pidfd;
+        try {
+            pidfd = Pidfd.open(state.pid1().get().pid());
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+        if (!state.pid1().get().isAlive()) {
+            pidfd.close();
+            return Optional.empty();
+        }
+        return Optional.of(pidfd);
+    }
+
+    private static void stopServices(SubhostState state, Pidfd pid1, Duration limit, int devNull, int logFd,
+            BootLog log) {
+        List<String> services = state.services();
+        for (int i = services.size() - 1; i >= 0; i--) {
+            List<String> command = InitSupervisor.stopCommand(services.get(i));
+            log.line("stopping service " + services.get(i) + ": " + String.join(" ", command));
+            try {
+                int pid = NamespaceSpawner.spawnInside(state.name(), pid1, command, NamespaceSpawner.BASE_ENV,
+                        devNull, logFd, logFd, true);
+                Commands.Outcome outcome = Commands.await(pid, limit);
+                if (outcome.status() != 0) {
+                    log.line(Commands.failure("stop of service " + services.get(i), String.join(" ", command),
+                            outcome, limit));
+                }
+            } catch (Exception e) {
+                log.line("stop of service " + services.get(i) + " failed: " + PlanExecutor.reason(e));
+            }
+        }
+    }
+
+    private static int openLog(Path log) {
+        try {
+            return Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_CLOEXEC, 0644);
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+}

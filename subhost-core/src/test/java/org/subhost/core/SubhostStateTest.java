@@ -1,0 +1,54 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.subhost.config.RootKind;
+
+class SubhostStateTest {
+
+    private static SubhostState sample() {
+        return new SubhostState("mta", SubhostState.Phase.RUNNING, Optional.of(new ProcessIdentity(4242, 987654)),
+                Optional.of(Path.of("/opt/mta/mta.conf")), Path.of("/tmp/oly-mta.log"), 120, Path.of("/opt/mta/live"),
+                RootKind.OVERLAY, "mta", List.of("mta0", "mta0.302"), List.of("eth0", "eth0.302"), List.of("mta0"),
+                Optional.of(Path.of("/sys/fs/cgroup/unified/mta")), List.of("networking", "/etc/init.d/postfix"),
+                Instant.ofEpochMilli(1_700_000_000_123L));
+    }
+
+    @Test
+    void survivesFormatThenParse() {
+        SubhostState state = sample();
+        assertThat(SubhostState.parse(state.format())).isEqualTo(state);
+    }
+
+    @Test
+    void aBootingRecordHasNoPid() {
+        SubhostState booting = new SubhostState("ex1", SubhostState.Phase.BOOTING, Optional.empty(), Optional.empty(),
+                Path.of("/tmp/oly-ex1.log"), 0, Path.of("/ex1/live"), RootKind.PLAIN, "ex1", List.of(), List.of(),
+                List.of(), Optional.empty(), List.of(), Instant.ofEpochMilli(5));
+        String text = booting.format();
+        assertThat(text).doesNotContain("pid=").contains("phase=booting\n");
+        assertThat(SubhostState.parse(text)).isEqualTo(booting);
+    }
+
+    @Test
+    void rejectsARecordWithoutItsName() {
+        assertThatThrownBy(() -> SubhostState.parse("phase=running\n"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("state record lacks name");
+    }
+
+    @Test
+    void runningKeepsEverythingButPhasePidAndIfup() {
+        SubhostState running = sample().running(new ProcessIdentity(7, 8), List.of());
+        assertThat(running.phase()).isEqualTo(SubhostState.Phase.RUNNING);
+        assertThat(running.pid1()).contains(new ProcessIdentity(7, 8));
+        assertThat(running.ifupped()).isEmpty();
+        assertThat(running.hostLinks()).containsExactly("mta0", "mta0.302");
+    }
+}
