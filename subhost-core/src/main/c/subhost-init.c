@@ -44,7 +44,6 @@ struct options {
 	int timens_index; /* where --timens stands in argv, to drop it before the re-exec */
 	int sync_fd;      /* -1: none */
 	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
-	const char *name;
 	char **program;
 };
 
@@ -99,7 +98,7 @@ static long parse_number(const char *option, const char *text, long max)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, "subhost", NULL };
+	struct options options = { false, -1, -1, 5, NULL };
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
@@ -113,8 +112,7 @@ static struct options parse_options(int argc, char **argv)
 		} else if (strcmp(arg, "--grace") == 0) {
 			options.grace = parse_number(arg, argv[++i], 86400);
 		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
-			options.name = argv[++i];
-			log_name = options.name;
+			log_name = argv[++i];
 		} else {
 			say("option (%s) is not known or lacks its value", arg);
 			usage("bad command line");
@@ -310,9 +308,11 @@ static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *scrip
 		if (pid > 0 && pid == *script)
 			log_script_end(status);
 		if (pid < 0 && errno == ECHILD)
-			break;
-		if (pid < 0 && errno != EINTR)
+			break; /* every child reaped */
+		if (pid < 0 && errno != EINTR) {
 			say("waitpid: %s", reason(errno));
+			break; /* the kernel kills what is left when pid 1 exits */
+		}
 	}
 	say("stopped");
 	exit(0);
