@@ -1,0 +1,350 @@
+/*
+ * subhost-init: pid 1 of a subhost, a tiny reaper in the manner of tini.
+ *
+ *   /.reaper [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]
+ *
+ * Started by the SDK with posix_spawn as the first process of a new pid namespace, inside
+ * the subhost's mount namespace with its root already pivoted. It enters a new time
+ * namespace (--timens), mounts /proc for its pid namespace, waits for the SDK to finish
+ * the boot (--sync-fd), runs PROGRAM (the init script) in a session of its own, then reaps
+ * every orphan of the subhost and stays alive, even with no process left, until SIGTERM,
+ * SIGINT or SIGPWR: then every process gets SIGTERM, after the grace period SIGKILL, and
+ * pid 1 exits 0.
+ *
+ * Every line it prints starts with "subhost-init[NAME]: " and names the call and the
+ * reason when something fails. Exit status: 0 after a clean shutdown, 1 when a boot step
+ * fails or the SDK aborts the boot, 2 for a wrong command line.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080 /* Linux 5.6; older libc headers lack it */
+#endif
+
+#define EXIT_BOOT_FAILED 1
+#define EXIT_USAGE 2
+/* An upper bound on each wait, like tini's: the loop wakes up for SIGCHLD anyway. */
+#define WAIT_SECONDS 1
+
+struct options {
+	bool timens;
+	int timens_index; /* where --timens stands in argv, to drop it before the re-exec */
+	int sync_fd;      /* -1: none */
+	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
+	char **program;
+};
+
+static const char *log_name = "subhost";
+
+/* One write(2) per line: the LOG file is shared with the services (O_APPEND). */
+static void say(const char *format, ...)
+{
+	char line[512];
+	const int last = sizeof line - 2; /* room for the newline */
+	int n = snprintf(line, sizeof line - 1, "subhost-init[%s]: ", log_name);
+	n = n < 0 ? 0 : n > last ? last : n;
+	va_list args;
+	va_start(args, format);
+	int m = vsnprintf(line + n, sizeof line - 1 - n, format, args);
+	va_end(args);
+	n += m < 0 ? 0 : m;
+	n = n > last ? last : n; /* a truncated line is still one line */
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere left to report it: the LOG file is our only channel. */
+	}
+}
+
+/* "ENOENT (No such file or directory)" */
+static const char *reason(int error)
+{
+	static char text[128];
+	const char *name = strerrorname_np(error);
+	snprintf(text, sizeof text, "%s (%s)", name ? name : "errno", strerror(error));
+	return text;
+}
+
+static void usage(const char *problem)
+{
+	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME]"
+	    " -- PROGRAM [ARGS...]", problem);
+	exit(EXIT_USAGE);
+}
+
+static long parse_number(const char *option, const char *text, long max)
+{
+	char *end;
+	errno = 0;
+	long value = text ? strtol(text, &end, 10) : -1;
+	if (text == NULL || errno != 0 || end == text || *end != '\0' || value < 0 || value > max) {
+		say("%s (%s) must be a number from 0 to %ld", option, text ? text : "missing", max);
+		usage("bad command line");
+	}
+	return value;
+}
+
+static struct options parse_options(int argc, char **argv)
+{
+	struct options options = { false, -1, -1, 5, NULL };
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			options.program = argv + i + 1;
+			break;
+		} else if (strcmp(arg, "--timens") == 0) {
+			options.timens = true;
+			options.timens_index = i;
+		} else if (strcmp(arg, "--sync-fd") == 0) {
+			options.sync_fd = (int)parse_number(arg, argv[++i], 1023);
+		} else if (strcmp(arg, "--grace") == 0) {
+			options.grace = parse_number(arg, argv[++i], 86400);
+		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
+			log_name = argv[++i];
+		} else {
+			say("option (%s) is not known or lacks its value", arg);
+			usage("bad command line");
+		}
+	}
+	if (options.program == NULL || options.program[0] == NULL)
+		usage("PROGRAM is missing after --");
+	return options;
+}
+
+/*
+ * The JVM cannot put its child into a new time namespace: posix_spawn clones with CLONE_VM,
+ * which the kernel refuses once time_for_children differs from the caller's, and setns into
+ * a time namespace needs a single-threaded caller. execve switches a task into its
+ * time_for_children (Linux 5.19/6.0), so pid 1 unshares and re-executes itself.
+ */
+static void enter_time_namespace(const struct options *options, int argc, char **argv)
+{
+	if (unshare(CLONE_NEWTIME) != 0) {
+		int error = errno;
+		if (error == EINVAL || error == ENOSYS) {
+			/* A kernel without time namespaces (before 5.6 or CONFIG_TIME_NS=n). */
+			say("unshare(CLONE_NEWTIME): %s; staying in the host's time namespace",
+			    reason(error));
+			return;
+		}
+		say("unshare(CLONE_NEWTIME): %s", reason(error));
+		exit(EXIT_BOOT_FAILED);
+	}
+	/* Drop --timens, or the new program would unshare once more. */
+	memmove(argv + options->timens_index, argv + options->timens_index + 1,
+		(argc - options->timens_index) * sizeof *argv);
+	execv(argv[0], argv);
+	say("execv %s (to enter the new time namespace): %s", argv[0], reason(errno));
+	exit(EXIT_BOOT_FAILED);
+}
+
+/*
+ * Blocks every signal so that they queue up for sigtimedwait. A pid namespace's init gets
+ * no signal whose disposition is SIG_DFL, but a blocked one is always queued. Faults stay
+ * unblocked: the kernel kills a task that faults with the signal blocked anyway.
+ */
+static void block_signals(sigset_t *blocked, sigset_t *original)
+{
+	sigfillset(blocked);
+	int faults[] = { SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, SIGSYS };
+	for (size_t i = 0; i < sizeof faults / sizeof *faults; i++)
+		sigdelset(blocked, faults[i]);
+	if (sigprocmask(SIG_SETMASK, blocked, original) != 0) {
+		say("sigprocmask(SIG_SETMASK): %s", reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+}
+
+/* The kernel takes the mounter's pid namespace for a proc mount: only a process inside
+ * the subhost's pid namespace can mount the /proc that shows it. */
+static void mount_proc(void)
+{
+	if (mkdir("/proc", 0555) != 0 && errno != EEXIST) {
+		say("mkdir /proc: %s", reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
+		say("mount proc on /proc: %s", reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+}
+
+/* The SDK closes the pipe when pid 1 is in the subhost's cgroup, so that every process
+ * forked later is accounted there; it writes 'x' when the boot failed meanwhile. */
+static void wait_for_sync(int fd)
+{
+	char byte;
+	ssize_t n;
+	do {
+		n = read(fd, &byte, 1);
+	} while (n < 0 && errno == EINTR); /* EINTR: only from a stop/continue; read again */
+	if (n < 0) {
+		say("read sync fd %d: %s", fd, reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+	if (n == 1) {
+		if (byte == 'x')
+			say("boot aborted by the SDK (sync fd %d)", fd);
+		else
+			say("read sync fd %d: unexpected byte 0x%02x instead of end of file", fd,
+			    (unsigned char)byte);
+		exit(EXIT_BOOT_FAILED);
+	}
+	close(fd);
+}
+
+static pid_t spawn(char **program, const sigset_t *original_mask)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		say("fork for %s: %s", program[0], reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+	if (pid > 0)
+		return pid;
+	/* The script and its services must see the signal state of an ordinary process. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL); /* SIGKILL, SIGSTOP and libc's own fail: nothing to reset */
+	sigprocmask(SIG_SETMASK, original_mask, NULL);
+	if (setsid() < 0)
+		say("setsid for %s: %s", program[0], reason(errno));
+	execvp(program[0], program);
+	int error = errno;
+	say("execvp %s: %s", program[0], reason(error));
+	_exit(error == ENOENT ? 127 : 126);
+}
+
+static void log_script_end(int status)
+{
+	if (WIFEXITED(status))
+		say("init script exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		say("init script killed by signal %d (SIG%s)", WTERMSIG(status),
+		    sigabbrev_np(WTERMSIG(status)));
+}
+
+/* Reaps every zombie; returns false when pid 1 has no child left. */
+static bool reap_zombies(pid_t *script)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			if (pid == *script) {
+				log_script_end(status);
+				*script = -1;
+			}
+		} else if (pid == 0) {
+			return true; /* children left, none of them exited */
+		} else if (errno == ECHILD) {
+			return false; /* no child: the subhost is empty */
+		} else if (errno != EINTR) {
+			say("waitpid: %s", reason(errno));
+			return true;
+		}
+	}
+}
+
+/* Waits up to the given time for one signal; returns it, or 0 after the timeout. */
+static int wait_for_signal(const sigset_t *blocked, long millis)
+{
+	struct timespec timeout = { millis / 1000, (millis % 1000) * 1000000L };
+	int sig = sigtimedwait(blocked, NULL, &timeout);
+	if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+		/* EAGAIN: the timeout passed; EINTR: a stop/continue interrupted the wait. */
+		say("sigtimedwait: %s", reason(errno));
+	}
+	return sig < 0 ? 0 : sig;
+}
+
+static bool is_shutdown(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGPWR;
+}
+
+static long now_millis(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
+}
+
+/* kill(-1) from a namespace's init reaches every other process of that namespace. */
+static bool signal_everyone(int sig)
+{
+	if (kill(-1, sig) == 0)
+		return true;
+	if (errno != ESRCH) /* ESRCH: no process left to signal */
+		say("kill(-1, SIG%s): %s", sigabbrev_np(sig), reason(errno));
+	return false;
+}
+
+static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *script)
+{
+	say("SIG%s received; sending SIGTERM to every process, SIGKILL after %ld s",
+	    sigabbrev_np(sig), grace);
+	signal_everyone(SIGTERM);
+	long deadline = now_millis() + grace * 1000;
+	long left;
+	while (reap_zombies(script) && (left = deadline - now_millis()) > 0)
+		wait_for_signal(blocked, left); /* further TERMs change nothing: already stopping */
+	if (signal_everyone(SIGKILL))
+		say("grace period (%ld s) over; sent SIGKILL to the processes left", grace);
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid > 0 && pid == *script)
+			log_script_end(status);
+		if (pid < 0 && errno == ECHILD)
+			break; /* every child reaped */
+		if (pid < 0 && errno != EINTR) {
+			say("waitpid: %s", reason(errno));
+			break; /* the kernel kills what is left when pid 1 exits */
+		}
+	}
+	say("stopped");
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	struct options options = parse_options(argc, argv);
+	if (getpid() != 1) {
+		/* kill(-1) outside a pid namespace would reach every process of the host. */
+		say("must be pid 1 of a new pid namespace (pid %d)", (int)getpid());
+		return EXIT_USAGE;
+	}
+	if (options.timens)
+		enter_time_namespace(&options, argc, argv);
+
+	sigset_t blocked, original;
+	block_signals(&blocked, &original);
+	mount_proc();
+	if (options.sync_fd >= 0)
+		wait_for_sync(options.sync_fd);
+
+	pid_t script = spawn(options.program, &original);
+	bool busy = true;
+	for (;;) {
+		bool had_children = busy;
+		busy = reap_zombies(&script);
+		if (had_children && !busy)
+			say("no service running; keeping the subhost alive");
+		int sig = wait_for_signal(&blocked, WAIT_SECONDS * 1000L);
+		if (is_shutdown(sig))
+			shut_down(sig, options.grace, &blocked, &script);
+		/* SIGCHLD: reaped at the top of the loop; any other signal is ignored. */
+	}
+}
