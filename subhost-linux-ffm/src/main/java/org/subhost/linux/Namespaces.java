@@ -32,7 +32,10 @@ import org.subhost.linux.internal.Native;
  * {@code unshare(CLONE_NEWNS|CLONE_NEWPID): EPERM (Operation not permitted)}.
  */
 public final class Namespaces {
-    /** unshare(2): a new time namespace, for children only (time_for_children). Linux 5.6. */
+    /**
+     * unshare(2): a new time namespace, for children only (time_for_children), Linux 5.6;
+     * posix_spawn'ed children enter it at exec on kernels since about 6.1 (EINVAL before).
+     */
     public static final int CLONE_NEWTIME = 0x00000080;
     /** unshare(2): stop sharing root, working directory and umask with the other threads. */
     public static final int CLONE_FS = 0x00000200;
