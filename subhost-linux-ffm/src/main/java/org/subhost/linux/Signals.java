@@ -46,6 +46,7 @@ public final class Signals {
     private Signals() {}
 
     /** The name of signal {@code signal} such as {@code SIGTERM}, or {@code signal N} if unknown. */
+    @SuppressWarnings("restricted") // reading glibc's static C string
     public static String name(int signal) {
         MemorySegment abbrev;
         try {

@@ -66,6 +66,7 @@ class MessagesTest {
     }
 
     @Test
+    @SuppressWarnings("restricted")
     void makedevEncodesAsGlibcDoes() throws Throwable {
         // glibc's own encoding, gnu_dev_makedev(3), as the independent reference.
         MethodHandle glibc = Linker.nativeLinker().downcallHandle(

@@ -84,32 +84,52 @@ class SpawnKernelTest {
     }
 
     @Test
-    void childGetsOnlyStandardAndKeptDescriptorsAndOwnSession() throws Exception {
+    void childGetsOnlyStandardAndKeptDescriptors() throws Exception {
         int leaked = Fds.open("/dev/null", Fds.O_RDONLY); // deliberately without O_CLOEXEC
-        int[] pipe = Fds.pipe2(Fds.O_CLOEXEC);
+        int[] ready = Fds.pipe2(Fds.O_CLOEXEC);
+        int[] hold = Fds.pipe2(Fds.O_CLOEXEC);
         try {
-            int pid = track(Spawn.program(SLEEP).args("600").keepFd(pipe[1], 3).keepFd(pipe[0], 7)
-                    .newSession().spawn());
+            // The shell reports once it runs (the dynamic loader's short-lived descriptors
+            // are gone by then) and waits on its stdin, which only we can end. No
+            // redirection in the script: the shell would save descriptors above 9 for it.
+            int pid = track(Spawn.program(SH).args("-c", "echo up; read line")
+                    .stdin(Redirect.fd(hold[0])).stdout(Redirect.fd(ready[1]))
+                    .keepFd(ready[1], 3).keepFd(ready[0], 7).spawn());
+            assertThat(new String(Fds.read(ready[0], 64))).isEqualTo("up\n");
             String proc = "/proc/" + pid;
             try (Stream<Path> fds = Files.list(Path.of(proc, "fd"))) {
                 assertThat(fds.map(p -> p.getFileName().toString()))
                         .containsExactlyInAnyOrder("0", "1", "2", "3", "7");
             }
-            assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "0"))).isEqualTo(Path.of("/dev/null"));
+            assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "0")))
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + hold[0])));
             assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "3")))
-                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + pipe[1])));
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + ready[1])));
             assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "1")))
-                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/1")));
-            String[] stat = statFields(pid);
-            assertThat(stat[5]).as("session").isEqualTo(Integer.toString(pid));
-            assertThat(stat[4]).as("process group").isEqualTo(Integer.toString(pid));
-            assertThat(statusField(pid, "SigBlk")).isEqualTo("0000000000000000");
-            assertThat(statusField(pid, "SigIgn")).isEqualTo("0000000000000000");
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + ready[1])));
+            assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "2")))
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/2")));
+            Fds.close(hold[1]);
+            hold[1] = -1;
+            assertThat(Spawn.waitFor(pid)).as("read ends at end of file").isEqualTo(1);
         } finally {
-            Fds.close(leaked);
-            Fds.close(pipe[0]);
-            Fds.close(pipe[1]);
+            for (int fd : new int[] {leaked, ready[0], ready[1], hold[0], hold[1]}) {
+                if (fd >= 0) {
+                    Fds.close(fd);
+                }
+            }
         }
+    }
+
+    @Test
+    void childHasOwnSessionNullStdinAndDefaultSignals() throws Exception {
+        int pid = track(Spawn.program(SLEEP).args("600").newSession().spawn());
+        assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/0"))).isEqualTo(Path.of("/dev/null"));
+        String[] stat = statFields(pid);
+        assertThat(stat[5]).as("session").isEqualTo(Integer.toString(pid));
+        assertThat(stat[4]).as("process group").isEqualTo(Integer.toString(pid));
+        assertThat(statusField(pid, "SigBlk")).isEqualTo("0000000000000000");
+        assertThat(statusField(pid, "SigIgn")).isEqualTo("0000000000000000");
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * functions zero exactly the whole structure, so the first untouched byte after a
  * canary-filled buffer gives the size.
  */
+@SuppressWarnings("restricted")
 class StructSizesTest {
     private static final byte CANARY = (byte) 0xA5;
 
