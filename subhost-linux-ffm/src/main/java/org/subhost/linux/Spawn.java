@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import org.subhost.linux.internal.Native;
@@ -317,7 +318,7 @@ public final class Spawn {
         public int spawn() throws SyscallException {
             List<Integer> opened = new ArrayList<>();
             try {
-                Map<Integer, Integer> sources = new TreeMap<>();
+                NavigableMap<Integer, Integer> sources = new TreeMap<>();
                 sources.put(0, open(stdin, 0, opened));
                 sources.put(1, open(stdout, 1, opened));
                 sources.put(2, open(stderr, 2, opened));
@@ -348,12 +349,12 @@ public final class Spawn {
         }
 
         /** Spawns with {@code sources}: target descriptor to the caller's source descriptor. */
-        private int spawn(Map<Integer, Integer> sources) throws SyscallException {
+        private int spawn(NavigableMap<Integer, Integer> sources) throws SyscallException {
             int highest = 0;
             for (Map.Entry<Integer, Integer> e : sources.entrySet()) {
                 highest = Math.max(highest, Math.max(e.getKey(), e.getValue()));
             }
-            int lastTarget = ((TreeMap<Integer, Integer>) sources).lastKey();
+            int lastTarget = sources.lastKey();
             Map<String, String> environment = env != null ? env : System.getenv();
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 8);
