@@ -64,6 +64,23 @@ public final class Native {
         return LINKER.downcallHandle(symbol(name), descriptor, all);
     }
 
+    /**
+     * A downcall handle to {@code long syscall(long number, ...)} for a system call that
+     * the C library does not wrap, with {@code arguments} as the layouts of the variadic
+     * arguments. Like {@link #downcall}, the handle takes the errno segment first.
+     *
+     * <p>Pass integer arguments as {@code JAVA_LONG}: glibc's {@code syscall} reads every
+     * argument as a {@code long}, and the upper half of a register holding a C {@code int}
+     * is not defined.
+     */
+    public static MethodHandle syscall(java.lang.foreign.MemoryLayout... arguments) {
+        java.lang.foreign.MemoryLayout[] all = new java.lang.foreign.MemoryLayout[arguments.length + 1];
+        all[0] = ValueLayout.JAVA_LONG;
+        System.arraycopy(arguments, 0, all, 1, arguments.length);
+        return downcall("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all),
+                Linker.Option.firstVariadicArg(1));
+    }
+
     /** A downcall handle to a C function whose errno is of no interest (it cannot fail). */
     public static MethodHandle plain(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return LINKER.downcallHandle(symbol(name), descriptor, options);
@@ -94,6 +111,29 @@ public final class Native {
     public static String errnoText(int errno) {
         String text = cString(STRERRORDESC, errno);
         return text != null ? text : "Unknown error " + errno;
+    }
+
+    /**
+     * A C string in {@code arena} holding {@code s}, or {@code NULL} when {@code s} is null
+     * (for the optional arguments of mount(2) and the like).
+     */
+    public static MemorySegment cString(Arena arena, String s) {
+        return s == null ? MemorySegment.NULL : arena.allocateFrom(s);
+    }
+
+    /**
+     * What a downcall threw, for rethrowing: {@code invokeExact} declares Throwable, but a
+     * downcall with the right types throws nothing of its own, so whatever comes is a
+     * programming error and is not to be confused with a kernel refusal.
+     */
+    public static RuntimeException unexpected(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("downcall failed: " + t, t);
     }
 
     private static String cString(MethodHandle handle, int errno) {

@@ -1,0 +1,305 @@
+package org.subhost.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import org.subhost.linux.internal.FlagNames;
+import org.subhost.linux.internal.Native;
+
+/**
+ * File descriptor system calls: open(2), close(2), pipe2(2), read(2), write(2), dup(2),
+ * and gettid(2), without policy.
+ *
+ * <p>Example: a namespace file to pass to {@link Namespaces#setns}:
+ * <pre>{@code
+ * int fd = Fds.open("/run/netns/ex1", O_RDONLY | O_CLOEXEC);
+ * try { Namespaces.setns(fd, CLONE_NEWNET); } finally { Fds.close(fd); }
+ * }</pre>
+ *
+ * <p>Descriptors are plain ints owned by the caller, who closes them. The descriptor table
+ * is shared by all threads of the JVM, so open everything with {@link #O_CLOEXEC}: a
+ * program spawned by another thread at the same moment would otherwise inherit it ({@code
+ * Spawn} closes all but the descriptors it was given in its child anyway). Paths resolve
+ * against the calling thread's root and working directory, which differ on a {@link
+ * NamespaceThread} that changed them.
+ */
+public final class Fds {
+    /** open(2): read only. */
+    public static final int O_RDONLY = 0;
+    /** open(2): write only. */
+    public static final int O_WRONLY = 1;
+    /** open(2): read and write. */
+    public static final int O_RDWR = 2;
+    /** open(2): create the file if missing (with the mode given). */
+    public static final int O_CREAT = 0100;
+    /** open(2): with O_CREAT, fail with EEXIST if the file exists. */
+    public static final int O_EXCL = 0200;
+    /** open(2): a terminal does not become the controlling terminal. */
+    public static final int O_NOCTTY = 0400;
+    /** open(2): truncate to length 0. */
+    public static final int O_TRUNC = 01000;
+    /** open(2): every write goes to the end, also when several processes write (log files). */
+    public static final int O_APPEND = 02000;
+    /** open(2), pipe2(2): non-blocking reads and writes. */
+    public static final int O_NONBLOCK = 04000;
+    /** open(2): fail with ENOTDIR unless a directory (the value differs on aarch64). */
+    public static final int O_DIRECTORY = Native.AARCH64 ? 040000 : 0200000;
+    /** open(2): fail with ELOOP if the last component is a symbolic link (differs on aarch64). */
+    public static final int O_NOFOLLOW = Native.AARCH64 ? 0100000 : 0400000;
+    /** open(2), pipe2(2): close on execve(2), so that spawned programs do not inherit it. */
+    public static final int O_CLOEXEC = 02000000;
+    /** open(2): a descriptor that only names a place in the tree (for *at calls, fchdir). */
+    public static final int O_PATH = 010000000;
+
+    private static final int O_ACCMODE = 3;
+    static final FlagNames OPEN_FLAGS = FlagNames.builder()
+            .add("O_CREAT", O_CREAT).add("O_EXCL", O_EXCL).add("O_NOCTTY", O_NOCTTY)
+            .add("O_TRUNC", O_TRUNC).add("O_APPEND", O_APPEND).add("O_NONBLOCK", O_NONBLOCK)
+            .add("O_DIRECTORY", O_DIRECTORY).add("O_NOFOLLOW", O_NOFOLLOW)
+            .add("O_CLOEXEC", O_CLOEXEC).add("O_PATH", O_PATH).build();
+
+    // int open(const char *path, int flags, ...): mode_t is variadic
+    private static final MethodHandle OPEN = Native.downcall("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    // int close(int fd)
+    private static final MethodHandle CLOSE = Native.downcall("close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // int pipe2(int fds[2], int flags)
+    private static final MethodHandle PIPE2 = Native.downcall("pipe2",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // ssize_t read(int fd, void *buf, size_t count)
+    private static final MethodHandle READ = Native.downcall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // ssize_t write(int fd, const void *buf, size_t count)
+    private static final MethodHandle WRITE = Native.downcall("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // int fcntl(int fd, int cmd, ...): F_DUPFD_CLOEXEC takes an int
+    private static final MethodHandle FCNTL_INT = Native.downcall("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    // pid_t gettid(void): cannot fail
+    private static final MethodHandle GETTID = Native.plain("gettid", FunctionDescriptor.of(JAVA_INT));
+
+    private static final int F_DUPFD_CLOEXEC = 1030;
+
+    private Fds() {}
+
+    /**
+     * Opens {@code path}: open(2), with no mode (for flags without O_CREAT).
+     *
+     * @see #open(String, int, int)
+     */
+    public static int open(String path, int flags) throws SyscallException {
+        return open(path, flags, 0);
+    }
+
+    /**
+     * Opens or creates {@code path}: open(2). The permission bits of {@code mode} (used
+     * only with O_CREAT) are reduced by the process's umask.
+     *
+     * <p>Errnos to expect: ENOENT, EACCES, EEXIST (O_CREAT|O_EXCL), ENOTDIR, EISDIR, ELOOP
+     * (O_NOFOLLOW), EMFILE.
+     *
+     * @param flags exactly one of O_RDONLY, O_WRONLY, O_RDWR, or-ed with other O_* flags
+     * @return the new descriptor, owned by the caller
+     * @throws SyscallException when the kernel refuses
+     */
+    public static int open(String path, int flags, int mode) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) OPEN.invokeExact(errnoSegment, arena.allocateFrom(path), flags, mode);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            String arguments = path + ", " + describeOpenFlags(flags)
+                    + ((flags & O_CREAT) != 0 ? ", 0" + Integer.toOctalString(mode) : "");
+            throw new SyscallException("open", arguments, errno);
+        }
+        return rc;
+    }
+
+    /** open(2) flags as an error message shows them: {@code O_RDONLY|O_CLOEXEC}. */
+    static String describeOpenFlags(int flags) {
+        String access = switch (flags & O_ACCMODE) {
+            case O_RDONLY -> "O_RDONLY";
+            case O_WRONLY -> "O_WRONLY";
+            case O_RDWR -> "O_RDWR";
+            default -> "O_ACCMODE";
+        };
+        int rest = flags & ~O_ACCMODE;
+        return rest == 0 ? access : access + "|" + OPEN_FLAGS.format(rest);
+    }
+
+    /**
+     * Closes {@code fd}: close(2). Not retried on EINTR: on Linux the descriptor is gone
+     * even then, and a retry could close a descriptor that another thread just opened.
+     *
+     * <p>Errnos to expect: EBADF (not open: a double close, a bug of the caller), EIO.
+     *
+     * @throws SyscallException when the kernel reports an error
+     */
+    public static void close(int fd) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) CLOSE.invokeExact(errnoSegment, fd);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1 && errno != Errno.EINTR) {
+            throw new SyscallException("close", "fd " + fd, errno);
+        }
+    }
+
+    /**
+     * A pipe: pipe2(2). Element 0 is the read end, element 1 the write end.
+     *
+     * <p>Pass O_CLOEXEC: an end meant for a child is handed over explicitly (see {@code
+     * Spawn.Builder.keepFd}), which clears the flag on the child's copy only.
+     *
+     * @param flags O_CLOEXEC, O_NONBLOCK, or 0
+     * @throws SyscallException when the kernel refuses (EMFILE, ENFILE)
+     */
+    public static int[] pipe2(int flags) throws SyscallException {
+        int rc;
+        int errno;
+        int[] fds = new int[2];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment pair = arena.allocate(JAVA_INT, 2);
+            try {
+                rc = (int) PIPE2.invokeExact(errnoSegment, pair, flags);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+            fds[0] = pair.getAtIndex(JAVA_INT, 0);
+            fds[1] = pair.getAtIndex(JAVA_INT, 1);
+        }
+        if (rc == -1) {
+            throw new SyscallException("pipe2", OPEN_FLAGS.format(flags), errno);
+        }
+        return fds;
+    }
+
+    /**
+     * Writes {@code bytes} to {@code fd}: write(2), retried on EINTR. Returns how many bytes
+     * were written, which may be fewer than given (a full pipe, a non-blocking descriptor).
+     *
+     * <p>Errnos to expect: EPIPE (no reader; the JVM does not die of SIGPIPE), EAGAIN
+     * (non-blocking and full), EBADF.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static int write(int fd, byte[] bytes) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, bytes.length);
+            while (true) {
+                long rc;
+                try {
+                    rc = (long) WRITE.invokeExact(errnoSegment, fd, buffer, (long) bytes.length);
+                } catch (Throwable t) {
+                    throw Native.unexpected(t);
+                }
+                if (rc >= 0) {
+                    return (int) rc;
+                }
+                int errno = Native.errno(errnoSegment);
+                if (errno != Errno.EINTR) {
+                    throw new SyscallException("write", "fd " + fd + ", " + bytes.length + " bytes", errno);
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads at most {@code max} bytes from {@code fd}: read(2), retried on EINTR. An empty
+     * array means end of file (all write ends of a pipe closed).
+     *
+     * <p>Errnos to expect: EAGAIN (non-blocking and nothing there), EBADF, EISDIR.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static byte[] read(int fd, int max) throws SyscallException {
+        if (max < 0) {
+            throw new IllegalArgumentException("max (" + max + ") must not be negative");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(Math.max(1, max));
+            while (true) {
+                long rc;
+                try {
+                    rc = (long) READ.invokeExact(errnoSegment, fd, buffer, (long) max);
+                } catch (Throwable t) {
+                    throw Native.unexpected(t);
+                }
+                if (rc >= 0) {
+                    return Arrays.copyOf(buffer.toArray(JAVA_BYTE), (int) rc);
+                }
+                int errno = Native.errno(errnoSegment);
+                if (errno != Errno.EINTR) {
+                    throw new SyscallException("read", "fd " + fd + ", " + max + " bytes", errno);
+                }
+            }
+        }
+    }
+
+    /**
+     * A second descriptor for what {@code fd} refers to, close-on-exec: fcntl(2) with
+     * F_DUPFD_CLOEXEC (like dup(2), without the window in which another thread's spawn could
+     * inherit it).
+     *
+     * @return the lowest free descriptor number, owned by the caller
+     * @throws SyscallException when the kernel refuses (EBADF, EMFILE)
+     */
+    public static int dup(int fd) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) FCNTL_INT.invokeExact(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("fcntl", "fd " + fd + ", F_DUPFD_CLOEXEC", errno);
+        }
+        return rc;
+    }
+
+    /**
+     * The kernel's id of the calling thread: gettid(2). It names the thread in /proc
+     * ({@code /proc/TID/ns/net}, {@code /proc/TID/mountinfo}), which shows the thread's own
+     * namespaces where {@code /proc/self} shows those of the JVM's main thread.
+     */
+    public static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw Native.unexpected(t);
+        }
+    }
+}

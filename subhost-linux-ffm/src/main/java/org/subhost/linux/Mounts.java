@@ -1,0 +1,482 @@
+package org.subhost.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import org.subhost.linux.internal.FlagNames;
+import org.subhost.linux.internal.Native;
+
+/**
+ * The mount system calls: mount(2), umount2(2), pivot_root(2), open_tree(2), move_mount(2)
+ * and mknod(2), without policy.
+ *
+ * <p>Example, on a {@link NamespaceThread} that unshared {@link Namespaces#CLONE_NEWNS}:
+ * <pre>{@code
+ * Mounts.makeRprivate("/");
+ * Mounts.mount("tmpfs", "/ex1/live/run", "tmpfs", MS_NOSUID | MS_NODEV, "size=50M,mode=755");
+ * }</pre>
+ *
+ * <p>Every call acts in the mount namespace of the calling thread, and relative paths
+ * resolve against that thread's working directory. Mounting in the host's own mount
+ * namespace is the caller's decision: this class does not check where it runs. Paths are
+ * passed as they are; the kernel resolves symbolic links in them (except in the last
+ * component for {@link #umount2} with {@link #UMOUNT_NOFOLLOW}).
+ *
+ * <p>Each refusal is a {@link SyscallException} whose message names the call, the paths and
+ * the flags by name, such as
+ * {@code mount(overlay on /opt/mta/live, type overlay, MS_NOSUID): EINVAL (Invalid argument)}.
+ */
+public final class Mounts {
+    /** mount(2): mount read-only. */
+    public static final long MS_RDONLY = 1;
+    /** mount(2): ignore set-user-id and set-group-id bits and file capabilities. */
+    public static final long MS_NOSUID = 2;
+    /** mount(2): no access to device special files. */
+    public static final long MS_NODEV = 4;
+    /** mount(2): no program may be executed from this mount. */
+    public static final long MS_NOEXEC = 8;
+    /** mount(2): writes are synchronous. */
+    public static final long MS_SYNCHRONOUS = 16;
+    /** mount(2): change the flags (and data) of an existing mount. */
+    public static final long MS_REMOUNT = 32;
+    /** mount(2): directory changes are synchronous. */
+    public static final long MS_DIRSYNC = 128;
+    /** mount(2): do not follow symbolic links when resolving paths on this mount. */
+    public static final long MS_NOSYMFOLLOW = 256;
+    /** mount(2): do not update access times. */
+    public static final long MS_NOATIME = 1024;
+    /** mount(2): do not update access times of directories. */
+    public static final long MS_NODIRATIME = 2048;
+    /** mount(2): bind mount: make {@code source} visible at {@code target} too. */
+    public static final long MS_BIND = 4096;
+    /** mount(2): move the mount at {@code source} to {@code target}. */
+    public static final long MS_MOVE = 8192;
+    /** mount(2): with MS_BIND, take the mounts below too; with a propagation type, apply it to them. */
+    public static final long MS_REC = 16384;
+    /** mount(2): suppress some kernel log messages. */
+    public static final long MS_SILENT = 32768;
+    /** mount(2) propagation: the mount cannot be bind-mounted. */
+    public static final long MS_UNBINDABLE = 1 << 17;
+    /** mount(2) propagation: mount events neither reach nor come from peers. */
+    public static final long MS_PRIVATE = 1 << 18;
+    /** mount(2) propagation: events come from the master, none go back. */
+    public static final long MS_SLAVE = 1 << 19;
+    /** mount(2) propagation: events are shared with the peer group. */
+    public static final long MS_SHARED = 1 << 20;
+    /** mount(2): update access times relative to modification times. */
+    public static final long MS_RELATIME = 1 << 21;
+    /** mount(2): always update access times. */
+    public static final long MS_STRICTATIME = 1 << 24;
+    /** mount(2): keep time updates in memory only. */
+    public static final long MS_LAZYTIME = 1 << 25;
+
+    /** umount2(2): force unmount even if busy (only some network file systems honour it). */
+    public static final int MNT_FORCE = 1;
+    /** umount2(2): lazy unmount: detach now, release when no longer busy. */
+    public static final int MNT_DETACH = 2;
+    /** umount2(2): mark the mount as expired. */
+    public static final int MNT_EXPIRE = 4;
+    /** umount2(2): do not follow a symbolic link in the last component of the target. */
+    public static final int UMOUNT_NOFOLLOW = 8;
+
+    /** open_tree(2): clone the mount (a detached bind mount) instead of opening it. */
+    public static final int OPEN_TREE_CLONE = 1;
+    /** open_tree(2): the returned descriptor is close-on-exec (the value of O_CLOEXEC). */
+    public static final int OPEN_TREE_CLOEXEC = 0x80000;
+    /** open_tree(2), *at(2): with OPEN_TREE_CLONE, clone the mounts below too. */
+    public static final int AT_RECURSIVE = 0x8000;
+    /** *at(2): an empty path means the directory descriptor itself. */
+    public static final int AT_EMPTY_PATH = 0x1000;
+    /** *at(2): do not follow a symbolic link in the last component. */
+    public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    /** *at(2): do not trigger an automount on the last component. */
+    public static final int AT_NO_AUTOMOUNT = 0x800;
+    /** *at(2): the directory descriptor meaning "the working directory of the thread". */
+    public static final int AT_FDCWD = -100;
+
+    /** move_mount(2): follow symbolic links in the source path. */
+    public static final int MOVE_MOUNT_F_SYMLINKS = 1;
+    /** move_mount(2): follow automounts in the source path. */
+    public static final int MOVE_MOUNT_F_AUTOMOUNTS = 2;
+    /** move_mount(2): an empty source path means the source descriptor itself. */
+    public static final int MOVE_MOUNT_F_EMPTY_PATH = 4;
+    /** move_mount(2): follow symbolic links in the target path. */
+    public static final int MOVE_MOUNT_T_SYMLINKS = 0x10;
+    /** move_mount(2): follow automounts in the target path. */
+    public static final int MOVE_MOUNT_T_AUTOMOUNTS = 0x20;
+    /** move_mount(2): an empty target path means the target descriptor itself. */
+    public static final int MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
+    /** mknod(2) file type: character device. */
+    public static final int S_IFCHR = 0020000;
+    /** mknod(2) file type: block device. */
+    public static final int S_IFBLK = 0060000;
+    /** mknod(2) file type: named pipe. */
+    public static final int S_IFIFO = 0010000;
+    /** mknod(2) file type: regular file. */
+    public static final int S_IFREG = 0100000;
+    private static final int S_IFMT = 0170000;
+
+    static final FlagNames MOUNT_FLAGS = FlagNames.builder()
+            .add("MS_REMOUNT", MS_REMOUNT).add("MS_BIND", MS_BIND).add("MS_MOVE", MS_MOVE)
+            .add("MS_REC", MS_REC).add("MS_PRIVATE", MS_PRIVATE).add("MS_SLAVE", MS_SLAVE)
+            .add("MS_SHARED", MS_SHARED).add("MS_UNBINDABLE", MS_UNBINDABLE)
+            .add("MS_RDONLY", MS_RDONLY).add("MS_NOSUID", MS_NOSUID).add("MS_NODEV", MS_NODEV)
+            .add("MS_NOEXEC", MS_NOEXEC).add("MS_SYNCHRONOUS", MS_SYNCHRONOUS)
+            .add("MS_DIRSYNC", MS_DIRSYNC).add("MS_NOSYMFOLLOW", MS_NOSYMFOLLOW)
+            .add("MS_NOATIME", MS_NOATIME).add("MS_NODIRATIME", MS_NODIRATIME)
+            .add("MS_SILENT", MS_SILENT).add("MS_RELATIME", MS_RELATIME)
+            .add("MS_STRICTATIME", MS_STRICTATIME).add("MS_LAZYTIME", MS_LAZYTIME)
+            .build();
+    static final FlagNames UMOUNT_FLAGS = FlagNames.builder()
+            .add("MNT_FORCE", MNT_FORCE).add("MNT_DETACH", MNT_DETACH).add("MNT_EXPIRE", MNT_EXPIRE)
+            .add("UMOUNT_NOFOLLOW", UMOUNT_NOFOLLOW).build();
+    static final FlagNames OPEN_TREE_FLAGS = FlagNames.builder()
+            .add("OPEN_TREE_CLONE", OPEN_TREE_CLONE).add("OPEN_TREE_CLOEXEC", OPEN_TREE_CLOEXEC)
+            .add("AT_RECURSIVE", AT_RECURSIVE).add("AT_EMPTY_PATH", AT_EMPTY_PATH)
+            .add("AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW).add("AT_NO_AUTOMOUNT", AT_NO_AUTOMOUNT)
+            .build();
+    static final FlagNames MOVE_MOUNT_FLAGS = FlagNames.builder()
+            .add("MOVE_MOUNT_F_SYMLINKS", MOVE_MOUNT_F_SYMLINKS)
+            .add("MOVE_MOUNT_F_AUTOMOUNTS", MOVE_MOUNT_F_AUTOMOUNTS)
+            .add("MOVE_MOUNT_F_EMPTY_PATH", MOVE_MOUNT_F_EMPTY_PATH)
+            .add("MOVE_MOUNT_T_SYMLINKS", MOVE_MOUNT_T_SYMLINKS)
+            .add("MOVE_MOUNT_T_AUTOMOUNTS", MOVE_MOUNT_T_AUTOMOUNTS)
+            .add("MOVE_MOUNT_T_EMPTY_PATH", MOVE_MOUNT_T_EMPTY_PATH)
+            .build();
+    static final FlagNames FILE_TYPES = FlagNames.builder()
+            .add("S_IFCHR", S_IFCHR).add("S_IFBLK", S_IFBLK).add("S_IFIFO", S_IFIFO)
+            .add("S_IFREG", S_IFREG).build();
+
+    /** pivot_root(2) has no glibc declaration; its number differs between the two architectures. */
+    static final long SYS_PIVOT_ROOT = Native.AARCH64 ? 41 : 155;
+
+    // int mount(const char *source, const char *target, const char *fstype,
+    //           unsigned long flags, const void *data)
+    private static final MethodHandle MOUNT = Native.downcall("mount",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+    // int umount2(const char *target, int flags)
+    private static final MethodHandle UMOUNT2 = Native.downcall("umount2",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // long syscall(SYS_pivot_root, const char *new_root, const char *put_old)
+    private static final MethodHandle PIVOT_ROOT = Native.syscall(ADDRESS, ADDRESS);
+    // int open_tree(int dfd, const char *path, unsigned int flags): glibc >= 2.36 (syscall 428)
+    private static final MethodHandle OPEN_TREE = Native.downcall("open_tree",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // int move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path,
+    //                unsigned int flags): glibc >= 2.36 (syscall 429)
+    private static final MethodHandle MOVE_MOUNT = Native.downcall("move_mount",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+    // int mknod(const char *path, mode_t mode, dev_t dev): glibc >= 2.33 exports it
+    private static final MethodHandle MKNOD = Native.downcall("mknod",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+
+    private Mounts() {}
+
+    /**
+     * Attaches a file system, or changes a mount: mount(2), like {@code mount -t FSTYPE -o
+     * DATA SOURCE TARGET}.
+     *
+     * <p>The kind of call follows from {@code flags}, in the kernel's order: MS_REMOUNT
+     * changes the flags of the mount at {@code target} (with MS_BIND: only the per-mount
+     * flags such as MS_RDONLY, MS_NOSUID); MS_BIND makes {@code source} visible at
+     * {@code target} (MS_REC: with the mounts below it; the per-mount flags given here are
+     * ignored, a read-only bind needs a second call with MS_REMOUNT|MS_BIND|MS_RDONLY);
+     * MS_SHARED, MS_PRIVATE, MS_SLAVE or MS_UNBINDABLE change the propagation of the mount
+     * at {@code target} (MS_REC: of all below); MS_MOVE moves a mount; anything else mounts a
+     * new file system of type {@code fstype}.
+     *
+     * <p>Errnos to expect: EINVAL (a bad option in {@code data}, a remount or propagation
+     * change of a path that is no mount point, MS_MOVE of a shared mount), ENODEV (no such
+     * file system type), ENOENT or ENOTDIR (a path is missing), EBUSY (the source is already
+     * mounted), EPERM (not root, or a locked mount).
+     *
+     * @param source what to mount: a device, a path for MS_BIND, a name shown in
+     *     /proc/self/mountinfo for virtual file systems; null for none
+     * @param target where, a directory or (for a bind of a file) a file
+     * @param fstype the file system type such as {@code tmpfs}; null for binds and changes
+     * @param flags MS_* flags, or-ed
+     * @param data file system options such as {@code size=50M}; null for none
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void mount(String source, String target, String fstype, long flags, String data)
+            throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) MOUNT.invokeExact(errnoSegment, Native.cString(arena, source),
+                        Native.cString(arena, target), Native.cString(arena, fstype), flags,
+                        Native.cString(arena, data));
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("mount", describeMount(source, target, fstype, flags, data), errno);
+        }
+    }
+
+    /** The arguments of mount(2) as its error message shows them. */
+    static String describeMount(String source, String target, String fstype, long flags, String data) {
+        StringBuilder out = new StringBuilder();
+        out.append(source == null ? "none" : source).append(" on ").append(target);
+        if (fstype != null) {
+            out.append(", type ").append(fstype);
+        }
+        if (flags != 0) {
+            out.append(", ").append(MOUNT_FLAGS.format(flags));
+        }
+        if (data != null && !data.isEmpty()) {
+            out.append(", ").append(data);
+        }
+        return out.toString();
+    }
+
+    /**
+     * Detaches the mount at {@code target}: umount2(2), like {@code umount TARGET} (with
+     * MNT_DETACH: {@code umount -l TARGET}).
+     *
+     * <p>Without MNT_DETACH the kernel refuses a mount that is in use (EBUSY: an open file,
+     * a working directory, a mount below it). MNT_DETACH removes the mount from the tree at
+     * once and frees it when its last user is gone; we pass it for the old root after
+     * pivot_root, whose mounts are still referenced.
+     *
+     * <p>Errnos to expect: EINVAL ({@code target} is not a mount point), EBUSY, ENOENT.
+     *
+     * @param flags MNT_* and UMOUNT_NOFOLLOW, or-ed; 0 for a plain unmount
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void umount2(String target, int flags) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) UMOUNT2.invokeExact(errnoSegment, arena.allocateFrom(target), flags);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("umount2", flags == 0 ? target : target + ", " + UMOUNT_FLAGS.format(flags), errno);
+        }
+    }
+
+    /**
+     * Makes {@code newRoot} the root of the calling thread's mount namespace and moves the
+     * old root to {@code putOld}: pivot_root(2) (system call 155 on x86_64, 41 on aarch64),
+     * like {@code pivot_root NEW PUT_OLD}.
+     *
+     * <p>Kernel rules: {@code newRoot} must be a mount point (bind it onto itself first if it
+     * is a plain directory) other than the current root; {@code putOld} must be at or below
+     * {@code newRoot}; neither the new root's mount nor its parent may have shared
+     * propagation (make "/" private with {@link #makeRprivate} first); the calling thread's
+     * fs_struct must not be shared (a {@link NamespaceThread} has its own). Every thread
+     * and process of the mount namespace whose root or working directory was the old root
+     * gets the new one. Afterwards {@code chdir("/")} is the caller's business, and the old
+     * root is usually detached with {@code umount2(putOld, MNT_DETACH)}.
+     *
+     * <p>Errnos to expect: EINVAL ({@code newRoot} is not a mount point, {@code putOld} is
+     * not below it, or a mount is shared), EBUSY ({@code newRoot} or {@code putOld} is the
+     * current root), ENOTDIR, EPERM.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void pivotRoot(String newRoot, String putOld) throws SyscallException {
+        long rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (long) PIVOT_ROOT.invokeExact(errnoSegment, SYS_PIVOT_ROOT,
+                        arena.allocateFrom(newRoot), arena.allocateFrom(putOld));
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("pivot_root", newRoot + ", " + putOld, errno);
+        }
+    }
+
+    /**
+     * Opens the mount tree at {@code path} as a file descriptor: open_tree(2) (system call
+     * 428), relative to the working directory.
+     *
+     * <p>With OPEN_TREE_CLONE the descriptor holds a new detached copy of the mount (with
+     * AT_RECURSIVE: of the whole tree below it, like {@code mount --rbind}); it belongs to
+     * no mount namespace until {@link #moveMount} attaches it, so it can carry a host
+     * directory into another mount namespace: open the tree in the host's namespace, then
+     * move it from a thread that entered the target namespace (live shares). A detached
+     * tree that is never attached is freed when the descriptor is closed. We pass
+     * OPEN_TREE_CLOEXEC so that no spawned program inherits it.
+     *
+     * <p>Errnos to expect: ENOENT, EINVAL (a bad flag, or OPEN_TREE_CLONE of an unbindable
+     * mount), EPERM (OPEN_TREE_CLONE needs CAP_SYS_ADMIN).
+     *
+     * @param flags OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_RECURSIVE and AT_* flags, or-ed
+     * @return the new descriptor, owned by the caller ({@link Fds#close})
+     * @throws SyscallException when the kernel refuses
+     */
+    public static int openTree(String path, int flags) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) OPEN_TREE.invokeExact(errnoSegment, AT_FDCWD, arena.allocateFrom(path), flags);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("open_tree", path + ", " + OPEN_TREE_FLAGS.format(flags), errno);
+        }
+        return rc;
+    }
+
+    /**
+     * Attaches or moves a mount: move_mount(2) (system call 429).
+     *
+     * <p>For a tree from {@link #openTree}: {@code moveMount(fd, "", AT_FDCWD, target,
+     * MOVE_MOUNT_F_EMPTY_PATH)} attaches it at {@code target} in the calling thread's mount
+     * namespace, like {@code mount --bind}; the mount takes the propagation of its new
+     * parent.
+     *
+     * <p>Errnos to expect: ENOENT ({@code toPath} missing), EINVAL (the source is not a
+     * mount, or is already attached elsewhere), ELOOP, EPERM.
+     *
+     * @param fromDirFd descriptor of the source (an open_tree descriptor), or AT_FDCWD
+     * @param fromPath path relative to {@code fromDirFd}; "" with MOVE_MOUNT_F_EMPTY_PATH
+     * @param toDirFd descriptor the target path is relative to, or AT_FDCWD
+     * @param toPath the mount point
+     * @param flags MOVE_MOUNT_* flags, or-ed
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void moveMount(int fromDirFd, String fromPath, int toDirFd, String toPath, int flags)
+            throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) MOVE_MOUNT.invokeExact(errnoSegment, fromDirFd, arena.allocateFrom(fromPath),
+                        toDirFd, arena.allocateFrom(toPath), flags);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("move_mount", at(fromDirFd, fromPath) + " onto " + at(toDirFd, toPath)
+                    + ", " + MOVE_MOUNT_FLAGS.format(flags), errno);
+        }
+    }
+
+    /** A path relative to a directory descriptor as an error message shows it. */
+    static String at(int dirFd, String path) {
+        if (dirFd == AT_FDCWD) {
+            return path;
+        }
+        if (path.isEmpty()) {
+            return "fd " + dirFd;
+        }
+        return path.startsWith("/") ? path : "fd " + dirFd + "/" + path;
+    }
+
+    /**
+     * Creates a device node, named pipe or empty file: mknod(2), like {@code mknod PATH c
+     * MAJOR MINOR}.
+     *
+     * <p>The permission bits of {@code mode} are reduced by the process's umask (shared by
+     * all threads of the JVM); chmod afterwards where exact modes matter. A device node on a
+     * mount with MS_NODEV exists but cannot be opened.
+     *
+     * <p>Errnos to expect: EEXIST, ENOENT (parent missing), EPERM (a device node without
+     * CAP_MKNOD), EROFS.
+     *
+     * @param mode file type (S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG) or-ed with permission bits
+     * @param major device major number (ignored by the kernel for pipes and files)
+     * @param minor device minor number
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void mknod(String path, int mode, int major, int minor) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) MKNOD.invokeExact(errnoSegment, arena.allocateFrom(path), mode, makedev(major, minor));
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("mknod", describeMknod(path, mode, major, minor), errno);
+        }
+    }
+
+    /** The arguments of mknod(2) as its error message shows them: {@code /dev/null, S_IFCHR 0666, 1:3}. */
+    static String describeMknod(String path, int mode, int major, int minor) {
+        return path + ", " + FILE_TYPES.format(mode & S_IFMT) + " 0" + Integer.toOctalString(mode & 07777)
+                + ((mode & S_IFMT) == S_IFCHR || (mode & S_IFMT) == S_IFBLK ? ", " + major + ":" + minor : "");
+    }
+
+    /**
+     * The device number of {@code major} and {@code minor}: glibc's makedev(3) encoding
+     * (12 + 20 bits of major, 8 + 24 bits of minor, interleaved for compatibility).
+     */
+    public static long makedev(int major, int minor) {
+        long ma = Integer.toUnsignedLong(major);
+        long mi = Integer.toUnsignedLong(minor);
+        return ((ma & 0x00000fffL) << 8) | ((ma & 0xfffff000L) << 32)
+                | (mi & 0x000000ffL) | ((mi & 0xffffff00L) << 12);
+    }
+
+    /**
+     * Makes the mount at {@code target} and every mount below it private: mount(2) with
+     * MS_REC|MS_PRIVATE, like {@code mount --make-rprivate TARGET}.
+     *
+     * <p>Done first in a new mount namespace, so that no mount made there propagates back to
+     * the namespace it was copied from (the host's mounts are usually shared, and a copy
+     * keeps them in the same peer groups). Acts on the calling thread's mount namespace: on
+     * the host's own it would change the host, which is never what we want.
+     *
+     * @throws SyscallException when the kernel refuses (EINVAL: {@code target} is no mount point)
+     */
+    public static void makeRprivate(String target) throws SyscallException {
+        mount(null, target, null, MS_REC | MS_PRIVATE, null);
+    }
+
+    /**
+     * Makes {@code source} visible at {@code target} as well: mount(2) with MS_BIND, and
+     * MS_REC when {@code recursive}, like {@code mount --bind} or {@code mount --rbind}.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void bind(String source, String target, boolean recursive) throws SyscallException {
+        mount(source, target, null, MS_BIND | (recursive ? MS_REC : 0), null);
+    }
+
+    /**
+     * Detaches the mount at {@code target} lazily: umount2(2) with MNT_DETACH, like
+     * {@code umount -l TARGET}.
+     *
+     * @throws SyscallException when the kernel refuses (EINVAL: no mount point)
+     */
+    public static void detach(String target) throws SyscallException {
+        umount2(target, MNT_DETACH);
+    }
+}

@@ -1,0 +1,159 @@
+package org.subhost.linux;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Runs a task on a fresh platform thread of its own that first enters and creates the
+ * namespaces of a {@link NamespaceRequest}; the one way this SDK does namespace work.
+ *
+ * <p>Example: mount a tmpfs in a new mount namespace inside the network namespace ex1:
+ * <pre>{@code
+ * int tid = NamespaceThread.run("boot ex1",
+ *         NamespaceRequest.builder().unshare(CLONE_NEWNS).enterNetns(Path.of("/run/netns/ex1")).build(),
+ *         () -> {
+ *             Mounts.makeRprivate("/");
+ *             Mounts.mount("tmpfs", "/ex1/live/run", "tmpfs", MS_NOSUID | MS_NODEV, "size=50M");
+ *             return Fds.gettid();
+ *         });
+ * }</pre>
+ *
+ * <p>Why a thread of its own: Linux keeps namespaces, root and working directory per
+ * thread, and unshare(2) and setns(2) change only the calling thread; a JVM has many
+ * threads, and a pooled or virtual thread would carry the namespaces to unrelated work.
+ * So each call starts a new platform thread, which is never reused and ends with the task.
+ * The thread does, in order:
+ * <ol>
+ * <li>unshare(CLONE_FS), so that it has its own root, working directory and umask: the
+ *     kernel refuses unshare(CLONE_NEWNS) and setns into a mount namespace (EINVAL) to a
+ *     thread that shares its fs_struct with the other threads;
+ * <li>setns into each namespace to enter, in the order given (a namespace file by path,
+ *     an open descriptor, or a pidfd for several namespaces of one process at once);
+ * <li>unshare of the namespaces to create;
+ * <li>the task, which can mount, set the host name and spawn processes there.
+ * </ol>
+ *
+ * <p>Which namespaces act on the thread itself: mount (and root and working directory,
+ * through CLONE_FS), network, UTS, IPC and cgroup; the task's own calls happen there. Which
+ * act only on its children: pid and time, which set pid_for_children and
+ * time_for_children; the thread stays in its pid and time namespace, and the first
+ * process it spawns is pid 1 of a new pid namespace. Two kernel rules keep the time
+ * namespace out of a JVM: posix_spawn clones with CLONE_VM, which the kernel refuses
+ * (EINVAL) while time_for_children differs from the thread's own time namespace; and setns
+ * into a time namespace needs a single-threaded process (EUSERS). So a new time namespace
+ * is left to the spawned pid 1.
+ *
+ * <p>When the thread ends, it leaves its namespaces: a namespace that nothing else holds
+ * (no process, no bind mount such as /run/netns/NAME, no open descriptor) is destroyed,
+ * with the mounts in it. After a pivot_root on the thread, the JDK's own files are no longer
+ * at their paths for it: load the classes the rest of the task needs beforehand.
+ *
+ * <p>A failure to enter or create a namespace is a {@link SyscallException}; the task's
+ * own exception is rethrown as it was thrown, checked or not.
+ */
+public final class NamespaceThread {
+    private NamespaceThread() {}
+
+    /**
+     * Runs {@code task} on a new platform thread named {@code name}, inside the namespaces
+     * of {@code request}, and waits for it.
+     *
+     * <p>If the calling thread is interrupted while waiting, the task's thread is
+     * interrupted too and still waited for (its namespaces and mounts must not be left
+     * half made), and the caller's interrupt status is set again on return.
+     *
+     * @return what the task returned
+     * @throws SyscallException when the thread cannot enter or create a namespace, or the
+     *     task throws one
+     * @throws E what the task threw
+     */
+    public static <T, E extends Exception> T run(String name, NamespaceRequest request, NamespaceTask<T, E> task)
+            throws E, SyscallException {
+        requireNonNull(name, "name");
+        requireNonNull(request, "request");
+        requireNonNull(task, "task");
+        Outcome<T> outcome = new Outcome<>();
+        Thread thread = Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
+            try {
+                enter(request);
+                outcome.value = task.run();
+            } catch (Throwable t) {
+                outcome.failure = t;
+            }
+        });
+        thread.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+                thread.interrupt();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (outcome.failure != null) {
+            throw NamespaceThread.<E>rethrow(outcome.failure);
+        }
+        return outcome.value;
+    }
+
+    /**
+     * Runs {@code task} on a new platform thread named {@code name} that only unshares
+     * CLONE_FS; as {@link #run(String, NamespaceRequest, NamespaceTask)} with {@link
+     * NamespaceRequest#none()}.
+     */
+    public static <T, E extends Exception> T run(String name, NamespaceTask<T, E> task) throws E, SyscallException {
+        return run(name, NamespaceRequest.none(), task);
+    }
+
+    /** Applies {@code request} to the calling thread, which must be a fresh one of its own. */
+    private static void enter(NamespaceRequest request) throws SyscallException {
+        Namespaces.unshare(Namespaces.CLONE_FS);
+        for (NamespaceRequest.Entry entry : request.entries()) {
+            if (entry.path() != null) {
+                int fd = Fds.open(entry.path().toString(), Fds.O_RDONLY | Fds.O_CLOEXEC);
+                try {
+                    setns(entry, fd);
+                } finally {
+                    Fds.close(fd);
+                }
+            } else {
+                setns(entry, entry.fd());
+            }
+        }
+        if (request.unshareFlags() != 0) {
+            Namespaces.unshare(request.unshareFlags());
+        }
+    }
+
+    private static void setns(NamespaceRequest.Entry entry, int fd) throws SyscallException {
+        try {
+            Namespaces.setns(fd, entry.nstype());
+        } catch (SyscallException e) {
+            // Name the namespace as the caller gave it, not by a descriptor number of ours.
+            throw new SyscallException("setns", entry.label() + ", " + Namespaces.describe(entry.nstype()), e.errno());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Exception> RuntimeException rethrow(Throwable failure) throws E {
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        // The task's signature allows only E (and the thread's own SyscallException) as
+        // checked exceptions, so the cast holds for anything the compiler let through.
+        throw (E) failure;
+    }
+
+    /** What the thread produced; read after join, which makes its writes visible. */
+    private static final class Outcome<T> {
+        T value;
+        Throwable failure;
+    }
+}
