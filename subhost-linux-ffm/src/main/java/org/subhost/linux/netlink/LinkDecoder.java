@@ -26,6 +26,9 @@ import java.util.OptionalInt;
  * link-layer address.
  */
 final class LinkDecoder {
+    /** MAX_ADDR_LEN of linux/netdevice.h: no link-layer address is longer. */
+    private static final int MAX_ADDR_LEN = 32;
+
     private LinkDecoder() {}
 
     static Link decode(Message message) throws NetlinkDecodingException {
@@ -50,7 +53,12 @@ final class LinkDecoder {
             throw attributes.missing("IFLA_OPERSTATE");
         }
         OperState state = OperState.of(operState.getAsInt());
-        HardwareAddress mac = new HardwareAddress(attributes.bytes(IFLA_ADDRESS).orElse(new byte[0]));
+        byte[] address = attributes.bytes(IFLA_ADDRESS).orElse(new byte[0]);
+        if (address.length > MAX_ADDR_LEN) {
+            throw new NetlinkDecodingException("RTM_NEWLINK: attribute IFLA_ADDRESS length (" + address.length
+                    + ") must be at most " + MAX_ADDR_LEN);
+        }
+        HardwareAddress mac = new HardwareAddress(address);
         OptionalInt master = nonZero(attributes.u32(IFLA_MASTER, "IFLA_MASTER"));
         OptionalInt link = nonZero(attributes.u32(IFLA_LINK, "IFLA_LINK"));
 
