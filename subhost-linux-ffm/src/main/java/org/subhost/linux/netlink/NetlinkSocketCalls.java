@@ -193,7 +193,9 @@ final class NetlinkSocketCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
             int rc = (int) CLOSE.invokeExact(errno, fd);
-            if (rc == -1) {
+            // EINTR: Linux has released the descriptor all the same; retrying could close
+            // a descriptor that another thread has opened since.
+            if (rc == -1 && Native.errno(errno) != Errno.EINTR) {
                 throw new SyscallException("close", "fd " + fd, Native.errno(errno));
             }
         } catch (SyscallException e) {

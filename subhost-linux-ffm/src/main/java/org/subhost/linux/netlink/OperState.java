@@ -5,8 +5,11 @@ package org.subhost.linux.netlink;
  * {@code /sys/class/net/NAME/operstate}: whether it can carry packets, unlike the
  * administrative flag IFF_UP that {@link RtNetlink#setUp} sets.
  *
- * <p>A veth end that is up reports {@link #LOWER_LAYER_DOWN} until its peer is up too;
- * {@code lo} reports {@link #UNKNOWN} when up.
+ * <p>A veth end that is up has no carrier until its peer is up too, and reports
+ * {@link #LOWER_LAYER_DOWN} while the peer is in the same namespace, {@link #DOWN} while it
+ * is in another one (the kernel finds the lower link by index in the link's own namespace
+ * only); {@code lo} reports {@link #UNKNOWN} when up. The kernel updates the state a moment
+ * after the event that changes it (its linkwatch work), so read it again rather than once.
  */
 public enum OperState {
     /** IF_OPER_UNKNOWN (0): the driver does not track the state. */

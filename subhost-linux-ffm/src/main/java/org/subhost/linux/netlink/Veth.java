@@ -10,8 +10,9 @@ import java.util.OptionalInt;
  * @param index the interface index
  * @param name the interface name
  * @param up whether it is administratively up
- * @param operState whether it can carry packets: {@link OperState#LOWER_LAYER_DOWN} while
- *     the peer is down
+ * @param operState whether it can carry packets: {@link OperState#UP} once both ends are
+ *     up, else {@link OperState#DOWN} ({@link OperState#LOWER_LAYER_DOWN} when the peer is
+ *     down in the same namespace)
  * @param mac the link-layer address
  * @param masterIndex the bridge this end is a port of, if any
  * @param mtu the MTU
