@@ -15,6 +15,8 @@ public final class Errno {
     public static final int EBADF = 9;
     public static final int ECHILD = 10;
     public static final int EAGAIN = 11;
+    /** Same value as EAGAIN on Linux: flock(2) with LOCK_NB on a held lock. */
+    public static final int EWOULDBLOCK = EAGAIN;
     public static final int ENOMEM = 12;
     public static final int EACCES = 13;
     public static final int EBUSY = 16;
@@ -28,6 +30,8 @@ public final class Errno {
     public static final int ENOSYS = 38;
     public static final int ENOTEMPTY = 39;
     public static final int ENODATA = 61;
+    /** setns(2) into a time namespace from a multi-threaded process. */
+    public static final int EUSERS = 87;
     public static final int EOPNOTSUPP = 95;
     public static final int EADDRINUSE = 98;
     public static final int ETIMEDOUT = 110;

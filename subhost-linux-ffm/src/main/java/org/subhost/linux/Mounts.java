@@ -191,6 +191,9 @@ public final class Mounts {
      * at {@code target} (MS_REC: of all below); MS_MOVE moves a mount; anything else mounts a
      * new file system of type {@code fstype}.
      *
+     * <p>Acts in the calling thread's mount namespace: call it on a {@link NamespaceThread}
+     * that unshared or entered one, never on the host's.
+     *
      * <p>Errnos to expect: EINVAL (a bad option in {@code data}, a remount or propagation
      * change of a path that is no mount point, MS_MOVE of a shared mount), ENODEV (no such
      * file system type), ENOENT or ENOTDIR (a path is missing), EBUSY (the source is already
@@ -249,6 +252,9 @@ public final class Mounts {
      * once and frees it when its last user is gone; we pass it for the old root after
      * pivot_root, whose mounts are still referenced.
      *
+     * <p>Acts in the calling thread's mount namespace: call it on a {@link NamespaceThread}
+     * that unshared or entered one, never on the host's.
+     *
      * <p>Errnos to expect: EINVAL ({@code target} is not a mount point), EBUSY, ENOENT.
      *
      * @param flags MNT_* and UMOUNT_NOFOLLOW, or-ed; 0 for a plain unmount
@@ -284,6 +290,9 @@ public final class Mounts {
      * and process of the mount namespace whose root or working directory was the old root
      * gets the new one. Afterwards {@code chdir("/")} is the caller's business, and the old
      * root is usually detached with {@code umount2(putOld, MNT_DETACH)}.
+     *
+     * <p>Acts in the calling thread's mount namespace: call it on a {@link NamespaceThread}
+     * that unshared or entered one, never on the host's.
      *
      * <p>Errnos to expect: EINVAL ({@code newRoot} is not a mount point, {@code putOld} is
      * not below it, or a mount is shared), EBUSY ({@code newRoot} or {@code putOld} is the
@@ -353,6 +362,9 @@ public final class Mounts {
      * MOVE_MOUNT_F_EMPTY_PATH)} attaches it at {@code target} in the calling thread's mount
      * namespace, like {@code mount --bind}; the mount takes the propagation of its new
      * parent.
+     *
+     * <p>Acts in the calling thread's mount namespace: call it on a {@link NamespaceThread}
+     * that unshared or entered one, never on the host's.
      *
      * <p>Errnos to expect: ENOENT ({@code toPath} missing), EINVAL (the source is not a
      * mount, or is already attached elsewhere), ELOOP, EPERM.

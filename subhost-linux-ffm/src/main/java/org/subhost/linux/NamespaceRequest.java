@@ -148,6 +148,19 @@ public final class NamespaceRequest {
             return this;
         }
 
+        /**
+         * Enters the namespaces of the kinds in {@code flags} of the process behind {@code
+         * pidfd}; as {@link #enterPidfd(int, int)}. The pidfd must stay open while a
+         * {@link NamespaceThread} uses the request.
+         */
+        public Builder enterPidfd(Pidfd pidfd, int flags) {
+            requireNonNull(pidfd, "pidfd");
+            enterPidfd(pidfd.fd(), flags);
+            Entry last = entries.remove(entries.size() - 1);
+            entries.add(new Entry("pidfd of pid " + pidfd.pid(), null, last.fd(), last.nstype()));
+            return this;
+        }
+
         /** The request. */
         public NamespaceRequest build() {
             return new NamespaceRequest(this);

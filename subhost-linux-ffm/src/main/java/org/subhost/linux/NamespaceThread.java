@@ -36,11 +36,18 @@ import static java.util.Objects.requireNonNull;
  * through CLONE_FS), network, UTS, IPC and cgroup; the task's own calls happen there. Which
  * act only on its children: pid and time, which set pid_for_children and
  * time_for_children; the thread stays in its pid and time namespace, and the first
- * process it spawns is pid 1 of a new pid namespace. Two kernel rules keep the time
- * namespace out of a JVM: posix_spawn clones with CLONE_VM, which the kernel refuses
- * (EINVAL) while time_for_children differs from the thread's own time namespace; and setns
- * into a time namespace needs a single-threaded process (EUSERS). So a new time namespace
- * is left to the spawned pid 1.
+ * process it spawns is pid 1 of a new pid namespace. The time namespace has two kernel
+ * rules: setns into one needs a single-threaded process (EUSERS), so a JVM can only create
+ * one, never enter one; and posix_spawn clones with CLONE_VM, which the kernel used to
+ * refuse (EINVAL) while time_for_children differs from the thread's own time namespace.
+ * Kernels since about 6.1 accept it and move the child into time_for_children at its
+ * exec (checked on 6.18 by SpawnKernelTest); on older kernels, leave the time namespace
+ * to the spawned pid 1.
+ *
+ * <p>A thread that the task starts (also one the JDK starts lazily on its behalf, such as a
+ * worker of the common ForkJoinPool) is cloned from the namespaced thread and shares its
+ * namespaces, root and working directory; so tasks start no threads and use no pools. A
+ * {@code NamespaceThread.run} nested in a task therefore starts from the task's namespaces.
  *
  * <p>When the thread ends, it leaves its namespaces: a namespace that nothing else holds
  * (no process, no bind mount such as /run/netns/NAME, no open descriptor) is destroyed,

@@ -32,7 +32,10 @@ import org.subhost.linux.internal.Native;
  * {@code unshare(CLONE_NEWNS|CLONE_NEWPID): EPERM (Operation not permitted)}.
  */
 public final class Namespaces {
-    /** unshare(2): a new time namespace, for children only (time_for_children). Linux 5.6. */
+    /**
+     * unshare(2): a new time namespace, for children only (time_for_children), Linux 5.6;
+     * posix_spawn'ed children enter it at exec on kernels since about 6.1 (EINVAL before).
+     */
     public static final int CLONE_NEWTIME = 0x00000080;
     /** unshare(2): stop sharing root, working directory and umask with the other threads. */
     public static final int CLONE_FS = 0x00000200;
@@ -82,6 +85,8 @@ public final class Namespaces {
      * CLONE_NEWPID and CLONE_NEWTIME the thread itself stays where it is; its next child
      * (a {@code Spawn}) is pid 1 of the new pid namespace.
      *
+     * <p>Changes only the calling thread: call it on a {@link NamespaceThread}.
+     *
      * <p>Errnos to expect: EPERM (no CAP_SYS_ADMIN), EINVAL (CLONE_NEWUSER or an unknown
      * flag in a multi-threaded process), ENOSPC (a namespace limit in
      * /proc/sys/user/max_*_namespaces), ENOMEM.
@@ -118,6 +123,8 @@ public final class Namespaces {
      * an unshared fs_struct (CLONE_FS); entering a pid namespace sets pid_for_children only;
      * entering a time namespace needs a single-threaded process (EUSERS), so a JVM cannot.
      *
+     * <p>Changes only the calling thread: call it on a {@link NamespaceThread}.
+     *
      * <p>Errnos to expect: EINVAL ({@code fd} is of another type than {@code nstype}, or the
      * fs_struct is shared), EBADF, EPERM, ESRCH (the process of the pidfd has exited), EUSERS.
      *
@@ -142,7 +149,8 @@ public final class Namespaces {
 
     /**
      * Sets the host name of the calling thread's UTS namespace: sethostname(2), like
-     * {@code hostname NAME}. Unshare {@link #CLONE_NEWUTS} first, or the host's name changes.
+     * {@code hostname NAME}. Call it on a {@link NamespaceThread} that unshared {@link
+     * #CLONE_NEWUTS}, or the host's name changes.
      *
      * <p>Errnos to expect: EINVAL (longer than 64 bytes), EPERM.
      *

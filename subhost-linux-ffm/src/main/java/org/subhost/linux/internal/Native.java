@@ -30,6 +30,9 @@ import java.lang.invoke.VarHandle;
  * }
  * }</pre>
  */
+// Restricted FFM methods (downcallHandle, reinterpret) are this class's purpose; the module
+// declares native access.
+@SuppressWarnings("restricted")
 public final class Native {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();

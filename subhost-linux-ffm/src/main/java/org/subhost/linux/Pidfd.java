@@ -1,0 +1,302 @@
+package org.subhost.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.time.Duration;
+import java.util.OptionalInt;
+import org.subhost.linux.internal.Native;
+
+/**
+ * A pidfd: a file descriptor that refers to one process, so that signals and waits reach
+ * that process even after its pid has been reused (pidfd_open(2), pidfd_send_signal(2),
+ * waitid(2) with P_PIDFD, poll(2)).
+ *
+ * <p>Example: stop a subhost's pid 1, which this JVM spawned:
+ * <pre>{@code
+ * try (Pidfd init = Pidfd.open(pid)) {
+ *     init.sendSignal(Signals.SIGTERM);
+ *     OptionalInt status = init.awaitExit(Duration.ofSeconds(10));
+ *     if (status.isEmpty()) { init.sendSignal(Signals.SIGKILL); init.awaitExit(Duration.ofSeconds(5)); }
+ * }
+ * }</pre>
+ *
+ * <p>Opening by pid has a race the caller must rule out: the pid names the process only
+ * while it exists or is an unreaped zombie. For a child of this JVM that holds (nobody else
+ * reaps it); for another process, check its start time in /proc/PID/stat after opening.
+ * Exit statuses can be collected only for children of this JVM ({@link #awaitExit}); the
+ * end of any other process is seen by poll ({@link #awaitTermination}, {@link #isAlive}).
+ * The descriptor is close-on-exec. Not safe for use by several threads at once.
+ */
+public final class Pidfd implements AutoCloseable {
+    /** waitid(2) id type: the id is a pidfd (Linux 5.4). */
+    static final int P_PIDFD = 3;
+    /** waitid(2): wait for children that have terminated. */
+    static final int WEXITED = 4;
+    /** waitid(2): return at once if no child has changed state. */
+    static final int WNOHANG = 1;
+    /** siginfo_t si_code for a child: exited normally, killed, killed with a core dump. */
+    static final int CLD_EXITED = 1;
+    static final int CLD_KILLED = 2;
+    static final int CLD_DUMPED = 3;
+    private static final short POLLIN = 0x1;
+    private static final short POLLNVAL = 0x20;
+
+    /** struct pollfd: { int fd; short events; short revents; }. */
+    static final MemoryLayout POLLFD = MemoryLayout.structLayout(
+            JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
+    /**
+     * siginfo_t as filled by waitid(2) for SIGCHLD on 64-bit Linux: 128 bytes, si_signo at
+     * 0, si_code at 8, si_pid at 16, si_status at 24.
+     */
+    static final long SIGINFO_SIZE = 128;
+    static final long SI_CODE = 8;
+    static final long SI_PID = 16;
+    static final long SI_STATUS = 24;
+
+    // int pidfd_open(pid_t pid, unsigned int flags): glibc >= 2.36 (syscall 434)
+    private static final MethodHandle PIDFD_OPEN = Native.downcall("pidfd_open",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    // int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned int flags):
+    // glibc >= 2.36 (syscall 424)
+    private static final MethodHandle PIDFD_SEND_SIGNAL = Native.downcall("pidfd_send_signal",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+    private static final MethodHandle WAITID = Native.downcall("waitid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+    private static final MethodHandle POLL = Native.downcall("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
+    private final int pid;
+    private final int fd;
+    private boolean closed;
+    private OptionalInt exitStatus = OptionalInt.empty();
+
+    private Pidfd(int pid, int fd) {
+        this.pid = pid;
+        this.fd = fd;
+    }
+
+    /**
+     * A pidfd for the process {@code pid} (in the caller's pid namespace): pidfd_open(2)
+     * (system call 434, Linux 5.3), close-on-exec.
+     *
+     * <p>Errnos to expect: ESRCH (no such process, or already reaped), EINVAL ({@code pid}
+     * is not a thread-group leader), EMFILE.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static Pidfd open(int pid) throws SyscallException {
+        if (pid <= 0) {
+            throw new IllegalArgumentException("pid (" + pid + ") must be positive");
+        }
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) PIDFD_OPEN.invokeExact(errnoSegment, pid, 0);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("pidfd_open", "pid " + pid, errno);
+        }
+        return new Pidfd(pid, rc);
+    }
+
+    /** The pid this pidfd was opened for, in the pid namespace of the opener. */
+    public int pid() {
+        return pid;
+    }
+
+    /** The descriptor, for setns(2) ({@link NamespaceRequest.Builder#enterPidfd}); owned by this object. */
+    public int fd() {
+        requireOpen();
+        return fd;
+    }
+
+    /**
+     * Sends {@code signal} to the process: pidfd_send_signal(2) (system call 424), like
+     * {@code kill -SIG PID} without the risk of hitting a process that reused the pid.
+     *
+     * <p>Errnos to expect: ESRCH (the process has exited, even if not reaped yet), EPERM,
+     * EINVAL (bad signal number).
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public void sendSignal(int signal) throws SyscallException {
+        requireOpen();
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) PIDFD_SEND_SIGNAL.invokeExact(errnoSegment, fd, signal, MemorySegment.NULL, 0);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("pidfd_send_signal", "pid " + pid + ", " + Signals.name(signal), errno);
+        }
+    }
+
+    /**
+     * Waits at most {@code timeout} for the process, a child of this JVM, to end, and reaps
+     * it: poll(2) on the pidfd, then waitid(P_PIDFD, fd, WEXITED) (Linux 5.4).
+     *
+     * <p>The status is the exit code for a normal exit, and 128 + the signal number for a
+     * process killed by a signal (as a shell reports it: 143 for SIGTERM). Once reaped,
+     * later calls return the same status at once.
+     *
+     * <p>Errnos to expect: ECHILD (not a child of this JVM, or reaped elsewhere; use {@link
+     * #awaitTermination} for such processes).
+     *
+     * @param timeout how long to wait; zero to only look
+     * @return the exit status, or empty if the process still runs after {@code timeout}
+     * @throws SyscallException when the kernel refuses
+     */
+    public OptionalInt awaitExit(Duration timeout) throws SyscallException {
+        requireOpen();
+        if (exitStatus.isPresent()) {
+            return exitStatus;
+        }
+        if (!awaitTermination(timeout)) {
+            return OptionalInt.empty();
+        }
+        int rc;
+        int errno;
+        int code;
+        int status;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
+            do {
+                try {
+                    // The process has ended (poll said so), so this does not block.
+                    rc = (int) WAITID.invokeExact(errnoSegment, P_PIDFD, fd, info, WEXITED);
+                } catch (Throwable t) {
+                    throw Native.unexpected(t);
+                }
+                errno = Native.errno(errnoSegment);
+            } while (rc == -1 && errno == Errno.EINTR);
+            code = info.get(JAVA_INT, SI_CODE);
+            status = info.get(JAVA_INT, SI_STATUS);
+        }
+        if (rc == -1) {
+            throw new SyscallException("waitid", "P_PIDFD, pid " + pid + ", WEXITED", errno);
+        }
+        exitStatus = OptionalInt.of(decode(code, status));
+        return exitStatus;
+    }
+
+    /** The shell's exit status for a waitid(2) result: the code, or 128 + signal. */
+    static int decode(int siCode, int siStatus) {
+        return switch (siCode) {
+            case CLD_EXITED -> siStatus;
+            case CLD_KILLED, CLD_DUMPED -> 128 + siStatus;
+            default -> throw new IllegalStateException("waitid si_code (" + siCode + ") is not an exit");
+        };
+    }
+
+    /**
+     * Waits at most {@code timeout} for the process to end, without reaping it: poll(2)
+     * for POLLIN on the pidfd, which the kernel reports once the process has exited (a
+     * zombie or gone). Works for any process, not only children.
+     *
+     * @param timeout how long to wait; zero to only look
+     * @return whether the process has ended
+     * @throws SyscallException when the kernel refuses
+     */
+    public boolean awaitTermination(Duration timeout) throws SyscallException {
+        requireOpen();
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout (" + timeout + ") must not be negative");
+        }
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment pollfd = arena.allocate(POLLFD);
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            while (true) {
+                long left = Math.max(0, deadline - System.nanoTime());
+                // Round up, so that a wait shorter than a millisecond is not a mere look.
+                int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+                int rc;
+                try {
+                    rc = (int) POLL.invokeExact(errnoSegment, pollfd, 1L, millis);
+                } catch (Throwable t) {
+                    throw Native.unexpected(t);
+                }
+                if (rc > 0) {
+                    if ((pollfd.get(JAVA_SHORT, 6) & POLLNVAL) != 0) {
+                        throw new SyscallException("poll", "pidfd of pid " + pid, Errno.EBADF);
+                    }
+                    return true;
+                }
+                if (rc == 0) {
+                    if (deadline - System.nanoTime() <= 0) {
+                        return false;
+                    }
+                    continue;
+                }
+                int errno = Native.errno(errnoSegment);
+                if (errno != Errno.EINTR) {
+                    throw new SyscallException("poll", "pidfd of pid " + pid + ", " + millis + " ms", errno);
+                }
+            }
+        }
+    }
+
+    private static long saturatedNanos(Duration timeout) {
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
+    }
+
+    /**
+     * Whether the process still runs: poll(2) without waiting. A zombie (ended, not yet
+     * reaped) does not run.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public boolean isAlive() throws SyscallException {
+        return !awaitTermination(Duration.ZERO);
+    }
+
+    /** Closes the descriptor; the process is not affected. Closing twice does nothing. */
+    @Override
+    public void close() throws SyscallException {
+        if (!closed) {
+            closed = true;
+            Fds.close(fd);
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("pidfd of pid " + pid + " is closed");
+        }
+    }
+
+    /** {@code pidfd N of pid P}. */
+    @Override
+    public String toString() {
+        return "pidfd " + fd + " of pid " + pid + (closed ? " (closed)" : "");
+    }
+}

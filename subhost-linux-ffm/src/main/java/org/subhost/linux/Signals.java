@@ -1,0 +1,59 @@
+package org.subhost.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import org.subhost.linux.internal.Native;
+
+/**
+ * Signal numbers that callers send by name (signal(7); the same on x86_64 and aarch64),
+ * and the names of all signals for messages.
+ *
+ * <p>Example: {@code pidfd.sendSignal(Signals.SIGTERM)}; {@code Signals.name(15)} is
+ * {@code SIGTERM}.
+ */
+public final class Signals {
+    /** Hangup. */
+    public static final int SIGHUP = 1;
+    /** Interrupt from the keyboard. */
+    public static final int SIGINT = 2;
+    /** Quit from the keyboard. */
+    public static final int SIGQUIT = 3;
+    /** Kill: cannot be caught or ignored. */
+    public static final int SIGKILL = 9;
+    /** User-defined signal 1. */
+    public static final int SIGUSR1 = 10;
+    /** User-defined signal 2. */
+    public static final int SIGUSR2 = 12;
+    /** Broken pipe. */
+    public static final int SIGPIPE = 13;
+    /** Termination request: what a stop sends first (tini forwards it to its child). */
+    public static final int SIGTERM = 15;
+    /** A child stopped or terminated. */
+    public static final int SIGCHLD = 17;
+    /** Continue if stopped. */
+    public static final int SIGCONT = 18;
+    /** Stop: cannot be caught or ignored. */
+    public static final int SIGSTOP = 19;
+
+    // const char *sigabbrev_np(int): glibc >= 2.32, NULL for an unknown number
+    private static final MethodHandle SIGABBREV = Native.plain("sigabbrev_np",
+            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    private Signals() {}
+
+    /** The name of signal {@code signal} such as {@code SIGTERM}, or {@code signal N} if unknown. */
+    @SuppressWarnings("restricted") // reading glibc's static C string
+    public static String name(int signal) {
+        MemorySegment abbrev;
+        try {
+            abbrev = (MemorySegment) SIGABBREV.invokeExact(signal);
+        } catch (Throwable t) {
+            throw Native.unexpected(t);
+        }
+        return abbrev.equals(MemorySegment.NULL) ? "signal " + signal : "SIG" + abbrev.reinterpret(32).getString(0);
+    }
+}
