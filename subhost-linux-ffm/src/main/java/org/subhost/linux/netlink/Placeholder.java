@@ -1,1 +1,0 @@
-package org.subhost.linux.netlink; /** Placeholder. */ final class Placeholder {}
