@@ -181,8 +181,10 @@ static void mount_proc(void)
 	}
 }
 
-/* The SDK closes the pipe when pid 1 is in the subhost's cgroup, so that every process
- * forked later is accounted there; it writes 'x' when the boot failed meanwhile. */
+/* The SDK writes 'g' once pid 1 is in the subhost's cgroup and recorded, so that every
+ * process forked later is accounted there and can be found by a stop. End of file means the
+ * booting process died (or gave up) before that: nothing records this pid 1, so it must not
+ * start anything; it exits, and the namespaces go with it. */
 static void wait_for_sync(int fd)
 {
 	char byte;
@@ -194,12 +196,12 @@ static void wait_for_sync(int fd)
 		say("read sync fd %d: %s", fd, reason(errno));
 		exit(EXIT_BOOT_FAILED);
 	}
-	if (n == 1) {
-		if (byte == 'x')
-			say("boot aborted by the SDK (sync fd %d)", fd);
-		else
-			say("read sync fd %d: unexpected byte 0x%02x instead of end of file", fd,
-			    (unsigned char)byte);
+	if (n == 0) {
+		say("boot aborted: the booting process closed sync fd %d without a go", fd);
+		exit(EXIT_BOOT_FAILED);
+	}
+	if (byte != 'g') {
+		say("read sync fd %d: unexpected byte 0x%02x instead of 'g'", fd, (unsigned char)byte);
 		exit(EXIT_BOOT_FAILED);
 	}
 	close(fd);

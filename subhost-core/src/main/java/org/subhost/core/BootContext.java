@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
+import org.subhost.linux.SyscallException;
 import org.subhost.linux.netlink.RtNetlink;
 
 /**
@@ -68,11 +69,19 @@ public final class BootContext implements AutoCloseable {
         closeQuietly(syncFd);
         netnsFd = logFd = devNullFd = syncFd = -1;
         if (pid1fd != null) {
-            pid1fd.close();
+            try {
+                pid1fd.close();
+            } catch (SyscallException e) {
+                // EBADF only: nothing to undo.
+            }
             pid1fd = null;
         }
         if (hostLinks != null) {
-            hostLinks.close();
+            try {
+                hostLinks.close();
+            } catch (java.io.IOException e) {
+                // Closing a socket fails only for EBADF, a bug elsewhere; nothing to undo.
+            }
             hostLinks = null;
         }
         log.close();

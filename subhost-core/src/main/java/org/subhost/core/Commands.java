@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
+import org.subhost.linux.Redirect;
 import org.subhost.linux.Signals;
 import org.subhost.linux.Spawn;
 import org.subhost.linux.SyscallException;
@@ -35,16 +36,25 @@ final class Commands {
      */
     static Outcome run(List<String> argv, Map<String, String> env, String cwd, int inFd, int outFd, int errFd,
             Duration limit) throws SyscallException {
-        int pid = Spawn.program(argv.getFirst())
-                .args(argv)
+        int pid = spawner(argv)
                 .env(env)
-                .cwd(cwd)
-                .stdin(inFd)
-                .stdout(outFd)
-                .stderr(errFd)
+                .cwd(Path.of(cwd))
+                .stdin(Redirect.fd(inFd))
+                .stdout(Redirect.fd(outFd))
+                .stderr(Redirect.fd(errFd))
                 .newSession()
                 .spawn();
         return await(pid, limit);
+    }
+
+    /**
+     * A spawn of {@code argv}: the program itself when it has a slash, else looked up in
+     * {@code PATH} (posix_spawnp).
+     */
+    static Spawn.Builder spawner(List<String> argv) {
+        String program = argv.getFirst();
+        Spawn.Builder builder = program.contains("/") ? Spawn.program(Path.of(program)) : Spawn.command(program);
+        return builder.args(argv.subList(1, argv.size()));
     }
 
     /** Waits for our child {@code pid} at most {@code limit}, then kills its process group. */

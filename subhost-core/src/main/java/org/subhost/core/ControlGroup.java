@@ -1,7 +1,6 @@
 package org.subhost.core;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
@@ -73,7 +72,7 @@ final class ControlGroup {
             try {
                 Files.deleteIfExists(group);
                 return;
-            } catch (DirectoryNotEmptyException | FileSystemException e) {
+            } catch (FileSystemException e) {
                 if (System.nanoTime() > deadline) {
                     throw new IOException("cannot remove control group " + group + ": " + PlanExecutor.reason(e)
                             + " (processes still in it: " + Files.readString(group.resolve("cgroup.procs")).trim()

@@ -9,10 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.TreeMap;
 import org.subhost.config.SubhostConfig;
 import org.subhost.config.VethCable;
+import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
 import org.subhost.linux.Signals;
@@ -256,15 +256,28 @@ final class InitSupervisor {
      * its parent, is 128 + signal for a signal, as a shell reports it.
      */
     static void terminate(Pidfd pid1, Duration grace) throws SyscallException {
-        if (!pid1.isAlive()) {
-            pid1.awaitExit(Duration.ZERO);
-            return;
+        if (pid1.isAlive()) {
+            pid1.sendSignal(Signals.SIGTERM);
+            if (!pid1.awaitTermination(grace.plusSeconds(1))) {
+                pid1.sendSignal(Signals.SIGKILL);
+                if (!pid1.awaitTermination(Duration.ofSeconds(10))) {
+                    throw new SyscallException("pidfd_send_signal", "pid " + pid1.pid() + ", SIGKILL", Errno.ETIMEDOUT,
+                            "pid 1 did not end within 10 s of SIGKILL");
+                }
+            }
         }
-        pid1.sendSignal(Signals.SIGTERM);
-        OptionalInt status = pid1.awaitExit(grace.plusSeconds(1));
-        if (status.isEmpty()) {
-            pid1.sendSignal(Signals.SIGKILL);
-            pid1.awaitExit(Duration.ofSeconds(10));
+        reapIfOurs(pid1);
+    }
+
+    /**
+     * Collects the exit status of pid 1 when this process is its parent (it booted the
+     * subhost), so that no zombie stays; ECHILD means another process is its parent.
+     */
+    static void reapIfOurs(Pidfd pid1) {
+        try {
+            pid1.awaitExit(Duration.ZERO);
+        } catch (SyscallException e) {
+            // ECHILD: pid 1 is not our child; its parent (or the host's init) reaps it.
         }
     }
 }

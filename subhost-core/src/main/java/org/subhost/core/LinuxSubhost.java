@@ -143,7 +143,7 @@ final class LinuxSubhost implements Subhost {
                 Optional<Link> hostLink = host.link(hostName);
                 Optional<String> bridge = hostLink.flatMap(l -> l.masterIndex().isPresent()
                         ? linkName(host, l.masterIndex().getAsInt()) : Optional.empty());
-                Optional<String> mac = inside.link(end).map(Link::macText);
+                Optional<String> mac = inside.link(end).map(l -> l.mac().toString());
                 cables.add(new SubhostStatus.CableStatus(hostName, end, mac, bridge,
                         hostLink.map(Link::up).orElse(false)));
             }

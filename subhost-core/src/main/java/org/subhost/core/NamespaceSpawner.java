@@ -18,6 +18,7 @@ import org.subhost.linux.NamespaceRequest;
 import org.subhost.linux.NamespaceThread;
 import org.subhost.linux.Namespaces;
 import org.subhost.linux.Pidfd;
+import org.subhost.linux.Redirect;
 import org.subhost.linux.Signals;
 import org.subhost.linux.Spawn;
 
@@ -100,15 +101,15 @@ final class NamespaceSpawner {
             Namespaces.sethostname(hostname(name));
             int[] pipe = Fds.pipe2(Fds.O_CLOEXEC);
             try {
-                context.pid1 = Spawn.program(REAPER)
-                        .args(List.of(REAPER, "--timens", "--sync-fd", "3", "--grace",
+                context.pid1 = Spawn.program(Path.of(REAPER))
+                        .args(List.of("--timens", "--sync-fd", "3", "--grace",
                                 Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
                                 "/bin/sh", "-c", context.initScript))
                         .env(BASE_ENV)
-                        .cwd("/")
-                        .stdin(context.devNullFd)
-                        .stdout(context.logFd)
-                        .stderr(context.logFd)
+                        .cwd(Path.of("/"))
+                        .stdin(Redirect.fd(context.devNullFd))
+                        .stdout(Redirect.fd(context.logFd))
+                        .stderr(Redirect.fd(context.logFd))
                         .keepFd(pipe[0], 3)
                         .newSession()
                         .spawn();
@@ -193,7 +194,8 @@ final class NamespaceSpawner {
             int err, boolean newSession) throws Exception {
         NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, ENTERED).build();
         return NamespaceThread.run("exec in " + name, request, () -> {
-            Spawn spawn = Spawn.program(argv.getFirst()).args(argv).env(env).cwd("/").stdin(in).stdout(out).stderr(err);
+            Spawn.Builder spawn = Commands.spawner(argv).env(env).cwd(Path.of("/"))
+                    .stdin(Redirect.fd(in)).stdout(Redirect.fd(out)).stderr(Redirect.fd(err));
             if (newSession) {
                 spawn.newSession();
             }

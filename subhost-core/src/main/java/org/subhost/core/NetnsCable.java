@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.subhost.config.Cable;
 import org.subhost.config.SubhostConfig;
 import org.subhost.config.VethCable;
@@ -100,7 +101,7 @@ final class NetnsCable {
             if (context.hostLinks.link(cable.hostName()).isPresent()) {
                 throw new IllegalStateException("interface " + cable.hostName() + " exists already on the host");
             }
-            context.hostLinks.addVeth(cable.hostName(), cable.subhostName(), context.netnsFd,
+            context.hostLinks.addVeth(cable.hostName(), cable.subhostName(), OptionalInt.of(context.netnsFd),
                     cable.mac().map(m -> m.bytes()));
         }
 
@@ -202,7 +203,7 @@ final class NetnsCable {
     }
 
     /** Deletes the host link {@code name} when it exists; a link already gone is fine. */
-    static void deleteIfPresent(RtNetlink links, String name) throws SyscallException {
+    static void deleteIfPresent(RtNetlink links, String name) throws java.io.IOException {
         try {
             if (links.link(name).isPresent()) {
                 links.delete(name);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.subhost.linux.Fds;
+import org.subhost.linux.Flock;
 import org.subhost.linux.SyscallException;
 
 /**
@@ -47,7 +48,7 @@ final class StateStore {
         Path file = root.resolve("." + name + ".lock");
         int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_CLOEXEC, 0600);
         try {
-            Fds.flock(fd, Fds.LOCK_EX);
+            Flock.flock(fd, Flock.LOCK_EX);
         } catch (SyscallException e) {
             Fds.close(fd);
             throw e;

@@ -125,7 +125,7 @@ final class Teardown {
             return Optional.empty();
         }
         if (!state.pid1().get().isAlive()) {
-            pidfd.close();
+            BootContext.closeQuietly(pidfd.fd());
             return Optional.empty();
         }
         return Optional.of(pidfd);

@@ -186,14 +186,16 @@ class SubhostInitTest {
     }
 
     @Test
-    void syncFdHoldsTheScriptBackUntilThePipeIsClosed() throws Exception {
+    void syncFdHoldsTheScriptBackUntilTheGoByte() throws Exception {
         startWithSyncPipe(List.of("--sync-fd", "3", "--name", name), "echo script runs; [ -e /proc/self/fd/3 ] && echo fd 3 open || echo fd 3 closed");
         ProcessHandle reaper = reaper();
         awaitCondition("pid 1 blocked reading the sync pipe", () -> waitChannel(reaper).endsWith("pipe_read"));
         assertThat(reaper.children()).isEmpty();
         assertThat(logLines()).isEmpty();
 
-        harness.getOutputStream().close();
+        try (OutputStream sync = harness.getOutputStream()) {
+            sync.write('g');
+        }
 
         awaitLogLine(prefix() + "no service running; keeping the subhost alive");
         assertThat(logLines()).containsExactly(
@@ -204,14 +206,24 @@ class SubhostInitTest {
     }
 
     @Test
-    void syncFdWithXAbortsTheBootWithStatusOne() throws Exception {
+    void syncFdClosedWithoutGoAbortsTheBootWithStatusOne() throws Exception {
+        startWithSyncPipe(List.of("--sync-fd", "3", "--name", name), "echo script runs");
+        harness.getOutputStream().close();
+
+        assertThat(exitStatus()).isEqualTo(1);
+        assertThat(logLines()).containsExactly(
+                prefix() + "boot aborted: the booting process closed sync fd 3 without a go");
+    }
+
+    @Test
+    void syncFdWithAnotherByteAbortsTheBoot() throws Exception {
         startWithSyncPipe(List.of("--sync-fd", "3", "--name", name), "echo script runs");
         try (OutputStream sync = harness.getOutputStream()) {
             sync.write('x');
         }
 
         assertThat(exitStatus()).isEqualTo(1);
-        assertThat(logLines()).containsExactly(prefix() + "boot aborted by the SDK (sync fd 3)");
+        assertThat(logLines()).containsExactly(prefix() + "read sync fd 3: unexpected byte 0x78 instead of 'g'");
     }
 
     @Test

@@ -85,6 +85,8 @@ public final class Fds {
     private static final MethodHandle FCNTL_INT = Native.downcall("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     // pid_t gettid(void): cannot fail
+    private static final MethodHandle CHDIR = Native.downcall("chdir",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle GETTID = Native.plain("gettid", FunctionDescriptor.of(JAVA_INT));
 
     private static final int F_DUPFD_CLOEXEC = 1030;
@@ -300,6 +302,32 @@ public final class Fds {
             return (int) GETTID.invokeExact();
         } catch (Throwable t) {
             throw Native.unexpected(t);
+        }
+    }
+
+    /**
+     * Changes the calling thread's working directory: chdir(2). It acts on the thread alone
+     * only after the thread has unshared CLONE_FS (as every {@link NamespaceThread} has);
+     * otherwise it moves the whole JVM, so call it on such a thread only.
+     *
+     * <p>Errnos to expect: ENOENT, ENOTDIR, EACCES.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void chdir(String path) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) CHDIR.invokeExact(errnoSegment, Native.cString(arena, path));
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("chdir", path, errno);
         }
     }
 }

@@ -43,7 +43,38 @@ public final class Signals {
     private static final MethodHandle SIGABBREV = Native.plain("sigabbrev_np",
             FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
+    // int kill(pid_t pid, int sig)
+    private static final MethodHandle KILL = Native.downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
     private Signals() {}
+
+    /**
+     * Sends {@code signal} to process {@code pid}, or to the process group {@code -pid}:
+     * kill(2). Prefer {@link Pidfd#sendSignal} for one process, which cannot hit a reused
+     * pid; a process group has no pidfd, so a group of our own child (made with a new
+     * session, so that its id is the child's pid) is signalled here.
+     *
+     * <p>Errnos to expect: ESRCH (no such process or group any more), EPERM.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void kill(int pid, int signal) throws SyscallException {
+        int rc;
+        int errno;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) KILL.invokeExact(errnoSegment, pid, signal);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("kill", (pid < 0 ? "process group " + -pid : "pid " + pid) + ", " + name(signal),
+                    errno);
+        }
+    }
 
     /** The name of signal {@code signal} such as {@code SIGTERM}, or {@code signal N} if unknown. */
     @SuppressWarnings("restricted") // reading glibc's static C string

@@ -1,0 +1,199 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.subhost.core.KernelFixture.run;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.ExecResult;
+import org.subhost.NotRunningException;
+import org.subhost.Subhost;
+import org.subhost.SubhostStatus;
+import org.subhost.Subhosts;
+import org.subhost.config.SubhostConfig;
+import org.subhost.linux.NamespaceRequest;
+import org.subhost.linux.NamespaceThread;
+import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.linux.netlink.RtNetlink;
+
+/**
+ * Cables on the real kernel: a plain veth, one with a MAC address, a bridge port, a VLAN,
+ * and a real TCP connection from the host side to a server that START runs inside. Each
+ * is checked with {@code ip -d -j link} and {@code /sys/class/net}, not only our API.
+ */
+class CableTest {
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
+    private final Subhosts subhosts = Subhosts.linux();
+    private String name;
+    private Path base;
+    private SubhostConfig config;
+    private String bridge;
+    private String hostNetns;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KernelFixture.requireRoot();
+        name = KernelFixture.uniqueName();
+        base = KernelFixture.base(name);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (name == null) {
+            return;
+        }
+        try {
+            if (config != null) {
+                inHostNetns(() -> {
+                    try {
+                        subhosts.stop(config, Duration.ofSeconds(2));
+                    } catch (NotRunningException e) {
+                        // stopped by the test
+                    }
+                    return null;
+                });
+            }
+        } finally {
+            if (bridge != null) {
+                try (RtNetlink links = RtNetlink.open()) {
+                    links.delete(bridge);
+                }
+            }
+            if (hostNetns != null) {
+                NamedNetns.delete(hostNetns);
+            }
+        }
+        KernelFixture.assertNothingLeft(name, base);
+        KernelFixture.deleteTree(base);
+    }
+
+    private <T> T inHostNetns(NamespaceThread.Task<T> task) throws Exception {
+        if (hostNetns == null) {
+            return task.run();
+        }
+        return NamespaceThread.run("test host " + hostNetns,
+                NamespaceRequest.builder().enterNetns(Path.of("/run/netns", hostNetns)).build(), task);
+    }
+
+    private Subhost boot(String cables, String start) throws Exception {
+        config = SubhostConfig.builder(name, base).cables(cables).start(start).log(base.resolve("log")).build();
+        return inHostNetns(() -> subhosts.boot(config));
+    }
+
+    private static String inside(Subhost s, String script) throws Exception {
+        ExecResult r = s.exec(List.of("/bin/sh", "-c", script), TEN_SECONDS);
+        assertThat(r.status()).as("status of %s (stderr: %s)", script, r.stderr()).isZero();
+        return r.stdout();
+    }
+
+    @Test
+    void plainCableIsAVethWithItsSubhostEndInside() throws Exception {
+        Subhost s = boot(" =", "none");
+
+        assertThat(Files.exists(Path.of("/sys/class/net", name + "0"))).isTrue();
+        assertThat(run("ip", "-d", "-j", "link", "show", name + "0")).contains("\"kind\":\"veth\"");
+        assertThat(Files.readString(Path.of("/sys/class/net", name + "0", "operstate"))).isNotEqualTo("down\n");
+        assertThat(inside(s, "ls /sys/class/net")).isEqualTo("eth0\nlo\n");
+        assertThat(run("ip", "-n", name, "-j", "link", "show", "eth0")).contains("\"ifname\":\"eth0\"");
+        assertThat(Files.exists(Path.of("/sys/class/net/eth0"))).as("no eth0 of the subhost on the host")
+                .isEqualTo(Files.exists(Path.of("/sys/class/net/eth0")));
+    }
+
+    @Test
+    void cableWithAMacGivesTheSubhostEndThatAddress() throws Exception {
+        Subhost s = boot("=06:20:03:4e:a6:f2", "none");
+        assertThat(inside(s, "cat /sys/class/net/eth0/address")).isEqualTo("06:20:03:4e:a6:f2\n");
+        SubhostStatus status = s.status();
+        assertThat(status.cables()).singleElement().satisfies(c -> {
+            assertThat(c.hostName()).isEqualTo(name + "0");
+            assertThat(c.subhostName()).isEqualTo("eth0");
+            assertThat(c.mac()).contains("06:20:03:4e:a6:f2");
+        });
+    }
+
+    @Test
+    void cableWithABridgeMakesTheHostEndAPort() throws Exception {
+        bridge = "shtb" + name.substring(3);
+        try (RtNetlink links = RtNetlink.open()) {
+            links.addBridge(bridge);
+        }
+        Subhost s = boot(bridge + "=", "none");
+
+        String master = Files.readSymbolicLink(Path.of("/sys/class/net", name + "0", "master")).getFileName().toString();
+        assertThat(master).isEqualTo(bridge);
+        assertThat(run("ip", "-j", "link", "show", name + "0")).contains("\"master\":\"" + bridge + "\"")
+                .contains("UP");
+        assertThat(s.status().cables().getFirst().bridge()).contains(bridge);
+    }
+
+    @Test
+    void vlanCableIsATaggedLinkOnTheCarrier() throws Exception {
+        boot("= =.302", "none");
+        String json = run("ip", "-d", "-j", "link", "show", name + "0.302");
+        assertThat(json).contains("\"kind\":\"vlan\"").contains("\"id\":302").contains("\"link\":\"" + name + "0\"");
+    }
+
+    @Test
+    void aServerStartedInsideIsReachedFromTheHostSide() throws Exception {
+        hostNetns = "shtH" + name.substring(3);
+        NamedNetns.create(hostNetns);
+        Path server = base.resolve("server");
+        Files.writeString(server, """
+                #!/bin/sh
+                case "$1" in
+                start)
+                  ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up || exit 1
+                  setsid python3 -c '
+                import socket
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("192.0.2.2", 7777))
+                s.listen(4)
+                while True:
+                    c, _ = s.accept()
+                    c.sendall(b"hello from " + socket.gethostname().encode() + b"\\n")
+                    c.close()
+                ' </dev/null >/dev/null 2>&1 &
+                  ;;
+                stop) pkill -f 'bind\\(\\("192.0.2.2"' ;;
+                esac
+                """);
+        Files.setAttribute(server, "unix:mode", 0755);
+        Files.createDirectories(base.resolve("root/etc"));
+        Files.writeString(base.resolve("root/etc/hostname"), name + "\n");
+        boot("=", server.toString());
+
+        String greeting = inHostNetns(() -> {
+            try (RtNetlink links = RtNetlink.open()) {
+                links.addAddress(name + "0", InetAddress.getByName("192.0.2.1"), 24);
+                links.setUp(name + "0");
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (true) {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress("192.0.2.2", 7777), 1000);
+                    return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))
+                            .readLine();
+                } catch (java.io.IOException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(50);
+                }
+            }
+        });
+        assertThat(greeting).isEqualTo("hello from " + name);
+    }
+}

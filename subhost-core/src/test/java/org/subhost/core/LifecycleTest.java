@@ -1,0 +1,247 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.subhost.core.KernelFixture.run;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.ExecResult;
+import org.subhost.NotRunningException;
+import org.subhost.Subhost;
+import org.subhost.SubhostException;
+import org.subhost.SubhostStatus;
+import org.subhost.Subhosts;
+import org.subhost.config.Share;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * The whole lifecycle on the real kernel: boot, exec, share, status, stop, for each kind
+ * of root, RAM_SIZE, SHARE and START; after each test nothing of the subhost is left.
+ */
+class LifecycleTest {
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
+    private final Subhosts subhosts = Subhosts.linux();
+    private String name;
+    private Path base;
+    private SubhostConfig config;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KernelFixture.requireRoot();
+        name = KernelFixture.uniqueName();
+        base = KernelFixture.base(name);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (name == null) {
+            return;
+        }
+        if (config != null) {
+            try {
+                subhosts.stop(config, Duration.ofSeconds(2));
+            } catch (NotRunningException e) {
+                // stopped by the test itself
+            }
+        }
+        KernelFixture.assertNothingLeft(name, base);
+        KernelFixture.deleteTree(base);
+    }
+
+    private SubhostConfig.Builder minimal() {
+        return SubhostConfig.builder(name, base).start("none").log(base.resolve("log"));
+    }
+
+    private Subhost boot(SubhostConfig c) throws SubhostException {
+        config = c;
+        return subhosts.boot(c);
+    }
+
+    private static String inside(Subhost s, String script) throws SubhostException {
+        ExecResult r = s.exec(List.of("/bin/sh", "-c", script), TEN_SECONDS);
+        assertThat(r.status()).as("status of %s (stderr: %s)", script, r.stderr()).isZero();
+        return r.stdout();
+    }
+
+    @Test
+    void overlayRootBootsRunsCommandsAndStopsLeavingNothing() throws Exception {
+        Subhost s = boot(minimal().build());
+
+        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper --sync-fd 3");
+        assertThat(inside(s, "echo $$; readlink /proc/1/root")).endsWith("/\n");
+        String mounts = inside(s, "cat /proc/self/mountinfo");
+        assertThat(mounts).contains(" / / ").contains(" - overlay " + name + " ");
+        assertThat(mounts).doesNotContain(base.toString()).doesNotContain("/work");
+        assertThat(inside(s, "ls -l /dev/null /dev/ptmx /dev/console")).contains("crw-rw-rw-").contains("crw--w--w-");
+        assertThat(inside(s, "ls /sys/class/net")).isEqualTo("lo\n");
+        assertThat(inside(s, "grep ' /run ' /proc/self/mountinfo")).contains("tmpfs").contains("size=51200k");
+        assertThat(inside(s, "ls -ld /run/lock")).startsWith("drwxrwxrwt");
+        assertThat(run("readlink", "/proc/" + s.pid() + "/ns/time"))
+                .isNotEqualTo(run("readlink", "/proc/self/ns/time"));
+        assertThat(run("readlink", "/proc/" + s.pid() + "/ns/mnt")).isNotEqualTo(run("readlink", "/proc/self/ns/mnt"));
+        assertThat(Files.readString(base.resolve("root/etc/network/interfaces"))).contains("auto lo");
+
+        s.stop(TEN_SECONDS);
+        KernelFixture.assertNothingLeft(name, base);
+        assertThatThrownBy(() -> s.status()).isInstanceOf(NotRunningException.class).hasMessage(name + " is not running");
+    }
+
+    @Test
+    void secondBootOfARunningNameIsRefusedAndLeavesItUntouched() throws Exception {
+        Subhost s = boot(minimal().build());
+        int pid = s.pid();
+
+        assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessage(name + " is already running (pid " + pid + "); stop it first");
+        assertThat(subhosts.find(name)).isPresent();
+        assertThat(subhosts.find(name).get().pid()).isEqualTo(pid);
+        assertThat(inside(s, "echo alive")).isEqualTo("alive\n");
+    }
+
+    @Test
+    void bindRootMountsUpperOnLive() throws Exception {
+        Path tree = TinyRoot.build(base.resolve("tree"));
+        Subhost s = boot(minimal().upper(tree).lower(tree).ramSize("none").build());
+
+        assertThat(inside(s, "cat /proc/self/mountinfo | grep ' / / '")).doesNotContain("overlay");
+        assertThat(inside(s, "grep -c ' /run ' /proc/self/mountinfo || true")).isEqualTo("0\n");
+        assertThat(inside(s, "hostname")).isEqualTo(name + "\n");
+    }
+
+    @Test
+    void plainRootWorksWhetherOrNotLiveIsAMountPoint() throws Exception {
+        Path tree = TinyRoot.build(base.resolve("live"));
+        Subhost s = boot(minimal().live(tree).upper(tree).lower(tree).build());
+        assertThat(inside(s, "echo plain")).isEqualTo("plain\n");
+        s.stop(TEN_SECONDS);
+        KernelFixture.assertNothingLeft(name, base);
+    }
+
+    @Test
+    void hostnameComesFromTheSubhostsEtcHostname() throws Exception {
+        Files.createDirectories(base.resolve("root/etc"));
+        Files.writeString(base.resolve("root/etc/hostname"), "shtvirtual\nsecond line\n");
+        Subhost s = boot(minimal().build());
+        assertThat(inside(s, "hostname")).isEqualTo("shtvirtual\n");
+        assertThat(run("hostname")).isNotEqualTo("shtvirtual\n");
+    }
+
+    @Test
+    void sharesADirectoryAFileAndAnotherPath() throws Exception {
+        Path dir = Files.createDirectories(base.resolve("hostdir"));
+        Files.writeString(dir.resolve("a"), "from the host");
+        Path file = Files.writeString(base.resolve("hostfile"), "a shared file");
+        Subhost s = boot(minimal()
+                .addShare(new Share(dir, dir))
+                .addShare(new Share(file, Path.of("/etc/shtfile")))
+                .addShare(new Share(dir, Path.of("/srv/elsewhere")))
+                .build());
+
+        assertThat(inside(s, "cat " + dir + "/a")).isEqualTo("from the host");
+        assertThat(inside(s, "cat /etc/shtfile")).isEqualTo("a shared file");
+        assertThat(inside(s, "cat /srv/elsewhere/a")).isEqualTo("from the host");
+        inside(s, "echo written inside > /srv/elsewhere/b");
+        assertThat(Files.readString(dir.resolve("b"))).isEqualTo("written inside\n");
+    }
+
+    @Test
+    void liveShareShowsTheHostsDirectoryEvenWhereLowerLacksIt() throws Exception {
+        Path tree = TinyRoot.build(base.resolve("tree"));
+        Path dir = Files.createDirectories(base.resolve("spool"));
+        Files.writeString(dir.resolve("mail"), "live");
+        Subhost s = boot(minimal().lower(tree).build());
+        assertThat(s.exec(List.of("/bin/sh", "-c", "ls " + dir), TEN_SECONDS).status()).isNotZero();
+
+        s.share(dir);
+
+        assertThat(inside(s, "cat " + dir + "/mail")).isEqualTo("live");
+        Files.writeString(dir.resolve("later"), "seen at once");
+        assertThat(inside(s, "cat " + dir + "/later")).isEqualTo("seen at once");
+    }
+
+    @Test
+    void execReturnsTheCommandsExitStatusAndOutput() throws Exception {
+        Subhost s = boot(minimal().build());
+        ExecResult r = s.exec(List.of("/bin/sh", "-c", "echo out; echo err >&2; exit 7"), TEN_SECONDS);
+        assertThat(r).isEqualTo(new ExecResult(7, "out\n", "err\n"));
+        assertThat(inside(s, "echo $PPID")).isNotEqualTo("1\n");
+    }
+
+    @Test
+    void startsServicesInOrderAndStopsThemInReverse() throws Exception {
+        Path record = base.resolve("record");
+        Path a = service(base.resolve("svc-a"), "a", record);
+        Path b = service(base.resolve("svc-b"), "b", record);
+        Files.createDirectories(base.resolve("root/etc/init.d"));
+        Path sysv = service(base.resolve("root/etc/init.d/shtsysv"), "sysv", record);
+        Subhost s = boot(minimal().start(List.of(a.toString(), b.toString(), "shtsysv")).build());
+        awaitLine(record, "start sysv");
+
+        assertThat(Files.readAllLines(record)).containsExactly("start a", "start b", "start sysv");
+        SubhostStatus status = s.status();
+        assertThat(status.services()).containsExactly(
+                new SubhostStatus.ServiceStatus(a.toString(), "started"),
+                new SubhostStatus.ServiceStatus(b.toString(), "started"),
+                new SubhostStatus.ServiceStatus("shtsysv", "started"));
+
+        s.stop(TEN_SECONDS);
+        assertThat(Files.readAllLines(record)).containsExactly(
+                "start a", "start b", "start sysv", "stop sysv", "stop b", "stop a");
+        assertThat(sysv).exists();
+    }
+
+    @Test
+    void stopOfANameThatIsNotRunningSaysSo() throws Exception {
+        SubhostConfig c = minimal().build();
+        assertThatThrownBy(() -> subhosts.stop(c, TEN_SECONDS)).isInstanceOf(NotRunningException.class)
+                .hasMessage(name + " is not running");
+    }
+
+    @Test
+    void ramSizeNoneMeansNoTmpfsOnRun() throws Exception {
+        Subhost s = boot(minimal().ramSize("none").build());
+        assertThat(inside(s, "grep -c ' /run ' /proc/self/mountinfo || true")).isEqualTo("0\n");
+    }
+
+    @Test
+    void ramSizeGivesTheTmpfsSize() throws Exception {
+        Subhost s = boot(minimal().ramSize("8m").build());
+        assertThat(inside(s, "grep ' /run ' /proc/self/mountinfo")).contains("size=8192k");
+    }
+
+    @Test
+    void listAndStatusDescribeTheRunningSubhost() throws Exception {
+        Subhost s = boot(minimal().build());
+        assertThat(subhosts.list()).extracting(SubhostStatus::name).contains(name);
+        SubhostStatus status = s.status();
+        assertThat(status.pid()).isEqualTo(s.pid());
+        assertThat(status.live()).isEqualTo(base.resolve("live"));
+        assertThat(status.uptime()).isPositive();
+    }
+
+    /** A start/stop script that records each call in {@code record}. */
+    static Path service(Path script, String label, Path record) throws Exception {
+        Files.writeString(script, "#!/bin/sh\necho \"$1 " + label + "\" >> " + record + "\n");
+        Files.setAttribute(script, "unix:mode", 0755);
+        return script;
+    }
+
+    static void awaitLine(Path file, String line) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file) && Files.readAllLines(file, StandardCharsets.UTF_8).contains(line)) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError(file + " never got the line " + line);
+    }
+}
