@@ -1,0 +1,18 @@
+package org.subhost.config;
+
+import java.util.Optional;
+
+/**
+ * One virtual cable of a subhost, numbered and named: a veth pair ({@link VethCable}) or a
+ * VLAN carried on one ({@link VlanCable}). See SPEC section 4.
+ */
+public sealed interface Cable permits VethCable, VlanCable {
+    /** The interface name on the host's side, such as {@code xmpl0} or {@code xmpl0.302}. */
+    String hostName();
+
+    /** The interface name inside the subhost, such as {@code eth0} or {@code eth0.302}. */
+    String subhostName();
+
+    /** The bridge that the host side joins, if any; without one it is {@code ifup}-ed. */
+    Optional<String> bridge();
+}

@@ -1,0 +1,58 @@
+package org.subhost.config;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * A configuration file that cannot be used: unreadable, or a value that breaks a rule of
+ * the {@code .conf} format.
+ *
+ * <p>The message starts with the file and, where one applies, the line, as compilers do:
+ * {@code /ex1/ex1.conf:3: NAME (webmail-frontend) must be at most 12 characters}, or
+ * {@code /ex1/ex1.conf: Missing BASE=...} when no line is to blame (a required variable
+ * is absent, a default is bad). {@link #reason()} is the message without that prefix.
+ * A command-line tool prints {@link #getMessage()} as it is; the stack trace is of no use
+ * to a user.
+ */
+public final class ConfigException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    // Strings and an int rather than Path and Optional: those are not serializable.
+    private final String file;
+    private final int line;
+    private final String variable;
+    private final String reason;
+
+    /**
+     * A problem with {@code variable} (or null) on {@code line} (or 0 for none) of
+     * {@code file}, described by {@code reason}.
+     */
+    ConfigException(Path file, int line, String variable, String reason) {
+        super(file + (line > 0 ? ":" + line : "") + ": " + reason);
+        this.file = file.toString();
+        this.line = line;
+        this.variable = variable;
+        this.reason = reason;
+    }
+
+    /** The configuration file, as it was given to the reader. */
+    public Path file() {
+        return Path.of(file);
+    }
+
+    /** The line (counting from 1) that holds the bad value, if one line is to blame. */
+    public OptionalInt line() {
+        return line > 0 ? OptionalInt.of(line) : OptionalInt.empty();
+    }
+
+    /** The variable ({@code NAME}, {@code CABLES}, ...) the problem is about, if any. */
+    public Optional<String> variable() {
+        return Optional.ofNullable(variable);
+    }
+
+    /** The message without its {@code FILE:LINE: } prefix. */
+    public String reason() {
+        return reason;
+    }
+}

@@ -1,1 +1,0 @@
-package org.subhost.config; /** Placeholder. */ final class Placeholder {}

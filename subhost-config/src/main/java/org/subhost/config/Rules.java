@@ -1,0 +1,194 @@
+package org.subhost.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The rules for single values of a subhost configuration (SPEC section 2), shared by the
+ * file reader and the builder so that both accept exactly the same values. Each check
+ * throws IllegalArgumentException with a "subject (value) rule" message; the reader adds
+ * file and line.
+ */
+final class Rules {
+    /** The kernel's IFNAMSIZ (16) less the terminating NUL. */
+    static final int MAX_INTERFACE_NAME_BYTES = 15;
+    /** NAME plus a cable number must stay a valid interface name, hence 12. */
+    static final int MAX_NAME_CHARACTERS = 12;
+
+    private static final Pattern NAME_CHARACTERS = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern RAM_SIZE = Pattern.compile("[0-9]+[kKmMgG%]?");
+    private static final Pattern LIST_SEPARATOR = Pattern.compile("[ \\t\\n\\x0B\\f\\r]+");
+
+    private Rules() {}
+
+    /**
+     * Checks a subhost NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}, not {@code .}
+     * or {@code ..} (it names the netns file {@code /run/netns/NAME}).
+     */
+    static String checkName(String name) {
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("NAME () must not be empty");
+        }
+        if (name.length() > MAX_NAME_CHARACTERS) {
+            throw new IllegalArgumentException(
+                    "NAME (" + name + ") must be at most " + MAX_NAME_CHARACTERS + " characters");
+        }
+        if (!NAME_CHARACTERS.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "NAME (" + name + ") must contain only letters A-Z a-z, digits and _ . -");
+        }
+        if (name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("NAME (" + name + ") must not be . or ..");
+        }
+        return name;
+    }
+
+    /**
+     * Checks a network interface name as the kernel's {@code dev_valid_name} does: 1 to 15
+     * bytes, not {@code .} or {@code ..}, no {@code /}, {@code :} or white space.
+     * {@code what} names the role in the message, such as {@code bridge}.
+     */
+    static String checkInterfaceName(String what, String name) {
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException(what + " () must not be empty");
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length > MAX_INTERFACE_NAME_BYTES) {
+            throw new IllegalArgumentException(what + " (" + name + ") must be at most "
+                    + MAX_INTERFACE_NAME_BYTES + " bytes (the kernel's IFNAMSIZ-1)");
+        }
+        if (name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException(what + " (" + name + ") must not be . or ..");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '/' || c == ':' || c == ' ' || c == 0 || (c >= '\t' && c <= '\r')) {
+                throw new IllegalArgumentException(
+                        what + " (" + name + ") must not contain /, : or white space");
+            }
+        }
+        return name;
+    }
+
+    /**
+     * Reads a RAM_SIZE value: {@code none} (empty) or a tmpfs size, digits with an optional
+     * {@code k}, {@code m}, {@code g} (either case) or {@code %} suffix.
+     */
+    static Optional<String> parseRamSize(String text) {
+        if (text.equals("none")) {
+            return Optional.empty();
+        }
+        if (!RAM_SIZE.matcher(text).matches()) {
+            throw new IllegalArgumentException("RAM_SIZE (" + text
+                    + ") must be none or a size: digits with an optional k, m, g or % suffix");
+        }
+        return Optional.of(text);
+    }
+
+    /**
+     * Reads a START value: {@code none} (no services) or service names separated by white
+     * space. {@code none} among other names is refused: it would read back as "no services".
+     */
+    static List<String> parseStart(String text) {
+        if (text.equals("none")) {
+            return List.of();
+        }
+        List<String> services = words(text);
+        if (services.contains("none")) {
+            throw new IllegalArgumentException(
+                    "START (" + text + ") must be none alone or a list of services");
+        }
+        services.forEach(Rules::checkService);
+        return services;
+    }
+
+    /** Checks one START service: an absolute script path or a service name. */
+    static String checkService(String service) {
+        if (service.isEmpty() || service.chars().anyMatch(c -> c == 0 || isBlank((char) c))) {
+            throw new IllegalArgumentException(
+                    "START service (" + service + ") must be a non-empty word without white space");
+        }
+        if (service.equals("none")) {
+            throw new IllegalArgumentException(
+                    "START service (none) is reserved: use no services for START=none");
+        }
+        return service;
+    }
+
+    /** Splits a space separated list (CABLES, START) into its words; empty for blank text. */
+    static List<String> words(String text) {
+        String stripped = trim(text);
+        return stripped.isEmpty() ? List.of() : List.of(LIST_SEPARATOR.split(stripped));
+    }
+
+    /**
+     * The value with leading and trailing white space (space, tab, CR, vertical tab, form
+     * feed) removed, as the old tool's sed did; a CR from a DOS line end goes too.
+     */
+    static String trim(String text) {
+        int start = 0;
+        int end = text.length();
+        while (start < end && isBlank(text.charAt(start))) {
+            start++;
+        }
+        while (end > start && isBlank(text.charAt(end - 1))) {
+            end--;
+        }
+        return text.substring(start, end);
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+    }
+
+    /**
+     * The real path of a BASE directory: {@code resolved} with symbolic links resolved,
+     * which must exist and be a directory. {@code written} is the value as the user wrote
+     * it, for the message.
+     */
+    static Path realDirectory(String written, Path resolved) {
+        Path real;
+        try {
+            real = resolved.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("BASE (" + written + ") must be an existing directory ("
+                    + resolved.normalize() + " does not exist)");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("BASE (" + written + ") cannot be resolved: " + e.getMessage());
+        }
+        if (!Files.isDirectory(real)) {
+            throw new IllegalArgumentException(
+                    "BASE (" + written + ") must be a directory (" + real + " is not one)");
+        }
+        return real;
+    }
+
+    /** {@code text} as a path; "subject (value) rule" when it cannot be one (a NUL). */
+    static Path path(String variable, String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException(variable + " (" + printable(text) + ") must be a path: " + e.getReason());
+        }
+    }
+
+    /** {@code text} with control characters shown as {@code \xNN}, for messages. */
+    static String printable(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < ' ' || c == 0x7f) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,551 @@
+package org.subhost.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The resolved, immutable configuration of one subhost: what its {@code .conf} file says
+ * (SPEC section 2), with every default applied, every path absolute and the cables
+ * numbered and named.
+ *
+ * <p>From a file, as {@code overlay-boot} reads it:
+ * <pre>{@code
+ * SubhostConfig mta = SubhostConfig.read(Path.of("/opt/mta/mta.conf"), "overlay-boot");
+ * mta.name();     // "mta"
+ * mta.upper();    // /opt/mta/root
+ * }</pre>
+ * Or in code, without any file, checked by the same rules:
+ * <pre>{@code
+ * SubhostConfig test = SubhostConfig.builder("t1", Path.of("/var/lib/t1"))
+ *         .cables("br0=06:20:03:4e:a6:f2").start(List.of()).build();
+ * }</pre>
+ *
+ * <p>Defaults: NAME the file's name without {@code .conf}; LOG {@code /tmp/oly-NAME.log};
+ * LIVE, UPPER, WORK {@code BASE/live}, {@code BASE/root}, {@code BASE/work}; LOWER
+ * {@code /}; START {@code networking ssh}; RAM_SIZE {@code 50M}; no cables, shares,
+ * PREMOUNT, POSTMOUNT or INIT. BASE is required and is stored as its real path.
+ *
+ * <p>Checked here: the syntax of every value, NAME, interface names against the kernel's
+ * limits, VLAN tags, MAC addresses, and that an overlay root's LIVE and WORK can work.
+ * Left to the boot: that LIVE, UPPER, WORK, LOWER and the shared paths exist, that the
+ * bridges exist, and that no subhost of this NAME runs.
+ */
+public final class SubhostConfig {
+    /** How long a {@code VAR=!command} may run before it is killed: 30 seconds. */
+    public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    /** The services started when START is not set: {@code networking ssh}. */
+    public static final List<String> DEFAULT_START = List.of("networking", "ssh");
+    /** The size of the tmpfs on the subhost's {@code /run} when RAM_SIZE is not set. */
+    public static final String DEFAULT_RAM_SIZE = "50M";
+
+    private final Path file;
+    private final String name;
+    private final Path log;
+    private final Path base;
+    private final String cablesText;
+    private final List<CableSpec> cableSpecs;
+    private final List<Cable> cables;
+    private final Path live;
+    private final Path upper;
+    private final Path work;
+    private final Path lower;
+    private final String startText;
+    private final List<String> start;
+    private final String premount;
+    private final String postmount;
+    private final String init;
+    private final String ramSize;
+    private final List<Share> shares;
+
+    private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
+            List<Share> shares) {
+        this.file = b.file;
+        this.name = b.name;
+        this.log = log;
+        this.base = b.base;
+        this.cablesText = b.cablesText;
+        this.cableSpecs = b.cableSpecs;
+        this.cables = cables;
+        this.live = live;
+        this.upper = upper;
+        this.work = work;
+        this.lower = lower;
+        this.startText = b.startText;
+        this.start = b.start;
+        this.premount = b.premount;
+        this.postmount = b.postmount;
+        this.init = b.init;
+        this.ramSize = b.ramSize;
+        this.shares = shares;
+    }
+
+    /**
+     * Reads a {@code .conf} file, running its {@code !} commands with
+     * {@link #DEFAULT_COMMAND_TIMEOUT}.
+     *
+     * @param confFile the configuration file; a relative path resolves against the working
+     *     directory
+     * @param action the command on whose behalf the file is read, given to {@code !}
+     *     commands as ACTION, such as {@code overlay-boot} or {@code overlay-stop}
+     * @throws ConfigException when the file cannot be read or breaks a rule; the message
+     *     names the file and the line
+     */
+    public static SubhostConfig read(Path confFile, String action) throws ConfigException {
+        return read(confFile, action, DEFAULT_COMMAND_TIMEOUT);
+    }
+
+    /**
+     * Reads a {@code .conf} file as {@link #read(Path, String)} does, killing a {@code !}
+     * command (with all processes of its session) that runs longer than
+     * {@code commandTimeout}.
+     *
+     * <p>A value {@code !command} runs {@code /bin/sh -c command} with CONFIG (this file's
+     * absolute path) and ACTION in its environment, in BASE (for NAME, LOG and BASE: in the
+     * file's directory); the first line of its output is the value. Only the first
+     * assignment of each variable is run; SHARE values never are.
+     *
+     * @throws ConfigException as for {@link #read(Path, String)}, and when a command fails,
+     *     prints nothing or runs too long
+     */
+    public static SubhostConfig read(Path confFile, String action, Duration commandTimeout)
+            throws ConfigException {
+        Objects.requireNonNull(confFile, "confFile");
+        Objects.requireNonNull(action, "action");
+        return ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout));
+    }
+
+    /**
+     * A builder for a subhost described in code, with every other variable at its default.
+     *
+     * @param name the NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}
+     * @param base the BASE directory, which must exist; stored as its real path, and the
+     *     directory that relative paths given to the builder resolve against
+     * @throws IllegalArgumentException when NAME or BASE breaks its rule
+     */
+    public static Builder builder(String name, Path base) {
+        return new Builder(name, base);
+    }
+
+    /** A builder holding this configuration, to derive a changed one. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** The {@code .conf} file this was read from; empty when it was built in code. */
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
+    }
+
+    /** NAME: the netns name, the host-side interface prefix and the overlay's source name. */
+    public String name() {
+        return name;
+    }
+
+    /** LOG: the file that receives the boot's steps and the init's output. */
+    public Path log() {
+        return log;
+    }
+
+    /** BASE: the subhost's directory, as a real path (no symbolic links). */
+    public Path base() {
+        return base;
+    }
+
+    /** All cables in CABLES order, numbered and named. */
+    public List<Cable> cables() {
+        return cables;
+    }
+
+    /** The cables as CABLES gave them, before numbering. */
+    public List<CableSpec> cableSpecs() {
+        return cableSpecs;
+    }
+
+    /** The veth cables in order; {@code veths().get(i).index() == i}. */
+    public List<VethCable> veths() {
+        return cables.stream().filter(VethCable.class::isInstance).map(VethCable.class::cast).toList();
+    }
+
+    /** The VLAN cables in CABLES order. */
+    public List<VlanCable> vlans() {
+        return cables.stream().filter(VlanCable.class::isInstance).map(VlanCable.class::cast).toList();
+    }
+
+    /** LIVE: the mount point of the running subhost's root. */
+    public Path live() {
+        return live;
+    }
+
+    /** UPPER: the writable layer, the subhost's own files. */
+    public Path upper() {
+        return upper;
+    }
+
+    /** WORK: the overlay's work directory, on UPPER's filesystem, outside UPPER. */
+    public Path work() {
+        return work;
+    }
+
+    /** LOWER: the read-only layer, normally an OS root. */
+    public Path lower() {
+        return lower;
+    }
+
+    /** How the root is made from LIVE, UPPER and LOWER. */
+    public RootKind rootKind() {
+        return RootKind.of(live, upper, lower);
+    }
+
+    /** START: the services to start, in order; empty for {@code START=none}. */
+    public List<String> start() {
+        return start;
+    }
+
+    /** PREMOUNT: the user's command replacing the built-in step before the root mount. */
+    public Optional<String> premount() {
+        return Optional.ofNullable(premount);
+    }
+
+    /** POSTMOUNT: the user's command replacing the built-in step after the root mount. */
+    public Optional<String> postmount() {
+        return Optional.ofNullable(postmount);
+    }
+
+    /** INIT: the user's command whose output replaces the built-in init script. */
+    public Optional<String> init() {
+        return Optional.ofNullable(init);
+    }
+
+    /** RAM_SIZE: the size of the tmpfs on the subhost's {@code /run}; empty for none. */
+    public Optional<String> ramSize() {
+        return Optional.ofNullable(ramSize);
+    }
+
+    /** The SHARE binds in file order, without a share of LOWER onto itself. */
+    public List<Share> shares() {
+        return shares;
+    }
+
+    /**
+     * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
+     * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
+     * POSTMOUNT INIT RAM_SIZE, then one {@code SHARE=hostdir:subhostdir} per share. Paths
+     * are absolute, unset commands empty; CABLES and START are as written (trimmed).
+     * Such lines, written to a file, read back as this configuration (unless a command
+     * string holds a line break or starts with {@code !}).
+     */
+    public List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        lines.add("NAME=" + name);
+        lines.add("LOG=" + log);
+        lines.add("BASE=" + base);
+        lines.add("CABLES=" + cablesText);
+        lines.add("LIVE=" + live);
+        lines.add("UPPER=" + upper);
+        lines.add("WORK=" + work);
+        lines.add("LOWER=" + lower);
+        lines.add("START=" + startText);
+        lines.add("PREMOUNT=" + Objects.toString(premount, ""));
+        lines.add("POSTMOUNT=" + Objects.toString(postmount, ""));
+        lines.add("INIT=" + Objects.toString(init, ""));
+        lines.add("RAM_SIZE=" + Objects.toString(ramSize, "none"));
+        shares.forEach(share -> lines.add("SHARE=" + share));
+        return List.copyOf(lines);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SubhostConfig c
+                && Objects.equals(file, c.file)
+                && describe().equals(c.describe())
+                && cables.equals(c.cables);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(file, describe());
+    }
+
+    /** {@code SubhostConfig[NAME=..., LOG=..., ...]}, from {@link #describe()}. */
+    @Override
+    public String toString() {
+        return describe().stream().collect(Collectors.joining(", ", "SubhostConfig[", "]"));
+    }
+
+    /** Whether an overlay root on LIVE can work: LIVE must differ from UPPER and LOWER. */
+    static void checkLive(Path live, Path upper, Path lower) {
+        if (RootKind.of(live, upper, lower) == RootKind.OVERLAY && (live.equals(upper) || live.equals(lower))) {
+            throw new IllegalArgumentException("LIVE (" + live + ") must differ from UPPER (" + upper
+                    + ") and LOWER (" + lower + ") for an overlay root");
+        }
+    }
+
+    /**
+     * Whether an overlay's WORK can work: the kernel wants it and UPPER to be separate
+     * subtrees (neither inside the other).
+     */
+    static void checkWork(Path work, Path upper, Path lower) {
+        if (!upper.equals(lower) && (work.startsWith(upper) || upper.startsWith(work))) {
+            throw new IllegalArgumentException("WORK (" + work + ") must be outside UPPER (" + upper
+                    + ") and not contain it");
+        }
+    }
+
+    /**
+     * Collects the parts of a {@link SubhostConfig} made in code. Each setter checks its
+     * value at once (IllegalArgumentException with the same message the file reader gives);
+     * {@link #build()} applies defaults, resolves relative paths against BASE, numbers the
+     * cables and checks what depends on several values. A builder is not thread-safe.
+     */
+    public static final class Builder {
+        private Path file;
+        private String name;
+        private Path base;
+        private Path log;
+        private String cablesText = "";
+        private List<CableSpec> cableSpecs = List.of();
+        private Path live;
+        private Path upper;
+        private Path work;
+        private Path lower;
+        private String startText = String.join(" ", DEFAULT_START);
+        private List<String> start = DEFAULT_START;
+        private String premount;
+        private String postmount;
+        private String init;
+        private String ramSize = DEFAULT_RAM_SIZE;
+        private final List<Share> shares = new ArrayList<>();
+
+        private Builder(String name, Path base) {
+            name(name);
+            base(base);
+        }
+
+        private Builder(SubhostConfig c) {
+            file = c.file;
+            name = c.name;
+            base = c.base;
+            log = c.log;
+            cablesText = c.cablesText;
+            cableSpecs = c.cableSpecs;
+            live = c.live;
+            upper = c.upper;
+            work = c.work;
+            lower = c.lower;
+            startText = c.startText;
+            start = c.start;
+            premount = c.premount;
+            postmount = c.postmount;
+            init = c.init;
+            ramSize = c.ramSize;
+            shares.addAll(c.shares);
+        }
+
+        /** Records the {@code .conf} file this configuration stands for (CONFIG of commands). */
+        public Builder file(Path file) {
+            this.file = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /** Sets NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}, not {@code .} or {@code ..}. */
+        public Builder name(String name) {
+            this.name = Rules.checkName(Objects.requireNonNull(name, "name"));
+            return this;
+        }
+
+        /**
+         * Sets BASE, an existing directory, stored as its real path. Paths given as relative
+         * resolve against the BASE at {@link #build()}.
+         */
+        public Builder base(Path base) {
+            this.base = Rules.realDirectory(base.toString(), base.toAbsolutePath());
+            return this;
+        }
+
+        /** Sets LOG; a relative path resolves against BASE. */
+        public Builder log(Path log) {
+            this.log = Objects.requireNonNull(log, "log");
+            return this;
+        }
+
+        /**
+         * Sets CABLES from its text form: {@code [bridge]=[mac|.vlan]} cables separated by
+         * white space, such as {@code "br0= =.302"}; blank for none.
+         */
+        public Builder cables(String text) {
+            List<CableSpec> specs = CableSpec.parseList(text);
+            this.cableSpecs = specs;
+            this.cablesText = Rules.trim(text);
+            return this;
+        }
+
+        /** Sets CABLES from cables made in code. */
+        public Builder cables(List<CableSpec> specs) {
+            this.cableSpecs = List.copyOf(specs);
+            this.cablesText = specs.stream().map(CableSpec::toString).collect(Collectors.joining(" "));
+            return this;
+        }
+
+        /** Adds one cable after those already set. */
+        public Builder addCable(CableSpec spec) {
+            List<CableSpec> specs = new ArrayList<>(cableSpecs);
+            specs.add(Objects.requireNonNull(spec, "spec"));
+            return cables(specs);
+        }
+
+        /** Sets LIVE; a relative path resolves against BASE. */
+        public Builder live(Path live) {
+            this.live = Objects.requireNonNull(live, "live");
+            return this;
+        }
+
+        /** Sets UPPER; a relative path resolves against BASE. */
+        public Builder upper(Path upper) {
+            this.upper = Objects.requireNonNull(upper, "upper");
+            return this;
+        }
+
+        /** Sets WORK; a relative path resolves against BASE. */
+        public Builder work(Path work) {
+            this.work = Objects.requireNonNull(work, "work");
+            return this;
+        }
+
+        /** Sets LOWER; a relative path resolves against BASE. */
+        public Builder lower(Path lower) {
+            this.lower = Objects.requireNonNull(lower, "lower");
+            return this;
+        }
+
+        /**
+         * Sets START from its text form: {@code none}, or service names separated by white
+         * space.
+         */
+        public Builder start(String text) {
+            this.start = Rules.parseStart(Rules.trim(text));
+            this.startText = Rules.trim(text);
+            return this;
+        }
+
+        /**
+         * Sets START: services (names or absolute script paths) in start order; an empty
+         * list for none.
+         */
+        public Builder start(List<String> services) {
+            services.forEach(Rules::checkService);
+            this.start = List.copyOf(services);
+            this.startText = services.isEmpty() ? "none" : String.join(" ", services);
+            return this;
+        }
+
+        /** Sets PREMOUNT, which replaces the built-in step; empty for the built-in one. */
+        public Builder premount(Optional<String> command) {
+            this.premount = command.map(c -> checkCommand("PREMOUNT", c)).orElse(null);
+            return this;
+        }
+
+        /** Sets PREMOUNT to a command. */
+        public Builder premount(String command) {
+            return premount(Optional.of(command));
+        }
+
+        /** Sets POSTMOUNT, which replaces the built-in step; empty for the built-in one. */
+        public Builder postmount(Optional<String> command) {
+            this.postmount = command.map(c -> checkCommand("POSTMOUNT", c)).orElse(null);
+            return this;
+        }
+
+        /** Sets POSTMOUNT to a command. */
+        public Builder postmount(String command) {
+            return postmount(Optional.of(command));
+        }
+
+        /** Sets INIT, whose output replaces the built-in init script; empty for the built-in one. */
+        public Builder init(Optional<String> command) {
+            this.init = command.map(c -> checkCommand("INIT", c)).orElse(null);
+            return this;
+        }
+
+        /** Sets INIT to a command. */
+        public Builder init(String command) {
+            return init(Optional.of(command));
+        }
+
+        /**
+         * Sets RAM_SIZE: {@code none} for no tmpfs on {@code /run}, or a tmpfs size such as
+         * {@code 50M}, {@code 1g}, {@code 512k}, {@code 10%}.
+         */
+        public Builder ramSize(String size) {
+            this.ramSize = Rules.parseRamSize(size).orElse(null);
+            return this;
+        }
+
+        /** Replaces the shares. */
+        public Builder shares(List<Share> shares) {
+            List<Share> copy = List.copyOf(shares);
+            this.shares.clear();
+            this.shares.addAll(copy);
+            return this;
+        }
+
+        /** Adds a share after those already set. */
+        public Builder addShare(Share share) {
+            shares.add(Objects.requireNonNull(share, "share"));
+            return this;
+        }
+
+        /**
+         * The configuration: defaults applied, paths resolved against BASE and normalised,
+         * cables numbered and named, a share of LOWER onto itself dropped.
+         *
+         * @throws IllegalArgumentException when a host-side interface name gets too long for
+         *     this NAME, a VLAN has no carrier, or an overlay's LIVE or WORK cannot work
+         */
+        public SubhostConfig build() {
+            Path resolvedLog = log == null ? Path.of("/tmp/oly-" + name + ".log") : resolve(log);
+            List<Path> root = rootPaths();
+            Path resolvedLive = root.get(0);
+            Path resolvedUpper = root.get(1);
+            Path resolvedWork = root.get(2);
+            Path resolvedLower = root.get(3);
+            List<Cable> cables = Cabling.wire(name, cableSpecs);
+            checkLive(resolvedLive, resolvedUpper, resolvedLower);
+            checkWork(resolvedWork, resolvedUpper, resolvedLower);
+            List<Share> kept = shares.stream()
+                    .filter(s -> !(s.hostPath().equals(resolvedLower) && s.subhostPath().equals(resolvedLower)))
+                    .toList();
+            return new SubhostConfig(this, resolvedLog, cables, resolvedLive, resolvedUpper, resolvedWork,
+                    resolvedLower, kept);
+        }
+
+        /** The cables set so far, for the reader's checks. */
+        List<CableSpec> cableSpecs() {
+            return cableSpecs;
+        }
+
+        /** LIVE, UPPER, WORK and LOWER as {@link #build()} will resolve them. */
+        List<Path> rootPaths() {
+            return List.of(resolve(live == null ? Path.of("live") : live), resolve(upper == null ? Path.of("root") : upper),
+                    resolve(work == null ? Path.of("work") : work), resolve(lower == null ? Path.of("/") : lower));
+        }
+
+        private Path resolve(Path path) {
+            return base.resolve(path).normalize();
+        }
+
+        private static String checkCommand(String variable, String command) {
+            if (Rules.trim(command).isEmpty()) {
+                throw new IllegalArgumentException(variable + " command must not be blank");
+            }
+            if (command.indexOf(0) >= 0) {
+                throw new IllegalArgumentException(variable + " command must not contain a NUL character");
+            }
+            return command;
+        }
+    }
+}

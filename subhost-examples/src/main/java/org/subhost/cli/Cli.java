@@ -1,0 +1,58 @@
+package org.subhost.cli;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The entry point of the overlay-boot command family: {@code Cli COMMAND ARGS...}, where
+ * COMMAND is the name the launcher in {@code bin/} was called by (so {@code bin/overlay-boot
+ * --dry-run CONF} runs {@code Cli overlay-boot --dry-run CONF}).
+ *
+ * <p>Each command is one class implementing {@link Command}; adding overlay-stop, -go,
+ * -share or -list means adding its class to {@link #COMMANDS}. Arguments are parsed by
+ * hand, so that start-up stays short.
+ */
+public final class Cli {
+    private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand());
+
+    private Cli() {}
+
+    /** Runs the command named by {@code args[0]} and exits with its status. */
+    public static void main(String[] args) {
+        System.exit(run(List.of(args), System.out, System.err));
+    }
+
+    /** Runs the command named by {@code args.get(0)}; returns the exit status. */
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.isEmpty()) {
+            err.println("Usage: Cli COMMAND [ARGS...], COMMAND one of " + String.join(", ", COMMANDS.keySet()));
+            return Command.EXIT_USAGE;
+        }
+        Command command = COMMANDS.get(args.getFirst());
+        if (command == null) {
+            err.println("subhost: unknown command (" + args.getFirst() + "); known are "
+                    + String.join(", ", COMMANDS.keySet()));
+            return Command.EXIT_USAGE;
+        }
+        try {
+            return command.run(args.subList(1, args.size()), out, err);
+        } catch (RuntimeException e) {
+            // A bug of ours: one line for the user, the trace only when asked for.
+            err.println(command.name() + ": internal error: " + e);
+            if (System.getenv("SUBHOST_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            return Command.EXIT_FAILURE;
+        }
+    }
+
+    private static Map<String, Command> commands(Command... commands) {
+        Map<String, Command> byName = new LinkedHashMap<>();
+        for (Command command : commands) {
+            byName.put(command.name(), command);
+        }
+        return Map.copyOf(byName);
+    }
+}

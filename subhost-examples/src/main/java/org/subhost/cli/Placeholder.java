@@ -1,1 +1,0 @@
-package org.subhost.cli; /** Placeholder. */ final class Placeholder {}

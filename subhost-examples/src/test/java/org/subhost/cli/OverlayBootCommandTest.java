@@ -1,0 +1,222 @@
+package org.subhost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code overlay-boot}'s arguments, its --dry-run output and its refusals. */
+class OverlayBootCommandTest {
+    @TempDir
+    Path tmp;
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @BeforeEach
+    void realDirectory() throws IOException {
+        dir = tmp.toRealPath();
+    }
+
+    private int run(String... args) {
+        return new OverlayBootCommand().run(List.of(args), print(out), print(err));
+    }
+
+    private static PrintStream print(ByteArrayOutputStream bytes) {
+        return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private Path conf(String name, String... lines) throws IOException {
+        return Files.write(dir.resolve(name), List.of(lines));
+    }
+
+    @Test
+    void dryRunPrintsTheResolvedConfiguration() throws IOException {
+        Path conf = conf("xmpl.conf",
+                "# the example of SPEC section 4",
+                "BASE=.",
+                "CABLES= = =.302  br0=06:20:03:4E:A6:F2 ",
+                "UPPER=layers/upper",
+                "START=none",
+                "INIT=!echo cat /etc/xmpl.init",
+                "SHARE=/srv/spool",
+                "SHARE=data:/var/data");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(out()).isEqualTo(String.join("\n",
+                "NAME=xmpl",
+                "LOG=/tmp/oly-xmpl.log",
+                "BASE=" + dir,
+                "CABLES== =.302  br0=06:20:03:4E:A6:F2",
+                "LIVE=" + dir + "/live",
+                "UPPER=" + dir + "/layers/upper",
+                "WORK=" + dir + "/work",
+                "LOWER=/",
+                "START=none",
+                "PREMOUNT=",
+                "POSTMOUNT=",
+                "INIT=cat /etc/xmpl.init",
+                "RAM_SIZE=50M",
+                "SHARE=/srv/spool:/srv/spool",
+                "SHARE=" + dir + "/data:/var/data",
+                ""));
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void dryRunShowsDefaults() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        assertThat(run(conf.toString(), "--dry-run")).isZero();
+        assertThat(out().lines()).containsExactly(
+                "NAME=ex1",
+                "LOG=/tmp/oly-ex1.log",
+                "BASE=" + dir,
+                "CABLES=",
+                "LIVE=" + dir + "/live",
+                "UPPER=" + dir + "/root",
+                "WORK=" + dir + "/work",
+                "LOWER=/",
+                "START=networking ssh",
+                "PREMOUNT=",
+                "POSTMOUNT=",
+                "INIT=",
+                "RAM_SIZE=50M");
+    }
+
+    @Test
+    void dryRunOfTheMinimalExample() throws IOException {
+        Path example = Path.of("example").toRealPath();
+        assertThat(run("--dry-run", example.resolve("minimal.conf").toString())).isZero();
+        assertThat(out().lines()).containsExactly(
+                "NAME=minimal",
+                "LOG=/tmp/oly-minimal.log",
+                "BASE=" + example,
+                "CABLES==",
+                "LIVE=" + example + "/live",
+                "UPPER=" + example + "/root",
+                "WORK=" + example + "/work",
+                "LOWER=/",
+                "START=none",
+                "PREMOUNT=",
+                "POSTMOUNT=",
+                "INIT=",
+                "RAM_SIZE=50M");
+    }
+
+    @Test
+    void dryRunRunsCommandsWithActionOverlayBoot() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "INIT=!echo \"$ACTION\"");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(out().lines()).contains("INIT=overlay-boot");
+    }
+
+    @Test
+    void rejectsABadConfigurationWithItsMessageAndNoTrace() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "NAME=webmail-frontend");
+        assertThat(run("--dry-run", conf.toString())).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo(conf + ":2: NAME (webmail-frontend) must be at most 12 characters\n");
+    }
+
+    @Test
+    void rejectsAMissingBase() throws IOException {
+        Path conf = conf("ex1.conf", "NAME=x");
+        assertThat(run("--dry-run", conf.toString())).isEqualTo(2);
+        assertThat(err()).isEqualTo(conf + ": Missing BASE=...\n");
+    }
+
+    @Test
+    void refusesARelativeConf() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        String relative = Path.of("").toAbsolutePath().relativize(conf).toString();
+        assertThat(run("--dry-run", relative)).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo("overlay-boot: CONF (" + relative + ") must be the canonical absolute path ("
+                + conf + ")\n");
+    }
+
+    @Test
+    void refusesAConfThroughASymbolicLinkOrWithDots() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        Files.createDirectories(dir.resolve("sub"));
+        Files.createSymbolicLink(dir.resolve("link.conf"), conf);
+        for (String given : List.of(dir + "/link.conf", dir + "/sub/../ex1.conf", dir + "/./ex1.conf", dir + "//ex1.conf")) {
+            out.reset();
+            err.reset();
+            assertThat(run("--dry-run", given)).as(given).isEqualTo(2);
+            assertThat(err()).as(given)
+                    .isEqualTo("overlay-boot: CONF (" + given + ") must be the canonical absolute path (" + conf + ")\n");
+        }
+    }
+
+    @Test
+    void refusesAConfThatDoesNotExist() {
+        assertThat(run("--dry-run", dir + "/nope.conf")).isEqualTo(2);
+        assertThat(err()).isEqualTo("overlay-boot: CONF (" + dir + "/nope.conf) does not exist\n");
+    }
+
+    @Test
+    void helpExplainsUsageAndOptions() {
+        assertThat(run("--help")).isZero();
+        assertThat(out()).startsWith("Usage: overlay-boot [--dry-run] CONF\n")
+                .contains("--dry-run", "-h, --help", "canonical absolute path", "Exit status");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void helpWinsOverOtherArguments() {
+        assertThat(run("--dry-run", "-h", "relative.conf")).isZero();
+        assertThat(out()).startsWith("Usage:");
+    }
+
+    @Test
+    void rejectsAnUnknownOption() {
+        assertThat(run("--dry", "/x.conf")).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo("overlay-boot: unknown option (--dry)\n"
+                + "Usage: overlay-boot [--dry-run] CONF\n"
+                + "Try 'overlay-boot --help' for more.\n");
+    }
+
+    @Test
+    void rejectsAMissingConf() {
+        assertThat(run("--dry-run")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: missing CONF\nUsage: overlay-boot [--dry-run] CONF\n");
+    }
+
+    @Test
+    void rejectsASecondConf() {
+        assertThat(run("/a.conf", "/b.conf")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: too many arguments (/b.conf)\n");
+    }
+
+    @Test
+    void takesAConfAfterDoubleDashEvenIfItLooksLikeAnOption() throws IOException {
+        assertThat(run("--dry-run", "--", "--help")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: CONF (--help) ");
+    }
+
+    @Test
+    void bootingIsNotAvailableYet() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        assertThat(run(conf.toString())).isEqualTo(1);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo("overlay-boot: booting is not available yet\n");
+    }
+}
