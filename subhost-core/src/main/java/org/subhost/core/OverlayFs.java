@@ -191,10 +191,11 @@ final class OverlayFs {
         private static void node(Path dev, String name, int major, int minor, int mode, int gid) throws IOException {
             Path p = dev.resolve(name);
             Mounts.mknod(p.toString(), Mounts.S_IFCHR | mode, major, minor);
-            // mknod's mode passes through the umask; set it exactly.
-            Files.setAttribute(p, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);
+            // mknod's mode passes through the umask; set it exactly. By path, never by
+            // opening the node (as Java's attribute views do): opening ptmx or a tty acts.
+            Fds.chmod(p.toString(), mode);
             if (gid != 0) {
-                Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+                Fds.lchown(p.toString(), 0, gid);
             }
         }
     }

@@ -23,6 +23,7 @@ import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.NamespaceRequest;
+import org.subhost.linux.NamespaceTask;
 import org.subhost.linux.NamespaceThread;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.RtNetlink;
@@ -79,7 +80,7 @@ class CableTest {
         KernelFixture.deleteTree(base);
     }
 
-    private <T> T inHostNetns(NamespaceThread.Task<T> task) throws Exception {
+    private <T> T inHostNetns(NamespaceTask<T, Exception> task) throws Exception {
         if (hostNetns == null) {
             return task.run();
         }

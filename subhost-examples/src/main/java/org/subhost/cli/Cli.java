@@ -15,7 +15,8 @@ import java.util.Map;
  * hand, so that start-up stays short.
  */
 public final class Cli {
-    private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand());
+    private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand(), new OverlayStopCommand(),
+            new OverlayGoCommand(), new OverlayShareCommand(), new OverlayListCommand());
 
     private Cli() {}
 

@@ -87,6 +87,10 @@ public final class Fds {
     // pid_t gettid(void): cannot fail
     private static final MethodHandle CHDIR = Native.downcall("chdir",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle CHMOD = Native.downcall("chmod",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LCHOWN = Native.downcall("lchown",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETTID = Native.plain("gettid", FunctionDescriptor.of(JAVA_INT));
 
     private static final int F_DUPFD_CLOEXEC = 1030;
@@ -328,6 +332,57 @@ public final class Fds {
         }
         if (rc == -1) {
             throw new SyscallException("chdir", path, errno);
+        }
+    }
+
+    /**
+     * Sets the mode of {@code path}: chmod(2). Unlike Java's file attribute views, this never
+     * opens the file, which matters for device nodes: opening {@code /dev/ptmx} allocates a
+     * terminal, opening a tty may make it the caller's controlling terminal.
+     *
+     * <p>Errnos to expect: ENOENT, EPERM, EROFS.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void chmod(String path, int mode) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) CHMOD.invokeExact(errnoSegment, Native.cString(arena, path), mode);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("chmod", path + ", 0" + Integer.toOctalString(mode), errno);
+        }
+    }
+
+    /**
+     * Sets the owner and group of {@code path} without following a symbolic link and
+     * without opening it: lchown(2). -1 leaves the id as it is.
+     *
+     * <p>Errnos to expect: ENOENT, EPERM, EROFS.
+     *
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void lchown(String path, int uid, int gid) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            try {
+                rc = (int) LCHOWN.invokeExact(errnoSegment, Native.cString(arena, path), uid, gid);
+            } catch (Throwable t) {
+                throw Native.unexpected(t);
+            }
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("lchown", path + ", " + uid + ":" + gid, errno);
         }
     }
 }

@@ -1,0 +1,80 @@
+package org.subhost.cli;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.NotRunningException;
+import org.subhost.Subhost;
+import org.subhost.SubhostException;
+import org.subhost.SubhostStatus;
+import org.subhost.Subhosts;
+
+/**
+ * {@code overlay-go [NAME [CMD ARGS...]]}: a shell, or CMD, inside a running subhost (SPEC
+ * section 7); without NAME, the names of the running subhosts.
+ */
+final class OverlayGoCommand implements Command {
+    static final String NAME = "overlay-go";
+    static final String USAGE_LINE = "Usage: overlay-go [NAME [CMD [ARGS...]]]";
+    /** bash where the subhost has it, else sh; as a login shell would find them. */
+    static final List<String> SHELL = List.of("/bin/sh", "-c",
+            "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi");
+
+    static final String HELP = USAGE_LINE + """
+
+
+            Without NAME: prints the names of the running subhosts, one a line.
+
+            With NAME: runs an interactive shell (bash, or sh where the subhost has no
+            bash) inside all of the subhost's namespaces (mount, network, pid, ipc, uts,
+            cgroup) with its root and working directory /, on this terminal. The shell is
+            not a child of the subhost's pid 1. With CMD: runs CMD ARGS instead and exits
+            with its status, for scripts. Needs root.
+
+            Options:
+              -h, --help  print this help and exit (only before NAME)
+
+            Exit status: the shell's or CMD's status; 1 when NAME is not running;
+            2 bad usage.
+            """;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) {
+        if (!args.isEmpty() && (args.getFirst().equals("--help") || args.getFirst().equals("-h"))) {
+            out.print(HELP);
+            return EXIT_OK;
+        }
+        try {
+            if (!args.isEmpty() && args.getFirst().startsWith("-")) {
+                throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + args.getFirst() + ")");
+            }
+            CliSupport.requireRoot(NAME, err);
+            Subhosts subhosts = Subhosts.linux();
+            if (args.isEmpty()) {
+                subhosts.list().stream().map(SubhostStatus::name).forEach(out::println);
+                return EXIT_OK;
+            }
+            String name = args.getFirst();
+            Optional<Subhost> subhost = subhosts.find(name);
+            if (subhost.isEmpty()) {
+                throw new NotRunningException(name);
+            }
+            List<String> command = args.size() > 1 ? args.subList(1, args.size()) : SHELL;
+            out.flush();
+            return subhost.get().execInteractive(command);
+        } catch (CliSupport.Exit e) {
+            return e.status;
+        } catch (NotRunningException e) {
+            err.println(e.getMessage());
+            return EXIT_FAILURE;
+        } catch (SubhostException e) {
+            err.println(NAME + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package org.subhost.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.subhost.SubhostStatus;
+import org.subhost.Subhosts;
+
+/**
+ * {@code overlay-list [--json]}: the running subhosts, as a table or as JSON for machines.
+ */
+final class OverlayListCommand implements Command {
+    static final String NAME = "overlay-list";
+    static final String USAGE_LINE = "Usage: overlay-list [--json]";
+
+    static final String HELP = USAGE_LINE + """
+
+
+            Prints the running subhosts: NAME, the host pid of its pid 1, its uptime in
+            seconds and its configuration file, one a line under a header. Records whose
+            pid 1 is gone (or whose pid now belongs to another process) are not listed.
+            Needs root.
+
+            Options:
+              --json      print a JSON array instead, one object per subhost with name, pid,
+                          config, started (ISO-8601), uptime_s, root, live, log, cgroup,
+                          cables (host, subhost, mac, bridge, up) and services (name, state)
+              -h, --help  print this help and exit
+
+            Exit status: 0, or 2 for bad usage.
+            """;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) {
+        if (CliSupport.wantsHelp(args)) {
+            out.print(HELP);
+            return EXIT_OK;
+        }
+        try {
+            boolean json = false;
+            for (String arg : args) {
+                if (arg.equals("--json")) {
+                    json = true;
+                } else {
+                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown argument (" + arg + ")");
+                }
+            }
+            CliSupport.requireRoot(NAME, err);
+            List<SubhostStatus> running = Subhosts.linux().list();
+            if (json) {
+                out.println(Json.write(running.stream().map(OverlayListCommand::toJson).toList()));
+            } else {
+                out.printf("%-12s %8s %10s %s%n", "NAME", "PID", "UPTIME_S", "CONFIG");
+                for (SubhostStatus s : running) {
+                    out.printf("%-12s %8d %10d %s%n", s.name(), s.pid(), s.uptime().toSeconds(),
+                            s.config().map(Path::toString).orElse("-"));
+                }
+            }
+            return EXIT_OK;
+        } catch (CliSupport.Exit e) {
+            return e.status;
+        }
+    }
+
+    /** One subhost as a JSON object. */
+    static Map<String, Object> toJson(SubhostStatus s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("pid", s.pid());
+        m.put("config", s.config().map(Path::toString));
+        m.put("started", s.started().toString());
+        m.put("uptime_s", s.uptime().toSeconds());
+        m.put("root", s.rootKind().name().toLowerCase(Locale.ROOT));
+        m.put("live", s.live().toString());
+        m.put("log", s.log().toString());
+        m.put("cgroup", s.cgroup().map(Path::toString));
+        List<Object> cables = new ArrayList<>();
+        for (SubhostStatus.CableStatus c : s.cables()) {
+            Map<String, Object> cable = new LinkedHashMap<>();
+            cable.put("host", c.hostName());
+            cable.put("subhost", c.subhostName());
+            cable.put("mac", c.mac());
+            cable.put("bridge", c.bridge());
+            cable.put("up", c.up());
+            cables.add(cable);
+        }
+        m.put("cables", cables);
+        List<Object> services = new ArrayList<>();
+        for (SubhostStatus.ServiceStatus service : s.services()) {
+            services.add(Map.of("name", service.name(), "state", service.state()));
+        }
+        m.put("services", services);
+        return m;
+    }
+}

@@ -1,0 +1,104 @@
+package org.subhost.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.subhost.NotRunningException;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * {@code overlay-stop CONF}: stops the subhost that CONF describes (SPEC section 6) and
+ * returns when nothing of it is left.
+ */
+final class OverlayStopCommand implements Command {
+    static final String NAME = "overlay-stop";
+    static final String USAGE_LINE = "Usage: overlay-stop [--grace SECONDS] CONF";
+    static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
+
+    static final String HELP = USAGE_LINE + """
+
+
+            Stops the subhost that the configuration file CONF describes: each START
+            service's stop (service NAME stop, or PATH stop) in reverse order inside the
+            subhost, each given at most the grace period; then pid 1 gets SIGTERM, which it
+            passes on to every process of the subhost, and SIGKILL after the grace period;
+            then its host cable ends, network namespace, control group and state go.
+            Returns when nothing of the subhost is left. Needs root.
+
+            When the subhost is not running, removes what it may have left (its network
+            namespace, host ends of its cables), prints "NAME is not running" and exits 1.
+
+            CONF must be the canonical absolute path of the file (as realpath prints it).
+
+            Options:
+              --grace SECONDS  how long each service's stop and pid 1's shutdown may take
+                               (default 10)
+              -h, --help       print this help and exit
+
+            Exit status: 0 stopped, 1 not running or not everything could be removed,
+            2 bad usage or a bad configuration.
+            """;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) {
+        if (CliSupport.wantsHelp(args)) {
+            out.print(HELP);
+            return EXIT_OK;
+        }
+        try {
+            Duration grace = DEFAULT_GRACE;
+            String conf = null;
+            for (int i = 0; i < args.size(); i++) {
+                String arg = args.get(i);
+                if (arg.equals("--grace")) {
+                    if (i + 1 == args.size()) {
+                        throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace needs a number of seconds");
+                    }
+                    grace = seconds(args.get(++i), err);
+                } else if (arg.startsWith("-") && arg.length() > 1) {
+                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
+                } else if (conf != null) {
+                    throw CliSupport.usage(NAME, USAGE_LINE, err, "too many arguments (" + arg + ")");
+                } else {
+                    conf = arg;
+                }
+            }
+            if (conf == null) {
+                throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
+            }
+            Path path = CliSupport.canonicalConf(NAME, conf, err);
+            SubhostConfig config = CliSupport.readConfig(NAME, path, err);
+            CliSupport.requireRoot(NAME, err);
+            Subhosts.linux().stop(config, grace);
+            return EXIT_OK;
+        } catch (CliSupport.Exit e) {
+            return e.status;
+        } catch (NotRunningException e) {
+            err.println(e.getMessage());
+            return EXIT_FAILURE;
+        } catch (SubhostException e) {
+            err.println(NAME + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        }
+    }
+
+    private static Duration seconds(String text, PrintStream err) throws CliSupport.Exit {
+        try {
+            long s = Long.parseLong(text);
+            if (s >= 0 && s <= 86_400) {
+                return Duration.ofSeconds(s);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace (" + text + ") must be 0 to 86400 seconds");
+    }
+}
