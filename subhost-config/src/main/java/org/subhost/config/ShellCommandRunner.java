@@ -75,8 +75,9 @@ final class ShellCommandRunner implements ValueCommandRunner {
             throw new ValueCommandException("could not be run: " + e.getMessage());
         }
         LOG.debug("running value command ({}) as pid {} in {}", command, process.pid(), workingDirectory);
+        String pipe = outputPipe(process.pid());
         CompletableFuture<Output> output = readOutput(process.getInputStream());
-        Output result = awaitOutput(process, output);
+        Output result = awaitOutput(process, output, pipe);
         int status = process.exitValue();
         if (status != 0) {
             throw new ValueCommandException("failed with exit status " + status);
@@ -96,11 +97,22 @@ final class ShellCommandRunner implements ValueCommandRunner {
     }
 
     /** Waits for exit and end of output within the time limit; kills the session otherwise. */
-    private Output awaitOutput(Process process, CompletableFuture<Output> output) throws ValueCommandException {
+    private Output awaitOutput(Process process, CompletableFuture<Output> output, String pipe)
+            throws ValueCommandException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             if (process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                return output.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                Output result = output.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                // The JDK closes its end of the pipe when the process exits, so end of output
+                // there does not prove that nothing else writes to it: look for a process of
+                // the session that still holds the pipe, as $(...) would wait for it.
+                while (pipe != null && holdsPipe(sessionMembers(process.pid()), pipe)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new TimeoutException();
+                    }
+                    Thread.sleep(10);
+                }
+                return result;
             }
         } catch (TimeoutException e) {
             // Exited, but something it started still holds the output open: $(...) would wait.
@@ -224,6 +236,36 @@ final class ShellCommandRunner implements ValueCommandRunner {
             LOG.warn("cannot list /proc to kill value command session {}: {}", session, e.toString());
         }
         return members;
+    }
+
+    /** The pipe on standard output of process {@code pid}, as /proc names it ({@code pipe:[N]}), if readable. */
+    private static String outputPipe(long pid) {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "fd", "1")).toString();
+            return target.startsWith("pipe:") ? target : null;
+        } catch (IOException e) {
+            return null; // it has exited already: nothing it started can be known to hold the pipe
+        }
+    }
+
+    /** Whether one of {@code processes} has {@code pipe} open on any descriptor. */
+    private static boolean holdsPipe(List<ProcessHandle> processes, String pipe) {
+        for (ProcessHandle p : processes) {
+            try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(p.pid()), "fd"))) {
+                for (Path fd : fds) {
+                    try {
+                        if (Files.readSymbolicLink(fd).toString().equals(pipe)) {
+                            return true;
+                        }
+                    } catch (IOException e) {
+                        // closed meanwhile
+                    }
+                }
+            } catch (IOException e) {
+                // gone meanwhile
+            }
+        }
+        return false;
     }
 
     private static boolean isPid(Path path) {
