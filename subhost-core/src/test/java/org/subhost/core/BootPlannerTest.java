@@ -1,0 +1,75 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.subhost.config.Share;
+import org.subhost.config.SubhostConfig;
+
+/** Boot plans are data: their steps and order are checked without root. */
+class BootPlannerTest {
+    private static final HostFacts UNIFIED = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup")), true, Optional.empty());
+    private static final HostFacts NO_CGROUP = new HostFacts(Optional.empty(), false, Optional.empty());
+
+    private static List<String> describe(BootPlan plan) {
+        return plan.steps().stream().map(s -> s.getClass().getSimpleName()).toList();
+    }
+
+    @Test
+    void overlayPlanFollowsTheSpecOrder(@TempDir Path base) throws Exception {
+        Path shared = Files.createDirectories(base.resolve("srv"));
+        SubhostConfig config = SubhostConfig.builder("ex1", base).cables("br0=06:20:03:4e:a6:f2 =.302").start("none")
+                .addShare(new Share(shared, shared)).build();
+
+        BootPlan plan = BootPlanner.plan(config, UNIFIED);
+
+        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "CreateNetns",
+                "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "NewMountNamespace", "WriteInterfaces",
+                "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime", "BindShare", "Create", "PivotRoot",
+                "StartPid1", "Join", "RecordRunning", "ReleaseInit");
+        assertThat(plan.lines().get(4)).isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
+        assertThat(plan.lines().get(5)).isEqualTo(" 6. [host] host end ex10: port of bridge br0, up");
+        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host] cable 0 VLAN 302: ex10.302 on ex10");
+        assertThat(plan.lines().get(16)).isEqualTo("17. [ns] control group /sys/fs/cgroup/ex1");
+    }
+
+    @Test
+    void userCommandsReplaceTheBuiltInSteps(@TempDir Path base) throws Exception {
+        SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").premount("/usr/local/bin/pre")
+                .postmount("/usr/local/bin/post").ramSize("none").build();
+
+        BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
+
+        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "CreateNetns",
+                "NewMountNamespace", "RunHook", "MountRoot", "RunHook", "PivotRoot", "StartPid1", "RecordRunning",
+                "ReleaseInit");
+        assertThat(plan.lines().get(5)).isEqualTo(" 6. [ns] PREMOUNT: /usr/local/bin/pre " + base.resolve("root"));
+        assertThat(plan.lines().get(7)).isEqualTo(" 8. [ns] POSTMOUNT: /usr/local/bin/post " + base.resolve("live")
+                + " " + base.resolve("root"));
+    }
+
+    @Test
+    void aPlainRootRunsNoPremount(@TempDir Path base) throws Exception {
+        SubhostConfig config = SubhostConfig.builder("ex1", base).live(base).upper(base).lower(base).start("none")
+                .build();
+
+        BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
+
+        assertThat(describe(plan)).doesNotContain("WriteInterfaces", "RunHook");
+        assertThat(plan.lines().get(5)).isEqualTo(" 6. [ns] bind " + base + " on itself (the root is the directory itself)");
+    }
+
+    @Test
+    void theRecordPlannedFirstListsEveryHostLink(@TempDir Path base) throws Exception {
+        SubhostConfig config = SubhostConfig.builder("ex1", base).cables("= =.7 =").start("a b").build();
+        SubhostState planned = BootPlanner.planned(config, Optional.of(Path.of("/sys/fs/cgroup/ex1")));
+        assertThat(planned.hostLinks()).containsExactly("ex10", "ex10.7", "ex11");
+        assertThat(planned.cableEnds()).containsExactly("eth0", "eth0.7", "eth1");
+        assertThat(planned.services()).containsExactly("a", "b");
+    }
+}

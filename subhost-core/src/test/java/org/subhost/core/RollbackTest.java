@@ -1,0 +1,167 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.NotRunningException;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
+import org.subhost.config.Share;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * A boot that fails at any step leaves nothing behind and says which step failed and why:
+ * a fault injected before each step in turn, and real faults (a missing bridge, a missing
+ * LOWER, WORK on another filesystem, a failing PREMOUNT or POSTMOUNT).
+ */
+class RollbackTest {
+    private String name;
+    private Path base;
+    private SubhostConfig config;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KernelFixture.requireRoot();
+        name = KernelFixture.uniqueName();
+        base = KernelFixture.base(name);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (name == null) {
+            return;
+        }
+        if (config != null) {
+            try {
+                Subhosts.linux().stop(config, Duration.ofSeconds(2));
+            } catch (NotRunningException e) {
+                // nothing ran: as it should be
+            }
+        }
+        KernelFixture.assertNothingLeft(name, base);
+        KernelFixture.deleteTree(base);
+    }
+
+    private SubhostConfig.Builder minimal() {
+        return SubhostConfig.builder(name, base).start("none").log(base.resolve("log"));
+    }
+
+    @Test
+    void aFaultAtEachStepIsRolledBackCompletely() throws Exception {
+        Path shared = Files.createDirectories(base.resolve("shared"));
+        config = minimal().cables("= =06:20:03:4e:a6:f2").addShare(new Share(shared, Path.of("/srv/shared"))).build();
+        List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
+        assertThat(plan).hasSizeGreaterThan(15);
+        for (int step = 1; step <= plan.size(); step++) {
+            int failing = step;
+            Subhosts subhosts = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (index, s) -> {
+                if (index == failing) {
+                    throw new IOException("injected fault");
+                }
+            });
+            assertThatThrownBy(() -> subhosts.boot(config)).as("fault at step %d", step)
+                    .isInstanceOf(SubhostException.class)
+                    .hasMessage("boot " + name + ": step " + step + " (" + plan.get(step - 1).substring(4)
+                            .replaceFirst("^\\[(host|ns)\\] ", "") + ") failed: injected fault");
+            assertThat(KernelFixture.leftovers(name, base)).as("left after a fault at step %d", step).isEmpty();
+            assertThat(Files.exists(base.resolve("root/etc/network/interfaces"))).as("interfaces after step %d", step)
+                    .isFalse();
+        }
+    }
+
+    @Test
+    void aMissingBridgeFailsAtItsCableAndLeavesNothing() throws Exception {
+        config = minimal().cables("shtnobr0=").build();
+        assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessage("boot " + name + ": step 6 (host end " + name + "0: port of bridge shtnobr0, up) failed: "
+                        + "bridge shtnobr0 (for " + name + "0) does not exist on the host");
+    }
+
+    @Test
+    void aMissingLowerIsNamed() throws Exception {
+        config = minimal().lower(base.resolve("nowhere")).build();
+        assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith("failed: LOWER (" + base.resolve("nowhere") + ") does not exist");
+    }
+
+    @Test
+    void workOnAnotherFilesystemThanUpperIsNamed() throws Exception {
+        Path work = Path.of("/dev/shm").resolve("subhost-test-" + name);
+        Files.createDirectories(work);
+        try {
+            config = minimal().work(work).build();
+            assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
+                    .hasMessageEndingWith("failed: WORK (" + work + ") must be on the same filesystem as UPPER ("
+                            + base.resolve("root") + ")");
+        } finally {
+            Files.deleteIfExists(work);
+        }
+    }
+
+    @Test
+    void aFailingPremountOrPostmountIsRolledBack() throws Exception {
+        config = minimal().premount("exit 3 #").build();
+        assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageContaining("PREMOUNT (exit 3 #) exited with status 3");
+        assertThat(KernelFixture.leftovers(name, base)).isEmpty();
+
+        config = minimal().postmount("echo post $*; false #").build();
+        assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageContaining("POSTMOUNT (echo post $*; false #) exited with status 1");
+        assertThat(Files.readString(base.resolve("log"))).contains("post " + base.resolve("live") + " " + base.resolve("root"));
+    }
+
+    @Test
+    void aFailingServiceStillBootsAndIsReported() throws Exception {
+        Path failing = Files.writeString(base.resolve("failing"), "#!/bin/sh\nexit 4\n");
+        Files.setAttribute(failing, "unix:mode", 0755);
+        config = minimal().start(failing.toString()).build();
+        var subhost = Subhosts.linux().boot(config);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (subhost.status().services().getFirst().state().equals("unknown") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(subhost.status().services().getFirst().state()).isEqualTo("failed (status 4)");
+        assertThat(Files.readString(base.resolve("log"))).contains("service " + failing + " failed (status 4)");
+    }
+
+    @Test
+    void eightBootsOfOneNameAtOnceRunExactlyOneSubhost() throws Exception {
+        config = minimal().cables("=").build();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> boots = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                boots.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        Subhosts.linux().boot(config);
+                        return "booted";
+                    } catch (SubhostException e) {
+                        return e.getMessage();
+                    }
+                }));
+            }
+            start.countDown();
+            List<String> outcomes = new java.util.ArrayList<>();
+            for (var boot : boots) {
+                outcomes.add(boot.get());
+            }
+            int pid = Subhosts.linux().find(name).orElseThrow().pid();
+            assertThat(outcomes).filteredOn("booted"::equals).hasSize(1);
+            assertThat(outcomes).filteredOn(o -> !o.equals("booted"))
+                    .containsOnly(name + " is already running (pid " + pid + "); stop it first");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
