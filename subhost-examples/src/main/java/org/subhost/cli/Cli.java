@@ -1,6 +1,7 @@
 package org.subhost.cli;
 
 import java.io.PrintStream;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,8 @@ public final class Cli {
         for (Command command : commands) {
             byName.put(command.name(), command);
         }
-        return Map.copyOf(byName);
+        // Not Map.copyOf: its iteration order changes from run to run, and the order is
+        // what the usage and unknown-command messages print.
+        return Collections.unmodifiableMap(byName);
     }
 }

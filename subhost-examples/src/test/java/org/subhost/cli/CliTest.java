@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Dispatch on the command name. */
+/** Dispatch on the command name, and what every command does alike: --help, usage errors, CONF's path rule. */
 class CliTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -28,12 +32,53 @@ class CliTest {
     void rejectsAnUnknownCommand() {
         assertThat(run("overlay-frobnicate")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8))
-                .isEqualTo("subhost: unknown command (overlay-frobnicate); known are overlay-boot\n");
+                .isEqualTo("subhost: unknown command (overlay-frobnicate); known are overlay-boot, overlay-stop, overlay-go, "
+                        + "overlay-share, overlay-list\n");
     }
 
     @Test
     void rejectsNoCommand() {
         assertThat(run()).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("Usage: Cli COMMAND");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("Usage: Cli COMMAND [ARGS...], COMMAND one of "
+                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list\n");
+    }
+
+    @Test
+    void everyCommandPrintsItsHelpOnStandardOutput() {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list")) {
+            out.reset();
+            err.reset();
+            assertThat(run(command, "--help")).as(command).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).as(command)
+                    .startsWith("Usage: " + command).contains("-h, --help", "Exit status");
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command).isEmpty();
+        }
+    }
+
+    @Test
+    void commandsTakingConfRefuseANonCanonicalPath(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.toRealPath();
+        Path conf = Files.write(dir.resolve("ex1.conf"), List.of("BASE=.", "START=none"));
+        String dotted = dir + "/./ex1.conf";
+        for (String command : List.of("overlay-boot", "overlay-stop")) {
+            out.reset();
+            err.reset();
+            assertThat(run(command, dotted)).as(command).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command).isEqualTo(
+                    command + ": CONF (" + dotted + ") must be the canonical absolute path (" + conf + ")\n");
+            assertThat(out.toString(StandardCharsets.UTF_8)).as(command).isEmpty();
+        }
+    }
+
+    @Test
+    void unknownOptionsAreUsageErrors() {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list")) {
+            err.reset();
+            assertThat(run(command, "--frobnicate")).as(command).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
+                    .startsWith(command + ": unknown ")
+                    .contains("(--frobnicate)\nUsage: " + command)
+                    .endsWith("Try '" + command + " --help' for more.\n");
+        }
     }
 }
