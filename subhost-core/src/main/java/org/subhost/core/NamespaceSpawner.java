@@ -133,13 +133,18 @@ final class NamespaceSpawner {
     }
 
     /**
-     * Lets pid 1 go on: one byte on the sync pipe, after it is in its control group. The
-     * init runs from here on.
+     * Lets pid 1 go on, once it has mounted {@code /proc} and waits on the sync pipe: one
+     * byte {@code g}, after it is in its control group and recorded. Returns when the init
+     * script runs (pid 1 has a child), so that a command run right after the boot finds
+     * {@code /proc} and the init under way.
      */
     record ReleaseInit() implements BootStep {
+        /** How long pid 1 may take to reach the sync pipe, and then to start the init. */
+        static final Duration READY_LIMIT = Duration.ofSeconds(10);
+
         @Override
         public String describe() {
-            return "release pid 1: the init runs";
+            return "release pid 1 once it waits with /proc mounted; return when the init runs";
         }
 
         @Override
@@ -149,9 +154,43 @@ final class NamespaceSpawner {
 
         @Override
         public void apply(BootContext context) throws Exception {
+            Path pid1 = Path.of("/proc", Integer.toString(context.pid1));
+            awaitPid1(context, "mount /proc", () -> Files.readString(pid1.resolve("mountinfo")).contains(" /proc "));
             Fds.write(context.syncFd, new byte[] {'g'});
             BootContext.closeQuietly(context.syncFd);
             context.syncFd = -1;
+            Path children = pid1.resolve("task").resolve(Integer.toString(context.pid1)).resolve("children");
+            // A short init script may be over before the first look: then pid 1 has logged its end.
+            awaitPid1(context, "start the init", () -> !Files.readString(children).isBlank()
+                    || logSince(context.config.log(), context.logOffset).contains("init script exited")
+                    || logSince(context.config.log(), context.logOffset).contains("init script killed"));
+        }
+
+        private static void awaitPid1(BootContext context, String what, Check check) throws Exception {
+            long deadline = System.nanoTime() + READY_LIMIT.toNanos();
+            while (!check.done()) {
+                if (!context.pid1fd.isAlive()) {
+                    throw new IOException("pid 1 (" + context.pid1 + ") ended before it could " + what + "; see LOG "
+                            + context.config.log());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("pid 1 (" + context.pid1 + ") did not " + what + " within "
+                            + READY_LIMIT.toSeconds() + " s; see LOG " + context.config.log());
+                }
+                Thread.sleep(1);
+            }
+        }
+
+        private static String logSince(Path log, long offset) throws IOException {
+            byte[] all = Files.readAllBytes(log);
+            int from = (int) Math.min(offset, all.length);
+            return new String(all, from, all.length - from, StandardCharsets.ISO_8859_1);
+        }
+
+        /** A condition on pid 1, read from /proc. */
+        @FunctionalInterface
+        private interface Check {
+            boolean done() throws IOException;
         }
     }
 
