@@ -236,6 +236,40 @@ class LifecycleTest {
         assertThat(status.uptime()).isPositive();
     }
 
+    @Test
+    void userInitCommandsOutputIsTheScriptAndHooksGetTheirArguments() throws Exception {
+        Path shared = Files.createDirectories(base.resolve("shared"));
+        Subhost s = boot(minimal()
+                .init("echo 'echo \"init says $(hostname)\" > " + shared + "/init'")
+                .premount("echo \"premount CONFIG=[$CONFIG] $*\" >> " + shared + "/hooks; true")
+                .addShare(new Share(shared, shared))
+                .build());
+        awaitLine(shared.resolve("init"), "init says " + inside(s, "hostname").trim());
+        assertThat(Files.readAllLines(shared.resolve("hooks")))
+                .containsExactly("premount CONFIG=[] " + base.resolve("root"));
+        // The user's PREMOUNT replaced the built-in one: no interfaces file was written.
+        assertThat(base.resolve("root/etc/network/interfaces")).doesNotExist();
+    }
+
+    @Test
+    void theMtaShapeBootsWithItsMacAndServicesAndStops() throws Exception {
+        // SPEC: CABLES= =06:20:03:4e:a6:f2 with START services, as the MTA example has it.
+        Path shared = Files.createDirectories(base.resolve("shared"));
+        Path record = shared.resolve("record");
+        Path postfix = service(base.resolve("postfix"), "postfix", record);
+        Files.createDirectories(base.resolve("root/etc/init.d"));
+        service(base.resolve("root/etc/init.d/shtmta"), "sysv", record);
+        Subhost s = boot(minimal().cables(" =06:20:03:4e:a6:f2").start("shtmta " + postfix)
+                .addShare(new Share(shared, shared)).build());
+        awaitLine(record, "start postfix");
+        assertThat(inside(s, "cat /sys/class/net/eth0/address")).isEqualTo("06:20:03:4e:a6:f2\n");
+        assertThat(Files.readString(base.resolve("root/etc/network/interfaces"))).contains("auto eth0\n");
+        s.stop(TEN_SECONDS);
+        assertThat(Files.readAllLines(record)).containsExactly("start sysv", "start postfix", "stop postfix",
+                "stop sysv");
+        KernelFixture.assertNothingLeft(name, base);
+    }
+
     /** The filesystem type of the host's "/". */
     private static String hostRootType() throws Exception {
         return MountTable.read(Path.of("/proc/self/mountinfo")).mounts().stream()
