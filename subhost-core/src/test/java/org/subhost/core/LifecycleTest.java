@@ -87,6 +87,9 @@ class LifecycleTest {
         assertThat(inside(s, "cat /proc/self/mountinfo")).contains(" - overlay " + name + " ");
         assertThat(inside(s, "ls -l /dev/null /dev/ptmx /dev/console")).contains("crw-rw-rw-").contains("crw--w--w-");
         assertThat(inside(s, "ls /sys/class/net")).isEqualTo("lo\n");
+        // A terminal from the subhost's own devpts instance, as ssh and overlay-go need.
+        assertThat(inside(s, "python3 -c 'import os; m, s = os.openpty(); print(os.ttyname(s))'"))
+                .isEqualTo("/dev/pts/0\n");
         assertThat(inside(s, "grep ' /run ' /proc/self/mountinfo")).contains("tmpfs").contains("size=51200k");
         assertThat(inside(s, "ls -ld /run/lock")).startsWith("drwxrwxrwt");
         assertThat(run("readlink", "/proc/" + s.pid() + "/ns/time"))
