@@ -128,8 +128,15 @@ public final class LinuxSubhosts implements Subhosts {
                 }
                 throw new NotRunningException(name);
             }
-            // No record: remove what a boot may have left that carries this NAME (SPEC 6).
+            // No record: remove what a boot may have left that carries this NAME (SPEC 6),
+            // including the directory of a first record that a boot killed while writing it
+            // left empty or with only state.tmp.
             List<String> problems = new ArrayList<>();
+            try {
+                store.remove(name);
+            } catch (IOException e) {
+                problems.add("state directory: " + PlanExecutor.reason(e));
+            }
             Teardown.removeLinks(config.cables().stream().map(Cable::hostName).toList(), problems);
             if (NamedNetns.exists(name)) {
                 NamedNetns.delete(name);
