@@ -46,14 +46,32 @@ final class StateStore {
         checkName(name);
         Files.createDirectories(root);
         Path file = root.resolve("." + name + ".lock");
-        int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_CLOEXEC, 0600);
-        try {
-            Flock.flock(fd, Flock.LOCK_EX);
-        } catch (SyscallException e) {
+        while (true) {
+            int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_CLOEXEC, 0600);
+            try {
+                Flock.flock(fd, Flock.LOCK_EX);
+                // The holder before us may have removed the file (see NameLock.close): a lock
+                // on a file no longer at that path excludes nobody, so start again.
+                if (sameFile(fd, file)) {
+                    return new NameLock(name, fd, file, this);
+                }
+            } catch (SyscallException e) {
+                Fds.close(fd);
+                throw e;
+            }
             Fds.close(fd);
-            throw e;
         }
-        return new NameLock(name, fd);
+    }
+
+    /** Whether descriptor {@code fd} is the file now at {@code path}. */
+    private static boolean sameFile(int fd, Path path) {
+        try {
+            Object open = Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:ino");
+            Object named = Files.getAttribute(path, "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return open.equals(named);
+        } catch (IOException e) {
+            return false; // the path is gone: removed by the holder before us
+        }
     }
 
     /** The record of {@code name}, if there is one. */
@@ -129,19 +147,38 @@ final class StateStore {
     /** The held lock of one NAME; closing releases it. */
     static final class NameLock implements AutoCloseable {
         private final String name;
+        private final Path file;
+        private final StateStore store;
         private int fd;
 
-        NameLock(String name, int fd) {
+        NameLock(String name, int fd, Path file, StateStore store) {
             this.name = name;
             this.fd = fd;
+            this.file = file;
+            this.store = store;
         }
 
         String name() {
             return name;
         }
 
+        /**
+         * Releases the lock. When no record of the NAME is left, the lock file goes too, while
+         * still held: a waiter that opened it finds it no longer at its path and opens a new
+         * one (see {@link StateStore#lock}), so nothing is left behind per NAME.
+         */
         @Override
         public void close() {
+            if (fd < 0) {
+                return;
+            }
+            if (!Files.exists(store.root().resolve(name))) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    // An empty lock file left on /run does no harm; the next lock reuses it.
+                }
+            }
             BootContext.closeQuietly(fd);
             fd = -1;
         }

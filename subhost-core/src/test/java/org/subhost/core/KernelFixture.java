@@ -67,6 +67,9 @@ final class KernelFixture {
         if (Files.exists(Path.of("/run/subhost", name))) {
             left.add("state /run/subhost/" + name);
         }
+        if (Files.exists(Path.of("/run/subhost", "." + name + ".lock"))) {
+            left.add("lock file /run/subhost/." + name + ".lock");
+        }
         for (String cg : new String[] {"/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
             if (Files.isDirectory(Path.of(cg + name))) {
                 left.add("cgroup " + cg + name);
