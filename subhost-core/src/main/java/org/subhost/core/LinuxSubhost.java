@@ -163,11 +163,7 @@ final class LinuxSubhost implements Subhost {
             if (state.isEmpty()) {
                 throw new NotRunningException(name);
             }
-            try (BootLog log = BootLog.open("overlay-stop", name, state.get().log())) {
-                if (!Teardown.run(store, state.get(), grace, log)) {
-                    throw new NotRunningException(name);
-                }
-            }
+            Teardown.stopRecorded(store, state.get(), grace);
         } catch (SubhostException e) {
             throw e;
         } catch (IOException e) {

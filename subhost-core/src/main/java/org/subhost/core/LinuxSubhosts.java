@@ -121,12 +121,8 @@ public final class LinuxSubhosts implements Subhosts {
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> state = store.read(name);
             if (state.isPresent()) {
-                try (BootLog log = BootLog.open("overlay-stop", name, state.get().log())) {
-                    if (Teardown.run(store, state.get(), grace, log)) {
-                        return;
-                    }
-                }
-                throw new NotRunningException(name);
+                Teardown.stopRecorded(store, state.get(), grace);
+                return;
             }
             // No record: remove what a boot may have left that carries this NAME (SPEC 6),
             // including the directory of a first record that a boot killed while writing it

@@ -92,6 +92,21 @@ final class Teardown {
         return wasRunning;
     }
 
+    /**
+     * Stops the recorded subhost with its stop written to its LOG; the caller holds the
+     * NAME's lock.
+     *
+     * @throws org.subhost.NotRunningException if pid 1 was no longer running (what it left is
+     *     removed all the same)
+     */
+    static void stopRecorded(StateStore store, SubhostState state, Duration grace) throws SubhostException {
+        try (BootLog log = BootLog.open("overlay-stop", state.name(), state.log())) {
+            if (!run(store, state, grace, log)) {
+                throw new org.subhost.NotRunningException(state.name());
+            }
+        }
+    }
+
     /** Removes left-over host links (VLANs before their carriers) of a subhost that has no record. */
     static void removeLinks(List<String> hostLinks, List<String> problems) {
         if (hostLinks.isEmpty()) {
