@@ -2,6 +2,7 @@
  * subhost-init: pid 1 of a subhost, a tiny reaper in the manner of tini.
  *
  *   /.reaper [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]
+ *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
  *
  * Started by the SDK with posix_spawn as the first process of a new pid namespace, inside
  * the subhost's mount namespace with its root already pivoted. It enters a new time
@@ -10,6 +11,12 @@
  * every orphan of the subhost and stays alive, even with no process left, until SIGTERM,
  * SIGINT or SIGPWR: then every process gets SIGTERM, after the grace period SIGKILL, and
  * pid 1 exits 0.
+ *
+ * With --limit it is not pid 1 but a time limit for one command, which the built-in init
+ * script puts around each service's start: PROGRAM runs in a session of its own; when it
+ * has not exited after SECONDS, its whole process group gets SIGKILL and the exit status
+ * is 124, as timeout(1) gives. Otherwise the status is PROGRAM's (128 + signal for a
+ * signal). A service that daemonised in time keeps running: only a late start is killed.
  *
  * Every line it prints starts with "subhost-init[NAME]: " and names the call and the
  * reason when something fails. Exit status: 0 after a clean shutdown, 1 when a boot step
@@ -36,6 +43,7 @@
 
 #define EXIT_BOOT_FAILED 1
 #define EXIT_USAGE 2
+#define EXIT_TIMED_OUT 124 /* as timeout(1) */
 /* An upper bound on each wait, like tini's: the loop wakes up for SIGCHLD anyway. */
 #define WAIT_SECONDS 1
 
@@ -44,6 +52,7 @@ struct options {
 	int timens_index; /* where --timens stands in argv, to drop it before the re-exec */
 	int sync_fd;      /* -1: none */
 	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
+	long limit;       /* --limit SECONDS; -1: run as pid 1 */
 	char **program;
 };
 
@@ -80,7 +89,8 @@ static const char *reason(int error)
 static void usage(const char *problem)
 {
 	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME]"
-	    " -- PROGRAM [ARGS...]", problem);
+	    " -- PROGRAM [ARGS...], or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
+	    problem);
 	exit(EXIT_USAGE);
 }
 
@@ -98,7 +108,7 @@ static long parse_number(const char *option, const char *text, long max)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, NULL };
+	struct options options = { false, -1, -1, 5, -1, NULL };
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
@@ -111,6 +121,8 @@ static struct options parse_options(int argc, char **argv)
 			options.sync_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--grace") == 0) {
 			options.grace = parse_number(arg, argv[++i], 86400);
+		} else if (strcmp(arg, "--limit") == 0) {
+			options.limit = parse_number(arg, argv[++i], 86400);
 		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
 			log_name = argv[++i];
 		} else {
@@ -320,9 +332,56 @@ static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *scrip
 	exit(0);
 }
 
+/* The --limit mode: runs one command for at most `seconds`; see the head of this file. */
+static int run_limited(long seconds, char **program)
+{
+	sigset_t chld, original;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	/* Blocked before the fork, so that the child's exit is queued for sigtimedwait. */
+	sigprocmask(SIG_BLOCK, &chld, &original);
+	pid_t pid = fork();
+	if (pid < 0) {
+		say("fork for %s: %s", program[0], reason(errno));
+		return 126;
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &original, NULL);
+		setsid(); /* its own process group, so that a late start can be killed whole */
+		execvp(program[0], program);
+		int error = errno;
+		say("execvp %s: %s", program[0], reason(error));
+		_exit(error == ENOENT ? 127 : 126);
+	}
+	long deadline = now_millis() + seconds * 1000;
+	for (;;) {
+		int status;
+		pid_t done = waitpid(pid, &status, WNOHANG);
+		if (done == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (done < 0 && errno != EINTR) {
+			say("waitpid %d: %s", (int)pid, reason(errno));
+			return 126;
+		}
+		long left = deadline - now_millis();
+		if (left <= 0)
+			break;
+		wait_for_signal(&chld, left < 1000 ? left : 1000);
+	}
+	/* The group, or the child alone if it was killed before its setsid. */
+	if (kill(-pid, SIGKILL) < 0)
+		kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* Not "PROGRAM ...": a line "service ..." would read as a service's state in LOG. */
+	say("time limit (%ld s) passed: killed %s and its process group", seconds, program[0]);
+	return EXIT_TIMED_OUT;
+}
+
 int main(int argc, char **argv)
 {
 	struct options options = parse_options(argc, argv);
+	if (options.limit >= 0)
+		return run_limited(options.limit, options.program);
 	if (getpid() != 1) {
 		/* kill(-1) outside a pid namespace would reach every process of the host. */
 		say("must be pid 1 of a new pid namespace (pid %d)", (int)getpid());

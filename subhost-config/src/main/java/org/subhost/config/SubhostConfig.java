@@ -42,6 +42,12 @@ public final class SubhostConfig {
     public static final List<String> DEFAULT_START = List.of("networking", "ssh");
     /** The size of the tmpfs on the subhost's {@code /run} when RAM_SIZE is not set. */
     public static final String DEFAULT_RAM_SIZE = "50M";
+    /** How long a PREMOUNT, POSTMOUNT or INIT command may run unless set: 60 seconds. */
+    public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(60);
+    /** How long one START service's start may run unless set: 30 seconds. */
+    public static final Duration DEFAULT_SERVICE_TIMEOUT = Duration.ofSeconds(30);
+    /** The longest time limit that may be set for hooks and services: one day. */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
     private final Path file;
     private final String name;
@@ -61,6 +67,8 @@ public final class SubhostConfig {
     private final String init;
     private final String ramSize;
     private final List<Share> shares;
+    private final Duration hookTimeout;
+    private final Duration serviceTimeout;
 
     private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
             List<Share> shares) {
@@ -82,6 +90,8 @@ public final class SubhostConfig {
         this.init = b.init;
         this.ramSize = b.ramSize;
         this.shares = shares;
+        this.hookTimeout = b.hookTimeout;
+        this.serviceTimeout = b.serviceTimeout;
     }
 
     /**
@@ -232,6 +242,26 @@ public final class SubhostConfig {
     }
 
     /**
+     * How long each of PREMOUNT, POSTMOUNT and INIT may run before it is killed, with every
+     * process of its session, and the boot fails naming it. Not a {@code .conf} variable:
+     * set in code or with {@code overlay-boot --hook-timeout}; {@link #DEFAULT_HOOK_TIMEOUT}
+     * unless set.
+     */
+    public Duration hookTimeout() {
+        return hookTimeout;
+    }
+
+    /**
+     * How long each START service's start may run before the init kills it (with its
+     * process group) and records it in LOG as timed out; the other services still start.
+     * Not a {@code .conf} variable: set in code or with {@code overlay-boot
+     * --service-timeout}; {@link #DEFAULT_SERVICE_TIMEOUT} unless set.
+     */
+    public Duration serviceTimeout() {
+        return serviceTimeout;
+    }
+
+    /**
      * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
      * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
      * POSTMOUNT INIT RAM_SIZE, then one {@code SHARE=hostdir:subhostdir} per share. Paths
@@ -263,7 +293,9 @@ public final class SubhostConfig {
         return o instanceof SubhostConfig c
                 && Objects.equals(file, c.file)
                 && describe().equals(c.describe())
-                && cables.equals(c.cables);
+                && cables.equals(c.cables)
+                && hookTimeout.equals(c.hookTimeout)
+                && serviceTimeout.equals(c.serviceTimeout);
     }
 
     @Override
@@ -320,6 +352,8 @@ public final class SubhostConfig {
         private String init;
         private String ramSize = DEFAULT_RAM_SIZE;
         private final List<Share> shares = new ArrayList<>();
+        private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
+        private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
 
         private Builder(String name, Path base) {
             name(name);
@@ -344,6 +378,8 @@ public final class SubhostConfig {
             init = c.init;
             ramSize = c.ramSize;
             shares.addAll(c.shares);
+            hookTimeout = c.hookTimeout;
+            serviceTimeout = c.serviceTimeout;
         }
 
         /** Records the {@code .conf} file this configuration stands for (CONFIG of commands). */
@@ -485,6 +521,24 @@ public final class SubhostConfig {
             return this;
         }
 
+        /**
+         * Sets how long each of PREMOUNT, POSTMOUNT and INIT may run: a whole number of
+         * seconds from 1 second to {@link #MAX_TIMEOUT}.
+         */
+        public Builder hookTimeout(Duration limit) {
+            this.hookTimeout = checkTimeout("hook time limit", limit);
+            return this;
+        }
+
+        /**
+         * Sets how long each START service's start may run: a whole number of seconds from
+         * 1 second to {@link #MAX_TIMEOUT}.
+         */
+        public Builder serviceTimeout(Duration limit) {
+            this.serviceTimeout = checkTimeout("service time limit", limit);
+            return this;
+        }
+
         /** Replaces the shares. */
         public Builder shares(List<Share> shares) {
             List<Share> copy = List.copyOf(shares);
@@ -536,6 +590,18 @@ public final class SubhostConfig {
 
         private Path resolve(Path path) {
             return base.resolve(path).normalize();
+        }
+
+        private static Duration checkTimeout(String what, Duration limit) {
+            Objects.requireNonNull(limit, what);
+            // Whole seconds: the init's service limit is given to pid 1 in seconds.
+            if (limit.compareTo(Duration.ofSeconds(1)) < 0 || limit.compareTo(MAX_TIMEOUT) > 0
+                    || limit.toNanos() % 1_000_000_000L != 0) {
+                String given = limit.toMillis() % 1000 == 0 ? limit.toSeconds() + " s" : limit.toMillis() + " ms";
+                throw new IllegalArgumentException(what + " (" + given + ") must be a whole number of seconds from 1 to "
+                        + MAX_TIMEOUT.toSeconds());
+            }
+            return limit;
         }
 
         private static String checkCommand(String variable, String command) {

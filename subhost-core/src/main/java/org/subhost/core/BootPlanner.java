@@ -44,7 +44,7 @@ public final class BootPlanner {
                 config.lower()));
         steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
-                config.base()));
+                config.base(), config.hookTimeout(), config.serviceTimeout()));
         // 2. the network namespace and the cables
         steps.addAll(NetnsCable.steps(config, facts));
         // 3. the mount namespace
@@ -53,7 +53,7 @@ public final class BootPlanner {
         if (config.rootKind() != RootKind.PLAIN) {
             steps.add(config.premount()
                     .<BootStep>map(cmd -> new InitSupervisor.RunHook("PREMOUNT", cmd, List.of(config.upper().toString()),
-                            env, config.base()))
+                            env, config.base(), config.hookTimeout()))
                     .orElseGet(() -> InitSupervisor.WriteInterfaces.of(config)));
         }
         // 5. the root
@@ -61,7 +61,8 @@ public final class BootPlanner {
         // 6. POSTMOUNT
         if (config.postmount().isPresent()) {
             steps.add(new InitSupervisor.RunHook("POSTMOUNT", config.postmount().get(),
-                    List.of(config.live().toString(), config.upper().toString()), env, config.base()));
+                    List.of(config.live().toString(), config.upper().toString()), env, config.base(),
+                    config.hookTimeout()));
         } else {
             steps.addAll(OverlayFs.builtinPostmount(config));
         }

@@ -24,31 +24,34 @@ import org.subhost.linux.SyscallException;
  * the stop of services and pid 1.
  *
  * <p>The built-in init script starts each START service in order: an absolute path as
- * {@code PATH start}, any other name as {@code service NAME start} in a session of its own.
- * It writes one line per service to LOG ({@code subhost-init[NAME]: service S started} or
- * {@code ... failed (status N)}), which {@link #serviceStates} reads back for status. When
+ * {@code PATH start}, any other name as {@code service NAME start}, in a session of its own
+ * and under a time limit (SubhostConfig#serviceTimeout). It writes one line per service to
+ * LOG ({@code subhost-init[NAME]: service S started}, {@code ... failed (status N)} or
+ * {@code ... timed out (killed after N s)}), which {@link #serviceStates} reads back for status. When
  * the script is done, pid 1 itself stays as the placeholder that keeps the subhost alive.
  */
 final class InitSupervisor {
-    /** How long a PREMOUNT, POSTMOUNT or INIT command may run. */
-    static final Duration HOOK_LIMIT = Duration.ofSeconds(60);
-    /** How long one service's stop may take. */
-    static final Duration SERVICE_STOP_LIMIT = Duration.ofSeconds(30);
-
     private InitSupervisor() {}
 
-    /** The built-in init script for {@code name} that starts {@code services} in order. */
-    static String builtinScript(String name, List<String> services) {
+    /**
+     * The built-in init script for {@code name} that starts {@code services} in order, each
+     * start under {@code reaper --limit} so that one that runs longer than {@code limit} is
+     * killed with its process group and the next one still starts.
+     *
+     * @param reaper the path of subhost-init as the script sees it ({@link
+     *     NamespaceSpawner#REAPER} inside a subhost)
+     */
+    static String builtinScript(String name, List<String> services, Duration limit, String reaper) {
+        String limited = quote(reaper) + " --name " + quote(name) + " --limit " + limit.toSeconds() + " -- ";
         StringBuilder s = new StringBuilder();
         s.append("# built-in init of subhost ").append(name).append(" (overlay-boot)\n");
         s.append("log() { echo \"subhost-init[").append(name).append("]: $*\"; }\n");
         s.append("start() {\n");
         s.append("  case \"$1\" in\n");
-        s.append("    /*) \"$1\" start ;;\n");
+        s.append("    /*) ").append(limited).append("\"$1\" start ;;\n");
         s.append("    *) if ! command -v service >/dev/null 2>&1; then\n");
         s.append("         log \"service $1: this subhost has no service command\"; return 127\n");
-        s.append("       elif command -v setsid >/dev/null 2>&1; then setsid service \"$1\" start\n");
-        s.append("       else service \"$1\" start; fi ;;\n");
+        s.append("       else ").append(limited).append("service \"$1\" start; fi ;;\n");
         s.append("  esac\n");
         s.append("}\n");
         s.append("for s in");
@@ -57,7 +60,13 @@ final class InitSupervisor {
         }
         s.append("; do\n");
         s.append("  log \"starting service $s\"\n");
-        s.append("  if start \"$s\" </dev/null; then log \"service $s started\"; else log \"service $s failed (status $?)\"; fi\n");
+        s.append("  start \"$s\" </dev/null\n");
+        s.append("  status=$?\n");
+        s.append("  case $status in\n");
+        s.append("    0) log \"service $s started\" ;;\n");
+        s.append("    124) log \"service $s timed out (killed after ").append(limit.toSeconds()).append(" s)\" ;;\n");
+        s.append("    *) log \"service $s failed (status $status)\" ;;\n");
+        s.append("  esac\n");
         s.append("done\n");
         return s.toString();
     }
@@ -168,8 +177,8 @@ final class InitSupervisor {
      * sh with the given arguments appended, {@code CONFIG} in its environment, BASE as its
      * working directory, its output in LOG; a status other than 0 fails the boot.
      */
-    record RunHook(String variable, String command, List<String> args, Map<String, String> env, Path base)
-            implements BootStep {
+    record RunHook(String variable, String command, List<String> args, Map<String, String> env, Path base,
+            Duration limit) implements BootStep {
         RunHook {
             args = List.copyOf(args);
             env = Map.copyOf(env);
@@ -190,9 +199,9 @@ final class InitSupervisor {
             List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", command + " \"$@\"", variable));
             argv.addAll(args);
             Commands.Outcome outcome = Commands.run(argv, Commands.environment(env), base.toString(),
-                    context.devNullFd, context.logFd, context.logFd, HOOK_LIMIT);
+                    context.devNullFd, context.logFd, context.logFd, limit);
             if (outcome.status() != 0) {
-                throw new IOException(Commands.failure(variable, command, outcome, HOOK_LIMIT)
+                throw new IOException(Commands.failure(variable, command, outcome, limit)
                         + "; its output is in " + context.config.log());
             }
         }
@@ -204,7 +213,7 @@ final class InitSupervisor {
      * CONFIG} and {@code ACTION} set).
      */
     record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
-            Map<String, String> env, Path base) implements BootStep {
+            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit) implements BootStep {
         PrepareInit {
             services = List.copyOf(services);
             env = Map.copyOf(env);
@@ -227,13 +236,13 @@ final class InitSupervisor {
             context.logFd = Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_CLOEXEC, 0644);
             context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
             if (initCommand.isEmpty()) {
-                context.initScript = builtinScript(name, services);
+                context.initScript = builtinScript(name, services, serviceLimit, NamespaceSpawner.REAPER);
                 return;
             }
             Commands.Captured captured = Commands.capture(List.of("/bin/sh", "-c", initCommand.get()),
-                    Commands.environment(env), base.toString(), context.devNullFd, context.logFd, HOOK_LIMIT);
+                    Commands.environment(env), base.toString(), context.devNullFd, context.logFd, hookLimit);
             if (captured.outcome().status() != 0) {
-                throw new IOException(Commands.failure("INIT", initCommand.get(), captured.outcome(), HOOK_LIMIT));
+                throw new IOException(Commands.failure("INIT", initCommand.get(), captured.outcome(), hookLimit));
             }
             if (captured.stdout().isBlank()) {
                 throw new IOException("INIT (" + initCommand.get() + ") printed no script");

@@ -18,9 +18,8 @@ import org.subhost.linux.Fds;
 /**
  * A hook (PREMOUNT, POSTMOUNT, INIT, ifup, a service's stop) that hangs is cut off at its
  * time limit by {@link Commands#run}, the call every hook goes through, and its whole
- * process group goes with it, children included. The hooks' own limit ({@link
- * InitSupervisor#HOOK_LIMIT}, 60 s) is a constant, so a one-second limit is given to
- * {@link Commands#run} directly.
+ * process group goes with it, children included. Here {@link Commands#run} is called
+ * directly with a one-second limit; RollbackTest boots with hanging hooks and services.
  */
 class InterruptedHookTest {
 

@@ -134,6 +134,71 @@ class RollbackTest {
     }
 
     @Test
+    void aHangingPremountPostmountOrInitIsCutOffAtItsLimitAndNamed() throws Exception {
+        // sleep with an unusual argument, so that a survivor can be told from any other process
+        long mark = 100_000 + java.util.concurrent.ThreadLocalRandom.current().nextLong(100_000);
+        String hang = "sleep " + mark + " #";
+        for (String variable : List.of("PREMOUNT", "POSTMOUNT", "INIT")) {
+            SubhostConfig.Builder builder = minimal().hookTimeout(Duration.ofSeconds(1));
+            config = switch (variable) {
+                case "PREMOUNT" -> builder.premount(hang).build();
+                case "POSTMOUNT" -> builder.postmount(hang).build();
+                default -> builder.init(hang).build();
+            };
+            assertThatThrownBy(() -> Subhosts.linux().boot(config)).as(variable).isInstanceOf(SubhostException.class)
+                    .hasMessageContaining(variable + " (" + hang + ") did not finish within 1 s and was killed");
+            assertThat(KernelFixture.leftovers(name, base)).as("left after a hanging " + variable).isEmpty();
+            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().arguments()
+                    .map(a -> a.length > 0 && a[0].equals(Long.toString(mark))).orElse(false)).toList())
+                    .as("processes of the hanging " + variable).isEmpty();
+        }
+    }
+
+    @Test
+    void aHangingServiceStartIsCutOffAndTheNextServiceStillStarts() throws Exception {
+        Path hanging = Files.writeString(base.resolve("hanging"), "#!/bin/sh\nexec sleep 600\n");
+        Files.setAttribute(hanging, "unix:mode", 0755);
+        Path next = Files.writeString(base.resolve("next"), "#!/bin/sh\nexit 0\n");
+        Files.setAttribute(next, "unix:mode", 0755);
+        config = minimal().start(List.of(hanging.toString(), next.toString())).serviceTimeout(Duration.ofSeconds(1))
+                .build();
+        var subhost = Subhosts.linux().boot(config);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (subhost.status().services().get(1).state().equals("unknown") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(subhost.status().services()).extracting(s -> s.state())
+                .containsExactly("timed out (killed after 1 s)", "started");
+        assertThat(Files.readString(base.resolve("log")))
+                .contains("time limit (1 s) passed: killed " + hanging + " and its process group");
+    }
+
+    @Test
+    void aHangingServiceStopIsCutOffAtTheGraceAndTheStopGoesOn() throws Exception {
+        Path service = Files.writeString(base.resolve("service"),
+                "#!/bin/sh\ncase \"$1\" in stop) exec sleep 600 ;; esac\n");
+        Files.setAttribute(service, "unix:mode", 0755);
+        config = minimal().start(service.toString()).build();
+        var subhost = Subhosts.linux().boot(config);
+        subhost.stop(Duration.ofSeconds(1));
+        assertThat(Files.readString(base.resolve("log"))).contains("stop of service " + service + " (" + service
+                + " stop) did not finish within 1 s and was killed");
+        assertThat(KernelFixture.leftovers(name, base)).isEmpty();
+    }
+
+    @Test
+    void timeLimitsMustBeWholeSecondsFromOneSecondToADay() {
+        assertThatThrownBy(() -> minimal().hookTimeout(Duration.ofMillis(500)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("hook time limit (500 ms) must be a whole number of seconds from 1 to 86400");
+        assertThatThrownBy(() -> minimal().serviceTimeout(Duration.ofDays(2)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("service time limit (172800 s) must be a whole number of seconds from 1 to 86400");
+        assertThat(minimal().build().hookTimeout()).isEqualTo(SubhostConfig.DEFAULT_HOOK_TIMEOUT);
+        assertThat(minimal().build().serviceTimeout()).isEqualTo(SubhostConfig.DEFAULT_SERVICE_TIMEOUT);
+    }
+
+    @Test
     void eightBootsOfOneNameAtOnceRunExactlyOneSubhost() throws Exception {
         config = minimal().cables("=").build();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);

@@ -36,8 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * off the host). These tests need root; without root they are skipped, as root never.
  */
 class SubhostInitTest {
-    private static final String USAGE = "bad command line; usage: subhost-init [--timens]"
-            + " [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]";
+    private static final String USAGE_TEXT = "usage: subhost-init [--timens]"
+            + " [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...], or subhost-init --limit SECONDS"
+            + " [--name NAME] -- PROGRAM [ARGS...]";
+    private static final String USAGE = "bad command line; " + USAGE_TEXT;
     /** A bound on every wait, so that a broken reaper fails the test instead of hanging it. */
     private static final long GUARD_MILLIS = 30_000;
 
@@ -283,8 +285,59 @@ class SubhostInitTest {
         harness = start(new ProcessBuilder(binary().toString(), "--name", name, "--"));
 
         assertThat(exitStatus()).isEqualTo(2);
-        assertThat(logLines()).containsExactly(prefix() + "PROGRAM is missing after --; usage: subhost-init"
-                + " [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]");
+        assertThat(logLines()).containsExactly(prefix() + "PROGRAM is missing after --; " + USAGE_TEXT);
+    }
+
+    // ---- --limit: the time limit the built-in init puts around each service's start ----
+
+    @Test
+    void limitPassesOnTheStatusOfACommandThatEndsInTime() throws Exception {
+        harness = start(new ProcessBuilder(binary().toString(), "--name", name, "--limit", "30", "--", "/bin/sh", "-c",
+                "echo started; exit 3"));
+
+        assertThat(exitStatus()).isEqualTo(3);
+        assertThat(logLines()).containsExactly("started");
+    }
+
+    @Test
+    void limitKillsALateCommandWithItsWholeProcessGroupAndExits124() throws Exception {
+        // A start that never ends, with a child of its own in its process group.
+        long mark = 100_000 + java.util.concurrent.ThreadLocalRandom.current().nextLong(100_000);
+        harness = start(new ProcessBuilder(binary().toString(), "--name", name, "--limit", "1", "--", "/bin/sh", "-c",
+                "sleep " + mark + " & sleep " + (mark + 1)));
+
+        assertThat(exitStatus()).isEqualTo(124);
+        assertThat(logLines()).containsExactly(
+                prefix() + "time limit (1 s) passed: killed /bin/sh and its process group");
+        awaitCondition("no sleep " + mark + " left", () -> ProcessHandle.allProcesses()
+                .noneMatch(p -> p.info().arguments().map(a -> a.length == 1
+                        && (a[0].equals(Long.toString(mark)) || a[0].equals(Long.toString(mark + 1)))).orElse(false)));
+    }
+
+    @Test
+    void limitLeavesADaemonThatDetachedInTime() throws Exception {
+        // A service whose start forks a daemon into its session and returns: the daemon stays.
+        long mark = 100_000 + java.util.concurrent.ThreadLocalRandom.current().nextLong(100_000);
+        harness = start(new ProcessBuilder(binary().toString(), "--name", name, "--limit", "1", "--", "/bin/sh", "-c",
+                "sleep " + mark + " >/dev/null 2>&1 & echo $!"));
+        assertThat(exitStatus()).isZero();
+        long daemon = Long.parseLong(logLines().getFirst());
+        try {
+            Thread.sleep(1500);
+            assertThat(ProcessHandle.of(daemon).map(ProcessHandle::isAlive)).contains(true);
+        } finally {
+            ProcessHandle.of(daemon).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    void limitReportsAProgramThatIsNotThere() throws Exception {
+        harness = start(new ProcessBuilder(binary().toString(), "--name", name, "--limit", "5", "--",
+                "/nonexistent/" + name));
+
+        assertThat(exitStatus()).isEqualTo(127);
+        assertThat(logLines()).containsExactly(
+                prefix() + "execvp /nonexistent/" + name + ": ENOENT (No such file or directory)");
     }
 
     // ---- harness ----

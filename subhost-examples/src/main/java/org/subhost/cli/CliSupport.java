@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.subhost.config.ConfigException;
 import org.subhost.config.SubhostConfig;
@@ -65,8 +66,13 @@ final class CliSupport {
 
     /** Reads CONF with ACTION {@code command}; a bad configuration ends the command with status 2. */
     static SubhostConfig readConfig(String command, Path conf, PrintStream err) throws Exit {
+        return readConfig(command, conf, SubhostConfig.DEFAULT_COMMAND_TIMEOUT, err);
+    }
+
+    /** Reads CONF as {@link #readConfig(String, Path, PrintStream)}, with {@code !} commands limited to {@code limit}. */
+    static SubhostConfig readConfig(String command, Path conf, Duration limit, PrintStream err) throws Exit {
         try {
-            return SubhostConfig.read(conf, command);
+            return SubhostConfig.read(conf, command, limit);
         } catch (ConfigException e) {
             throw fail(err, Command.EXIT_USAGE, e.getMessage()); // it names the file and line already
         }
@@ -92,6 +98,23 @@ final class CliSupport {
             // No /proc: assume not root; the kernel would refuse anyway.
         }
         return false;
+    }
+
+    /**
+     * The value of an option such as {@code --grace SECONDS}: a whole number of seconds from
+     * {@code min} to 86400; anything else is a usage error naming the option.
+     */
+    static Duration seconds(String command, String usageLine, String option, String text, long min, PrintStream err)
+            throws Exit {
+        try {
+            long s = Long.parseLong(text);
+            if (s >= min && s <= 86_400) {
+                return Duration.ofSeconds(s);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw usage(command, usageLine, err, option + " (" + text + ") must be " + min + " to 86400 seconds");
     }
 
     /** Prints {@code message} and returns the exit to throw. */

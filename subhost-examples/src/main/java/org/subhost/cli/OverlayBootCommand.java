@@ -2,6 +2,7 @@ package org.subhost.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
@@ -17,7 +18,11 @@ import org.subhost.config.SubhostConfig;
 final class OverlayBootCommand implements Command {
     static final String NAME = "overlay-boot";
 
-    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] CONF";
+    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--hook-timeout S] [--service-timeout S]"
+            + " [--command-timeout S] CONF";
+
+    private static final List<String> TIMEOUT_OPTIONS =
+            List.of("--hook-timeout", "--service-timeout", "--command-timeout");
 
     static final String HELP = USAGE_LINE + """
 
@@ -35,6 +40,14 @@ final class OverlayBootCommand implements Command {
                           ACTION=overlay-boot), print the resolved configuration, one
                           VAR=value line each, then a blank line and the boot plan,
                           one step a line; boot nothing
+              --hook-timeout SECONDS
+                          how long PREMOUNT, POSTMOUNT and INIT may each run before
+                          they are killed and the boot fails (default 60)
+              --service-timeout SECONDS
+                          how long each START service's start may run before the
+                          init kills it and goes on with the next (default 30)
+              --command-timeout SECONDS
+                          how long each VAR=!command of CONF may run (default 30)
               -h, --help  print this help and exit
 
             Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
@@ -53,13 +66,27 @@ final class OverlayBootCommand implements Command {
         }
         try {
             boolean dryRun = false;
+            Duration hookTimeout = SubhostConfig.DEFAULT_HOOK_TIMEOUT;
+            Duration serviceTimeout = SubhostConfig.DEFAULT_SERVICE_TIMEOUT;
+            Duration commandTimeout = SubhostConfig.DEFAULT_COMMAND_TIMEOUT;
             String conf = null;
             boolean options = true;
-            for (String arg : args) {
+            for (int i = 0; i < args.size(); i++) {
+                String arg = args.get(i);
                 if (options && arg.equals("--")) {
                     options = false;
                 } else if (options && arg.equals("--dry-run")) {
                     dryRun = true;
+                } else if (options && TIMEOUT_OPTIONS.contains(arg)) {
+                    if (i + 1 == args.size()) {
+                        throw CliSupport.usage(NAME, USAGE_LINE, err, arg + " needs a number of seconds");
+                    }
+                    Duration limit = CliSupport.seconds(NAME, USAGE_LINE, arg, args.get(++i), 1, err);
+                    switch (arg) {
+                        case "--hook-timeout" -> hookTimeout = limit;
+                        case "--service-timeout" -> serviceTimeout = limit;
+                        default -> commandTimeout = limit;
+                    }
                 } else if (options && arg.startsWith("-") && arg.length() > 1) {
                     throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
                 } else if (conf != null) {
@@ -72,7 +99,8 @@ final class OverlayBootCommand implements Command {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
             }
             Path path = CliSupport.canonicalConf(NAME, conf, err);
-            SubhostConfig config = CliSupport.readConfig(NAME, path, err);
+            SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, err).toBuilder()
+                    .hookTimeout(hookTimeout).serviceTimeout(serviceTimeout).build();
             if (dryRun) {
                 config.describe().forEach(out::println);
                 out.println();

@@ -157,6 +157,16 @@ class CliKernelTest {
     }
 
     @Test
+    void aHangingPremountIsCutOffAtTheHookTimeoutGiven() throws IOException {
+        Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
+                "PREMOUNT=exec sleep 86399 #"));
+        assertThat(run("overlay-boot", "--hook-timeout", "1", conf)).isEqualTo(1);
+        assertThat(err()).startsWith("overlay-boot: boot " + name + ": step ")
+                .contains("failed: PREMOUNT (exec sleep 86399 #) did not finish within 1 s and was killed");
+        assertThat(leftovers()).isEmpty();
+    }
+
+    @Test
     void shareIntoASubhostThatIsNotRunningFails() {
         assertThat(run("overlay-share", base.toString(), name)).isEqualTo(1);
         assertThat(err()).isEqualTo(name + " is not running\n");

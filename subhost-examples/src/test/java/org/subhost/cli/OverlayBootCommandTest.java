@@ -195,7 +195,7 @@ class OverlayBootCommandTest {
     @Test
     void helpExplainsUsageAndOptions() {
         assertThat(run("--help")).isZero();
-        assertThat(out()).startsWith("Usage: overlay-boot [--dry-run] CONF\n")
+        assertThat(out()).startsWith(OverlayBootCommand.USAGE_LINE + "\n")
                 .contains("--dry-run", "-h, --help", "canonical absolute path", "Exit status");
         assertThat(err()).isEmpty();
     }
@@ -211,14 +211,33 @@ class OverlayBootCommandTest {
         assertThat(run("--dry", "/x.conf")).isEqualTo(2);
         assertThat(out()).isEmpty();
         assertThat(err()).isEqualTo("overlay-boot: unknown option (--dry)\n"
-                + "Usage: overlay-boot [--dry-run] CONF\n"
+                + OverlayBootCommand.USAGE_LINE + "\n"
                 + "Try 'overlay-boot --help' for more.\n");
+    }
+
+    @Test
+    void rejectsATimeLimitThatIsNotAWholeNumberOfSecondsFromOne() {
+        assertThat(run("--hook-timeout", "0", "/x.conf")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: --hook-timeout (0) must be 1 to 86400 seconds\n");
+        err.reset();
+        assertThat(run("--service-timeout", "2.5", "/x.conf")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: --service-timeout (2.5) must be 1 to 86400 seconds\n");
+        err.reset();
+        assertThat(run("/x.conf", "--command-timeout")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: --command-timeout needs a number of seconds\n");
+    }
+
+    @Test
+    void aCommandTimeoutCutsOffAHangingBangValue() throws IOException {
+        Path conf = conf("hang.conf", "BASE=.", "LOG=!exec sleep 86398");
+        assertThat(run("--dry-run", "--command-timeout", "1", conf.toString())).isEqualTo(2);
+        assertThat(err()).isEqualTo(conf + ":2: bad LOG config: command (exec sleep 86398) ran longer than 1 s and was killed\n");
     }
 
     @Test
     void rejectsAMissingConf() {
         assertThat(run("--dry-run")).isEqualTo(2);
-        assertThat(err()).startsWith("overlay-boot: missing CONF\nUsage: overlay-boot [--dry-run] CONF\n");
+        assertThat(err()).startsWith("overlay-boot: missing CONF\n" + OverlayBootCommand.USAGE_LINE + "\n");
     }
 
     @Test
