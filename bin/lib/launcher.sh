@@ -1,16 +1,25 @@
 # Shared by the launchers in bin/: finds a JDK >= 22, builds the jars on first use,
 # and runs a main class of the subhost SDK. Sourced, not run.
 
-SUBHOST_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# CHECKOUT/bin/lib/launcher.sh -> CHECKOUT, by bash alone: every program started here costs
+# milliseconds. The launchers source this file by its resolved absolute path; the module
+# path must be spelt as in the build's training run (see subhost_aot_options).
+SUBHOST_HOME=${BASH_SOURCE[0]%/bin/lib/launcher.sh}
+case $SUBHOST_HOME in /*) ;; *) SUBHOST_HOME=$(cd "$SUBHOST_HOME" && pwd) ;; esac
 SUBHOST_LIB="$SUBHOST_HOME/subhost-examples/target/lib"
 SUBHOST_MIN_JDK=22
 
-# The major version of the JDK at $1, or nothing when it is no JDK.
+# The major version of the JDK at $1, or nothing when it is no JDK. Reads its release
+# file with bash alone: every program started here costs a few milliseconds of start-up.
 subhost_jdk_major() {
-  local home=$1 v=""
+  local home=$1 line v=""
   [ -x "$home/bin/java" ] || return 0
   if [ -r "$home/release" ]; then
-    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
+    while IFS= read -r line; do
+      case $line in
+        JAVA_VERSION=*) v=${line#JAVA_VERSION=\"}; v=${v%%[!0-9]*}; break ;;
+      esac
+    done < "$home/release"
   fi
   if [ -z "$v" ]; then
     v=$("$home/bin/java" -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n 1)
@@ -18,10 +27,20 @@ subhost_jdk_major() {
   echo "$v"
 }
 
-# Sets SUBHOST_JAVA_HOME: JAVA_HOME when it is new enough, else the java on the PATH,
-# else the newest JDK under /usr/lib/jvm. Exits with a message when there is none.
+# Sets SUBHOST_JAVA_HOME: JAVA_HOME when it is new enough, else the JDK found last time
+# (remembered in $SUBHOST_LIB/java-home), else the java on the PATH, else the newest JDK
+# under /usr/lib/jvm. Exits with a message when there is none.
 subhost_find_jdk() {
-  local cand major best="" best_major=0
+  local cand major best="" best_major=0 remembered="$SUBHOST_LIB/java-home"
+  # The fast path, without a subshell: JAVA_HOME, or the JDK remembered from the last search.
+  if [ -n "${JAVA_HOME:-}" ]; then
+    subhost_jdk_major_into major "$JAVA_HOME"
+    if [ -n "$major" ] && [ "$major" -ge "$SUBHOST_MIN_JDK" ]; then
+      SUBHOST_JAVA_HOME=$JAVA_HOME; return 0
+    fi
+  elif [ -r "$remembered" ] && IFS= read -r cand < "$remembered" && [ -x "$cand/bin/java" ]; then
+    SUBHOST_JAVA_HOME=$cand; return 0
+  fi
   for cand in "${JAVA_HOME:-}" \
       "$(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")")" \
       /usr/lib/jvm/*; do
@@ -42,11 +61,29 @@ subhost_find_jdk() {
     exit 2
   fi
   SUBHOST_JAVA_HOME=$best
+  # Remembered for the next run when the jars are there (a failed write changes nothing).
+  if [ -z "${JAVA_HOME:-}" ] && [ -d "$SUBHOST_LIB" ]; then
+    { echo "$best" > "$remembered"; } 2>/dev/null || true
+  fi
+}
+
+# Like subhost_jdk_major, without a subshell: sets the variable named $1.
+subhost_jdk_major_into() {
+  local -n out=$1
+  local home=$2 line
+  out=""
+  [ -x "$home/bin/java" ] && [ -r "$home/release" ] || return 0
+  while IFS= read -r line; do
+    case $line in
+      JAVA_VERSION=*) out=${line#JAVA_VERSION=\"}; out=${out%%[!0-9]*}; return 0 ;;
+    esac
+  done < "$home/release"
 }
 
 # Builds the jars when they are missing (the first use from a checkout).
 subhost_ensure_built() {
-  if ! ls "$SUBHOST_LIB"/subhost-examples-*.jar >/dev/null 2>&1 || [ -n "${SUBHOST_REBUILD:-}" ]; then
+  local jars=("$SUBHOST_LIB"/subhost-examples-*.jar)
+  if [ ! -e "${jars[0]}" ] || [ -n "${SUBHOST_REBUILD:-}" ]; then
     echo "subhost: building the jars once (mvn package in $SUBHOST_HOME); this takes a minute" >&2
     if ! command -v mvn >/dev/null 2>&1; then
       echo "subhost: Maven (mvn) is needed to build from a checkout: apt-get install maven" >&2
@@ -59,13 +96,31 @@ subhost_ensure_built() {
   fi
 }
 
+# The JVM options for the start-up cache that the build made (subhost-examples/pom.xml),
+# into SUBHOST_AOT_OPTS: none when there is no cache or a jar is newer than it (a cache
+# that does not match its jars is refused by the JVM anyway). The JVM's own messages about
+# the cache are turned off, and its other warnings go to stderr: stdout is the command's.
+subhost_aot_options() {
+  local aot="$SUBHOST_LIB/subhost.aot" jar
+  SUBHOST_AOT_OPTS=(-Xlog:disable "-Xlog:all=warning,aot*=off,cds*=off:stderr")
+  [ -z "${SUBHOST_NO_AOT:-}" ] && [ -r "$aot" ] || return 0
+  for jar in "$SUBHOST_LIB"/*.jar; do
+    [ "$aot" -nt "$jar" ] || return 0
+  done
+  SUBHOST_AOT_OPTS+=("-XX:AOTCache=$aot")
+}
+
 # Runs main class $1 of module $2 with the remaining arguments.
 subhost_run() {
   local module=$1 main=$2; shift 2
   subhost_find_jdk
   subhost_ensure_built
+  subhost_aot_options
+  # The options must be those of the training run in subhost-examples/pom.xml, or the JVM
+  # does not use the cache.
   exec "$SUBHOST_JAVA_HOME/bin/java" \
+    "${SUBHOST_AOT_OPTS[@]}" \
     --enable-native-access=org.subhost.linux \
-    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -p "$SUBHOST_LIB" -m "$module/$main" "$@"
 }

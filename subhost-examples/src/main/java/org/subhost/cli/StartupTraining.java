@@ -1,0 +1,112 @@
+package org.subhost.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.module.ModuleReader;
+import java.lang.module.ResolvedModule;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The training run of the CLI's ahead-of-time cache: the build runs it once with {@code
+ * -XX:AOTCacheOutput} (JDK 25), and the launchers in {@code bin/} start the JVM with the
+ * cache it leaves, so that a command's classes come parsed, verified and linked, with the
+ * profile of this run, instead of from the jars.
+ *
+ * <p>It needs no root and changes nothing on the host: it prints every command's help,
+ * reads and plans a configuration in a temporary directory ({@code overlay-boot
+ * --dry-run}), lists the running subhosts, and loads and initialises every class of the
+ * SDK's modules. Initialising the system-call bindings makes their downcall handles, which
+ * pulls the JDK's foreign-function classes into the cache too; no system call is made.
+ *
+ * <p>Every class is initialised, not only loaded: a class that the training run loads but
+ * does not link is one the cache cannot link ahead of time either.
+ */
+public final class StartupTraining {
+    private static final List<String> MODULES =
+            List.of("org.subhost.config", "org.subhost.linux", "org.subhost.core", "org.subhost.examples");
+
+    private StartupTraining() {}
+
+    /** Runs the training workload; exits 1 when a part of it did not behave as expected. */
+    public static void main(String[] args) throws Exception {
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+        List<String> problems = new ArrayList<>();
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list")) {
+            expect(problems, command + " --help", Cli.run(List.of(command, "--help"), quiet, quiet), Command.EXIT_OK);
+        }
+        Path dir = Files.createTempDirectory("subhost-training-").toRealPath();
+        try {
+            for (String sub : List.of("root", "work", "live", "shared")) {
+                Files.createDirectories(dir.resolve(sub));
+            }
+            Path conf = Files.write(dir.resolve("training.conf"), List.of(
+                    "# the shape of a usual subhost: two cables, a share, a !command",
+                    "BASE=.",
+                    "CABLES= =06:20:03:4e:a6:f2",
+                    "START=none",
+                    "LOG=!echo " + dir.resolve("log"),
+                    "SHARE=" + dir.resolve("shared") + ":/srv/shared"));
+            expect(problems, "overlay-boot --dry-run",
+                    Cli.run(List.of("overlay-boot", "--dry-run", conf.toString()), quiet, quiet), Command.EXIT_OK);
+        } finally {
+            deleteTree(dir);
+        }
+        // Lists without changing anything; as root it also reads /run/subhost.
+        Cli.run(List.of("overlay-list", "--json"), quiet, quiet);
+        int classes = initialiseAllClasses();
+        if (!problems.isEmpty()) {
+            System.err.println("subhost training: " + String.join("; ", problems));
+            System.exit(1);
+        }
+        System.out.println("subhost training: done on Java " + Runtime.version() + " (" + classes
+                + " classes initialised)");
+    }
+
+    private static void expect(List<String> problems, String what, int status, int expected) {
+        if (status != expected) {
+            problems.add(what + " exited with " + status + " instead of " + expected);
+        }
+    }
+
+    /** Loads and initialises every class of the SDK's modules; returns how many. */
+    private static int initialiseAllClasses() throws IOException, ClassNotFoundException {
+        int count = 0;
+        for (String name : MODULES) {
+            ResolvedModule module = ModuleLayer.boot().configuration().findModule(name)
+                    .orElseThrow(() -> new IllegalStateException("module " + name + " is not in the boot layer"));
+            ClassLoader loader = ModuleLayer.boot().findLoader(name);
+            List<String> classNames;
+            try (ModuleReader reader = module.reference().open(); Stream<String> entries = reader.list()) {
+                classNames = entries.filter(e -> e.endsWith(".class") && !e.equals("module-info.class"))
+                        .map(e -> e.substring(0, e.length() - ".class".length()).replace('/', '.'))
+                        .sorted()
+                        .toList();
+            }
+            for (String className : classNames) {
+                Class.forName(className, true, loader);
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
