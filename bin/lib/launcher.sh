@@ -118,8 +118,10 @@ subhost_run() {
   subhost_aot_options
   # The options must be those of the training run in subhost-examples/pom.xml, or the JVM
   # does not use the cache.
+  # SUBHOST_JAVA_OPTS: more JVM options, such as -XX:StartFlightRecording=... to profile.
+  # shellcheck disable=SC2086 # split on purpose: several options
   exec "$SUBHOST_JAVA_HOME/bin/java" \
-    "${SUBHOST_AOT_OPTS[@]}" \
+    "${SUBHOST_AOT_OPTS[@]}" ${SUBHOST_JAVA_OPTS:-} \
     --enable-native-access=org.subhost.linux \
     -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -p "$SUBHOST_LIB" -m "$module/$main" "$@"

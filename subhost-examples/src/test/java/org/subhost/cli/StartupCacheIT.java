@@ -1,0 +1,58 @@
+package org.subhost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The start-up cache that the build makes (subhost-examples/pom.xml, {@link
+ * StartupTraining}) is there after {@code package}, holds every class of ours, and the
+ * launchers in {@code bin/} really start the JVM with it: the classes of a command come
+ * from the cache, not from the jars. Runs after package (failsafe), on the packaged jars.
+ */
+class StartupCacheIT {
+    private static final Path CHECKOUT = Path.of(System.getProperty("user.dir")).getParent();
+    private static final Path LIB = CHECKOUT.resolve("subhost-examples/target/lib");
+
+    @Test
+    void theTrainingRunCachedEveryClassOfOurs() throws IOException {
+        assertThat(LIB.resolve("subhost.aot")).as("the AOT cache made at package time").isRegularFile();
+        List<String> skipped = Files.readAllLines(CHECKOUT.resolve("subhost-examples/target/aot-training.log"))
+                .stream().filter(line -> line.contains("Skipping org/subhost")).toList();
+        assertThat(skipped).as("classes of ours that the cache left out").isEmpty();
+    }
+
+    @Test
+    void theLaunchersLoadOurClassesFromTheCache(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.toRealPath();
+        for (String sub : List.of("root", "work", "live")) {
+            Files.createDirectories(dir.resolve(sub));
+        }
+        Path conf = Files.write(dir.resolve("cached.conf"), List.of("BASE=.", "CABLES==", "START=none"));
+        Path classLog = dir.resolve("classes.log");
+        ProcessBuilder launcher = new ProcessBuilder(CHECKOUT.resolve("bin/overlay-boot").toString(), "--dry-run",
+                conf.toString()).redirectErrorStream(true);
+        launcher.environment().put("SUBHOST_JAVA_OPTS", "-Xlog:class+load:file=" + classLog);
+        launcher.environment().remove("JAVA_HOME"); // the launcher finds its JDK as a user's shell would
+        Process p = launcher.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(output).isZero();
+        assertThat(output).startsWith("NAME=cached\n");
+
+        List<String> ours = Files.readAllLines(classLog).stream().filter(line -> line.contains(" org.subhost.")).toList();
+        assertThat(ours).as("classes of ours loaded by the dry run").hasSizeGreaterThan(50);
+        // Hidden classes that the JVM spins at run time (a pattern switch's $$TypeSwitch) name
+        // their host class as source; every class of a jar must come from the cache.
+        assertThat(ours).as("classes of ours loaded from the jars instead of the cache")
+                .noneMatch(line -> line.contains("source: file:") || line.contains("source: jar:"));
+        assertThat(ours).filteredOn(line -> line.endsWith("source: shared objects file")).hasSizeGreaterThan(50);
+    }
+}
