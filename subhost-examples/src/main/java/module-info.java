@@ -4,5 +4,6 @@
  */
 module org.subhost.examples {
     requires org.subhost.core;
+    requires org.subhost.linux;
     requires org.slf4j;
 }

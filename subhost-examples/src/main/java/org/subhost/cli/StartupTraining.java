@@ -22,9 +22,9 @@ import java.util.stream.Stream;
  *
  * <p>It needs no root and changes nothing on the host: it prints every command's help,
  * reads and plans a configuration in a temporary directory ({@code overlay-boot
- * --dry-run}), lists the running subhosts, and loads and initialises every class of the
- * SDK's modules. Initialising the system-call bindings makes their downcall handles, which
- * pulls the JDK's foreign-function classes into the cache too; no system call is made.
+ * --dry-run}), lists the running subhosts, loads and initialises every class of the SDK's
+ * modules, and makes every downcall handle ({@link org.subhost.linux.Bindings#linkAll()}),
+ * which pulls the JDK's foreign-function classes into the cache too; no system call is made.
  *
  * <p>Every class is initialised, not only loaded: a class that the training run loads but
  * does not link is one the cache cannot link ahead of time either.
@@ -62,12 +62,13 @@ public final class StartupTraining {
         // Lists without changing anything; as root it also reads /run/subhost.
         Cli.run(List.of("overlay-list", "--json"), quiet, quiet);
         int classes = initialiseAllClasses();
+        int downcalls = org.subhost.linux.Bindings.linkAll();
         if (!problems.isEmpty()) {
             System.err.println("subhost training: " + String.join("; ", problems));
             System.exit(1);
         }
         System.out.println("subhost training: done on Java " + Runtime.version() + " (" + classes
-                + " classes initialised)");
+                + " classes initialised, " + downcalls + " downcall handles made)");
     }
 
     private static void expect(List<String> problems, String what, int status, int expected) {

@@ -9,9 +9,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import org.subhost.linux.internal.FlagNames;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -67,31 +67,31 @@ public final class Fds {
             .add("O_CLOEXEC", O_CLOEXEC).add("O_PATH", O_PATH).build();
 
     // int open(const char *path, int flags, ...): mode_t is variadic
-    private static final MethodHandle OPEN = Native.downcall("open",
+    private static final Downcall OPEN = Native.lazyDowncall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     // int close(int fd)
-    private static final MethodHandle CLOSE = Native.downcall("close",
+    private static final Downcall CLOSE = Native.lazyDowncall("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     // int pipe2(int fds[2], int flags)
-    private static final MethodHandle PIPE2 = Native.downcall("pipe2",
+    private static final Downcall PIPE2 = Native.lazyDowncall("pipe2",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     // ssize_t read(int fd, void *buf, size_t count)
-    private static final MethodHandle READ = Native.downcall("read",
+    private static final Downcall READ = Native.lazyDowncall("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     // ssize_t write(int fd, const void *buf, size_t count)
-    private static final MethodHandle WRITE = Native.downcall("write",
+    private static final Downcall WRITE = Native.lazyDowncall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     // int fcntl(int fd, int cmd, ...): F_DUPFD_CLOEXEC takes an int
-    private static final MethodHandle FCNTL_INT = Native.downcall("fcntl",
+    private static final Downcall FCNTL_INT = Native.lazyDowncall("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     // pid_t gettid(void): cannot fail
-    private static final MethodHandle CHDIR = Native.downcall("chdir",
+    private static final Downcall CHDIR = Native.lazyDowncall("chdir",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle CHMOD = Native.downcall("chmod",
+    private static final Downcall CHMOD = Native.lazyDowncall("chmod",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LCHOWN = Native.downcall("lchown",
+    private static final Downcall LCHOWN = Native.lazyDowncall("lchown",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle GETTID = Native.plain("gettid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall GETTID = Native.lazyPlain("gettid", FunctionDescriptor.of(JAVA_INT));
 
     private static final int F_DUPFD_CLOEXEC = 1030;
 
@@ -123,7 +123,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) OPEN.invokeExact(errnoSegment, arena.allocateFrom(path), flags, mode);
+                rc = (int) OPEN.handle().invokeExact(errnoSegment, arena.allocateFrom(path), flags, mode);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -163,7 +163,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) CLOSE.invokeExact(errnoSegment, fd);
+                rc = (int) CLOSE.handle().invokeExact(errnoSegment, fd);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -191,7 +191,7 @@ public final class Fds {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment pair = arena.allocate(JAVA_INT, 2);
             try {
-                rc = (int) PIPE2.invokeExact(errnoSegment, pair, flags);
+                rc = (int) PIPE2.handle().invokeExact(errnoSegment, pair, flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -222,7 +222,7 @@ public final class Fds {
             while (true) {
                 long rc;
                 try {
-                    rc = (long) WRITE.invokeExact(errnoSegment, fd, buffer, (long) bytes.length);
+                    rc = (long) WRITE.handle().invokeExact(errnoSegment, fd, buffer, (long) bytes.length);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -255,7 +255,7 @@ public final class Fds {
             while (true) {
                 long rc;
                 try {
-                    rc = (long) READ.invokeExact(errnoSegment, fd, buffer, (long) max);
+                    rc = (long) READ.handle().invokeExact(errnoSegment, fd, buffer, (long) max);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -284,7 +284,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) FCNTL_INT.invokeExact(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
+                rc = (int) FCNTL_INT.handle().invokeExact(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -303,7 +303,7 @@ public final class Fds {
      */
     public static int gettid() {
         try {
-            return (int) GETTID.invokeExact();
+            return (int) GETTID.handle().invokeExact();
         } catch (Throwable t) {
             throw Native.unexpected(t);
         }
@@ -324,7 +324,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) CHDIR.invokeExact(errnoSegment, Native.cString(arena, path));
+                rc = (int) CHDIR.handle().invokeExact(errnoSegment, Native.cString(arena, path));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -350,7 +350,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) CHMOD.invokeExact(errnoSegment, Native.cString(arena, path), mode);
+                rc = (int) CHMOD.handle().invokeExact(errnoSegment, Native.cString(arena, path), mode);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -375,7 +375,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) LCHOWN.invokeExact(errnoSegment, Native.cString(arena, path), uid, gid);
+                rc = (int) LCHOWN.handle().invokeExact(errnoSegment, Native.cString(arena, path), uid, gid);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

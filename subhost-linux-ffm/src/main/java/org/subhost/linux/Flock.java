@@ -5,8 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import org.subhost.linux.internal.FlagNames;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -38,7 +38,7 @@ public final class Flock {
             .build();
 
     // int flock(int fd, int operation)
-    private static final MethodHandle FLOCK = Native.downcall("flock",
+    private static final Downcall FLOCK = Native.lazyDowncall("flock",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
     private Flock() {}
@@ -59,7 +59,7 @@ public final class Flock {
             while (true) {
                 int rc;
                 try {
-                    rc = (int) FLOCK.invokeExact(errnoSegment, fd, operation);
+                    rc = (int) FLOCK.handle().invokeExact(errnoSegment, fd, operation);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }

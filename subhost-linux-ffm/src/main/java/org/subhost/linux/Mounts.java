@@ -7,8 +7,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import org.subhost.linux.internal.FlagNames;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -158,22 +158,22 @@ public final class Mounts {
 
     // int mount(const char *source, const char *target, const char *fstype,
     //           unsigned long flags, const void *data)
-    private static final MethodHandle MOUNT = Native.downcall("mount",
+    private static final Downcall MOUNT = Native.lazyDowncall("mount",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     // int umount2(const char *target, int flags)
-    private static final MethodHandle UMOUNT2 = Native.downcall("umount2",
+    private static final Downcall UMOUNT2 = Native.lazyDowncall("umount2",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     // long syscall(SYS_pivot_root, const char *new_root, const char *put_old)
-    private static final MethodHandle PIVOT_ROOT = Native.syscall(ADDRESS, ADDRESS);
+    private static final Downcall PIVOT_ROOT = Native.lazySyscall(ADDRESS, ADDRESS);
     // int open_tree(int dfd, const char *path, unsigned int flags): glibc >= 2.36 (syscall 428)
-    private static final MethodHandle OPEN_TREE = Native.downcall("open_tree",
+    private static final Downcall OPEN_TREE = Native.lazyDowncall("open_tree",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // int move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path,
     //                unsigned int flags): glibc >= 2.36 (syscall 429)
-    private static final MethodHandle MOVE_MOUNT = Native.downcall("move_mount",
+    private static final Downcall MOVE_MOUNT = Native.lazyDowncall("move_mount",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
     // int mknod(const char *path, mode_t mode, dev_t dev): glibc >= 2.33 exports it
-    private static final MethodHandle MKNOD = Native.downcall("mknod",
+    private static final Downcall MKNOD = Native.lazyDowncall("mknod",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
 
     private Mounts() {}
@@ -214,7 +214,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) MOUNT.invokeExact(errnoSegment, Native.cString(arena, source),
+                rc = (int) MOUNT.handle().invokeExact(errnoSegment, Native.cString(arena, source),
                         Native.cString(arena, target), Native.cString(arena, fstype), flags,
                         Native.cString(arena, data));
             } catch (Throwable t) {
@@ -266,7 +266,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) UMOUNT2.invokeExact(errnoSegment, arena.allocateFrom(target), flags);
+                rc = (int) UMOUNT2.handle().invokeExact(errnoSegment, arena.allocateFrom(target), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -306,7 +306,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (long) PIVOT_ROOT.invokeExact(errnoSegment, SYS_PIVOT_ROOT,
+                rc = (long) PIVOT_ROOT.handle().invokeExact(errnoSegment, SYS_PIVOT_ROOT,
                         arena.allocateFrom(newRoot), arena.allocateFrom(putOld));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
@@ -343,7 +343,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) OPEN_TREE.invokeExact(errnoSegment, AT_FDCWD, arena.allocateFrom(path), flags);
+                rc = (int) OPEN_TREE.handle().invokeExact(errnoSegment, AT_FDCWD, arena.allocateFrom(path), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -383,7 +383,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) MOVE_MOUNT.invokeExact(errnoSegment, fromDirFd, arena.allocateFrom(fromPath),
+                rc = (int) MOVE_MOUNT.handle().invokeExact(errnoSegment, fromDirFd, arena.allocateFrom(fromPath),
                         toDirFd, arena.allocateFrom(toPath), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
@@ -429,7 +429,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) MKNOD.invokeExact(errnoSegment, arena.allocateFrom(path), mode, makedev(major, minor));
+                rc = (int) MKNOD.handle().invokeExact(errnoSegment, arena.allocateFrom(path), mode, makedev(major, minor));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

@@ -8,9 +8,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import org.subhost.linux.internal.FlagNames;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -64,13 +64,13 @@ public final class Namespaces {
             .add("CLONE_NEWUSER", CLONE_NEWUSER).build();
 
     // int unshare(int flags)
-    private static final MethodHandle UNSHARE = Native.downcall("unshare",
+    private static final Downcall UNSHARE = Native.lazyDowncall("unshare",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     // int setns(int fd, int nstype)
-    private static final MethodHandle SETNS = Native.downcall("setns",
+    private static final Downcall SETNS = Native.lazyDowncall("setns",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     // int sethostname(const char *name, size_t len)
-    private static final MethodHandle SETHOSTNAME = Native.downcall("sethostname",
+    private static final Downcall SETHOSTNAME = Native.lazyDowncall("sethostname",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     private Namespaces() {}
@@ -100,7 +100,7 @@ public final class Namespaces {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) UNSHARE.invokeExact(errnoSegment, flags);
+                rc = (int) UNSHARE.handle().invokeExact(errnoSegment, flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -136,7 +136,7 @@ public final class Namespaces {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) SETNS.invokeExact(errnoSegment, fd, nstype);
+                rc = (int) SETNS.handle().invokeExact(errnoSegment, fd, nstype);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -165,7 +165,7 @@ public final class Namespaces {
             MemorySegment buffer = arena.allocate(Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, bytes.length);
             try {
-                rc = (int) SETHOSTNAME.invokeExact(errnoSegment, buffer, (long) bytes.length);
+                rc = (int) SETHOSTNAME.handle().invokeExact(errnoSegment, buffer, (long) bytes.length);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

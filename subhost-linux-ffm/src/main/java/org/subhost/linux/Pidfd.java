@@ -9,9 +9,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.OptionalInt;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -62,17 +62,17 @@ public final class Pidfd implements AutoCloseable {
     static final long SI_STATUS = 24;
 
     // int pidfd_open(pid_t pid, unsigned int flags): glibc >= 2.36 (syscall 434)
-    private static final MethodHandle PIDFD_OPEN = Native.downcall("pidfd_open",
+    private static final Downcall PIDFD_OPEN = Native.lazyDowncall("pidfd_open",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     // int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned int flags):
     // glibc >= 2.36 (syscall 424)
-    private static final MethodHandle PIDFD_SEND_SIGNAL = Native.downcall("pidfd_send_signal",
+    private static final Downcall PIDFD_SEND_SIGNAL = Native.lazyDowncall("pidfd_send_signal",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
-    private static final MethodHandle WAITID = Native.downcall("waitid",
+    private static final Downcall WAITID = Native.lazyDowncall("waitid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-    private static final MethodHandle POLL = Native.downcall("poll",
+    private static final Downcall POLL = Native.lazyDowncall("poll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
     private final int pid;
@@ -103,7 +103,7 @@ public final class Pidfd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) PIDFD_OPEN.invokeExact(errnoSegment, pid, 0);
+                rc = (int) PIDFD_OPEN.handle().invokeExact(errnoSegment, pid, 0);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -142,7 +142,7 @@ public final class Pidfd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) PIDFD_SEND_SIGNAL.invokeExact(errnoSegment, fd, signal, MemorySegment.NULL, 0);
+                rc = (int) PIDFD_SEND_SIGNAL.handle().invokeExact(errnoSegment, fd, signal, MemorySegment.NULL, 0);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -186,7 +186,7 @@ public final class Pidfd implements AutoCloseable {
             do {
                 try {
                     // The process has ended (poll said so), so this does not block.
-                    rc = (int) WAITID.invokeExact(errnoSegment, P_PIDFD, fd, info, WEXITED);
+                    rc = (int) WAITID.handle().invokeExact(errnoSegment, P_PIDFD, fd, info, WEXITED);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -237,7 +237,7 @@ public final class Pidfd implements AutoCloseable {
                 int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
                 int rc;
                 try {
-                    rc = (int) POLL.invokeExact(errnoSegment, pollfd, 1L, millis);
+                    rc = (int) POLL.handle().invokeExact(errnoSegment, pollfd, 1L, millis);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }

@@ -7,7 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -30,11 +30,11 @@ public final class Prctl {
     static final int PR_GET_CHILD_SUBREAPER = 37;
 
     // int prctl(int option, ...): the arguments after option are variadic unsigned longs
-    private static final MethodHandle PRCTL = Native.downcall("prctl",
+    private static final Downcall PRCTL = Native.lazyDowncall("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
     // int prctl(int option, int *value): the getters write through a pointer
-    private static final MethodHandle PRCTL_GET = Native.downcall("prctl",
+    private static final Downcall PRCTL_GET = Native.lazyDowncall("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS, JAVA_LONG, JAVA_LONG,
                     JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
@@ -80,7 +80,7 @@ public final class Prctl {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) PRCTL.invokeExact(errnoSegment, option, value, 0L, 0L, 0L);
+                rc = (int) PRCTL.handle().invokeExact(errnoSegment, option, value, 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -99,7 +99,7 @@ public final class Prctl {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment out = arena.allocate(JAVA_INT);
             try {
-                rc = (int) PRCTL_GET.invokeExact(errnoSegment, option, out, 0L, 0L, 0L);
+                rc = (int) PRCTL_GET.handle().invokeExact(errnoSegment, option, out, 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -40,11 +40,11 @@ public final class Signals {
     public static final int SIGSTOP = 19;
 
     // const char *sigabbrev_np(int): glibc >= 2.32, NULL for an unknown number
-    private static final MethodHandle SIGABBREV = Native.plain("sigabbrev_np",
+    private static final Downcall SIGABBREV = Native.lazyPlain("sigabbrev_np",
             FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     // int kill(pid_t pid, int sig)
-    private static final MethodHandle KILL = Native.downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall KILL = Native.lazyDowncall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
     private Signals() {}
 
@@ -64,7 +64,7 @@ public final class Signals {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) KILL.invokeExact(errnoSegment, pid, signal);
+                rc = (int) KILL.handle().invokeExact(errnoSegment, pid, signal);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -81,7 +81,7 @@ public final class Signals {
     public static String name(int signal) {
         MemorySegment abbrev;
         try {
-            abbrev = (MemorySegment) SIGABBREV.invokeExact(signal);
+            abbrev = (MemorySegment) SIGABBREV.handle().invokeExact(signal);
         } catch (Throwable t) {
             throw Native.unexpected(t);
         }

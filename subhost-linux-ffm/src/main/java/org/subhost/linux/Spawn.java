@@ -8,7 +8,6 @@ import static java.util.Objects.requireNonNull;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +16,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.OptionalInt;
 import java.util.TreeMap;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -81,34 +81,34 @@ public final class Spawn {
     // returns an error number, does not set errno
     private static final FunctionDescriptor SPAWN_DESCRIPTOR =
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-    private static final MethodHandle POSIX_SPAWN = Native.plain("posix_spawn", SPAWN_DESCRIPTOR);
-    private static final MethodHandle POSIX_SPAWNP = Native.plain("posix_spawnp", SPAWN_DESCRIPTOR);
-    private static final MethodHandle FA_INIT = Native.plain("posix_spawn_file_actions_init",
+    private static final Downcall POSIX_SPAWN = Native.lazyPlain("posix_spawn", SPAWN_DESCRIPTOR);
+    private static final Downcall POSIX_SPAWNP = Native.lazyPlain("posix_spawnp", SPAWN_DESCRIPTOR);
+    private static final Downcall FA_INIT = Native.lazyPlain("posix_spawn_file_actions_init",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DESTROY = Native.plain("posix_spawn_file_actions_destroy",
+    private static final Downcall FA_DESTROY = Native.lazyPlain("posix_spawn_file_actions_destroy",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_ADDDUP2 = Native.plain("posix_spawn_file_actions_adddup2",
+    private static final Downcall FA_ADDDUP2 = Native.lazyPlain("posix_spawn_file_actions_adddup2",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle FA_ADDCLOSE = Native.plain("posix_spawn_file_actions_addclose",
+    private static final Downcall FA_ADDCLOSE = Native.lazyPlain("posix_spawn_file_actions_addclose",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FA_ADDCHDIR = Native.plain("posix_spawn_file_actions_addchdir_np",
+    private static final Downcall FA_ADDCHDIR = Native.lazyPlain("posix_spawn_file_actions_addchdir_np",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle FA_ADDCLOSEFROM = Native.plain("posix_spawn_file_actions_addclosefrom_np",
+    private static final Downcall FA_ADDCLOSEFROM = Native.lazyPlain("posix_spawn_file_actions_addclosefrom_np",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle ATTR_INIT = Native.plain("posix_spawnattr_init",
+    private static final Downcall ATTR_INIT = Native.lazyPlain("posix_spawnattr_init",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_DESTROY = Native.plain("posix_spawnattr_destroy",
+    private static final Downcall ATTR_DESTROY = Native.lazyPlain("posix_spawnattr_destroy",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_SETFLAGS = Native.plain("posix_spawnattr_setflags",
+    private static final Downcall ATTR_SETFLAGS = Native.lazyPlain("posix_spawnattr_setflags",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    private static final MethodHandle ATTR_SETSIGDEFAULT = Native.plain("posix_spawnattr_setsigdefault",
+    private static final Downcall ATTR_SETSIGDEFAULT = Native.lazyPlain("posix_spawnattr_setsigdefault",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle ATTR_SETSIGMASK = Native.plain("posix_spawnattr_setsigmask",
+    private static final Downcall ATTR_SETSIGMASK = Native.lazyPlain("posix_spawnattr_setsigmask",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGEMPTYSET = Native.plain("sigemptyset",
+    private static final Downcall SIGEMPTYSET = Native.lazyPlain("sigemptyset",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // pid_t waitpid(pid_t pid, int *status, int options)
-    private static final MethodHandle WAITPID = Native.downcall("waitpid",
+    private static final Downcall WAITPID = Native.lazyDowncall("waitpid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
 
     private Spawn() {}
@@ -168,7 +168,7 @@ public final class Spawn {
             while (true) {
                 int rc;
                 try {
-                    rc = (int) WAITPID.invokeExact(errnoSegment, pid, status, options);
+                    rc = (int) WAITPID.handle().invokeExact(errnoSegment, pid, status, options);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -359,34 +359,34 @@ public final class Spawn {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 8);
                 MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
-                check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(actions));
+                check("posix_spawn_file_actions_init", (int) FA_INIT.handle().invokeExact(actions));
                 try {
-                    check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
+                    check("posix_spawnattr_init", (int) ATTR_INIT.handle().invokeExact(attr));
                     try {
                         // Through a number above every source and target, so that no dup2
                         // overwrites a source still to be moved (fd 3 -> 4 and 4 -> 3).
                         int temporary = highest + 1;
                         for (int source : sources.values()) {
                             check("posix_spawn_file_actions_adddup2",
-                                    (int) FA_ADDDUP2.invokeExact(actions, source, temporary++));
+                                    (int) FA_ADDDUP2.handle().invokeExact(actions, source, temporary++));
                         }
                         temporary = highest + 1;
                         for (int target : sources.keySet()) {
                             check("posix_spawn_file_actions_adddup2",
-                                    (int) FA_ADDDUP2.invokeExact(actions, temporary++, target));
+                                    (int) FA_ADDDUP2.handle().invokeExact(actions, temporary++, target));
                         }
                         // Descriptors between the kept ones (4 to 6 when keeping 3 and 7),
                         // then all above them.
                         for (int fd = 3; fd < lastTarget; fd++) {
                             if (!sources.containsKey(fd)) {
-                                check("posix_spawn_file_actions_addclose", (int) FA_ADDCLOSE.invokeExact(actions, fd));
+                                check("posix_spawn_file_actions_addclose", (int) FA_ADDCLOSE.handle().invokeExact(actions, fd));
                             }
                         }
                         check("posix_spawn_file_actions_addclosefrom_np",
-                                (int) FA_ADDCLOSEFROM.invokeExact(actions, lastTarget + 1));
+                                (int) FA_ADDCLOSEFROM.handle().invokeExact(actions, lastTarget + 1));
                         if (cwd != null) {
                             check("posix_spawn_file_actions_addchdir_np",
-                                    (int) FA_ADDCHDIR.invokeExact(actions, arena.allocateFrom(cwd.toString())));
+                                    (int) FA_ADDCHDIR.handle().invokeExact(actions, arena.allocateFrom(cwd.toString())));
                         }
                         // Every bit set, not sigfillset: that leaves out glibc's internal
                         // signals 32 and 33, which its posix_spawn then sets to SIG_IGN, and
@@ -394,30 +394,30 @@ public final class Spawn {
                         MemorySegment allSignals = arena.allocate(SIGSET_SIZE, 8);
                         allSignals.fill((byte) 0xff);
                         MemorySegment noSignals = arena.allocate(SIGSET_SIZE, 8);
-                        check("sigemptyset", (int) SIGEMPTYSET.invokeExact(noSignals));
-                        check("posix_spawnattr_setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attr, allSignals));
-                        check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attr, noSignals));
+                        check("sigemptyset", (int) SIGEMPTYSET.handle().invokeExact(noSignals));
+                        check("posix_spawnattr_setsigdefault", (int) ATTR_SETSIGDEFAULT.handle().invokeExact(attr, allSignals));
+                        check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.handle().invokeExact(attr, noSignals));
                         short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
                                 | (newSession ? POSIX_SPAWN_SETSID : 0));
-                        check("posix_spawnattr_setflags", (int) ATTR_SETFLAGS.invokeExact(attr, flags));
+                        check("posix_spawnattr_setflags", (int) ATTR_SETFLAGS.handle().invokeExact(attr, flags));
 
                         MemorySegment pid = arena.allocate(JAVA_INT);
                         MemorySegment argv = stringArray(arena, argv());
                         MemorySegment envp = stringArray(arena, environment(environment));
                         MemorySegment path = arena.allocateFrom(program);
                         int error = pathLookup
-                                ? (int) POSIX_SPAWNP.invokeExact(pid, path, actions, attr, argv, envp)
-                                : (int) POSIX_SPAWN.invokeExact(pid, path, actions, attr, argv, envp);
+                                ? (int) POSIX_SPAWNP.handle().invokeExact(pid, path, actions, attr, argv, envp)
+                                : (int) POSIX_SPAWN.handle().invokeExact(pid, path, actions, attr, argv, envp);
                         if (error != 0) {
                             throw new SyscallException(pathLookup ? "posix_spawnp" : "posix_spawn", describe(), error);
                         }
                         return pid.get(JAVA_INT, 0);
                     } finally {
-                        int ignored = (int) ATTR_DESTROY.invokeExact(attr);
+                        int ignored = (int) ATTR_DESTROY.handle().invokeExact(attr);
                     }
                 } finally {
                     // Frees the list of actions that glibc allocated with malloc.
-                    int ignored = (int) FA_DESTROY.invokeExact(actions);
+                    int ignored = (int) FA_DESTROY.handle().invokeExact(actions);
                 }
             } catch (SyscallException | RuntimeException | Error e) {
                 throw e;

@@ -13,9 +13,9 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
 import org.subhost.linux.Errno;
 import org.subhost.linux.SyscallException;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -38,25 +38,25 @@ final class NetlinkSocketCalls {
             JAVA_INT.withName("nl_pid"), JAVA_INT.withName("nl_groups"));
 
     // int socket(int domain, int type, int protocol)
-    private static final MethodHandle SOCKET = Native.downcall("socket",
+    private static final Downcall SOCKET = Native.lazyDowncall("socket",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     // int bind(int fd, const struct sockaddr *addr, socklen_t len)
-    private static final MethodHandle BIND = Native.downcall("bind",
+    private static final Downcall BIND = Native.lazyDowncall("bind",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
-    private static final MethodHandle SETSOCKOPT = Native.downcall("setsockopt",
+    private static final Downcall SETSOCKOPT = Native.lazyDowncall("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // ssize_t send(int fd, const void *buf, size_t len, int flags)
-    private static final MethodHandle SEND = Native.downcall("send",
+    private static final Downcall SEND = Native.lazyDowncall("send",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     // ssize_t recv(int fd, void *buf, size_t len, int flags)
-    private static final MethodHandle RECV = Native.downcall("recv",
+    private static final Downcall RECV = Native.lazyDowncall("recv",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     // ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
-    private static final MethodHandle RECVFROM = Native.downcall("recvfrom",
+    private static final Downcall RECVFROM = Native.lazyDowncall("recvfrom",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
     // int close(int fd)
-    private static final MethodHandle CLOSE = Native.downcall("close",
+    private static final Downcall CLOSE = Native.lazyDowncall("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     private NetlinkSocketCalls() {}
@@ -72,7 +72,7 @@ final class NetlinkSocketCalls {
     static int socket() throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
-            int fd = (int) SOCKET.invokeExact(errno, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+            int fd = (int) SOCKET.handle().invokeExact(errno, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
             if (fd == -1) {
                 throw new SyscallException("socket", "AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE",
                         Native.errno(errno));
@@ -91,7 +91,7 @@ final class NetlinkSocketCalls {
             MemorySegment errno = Native.errnoSegment(arena);
             MemorySegment address = arena.allocate(SOCKADDR_NL);
             address.set(JAVA_SHORT, 0, (short) AF_NETLINK);
-            int rc = (int) BIND.invokeExact(errno, fd, address, (int) SOCKADDR_NL.byteSize());
+            int rc = (int) BIND.handle().invokeExact(errno, fd, address, (int) SOCKADDR_NL.byteSize());
             if (rc == -1) {
                 throw new SyscallException("bind", "fd " + fd + ", AF_NETLINK port 0", Native.errno(errno));
             }
@@ -108,7 +108,7 @@ final class NetlinkSocketCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocateFrom(JAVA_INT, value);
-            int rc = (int) SETSOCKOPT.invokeExact(errno, fd, level, option, buffer, 4);
+            int rc = (int) SETSOCKOPT.handle().invokeExact(errno, fd, level, option, buffer, 4);
             if (rc == -1) {
                 throw new SyscallException("setsockopt", "fd " + fd + ", " + levelName + ", " + optionName + ", "
                         + value, Native.errno(errno));
@@ -127,7 +127,7 @@ final class NetlinkSocketCalls {
             MemorySegment buffer = arena.allocate(message.length);
             MemorySegment.copy(message, 0, buffer, JAVA_BYTE, 0, message.length);
             while (true) {
-                long rc = (long) SEND.invokeExact(errno, fd, buffer, (long) message.length, 0);
+                long rc = (long) SEND.handle().invokeExact(errno, fd, buffer, (long) message.length, 0);
                 if (rc == -1 && Native.errno(errno) == Errno.EINTR) {
                     continue;
                 }
@@ -155,7 +155,7 @@ final class NetlinkSocketCalls {
             MemorySegment errno = Native.errnoSegment(arena);
             long size;
             while (true) {
-                size = (long) RECV.invokeExact(errno, fd, MemorySegment.NULL, 0L, MSG_PEEK | MSG_TRUNC);
+                size = (long) RECV.handle().invokeExact(errno, fd, MemorySegment.NULL, 0L, MSG_PEEK | MSG_TRUNC);
                 if (size == -1 && Native.errno(errno) == Errno.EINTR) {
                     continue;
                 }
@@ -169,7 +169,7 @@ final class NetlinkSocketCalls {
             MemorySegment fromLength = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_NL.byteSize());
             long received;
             while (true) {
-                received = (long) RECVFROM.invokeExact(errno, fd, buffer, buffer.byteSize(), 0, from, fromLength);
+                received = (long) RECVFROM.handle().invokeExact(errno, fd, buffer, buffer.byteSize(), 0, from, fromLength);
                 if (received == -1 && Native.errno(errno) == Errno.EINTR) {
                     continue;
                 }
@@ -192,7 +192,7 @@ final class NetlinkSocketCalls {
     static void close(int fd) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
-            int rc = (int) CLOSE.invokeExact(errno, fd);
+            int rc = (int) CLOSE.handle().invokeExact(errno, fd);
             // EINTR: Linux has released the descriptor all the same; retrying could close
             // a descriptor that another thread has opened since.
             if (rc == -1 && Native.errno(errno) != Errno.EINTR) {

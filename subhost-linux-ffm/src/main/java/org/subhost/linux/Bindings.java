@@ -1,0 +1,64 @@
+package org.subhost.linux;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.module.ModuleReader;
+import java.util.List;
+import java.util.stream.Stream;
+import org.subhost.linux.internal.Downcall;
+
+/**
+ * The C functions that this module calls, as a whole.
+ *
+ * <p>Each binding makes its downcall handle when it is first called (see the module's
+ * internal {@code Downcall}), so that a short-lived program pays only for the functions it
+ * uses. {@link #linkAll()} makes them all at once: for the training run of an
+ * ahead-of-time cache ({@code -XX:AOTCacheOutput}), which should see the JDK's
+ * foreign-function machinery at work, or to find a missing C function at start-up rather
+ * than at first use.
+ */
+public final class Bindings {
+    private Bindings() {}
+
+    /**
+     * Initialises every class of this module and makes the downcall handle of every binding.
+     *
+     * @return how many handles there are
+     * @throws LinkageError naming the function when the C library lacks one
+     */
+    public static int linkAll() {
+        Module module = Bindings.class.getModule();
+        if (module.isNamed()) {
+            initialiseAll(module);
+        } else {
+            // On the class path (tests): the binding classes, by name.
+            for (Class<?> c : List.of(Fds.class, Flock.class, Mounts.class, Namespaces.class, Pidfd.class, Prctl.class,
+                    Signals.class, Spawn.class, org.subhost.linux.netlink.RtNetlink.class)) {
+                initialise(c.getName(), c.getClassLoader());
+            }
+            initialise("org.subhost.linux.netlink.NetlinkSocketCalls", Bindings.class.getClassLoader());
+        }
+        List<Downcall> all = Downcall.all();
+        all.forEach(Downcall::handle);
+        return all.size();
+    }
+
+    private static void initialiseAll(Module module) {
+        var reference = module.getLayer().configuration().findModule(module.getName()).orElseThrow().reference();
+        try (ModuleReader reader = reference.open(); Stream<String> entries = reader.list()) {
+            entries.filter(e -> e.endsWith(".class") && !e.equals("module-info.class"))
+                    .map(e -> e.substring(0, e.length() - ".class".length()).replace('/', '.'))
+                    .forEach(name -> initialise(name, module.getClassLoader()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing the classes of module " + module.getName(), e);
+        }
+    }
+
+    private static void initialise(String className, ClassLoader loader) {
+        try {
+            Class.forName(className, true, loader);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("class " + className + " of this module is missing", e);
+        }
+    }
+}
