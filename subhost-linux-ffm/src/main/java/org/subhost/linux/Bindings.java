@@ -10,9 +10,9 @@ import org.subhost.linux.internal.Downcall;
 /**
  * The C functions that this module calls, as a whole.
  *
- * <p>Each binding makes its downcall handle when it is first called (see the module's
- * internal {@code Downcall}), so that a short-lived program pays only for the functions it
- * uses. {@link #linkAll()} makes them all at once: for the training run of an
+ * <p>Each binding is linked when it is first called (see the module's internal {@code
+ * Downcall}: all of them share two or three downcall handles). {@link #linkAll()} links
+ * them all at once: for the training run of an
  * ahead-of-time cache ({@code -XX:AOTCacheOutput}), which should see the JDK's
  * foreign-function machinery at work, or to find a missing C function at start-up rather
  * than at first use.
@@ -21,9 +21,10 @@ public final class Bindings {
     private Bindings() {}
 
     /**
-     * Initialises every class of this module and makes the downcall handle of every binding.
+     * Initialises every class of this module, looks up every C function it binds and makes
+     * the downcall handles they share.
      *
-     * @return how many handles there are
+     * @return how many C functions are bound
      * @throws LinkageError naming the function when the C library lacks one
      */
     public static int linkAll() {
@@ -39,7 +40,7 @@ public final class Bindings {
             initialise("org.subhost.linux.netlink.NetlinkSocketCalls", Bindings.class.getClassLoader());
         }
         List<Downcall> all = Downcall.all();
-        all.forEach(Downcall::handle);
+        all.forEach(Downcall::link);
         return all.size();
     }
 

@@ -123,7 +123,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) OPEN.handle().invokeExact(errnoSegment, arena.allocateFrom(path), flags, mode);
+                rc = (int) OPEN.call(errnoSegment, Native.address(arena.allocateFrom(path)), flags, mode);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -163,7 +163,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) CLOSE.handle().invokeExact(errnoSegment, fd);
+                rc = (int) CLOSE.call(errnoSegment, fd);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -191,7 +191,7 @@ public final class Fds {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment pair = arena.allocate(JAVA_INT, 2);
             try {
-                rc = (int) PIPE2.handle().invokeExact(errnoSegment, pair, flags);
+                rc = (int) PIPE2.call(errnoSegment, Native.address(pair), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -222,7 +222,7 @@ public final class Fds {
             while (true) {
                 long rc;
                 try {
-                    rc = (long) WRITE.handle().invokeExact(errnoSegment, fd, buffer, (long) bytes.length);
+                    rc = (long) WRITE.call(errnoSegment, fd, Native.address(buffer), (long) bytes.length);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -255,7 +255,7 @@ public final class Fds {
             while (true) {
                 long rc;
                 try {
-                    rc = (long) READ.handle().invokeExact(errnoSegment, fd, buffer, (long) max);
+                    rc = (long) READ.call(errnoSegment, fd, Native.address(buffer), (long) max);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -284,7 +284,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) FCNTL_INT.handle().invokeExact(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
+                rc = (int) FCNTL_INT.call(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -303,7 +303,7 @@ public final class Fds {
      */
     public static int gettid() {
         try {
-            return (int) GETTID.handle().invokeExact();
+            return (int) GETTID.invoke();
         } catch (Throwable t) {
             throw Native.unexpected(t);
         }
@@ -324,7 +324,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) CHDIR.handle().invokeExact(errnoSegment, Native.cString(arena, path));
+                rc = (int) CHDIR.call(errnoSegment, Native.address(Native.cString(arena, path)));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -350,7 +350,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) CHMOD.handle().invokeExact(errnoSegment, Native.cString(arena, path), mode);
+                rc = (int) CHMOD.call(errnoSegment, Native.address(Native.cString(arena, path)), mode);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -375,7 +375,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) LCHOWN.handle().invokeExact(errnoSegment, Native.cString(arena, path), uid, gid);
+                rc = (int) LCHOWN.call(errnoSegment, Native.address(Native.cString(arena, path)), uid, gid);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

@@ -59,7 +59,7 @@ public final class Flock {
             while (true) {
                 int rc;
                 try {
-                    rc = (int) FLOCK.handle().invokeExact(errnoSegment, fd, operation);
+                    rc = (int) FLOCK.call(errnoSegment, fd, operation);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }

@@ -214,9 +214,9 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) MOUNT.handle().invokeExact(errnoSegment, Native.cString(arena, source),
-                        Native.cString(arena, target), Native.cString(arena, fstype), flags,
-                        Native.cString(arena, data));
+                rc = (int) MOUNT.call(errnoSegment, Native.address(Native.cString(arena, source)),
+                        Native.address(Native.cString(arena, target)), Native.address(Native.cString(arena, fstype)),
+                        flags, Native.address(Native.cString(arena, data)));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -266,7 +266,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) UMOUNT2.handle().invokeExact(errnoSegment, arena.allocateFrom(target), flags);
+                rc = (int) UMOUNT2.call(errnoSegment, Native.address(arena.allocateFrom(target)), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -306,8 +306,8 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (long) PIVOT_ROOT.handle().invokeExact(errnoSegment, SYS_PIVOT_ROOT,
-                        arena.allocateFrom(newRoot), arena.allocateFrom(putOld));
+                rc = (long) PIVOT_ROOT.call(errnoSegment, SYS_PIVOT_ROOT,
+                        Native.address(arena.allocateFrom(newRoot)), Native.address(arena.allocateFrom(putOld)));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -343,7 +343,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) OPEN_TREE.handle().invokeExact(errnoSegment, AT_FDCWD, arena.allocateFrom(path), flags);
+                rc = (int) OPEN_TREE.call(errnoSegment, AT_FDCWD, Native.address(arena.allocateFrom(path)), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -383,8 +383,8 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) MOVE_MOUNT.handle().invokeExact(errnoSegment, fromDirFd, arena.allocateFrom(fromPath),
-                        toDirFd, arena.allocateFrom(toPath), flags);
+                rc = (int) MOVE_MOUNT.call(errnoSegment, fromDirFd, Native.address(arena.allocateFrom(fromPath)),
+                        toDirFd, Native.address(arena.allocateFrom(toPath)), flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -429,7 +429,8 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) MKNOD.handle().invokeExact(errnoSegment, arena.allocateFrom(path), mode, makedev(major, minor));
+                rc = (int) MKNOD.call(errnoSegment, Native.address(arena.allocateFrom(path)), mode, makedev(major,
+                        minor));
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

@@ -100,7 +100,7 @@ public final class Namespaces {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) UNSHARE.handle().invokeExact(errnoSegment, flags);
+                rc = (int) UNSHARE.call(errnoSegment, flags);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -136,7 +136,7 @@ public final class Namespaces {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) SETNS.handle().invokeExact(errnoSegment, fd, nstype);
+                rc = (int) SETNS.call(errnoSegment, fd, nstype);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -165,7 +165,7 @@ public final class Namespaces {
             MemorySegment buffer = arena.allocate(Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, bytes.length);
             try {
-                rc = (int) SETHOSTNAME.handle().invokeExact(errnoSegment, buffer, (long) bytes.length);
+                rc = (int) SETHOSTNAME.call(errnoSegment, Native.address(buffer), (long) bytes.length);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

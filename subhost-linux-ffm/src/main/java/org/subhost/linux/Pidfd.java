@@ -103,7 +103,7 @@ public final class Pidfd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) PIDFD_OPEN.handle().invokeExact(errnoSegment, pid, 0);
+                rc = (int) PIDFD_OPEN.call(errnoSegment, pid, 0);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -142,7 +142,7 @@ public final class Pidfd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) PIDFD_SEND_SIGNAL.handle().invokeExact(errnoSegment, fd, signal, MemorySegment.NULL, 0);
+                rc = (int) PIDFD_SEND_SIGNAL.call(errnoSegment, fd, signal, Native.address(MemorySegment.NULL), 0);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -186,7 +186,7 @@ public final class Pidfd implements AutoCloseable {
             do {
                 try {
                     // The process has ended (poll said so), so this does not block.
-                    rc = (int) WAITID.handle().invokeExact(errnoSegment, P_PIDFD, fd, info, WEXITED);
+                    rc = (int) WAITID.call(errnoSegment, P_PIDFD, fd, Native.address(info), WEXITED);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -237,7 +237,7 @@ public final class Pidfd implements AutoCloseable {
                 int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
                 int rc;
                 try {
-                    rc = (int) POLL.handle().invokeExact(errnoSegment, pollfd, 1L, millis);
+                    rc = (int) POLL.call(errnoSegment, Native.address(pollfd), 1L, millis);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }

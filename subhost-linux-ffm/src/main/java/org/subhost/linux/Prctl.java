@@ -80,7 +80,7 @@ public final class Prctl {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) PRCTL.handle().invokeExact(errnoSegment, option, value, 0L, 0L, 0L);
+                rc = (int) PRCTL.call(errnoSegment, option, value, 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -99,7 +99,7 @@ public final class Prctl {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment out = arena.allocate(JAVA_INT);
             try {
-                rc = (int) PRCTL_GET.handle().invokeExact(errnoSegment, option, out, 0L, 0L, 0L);
+                rc = (int) PRCTL_GET.call(errnoSegment, option, Native.address(out), 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }

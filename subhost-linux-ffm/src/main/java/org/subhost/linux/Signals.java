@@ -64,7 +64,7 @@ public final class Signals {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             try {
-                rc = (int) KILL.handle().invokeExact(errnoSegment, pid, signal);
+                rc = (int) KILL.call(errnoSegment, pid, signal);
             } catch (Throwable t) {
                 throw Native.unexpected(t);
             }
@@ -81,7 +81,7 @@ public final class Signals {
     public static String name(int signal) {
         MemorySegment abbrev;
         try {
-            abbrev = (MemorySegment) SIGABBREV.handle().invokeExact(signal);
+            abbrev = MemorySegment.ofAddress(SIGABBREV.invoke(signal));
         } catch (Throwable t) {
             throw Native.unexpected(t);
         }

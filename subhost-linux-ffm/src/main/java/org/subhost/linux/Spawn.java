@@ -168,7 +168,7 @@ public final class Spawn {
             while (true) {
                 int rc;
                 try {
-                    rc = (int) WAITPID.handle().invokeExact(errnoSegment, pid, status, options);
+                    rc = (int) WAITPID.call(errnoSegment, pid, Native.address(status), options);
                 } catch (Throwable t) {
                     throw Native.unexpected(t);
                 }
@@ -359,34 +359,36 @@ public final class Spawn {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 8);
                 MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
-                check("posix_spawn_file_actions_init", (int) FA_INIT.handle().invokeExact(actions));
+                check("posix_spawn_file_actions_init", (int) FA_INIT.invoke(Native.address(actions)));
                 try {
-                    check("posix_spawnattr_init", (int) ATTR_INIT.handle().invokeExact(attr));
+                    check("posix_spawnattr_init", (int) ATTR_INIT.invoke(Native.address(attr)));
                     try {
                         // Through a number above every source and target, so that no dup2
                         // overwrites a source still to be moved (fd 3 -> 4 and 4 -> 3).
                         int temporary = highest + 1;
                         for (int source : sources.values()) {
                             check("posix_spawn_file_actions_adddup2",
-                                    (int) FA_ADDDUP2.handle().invokeExact(actions, source, temporary++));
+                                    (int) FA_ADDDUP2.invoke(Native.address(actions), source, temporary++));
                         }
                         temporary = highest + 1;
                         for (int target : sources.keySet()) {
                             check("posix_spawn_file_actions_adddup2",
-                                    (int) FA_ADDDUP2.handle().invokeExact(actions, temporary++, target));
+                                    (int) FA_ADDDUP2.invoke(Native.address(actions), temporary++, target));
                         }
                         // Descriptors between the kept ones (4 to 6 when keeping 3 and 7),
                         // then all above them.
                         for (int fd = 3; fd < lastTarget; fd++) {
                             if (!sources.containsKey(fd)) {
-                                check("posix_spawn_file_actions_addclose", (int) FA_ADDCLOSE.handle().invokeExact(actions, fd));
+                                check("posix_spawn_file_actions_addclose",
+                                        (int) FA_ADDCLOSE.invoke(Native.address(actions), fd));
                             }
                         }
                         check("posix_spawn_file_actions_addclosefrom_np",
-                                (int) FA_ADDCLOSEFROM.handle().invokeExact(actions, lastTarget + 1));
+                                (int) FA_ADDCLOSEFROM.invoke(Native.address(actions), lastTarget + 1));
                         if (cwd != null) {
                             check("posix_spawn_file_actions_addchdir_np",
-                                    (int) FA_ADDCHDIR.handle().invokeExact(actions, arena.allocateFrom(cwd.toString())));
+                                    (int) FA_ADDCHDIR.invoke(Native.address(actions),
+                                            Native.address(arena.allocateFrom(cwd.toString()))));
                         }
                         // Every bit set, not sigfillset: that leaves out glibc's internal
                         // signals 32 and 33, which its posix_spawn then sets to SIG_IGN, and
@@ -394,30 +396,36 @@ public final class Spawn {
                         MemorySegment allSignals = arena.allocate(SIGSET_SIZE, 8);
                         allSignals.fill((byte) 0xff);
                         MemorySegment noSignals = arena.allocate(SIGSET_SIZE, 8);
-                        check("sigemptyset", (int) SIGEMPTYSET.handle().invokeExact(noSignals));
-                        check("posix_spawnattr_setsigdefault", (int) ATTR_SETSIGDEFAULT.handle().invokeExact(attr, allSignals));
-                        check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.handle().invokeExact(attr, noSignals));
+                        check("sigemptyset", (int) SIGEMPTYSET.invoke(Native.address(noSignals)));
+                        check("posix_spawnattr_setsigdefault", (int) ATTR_SETSIGDEFAULT.invoke(Native.address(attr),
+                                Native.address(allSignals)));
+                        check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.invoke(Native.address(attr),
+                                Native.address(noSignals)));
                         short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
                                 | (newSession ? POSIX_SPAWN_SETSID : 0));
-                        check("posix_spawnattr_setflags", (int) ATTR_SETFLAGS.handle().invokeExact(attr, flags));
+                        check("posix_spawnattr_setflags", (int) ATTR_SETFLAGS.invoke(Native.address(attr), flags));
 
                         MemorySegment pid = arena.allocate(JAVA_INT);
                         MemorySegment argv = stringArray(arena, argv());
                         MemorySegment envp = stringArray(arena, environment(environment));
                         MemorySegment path = arena.allocateFrom(program);
                         int error = pathLookup
-                                ? (int) POSIX_SPAWNP.handle().invokeExact(pid, path, actions, attr, argv, envp)
-                                : (int) POSIX_SPAWN.handle().invokeExact(pid, path, actions, attr, argv, envp);
+                                ? (int) POSIX_SPAWNP.invoke(Native.address(pid), Native.address(path),
+                                        Native.address(actions), Native.address(attr), Native.address(argv),
+                                        Native.address(envp))
+                                : (int) POSIX_SPAWN.invoke(Native.address(pid), Native.address(path),
+                                        Native.address(actions), Native.address(attr), Native.address(argv),
+                                        Native.address(envp));
                         if (error != 0) {
                             throw new SyscallException(pathLookup ? "posix_spawnp" : "posix_spawn", describe(), error);
                         }
                         return pid.get(JAVA_INT, 0);
                     } finally {
-                        int ignored = (int) ATTR_DESTROY.handle().invokeExact(attr);
+                        int ignored = (int) ATTR_DESTROY.invoke(Native.address(attr));
                     }
                 } finally {
                     // Frees the list of actions that glibc allocated with malloc.
-                    int ignored = (int) FA_DESTROY.handle().invokeExact(actions);
+                    int ignored = (int) FA_DESTROY.invoke(Native.address(actions));
                 }
             } catch (SyscallException | RuntimeException | Error e) {
                 throw e;

@@ -1,24 +1,42 @@
 package org.subhost.linux.internal;
 
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * A downcall handle that is made when it is first called, not when its binding class is
- * initialised.
+ * A C function of up to seven integer or pointer arguments, called through a handle that
+ * all such functions share.
  *
- * <p>Making a downcall handle is the most expensive thing a short-lived JVM of ours does:
- * the JDK generates and loads a class per function shape (a JFR profile of a cold {@code
- * overlay-boot} had more than half of its samples in making handles). A command uses a
- * few of the fifty bindings, so each is made on first use. Calls go through {@link
- * #handle()}: {@code (int) UMOUNT2.handle().invokeExact(errno, target, flags)}.
+ * <p>Why not a handle per function: for every distinct descriptor it links, the JDK
+ * generates and loads a class, and adapting one shared handle with method-handle
+ * combinators generates classes as well. A JFR profile of a cold {@code overlay-boot} had
+ * more than half of its samples there, some 5 ms per C signature. On x86_64 and aarch64
+ * every integer and pointer argument travels in a 64-bit register or stack slot, a callee
+ * reads only the low half of an {@code int} argument and ignores registers it does not
+ * take, and an {@code int} result is the low half of the result register. So every such
+ * function can be called through one handle, {@code long f(long x 7)}, that takes the
+ * function's address: arguments widened to {@code long}, pointers passed as addresses
+ * ({@link Native#address}), the result narrowed by the caller. Variadic functions (the
+ * {@code syscall} wrapper, {@code prctl}, {@code open}) share a handle per first variadic
+ * index, which decides how the call is made.
  *
- * <p>Thread-safe: two threads that make the same handle at once get equal handles; one of
- * them is kept.
+ * <p>Usage, with the C prototype as the descriptor:
+ * <pre>{@code
+ * // int umount2(const char *target, int flags)
+ * private static final Downcall UMOUNT2 = Native.lazyDowncall("umount2",
+ *         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+ * int rc = (int) UMOUNT2.call(errno, Native.address(target), flags);
+ * }</pre>
+ * The descriptor is checked (integer and pointer layouts only) and gives the number of
+ * arguments that each call must pass. The function's address is looked up on first use.
  */
 public final class Downcall {
     /** Every Downcall made so far, for {@link #all()}. */
@@ -26,16 +44,33 @@ public final class Downcall {
 
     private final String name;
     private final FunctionDescriptor descriptor;
-    private final boolean captureErrno;
-    private final Linker.Option[] options;
-    private volatile MethodHandle handle;
+    private final int firstVariadic;
+    private volatile MemorySegment address;
 
-    Downcall(String name, FunctionDescriptor descriptor, boolean captureErrno, Linker.Option... options) {
+    Downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         this.name = Objects.requireNonNull(name, "name");
         this.descriptor = Objects.requireNonNull(descriptor, "descriptor");
-        this.captureErrno = captureErrno;
-        this.options = options.clone();
+        int variadic = 0;
+        for (Linker.Option option : options) {
+            variadic = Native.variadicIndex(option);
+        }
+        this.firstVariadic = variadic;
+        List<MemoryLayout> arguments = descriptor.argumentLayouts();
+        if (arguments.size() > Native.SHARED_ARGUMENTS) {
+            throw new IllegalArgumentException(name + ": more than " + Native.SHARED_ARGUMENTS + " arguments");
+        }
+        for (MemoryLayout layout : arguments) {
+            checkIntegerOrPointer(layout);
+        }
+        descriptor.returnLayout().ifPresent(this::checkIntegerOrPointer);
         ALL.add(this);
+    }
+
+    private void checkIntegerOrPointer(MemoryLayout layout) {
+        if (!(layout instanceof AddressLayout || layout instanceof ValueLayout.OfInt
+                || layout instanceof ValueLayout.OfLong || layout instanceof ValueLayout.OfShort)) {
+            throw new IllegalArgumentException(name + ": " + layout + " is no integer or pointer");
+        }
     }
 
     /** Every Downcall of the binding classes initialised so far. */
@@ -43,24 +78,59 @@ public final class Downcall {
         return List.copyOf(ALL);
     }
 
-    /**
-     * The handle, made on the first call: with the errno segment as its first argument when
-     * made by {@link Native#lazyDowncall} or {@link Native#lazySyscall}.
-     *
-     * @throws LinkageError naming the symbol when the C library does not have it
-     */
-    public MethodHandle handle() {
-        MethodHandle h = handle;
-        if (h == null) {
-            h = Native.adapted(name, descriptor, captureErrno, options);
-            handle = h;
-        }
-        return h;
-    }
-
     /** The C function's name ({@code syscall} for a system call without a libc wrapper). */
     public String name() {
         return name;
+    }
+
+    /**
+     * Calls the function, capturing errno into {@code errno} ({@link Native#errnoSegment}).
+     *
+     * @param arguments exactly as many as the descriptor has; pointers as {@link
+     *     Native#address}
+     * @return the result register: cast to {@code int} for an {@code int} result, {@link
+     *     MemorySegment#ofAddress} for a pointer
+     */
+    public long call(MemorySegment errno, long... arguments) {
+        return callWith(errno, arguments);
+    }
+
+    /** Calls a function made by {@link Native#lazyPlain}, whose errno is of no interest. */
+    public long invoke(long... arguments) {
+        return callWith(Native.ignoredErrno(), arguments);
+    }
+
+    /** Looks up the function and links the shared handle now; see {@link #all()}. */
+    public void link() {
+        address();
+        Native.shared(firstVariadic);
+    }
+
+    private long callWith(MemorySegment errno, long[] a) {
+        if (a.length != descriptor.argumentLayouts().size()) {
+            throw new IllegalArgumentException(name + " takes " + descriptor.argumentLayouts().size()
+                    + " arguments, not " + a.length);
+        }
+        MethodHandle shared = Native.shared(firstVariadic);
+        try {
+            return (long) shared.invokeExact(address(), errno, at(a, 0), at(a, 1), at(a, 2), at(a, 3), at(a, 4),
+                    at(a, 5), at(a, 6));
+        } catch (Throwable t) {
+            throw Native.unexpected(t);
+        }
+    }
+
+    private static long at(long[] arguments, int i) {
+        return i < arguments.length ? arguments[i] : 0L;
+    }
+
+    private MemorySegment address() {
+        MemorySegment a = address;
+        if (a == null) {
+            a = Native.function(name);
+            address = a;
+        }
+        return a;
     }
 
     /** {@code name(descriptor)}, for messages and debugging. */

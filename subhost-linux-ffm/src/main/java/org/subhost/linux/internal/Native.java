@@ -29,7 +29,7 @@ import java.util.List;
  * ...
  * try (Arena arena = Arena.ofConfined()) {
  *     MemorySegment errno = Native.errnoSegment(arena);
- *     int rc = (int) UMOUNT2.handle().invokeExact(errno, arena.allocateFrom(target), flags);
+ *     int rc = (int) UMOUNT2.call(errno, Native.address(arena.allocateFrom(target)), flags);
  *     if (rc == -1) throw new SyscallException("umount2", target, Native.errno(errno));
  * }
  * }</pre>
@@ -89,106 +89,18 @@ public final class Native {
     }
 
     /** Integer and pointer arguments of a C function, as the shared handles pass them. */
-    private static final int SHARED_ARGUMENTS = 7;
+    static final int SHARED_ARGUMENTS = 7;
     /** One shared handle per first variadic argument (0: none), made on first use. */
     private static final MethodHandle[] SHARED = new MethodHandle[SHARED_ARGUMENTS + 1];
     /** Where the errno of functions whose errno is of no interest goes; never read. */
     private static final MemorySegment IGNORED_ERRNO = Arena.global().allocate(CAPTURE_LAYOUT);
-    private static final MethodHandle ADDRESS_OF;
-    private static final MethodHandle LONG_TO_INT;
-    private static final MethodHandle LONG_TO_ADDRESS;
-
-    static {
-        try {
-            var lookup = java.lang.invoke.MethodHandles.lookup();
-            ADDRESS_OF = lookup.findStatic(Native.class, "addressOf",
-                    java.lang.invoke.MethodType.methodType(long.class, MemorySegment.class));
-            LONG_TO_INT = lookup.findStatic(Native.class, "lowInt",
-                    java.lang.invoke.MethodType.methodType(int.class, long.class));
-            LONG_TO_ADDRESS = lookup.findStatic(MemorySegment.class, "ofAddress",
-                    java.lang.invoke.MethodType.methodType(MemorySegment.class, long.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     /**
-     * The handle of C function {@code name} with the Java type of {@code descriptor} (and
-     * the errno segment first when {@code captureErrno}), made from a handle shared by all
-     * functions: {@code long f(long, long, long, long, long, long, long)} that takes the
-     * function's address.
-     *
-     * <p>Why: the JDK generates a class for every distinct descriptor it links, which took
-     * some 5 ms each in a cold JVM, most of what a short command spent on system calls. On
-     * x86_64 and aarch64 every integer and pointer argument travels in a 64-bit register or
-     * stack slot, a callee reads only the low half of an int argument and ignores registers
-     * it does not take, and an int result is the low half of the result register: so every
-     * function of integers and pointers can be called through one shape, with the
-     * arguments widened, pointers passed as addresses and the result narrowed. Variadic
-     * functions keep their first variadic index, which decides how the call is made.
+     * The handle shared by every C function of up to seven integer or pointer arguments
+     * that are not variadic from index {@code firstVariadic} on (0: not variadic): {@code
+     * long f(long, long, long, long, long, long, long)}, taking the function's address and
+     * the errno segment first. Made on first use; see {@link Downcall} for why.
      */
-    static MethodHandle adapted(String name, FunctionDescriptor descriptor, boolean captureErrno,
-            Linker.Option... options) {
-        int firstVariadic = 0;
-        for (Linker.Option option : options) {
-            firstVariadic = variadicIndex(option);
-        }
-        List<java.lang.foreign.MemoryLayout> arguments = descriptor.argumentLayouts();
-        if (arguments.size() > SHARED_ARGUMENTS) {
-            throw new IllegalArgumentException(name + ": more than " + SHARED_ARGUMENTS + " arguments");
-        }
-        MethodHandle h = java.lang.invoke.MethodHandles.insertArguments(shared(firstVariadic), 0, symbol(name));
-        int first = 1; // the errno segment comes first
-        if (!captureErrno) {
-            h = java.lang.invoke.MethodHandles.insertArguments(h, 0, IGNORED_ERRNO);
-            first = 0;
-        }
-        Object[] zeros = new Object[SHARED_ARGUMENTS - arguments.size()];
-        java.util.Arrays.fill(zeros, 0L);
-        h = java.lang.invoke.MethodHandles.insertArguments(h, first + arguments.size(), zeros);
-        List<Class<?>> types = new java.util.ArrayList<>();
-        if (captureErrno) {
-            types.add(MemorySegment.class);
-        }
-        for (int i = 0; i < arguments.size(); i++) {
-            java.lang.foreign.MemoryLayout layout = arguments.get(i);
-            if (layout instanceof java.lang.foreign.AddressLayout) {
-                h = java.lang.invoke.MethodHandles.filterArguments(h, first + i, ADDRESS_OF);
-                types.add(MemorySegment.class);
-            } else if (layout instanceof ValueLayout.OfInt || layout instanceof ValueLayout.OfShort
-                    || layout instanceof ValueLayout.OfLong) {
-                types.add(((ValueLayout) layout).carrier()); // int and short widen to long
-            } else {
-                throw new IllegalArgumentException(name + ": argument " + i + " (" + layout
-                        + ") is no integer or pointer");
-            }
-        }
-        Class<?> result = descriptor.returnLayout().isPresent()
-                ? ((ValueLayout) descriptor.returnLayout().get()).carrier()
-                : void.class;
-        h = h.asType(java.lang.invoke.MethodType.methodType(long.class, types));
-        if (result == int.class) {
-            h = java.lang.invoke.MethodHandles.filterReturnValue(h, LONG_TO_INT);
-        } else if (result == MemorySegment.class) {
-            h = java.lang.invoke.MethodHandles.filterReturnValue(h, LONG_TO_ADDRESS);
-        } else if (result == void.class) {
-            h = h.asType(h.type().changeReturnType(void.class));
-        } else if (result != long.class) {
-            throw new IllegalArgumentException(name + ": result " + result + " is no integer or pointer");
-        }
-        return h;
-    }
-
-    private static int variadicIndex(Linker.Option option) {
-        for (int i = 0; i <= SHARED_ARGUMENTS; i++) {
-            if (option.equals(Linker.Option.firstVariadicArg(i))) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("option " + option + " is not supported by the shared handles");
-    }
-
-    private static synchronized MethodHandle shared(int firstVariadic) {
+    static synchronized MethodHandle shared(int firstVariadic) {
         if (SHARED[firstVariadic] == null) {
             java.lang.foreign.MemoryLayout[] longs = new java.lang.foreign.MemoryLayout[SHARED_ARGUMENTS];
             java.util.Arrays.fill(longs, ValueLayout.JAVA_LONG);
@@ -200,36 +112,60 @@ public final class Native {
         return SHARED[firstVariadic];
     }
 
-    /** The address of a native segment, as a pointer argument. */
-    private static long addressOf(MemorySegment segment) {
+    /** The errno segment for functions whose errno is of no interest; written, never read. */
+    static MemorySegment ignoredErrno() {
+        return IGNORED_ERRNO;
+    }
+
+    /** The address of C function {@code name} in the C library. */
+    static MemorySegment function(String name) {
+        return symbol(name);
+    }
+
+    /**
+     * The address of a native segment, to pass as a pointer argument of a {@link Downcall}.
+     *
+     * @throws IllegalArgumentException for a heap segment, whose address is an offset into
+     *     its array, not a pointer
+     */
+    public static long address(MemorySegment segment) {
         if (!segment.isNative()) {
-            // A heap segment's address() is an offset into its array, not a pointer.
             throw new IllegalArgumentException("a heap segment cannot be passed to C: " + segment);
         }
         return segment.address();
     }
 
-    private static int lowInt(long value) {
-        return (int) value;
+    /** The index that {@code option}, a {@link Linker.Option#firstVariadicArg}, names. */
+    static int variadicIndex(Linker.Option option) {
+        for (int i = 0; i <= SHARED_ARGUMENTS; i++) {
+            if (option.equals(Linker.Option.firstVariadicArg(i))) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("option " + option + " is not supported by the shared handles");
     }
 
-    /** A {@link #downcall} made on first use; see {@link Downcall} for why. */
+    /** A C function that sets errno, called with {@link Downcall#call}; see {@link Downcall}. */
     public static Downcall lazyDowncall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return new Downcall(name, descriptor, true, options);
+        return new Downcall(name, descriptor, options);
     }
 
-    /** A {@link #syscall} made on first use; see {@link Downcall} for why. */
+    /**
+     * A system call through {@code long syscall(long number, ...)}, the number being the
+     * first argument of each {@link Downcall#call}; {@code arguments} are the layouts of the
+     * call's own arguments.
+     */
     public static Downcall lazySyscall(java.lang.foreign.MemoryLayout... arguments) {
         java.lang.foreign.MemoryLayout[] all = new java.lang.foreign.MemoryLayout[arguments.length + 1];
         all[0] = ValueLayout.JAVA_LONG;
         System.arraycopy(arguments, 0, all, 1, arguments.length);
-        return new Downcall("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all), true,
+        return new Downcall("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all),
                 Linker.Option.firstVariadicArg(1));
     }
 
-    /** A {@link #plain} made on first use; see {@link Downcall} for why. */
+    /** A C function whose errno is of no interest, called with {@link Downcall#invoke}. */
     public static Downcall lazyPlain(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return new Downcall(name, descriptor, false, options);
+        return new Downcall(name, descriptor, options);
     }
 
     /** A downcall handle to a C function whose errno is of no interest (it cannot fail). */
@@ -289,7 +225,7 @@ public final class Native {
 
     private static String cString(Downcall function, int errno) {
         try {
-            MemorySegment s = (MemorySegment) function.handle().invokeExact(errno);
+            MemorySegment s = MemorySegment.ofAddress(function.invoke(errno));
             return s.equals(MemorySegment.NULL) ? null : s.reinterpret(256).getString(0);
         } catch (Throwable t) {
             throw new AssertionError("strerror lookup failed", t);

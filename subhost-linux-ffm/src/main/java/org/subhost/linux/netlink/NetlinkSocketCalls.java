@@ -72,7 +72,7 @@ final class NetlinkSocketCalls {
     static int socket() throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
-            int fd = (int) SOCKET.handle().invokeExact(errno, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+            int fd = (int) SOCKET.call(errno, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
             if (fd == -1) {
                 throw new SyscallException("socket", "AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE",
                         Native.errno(errno));
@@ -91,7 +91,7 @@ final class NetlinkSocketCalls {
             MemorySegment errno = Native.errnoSegment(arena);
             MemorySegment address = arena.allocate(SOCKADDR_NL);
             address.set(JAVA_SHORT, 0, (short) AF_NETLINK);
-            int rc = (int) BIND.handle().invokeExact(errno, fd, address, (int) SOCKADDR_NL.byteSize());
+            int rc = (int) BIND.call(errno, fd, Native.address(address), (int) SOCKADDR_NL.byteSize());
             if (rc == -1) {
                 throw new SyscallException("bind", "fd " + fd + ", AF_NETLINK port 0", Native.errno(errno));
             }
@@ -108,7 +108,7 @@ final class NetlinkSocketCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocateFrom(JAVA_INT, value);
-            int rc = (int) SETSOCKOPT.handle().invokeExact(errno, fd, level, option, buffer, 4);
+            int rc = (int) SETSOCKOPT.call(errno, fd, level, option, Native.address(buffer), 4);
             if (rc == -1) {
                 throw new SyscallException("setsockopt", "fd " + fd + ", " + levelName + ", " + optionName + ", "
                         + value, Native.errno(errno));
@@ -127,7 +127,7 @@ final class NetlinkSocketCalls {
             MemorySegment buffer = arena.allocate(message.length);
             MemorySegment.copy(message, 0, buffer, JAVA_BYTE, 0, message.length);
             while (true) {
-                long rc = (long) SEND.handle().invokeExact(errno, fd, buffer, (long) message.length, 0);
+                long rc = (long) SEND.call(errno, fd, Native.address(buffer), (long) message.length, 0);
                 if (rc == -1 && Native.errno(errno) == Errno.EINTR) {
                     continue;
                 }
@@ -155,7 +155,7 @@ final class NetlinkSocketCalls {
             MemorySegment errno = Native.errnoSegment(arena);
             long size;
             while (true) {
-                size = (long) RECV.handle().invokeExact(errno, fd, MemorySegment.NULL, 0L, MSG_PEEK | MSG_TRUNC);
+                size = (long) RECV.call(errno, fd, Native.address(MemorySegment.NULL), 0L, MSG_PEEK | MSG_TRUNC);
                 if (size == -1 && Native.errno(errno) == Errno.EINTR) {
                     continue;
                 }
@@ -169,7 +169,8 @@ final class NetlinkSocketCalls {
             MemorySegment fromLength = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_NL.byteSize());
             long received;
             while (true) {
-                received = (long) RECVFROM.handle().invokeExact(errno, fd, buffer, buffer.byteSize(), 0, from, fromLength);
+                received = (long) RECVFROM.call(errno, fd, Native.address(buffer), buffer.byteSize(), 0,
+                        Native.address(from), Native.address(fromLength));
                 if (received == -1 && Native.errno(errno) == Errno.EINTR) {
                     continue;
                 }
@@ -192,7 +193,7 @@ final class NetlinkSocketCalls {
     static void close(int fd) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
-            int rc = (int) CLOSE.handle().invokeExact(errno, fd);
+            int rc = (int) CLOSE.call(errno, fd);
             // EINTR: Linux has released the descriptor all the same; retrying could close
             // a descriptor that another thread has opened since.
             if (rc == -1 && Native.errno(errno) != Errno.EINTR) {
