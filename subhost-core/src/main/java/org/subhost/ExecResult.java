@@ -22,7 +22,7 @@ public record ExecResult(int status, String stdout, String stderr) {
         requireNonNull(stderr, "stderr");
     }
 
-    /** Whether the command exited with status 0. */
+    /** {@return whether the command exited with status 0} */
     public boolean succeeded() {
         return status == 0;
     }

@@ -7,15 +7,20 @@ package org.subhost;
 public final class NotRunningException extends SubhostException {
     private static final long serialVersionUID = 1L;
 
+    /** The NAME that is not running. */
     private final String name;
 
-    /** For the subhost {@code name}. */
+    /**
+     * For the subhost {@code name}.
+     *
+     * @param name the subhost's NAME
+     */
     public NotRunningException(String name) {
         super(name + " is not running");
         this.name = name;
     }
 
-    /** The name of the subhost that is not running. */
+    /** {@return the name of the subhost that is not running} */
     public String name() {
         return name;
     }

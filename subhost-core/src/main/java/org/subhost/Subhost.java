@@ -23,10 +23,10 @@ import java.util.List;
  */
 public interface Subhost {
 
-    /** The subhost's NAME. */
+    /** {@return the subhost's NAME} */
     String name();
 
-    /** The host pid of the subhost's pid 1. */
+    /** {@return the host pid of the subhost's pid 1} */
     int pid();
 
     /**
@@ -37,6 +37,7 @@ public interface Subhost {
      * @param command the program and its arguments; a program without a slash is looked
      *     up in the subhost's {@code PATH}
      * @param timeout how long to wait; after it the command is killed and the call fails
+     * @return the exit status and the captured output
      * @throws NotRunningException if the subhost is not running
      * @throws SubhostException if the command cannot be started or runs too long
      */
@@ -47,6 +48,9 @@ public interface Subhost {
      * standard input, output and error (a terminal, for a shell), and returns its exit
      * status when it ends.
      *
+     * @param command the program and its arguments; a program without a slash is looked up in
+     *     the subhost's {@code PATH}
+     * @return the command's exit status, 128 + the signal's number when a signal ended it
      * @throws NotRunningException if the subhost is not running
      * @throws SubhostException if the command cannot be started
      */
@@ -57,18 +61,26 @@ public interface Subhost {
      * same path, live: the subhost sees the host's own tree there, not the overlay's view
      * of it. Like {@code overlay-share DIR NAME}. The mount point is made when missing.
      *
+     * @param hostPath an existing directory or file of the host; also the path inside
      * @throws NotRunningException if the subhost is not running
      * @throws SubhostException if the host path does not exist or the kernel refuses
      */
     void share(Path hostPath) throws SubhostException;
 
-    /** Like {@link #share(Path)}, onto another path {@code subhostPath} inside the subhost. */
+    /**
+     * Like {@link #share(Path)}, onto another path {@code subhostPath} inside the subhost.
+     *
+     * @param hostPath an existing directory or file of the host
+     * @param subhostPath the absolute path inside the subhost where it appears
+     * @throws SubhostException as for {@link #share(Path)}
+     */
     void share(Path hostPath, Path subhostPath) throws SubhostException;
 
     /**
      * What the subhost looks like now: pid 1, uptime, root, cables with their MAC
      * addresses, services and their last known state.
      *
+     * @return the status, checked against the kernel
      * @throws NotRunningException if the subhost is not running
      */
     SubhostStatus status() throws SubhostException;
@@ -81,6 +93,7 @@ public interface Subhost {
      * {@code grace}; then the host's cable ends, the network namespace, the control group
      * and the state record are removed.
      *
+     * @param grace how long each service's stop, and pid 1 after SIGTERM, may take
      * @throws NotRunningException if the subhost was not running
      * @throws SubhostException if something of the subhost could not be removed; the
      *     message names it

@@ -13,25 +13,41 @@ import java.util.Optional;
 public class SubhostException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /** The boot step that failed, or null. */
     private final String step;
 
-    /** A failure that belongs to no particular step. */
+    /**
+     * A failure that belongs to no particular step.
+     *
+     * @param message what failed and why
+     */
     public SubhostException(String message) {
         this(message, null, null);
     }
 
-    /** A failure with its cause, belonging to no particular step. */
+    /**
+     * A failure with its cause, belonging to no particular step.
+     *
+     * @param message what failed and why
+     * @param cause the exception that caused it
+     */
     public SubhostException(String message, Throwable cause) {
         this(message, null, cause);
     }
 
-    /** A failure of the boot step {@code step} (may be null), with its cause (may be null). */
+    /**
+     * A failure of the boot step {@code step} (may be null), with its cause (may be null).
+     *
+     * @param message what failed and why
+     * @param step the boot step's description, or null
+     * @param cause the exception that caused it, or null
+     */
     public SubhostException(String message, String step, Throwable cause) {
         super(message, cause);
         this.step = step;
     }
 
-    /** The boot step that failed, if the failure happened in one. */
+    /** {@return the boot step that failed, if the failure happened in one} */
     public Optional<String> step() {
         return Optional.ofNullable(step);
     }

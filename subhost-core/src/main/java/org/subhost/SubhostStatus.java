@@ -44,7 +44,7 @@ public record SubhostStatus(
         services = List.copyOf(services);
     }
 
-    /** How long pid 1 has been running, up to now. */
+    /** {@return how long pid 1 has been running, up to now} */
     public Duration uptime() {
         return Duration.between(started, Instant.now());
     }

@@ -24,7 +24,7 @@ import org.subhost.core.LinuxSubhosts;
  */
 public interface Subhosts {
 
-    /** The subhosts of this host, with state under {@code /run/subhost}. */
+    /** {@return the subhosts of this host, with state under {@code /run/subhost}} */
     static Subhosts linux() {
         return LinuxSubhosts.create(Path.of("/run/subhost"));
     }
@@ -34,6 +34,8 @@ public interface Subhosts {
      * a plan of steps ({@link #plan}) applied in order; when a step fails, the steps done
      * so far are undone in reverse and the exception names the step.
      *
+     * @param config the subhost's configuration
+     * @return the running subhost
      * @throws SubhostException if the NAME is already running (which is left untouched) or
      *     a step fails
      */
@@ -42,6 +44,9 @@ public interface Subhosts {
     /**
      * The steps that {@link #boot} would apply for {@code config} on this host, one line
      * each, without doing any of them.
+     *
+     * @param config the subhost's configuration
+     * @return the steps' descriptions, in order, numbered from 1
      */
     List<String> plan(SubhostConfig config);
 
@@ -50,15 +55,27 @@ public interface Subhosts {
      * running, removes what it may have left (a network namespace NAME, host links of its
      * cables, a stale record) and throws {@link NotRunningException}, as {@code overlay-stop}
      * does.
+     *
+     * @param config the subhost's configuration
+     * @param grace how long each service's stop, and pid 1 after SIGTERM, may take
+     * @throws NotRunningException if the subhost was not running
+     * @throws SubhostException if something of the subhost could not be removed
      */
     void stop(SubhostConfig config, Duration grace) throws SubhostException;
 
-    /** The running subhost named {@code name}, if there is one. */
+    /**
+     * The running subhost named {@code name}, if there is one.
+     *
+     * @param name the NAME
+     * @return the subhost, or empty when none of that NAME runs
+     */
     Optional<Subhost> find(String name);
 
     /**
      * The running subhosts, by name. Stale records (pid 1 gone, or its pid reused by
      * another process) are not listed.
+     *
+     * @return the status of each running subhost, sorted by NAME
      */
     List<SubhostStatus> list();
 }

@@ -7,12 +7,14 @@ import java.util.Optional;
  * VLAN carried on one ({@link VlanCable}). See SPEC section 4.
  */
 public sealed interface Cable permits VethCable, VlanCable {
-    /** The interface name on the host's side, such as {@code xmpl0} or {@code xmpl0.302}. */
+    /**
+     * {@return the interface name on the host's side, such as {@code xmpl0} or {@code xmpl0.302}}
+     */
     String hostName();
 
-    /** The interface name inside the subhost, such as {@code eth0} or {@code eth0.302}. */
+    /** {@return the interface name inside the subhost, such as {@code eth0} or {@code eth0.302}} */
     String subhostName();
 
-    /** The bridge that the host side joins, if any; without one it is {@code ifup}-ed. */
+    /** {@return the bridge that the host side joins, if any; without one it is {@code ifup}-ed} */
     Optional<String> bridge();
 }

@@ -40,12 +40,24 @@ public record CableSpec(Optional<String> bridge, Optional<MacAddress> mac, Optio
         }
     }
 
-    /** A plain veth cable, optionally bridged and with a chosen MAC. */
+    /**
+     * A plain veth cable, optionally bridged and with a chosen MAC.
+     *
+     * @param bridge the bridge the host end joins; empty to {@code ifup} it
+     * @param mac the subhost end's MAC address; empty to let the kernel pick one
+     * @return the cable
+     */
     public static CableSpec veth(Optional<String> bridge, Optional<MacAddress> mac) {
         return new CableSpec(bridge, mac, OptionalInt.empty());
     }
 
-    /** A VLAN cable with tag {@code vlanId}, optionally bridged. */
+    /**
+     * A VLAN cable with tag {@code vlanId}, optionally bridged.
+     *
+     * @param vlanId the VLAN tag, 1 to 4095
+     * @param bridge the bridge the host-side VLAN link joins; empty to {@code ifup} it
+     * @return the cable
+     */
     public static CableSpec vlan(int vlanId, Optional<String> bridge) {
         return new CableSpec(bridge, Optional.empty(), OptionalInt.of(vlanId));
     }
@@ -53,6 +65,9 @@ public record CableSpec(Optional<String> bridge, Optional<MacAddress> mac, Optio
     /**
      * Reads one cable, {@code [bridge]=[mac|.vlan]}.
      *
+     * @param text one cable of a CABLES value, such as {@code br0=}, {@code =06:20:03:4e:a6:f2}
+     *     or {@code =.302}
+     * @return the cable
      * @throws IllegalArgumentException naming the cable and the broken rule
      */
     public static CableSpec parse(String text) {
@@ -72,6 +87,8 @@ public record CableSpec(Optional<String> bridge, Optional<MacAddress> mac, Optio
     /**
      * Reads a CABLES value: cables separated by white space, none for blank text.
      *
+     * @param text a whole CABLES value
+     * @return the cables in the order given; empty for blank text
      * @throws IllegalArgumentException for the first bad cable
      */
     public static List<CableSpec> parseList(String text) {
@@ -82,7 +99,7 @@ public record CableSpec(Optional<String> bridge, Optional<MacAddress> mac, Optio
         return List.copyOf(cables);
     }
 
-    /** Whether this is a VLAN cable rather than a veth pair. */
+    /** {@return whether this is a VLAN cable rather than a veth pair} */
     public boolean isVlan() {
         return vlanId.isPresent();
     }

@@ -19,9 +19,13 @@ public final class ConfigException extends Exception {
     private static final long serialVersionUID = 1L;
 
     // Strings and an int rather than Path and Optional: those are not serializable.
+    /** The configuration file's path, as text. */
     private final String file;
+    /** The line (from 1) to blame, or 0 when no line is. */
     private final int line;
+    /** The variable the problem is about, or null. */
     private final String variable;
+    /** The message without its {@code FILE:LINE: } prefix. */
     private final String reason;
 
     /**
@@ -36,22 +40,22 @@ public final class ConfigException extends Exception {
         this.reason = reason;
     }
 
-    /** The configuration file, as it was given to the reader. */
+    /** {@return the configuration file, as it was given to the reader} */
     public Path file() {
         return Path.of(file);
     }
 
-    /** The line (counting from 1) that holds the bad value, if one line is to blame. */
+    /** {@return the line (counting from 1) that holds the bad value, if one line is to blame} */
     public OptionalInt line() {
         return line > 0 ? OptionalInt.of(line) : OptionalInt.empty();
     }
 
-    /** The variable ({@code NAME}, {@code CABLES}, ...) the problem is about, if any. */
+    /** {@return the variable ({@code NAME}, {@code CABLES}, ...) the problem is about, if any} */
     public Optional<String> variable() {
         return Optional.ofNullable(variable);
     }
 
-    /** The message without its {@code FILE:LINE: } prefix. */
+    /** {@return the message without its {@code FILE:LINE: } prefix} */
     public String reason() {
         return reason;
     }

@@ -39,6 +39,8 @@ public record MacAddress(long value) {
      * Reads {@code aa:bb:cc:dd:ee:ff}: six octets of one or two hexadecimal digits, either
      * case, separated by colons.
      *
+     * @param text the address in colon-separated hexadecimal form
+     * @return the address
      * @throws IllegalArgumentException when {@code text} is no such address, or a multicast
      *     or all-zero one
      */
@@ -60,6 +62,8 @@ public record MacAddress(long value) {
     /**
      * The address of these six bytes, first octet first.
      *
+     * @param bytes the six octets; copied
+     * @return the address
      * @throws IllegalArgumentException when there are not six, or they form a multicast or
      *     all-zero address
      */
@@ -74,7 +78,7 @@ public record MacAddress(long value) {
         return new MacAddress(value);
     }
 
-    /** The six octets, first octet first, as the kernel's IFLA_ADDRESS carries them. */
+    /** {@return the six octets, first octet first, as the kernel's IFLA_ADDRESS carries them} */
     public byte[] bytes() {
         return octets(value);
     }

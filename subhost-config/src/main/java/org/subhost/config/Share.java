@@ -32,6 +32,9 @@ public record Share(Path hostPath, Path subhostPath) {
      * resolves against {@code base}; in the {@code dir} form the subhost path is the
      * resolved host path; a subhost path must be absolute.
      *
+     * @param text the SHARE value
+     * @param base the BASE directory that a relative host path resolves against
+     * @return the share
      * @throws IllegalArgumentException for an empty part, a relative subhost path or a path
      *     that is not one (a NUL character)
      */

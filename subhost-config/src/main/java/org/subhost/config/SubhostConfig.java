@@ -102,6 +102,7 @@ public final class SubhostConfig {
      *     directory
      * @param action the command on whose behalf the file is read, given to {@code !}
      *     commands as ACTION, such as {@code overlay-boot} or {@code overlay-stop}
+     * @return the checked configuration
      * @throws ConfigException when the file cannot be read or breaks a rule; the message
      *     names the file and the line
      */
@@ -119,6 +120,12 @@ public final class SubhostConfig {
      * file's directory); the first line of its output is the value. Only the first
      * assignment of each variable is run; SHARE values never are.
      *
+     * @param confFile the configuration file; a relative path resolves against the working
+     *     directory
+     * @param action the command on whose behalf the file is read, given to {@code !} commands
+     *     as ACTION
+     * @param commandTimeout how long each {@code !} command may run
+     * @return the checked configuration
      * @throws ConfigException as for {@link #read(Path, String)}, and when a command fails,
      *     prints nothing or runs too long
      */
@@ -135,108 +142,111 @@ public final class SubhostConfig {
      * @param name the NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}
      * @param base the BASE directory, which must exist; stored as its real path, and the
      *     directory that relative paths given to the builder resolve against
+     * @return a builder with NAME and BASE set
      * @throws IllegalArgumentException when NAME or BASE breaks its rule
      */
     public static Builder builder(String name, Path base) {
         return new Builder(name, base);
     }
 
-    /** A builder holding this configuration, to derive a changed one. */
+    /** {@return a builder holding this configuration, to derive a changed one} */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
-    /** The {@code .conf} file this was read from; empty when it was built in code. */
+    /** {@return the {@code .conf} file this was read from; empty when it was built in code} */
     public Optional<Path> file() {
         return Optional.ofNullable(file);
     }
 
-    /** NAME: the netns name, the host-side interface prefix and the overlay's source name. */
+    /**
+     * {@return NAME: the netns name, the host-side interface prefix and the overlay's source name}
+     */
     public String name() {
         return name;
     }
 
-    /** LOG: the file that receives the boot's steps and the init's output. */
+    /** {@return LOG: the file that receives the boot's steps and the init's output} */
     public Path log() {
         return log;
     }
 
-    /** BASE: the subhost's directory, as a real path (no symbolic links). */
+    /** {@return BASE: the subhost's directory, as a real path (no symbolic links)} */
     public Path base() {
         return base;
     }
 
-    /** All cables in CABLES order, numbered and named. */
+    /** {@return all cables in CABLES order, numbered and named} */
     public List<Cable> cables() {
         return cables;
     }
 
-    /** The cables as CABLES gave them, before numbering. */
+    /** {@return the cables as CABLES gave them, before numbering} */
     public List<CableSpec> cableSpecs() {
         return cableSpecs;
     }
 
-    /** The veth cables in order; {@code veths().get(i).index() == i}. */
+    /** {@return the veth cables in order; {@code veths().get(i).index() == i}} */
     public List<VethCable> veths() {
         return cables.stream().filter(VethCable.class::isInstance).map(VethCable.class::cast).toList();
     }
 
-    /** The VLAN cables in CABLES order. */
+    /** {@return the VLAN cables in CABLES order} */
     public List<VlanCable> vlans() {
         return cables.stream().filter(VlanCable.class::isInstance).map(VlanCable.class::cast).toList();
     }
 
-    /** LIVE: the mount point of the running subhost's root. */
+    /** {@return LIVE: the mount point of the running subhost's root} */
     public Path live() {
         return live;
     }
 
-    /** UPPER: the writable layer, the subhost's own files. */
+    /** {@return UPPER: the writable layer, the subhost's own files} */
     public Path upper() {
         return upper;
     }
 
-    /** WORK: the overlay's work directory, on UPPER's filesystem, outside UPPER. */
+    /** {@return WORK: the overlay's work directory, on UPPER's filesystem, outside UPPER} */
     public Path work() {
         return work;
     }
 
-    /** LOWER: the read-only layer, normally an OS root. */
+    /** {@return LOWER: the read-only layer, normally an OS root} */
     public Path lower() {
         return lower;
     }
 
-    /** How the root is made from LIVE, UPPER and LOWER. */
+    /** {@return how the root is made from LIVE, UPPER and LOWER} */
     public RootKind rootKind() {
         return RootKind.of(live, upper, lower);
     }
 
-    /** START: the services to start, in order; empty for {@code START=none}. */
+    /** {@return START: the services to start, in order; empty for {@code START=none}} */
     public List<String> start() {
         return start;
     }
 
-    /** PREMOUNT: the user's command replacing the built-in step before the root mount. */
+    /** {@return PREMOUNT: the user's command replacing the built-in step before the root mount} */
     public Optional<String> premount() {
         return Optional.ofNullable(premount);
     }
 
-    /** POSTMOUNT: the user's command replacing the built-in step after the root mount. */
+    /** {@return POSTMOUNT: the user's command replacing the built-in step after the root mount} */
     public Optional<String> postmount() {
         return Optional.ofNullable(postmount);
     }
 
-    /** INIT: the user's command whose output replaces the built-in init script. */
+    /** {@return INIT: the user's command whose output replaces the built-in init script} */
     public Optional<String> init() {
         return Optional.ofNullable(init);
     }
 
-    /** RAM_SIZE: the size of the tmpfs on the subhost's {@code /run}; empty for none. */
+    /** {@return RAM_SIZE: the size of the tmpfs on the subhost's {@code /run}; empty for none} */
     public Optional<String> ramSize() {
         return Optional.ofNullable(ramSize);
     }
 
-    /** The SHARE binds in file order, without a share of LOWER onto itself. */
+    /** {@return the SHARE binds in file order, without a share of LOWER onto itself} */
     public List<Share> shares() {
         return shares;
     }
@@ -246,6 +256,8 @@ public final class SubhostConfig {
      * process of its session, and the boot fails naming it. Not a {@code .conf} variable:
      * set in code or with {@code overlay-boot --hook-timeout}; {@link #DEFAULT_HOOK_TIMEOUT}
      * unless set.
+     *
+     * @return the time limit of each hook
      */
     public Duration hookTimeout() {
         return hookTimeout;
@@ -256,6 +268,8 @@ public final class SubhostConfig {
      * process group) and records it in LOG as timed out; the other services still start.
      * Not a {@code .conf} variable: set in code or with {@code overlay-boot
      * --service-timeout}; {@link #DEFAULT_SERVICE_TIMEOUT} unless set.
+     *
+     * @return the time limit of each service's start
      */
     public Duration serviceTimeout() {
         return serviceTimeout;
@@ -268,6 +282,8 @@ public final class SubhostConfig {
      * are absolute, unset commands empty; CABLES and START are as written (trimmed).
      * Such lines, written to a file, read back as this configuration (unless a command
      * string holds a line break or starts with {@code !}).
+     *
+     * @return the lines, without line breaks
      */
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
@@ -382,13 +398,23 @@ public final class SubhostConfig {
             serviceTimeout = c.serviceTimeout;
         }
 
-        /** Records the {@code .conf} file this configuration stands for (CONFIG of commands). */
+        /**
+         * Records the {@code .conf} file this configuration stands for (CONFIG of commands).
+         *
+         * @param file the configuration file's path
+         * @return this builder
+         */
         public Builder file(Path file) {
             this.file = Objects.requireNonNull(file, "file");
             return this;
         }
 
-        /** Sets NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}, not {@code .} or {@code ..}. */
+        /**
+         * Sets NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}, not {@code .} or {@code ..}.
+         *
+         * @param name the NAME
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = Rules.checkName(Objects.requireNonNull(name, "name"));
             return this;
@@ -397,13 +423,21 @@ public final class SubhostConfig {
         /**
          * Sets BASE, an existing directory, stored as its real path. Paths given as relative
          * resolve against the BASE at {@link #build()}.
+         *
+         * @param base the BASE directory
+         * @return this builder
          */
         public Builder base(Path base) {
             this.base = Rules.realDirectory(base.toString(), base.toAbsolutePath());
             return this;
         }
 
-        /** Sets LOG; a relative path resolves against BASE. */
+        /**
+         * Sets LOG; a relative path resolves against BASE.
+         *
+         * @param log the LOG file
+         * @return this builder
+         */
         public Builder log(Path log) {
             this.log = Objects.requireNonNull(log, "log");
             return this;
@@ -412,6 +446,9 @@ public final class SubhostConfig {
         /**
          * Sets CABLES from its text form: {@code [bridge]=[mac|.vlan]} cables separated by
          * white space, such as {@code "br0= =.302"}; blank for none.
+         *
+         * @param text the CABLES value
+         * @return this builder
          */
         public Builder cables(String text) {
             List<CableSpec> specs = CableSpec.parseList(text);
@@ -420,39 +457,69 @@ public final class SubhostConfig {
             return this;
         }
 
-        /** Sets CABLES from cables made in code. */
+        /**
+         * Sets CABLES from cables made in code.
+         *
+         * @param specs the cables, in order
+         * @return this builder
+         */
         public Builder cables(List<CableSpec> specs) {
             this.cableSpecs = List.copyOf(specs);
             this.cablesText = specs.stream().map(CableSpec::toString).collect(Collectors.joining(" "));
             return this;
         }
 
-        /** Adds one cable after those already set. */
+        /**
+         * Adds one cable after those already set.
+         *
+         * @param spec the cable
+         * @return this builder
+         */
         public Builder addCable(CableSpec spec) {
             List<CableSpec> specs = new ArrayList<>(cableSpecs);
             specs.add(Objects.requireNonNull(spec, "spec"));
             return cables(specs);
         }
 
-        /** Sets LIVE; a relative path resolves against BASE. */
+        /**
+         * Sets LIVE; a relative path resolves against BASE.
+         *
+         * @param live the LIVE directory
+         * @return this builder
+         */
         public Builder live(Path live) {
             this.live = Objects.requireNonNull(live, "live");
             return this;
         }
 
-        /** Sets UPPER; a relative path resolves against BASE. */
+        /**
+         * Sets UPPER; a relative path resolves against BASE.
+         *
+         * @param upper the UPPER directory
+         * @return this builder
+         */
         public Builder upper(Path upper) {
             this.upper = Objects.requireNonNull(upper, "upper");
             return this;
         }
 
-        /** Sets WORK; a relative path resolves against BASE. */
+        /**
+         * Sets WORK; a relative path resolves against BASE.
+         *
+         * @param work the WORK directory
+         * @return this builder
+         */
         public Builder work(Path work) {
             this.work = Objects.requireNonNull(work, "work");
             return this;
         }
 
-        /** Sets LOWER; a relative path resolves against BASE. */
+        /**
+         * Sets LOWER; a relative path resolves against BASE.
+         *
+         * @param lower the LOWER directory
+         * @return this builder
+         */
         public Builder lower(Path lower) {
             this.lower = Objects.requireNonNull(lower, "lower");
             return this;
@@ -461,6 +528,9 @@ public final class SubhostConfig {
         /**
          * Sets START from its text form: {@code none}, or service names separated by white
          * space.
+         *
+         * @param text the START value
+         * @return this builder
          */
         public Builder start(String text) {
             this.start = Rules.parseStart(Rules.trim(text));
@@ -471,6 +541,9 @@ public final class SubhostConfig {
         /**
          * Sets START: services (names or absolute script paths) in start order; an empty
          * list for none.
+         *
+         * @param services the services, in start order
+         * @return this builder
          */
         public Builder start(List<String> services) {
             services.forEach(Rules::checkService);
@@ -479,35 +552,65 @@ public final class SubhostConfig {
             return this;
         }
 
-        /** Sets PREMOUNT, which replaces the built-in step; empty for the built-in one. */
+        /**
+         * Sets PREMOUNT, which replaces the built-in step; empty for the built-in one.
+         *
+         * @param command the command, or empty
+         * @return this builder
+         */
         public Builder premount(Optional<String> command) {
             this.premount = command.map(c -> checkCommand("PREMOUNT", c)).orElse(null);
             return this;
         }
 
-        /** Sets PREMOUNT to a command. */
+        /**
+         * Sets PREMOUNT to a command.
+         *
+         * @param command the command line, run by {@code /bin/sh -c}
+         * @return this builder
+         */
         public Builder premount(String command) {
             return premount(Optional.of(command));
         }
 
-        /** Sets POSTMOUNT, which replaces the built-in step; empty for the built-in one. */
+        /**
+         * Sets POSTMOUNT, which replaces the built-in step; empty for the built-in one.
+         *
+         * @param command the command, or empty
+         * @return this builder
+         */
         public Builder postmount(Optional<String> command) {
             this.postmount = command.map(c -> checkCommand("POSTMOUNT", c)).orElse(null);
             return this;
         }
 
-        /** Sets POSTMOUNT to a command. */
+        /**
+         * Sets POSTMOUNT to a command.
+         *
+         * @param command the command line, run by {@code /bin/sh -c}
+         * @return this builder
+         */
         public Builder postmount(String command) {
             return postmount(Optional.of(command));
         }
 
-        /** Sets INIT, whose output replaces the built-in init script; empty for the built-in one. */
+        /**
+         * Sets INIT, whose output replaces the built-in init script; empty for the built-in one.
+         *
+         * @param command the command, or empty
+         * @return this builder
+         */
         public Builder init(Optional<String> command) {
             this.init = command.map(c -> checkCommand("INIT", c)).orElse(null);
             return this;
         }
 
-        /** Sets INIT to a command. */
+        /**
+         * Sets INIT to a command.
+         *
+         * @param command the command line, run by {@code /bin/sh -c}
+         * @return this builder
+         */
         public Builder init(String command) {
             return init(Optional.of(command));
         }
@@ -515,6 +618,9 @@ public final class SubhostConfig {
         /**
          * Sets RAM_SIZE: {@code none} for no tmpfs on {@code /run}, or a tmpfs size such as
          * {@code 50M}, {@code 1g}, {@code 512k}, {@code 10%}.
+         *
+         * @param size the RAM_SIZE value
+         * @return this builder
          */
         public Builder ramSize(String size) {
             this.ramSize = Rules.parseRamSize(size).orElse(null);
@@ -524,6 +630,9 @@ public final class SubhostConfig {
         /**
          * Sets how long each of PREMOUNT, POSTMOUNT and INIT may run: a whole number of
          * seconds from 1 second to {@link #MAX_TIMEOUT}.
+         *
+         * @param limit the time limit, whole seconds
+         * @return this builder
          */
         public Builder hookTimeout(Duration limit) {
             this.hookTimeout = checkTimeout("hook time limit", limit);
@@ -533,13 +642,21 @@ public final class SubhostConfig {
         /**
          * Sets how long each START service's start may run: a whole number of seconds from
          * 1 second to {@link #MAX_TIMEOUT}.
+         *
+         * @param limit the time limit, whole seconds
+         * @return this builder
          */
         public Builder serviceTimeout(Duration limit) {
             this.serviceTimeout = checkTimeout("service time limit", limit);
             return this;
         }
 
-        /** Replaces the shares. */
+        /**
+         * Replaces the shares.
+         *
+         * @param shares the shares, in order
+         * @return this builder
+         */
         public Builder shares(List<Share> shares) {
             List<Share> copy = List.copyOf(shares);
             this.shares.clear();
@@ -547,7 +664,12 @@ public final class SubhostConfig {
             return this;
         }
 
-        /** Adds a share after those already set. */
+        /**
+         * Adds a share after those already set.
+         *
+         * @param share the share
+         * @return this builder
+         */
         public Builder addShare(Share share) {
             shares.add(Objects.requireNonNull(share, "share"));
             return this;
@@ -557,6 +679,7 @@ public final class SubhostConfig {
          * The configuration: defaults applied, paths resolved against BASE and normalised,
          * cables numbered and named, a share of LOWER onto itself dropped.
          *
+         * @return the immutable configuration
          * @throws IllegalArgumentException when a host-side interface name gets too long for
          *     this NAME, a VLAN has no carrier, or an overlay's LIVE or WORK cannot work
          */

@@ -30,7 +30,7 @@ public record BootPlan(String name, List<BootStep> steps) {
         }
     }
 
-    /** The plan as numbered lines, as {@code overlay-boot --dry-run} prints it. */
+    /** {@return the plan as numbered lines, as {@code overlay-boot --dry-run} prints it} */
     public List<String> lines() {
         List<String> lines = new ArrayList<>(steps.size());
         for (int i = 0; i < steps.size(); i++) {

@@ -28,7 +28,12 @@ public final class BootPlanner {
 
     private BootPlanner() {}
 
-    /** The plan for {@code config} on this host. */
+    /**
+     * The plan for {@code config} on this host.
+     *
+     * @param config the subhost's configuration
+     * @return the plan
+     */
     public static BootPlan plan(SubhostConfig config) {
         return plan(config, HostFacts.probe());
     }

@@ -21,15 +21,28 @@ public interface BootStep {
         NAMESPACE
     }
 
-    /** One line for the plan and the LOG, such as {@code mount overlay ex1 on /ex1/live}. */
+    /**
+     * {@return one line for the plan and the LOG, such as {@code mount overlay ex1 on /ex1/live}}
+     */
     String describe();
 
-    /** Where {@link #apply} runs. */
+    /** {@return where {@link #apply} runs} */
     Place place();
 
-    /** Does the step; throws when the kernel or a command refuses. */
+    /**
+     * Does the step; throws when the kernel or a command refuses.
+     *
+     * @param context the boot's shared state: configuration, netns, pid 1, LOG
+     * @throws Exception when the kernel or a command refuses; the executor wraps it into a
+     *     {@code SubhostException} that names this step
+     */
     void apply(BootContext context) throws Exception;
 
-    /** Undoes what {@link #apply} did; called only when it returned normally. */
+    /**
+     * Undoes what {@link #apply} did; called only when it returned normally.
+     *
+     * @param context the boot's shared state: configuration, netns, pid 1, LOG
+     * @throws Exception when undoing fails; the executor logs it and goes on undoing
+     */
     default void undo(BootContext context) throws Exception {}
 }

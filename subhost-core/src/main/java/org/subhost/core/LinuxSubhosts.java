@@ -33,12 +33,23 @@ public final class LinuxSubhosts implements Subhosts {
         this.executor = executor;
     }
 
-    /** The subhosts recorded under {@code stateRoot}. */
+    /**
+     * The subhosts recorded under {@code stateRoot}.
+     *
+     * @param stateRoot the state directory, {@code /run/subhost} outside tests
+     * @return the subhosts
+     */
     public static LinuxSubhosts create(Path stateRoot) {
         return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(PlanExecutor.NO_FAULTS));
     }
 
-    /** A test seam: the same, with {@code faults} called before each boot step. */
+    /**
+     * A test seam: the same, with {@code faults} called before each boot step.
+     *
+     * @param stateRoot the state directory
+     * @param faults called before each boot step; it may throw to make that step fail
+     * @return the subhosts
+     */
     public static LinuxSubhosts withFaults(Path stateRoot, PlanExecutor.FaultInjector faults) {
         return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(faults));
     }

@@ -27,7 +27,13 @@ public final class PlanExecutor {
      */
     @FunctionalInterface
     public interface FaultInjector {
-        /** Throws to make step {@code index} (from 1) fail before it runs. */
+        /**
+         * Throws to make step {@code index} (from 1) fail before it runs.
+         *
+         * @param index the step's number, from 1
+         * @param step the step about to run
+         * @throws Exception to make the step fail
+         */
         void beforeStep(int index, BootStep step) throws Exception;
     }
 
@@ -36,7 +42,11 @@ public final class PlanExecutor {
 
     private final FaultInjector faults;
 
-    /** An executor that calls {@code faults} before each step. */
+    /**
+     * An executor that calls {@code faults} before each step.
+     *
+     * @param faults called before each step
+     */
     public PlanExecutor(FaultInjector faults) {
         this.faults = faults;
     }
@@ -44,6 +54,8 @@ public final class PlanExecutor {
     /**
      * Applies {@code plan}, or undoes what it applied and throws.
      *
+     * @param plan the steps
+     * @param context the boot's shared state
      * @throws SubhostException naming the failed step and the reason
      */
     public void apply(BootPlan plan, BootContext context) throws SubhostException {

@@ -22,8 +22,10 @@ import org.subhost.linux.SyscallException;
  *
  * <p>Locks are {@code flock(2)} locks on {@code .NAME.lock}: they belong to an open file
  * description, so two threads of one JVM exclude each other as two processes do, and the
- * kernel drops a lock when its holder dies. The lock files are never removed, since
- * removing one while another process waits on it would let a third lock a new file.
+ * kernel drops a lock when its holder dies. A lock file is removed, still locked, when
+ * its holder releases it and no record of the NAME is left; a waiter that then gets the
+ * lock of the removed file sees that it is no longer at its path and locks the new one,
+ * so that two holders never lock different files of one NAME.
  */
 final class StateStore {
     /** NAME as SPEC 2 allows it, and never {@code .} or {@code ..}: it becomes a path. */

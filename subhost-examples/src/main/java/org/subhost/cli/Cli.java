@@ -21,7 +21,11 @@ public final class Cli {
 
     private Cli() {}
 
-    /** Runs the command named by {@code args[0]} and exits with its status. */
+    /**
+     * Runs the command named by {@code args[0]} and exits with its status.
+     *
+     * @param args the command's name ({@code overlay-boot}, ...) followed by its arguments
+     */
     public static void main(String[] args) {
         System.exit(run(List.of(args), System.out, System.err));
     }

@@ -35,7 +35,12 @@ public final class StartupTraining {
 
     private StartupTraining() {}
 
-    /** Runs the training workload; exits 1 when a part of it did not behave as expected. */
+    /**
+     * Runs the training workload; exits 1 when a part of it did not behave as expected.
+     *
+     * @param args none are read
+     * @throws Exception when the workload itself cannot run, such as no temporary directory
+     */
     public static void main(String[] args) throws Exception {
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
         List<String> problems = new ArrayList<>();

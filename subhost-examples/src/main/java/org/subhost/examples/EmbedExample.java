@@ -35,7 +35,11 @@ public final class EmbedExample {
 
     private EmbedExample() {}
 
-    /** Runs the example and exits with its status: 0 done, 1 not root or a step failed. */
+    /**
+     * Runs the example and exits with its status: 0 done, 1 not root or a step failed.
+     *
+     * @param args none are read
+     */
     public static void main(String[] args) {
         System.exit(run(System.out));
     }

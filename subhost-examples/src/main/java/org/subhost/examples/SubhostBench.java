@@ -67,7 +67,11 @@ public final class SubhostBench {
     private record Boot(Subhost subhost, SubhostConfig config, long nanos, LocalDateTime called,
             LocalDateTime returned) {}
 
-    /** Runs the benchmark with {@code args} (see {@code --help}); exits with what {@link #run} returns. */
+    /**
+     * Runs the benchmark with {@code args} (see {@code --help}); exits with what {@link #run} returns.
+     *
+     * @param args the options, such as {@code --count 10}
+     */
     public static void main(String[] args) {
         System.exit(run(List.of(args), System.out));
     }

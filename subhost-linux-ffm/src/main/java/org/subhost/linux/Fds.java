@@ -100,6 +100,10 @@ public final class Fds {
     /**
      * Opens {@code path}: open(2), with no mode (for flags without O_CREAT).
      *
+     * @param path the file's path
+     * @param flags exactly one of O_RDONLY, O_WRONLY, O_RDWR, or-ed with other O_* flags
+     * @return the new descriptor, owned by the caller
+     * @throws SyscallException when the kernel refuses
      * @see #open(String, int, int)
      */
     public static int open(String path, int flags) throws SyscallException {
@@ -114,6 +118,8 @@ public final class Fds {
      * (O_NOFOLLOW), EMFILE.
      *
      * @param flags exactly one of O_RDONLY, O_WRONLY, O_RDWR, or-ed with other O_* flags
+     * @param path the file's path
+     * @param mode the permission bits for a file that O_CREAT creates
      * @return the new descriptor, owned by the caller
      * @throws SyscallException when the kernel refuses
      */
@@ -155,6 +161,7 @@ public final class Fds {
      *
      * <p>Errnos to expect: EBADF (not open: a double close, a bug of the caller), EIO.
      *
+     * @param fd the descriptor to close
      * @throws SyscallException when the kernel reports an error
      */
     public static void close(int fd) throws SyscallException {
@@ -181,6 +188,7 @@ public final class Fds {
      * Spawn.Builder.keepFd}), which clears the flag on the child's copy only.
      *
      * @param flags O_CLOEXEC, O_NONBLOCK, or 0
+     * @return the read end and the write end, both owned by the caller
      * @throws SyscallException when the kernel refuses (EMFILE, ENFILE)
      */
     public static int[] pipe2(int flags) throws SyscallException {
@@ -212,6 +220,9 @@ public final class Fds {
      * <p>Errnos to expect: EPIPE (no reader; the JVM does not die of SIGPIPE), EAGAIN
      * (non-blocking and full), EBADF.
      *
+     * @param fd an open descriptor
+     * @param bytes what to write
+     * @return the number of bytes written
      * @throws SyscallException when the kernel refuses
      */
     public static int write(int fd, byte[] bytes) throws SyscallException {
@@ -243,6 +254,9 @@ public final class Fds {
      *
      * <p>Errnos to expect: EAGAIN (non-blocking and nothing there), EBADF, EISDIR.
      *
+     * @param fd an open descriptor
+     * @param max the most bytes to read
+     * @return the bytes read; empty at end of file
      * @throws SyscallException when the kernel refuses
      */
     public static byte[] read(int fd, int max) throws SyscallException {
@@ -275,6 +289,7 @@ public final class Fds {
      * F_DUPFD_CLOEXEC (like dup(2), without the window in which another thread's spawn could
      * inherit it).
      *
+     * @param fd an open descriptor
      * @return the lowest free descriptor number, owned by the caller
      * @throws SyscallException when the kernel refuses (EBADF, EMFILE)
      */
@@ -300,6 +315,8 @@ public final class Fds {
      * The kernel's id of the calling thread: gettid(2). It names the thread in /proc
      * ({@code /proc/TID/ns/net}, {@code /proc/TID/mountinfo}), which shows the thread's own
      * namespaces where {@code /proc/self} shows those of the JVM's main thread.
+     *
+     * @return the thread id
      */
     public static int gettid() {
         try {
@@ -316,6 +333,7 @@ public final class Fds {
      *
      * <p>Errnos to expect: ENOENT, ENOTDIR, EACCES.
      *
+     * @param path the new working directory
      * @throws SyscallException when the kernel refuses
      */
     public static void chdir(String path) throws SyscallException {
@@ -342,6 +360,8 @@ public final class Fds {
      *
      * <p>Errnos to expect: ENOENT, EPERM, EROFS.
      *
+     * @param path the file's path
+     * @param mode the permission bits, such as {@code 0666}
      * @throws SyscallException when the kernel refuses
      */
     public static void chmod(String path, int mode) throws SyscallException {
@@ -367,6 +387,9 @@ public final class Fds {
      *
      * <p>Errnos to expect: ENOENT, EPERM, EROFS.
      *
+     * @param path the file's path; a symbolic link itself is changed
+     * @param uid the new owner, or -1
+     * @param gid the new group, or -1
      * @throws SyscallException when the kernel refuses
      */
     public static void lchown(String path, int uid, int gid) throws SyscallException {

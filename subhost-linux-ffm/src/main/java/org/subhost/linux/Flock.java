@@ -51,6 +51,7 @@ public final class Flock {
      * held elsewhere), EBADF, ENOLCK.
      *
      * @param operation LOCK_SH, LOCK_EX or LOCK_UN, optionally or-ed with LOCK_NB
+     * @param fd an open descriptor of the lock file
      * @throws SyscallException when the kernel refuses
      */
     public static void flock(int fd, int operation) throws SyscallException {
@@ -77,6 +78,7 @@ public final class Flock {
     /**
      * Takes the exclusive lock on {@code fd} if no one else holds it: flock(LOCK_EX|LOCK_NB).
      *
+     * @param fd an open descriptor of the lock file
      * @return true if taken, false if held through another open file description
      * @throws SyscallException for any other refusal
      */

@@ -258,6 +258,7 @@ public final class Mounts {
      * <p>Errnos to expect: EINVAL ({@code target} is not a mount point), EBUSY, ENOENT.
      *
      * @param flags MNT_* and UMOUNT_NOFOLLOW, or-ed; 0 for a plain unmount
+     * @param target the mount point
      * @throws SyscallException when the kernel refuses
      */
     public static void umount2(String target, int flags) throws SyscallException {
@@ -298,6 +299,8 @@ public final class Mounts {
      * not below it, or a mount is shared), EBUSY ({@code newRoot} or {@code putOld} is the
      * current root), ENOTDIR, EPERM.
      *
+     * @param newRoot the mount point that becomes the root
+     * @param putOld where the old root goes, at or below {@code newRoot}
      * @throws SyscallException when the kernel refuses
      */
     public static void pivotRoot(String newRoot, String putOld) throws SyscallException {
@@ -334,6 +337,7 @@ public final class Mounts {
      * mount), EPERM (OPEN_TREE_CLONE needs CAP_SYS_ADMIN).
      *
      * @param flags OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_RECURSIVE and AT_* flags, or-ed
+     * @param path the mount point (or a directory in the mount) to open
      * @return the new descriptor, owned by the caller ({@link Fds#close})
      * @throws SyscallException when the kernel refuses
      */
@@ -421,6 +425,7 @@ public final class Mounts {
      * @param mode file type (S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG) or-ed with permission bits
      * @param major device major number (ignored by the kernel for pipes and files)
      * @param minor device minor number
+     * @param path the node's path
      * @throws SyscallException when the kernel refuses
      */
     public static void mknod(String path, int mode, int major, int minor) throws SyscallException {
@@ -450,6 +455,10 @@ public final class Mounts {
     /**
      * The device number of {@code major} and {@code minor}: glibc's makedev(3) encoding
      * (12 + 20 bits of major, 8 + 24 bits of minor, interleaved for compatibility).
+     *
+     * @param major the device's major number
+     * @param minor the device's minor number
+     * @return the {@code dev_t} value
      */
     public static long makedev(int major, int minor) {
         long ma = Integer.toUnsignedLong(major);
@@ -467,6 +476,7 @@ public final class Mounts {
      * keeps them in the same peer groups). Acts on the calling thread's mount namespace: on
      * the host's own it would change the host, which is never what we want.
      *
+     * @param target the mount point at the top of the tree, usually {@code "/"}
      * @throws SyscallException when the kernel refuses (EINVAL: {@code target} is no mount point)
      */
     public static void makeRprivate(String target) throws SyscallException {
@@ -477,6 +487,9 @@ public final class Mounts {
      * Makes {@code source} visible at {@code target} as well: mount(2) with MS_BIND, and
      * MS_REC when {@code recursive}, like {@code mount --bind} or {@code mount --rbind}.
      *
+     * @param source the directory or file to bind
+     * @param target the mount point, an existing directory (or file, for a file)
+     * @param recursive true to bind the mounts below {@code source} too
      * @throws SyscallException when the kernel refuses
      */
     public static void bind(String source, String target, boolean recursive) throws SyscallException {
@@ -487,6 +500,7 @@ public final class Mounts {
      * Detaches the mount at {@code target} lazily: umount2(2) with MNT_DETACH, like
      * {@code umount -l TARGET}.
      *
+     * @param target the mount point
      * @throws SyscallException when the kernel refuses (EINVAL: no mount point)
      */
     public static void detach(String target) throws SyscallException {

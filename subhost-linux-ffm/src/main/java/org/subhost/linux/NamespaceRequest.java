@@ -41,17 +41,19 @@ public final class NamespaceRequest {
         this.unshareFlags = builder.unshareFlags;
     }
 
-    /** A request that neither enters nor creates a namespace (the thread only unshares CLONE_FS). */
+    /**
+     * {@return a request that neither enters nor creates a namespace (the thread only unshares CLONE_FS)}
+     */
     public static NamespaceRequest none() {
         return builder().build();
     }
 
-    /** An empty builder. */
+    /** {@return an empty builder} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this request's parts. */
+    /** {@return a builder holding this request's parts} */
     public Builder toBuilder() {
         Builder builder = new Builder();
         builder.entries.addAll(entries);
@@ -59,7 +61,7 @@ public final class NamespaceRequest {
         return builder;
     }
 
-    /** The CLONE_NEW* flags of the namespaces the thread creates. */
+    /** {@return the CLONE_NEW* flags of the namespaces the thread creates} */
     public int unshareFlags() {
         return unshareFlags;
     }
@@ -93,6 +95,8 @@ public final class NamespaceRequest {
          * CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWTIME, CLONE_NEWCGROUP), added to
          * those given before.
          *
+         * @param flags CLONE_NEW* flags, or-ed
+         * @return this builder
          * @throws IllegalArgumentException for any other flag (CLONE_NEWUSER: the kernel
          *     refuses it to a multi-threaded process such as the JVM)
          */
@@ -105,7 +109,12 @@ public final class NamespaceRequest {
             return this;
         }
 
-        /** Enters the network namespace at {@code netns}, such as {@code /run/netns/ex1}, like {@code ip netns exec}. */
+        /**
+         * Enters the network namespace at {@code netns}, such as {@code /run/netns/ex1}, like {@code ip netns exec}.
+         *
+         * @param netns the namespace file
+         * @return this builder
+         */
         public Builder enterNetns(Path netns) {
             return enter(netns, Namespaces.CLONE_NEWNET);
         }
@@ -113,6 +122,10 @@ public final class NamespaceRequest {
         /**
          * Enters the namespace at {@code nsFile} ({@code /proc/PID/ns/mnt}, a bind mount of
          * one), which must be of the kind {@code nstype} (one CLONE_NEW* flag).
+         *
+         * @param nsFile the namespace file
+         * @param nstype the CLONE_NEW* flag of its kind
+         * @return this builder
          */
         public Builder enter(Path nsFile, int nstype) {
             requireNonNull(nsFile, "nsFile");
@@ -124,6 +137,10 @@ public final class NamespaceRequest {
         /**
          * Enters the namespace that the open descriptor {@code fd} refers to, of the kind
          * {@code nstype} (one CLONE_NEW* flag). The descriptor stays the caller's.
+         *
+         * @param fd an open namespace descriptor
+         * @param nstype the CLONE_NEW* flag of its kind
+         * @return this builder
          */
         public Builder enterFd(int fd, int nstype) {
             requireDescriptor(fd);
@@ -137,6 +154,10 @@ public final class NamespaceRequest {
          * {@code pidfd} refers to, all at once (setns(2) with a pidfd, Linux 5.8), like
          * {@code nsenter --target PID}. The descriptor stays the caller's. The time namespace
          * cannot be entered by a JVM (EUSERS: the process must be single-threaded).
+         *
+         * @param pidfd an open pidfd of the process
+         * @param flags the CLONE_NEW* flags of the namespaces to enter, or-ed
+         * @return this builder
          */
         public Builder enterPidfd(int pidfd, int flags) {
             requireDescriptor(pidfd);
@@ -152,6 +173,10 @@ public final class NamespaceRequest {
          * Enters the namespaces of the kinds in {@code flags} of the process behind {@code
          * pidfd}; as {@link #enterPidfd(int, int)}. The pidfd must stay open while a
          * {@link NamespaceThread} uses the request.
+         *
+         * @param pidfd the process's pidfd
+         * @param flags the CLONE_NEW* flags of the namespaces to enter, or-ed
+         * @return this builder
          */
         public Builder enterPidfd(Pidfd pidfd, int flags) {
             requireNonNull(pidfd, "pidfd");
@@ -161,7 +186,11 @@ public final class NamespaceRequest {
             return this;
         }
 
-        /** The request. */
+        /**
+         * The request.
+         *
+         * @return the immutable request
+         */
         public NamespaceRequest build() {
             return new NamespaceRequest(this);
         }

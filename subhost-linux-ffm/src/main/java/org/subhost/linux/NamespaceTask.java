@@ -13,6 +13,11 @@ package org.subhost.linux;
  */
 @FunctionalInterface
 public interface NamespaceTask<T, E extends Exception> {
-    /** Does the work, on the namespaced thread. */
+    /**
+     * Does the work, on the namespaced thread.
+     *
+     * @return what the caller of {@link NamespaceThread#run} gets back
+     * @throws E when the work fails
+     */
     T run() throws E;
 }

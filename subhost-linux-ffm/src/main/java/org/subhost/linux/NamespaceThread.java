@@ -68,6 +68,11 @@ public final class NamespaceThread {
      * interrupted too and still waited for (its namespaces and mounts must not be left
      * half made), and the caller's interrupt status is set again on return.
      *
+     * @param <T> the task's result
+     * @param <E> the checked exception the task may throw
+     * @param name the thread's name, for thread dumps and logs
+     * @param request the namespaces to create or enter
+     * @param task the work
      * @return what the task returned
      * @throws SyscallException when the thread cannot enter or create a namespace, or the
      *     task throws one
@@ -111,6 +116,14 @@ public final class NamespaceThread {
      * Runs {@code task} on a new platform thread named {@code name} that only unshares
      * CLONE_FS; as {@link #run(String, NamespaceRequest, NamespaceTask)} with {@link
      * NamespaceRequest#none()}.
+     *
+     * @param <T> the task's result
+     * @param <E> the checked exception the task may throw
+     * @param name the thread's name, for thread dumps and logs
+     * @param task the work
+     * @return what the task returned
+     * @throws E what the task threw
+     * @throws SyscallException when CLONE_FS cannot be unshared, or the task throws one
      */
     public static <T, E extends Exception> T run(String name, NamespaceTask<T, E> task) throws E, SyscallException {
         return run(name, NamespaceRequest.none(), task);

@@ -128,6 +128,8 @@ public final class Namespaces {
      * <p>Errnos to expect: EINVAL ({@code fd} is of another type than {@code nstype}, or the
      * fs_struct is shared), EBADF, EPERM, ESRCH (the process of the pidfd has exited), EUSERS.
      *
+     * @param fd a namespace file's descriptor or a pidfd
+     * @param nstype the kind or kinds to enter, see above
      * @throws SyscallException when the kernel refuses
      */
     public static void setns(int fd, int nstype) throws SyscallException {
@@ -154,6 +156,7 @@ public final class Namespaces {
      *
      * <p>Errnos to expect: EINVAL (longer than 64 bytes), EPERM.
      *
+     * @param name the new host name, at most 64 bytes
      * @throws SyscallException when the kernel refuses
      */
     public static void sethostname(String name) throws SyscallException {
@@ -176,7 +179,12 @@ public final class Namespaces {
         }
     }
 
-    /** {@code flags} as CLONE_* names joined by {@code |}, as error messages show them. */
+    /**
+     * {@code flags} as CLONE_* names joined by {@code |}, as error messages show them.
+     *
+     * @param flags CLONE_* flags, or-ed
+     * @return the names, such as {@code CLONE_NEWNS|CLONE_NEWPID}
+     */
     public static String describe(int flags) {
         return CLONE_FLAGS.format(flags);
     }

@@ -92,6 +92,8 @@ public final class Pidfd implements AutoCloseable {
      * <p>Errnos to expect: ESRCH (no such process, or already reaped), EINVAL ({@code pid}
      * is not a thread-group leader), EMFILE.
      *
+     * @param pid the process id
+     * @return the pidfd, to be closed by the caller
      * @throws SyscallException when the kernel refuses
      */
     public static Pidfd open(int pid) throws SyscallException {
@@ -115,12 +117,14 @@ public final class Pidfd implements AutoCloseable {
         return new Pidfd(pid, rc);
     }
 
-    /** The pid this pidfd was opened for, in the pid namespace of the opener. */
+    /** {@return the pid this pidfd was opened for, in the pid namespace of the opener} */
     public int pid() {
         return pid;
     }
 
-    /** The descriptor, for setns(2) ({@link NamespaceRequest.Builder#enterPidfd}); owned by this object. */
+    /**
+     * {@return the descriptor, for setns(2) ({@link NamespaceRequest.Builder#enterPidfd}); owned by this object}
+     */
     public int fd() {
         requireOpen();
         return fd;
@@ -133,6 +137,7 @@ public final class Pidfd implements AutoCloseable {
      * <p>Errnos to expect: ESRCH (the process has exited, even if not reaped yet), EPERM,
      * EINVAL (bad signal number).
      *
+     * @param signal the signal's number, such as {@link Signals#SIGTERM}
      * @throws SyscallException when the kernel refuses
      */
     public void sendSignal(int signal) throws SyscallException {
@@ -273,6 +278,7 @@ public final class Pidfd implements AutoCloseable {
      * Whether the process still runs: poll(2) without waiting. A zombie (ended, not yet
      * reaped) does not run.
      *
+     * @return true while the process runs
      * @throws SyscallException when the kernel refuses
      */
     public boolean isAlive() throws SyscallException {

@@ -46,13 +46,19 @@ public final class Prctl {
      * Orphaned descendants are then reparented to this process instead of to the init of
      * its pid namespace, and this process must reap them (waitid), or they stay zombies.
      *
+     * @param on true to become a subreaper, false to stop being one
      * @throws SyscallException when the kernel refuses
      */
     public static void setChildSubreaper(boolean on) throws SyscallException {
         set(PR_SET_CHILD_SUBREAPER, "PR_SET_CHILD_SUBREAPER", on ? 1 : 0);
     }
 
-    /** Whether the process is a child subreaper: prctl(PR_GET_CHILD_SUBREAPER). */
+    /**
+     * Whether the process is a child subreaper: prctl(PR_GET_CHILD_SUBREAPER).
+     *
+     * @return true if the process is a child subreaper
+     * @throws SyscallException when the kernel refuses
+     */
     public static boolean isChildSubreaper() throws SyscallException {
         return get(PR_GET_CHILD_SUBREAPER, "PR_GET_CHILD_SUBREAPER") != 0;
     }
@@ -63,13 +69,19 @@ public final class Prctl {
      * parent process, and clears it on a set-user-id exec; posix_spawn cannot set it for a
      * child, so it serves only a process that sets it for itself.
      *
+     * @param signal the signal's number, or 0 for none
      * @throws SyscallException when the kernel refuses (EINVAL: not a signal number)
      */
     public static void setParentDeathSignal(int signal) throws SyscallException {
         set(PR_SET_PDEATHSIG, "PR_SET_PDEATHSIG", signal);
     }
 
-    /** The parent-death signal of the calling thread, 0 for none: prctl(PR_GET_PDEATHSIG). */
+    /**
+     * The parent-death signal of the calling thread, 0 for none: prctl(PR_GET_PDEATHSIG).
+     *
+     * @return the signal's number, or 0
+     * @throws SyscallException when the kernel refuses
+     */
     public static int parentDeathSignal() throws SyscallException {
         return get(PR_GET_PDEATHSIG, "PR_GET_PDEATHSIG");
     }

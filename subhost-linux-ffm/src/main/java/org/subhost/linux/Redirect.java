@@ -17,22 +17,32 @@ import java.nio.file.Path;
  * opened is found out at spawn time.
  */
 public sealed interface Redirect {
-    /** The JVM's own descriptor of the same number. */
+    /** {@return the JVM's own descriptor of the same number} */
     static Redirect inherit() {
         return Inherit.INSTANCE;
     }
 
-    /** {@code /dev/null}, opened for reading and writing. */
+    /** {@return {@code /dev/null}, opened for reading and writing} */
     static Redirect devNull() {
         return DevNull.INSTANCE;
     }
 
-    /** The caller's open descriptor {@code fd}, which stays the caller's. */
+    /**
+     * The caller's open descriptor {@code fd}, which stays the caller's.
+     *
+     * @param fd an open descriptor of the caller
+     * @return the redirect
+     */
     static Redirect fd(int fd) {
         return new Fd(fd);
     }
 
-    /** The end of {@code file}, created (mode 0644, less the umask) if missing. */
+    /**
+     * The end of {@code file}, created (mode 0644, less the umask) if missing.
+     *
+     * @param file the file to append to
+     * @return the redirect
+     */
     static Redirect appendTo(Path file) {
         return new AppendTo(file);
     }

@@ -56,6 +56,8 @@ public final class Signals {
      *
      * <p>Errnos to expect: ESRCH (no such process or group any more), EPERM.
      *
+     * @param pid a process id, or minus a process group id
+     * @param signal the signal's number, such as {@link #SIGTERM}
      * @throws SyscallException when the kernel refuses
      */
     public static void kill(int pid, int signal) throws SyscallException {
@@ -76,7 +78,12 @@ public final class Signals {
         }
     }
 
-    /** The name of signal {@code signal} such as {@code SIGTERM}, or {@code signal N} if unknown. */
+    /**
+     * The name of signal {@code signal} such as {@code SIGTERM}, or {@code signal N} if unknown.
+     *
+     * @param signal the signal's number
+     * @return the signal's name
+     */
     @SuppressWarnings("restricted") // reading glibc's static C string
     public static String name(int signal) {
         MemorySegment abbrev;

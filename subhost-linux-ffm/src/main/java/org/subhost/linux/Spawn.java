@@ -116,6 +116,9 @@ public final class Spawn {
     /**
      * A builder for running the program at {@code path} (posix_spawn: no PATH lookup; a
      * relative path resolves against the calling thread's working directory).
+     *
+     * @param path the program's path
+     * @return a builder with no arguments
      */
     public static Builder program(Path path) {
         requireNonNull(path, "path");
@@ -126,6 +129,9 @@ public final class Spawn {
      * A builder for running {@code name} found on the PATH (posix_spawnp, like a shell).
      * glibc searches the PATH of the JVM's own environment, not the one given with {@link
      * Builder#env}; a name with a slash is used as a path.
+     *
+     * @param name the program's name, looked up on the PATH
+     * @return a builder with no arguments
      */
     public static Builder command(String name) {
         requireNonNull(name, "name");
@@ -141,6 +147,7 @@ public final class Spawn {
      *
      * <p>Errnos to expect: ECHILD ({@code pid} is no child of this JVM, or was reaped).
      *
+     * @param pid a child of this JVM
      * @return the exit code, or 128 + the signal number if it was killed
      * @throws SyscallException when the kernel refuses
      */
@@ -151,6 +158,7 @@ public final class Spawn {
     /**
      * Reaps the child {@code pid} if it has ended, without waiting: waitpid(2) with WNOHANG.
      *
+     * @param pid a child of this JVM
      * @return the exit status as {@link #waitFor} gives it, or empty if it still runs
      * @throws SyscallException when the kernel refuses (ECHILD)
      */
@@ -215,18 +223,33 @@ public final class Spawn {
             this.argv0 = program;
         }
 
-        /** The program's name for itself, argv[0]; the program as given by default. */
+        /**
+         * The program's name for itself, argv[0]; the program as given by default.
+         *
+         * @param argv0 the name
+         * @return this builder
+         */
         public Builder argv0(String argv0) {
             this.argv0 = requireCString("argv0", argv0);
             return this;
         }
 
-        /** Appends arguments after argv[0]. */
+        /**
+         * Appends arguments after argv[0].
+         *
+         * @param args the arguments
+         * @return this builder
+         */
         public Builder args(String... args) {
             return args(List.of(args));
         }
 
-        /** Appends arguments after argv[0]. */
+        /**
+         * Appends arguments after argv[0].
+         *
+         * @param args the arguments
+         * @return this builder
+         */
         public Builder args(List<String> args) {
             for (String arg : args) {
                 this.args.add(requireCString("argument", arg));
@@ -237,6 +260,9 @@ public final class Spawn {
         /**
          * The whole environment of the program (nothing else is passed); the JVM's own
          * environment by default.
+         *
+         * @param env the variables and their values
+         * @return this builder
          */
         public Builder env(Map<String, String> env) {
             Map<String, String> copy = new LinkedHashMap<>();
@@ -252,26 +278,46 @@ public final class Spawn {
             return this;
         }
 
-        /** The working directory of the program; the calling thread's by default. */
+        /**
+         * The working directory of the program; the calling thread's by default.
+         *
+         * @param cwd the directory
+         * @return this builder
+         */
         public Builder cwd(Path cwd) {
             this.cwd = requireNonNull(cwd, "cwd");
             requireCString("cwd", cwd.toString());
             return this;
         }
 
-        /** Descriptor 0; {@code /dev/null} by default. */
+        /**
+         * Descriptor 0; {@code /dev/null} by default.
+         *
+         * @param redirect where descriptor 0 comes from
+         * @return this builder
+         */
         public Builder stdin(Redirect redirect) {
             this.stdin = requireNonNull(redirect, "stdin");
             return this;
         }
 
-        /** Descriptor 1; the JVM's own by default. */
+        /**
+         * Descriptor 1; the JVM's own by default.
+         *
+         * @param redirect where descriptor 1 goes
+         * @return this builder
+         */
         public Builder stdout(Redirect redirect) {
             this.stdout = requireNonNull(redirect, "stdout");
             return this;
         }
 
-        /** Descriptor 2; the JVM's own by default. */
+        /**
+         * Descriptor 2; the JVM's own by default.
+         *
+         * @param redirect where descriptor 2 goes
+         * @return this builder
+         */
         public Builder stderr(Redirect redirect) {
             this.stderr = requireNonNull(redirect, "stderr");
             return this;
@@ -282,6 +328,10 @@ public final class Spawn {
          * {@code target} (3 or more; 0-2 are set with stdin, stdout, stderr), for example
          * the write end of a pipe the caller waits on. The caller keeps and closes {@code
          * source}; it may be close-on-exec.
+         *
+         * @param source the caller's descriptor
+         * @param target the descriptor number in the program, 3 or more
+         * @return this builder
          */
         public Builder keepFd(int source, int target) {
             if (source < 0) {
@@ -298,7 +348,11 @@ public final class Spawn {
             return this;
         }
 
-        /** Starts the program in a new session and process group (POSIX_SPAWN_SETSID), like {@code setsid}. */
+        /**
+         * Starts the program in a new session and process group (POSIX_SPAWN_SETSID), like {@code setsid}.
+         *
+         * @return this builder
+         */
         public Builder newSession() {
             this.newSession = true;
             return this;

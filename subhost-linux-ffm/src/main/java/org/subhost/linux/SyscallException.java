@@ -15,13 +15,20 @@ import org.subhost.linux.internal.Native;
 public class SyscallException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The refused call's name. */
     private final String call;
+    /** The call's arguments, in readable form. */
     private final String arguments;
+    /** The errno value. */
     private final int errno;
 
     /**
      * A refusal of {@code call} with {@code arguments} (already in readable form) and the
      * captured {@code errno}.
+     *
+     * @param call the call's name, such as {@code mount}
+     * @param arguments the call's arguments in readable form
+     * @param errno the captured errno
      */
     public SyscallException(String call, String arguments, int errno) {
         this(call, arguments, errno, null);
@@ -30,6 +37,11 @@ public class SyscallException extends IOException {
     /**
      * As {@link #SyscallException(String, String, int)}, with a detail that the kernel or
      * the caller adds after the errno text (a netlink extended acknowledgement, a hint).
+     *
+     * @param call the call's name, such as {@code mount}
+     * @param arguments the call's arguments in readable form
+     * @param errno the captured errno
+     * @param detail text added after the errno's, or null
      */
     public SyscallException(String call, String arguments, int errno, String detail) {
         super(call + "(" + arguments + "): " + Native.errnoName(errno) + " (" + Native.errnoText(errno) + ")"
@@ -39,22 +51,27 @@ public class SyscallException extends IOException {
         this.errno = errno;
     }
 
-    /** The name of the refused call, such as {@code mount}. */
+    /** {@return the name of the refused call, such as {@code mount}} */
     public String call() {
         return call;
     }
 
-    /** The call's arguments in readable form, as in the message. */
+    /** {@return the call's arguments in readable form, as in the message} */
     public String arguments() {
         return arguments;
     }
 
-    /** The errno value the kernel returned. */
+    /** {@return the errno value the kernel returned} */
     public int errno() {
         return errno;
     }
 
-    /** Whether the errno is {@code expected}; for handling an expected refusal by name. */
+    /**
+     * Whether the errno is {@code expected}; for handling an expected refusal by name.
+     *
+     * @param expected an errno value, such as {@link Errno#EBUSY}
+     * @return true if the kernel returned {@code expected}
+     */
     public boolean is(int expected) {
         return errno == expected;
     }

@@ -21,12 +21,17 @@ public final class FlagNames {
         this.values = List.copyOf(values);
     }
 
-    /** A builder of the names of one kind of flag word. */
+    /** {@return a builder of the names of one kind of flag word} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** {@code flags} as names joined by {@code |}, unnamed bits in hexadecimal, {@code 0} for none. */
+    /**
+     * {@code flags} as names joined by {@code |}, unnamed bits in hexadecimal, {@code 0} for none.
+     *
+     * @param flags the flag word
+     * @return the names
+     */
     public String format(long flags) {
         if (flags == 0) {
             return "0";
@@ -46,7 +51,12 @@ public final class FlagNames {
         return out.toString();
     }
 
-    /** The one name whose value is exactly {@code value}, or the number in decimal. */
+    /**
+     * The one name whose value is exactly {@code value}, or the number in decimal.
+     *
+     * @param value the value
+     * @return the name, or the number
+     */
     public String name(long value) {
         for (int i = 0; i < names.size(); i++) {
             if (values.get(i) == value) {
@@ -63,14 +73,24 @@ public final class FlagNames {
 
         private Builder() {}
 
-        /** Adds {@code name} for the bits {@code value}. */
+        /**
+         * Adds {@code name} for the bits {@code value}.
+         *
+         * @param name the flag's name, such as {@code MS_BIND}
+         * @param value its bits
+         * @return this builder
+         */
         public Builder add(String name, long value) {
             names.add(name);
             values.add(value);
             return this;
         }
 
-        /** The names added so far. */
+        /**
+         * The names added so far.
+         *
+         * @return the names, immutable
+         */
         public FlagNames build() {
             return new FlagNames(names, values);
         }

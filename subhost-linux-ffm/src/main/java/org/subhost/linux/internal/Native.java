@@ -62,6 +62,10 @@ public final class Native {
      * takes the errno segment ({@link #errnoSegment}) as its first argument, before the
      * function's own.
      *
+     * @param name the C function's name
+     * @param descriptor its signature, without the errno segment
+     * @param options further linker options, such as {@code firstVariadicArg}
+     * @return the handle
      * @throws LinkageError naming the symbol when the C library does not have it
      */
     public static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
@@ -79,6 +83,9 @@ public final class Native {
      * <p>Pass integer arguments as {@code JAVA_LONG}: glibc's {@code syscall} reads every
      * argument as a {@code long}, and the upper half of a register holding a C {@code int}
      * is not defined.
+     *
+     * @param arguments the layouts of the arguments after the system call's number
+     * @return the handle, taking the errno segment, the number ({@code long}) and the arguments
      */
     public static MethodHandle syscall(java.lang.foreign.MemoryLayout... arguments) {
         java.lang.foreign.MemoryLayout[] all = new java.lang.foreign.MemoryLayout[arguments.length + 1];
@@ -168,7 +175,14 @@ public final class Native {
         return new Downcall(name, descriptor, options);
     }
 
-    /** A downcall handle to a C function whose errno is of no interest (it cannot fail). */
+    /**
+     * A downcall handle to a C function whose errno is of no interest (it cannot fail).
+     *
+     * @param name the C function's name
+     * @param descriptor its signature
+     * @param options further linker options
+     * @return the handle
+     */
     public static MethodHandle plain(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return LINKER.downcallHandle(symbol(name), descriptor, options);
     }
@@ -178,23 +192,43 @@ public final class Native {
                 "the C library has no function " + name + " (glibc 2.36 or newer is needed)"));
     }
 
-    /** A fresh errno capture segment in {@code arena}; one per call. */
+    /**
+     * A fresh errno capture segment in {@code arena}; one per call.
+     *
+     * @param arena the call's confined arena
+     * @return the segment
+     */
     public static MemorySegment errnoSegment(Arena arena) {
         return arena.allocate(CAPTURE_LAYOUT);
     }
 
-    /** The errno captured into {@code segment} by the last call that used it. */
+    /**
+     * The errno captured into {@code segment} by the last call that used it.
+     *
+     * @param segment the segment that the call captured errno into
+     * @return the errno value
+     */
     public static int errno(MemorySegment segment) {
         return (int) ERRNO_HANDLE.get(segment, 0L);
     }
 
-    /** The symbolic name of an errno value, such as {@code EINVAL}; {@code errno N} if unknown. */
+    /**
+     * The symbolic name of an errno value, such as {@code EINVAL}; {@code errno N} if unknown.
+     *
+     * @param errno the errno value
+     * @return the name
+     */
     public static String errnoName(int errno) {
         String name = cString(STRERRORNAME, errno);
         return name != null ? name : "errno " + errno;
     }
 
-    /** The text of an errno value, such as {@code Invalid argument}. */
+    /**
+     * The text of an errno value, such as {@code Invalid argument}.
+     *
+     * @param errno the errno value
+     * @return the text, as strerror(3) gives it
+     */
     public static String errnoText(int errno) {
         String text = cString(STRERRORDESC, errno);
         return text != null ? text : "Unknown error " + errno;
@@ -203,6 +237,10 @@ public final class Native {
     /**
      * A C string in {@code arena} holding {@code s}, or {@code NULL} when {@code s} is null
      * (for the optional arguments of mount(2) and the like).
+     *
+     * @param arena the arena that holds the string
+     * @param s the string, or null
+     * @return the NUL-terminated string, or {@code MemorySegment.NULL}
      */
     public static MemorySegment cString(Arena arena, String s) {
         return s == null ? MemorySegment.NULL : arena.allocateFrom(s);
@@ -212,6 +250,10 @@ public final class Native {
      * What a downcall threw, for rethrowing: {@code invokeExact} declares Throwable, but a
      * downcall with the right types throws nothing of its own, so whatever comes is a
      * programming error and is not to be confused with a kernel refusal.
+     *
+     * @param t what the downcall threw
+     * @return {@code t} itself when it is a RuntimeException, else an IllegalStateException
+     *     wrapping it (an Error is thrown at once)
      */
     public static RuntimeException unexpected(Throwable t) {
         if (t instanceof RuntimeException r) {

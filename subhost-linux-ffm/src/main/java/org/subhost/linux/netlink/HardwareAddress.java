@@ -32,6 +32,8 @@ public record HardwareAddress(byte[] bytes) {
      * Reads the colon-separated hex form, such as {@code 06:20:03:4e:a6:f2}; the empty string
      * is the empty address.
      *
+     * @param text the address as text
+     * @return the address
      * @throws IllegalArgumentException when a byte is not two hex digits
      */
     public static HardwareAddress parse(String text) {
@@ -45,13 +47,13 @@ public record HardwareAddress(byte[] bytes) {
         return new HardwareAddress(HEX.parseHex(text));
     }
 
-    /** A copy of the address bytes. */
+    /** {@return a copy of the address bytes} */
     @Override
     public byte[] bytes() {
         return bytes.clone();
     }
 
-    /** The number of bytes: 6 for Ethernet. */
+    /** {@return the number of bytes: 6 for Ethernet} */
     public int length() {
         return bytes.length;
     }

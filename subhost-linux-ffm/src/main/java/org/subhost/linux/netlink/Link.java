@@ -13,30 +13,40 @@ import java.util.OptionalInt;
  */
 public sealed interface Link permits Veth, Vlan, Bridge, Device {
 
-    /** The interface index ({@code ifi_index}), unique within its namespace. */
+    /** {@return the interface index ({@code ifi_index}), unique within its namespace} */
     int index();
 
-    /** The interface name (IFLA_IFNAME), at most 15 bytes. */
+    /** {@return the interface name (IFLA_IFNAME), at most 15 bytes} */
     String name();
 
     /**
      * The kind (IFLA_INFO_KIND) such as {@code veth}, {@code vlan}, {@code bridge}; empty
      * for devices without one, such as {@code lo} and physical NICs.
+     *
+     * @return the kind, or the empty string
      */
     String kind();
 
-    /** Whether the link is administratively up (IFF_UP), as set by {@code ip link set NAME up}. */
+    /**
+     * {@return whether the link is administratively up (IFF_UP), as set by {@code ip link set NAME up}}
+     */
     boolean up();
 
-    /** Whether it can carry packets (IFLA_OPERSTATE). */
+    /**
+     * Whether it can carry packets (IFLA_OPERSTATE).
+     *
+     * @return the operational state
+     */
     OperState operState();
 
-    /** The link-layer address (IFLA_ADDRESS); empty for links without one. */
+    /** {@return the link-layer address (IFLA_ADDRESS); empty for links without one} */
     HardwareAddress mac();
 
-    /** The index of the bridge (or other master) this link is a port of (IFLA_MASTER), if any. */
+    /**
+     * {@return the index of the bridge (or other master) this link is a port of (IFLA_MASTER), if any}
+     */
     OptionalInt masterIndex();
 
-    /** The maximum transmission unit in bytes (IFLA_MTU). */
+    /** {@return the maximum transmission unit in bytes (IFLA_MTU)} */
     int mtu();
 }

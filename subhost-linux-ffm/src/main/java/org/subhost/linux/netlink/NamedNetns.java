@@ -52,6 +52,8 @@ public final class NamedNetns {
      * The namespace file {@code /run/netns/NAME}, for {@link RtNetlink#openIn(Path)} and
      * {@code NamespaceRequest.enterNetns}.
      *
+     * @param name the namespace's name
+     * @return the path
      * @throws IllegalArgumentException when the name is not a single file name
      */
     public static Path path(String name) {
@@ -71,6 +73,7 @@ public final class NamedNetns {
      * the new namespace. When a step after the file's creation fails, the mount and the file
      * are removed again.
      *
+     * @param name the namespace's name, a single file name
      * @throws IllegalArgumentException when the name is not a single file name
      * @throws SyscallException when a step is refused, such as EEXIST from open(2)
      */
@@ -107,6 +110,8 @@ public final class NamedNetns {
      * descriptor keeps the namespace alive until closed, even after {@link #delete}; the
      * caller closes it ({@code Fds.close}).
      *
+     * @param name the namespace's name
+     * @return the descriptor, owned by the caller
      * @throws SyscallException when the file cannot be opened, such as ENOENT
      */
     public static int open(String name) throws SyscallException {
@@ -116,6 +121,9 @@ public final class NamedNetns {
     /**
      * Whether {@code /run/netns/NAME} exists, as {@code ip netns list} would show it. A file
      * left without its mount by a crash also counts: {@link #delete} removes it.
+     *
+     * @param name the namespace's name
+     * @return true if the file exists
      */
     public static boolean exists(String name) {
         return Files.exists(path(name));
@@ -127,6 +135,7 @@ public final class NamedNetns {
      * else holds it: no process in it, no open descriptor, no other bind mount. A file
      * that is no mount point (EINVAL) is removed all the same.
      *
+     * @param name the namespace's name
      * @throws SyscallException when umount2 is refused, such as ENOENT (no such name)
      */
     public static void delete(String name) throws IOException {
@@ -137,6 +146,9 @@ public final class NamedNetns {
     /**
      * The names in {@code /run/netns}, sorted, like {@code ip netns list}; empty when the
      * directory does not exist.
+     *
+     * @return the names
+     * @throws IOException when {@code /run/netns} cannot be read
      */
     public static List<String> list() throws IOException {
         try (Stream<Path> entries = Files.list(RUN_NETNS)) {

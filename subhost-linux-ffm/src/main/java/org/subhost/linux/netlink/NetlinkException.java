@@ -15,6 +15,7 @@ import org.subhost.linux.SyscallException;
 public final class NetlinkException extends SyscallException {
     private static final long serialVersionUID = 1L;
 
+    /** The kernel's extended-ack text, or null. */
     private final String kernelMessage;
 
     NetlinkException(String call, String arguments, int errno, Optional<String> kernelMessage) {
@@ -22,7 +23,9 @@ public final class NetlinkException extends SyscallException {
         this.kernelMessage = kernelMessage.orElse(null);
     }
 
-    /** The kernel's own explanation (NLMSGERR_ATTR_MSG of the extended ack), where it gave one. */
+    /**
+     * {@return the kernel's own explanation (NLMSGERR_ATTR_MSG of the extended ack), where it gave one}
+     */
     public Optional<String> kernelMessage() {
         return Optional.ofNullable(kernelMessage);
     }

@@ -68,6 +68,7 @@ public final class RtNetlink implements AutoCloseable {
      * Opens a socket in the network namespace of the calling thread (normally the host's,
      * unless this thread entered another one).
      *
+     * @return the socket, to be closed by the caller
      * @throws SyscallException when socket(2), setsockopt(2) or bind(2) is refused
      */
     public static RtNetlink open() throws IOException {
@@ -80,6 +81,8 @@ public final class RtNetlink implements AutoCloseable {
      * the namespace with setns(2), creates the socket and ends; the socket stays in that
      * namespace. The descriptor stays the caller's.
      *
+     * @param netnsFd an open network namespace descriptor
+     * @return the socket, to be closed by the caller
      * @throws SyscallException when setns(2) is refused (EINVAL: not a network namespace)
      *     or the socket cannot be made
      */
@@ -95,6 +98,8 @@ public final class RtNetlink implements AutoCloseable {
      * {@code /run/netns/mta} ({@link NamedNetns#path}) or {@code /proc/PID/ns/net}; as
      * {@link #openIn(int)}.
      *
+     * @param netnsPath the namespace file
+     * @return the socket, to be closed by the caller
      * @throws SyscallException when the file cannot be opened (ENOENT) or is no network
      *     namespace (EINVAL from setns)
      */
@@ -142,6 +147,8 @@ public final class RtNetlink implements AutoCloseable {
      * @param peerNetnsFd an open network namespace descriptor, read during the call and
      *     left open for the caller to close
      * @param peerMac 6 bytes of a unicast MAC address
+     * @param name the name of the end in this socket's namespace
+     * @param peerName the name of the other end
      * @throws IllegalArgumentException when a name breaks the kernel's rule, the MAC is not
      *     6 bytes of a unicast address, or the descriptor is negative
      * @throws NetlinkException when the kernel refuses, such as EEXIST (a name is taken)
@@ -163,6 +170,7 @@ public final class RtNetlink implements AutoCloseable {
      * Creates a bridge, like {@code ip link add NAME type bridge}; it starts down, without
      * ports.
      *
+     * @param name the bridge's name
      * @throws NetlinkException when the kernel refuses, such as EEXIST
      */
     public void addBridge(String name) throws IOException {
@@ -176,6 +184,8 @@ public final class RtNetlink implements AutoCloseable {
      * fails with EOPNOTSUPP, "Unknown device type".
      *
      * @param vlanId 1 to 4095
+     * @param name the VLAN link's name, such as {@code xmpl0.302}
+     * @param parentName the link that carries it
      * @throws IllegalArgumentException when a name breaks the kernel's rule or the id is out
      *     of range
      * @throws NetlinkException when the parent does not exist (ENODEV from RTM_GETLINK) or
@@ -195,6 +205,7 @@ public final class RtNetlink implements AutoCloseable {
      * Sets IFF_UP on the link, like {@code ip link set dev NAME up}. It carries traffic
      * once its operational state is up too: a veth end needs its peer up as well.
      *
+     * @param name the link's name
      * @throws NetlinkException when the kernel refuses, such as ENODEV (no such link) or
      *     EADDRNOTAVAIL (its MAC is not a valid unicast address)
      */
@@ -205,6 +216,7 @@ public final class RtNetlink implements AutoCloseable {
     /**
      * Clears IFF_UP on the link, like {@code ip link set dev NAME down}.
      *
+     * @param name the link's name
      * @throws NetlinkException when the kernel refuses, such as ENODEV
      */
     public void setDown(String name) throws IOException {
@@ -217,6 +229,8 @@ public final class RtNetlink implements AutoCloseable {
      * request that creates it; so create first, then call this. Both must be in this
      * socket's namespace.
      *
+     * @param name the link's name
+     * @param bridgeName the bridge's name
      * @throws NetlinkException when either link is missing (ENODEV) or the kernel refuses,
      *     such as ELOOP "Can not enslave a bridge to a bridge"
      */
@@ -231,6 +245,7 @@ public final class RtNetlink implements AutoCloseable {
      * Removes the link from its bridge, like {@code ip link set dev NAME nomaster}; a link
      * without a master is left as it is.
      *
+     * @param name the link's name
      * @throws NetlinkException when the kernel refuses, such as ENODEV
      */
     public void noMaster(String name) throws IOException {
@@ -241,6 +256,7 @@ public final class RtNetlink implements AutoCloseable {
      * Deletes the link, like {@code ip link delete dev NAME}. Deleting one end of a veth pair
      * deletes the other end too, wherever it is; deleting a bridge frees its ports.
      *
+     * @param name the link's name
      * @throws NetlinkException when the kernel refuses, such as ENODEV (no such link) or
      *     EOPNOTSUPP (a physical device)
      */
@@ -252,6 +268,8 @@ public final class RtNetlink implements AutoCloseable {
      * The link named {@code name} in this socket's namespace, like {@code ip -d link show dev
      * NAME}; empty when there is none.
      *
+     * @param name the link's name
+     * @return the link, or empty
      * @throws NetlinkException when the kernel refuses for another reason than ENODEV
      */
     public Optional<Link> link(String name) throws IOException {
@@ -262,6 +280,8 @@ public final class RtNetlink implements AutoCloseable {
      * The link with interface index {@code index} in this socket's namespace; empty when
      * there is none.
      *
+     * @param index the interface index
+     * @return the link, or empty
      * @throws NetlinkException when the kernel refuses for another reason than ENODEV
      */
     public Optional<Link> link(int index) throws IOException {
@@ -276,6 +296,7 @@ public final class RtNetlink implements AutoCloseable {
      * order (by index). A dump that the kernel marks as interrupted by a concurrent change
      * is read again, up to five times.
      *
+     * @return the links
      * @throws NetlinkException when the kernel refuses, or EINTR when every attempt was
      *     interrupted
      */
@@ -295,6 +316,8 @@ public final class RtNetlink implements AutoCloseable {
      * duplicate address detection has passed, which needs the link up.
      *
      * @param prefixLength 0 to 32 for IPv4, 0 to 128 for IPv6
+     * @param name the link's name
+     * @param address the address
      * @throws NetlinkException when the link is missing (ENODEV from RTM_GETLINK) or the
      *     kernel refuses, such as EEXIST (the address is there already)
      */
@@ -309,6 +332,9 @@ public final class RtNetlink implements AutoCloseable {
     /**
      * Removes an address from the link, like {@code ip addr del ADDRESS/PREFIX dev NAME}.
      *
+     * @param name the link's name
+     * @param address the address
+     * @param prefixLength the prefix length it was added with
      * @throws NetlinkException when the link is missing (ENODEV) or the address is not on it
      *     (EADDRNOTAVAIL)
      */
@@ -324,6 +350,8 @@ public final class RtNetlink implements AutoCloseable {
      * The IPv4 and IPv6 addresses of the link, like {@code ip addr show dev NAME}: IPv4
      * first, then IPv6 (with the link-local address the kernel gives a link that is up).
      *
+     * @param name the link's name
+     * @return the addresses
      * @throws NetlinkException when the link is missing (ENODEV from RTM_GETLINK)
      */
     public List<Address> addresses(String name) throws IOException {
