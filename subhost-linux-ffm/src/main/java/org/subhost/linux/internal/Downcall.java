@@ -73,12 +73,16 @@ public final class Downcall {
         }
     }
 
-    /** Every Downcall of the binding classes initialised so far. */
+    /**
+     * Every Downcall of the binding classes initialised so far.
+     *
+     * @return them, in the order they were made
+     */
     public static List<Downcall> all() {
         return List.copyOf(ALL);
     }
 
-    /** The C function's name ({@code syscall} for a system call without a libc wrapper). */
+    /** {@return the C function's name ({@code syscall} for a system call without a libc wrapper)} */
     public String name() {
         return name;
     }
@@ -86,6 +90,7 @@ public final class Downcall {
     /**
      * Calls the function, capturing errno into {@code errno} ({@link Native#errnoSegment}).
      *
+     * @param errno where errno goes, one segment per call
      * @param arguments exactly as many as the descriptor has; pointers as {@link
      *     Native#address}
      * @return the result register: cast to {@code int} for an {@code int} result, {@link
@@ -95,7 +100,12 @@ public final class Downcall {
         return callWith(errno, arguments);
     }
 
-    /** Calls a function made by {@link Native#lazyPlain}, whose errno is of no interest. */
+    /**
+     * Calls a function made by {@link Native#lazyPlain}, whose errno is of no interest.
+     *
+     * @param arguments as for {@link #call}
+     * @return the result register, as for {@link #call}
+     */
     public long invoke(long... arguments) {
         return callWith(Native.ignoredErrno(), arguments);
     }

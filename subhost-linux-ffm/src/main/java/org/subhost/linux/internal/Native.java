@@ -132,6 +132,8 @@ public final class Native {
     /**
      * The address of a native segment, to pass as a pointer argument of a {@link Downcall}.
      *
+     * @param segment a segment allocated in an arena, or {@link MemorySegment#NULL}
+     * @return its address
      * @throws IllegalArgumentException for a heap segment, whose address is an offset into
      *     its array, not a pointer
      */
@@ -152,7 +154,14 @@ public final class Native {
         throw new IllegalArgumentException("option " + option + " is not supported by the shared handles");
     }
 
-    /** A C function that sets errno, called with {@link Downcall#call}; see {@link Downcall}. */
+    /**
+     * A C function that sets errno, called with {@link Downcall#call}; see {@link Downcall}.
+     *
+     * @param name the C function's name
+     * @param descriptor its C prototype, integers and pointers only
+     * @param options {@link Linker.Option#firstVariadicArg} for a variadic function
+     * @return the function, linked on its first call
+     */
     public static Downcall lazyDowncall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return new Downcall(name, descriptor, options);
     }
@@ -161,6 +170,9 @@ public final class Native {
      * A system call through {@code long syscall(long number, ...)}, the number being the
      * first argument of each {@link Downcall#call}; {@code arguments} are the layouts of the
      * call's own arguments.
+     *
+     * @param arguments the layouts of the system call's arguments, after its number
+     * @return the system call, linked on its first call
      */
     public static Downcall lazySyscall(java.lang.foreign.MemoryLayout... arguments) {
         java.lang.foreign.MemoryLayout[] all = new java.lang.foreign.MemoryLayout[arguments.length + 1];
@@ -170,7 +182,14 @@ public final class Native {
                 Linker.Option.firstVariadicArg(1));
     }
 
-    /** A C function whose errno is of no interest, called with {@link Downcall#invoke}. */
+    /**
+     * A C function whose errno is of no interest, called with {@link Downcall#invoke}.
+     *
+     * @param name the C function's name
+     * @param descriptor its C prototype, integers and pointers only
+     * @param options {@link Linker.Option#firstVariadicArg} for a variadic function
+     * @return the function, linked on its first call
+     */
     public static Downcall lazyPlain(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return new Downcall(name, descriptor, options);
     }
