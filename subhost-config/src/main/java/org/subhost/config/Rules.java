@@ -30,7 +30,11 @@ final class Rules {
 
     /**
      * Checks a subhost NAME: 1 to 12 characters of {@code [A-Za-z0-9_.-]}, not {@code .}
-     * or {@code ..} (it names the netns file {@code /run/netns/NAME}).
+     * or {@code ..} (it names the netns file {@code /run/netns/NAME} and the state
+     * directory {@code /run/subhost/NAME}), and not starting with {@code .} or {@code -}.
+     * A leading dot would hide the subhost from listings and let NAME {@code .x.lock} take
+     * the place of the lock file of NAME {@code x}; a leading dash would make the host end
+     * {@code NAME0} read as an option to {@code ifup} and {@code ip}.
      */
     static String checkName(String name) {
         if (name.isEmpty()) {
@@ -38,14 +42,17 @@ final class Rules {
         }
         if (name.length() > MAX_NAME_CHARACTERS) {
             throw new IllegalArgumentException(
-                    "NAME (" + name + ") must be at most " + MAX_NAME_CHARACTERS + " characters");
+                    "NAME (" + printable(name) + ") must be at most " + MAX_NAME_CHARACTERS + " characters");
         }
         if (!NAME_CHARACTERS.matcher(name).matches()) {
             throw new IllegalArgumentException(
-                    "NAME (" + name + ") must contain only letters A-Z a-z, digits and _ . -");
+                    "NAME (" + printable(name) + ") must contain only letters A-Z a-z, digits and _ . -");
         }
         if (name.equals(".") || name.equals("..")) {
             throw new IllegalArgumentException("NAME (" + name + ") must not be . or ..");
+        }
+        if (name.startsWith(".") || name.startsWith("-")) {
+            throw new IllegalArgumentException("NAME (" + name + ") must not start with . or -");
         }
         return name;
     }

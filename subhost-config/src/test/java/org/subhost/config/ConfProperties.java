@@ -169,7 +169,7 @@ class ConfProperties {
     Arbitrary<String> names() {
         return Arbitraries.strings().withCharRange('a', 'z').withCharRange('A', 'Z').withCharRange('0', '9')
                 .withChars("_.-").ofMinLength(1).ofMaxLength(12)
-                .filter(n -> !n.equals(".") && !n.equals(".."));
+                .filter(n -> !n.startsWith(".") && !n.startsWith("-"));
     }
 
     @Provide

@@ -28,8 +28,11 @@ import org.subhost.linux.SyscallException;
  * so that two holders never lock different files of one NAME.
  */
 final class StateStore {
-    /** NAME as SPEC 2 allows it, and never {@code .} or {@code ..}: it becomes a path. */
-    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,12}");
+    /**
+     * NAME as SPEC 2 allows it, not starting with {@code .} (so never {@code .}, {@code ..}
+     * or the name of a lock file {@code .NAME.lock}) or {@code -}: it becomes a path.
+     */
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,11}");
 
     private final Path root;
 
@@ -92,6 +95,7 @@ final class StateStore {
 
     /** Writes the record of {@code state.name()}, replacing the old one in one step. */
     void write(SubhostState state) throws IOException {
+        checkName(state.name());
         Path dir = root.resolve(state.name());
         Files.createDirectories(dir);
         Path tmp = dir.resolve("state.tmp");
@@ -140,10 +144,19 @@ final class StateStore {
      * @throws IllegalArgumentException when it could
      */
     static void checkName(String name) {
-        if (!SAFE_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
-            throw new IllegalArgumentException("NAME (" + name
-                    + ") must be 1 to 12 characters of A-Z a-z 0-9 _ . - and not . or ..");
+        if (!SAFE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("NAME (" + printable(name)
+                    + ") must be 1 to 12 characters of A-Z a-z 0-9 _ . - and not start with . or -");
         }
+    }
+
+    /** {@code text} with control characters shown as {@code \xNN}, for messages. */
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            out.append(c < ' ' || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return out.toString();
     }
 
     /** The held lock of one NAME; closing releases it. */
