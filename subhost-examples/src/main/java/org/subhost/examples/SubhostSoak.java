@@ -77,7 +77,11 @@ public final class SubhostSoak {
         this.parallel = parallel;
     }
 
-    /** Runs the soak with {@code args} (see {@code --help}); exits with what {@link #run} returns. */
+    /**
+     * Runs the soak with {@code args} (see {@code --help}); exits with what {@link #run} returns.
+     *
+     * @param args {@code [--duration SECONDS] [--seed N] [--parallel K]}
+     */
     public static void main(String[] args) {
         System.exit(run(List.of(args), System.out));
     }
