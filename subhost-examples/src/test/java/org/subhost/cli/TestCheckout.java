@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * A copy of this checkout's scripts ({@code bin/}, {@code init/}, {@code docs/man/}) in a
- * temporary directory, with the jars that the launchers run made from this JVM's class
+ * temporary directory, with the jars that the launchers run taken from this JVM's class
  * path, where {@code bin/} runs as in a built checkout. So the scripts run with the classes
  * under test, and the tests never start a Maven build of their own, nor touch this
  * checkout's {@code target/lib}.
