@@ -1,12 +1,25 @@
 # Shared by the launchers in bin/: finds a JDK >= 22, builds the jars on first use,
 # and runs a main class of the subhost SDK. Sourced, not run.
+#
+# Two places it runs from: bin/lib/ of a checkout, where the jars are built into
+# subhost-examples/target/lib; and PREFIX/lib/subhost/ after bin/install, where the jars
+# lie beside it and there is nothing to build (SUBHOST_HOME is then empty).
 
 # CHECKOUT/bin/lib/launcher.sh -> CHECKOUT, by bash alone: every program started here costs
 # milliseconds. The launchers source this file by its resolved absolute path; the module
 # path must be spelt as in the build's training run (see subhost_aot_options).
-SUBHOST_HOME=${BASH_SOURCE[0]%/bin/lib/launcher.sh}
-case $SUBHOST_HOME in /*) ;; *) SUBHOST_HOME=$(cd "$SUBHOST_HOME" && pwd) ;; esac
-SUBHOST_LIB="$SUBHOST_HOME/subhost-examples/target/lib"
+case ${BASH_SOURCE[0]} in
+  */lib/subhost/launcher.sh)
+    # Installed: no checkout, and no start-up cache (it holds the build's module path).
+    SUBHOST_HOME=""
+    SUBHOST_LIB=${BASH_SOURCE[0]%/launcher.sh}
+    ;;
+  *)
+    SUBHOST_HOME=${BASH_SOURCE[0]%/bin/lib/launcher.sh}
+    case $SUBHOST_HOME in /*) ;; *) SUBHOST_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) ;; esac
+    SUBHOST_LIB="$SUBHOST_HOME/subhost-examples/target/lib"
+    ;;
+esac
 SUBHOST_MIN_JDK=22
 
 # The major version of the JDK at $1, or nothing when it is no JDK. Reads its release
@@ -61,8 +74,9 @@ subhost_find_jdk() {
     exit 2
   fi
   SUBHOST_JAVA_HOME=$best
-  # Remembered for the next run when the jars are there (a failed write changes nothing).
-  if [ -z "${JAVA_HOME:-}" ] && [ -d "$SUBHOST_LIB" ]; then
+  # Remembered for the next run when the jars are there (a failed write changes nothing);
+  # not in an installed copy, whose files are only those that install lists.
+  if [ -z "${JAVA_HOME:-}" ] && [ -n "$SUBHOST_HOME" ] && [ -d "$SUBHOST_LIB" ]; then
     { echo "$best" > "$remembered"; } 2>/dev/null || true
   fi
 }
@@ -80,8 +94,10 @@ subhost_jdk_major_into() {
   done < "$home/release"
 }
 
-# Builds the jars when they are missing (the first use from a checkout).
+# Builds the jars when they are missing (the first use from a checkout); an installed copy
+# has its jars already.
 subhost_ensure_built() {
+  [ -n "$SUBHOST_HOME" ] || return 0
   local jars=("$SUBHOST_LIB"/subhost-examples-*.jar)
   if [ ! -e "${jars[0]}" ] || [ -n "${SUBHOST_REBUILD:-}" ]; then
     echo "subhost: building the jars once (mvn package in $SUBHOST_HOME); this takes a minute" >&2

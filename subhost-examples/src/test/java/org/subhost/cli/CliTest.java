@@ -33,19 +33,20 @@ class CliTest {
         assertThat(run("overlay-frobnicate")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .isEqualTo("subhost: unknown command (overlay-frobnicate); known are overlay-boot, overlay-stop, overlay-go, "
-                        + "overlay-share, overlay-list\n");
+                        + "overlay-share, overlay-list, subhosts\n");
     }
 
     @Test
     void rejectsNoCommand() {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("Usage: Cli COMMAND [ARGS...], COMMAND one of "
-                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list\n");
+                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts\n");
     }
 
     @Test
     void everyCommandPrintsItsHelpOnStandardOutput() {
-        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list")) {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
+                "subhosts")) {
             out.reset();
             err.reset();
             assertThat(run(command, "--help")).as(command).isZero();
@@ -72,7 +73,8 @@ class CliTest {
 
     @Test
     void unknownOptionsAreUsageErrors() {
-        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list")) {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
+                "subhosts")) {
             err.reset();
             assertThat(run(command, "--frobnicate")).as(command).isEqualTo(2);
             assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
