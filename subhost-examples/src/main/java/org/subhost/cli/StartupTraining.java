@@ -42,9 +42,14 @@ public final class StartupTraining {
      * @throws Exception when the workload itself cannot run, such as no temporary directory
      */
     public static void main(String[] args) throws Exception {
+        // First, so that no class of ours is first loaded on a thread after its pivot_root:
+        // the JVM cannot see the jars' paths from there and leaves such classes out.
+        int classes = initialiseAllClasses();
+        int downcalls = org.subhost.linux.Bindings.linkAll();
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
         List<String> problems = new ArrayList<>();
-        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list")) {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
+                "subhosts")) {
             expect(problems, command + " --help", Cli.run(List.of(command, "--help"), quiet, quiet), Command.EXIT_OK);
         }
         Path dir = Files.createTempDirectory("subhost-training-").toRealPath();
@@ -52,28 +57,51 @@ public final class StartupTraining {
             for (String sub : List.of("root", "work", "live", "shared")) {
                 Files.createDirectories(dir.resolve(sub));
             }
-            Path conf = Files.write(dir.resolve("training.conf"), List.of(
-                    "# the shape of a usual subhost: two cables, a share, a !command",
+            // A NAME of its own, so that the boot below meets no subhost of the host's.
+            String name = "aot" + Long.toString(System.nanoTime() & 0xffffffL, 36);
+            Path conf = Files.write(dir.resolve(name + ".conf"), List.of(
+                    "# the shape of a usual subhost: a cable, a share, a !command",
                     "BASE=.",
-                    "CABLES= =06:20:03:4e:a6:f2",
+                    "CABLES==06:20:03:4e:a6:f2",
                     "START=none",
                     "LOG=!echo " + dir.resolve("log"),
                     "SHARE=" + dir.resolve("shared") + ":/srv/shared"));
             expect(problems, "overlay-boot --dry-run",
                     Cli.run(List.of("overlay-boot", "--dry-run", conf.toString()), quiet, quiet), Command.EXIT_OK);
+            if (CliSupport.isRoot() && !"false".equals(System.getProperty("subhost.training.boot"))) {
+                problems.addAll(bootAndStop(conf, name, quiet));
+            }
         } finally {
             deleteTree(dir);
         }
         // Lists without changing anything; as root it also reads /run/subhost.
         Cli.run(List.of("overlay-list", "--json"), quiet, quiet);
-        int classes = initialiseAllClasses();
-        int downcalls = org.subhost.linux.Bindings.linkAll();
         if (!problems.isEmpty()) {
             System.err.println("subhost training: " + String.join("; ", problems));
             System.exit(1);
         }
         System.out.println("subhost training: done on Java " + Runtime.version() + " (" + classes
                 + " classes initialised, " + downcalls + " downcall handles made)");
+    }
+
+    /**
+     * As root: the commands of a subhost's life on a real one (its cable has no bridge; it
+     * lives in the training's temporary directory), so that the cache holds what a real
+     * boot and stop link and run. Always stopped; a failure is reported, not fatal.
+     */
+    private static List<String> bootAndStop(Path conf, String name, PrintStream quiet) {
+        List<String> problems = new ArrayList<>();
+        try {
+            expect(problems, "overlay-boot", Cli.run(List.of("overlay-boot", conf.toString()), quiet, quiet),
+                    Command.EXIT_OK);
+            Cli.run(List.of("overlay-list", "--json"), quiet, quiet);
+            expect(problems, "overlay-go", Cli.run(List.of("overlay-go", name, "/bin/true"), quiet, quiet),
+                    Command.EXIT_OK);
+        } finally {
+            expect(problems, "overlay-stop", Cli.run(List.of("overlay-stop", "--grace", "5", conf.toString()), quiet,
+                    quiet), Command.EXIT_OK);
+        }
+        return problems;
     }
 
     private static void expect(List<String> problems, String what, int status, int expected) {
