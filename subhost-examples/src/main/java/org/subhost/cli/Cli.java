@@ -27,6 +27,9 @@ public final class Cli {
      * @param args the command's name ({@code overlay-boot}, ...) followed by its arguments
      */
     public static void main(String[] args) {
+        // The JDK's linking of system calls, on the other core while we read arguments and
+        // the configuration: a cold command's largest cost after the JVM's own start.
+        org.subhost.linux.Bindings.prelinkInBackground();
         System.exit(run(List.of(args), System.out, System.err));
     }
 

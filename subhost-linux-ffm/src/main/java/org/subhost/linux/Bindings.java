@@ -44,6 +44,22 @@ public final class Bindings {
         return all.size();
     }
 
+    /**
+     * Starts linking the downcall handle that every binding shares on a daemon thread of
+     * its own, and returns at once: a short-lived program (a CLI command) calls this
+     * first, so that the JDK's work of linking (some tens of milliseconds in a cold JVM)
+     * overlaps with its own start-up, such as reading a configuration file. The first
+     * system call waits for it if it is not done yet. Calling it again does nothing more.
+     */
+    public static void prelinkInBackground() {
+        if (PRELINK_STARTED.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon().name("subhost-prelink").start(Downcall::prelink);
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean PRELINK_STARTED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     private static void initialiseAll(Module module) {
         var reference = module.getLayer().configuration().findModule(module.getName()).orElseThrow().reference();
         try (ModuleReader reader = reference.open(); Stream<String> entries = reader.list()) {

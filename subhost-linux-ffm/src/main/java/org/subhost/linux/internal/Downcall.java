@@ -25,8 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * function can be called through one handle, {@code long f(long x 7)}, that takes the
  * function's address: arguments widened to {@code long}, pointers passed as addresses
  * ({@link Native#address}), the result narrowed by the caller. Variadic functions (the
- * {@code syscall} wrapper, {@code prctl}, {@code open}) share a handle per first variadic
- * index, which decides how the call is made.
+ * {@code syscall} wrapper, {@code prctl}, {@code open}) too: see {@link Native#shared()}.
  *
  * <p>Usage, with the C prototype as the descriptor:
  * <pre>{@code
@@ -44,17 +43,16 @@ public final class Downcall {
 
     private final String name;
     private final FunctionDescriptor descriptor;
-    private final int firstVariadic;
     private volatile MemorySegment address;
 
     Downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         this.name = Objects.requireNonNull(name, "name");
         this.descriptor = Objects.requireNonNull(descriptor, "descriptor");
-        int variadic = 0;
         for (Linker.Option option : options) {
-            variadic = Native.variadicIndex(option);
+            // Only firstVariadicArg, as a record of the C prototype: the shared handle
+            // calls variadic functions correctly as it is (see Native#shared()).
+            Native.variadicIndex(option);
         }
-        this.firstVariadic = variadic;
         List<MemoryLayout> arguments = descriptor.argumentLayouts();
         if (arguments.size() > Native.SHARED_ARGUMENTS) {
             throw new IllegalArgumentException(name + ": more than " + Native.SHARED_ARGUMENTS + " arguments");
@@ -110,10 +108,15 @@ public final class Downcall {
         return callWith(Native.ignoredErrno(), arguments);
     }
 
+    /** Links the handle that all Downcalls share, now; what {@code Bindings} starts early. */
+    public static void prelink() {
+        Native.shared();
+    }
+
     /** Looks up the function and links the shared handle now; see {@link #all()}. */
     public void link() {
         address();
-        Native.shared(firstVariadic);
+        Native.shared();
     }
 
     private long callWith(MemorySegment errno, long[] a) {
@@ -121,7 +124,7 @@ public final class Downcall {
             throw new IllegalArgumentException(name + " takes " + descriptor.argumentLayouts().size()
                     + " arguments, not " + a.length);
         }
-        MethodHandle shared = Native.shared(firstVariadic);
+        MethodHandle shared = Native.shared();
         try {
             return (long) shared.invokeExact(address(), errno, at(a, 0), at(a, 1), at(a, 2), at(a, 3), at(a, 4),
                     at(a, 5), at(a, 6));

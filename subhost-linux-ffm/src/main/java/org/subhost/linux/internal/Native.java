@@ -97,26 +97,32 @@ public final class Native {
 
     /** Integer and pointer arguments of a C function, as the shared handles pass them. */
     static final int SHARED_ARGUMENTS = 7;
-    /** One shared handle per first variadic argument (0: none), made on first use. */
-    private static final MethodHandle[] SHARED = new MethodHandle[SHARED_ARGUMENTS + 1];
     /** Where the errno of functions whose errno is of no interest goes; never read. */
     private static final MemorySegment IGNORED_ERRNO = Arena.global().allocate(CAPTURE_LAYOUT);
+
     /**
-     * The handle shared by every C function of up to seven integer or pointer arguments
-     * that are not variadic from index {@code firstVariadic} on (0: not variadic): {@code
-     * long f(long, long, long, long, long, long, long)}, taking the function's address and
-     * the errno segment first. Made on first use; see {@link Downcall} for why.
+     * The handle shared by every C function of up to seven integer or pointer arguments:
+     * {@code long f(long, long, long, long, long, long, long)}, taking the function's
+     * address and the errno segment first. See {@link Downcall} for why.
+     *
+     * <p>Variadic functions ({@code syscall}, {@code open}, {@code fcntl}, {@code prctl})
+     * go through it too: on Linux aarch64 variadic arguments are passed as any others, and
+     * on x86_64 the only difference is that AL must bound the number of vector registers
+     * used, which the JDK's System V call arranger sets (to 0 here) for every downcall.
      */
-    static synchronized MethodHandle shared(int firstVariadic) {
-        if (SHARED[firstVariadic] == null) {
+    static MethodHandle shared() {
+        return SharedHandle.HANDLE;
+    }
+
+    /** Holder of {@link #shared()}: linked when first asked for, by whichever thread. */
+    private static final class SharedHandle {
+        static final MethodHandle HANDLE;
+
+        static {
             java.lang.foreign.MemoryLayout[] longs = new java.lang.foreign.MemoryLayout[SHARED_ARGUMENTS];
             java.util.Arrays.fill(longs, ValueLayout.JAVA_LONG);
-            FunctionDescriptor shape = FunctionDescriptor.of(ValueLayout.JAVA_LONG, longs);
-            SHARED[firstVariadic] = firstVariadic == 0
-                    ? LINKER.downcallHandle(shape, CAPTURE_ERRNO)
-                    : LINKER.downcallHandle(shape, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+            HANDLE = LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_LONG, longs), CAPTURE_ERRNO);
         }
-        return SHARED[firstVariadic];
     }
 
     /** The errno segment for functions whose errno is of no interest; written, never read. */
