@@ -103,7 +103,7 @@ final class SubhostsCommand implements Command {
                     if (i + 1 == args.size()) {
                         throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace needs a number of seconds");
                     }
-                    grace = seconds(args.get(++i), err);
+                    grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", args.get(++i), 0, err);
                 } else if (arg.startsWith("-") && arg.length() > 1) {
                     throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
                 } else if (action != null) {
@@ -229,18 +229,6 @@ final class SubhostsCommand implements Command {
         } catch (SubhostsList.ListException e) {
             throw CliSupport.fail(err, EXIT_USAGE, NAME + ": " + e.getMessage());
         }
-    }
-
-    private static Duration seconds(String text, PrintStream err) throws CliSupport.Exit {
-        try {
-            long s = Long.parseLong(text);
-            if (s >= 0 && s <= 86_400) {
-                return Duration.ofSeconds(s);
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace (" + text + ") must be 0 to 86400 seconds");
     }
 
     /** One entry of the list cannot be used; the message says why. */

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -45,7 +44,6 @@ public final class SubhostBench {
     private static final int WARM_UP = 3;
     private static final int[] SCALING = {1, 50, 200};
     private static final Duration GRACE = Duration.ofSeconds(5);
-    private static final String LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     private final Subhosts subhosts = Subhosts.linux();
     private final Path temp;
@@ -91,8 +89,8 @@ public final class SubhostBench {
                         out.println(USAGE);
                         return 0;
                     }
-                    case "--count" -> count = positive("--count", args, ++i);
-                    case "--parallel" -> parallel = positive("--parallel", args, ++i);
+                    case "--count" -> count = ProgramOptions.positive("--count", args, ++i);
+                    case "--parallel" -> parallel = ProgramOptions.positive("--parallel", args, ++i);
                     case "--scaling" -> scaling = true;
                     default -> throw new IllegalArgumentException("argument (" + args.get(i) + ") is unknown");
                 }
@@ -108,7 +106,7 @@ public final class SubhostBench {
         }
         SubhostBench bench;
         try {
-            bench = new SubhostBench(Files.createTempDirectory(Path.of("/tmp"), "subhost-bench-"), randomPrefix());
+            bench = new SubhostBench(Files.createTempDirectory(Path.of("/tmp"), "subhost-bench-"), ProgramOptions.randomPrefix("sb", 4));
         } catch (IOException e) {
             System.err.println("subhost-bench: cannot make a temporary directory: " + e);
             return 1;
@@ -352,27 +350,4 @@ public final class SubhostBench {
         return sorted.get(Math.max(0, rank - 1));
     }
 
-    private static int positive(String option, List<String> args, int i) {
-        if (i >= args.size()) {
-            throw new IllegalArgumentException(option + " needs a number");
-        }
-        try {
-            int n = Integer.parseInt(args.get(i));
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // Reported below like a number that is not positive.
-        }
-        throw new IllegalArgumentException(option + " (" + args.get(i) + ") must be a positive number");
-    }
-
-    private static String randomPrefix() {
-        SecureRandom random = new SecureRandom();
-        StringBuilder b = new StringBuilder("sb");
-        for (int i = 0; i < 4; i++) {
-            b.append(LETTERS.charAt(random.nextInt(LETTERS.length())));
-        }
-        return b.toString();
-    }
 }

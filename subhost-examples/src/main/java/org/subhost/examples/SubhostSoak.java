@@ -102,9 +102,9 @@ public final class SubhostSoak {
                         out.println(USAGE);
                         return 0;
                     }
-                    case "--duration" -> seconds = positive("--duration", args, ++i);
-                    case "--parallel" -> parallel = positive("--parallel", args, ++i);
-                    case "--seed" -> seed = number("--seed", args, ++i);
+                    case "--duration" -> seconds = ProgramOptions.positive("--duration", args, ++i);
+                    case "--parallel" -> parallel = ProgramOptions.positive("--parallel", args, ++i);
+                    case "--seed" -> seed = ProgramOptions.number("--seed", args, ++i);
                     default -> throw new IllegalArgumentException("argument (" + args.get(i) + ") is unknown");
                 }
             }
@@ -120,7 +120,7 @@ public final class SubhostSoak {
         SubhostSoak soak;
         try {
             soak = new SubhostSoak(Files.createTempDirectory(Path.of("/tmp"), "subhost-soak-").toRealPath(),
-                    randomPrefix(), seed, parallel);
+                    ProgramOptions.randomPrefix("shs", 3), seed, parallel);
         } catch (IOException e) {
             System.err.println("subhost-soak: cannot make a temporary directory: " + e);
             return 1;
@@ -330,33 +330,5 @@ public final class SubhostSoak {
             problems.add("cannot delete " + temp + ": " + e.getMessage());
         }
         return problems;
-    }
-
-    private static int positive(String option, List<String> args, int i) {
-        long n = number(option, args, i);
-        if (n <= 0 || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(option + " (" + args.get(i) + ") must be a positive number");
-        }
-        return (int) n;
-    }
-
-    private static long number(String option, List<String> args, int i) {
-        if (i >= args.size()) {
-            throw new IllegalArgumentException(option + " needs a number");
-        }
-        try {
-            return Long.parseLong(args.get(i));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " (" + args.get(i) + ") must be a number");
-        }
-    }
-
-    private static String randomPrefix() {
-        SecureRandom random = new SecureRandom();
-        StringBuilder b = new StringBuilder("shs");
-        for (int i = 0; i < 3; i++) {
-            b.append(LETTERS.charAt(random.nextInt(LETTERS.length())));
-        }
-        return b.toString();
     }
 }

@@ -1,0 +1,45 @@
+package org.subhost.examples;
+
+import java.security.SecureRandom;
+import java.util.List;
+
+/** The option values and unique names that the example programs (bench, soak) share. */
+final class ProgramOptions {
+    private static final String LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    private ProgramOptions() {}
+
+    /** {@code args.get(i)} as a whole number, the value of {@code option}. */
+    static long number(String option, List<String> args, int i) {
+        if (i >= args.size()) {
+            throw new IllegalArgumentException(option + " needs a number");
+        }
+        try {
+            return Long.parseLong(args.get(i));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " (" + args.get(i) + ") must be a number");
+        }
+    }
+
+    /** {@code args.get(i)} as a positive int, the value of {@code option}. */
+    static int positive(String option, List<String> args, int i) {
+        long n = number(option, args, i);
+        if (n <= 0 || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(option + " (" + args.get(i) + ") must be a positive number");
+        }
+        return (int) n;
+    }
+
+    /**
+     * {@code start} followed by {@code length} random letters and digits: a name prefix of
+     * a run's own, so that its subhosts and links are told from any other.
+     */
+    static String randomPrefix(String start, int length) {
+        SecureRandom random = new SecureRandom();
+        StringBuilder b = new StringBuilder(start);
+        for (int i = 0; i < length; i++) {
+            b.append(LETTERS.charAt(random.nextInt(LETTERS.length())));
+        }
+        return b.toString();
+    }
+}
