@@ -12,6 +12,8 @@ public final class Errno {
     public static final int ESRCH = 3;
     public static final int EINTR = 4;
     public static final int EIO = 5;
+    /** A loop device that is not bound to a file (LOOP_CLR_FD, LOOP_GET_STATUS64). */
+    public static final int ENXIO = 6;
     public static final int EBADF = 9;
     public static final int ECHILD = 10;
     public static final int EAGAIN = 11;
@@ -25,6 +27,8 @@ public final class Errno {
     public static final int ENOTDIR = 20;
     public static final int EISDIR = 21;
     public static final int EINVAL = 22;
+    /** An ioctl(2) request that the device does not know (an older kernel). */
+    public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
     public static final int EROFS = 30;
     public static final int ENOSYS = 38;
