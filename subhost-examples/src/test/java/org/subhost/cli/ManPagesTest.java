@@ -51,7 +51,7 @@ class ManPagesTest {
 
     @Test
     void unimplementedCommandsSaySoPlainly() throws IOException {
-        for (String command : List.of("overlay-diskfile", "subhosts")) {
+        for (String command : List.of("subhosts")) {
             String source = Files.readString(MAN_DIR.resolve(command + ".8"));
             assertThat(source).as(command).containsPattern("(?m)^\\.SH (NOTES|BUGS)$")
                     .contains("This command is not implemented yet in this release");
@@ -78,7 +78,8 @@ class ManPagesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list"})
+    @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
+            "overlay-diskfile"})
     void helpStartsWithUsageAndThePageShowsTheSameOptions(String command) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
