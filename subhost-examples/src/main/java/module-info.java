@@ -1,6 +1,6 @@
 /**
  * The overlay-boot command family (overlay-boot, overlay-stop, overlay-go, overlay-share,
- * overlay-list) over the subhost API, and small embedding examples.
+ * overlay-list, overlay-diskfile) over the subhost API, and small embedding examples.
  */
 module org.subhost.examples {
     requires org.subhost.core;

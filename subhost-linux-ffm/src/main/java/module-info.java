@@ -9,4 +9,5 @@ module org.subhost.linux {
 
     exports org.subhost.linux;
     exports org.subhost.linux.netlink;
+    exports org.subhost.linux.disk;
 }

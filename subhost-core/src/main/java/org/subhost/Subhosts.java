@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
 import org.subhost.core.LinuxSubhosts;
 
@@ -62,6 +63,20 @@ public interface Subhosts {
      * @throws SubhostException if something of the subhost could not be removed
      */
     void stop(SubhostConfig config, Duration grace) throws SubhostException;
+
+    /**
+     * Releases disk images that {@code !} commands mounted while a configuration was read
+     * (overlay-diskfile; {@link SubhostConfig#attachments()}, or {@link
+     * org.subhost.config.ConfigException#attachments()} of a failed reading) when no boot
+     * will take them over: after a dry run, or a reading that failed. Unmounts each (only
+     * while it is still of the recorded loop device) and detaches its loop device; call it
+     * in the mount namespace where the configuration was read. {@link #boot} needs no such
+     * call: the subhost's stop releases them, and a failed boot does so itself.
+     *
+     * @param attachments the mounts to release
+     * @throws SubhostException listing what could not be released
+     */
+    void release(List<DiskAttachment> attachments) throws SubhostException;
 
     /**
      * The running subhost named {@code name}, if there is one.

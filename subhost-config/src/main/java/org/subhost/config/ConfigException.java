@@ -1,6 +1,7 @@
 package org.subhost.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -27,6 +28,8 @@ public final class ConfigException extends Exception {
     private final String variable;
     /** The message without its {@code FILE:LINE: } prefix. */
     private final String reason;
+    // Not serialized (Path is not serializable); a deserialized exception reports none.
+    private transient List<DiskAttachment> attachments = List.of();
 
     /**
      * A problem with {@code variable} (or null) on {@code line} (or 0 for none) of
@@ -58,5 +61,20 @@ public final class ConfigException extends Exception {
     /** {@return the message without its {@code FILE:LINE: } prefix} */
     public String reason() {
         return reason;
+    }
+
+    /**
+     * The disk images that {@code !} commands mounted before the reading failed (see {@link
+     * DiskAttachment}): nobody will boot with them, so the caller releases them, for example
+     * with {@code Subhosts.release}. Empty in most cases.
+     */
+    public List<DiskAttachment> attachments() {
+        return attachments == null ? List.of() : attachments;
+    }
+
+    /** This exception, now carrying {@code attachments}. */
+    ConfigException withAttachments(List<DiskAttachment> attachments) {
+        this.attachments = List.copyOf(attachments);
+        return this;
     }
 }

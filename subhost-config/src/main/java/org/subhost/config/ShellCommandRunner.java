@@ -47,13 +47,24 @@ final class ShellCommandRunner implements ValueCommandRunner {
     private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
 
     private final Duration timeout;
+    private final Path attachments;
 
     /** A runner that kills commands running longer than {@code timeout}. */
     ShellCommandRunner(Duration timeout) {
+        this(timeout, null);
+    }
+
+    /**
+     * A runner that kills commands running longer than {@code timeout} and names {@code
+     * attachments} (null for none) to them in {@link DiskAttachment#ENVIRONMENT_VARIABLE},
+     * the file where they report the disk images they mount.
+     */
+    ShellCommandRunner(Duration timeout, Path attachments) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("command timeout (" + timeout + ") must be positive");
         }
         this.timeout = timeout;
+        this.attachments = attachments;
     }
 
     @Override
@@ -66,6 +77,12 @@ final class ShellCommandRunner implements ValueCommandRunner {
         Map<String, String> environment = builder.environment();
         environment.put("CONFIG", config.toString());
         environment.put("ACTION", action);
+        if (attachments != null) {
+            environment.put(DiskAttachment.ENVIRONMENT_VARIABLE, attachments.toString());
+        } else {
+            // An outer reading's file is not ours to report into.
+            environment.remove(DiskAttachment.ENVIRONMENT_VARIABLE);
+        }
         // The shell trusts an inherited PWD that names its directory; ours names the JVM's.
         environment.put("PWD", workingDirectory.toString());
         Process process;

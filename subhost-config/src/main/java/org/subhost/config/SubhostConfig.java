@@ -1,5 +1,7 @@
 package org.subhost.config;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +71,7 @@ public final class SubhostConfig {
     private final List<Share> shares;
     private final Duration hookTimeout;
     private final Duration serviceTimeout;
+    private final List<DiskAttachment> attachments;
 
     private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
             List<Share> shares) {
@@ -92,6 +95,7 @@ public final class SubhostConfig {
         this.shares = shares;
         this.hookTimeout = b.hookTimeout;
         this.serviceTimeout = b.serviceTimeout;
+        this.attachments = b.attachments;
     }
 
     /**
@@ -133,7 +137,65 @@ public final class SubhostConfig {
             throws ConfigException {
         Objects.requireNonNull(confFile, "confFile");
         Objects.requireNonNull(action, "action");
-        return ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout));
+        // A private file per reading, where commands such as overlay-diskfile report what
+        // they mounted (DiskAttachment), so that the boot can adopt it and the stop release it.
+        Path report;
+        try {
+            report = Files.createTempFile("subhost-attachments-", ".txt"); // mode 0600
+        } catch (IOException e) {
+            throw new ConfigException(confFile, 0, null,
+                    "cannot make a temporary file for the disk attachments of ! commands: " + e.getMessage());
+        }
+        try {
+            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report));
+            List<DiskAttachment> attached = readAttachments(confFile, report);
+            return attached.isEmpty() ? config : config.toBuilder().attachments(attached).build();
+        } catch (ConfigException e) {
+            throw e.withAttachments(e.attachments().isEmpty() ? readAttachmentsQuietly(report) : e.attachments());
+        } finally {
+            try {
+                Files.deleteIfExists(report);
+            } catch (IOException e) {
+                // A left-over empty report in the temporary directory harms nobody.
+            }
+        }
+    }
+
+    /** The attachments reported in {@code report}, one {@link DiskAttachment} line each. */
+    private static List<DiskAttachment> readAttachments(Path confFile, Path report) throws ConfigException {
+        List<DiskAttachment> attached = new ArrayList<>();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(report);
+        } catch (IOException e) {
+            throw new ConfigException(confFile, 0, null, "cannot read the disk attachments that ! commands"
+                    + " reported (" + report + "): " + e.getMessage());
+        }
+        List<String> bad = new ArrayList<>();
+        for (String line : lines) {
+            if (line.isEmpty()) {
+                continue;
+            }
+            try {
+                attached.add(DiskAttachment.parse(line));
+            } catch (IllegalArgumentException e) {
+                bad.add(e.getMessage());
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new ConfigException(confFile, 0, null, "a ! command reported a bad disk attachment in "
+                    + DiskAttachment.ENVIRONMENT_VARIABLE + ": " + String.join("; ", bad))
+                    .withAttachments(attached);
+        }
+        return attached;
+    }
+
+    private static List<DiskAttachment> readAttachmentsQuietly(Path report) {
+        try {
+            return readAttachments(report, report);
+        } catch (ConfigException e) {
+            return e.attachments();
+        }
     }
 
     /**
@@ -276,6 +338,16 @@ public final class SubhostConfig {
     }
 
     /**
+     * The disk images that {@code !} commands (overlay-diskfile) mounted while this
+     * configuration was read, in the order reported: a boot adopts them, and the stop (or a
+     * boot that fails) unmounts them and releases their loop devices. Empty for most
+     * configurations and for every one read with an ACTION other than {@code overlay-boot}.
+     */
+    public List<DiskAttachment> attachments() {
+        return attachments;
+    }
+
+    /**
      * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
      * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
      * POSTMOUNT INIT RAM_SIZE, then one {@code SHARE=hostdir:subhostdir} per share. Paths
@@ -311,7 +383,8 @@ public final class SubhostConfig {
                 && describe().equals(c.describe())
                 && cables.equals(c.cables)
                 && hookTimeout.equals(c.hookTimeout)
-                && serviceTimeout.equals(c.serviceTimeout);
+                && serviceTimeout.equals(c.serviceTimeout)
+                && attachments.equals(c.attachments);
     }
 
     @Override
@@ -370,6 +443,7 @@ public final class SubhostConfig {
         private final List<Share> shares = new ArrayList<>();
         private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
         private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
+        private List<DiskAttachment> attachments = List.of();
 
         private Builder(String name, Path base) {
             name(name);
@@ -396,6 +470,7 @@ public final class SubhostConfig {
             shares.addAll(c.shares);
             hookTimeout = c.hookTimeout;
             serviceTimeout = c.serviceTimeout;
+            attachments = c.attachments;
         }
 
         /**
@@ -661,6 +736,19 @@ public final class SubhostConfig {
             List<Share> copy = List.copyOf(shares);
             this.shares.clear();
             this.shares.addAll(copy);
+            return this;
+        }
+
+        /**
+         * Sets the disk images mounted for this subhost, which its stop releases (see {@link
+         * SubhostConfig#attachments()}); the reader sets those that {@code !} commands
+         * reported. Replaces any set before.
+         *
+         * @param attachments the mounts, in the order they were made
+         * @return this builder
+         */
+        public Builder attachments(List<DiskAttachment> attachments) {
+            this.attachments = List.copyOf(attachments);
             return this;
         }
 

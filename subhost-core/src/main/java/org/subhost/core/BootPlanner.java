@@ -44,7 +44,11 @@ public final class BootPlanner {
         Optional<Path> cgroup = facts.cgroup2().map(root -> root.resolve(name));
         List<BootStep> steps = new ArrayList<>();
 
-        // 1. checks, and a record of what will be made, before anything is made
+        // 1. disk images that ! commands mounted become the boot's (released if it fails);
+        //    checks, and a record of what will be made, before anything is made
+        if (!config.attachments().isEmpty()) {
+            steps.add(new DiskAttachments.Adopt(config.attachments()));
+        }
         steps.add(new OverlayFs.CheckLayout(config.rootKind(), config.live(), config.upper(), config.work(),
                 config.lower()));
         steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
@@ -107,6 +111,6 @@ public final class BootPlanner {
         }
         return new SubhostState(config.name(), SubhostState.Phase.BOOTING, Optional.empty(), config.file(),
                 config.log(), 0, config.live(), config.rootKind(), config.name(), links, ends, List.of(), cgroup,
-                config.start(), Instant.EPOCH);
+                config.start(), Instant.EPOCH, config.attachments());
     }
 }

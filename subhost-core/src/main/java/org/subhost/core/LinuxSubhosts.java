@@ -11,7 +11,10 @@ import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.subhost.config.Cable;
+import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.RtNetlink;
@@ -25,6 +28,7 @@ import org.subhost.linux.netlink.RtNetlink;
  * subhost, which it refuses to boot again, or none).
  */
 public final class LinuxSubhosts implements Subhosts {
+    private static final Logger LOG = LoggerFactory.getLogger(LinuxSubhosts.class);
     private final StateStore store;
     private final PlanExecutor executor;
 
@@ -56,6 +60,19 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public Subhost boot(SubhostConfig config) throws SubhostException {
+        try {
+            return bootLocked(config);
+        } catch (SubhostException e) {
+            // What the reading mounted for this boot goes with it; a failed plan has released
+            // it already (its first step's undo), and a second release does nothing.
+            for (String problem : DiskAttachments.releaseAll(config.attachments(), LOG::info)) {
+                e.addSuppressed(new SubhostException(problem));
+            }
+            throw e;
+        }
+    }
+
+    private Subhost bootLocked(SubhostConfig config) throws SubhostException {
         String name = config.name();
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> existing = store.read(name);
@@ -68,7 +85,10 @@ public final class LinuxSubhosts implements Subhosts {
                 // A record whose pid 1 is gone: what it lists is left over; clear it first.
                 try (BootLog log = BootLog.open("overlay-boot", name, old.log())) {
                     log.line("clearing what an earlier boot of " + name + " left behind");
-                    Teardown.run(store, old, Duration.ofSeconds(1), log);
+                    // Its disk images are still mounted, so this reading found them mounted
+                    // and reported nothing: this boot takes them over instead of unmounting them.
+                    Teardown.run(store, old.withoutDisks(), Duration.ofSeconds(1), log);
+                    config = adoptDisks(config, old.disks());
                 }
             }
             HostFacts facts = HostFacts.probe();
@@ -85,6 +105,21 @@ public final class LinuxSubhosts implements Subhosts {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
             throw new SubhostException("boot " + name + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    /** {@code config} with {@code disks} added to its attachments, each once. */
+    private static SubhostConfig adoptDisks(SubhostConfig config, List<DiskAttachment> disks) {
+        List<DiskAttachment> all = new ArrayList<>(disks);
+        config.attachments().stream().filter(a -> !all.contains(a)).forEach(all::add);
+        return all.equals(config.attachments()) ? config : config.toBuilder().attachments(all).build();
+    }
+
+    @Override
+    public void release(List<DiskAttachment> attachments) throws SubhostException {
+        List<String> problems = DiskAttachments.releaseAll(attachments, LOG::info);
+        if (!problems.isEmpty()) {
+            throw new SubhostException("release: " + String.join("; ", problems));
         }
     }
 

@@ -221,7 +221,7 @@ final class StateStore {
             context.state = new SubhostState(planned.name(), SubhostState.Phase.BOOTING, Optional.empty(),
                     planned.config(), planned.log(), offset, planned.live(), planned.rootKind(), planned.netns(),
                     planned.hostLinks(), planned.cableEnds(), List.of(), planned.cgroup(), planned.services(),
-                    java.time.Instant.now());
+                    java.time.Instant.now(), planned.disks());
             context.store.write(context.state);
         }
 

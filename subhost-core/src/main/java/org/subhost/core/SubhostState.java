@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.subhost.config.DiskAttachment;
 import org.subhost.config.RootKind;
 
 /**
@@ -20,7 +21,9 @@ import org.subhost.config.RootKind;
  * {@link Phase#RUNNING} once pid 1 is known.
  *
  * <p>The file is {@code key=value} lines; lists are space-separated (interface and service
- * names have no spaces).
+ * names have no spaces). Disk attachments are one line each, {@code disk1=}, {@code
+ * disk2=}, ... in {@link DiskAttachment}'s tab-separated form; a record written before
+ * they existed has none and reads as none.
  *
  * @param name NAME
  * @param phase booting or running
@@ -37,6 +40,7 @@ import org.subhost.config.RootKind;
  * @param cgroup the control group directory, if any
  * @param services the START services, in order
  * @param started when the boot started
+ * @param disks disk images mounted for it by {@code !} commands, released after pid 1
  */
 record SubhostState(
         String name,
@@ -53,7 +57,8 @@ record SubhostState(
         List<String> ifupped,
         Optional<Path> cgroup,
         List<String> services,
-        Instant started) {
+        Instant started,
+        List<DiskAttachment> disks) {
 
     /** Where in its life a recorded subhost is. */
     enum Phase { BOOTING, RUNNING }
@@ -64,12 +69,28 @@ record SubhostState(
         cableEnds = List.copyOf(cableEnds);
         ifupped = List.copyOf(ifupped);
         services = List.copyOf(services);
+        disks = List.copyOf(disks);
+    }
+
+    /** A record without disk attachments. */
+    SubhostState(String name, Phase phase, Optional<ProcessIdentity> pid1, Optional<Path> config, Path log,
+            long logOffset, Path live, RootKind rootKind, String netns, List<String> hostLinks,
+            List<String> cableEnds, List<String> ifupped, Optional<Path> cgroup, List<String> services,
+            Instant started) {
+        this(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks, cableEnds, ifupped,
+                cgroup, services, started, List.of());
     }
 
     /** The same record, now running with pid 1 {@code pid1}. */
     SubhostState running(ProcessIdentity pid1, List<String> ifupped) {
         return new SubhostState(name, Phase.RUNNING, Optional.of(pid1), config, log, logOffset, live, rootKind,
-                netns, hostLinks, cableEnds, ifupped, cgroup, services, started);
+                netns, hostLinks, cableEnds, ifupped, cgroup, services, started, disks);
+    }
+
+    /** The same record without disk attachments (they have been handed on). */
+    SubhostState withoutDisks() {
+        return new SubhostState(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks,
+                cableEnds, ifupped, cgroup, services, started, List.of());
     }
 
     /** The record as the text of the state file. */
@@ -93,6 +114,9 @@ record SubhostState(
         cgroup.ifPresent(c -> m.put("cgroup", c.toString()));
         m.put("services", String.join(" ", services));
         m.put("started", Long.toString(started.toEpochMilli()));
+        for (int i = 0; i < disks.size(); i++) {
+            m.put("disk" + (i + 1), disks.get(i).toString());
+        }
         StringBuilder b = new StringBuilder();
         m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
         return b.toString();
@@ -129,7 +153,17 @@ record SubhostState(
                 words(m.get("ifup")),
                 Optional.ofNullable(m.get("cgroup")).map(Path::of),
                 words(m.get("services")),
-                Instant.ofEpochMilli(Long.parseLong(required(m, "started"))));
+                Instant.ofEpochMilli(Long.parseLong(required(m, "started"))),
+                disks(m));
+    }
+
+    /** The {@code disk1=}, {@code disk2=}, ... lines in their order; none in an older record. */
+    private static List<DiskAttachment> disks(Map<String, String> m) {
+        List<DiskAttachment> out = new ArrayList<>();
+        for (int i = 1; m.containsKey("disk" + i); i++) {
+            out.add(DiskAttachment.parse(m.get("disk" + i)));
+        }
+        return out;
     }
 
     private static String required(Map<String, String> m, String key) {

@@ -13,8 +13,8 @@ import org.subhost.linux.netlink.RtNetlink;
 
 /**
  * Takes a subhost down (SPEC section 6) from its state record: its services in reverse
- * order, pid 1, the host's cable ends, the network namespace, the control group and the
- * record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
+ * order, pid 1, the host's cable ends, the network namespace, the control group, the disk
+ * images mounted for it ({@link DiskAttachments}) and the record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
  *
  * <p>Every part is attempted even when an earlier one fails; the failures are reported
  * together at the end. Nothing is signalled unless it is provably the recorded pid 1: its
@@ -70,6 +70,8 @@ final class Teardown {
                     problems.add(PlanExecutor.reason(e));
                 }
             }
+            // After pid 1: its mount namespace held copies of these mounts until it ended.
+            problems.addAll(DiskAttachments.releaseAll(state.disks(), log::line));
         } catch (Exception e) {
             problems.add(PlanExecutor.reason(e));
         } finally {

@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subhost.config.Share;
+import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
 
 /** Boot plans are data: their steps and order are checked without root. */
@@ -62,6 +63,22 @@ class BootPlannerTest {
 
         assertThat(describe(plan)).doesNotContain("WriteInterfaces", "RunHook");
         assertThat(plan.lines().get(5)).isEqualTo(" 6. [ns] bind " + base + " on itself (the root is the directory itself)");
+    }
+
+    @Test
+    void diskImagesMountedForItAreAdoptedFirstAndRecorded(@TempDir Path base) throws Exception {
+        DiskAttachment lower = new DiskAttachment(base.resolve("mnt"), Path.of("/dev/loop4"), base.resolve("os.img"));
+        SubhostConfig config = SubhostConfig.builder("ex1", base).lower(Path.of("mnt")).start("none")
+                .attachments(List.of(lower)).build();
+
+        BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
+
+        assertThat(plan.lines().get(0)).isEqualTo(" 1. [host] adopt the disk images mounted for it: " + base
+                + "/os.img (/dev/loop4) on " + base + "/mnt");
+        assertThat(plan.steps().get(1)).isInstanceOf(OverlayFs.CheckLayout.class);
+        assertThat(BootPlanner.planned(config, Optional.empty()).disks()).containsExactly(lower);
+        assertThat(BootPlanner.plan(config.toBuilder().attachments(List.of()).build(), NO_CGROUP).steps().get(0))
+                .as("without disk images there is no such step").isInstanceOf(OverlayFs.CheckLayout.class);
     }
 
     @Test

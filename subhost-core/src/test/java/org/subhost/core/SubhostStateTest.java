@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.subhost.config.DiskAttachment;
 import org.subhost.config.RootKind;
 
 class SubhostStateTest {
@@ -34,6 +35,30 @@ class SubhostStateTest {
         String text = booting.format();
         assertThat(text).doesNotContain("pid=").contains("phase=booting\n");
         assertThat(SubhostState.parse(text)).isEqualTo(booting);
+    }
+
+    @Test
+    void diskAttachmentsSurviveFormatThenParseInTheirOrder() {
+        SubhostState state = new SubhostState("mta", SubhostState.Phase.BOOTING, Optional.empty(), Optional.empty(),
+                Path.of("/tmp/oly-mta.log"), 0, Path.of("/opt/mta/live"), RootKind.OVERLAY, "mta", List.of(),
+                List.of(), List.of(), Optional.empty(), List.of(), Instant.ofEpochMilli(5), List.of(
+                        DiskAttachment.parse("/opt/mta/lower\t/dev/loop3\t/opt/mta/os image.img"),
+                        DiskAttachment.parse("/opt/mta/data\t/dev/loop4\t/opt/mta/data.img")));
+        String text = state.format();
+        assertThat(text).contains("disk1=/opt/mta/lower\t/dev/loop3\t/opt/mta/os image.img\n",
+                "disk2=/opt/mta/data\t/dev/loop4\t/opt/mta/data.img\n");
+        assertThat(SubhostState.parse(text)).isEqualTo(state);
+        assertThat(SubhostState.parse(text).running(new ProcessIdentity(7, 8), List.of()).disks())
+                .isEqualTo(state.disks());
+        assertThat(SubhostState.parse(text).withoutDisks().disks()).isEmpty();
+    }
+
+    @Test
+    void aRecordWrittenBeforeDiskAttachmentsReadsAsNone() {
+        String old = "name=ex1\nphase=running\npid=4242\nstarttime=99\nlog=/tmp/oly-ex1.log\nlogoffset=0\n"
+                + "live=/ex1/live\nroot=overlay\nnetns=ex1\nlinks=\nends=\nifup=\nservices=\nstarted=5\n";
+        assertThat(SubhostState.parse(old).disks()).isEmpty();
+        assertThat(SubhostState.parse(old).pid1()).contains(new ProcessIdentity(4242, 99));
     }
 
     @Test

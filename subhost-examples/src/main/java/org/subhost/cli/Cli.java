@@ -17,7 +17,8 @@ import java.util.Map;
  */
 public final class Cli {
     private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand(), new OverlayStopCommand(),
-            new OverlayGoCommand(), new OverlayShareCommand(), new OverlayListCommand(), new SubhostsCommand());
+            new OverlayGoCommand(), new OverlayShareCommand(), new OverlayListCommand(), new SubhostsCommand(),
+            new OverlayDiskfileCommand());
 
     private Cli() {}
 

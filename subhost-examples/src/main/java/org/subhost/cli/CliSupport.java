@@ -8,7 +8,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
 import org.subhost.config.ConfigException;
+import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
 
 /**
@@ -64,7 +67,10 @@ final class CliSupport {
         return real;
     }
 
-    /** Reads CONF with ACTION {@code command}; a bad configuration ends the command with status 2. */
+    /**
+     * Reads CONF with ACTION {@code command}; a bad configuration ends the command with status
+     * 2, after releasing the disk images that its {@code !} commands mounted before it failed.
+     */
     static SubhostConfig readConfig(String command, Path conf, PrintStream err) throws Exit {
         return readConfig(command, conf, SubhostConfig.DEFAULT_COMMAND_TIMEOUT, err);
     }
@@ -74,7 +80,24 @@ final class CliSupport {
         try {
             return SubhostConfig.read(conf, command, limit);
         } catch (ConfigException e) {
-            throw fail(err, Command.EXIT_USAGE, e.getMessage()); // it names the file and line already
+            err.println(e.getMessage()); // it names the file and line already
+            release(command, e.attachments(), err);
+            throw new Exit(Command.EXIT_USAGE);
+        }
+    }
+
+    /**
+     * Releases disk images that a reading mounted and no boot will adopt (overlay-diskfile's
+     * mounts); a failure to do so is printed, naming what is left.
+     */
+    static void release(String command, List<DiskAttachment> attachments, PrintStream err) {
+        if (attachments.isEmpty()) {
+            return;
+        }
+        try {
+            Subhosts.linux().release(attachments);
+        } catch (SubhostException e) {
+            err.println(command + ": " + e.getMessage());
         }
     }
 

@@ -105,6 +105,8 @@ final class OverlayBootCommand implements Command {
                 config.describe().forEach(out::println);
                 out.println();
                 Subhosts.linux().plan(config).forEach(out::println);
+                // Nothing boots: what the reading mounted (overlay-diskfile) goes again.
+                CliSupport.release(NAME, config.attachments(), err);
                 return EXIT_OK;
             }
             CliSupport.requireRoot(NAME, err);

@@ -33,14 +33,14 @@ class CliTest {
         assertThat(run("overlay-frobnicate")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .isEqualTo("subhost: unknown command (overlay-frobnicate); known are overlay-boot, overlay-stop, overlay-go, "
-                        + "overlay-share, overlay-list, subhosts\n");
+                        + "overlay-share, overlay-list, subhosts, overlay-diskfile\n");
     }
 
     @Test
     void rejectsNoCommand() {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("Usage: Cli COMMAND [ARGS...], COMMAND one of "
-                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts\n");
+                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts, overlay-diskfile\n");
     }
 
     @Test

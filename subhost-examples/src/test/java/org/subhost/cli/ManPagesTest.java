@@ -50,11 +50,13 @@ class ManPagesTest {
     }
 
     @Test
-    void unimplementedCommandsSaySoPlainly() throws IOException {
-        for (String command : List.of("overlay-diskfile")) {
-            String source = Files.readString(MAN_DIR.resolve(command + ".8"));
-            assertThat(source).as(command).containsPattern("(?m)^\\.SH (NOTES|BUGS)$")
-                    .contains("This command is not implemented yet in this release");
+    void noPageSaysItsCommandIsMissing() throws IOException {
+        // Every command of the family is implemented: no page may still say otherwise.
+        try (var pages = Files.list(MAN_DIR)) {
+            for (Path page : pages.toList()) {
+                assertThat(Files.readString(page)).as(page.getFileName().toString())
+                        .doesNotContain("not implemented");
+            }
         }
     }
 
@@ -78,7 +80,8 @@ class ManPagesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts"})
+    @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts",
+            "overlay-diskfile"})
     void helpStartsWithUsageAndThePageShowsTheSameOptions(String command) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -17,6 +17,8 @@ public final class Errno {
     public static final int EINTR = 4;
     /** Input/output error. */
     public static final int EIO = 5;
+    /** A loop device that is not bound to a file (LOOP_CLR_FD, LOOP_GET_STATUS64). */
+    public static final int ENXIO = 6;
     /** Bad file descriptor: not open, or not open for this use. */
     public static final int EBADF = 9;
     /** No child processes: nothing left to wait for. */
@@ -41,6 +43,8 @@ public final class Errno {
     public static final int EISDIR = 21;
     /** Invalid argument: a flag, a type or a state the call does not accept. */
     public static final int EINVAL = 22;
+    /** An ioctl(2) request that the device does not know (an older kernel). */
+    public static final int ENOTTY = 25;
     /** No space left on device. */
     public static final int ENOSPC = 28;
     /** Read-only file system. */

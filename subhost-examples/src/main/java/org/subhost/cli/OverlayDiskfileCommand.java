@@ -1,0 +1,147 @@
+package org.subhost.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.subhost.config.DiskAttachment;
+
+/**
+ * {@code overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]}: a helper for {@code !} values
+ * (SPEC section 9), such as {@code LOWER=!overlay-diskfile mnt/ disk.img 2}. When ACTION is
+ * {@code overlay-boot} it mounts partition INDEX of DISKFILE (or the whole image) unless it
+ * is mounted already (see {@link DiskfileMount} for the rules); in every case it prints
+ * MOUNTPATH exactly as given, as the value.
+ *
+ * <p>A mount it makes is reported in the file that {@code SUBHOST_ATTACHMENTS} names (the
+ * configuration reader makes one per reading), so that the subhost's stop, or a failed
+ * boot, unmounts it and releases its loop device.
+ */
+final class OverlayDiskfileCommand implements Command {
+    static final String NAME = "overlay-diskfile";
+    static final String USAGE_LINE = "Usage: overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]";
+
+    static final String HELP = USAGE_LINE + """
+
+
+            A helper for the !-values of a subhost's configuration, such as
+              LOWER=!overlay-diskfile mnt/ disk.img 2
+            It prints MOUNTPATH as the value. When the environment variable ACTION is
+            overlay-boot, it first mounts the filesystem of partition INDEX of the disk
+            image DISKFILE (without INDEX: the whole image) unless it is mounted already:
+            on the longest part of MOUNTPATH that exists as a directory, through a loop
+            device (read-only when the image is not writable), with the filesystem type
+            read from its superblock (ext2, ext3, ext4, xfs, btrfs, vfat, squashfs, erofs).
+            MOUNTPATH must then exist in that filesystem. Partition tables: MBR and GPT.
+            Relative paths are taken from the current directory (BASE, for a !-value).
+            Without DISKFILE, or for any other ACTION, it mounts nothing.
+
+            The mounts it makes are released by overlay-stop of the subhost (and when
+            the boot fails), through the file named by SUBHOST_ATTACHMENTS. Needs root
+            to mount.
+
+            Options:
+              -h, --help  print this help and exit
+
+            Exit status: 0 done, 1 the image cannot be mounted, 2 bad usage.
+            """;
+
+    private final Map<String, String> environment;
+    private final Path workingDirectory;
+
+    /** The command as the CLI runs it: this process's environment and working directory. */
+    OverlayDiskfileCommand() {
+        this(System.getenv(), Path.of("").toAbsolutePath());
+    }
+
+    /** The command with an environment and working directory of the caller's (tests). */
+    OverlayDiskfileCommand(Map<String, String> environment, Path workingDirectory) {
+        this.environment = environment;
+        this.workingDirectory = workingDirectory;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) {
+        if (CliSupport.wantsHelp(args)) {
+            out.print(HELP);
+            return EXIT_OK;
+        }
+        try {
+            List<String> operands = operands(args, err);
+            String mountPath = operands.get(0);
+            if (operands.size() == 1 || !"overlay-boot".equals(environment.get("ACTION"))) {
+                // Nothing to mount: a filesystem mounted beforehand, or a stop, a dry reading...
+                out.println(mountPath);
+                return EXIT_OK;
+            }
+            OptionalInt index = operands.size() == 3 ? OptionalInt.of(index(operands.get(2), err)) : OptionalInt.empty();
+            String reportFile = environment.get(DiskAttachment.ENVIRONMENT_VARIABLE);
+            Path report = reportFile == null || reportFile.isEmpty() ? null : Path.of(reportFile);
+            Optional<DiskAttachment> made = new DiskfileMount(workingDirectory, mountPath, operands.get(1), index)
+                    .mountAndReport(report);
+            if (made.isPresent() && report == null) {
+                err.println(NAME + ": mounted " + operands.get(1) + " on " + made.get().mountPoint() + " ("
+                        + made.get().loopDevice() + "); " + DiskAttachment.ENVIRONMENT_VARIABLE
+                        + " is not set, so no subhost's stop will unmount it");
+            }
+            out.println(mountPath);
+            return EXIT_OK;
+        } catch (CliSupport.Exit e) {
+            return e.status;
+        } catch (DiskfileMount.Failure e) {
+            err.println(NAME + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        }
+    }
+
+    private static List<String> operands(List<String> args, PrintStream err) throws CliSupport.Exit {
+        List<String> operands = new ArrayList<>();
+        boolean options = true;
+        for (String arg : args) {
+            if (options && arg.equals("--")) {
+                options = false;
+            } else if (options && arg.startsWith("-") && arg.length() > 1) {
+                throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
+            } else {
+                operands.add(arg);
+            }
+        }
+        if (operands.isEmpty()) {
+            throw CliSupport.usage(NAME, USAGE_LINE, err, "missing MOUNTPATH");
+        }
+        if (operands.size() > 3) {
+            throw CliSupport.usage(NAME, USAGE_LINE, err, "too many arguments (" + operands.get(3) + ")");
+        }
+        for (int i = 0; i < operands.size(); i++) {
+            if (operands.get(i).isEmpty()) {
+                throw CliSupport.usage(NAME, USAGE_LINE, err, (i == 0 ? "MOUNTPATH" : i == 1 ? "DISKFILE" : "INDEX")
+                        + " must not be empty");
+            }
+        }
+        if (operands.size() == 3) {
+            index(operands.get(2), err);
+        }
+        return operands;
+    }
+
+    private static int index(String text, PrintStream err) throws CliSupport.Exit {
+        int index;
+        try {
+            index = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            index = 0;
+        }
+        if (index < 1 || !text.matches("[0-9]+")) {
+            throw CliSupport.usage(NAME, USAGE_LINE, err, "INDEX (" + text + ") must be a partition number, 1 or more");
+        }
+        return index;
+    }
+}
