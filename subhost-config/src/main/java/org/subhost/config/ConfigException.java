@@ -67,6 +67,8 @@ public final class ConfigException extends Exception {
      * The disk images that {@code !} commands mounted before the reading failed (see {@link
      * DiskAttachment}): nobody will boot with them, so the caller releases them, for example
      * with {@code Subhosts.release}. Empty in most cases.
+     *
+     * @return the mounts made, in the order they were made
      */
     public List<DiskAttachment> attachments() {
         return attachments == null ? List.of() : attachments;

@@ -48,6 +48,8 @@ public record DiskAttachment(Path mountPoint, Path loopDevice, Path image) {
     /**
      * Reads the line form {@code MOUNTPOINT<TAB>LOOPDEVICE<TAB>IMAGE}.
      *
+     * @param line one line as overlay-diskfile writes it, without its line break
+     * @return the attachment it stands for
      * @throws IllegalArgumentException when the line has not three absolute paths
      */
     public static DiskAttachment parse(String line) {

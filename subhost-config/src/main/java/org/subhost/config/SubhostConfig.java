@@ -342,6 +342,8 @@ public final class SubhostConfig {
      * configuration was read, in the order reported: a boot adopts them, and the stop (or a
      * boot that fails) unmounts them and releases their loop devices. Empty for most
      * configurations and for every one read with an ACTION other than {@code overlay-boot}.
+     *
+     * @return the mounts made, in the order they were made
      */
     public List<DiskAttachment> attachments() {
         return attachments;

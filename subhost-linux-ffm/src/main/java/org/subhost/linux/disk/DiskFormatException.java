@@ -13,7 +13,11 @@ import java.io.IOException;
 public final class DiskFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    /** A problem described by {@code message}. */
+    /**
+     * A problem described by {@code message}.
+     *
+     * @param message what is wrong, naming the image and where
+     */
     public DiskFormatException(String message) {
         super(message);
     }

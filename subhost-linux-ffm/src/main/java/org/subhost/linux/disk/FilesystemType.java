@@ -58,12 +58,12 @@ public enum FilesystemType {
         this.readOnly = readOnly;
     }
 
-    /** The type's name for mount(2) and /proc/filesystems, such as {@code ext4}. */
+    /** {@return the type's name for mount(2) and /proc/filesystems, such as {@code ext4}} */
     public String kernelName() {
         return kernelName;
     }
 
-    /** Whether the format can only be read (squashfs, erofs): such a filesystem is mounted read-only. */
+    /** {@return whether the format can only be read (squashfs, erofs): such a filesystem is mounted read-only} */
     public boolean readOnly() {
         return readOnly;
     }
@@ -72,6 +72,9 @@ public enum FilesystemType {
      * The filesystem whose superblock starts the region at {@code offset} of {@code image};
      * empty when no signature that we know is there.
      *
+     * @param image the image, open for reading
+     * @param offset where the filesystem would start, in bytes
+     * @return the type found
      * @throws IOException when the image cannot be read
      */
     public static Optional<FilesystemType> probe(FileChannel image, long offset) throws IOException {
@@ -103,6 +106,11 @@ public enum FilesystemType {
      * filesystem: {@code all 4096 bytes are zero}, or {@code it starts with 45 46 49 20 ...}
      * (16 bytes in hex) and, where one is there, {@code a partition table's 0x55AA mark at
      * byte 510}.
+     *
+     * @param image the image, open for reading
+     * @param offset where the filesystem would start, in bytes
+     * @return the description
+     * @throws IOException when the image cannot be read
      */
     public static String describeStart(FileChannel image, long offset) throws IOException {
         ByteBuffer start = ImageBytes.read(image, offset, 4096);

@@ -102,6 +102,7 @@ public final class LoopDevice implements AutoCloseable {
      * @param offset where the device starts in the image, in bytes (a multiple of 512)
      * @param sizeLimit the device's length in bytes; 0 for up to the end of the image
      * @param readOnly whether the image is opened, and the device made, read-only
+     * @return the bound device, open
      * @throws SyscallException when the kernel refuses (EACCES or EROFS opening an image that
      *     may not be written; ENOENT without {@code /dev/loop-control} or the loop driver)
      */
@@ -183,17 +184,17 @@ public final class LoopDevice implements AutoCloseable {
         MemorySegment.copy(name, 0, info, JAVA_BYTE, LO_FILE_NAME, Math.min(name.length, LO_NAME_SIZE - 1));
     }
 
-    /** The device node, such as {@code /dev/loop3}. */
+    /** {@return the device node, such as {@code /dev/loop3}} */
     public Path path() {
         return Path.of("/dev/loop" + number);
     }
 
-    /** The device's number N of {@code /dev/loopN}. */
+    /** {@return the device's number N of {@code /dev/loopN}} */
     public int number() {
         return number;
     }
 
-    /** Whether the device is read-only. */
+    /** {@return whether the device is read-only} */
     public boolean readOnly() {
         return readOnly;
     }
@@ -234,6 +235,7 @@ public final class LoopDevice implements AutoCloseable {
      * losetup --detach DEVICE}. A device still in use (mounted) is only marked for
      * LO_FLAGS_AUTOCLEAR and goes with its last user.
      *
+     * @param device the device node, such as {@code /dev/loop3}
      * @return false when the device was bound to nothing (ENXIO) or does not exist
      * @throws SyscallException when the kernel refuses otherwise
      */
@@ -264,6 +266,8 @@ public final class LoopDevice implements AutoCloseable {
      * What the loop device at {@code device} ({@code /dev/loopN}) is bound to, from {@code
      * /sys/block/loopN/loop/}; empty when it is bound to nothing or is no loop device.
      *
+     * @param device the device node, such as {@code /dev/loop3}
+     * @return its backing file, offset and size limit
      * @throws IOException when sysfs cannot be read
      */
     public static Optional<LoopBacking> backing(Path device) throws IOException {

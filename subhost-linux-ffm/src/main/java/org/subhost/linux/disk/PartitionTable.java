@@ -62,6 +62,8 @@ public final class PartitionTable {
      * The partition table of {@code image}; empty when it has none (no 0x55AA mark and no
      * GPT header, or a FAT boot sector in sector 0).
      *
+     * @param image the image, open for reading
+     * @return the table
      * @throws DiskFormatException when a table is there but breaks its format's rules
      * @throws IOException when the image cannot be read
      */
@@ -96,7 +98,7 @@ public final class PartitionTable {
         return readMbr(image, mbr, size);
     }
 
-    /** MBR or GPT. */
+    /** {@return MBR or GPT} */
     public Kind kind() {
         return kind;
     }
@@ -104,6 +106,8 @@ public final class PartitionTable {
     /**
      * The partitions that can hold a filesystem, in the order of their numbers: for an MBR
      * the primary and logical ones, not the extended partition that contains the latter.
+     *
+     * @return the partitions
      */
     public List<Partition> partitions() {
         return partitions;
@@ -112,6 +116,8 @@ public final class PartitionTable {
     /**
      * Partition number {@code index}, checked to lie inside the image.
      *
+     * @param index the number, from 1, as {@code sfdisk} and the kernel count
+     * @return the partition
      * @throws DiskFormatException naming the partitions there are, as in {@code no partition
      *     3 (the MBR table has partitions 1, 2)}; for the extended partition of an MBR; or
      *     when the partition runs past the end of the image
@@ -134,7 +140,7 @@ public final class PartitionTable {
         throw new DiskFormatException("no partition " + index + " (" + describe() + ")");
     }
 
-    /** {@code the MBR table has partitions 1, 2, 5}, or {@code the GPT table has no partitions}. */
+    /** {@return {@code the MBR table has partitions 1, 2, 5}, or {@code the GPT table has no partitions}} */
     public String describe() {
         if (partitions.isEmpty()) {
             return "the " + kind + " table has no partitions";
