@@ -52,6 +52,39 @@ public final class PlanExecutor {
     }
 
     /**
+     * Classes that the namespace thread needs after its pivot_root, loaded before it. The
+     * JVM loads a class when it first runs it; after the root switch the thread no longer
+     * sees the host's files, so a class of a class directory (tests, an IDE) cannot be
+     * found there at all, and one of a jar, though it loads from the open jar, is left out
+     * of an ahead-of-time cache for its unreachable location.
+     */
+    private static final List<String> USED_AFTER_ROOT_SWITCH = List.of(
+            "org.subhost.core.NamespaceSpawner",
+            "org.subhost.core.NamespaceSpawner$StartPid1",
+            "org.subhost.core.Commands",
+            "org.subhost.core.Commands$Outcome",
+            "org.subhost.linux.Spawn",
+            "org.subhost.linux.Spawn$Builder",
+            "org.subhost.linux.Redirect",
+            "org.subhost.linux.Redirect$DevNull",
+            "org.subhost.linux.Redirect$Inherit",
+            "org.subhost.linux.Redirect$Fd",
+            "org.subhost.linux.Redirect$AppendTo",
+            "org.subhost.linux.SyscallException",
+            "org.subhost.linux.Errno");
+
+    private static void loadClassesUsedAfterTheRootSwitch() {
+        ClassLoader loader = PlanExecutor.class.getClassLoader();
+        for (String name : USED_AFTER_ROOT_SWITCH) {
+            try {
+                Class.forName(name, true, loader);
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("class " + name + " of the SDK is missing", e);
+            }
+        }
+    }
+
+    /**
      * Applies {@code plan}, or undoes what it applied and throws.
      *
      * @param plan the steps
@@ -69,6 +102,7 @@ public final class PlanExecutor {
                 // a fresh platform thread that is thrown away afterwards. CLONE_FS is unshared
                 // there first: the kernel refuses unshare(CLONE_NEWNS) to a thread that shares
                 // its root and working directory with other threads.
+                loadClassesUsedAfterTheRootSwitch();
                 NamespaceThread.run("boot " + plan.name(), NamespaceRequest.builder().build(), () -> {
                     applyRun(steps, next, BootStep.Place.NAMESPACE, applied, context);
                     return null;
