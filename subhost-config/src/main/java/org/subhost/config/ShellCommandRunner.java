@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * it has exited and its output is closed; both must happen within the time limit.
  */
 final class ShellCommandRunner implements ValueCommandRunner {
-    private static final Logger LOG = LoggerFactory.getLogger(ShellCommandRunner.class);
+    /** The logger, made on first use: setting up SLF4J costs a cold CLI a few milliseconds. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(ShellCommandRunner.class);
+    }
 
     /** A longer first line is refused rather than cut: it would be a wrong value. */
     static final int MAX_LINE_BYTES = 64 * 1024;
@@ -91,7 +94,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
         } catch (IOException | IllegalArgumentException e) {
             throw new ValueCommandException("could not be run: " + e.getMessage());
         }
-        LOG.debug("running value command ({}) as pid {} in {}", command, process.pid(), workingDirectory);
+        Log.LOG.debug("running value command ({}) as pid {} in {}", command, process.pid(), workingDirectory);
         String pipe = outputPipe(process.pid());
         CompletableFuture<Output> output = readOutput(process.getInputStream());
         Output result = awaitOutput(process, output, pipe);
@@ -215,7 +218,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
             members = sessionMembers(session);
         }
         if (!members.isEmpty()) {
-            LOG.warn("value command session {}: processes {} survived SIGKILL", session,
+            Log.LOG.warn("value command session {}: processes {} survived SIGKILL", session,
                     members.stream().map(ProcessHandle::pid).toList());
         }
         try {
@@ -250,7 +253,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
                 }
             }
         } catch (IOException e) {
-            LOG.warn("cannot list /proc to kill value command session {}: {}", session, e.toString());
+            Log.LOG.warn("cannot list /proc to kill value command session {}: {}", session, e.toString());
         }
         return members;
     }

@@ -141,7 +141,7 @@ public final class SubhostConfig {
         // they mounted (DiskAttachment), so that the boot can adopt it and the stop release it.
         Path report;
         try {
-            report = Files.createTempFile("subhost-attachments-", ".txt"); // mode 0600
+            report = attachmentsFile();
         } catch (IOException e) {
             throw new ConfigException(confFile, 0, null,
                     "cannot make a temporary file for the disk attachments of ! commands: " + e.getMessage());
@@ -197,6 +197,31 @@ public final class SubhostConfig {
             return e.attachments();
         }
     }
+
+    /** Makes the temporary file of one reading's attachments: new (never an existing file), mode 0600. */
+    private static Path attachmentsFile() throws IOException {
+        // Not Files.createTempFile: its random names come from a SecureRandom, whose set-up
+        // was the largest cost of reading a file in a cold JVM. CREATE_NEW (O_EXCL) refuses a
+        // name that exists, even as a symbolic link, so a guessable name is safe; on the rare
+        // clash the next counter value is tried.
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+        String stem = "subhost-attachments-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        var privateMode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        for (int i = 0; ; i++) {
+            try {
+                return Files.createFile(dir.resolve(stem + "-" + ATTACHMENT_FILES.incrementAndGet() + ".txt"),
+                        privateMode);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (i == 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong ATTACHMENT_FILES =
+            new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * A builder for a subhost described in code, with every other variable at its default.
