@@ -208,6 +208,7 @@ public final class SubhostConfig {
         String stem = "subhost-attachments-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         var privateMode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        removeFilesOfDeadReaders(dir);
         for (int i = 0; ; i++) {
             try {
                 return Files.createFile(dir.resolve(stem + "-" + ATTACHMENT_FILES.incrementAndGet() + ".txt"),
@@ -217,6 +218,28 @@ public final class SubhostConfig {
                     throw e;
                 }
             }
+        }
+    }
+
+    /**
+     * Removes the attachments files of readers that were killed before they could (the
+     * file's name holds the reader's pid). Best effort: a file that goes meanwhile is fine.
+     */
+    private static void removeFilesOfDeadReaders(Path dir) {
+        try (var files = Files.newDirectoryStream(dir, "subhost-attachments-*-*-*.txt")) {
+            for (Path file : files) {
+                String[] parts = file.getFileName().toString().split("-");
+                try {
+                    long pid = Long.parseLong(parts[2]);
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        Files.deleteIfExists(file);
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    // Not one of ours, or already gone.
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // An unreadable temporary directory: nothing to clean.
         }
     }
 
