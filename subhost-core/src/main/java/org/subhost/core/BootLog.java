@@ -21,7 +21,13 @@ import org.slf4j.LoggerFactory;
  * the reason.
  */
 final class BootLog implements AutoCloseable {
-    private static final Logger logger = LoggerFactory.getLogger(BootLog.class);
+    /**
+     * SLF4J, for a LOG that cannot be written; made on first use, because setting SLF4J up
+     * took some 20 ms of a cold {@code overlay-boot} that writes its LOG fine.
+     */
+    private static final class Slf4j {
+        static final Logger LOGGER = LoggerFactory.getLogger(BootLog.class);
+    }
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
     private final String prefix;
@@ -42,22 +48,22 @@ final class BootLog implements AutoCloseable {
             return new BootLog(prefix, file, Files.newOutputStream(file,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE));
         } catch (IOException e) {
-            logger.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
+            Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
             return new BootLog(prefix, file, null);
         }
     }
 
-    /** Appends one line; also logs it through SLF4J at debug level. */
+    /** Appends one line; when LOG cannot be written, logs it through SLF4J instead. */
     synchronized void line(String text) {
-        logger.debug("{}{}", prefix, text);
         if (out == null) {
+            Slf4j.LOGGER.info("{}{}", prefix, text);
             return;
         }
         try {
             out.write((TIME.format(LocalDateTime.now()) + " " + prefix + text + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
-            logger.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
+            Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
             out = null;
         }
     }
@@ -68,7 +74,7 @@ final class BootLog implements AutoCloseable {
             try {
                 out.close();
             } catch (IOException e) {
-                logger.warn("cannot close LOG {}: {}", file, PlanExecutor.reason(e));
+                Slf4j.LOGGER.warn("cannot close LOG {}: {}", file, PlanExecutor.reason(e));
             }
             out = null;
         }

@@ -28,7 +28,10 @@ import org.subhost.linux.netlink.RtNetlink;
  * subhost, which it refuses to boot again, or none).
  */
 public final class LinuxSubhosts implements Subhosts {
-    private static final Logger LOG = LoggerFactory.getLogger(LinuxSubhosts.class);
+    /** Made on first use: setting SLF4J up is a cost a cold CLI need not pay. */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(LinuxSubhosts.class);
+    }
     private final StateStore store;
     private final PlanExecutor executor;
 
@@ -65,7 +68,7 @@ public final class LinuxSubhosts implements Subhosts {
         } catch (SubhostException e) {
             // What the reading mounted for this boot goes with it; a failed plan has released
             // it already (its first step's undo), and a second release does nothing.
-            for (String problem : DiskAttachments.releaseAll(config.attachments(), LOG::info)) {
+            for (String problem : DiskAttachments.releaseAll(config.attachments(), Log.LOG::info)) {
                 e.addSuppressed(new SubhostException(problem));
             }
             throw e;
@@ -117,7 +120,7 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public void release(List<DiskAttachment> attachments) throws SubhostException {
-        List<String> problems = DiskAttachments.releaseAll(attachments, LOG::info);
+        List<String> problems = DiskAttachments.releaseAll(attachments, Log.LOG::info);
         if (!problems.isEmpty()) {
             throw new SubhostException("release: " + String.join("; ", problems));
         }
