@@ -53,6 +53,21 @@ final class BootLog implements AutoCloseable {
         }
     }
 
+    /**
+     * What {@code log} holds from byte {@code offset} on (a boot's own lines: LOG is
+     * appended to by every boot and stop, and grows without bound). Read from the offset,
+     * not whole: the boot reads it while it waits for the init.
+     *
+     * @throws IOException when LOG cannot be read
+     */
+    static String readSince(Path log, long offset) throws IOException {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(log)) {
+            long from = Math.min(Math.max(offset, 0), channel.size());
+            java.io.InputStream in = java.nio.channels.Channels.newInputStream(channel.position(from));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     /** Appends one line; when LOG cannot be written, logs it through SLF4J instead. */
     synchronized void line(String text) {
         if (out == null) {

@@ -90,9 +90,7 @@ final class InitSupervisor {
         Map<String, String> states = new TreeMap<>();
         String prefix = "subhost-init[" + name + "]: service ";
         try {
-            byte[] all = Files.readAllBytes(log);
-            String text = new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
-                    StandardCharsets.UTF_8);
+            String text = BootLog.readSince(log, offset);
             for (String line : text.split("\n")) {
                 int at = line.indexOf(prefix);
                 if (at >= 0) {

@@ -162,8 +162,7 @@ final class NamespaceSpawner {
             Path children = pid1.resolve("task").resolve(Integer.toString(context.pid1)).resolve("children");
             // A short init script may be over before the first look: then pid 1 has logged its end.
             awaitPid1(context, "start the init", () -> !Files.readString(children).isBlank()
-                    || logSince(context.config.log(), context.logOffset).contains("init script exited")
-                    || logSince(context.config.log(), context.logOffset).contains("init script killed"));
+                    || initScriptEnded(BootLog.readSince(context.config.log(), context.logOffset)));
         }
 
         private static void awaitPid1(BootContext context, String what, Check check) throws Exception {
@@ -181,10 +180,8 @@ final class NamespaceSpawner {
             }
         }
 
-        private static String logSince(Path log, long offset) throws IOException {
-            byte[] all = Files.readAllBytes(log);
-            int from = (int) Math.min(offset, all.length);
-            return new String(all, from, all.length - from, StandardCharsets.ISO_8859_1);
+        private static boolean initScriptEnded(String logOfThisBoot) {
+            return logOfThisBoot.contains("init script exited") || logOfThisBoot.contains("init script killed");
         }
 
         /** A condition on pid 1, read from /proc. */

@@ -34,9 +34,14 @@ public final class Cli {
         int status = run(List.of(args), System.out, System.err);
         // halt, not exit: the commands register no shutdown hook and leave nothing to
         // finalise, and exit's shutdown sequence (hooks, logging of Runtime.exit) was a
-        // measurable part of a short command's time.
+        // measurable part of a short command's time. With JVM options given through the
+        // launchers (SUBHOST_JAVA_OPTS, such as a JFR recording), the JVM's own hooks may
+        // have work to do at exit: then exit.
         System.out.flush();
         System.err.flush();
+        if (System.getenv("SUBHOST_JAVA_OPTS") != null && !System.getenv("SUBHOST_JAVA_OPTS").isBlank()) {
+            System.exit(status);
+        }
         Runtime.getRuntime().halt(status);
     }
 
