@@ -12,8 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -89,13 +91,15 @@ final class ShellCommandRunner implements ValueCommandRunner {
         // The shell trusts an inherited PWD that names its directory; ours names the JVM's.
         environment.put("PWD", workingDirectory.toString());
         Process process;
+        Set<String> pipesBefore = ourPipes();
         try {
             process = builder.start();
         } catch (IOException | IllegalArgumentException e) {
             throw new ValueCommandException("could not be run: " + e.getMessage());
         }
+        // At once: a short command may be gone within a millisecond, background children and all.
+        Set<String> pipe = outputPipe(process.pid(), pipesBefore);
         Log.LOG.debug("running value command ({}) as pid {} in {}", command, process.pid(), workingDirectory);
-        String pipe = outputPipe(process.pid());
         CompletableFuture<Output> output = readOutput(process.getInputStream());
         Output result = awaitOutput(process, output, pipe);
         int status = process.exitValue();
@@ -117,7 +121,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
     }
 
     /** Waits for exit and end of output within the time limit; kills the session otherwise. */
-    private Output awaitOutput(Process process, CompletableFuture<Output> output, String pipe)
+    private Output awaitOutput(Process process, CompletableFuture<Output> output, Set<String> pipe)
             throws ValueCommandException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
@@ -126,7 +130,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
                 // The JDK closes its end of the pipe when the process exits, so end of output
                 // there does not prove that nothing else writes to it: look for a process of
                 // the session that still holds the pipe, as $(...) would wait for it.
-                while (pipe != null && holdsPipe(sessionMembers(process.pid()), pipe)) {
+                while (!pipe.isEmpty() && holdsPipe(sessionMembers(process.pid()), pipe)) {
                     if (System.nanoTime() > deadline) {
                         throw new TimeoutException();
                     }
@@ -259,22 +263,47 @@ final class ShellCommandRunner implements ValueCommandRunner {
     }
 
     /** The pipe on standard output of process {@code pid}, as /proc names it ({@code pipe:[N]}), if readable. */
-    private static String outputPipe(long pid) {
+    private static Set<String> outputPipe(long pid, Set<String> pipesBefore) {
         try {
             String target = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "fd", "1")).toString();
-            return target.startsWith("pipe:") ? target : null;
+            return target.startsWith("pipe:") ? Set.of(target) : Set.of();
         } catch (IOException e) {
-            return null; // it has exited already: nothing it started can be known to hold the pipe
+            // It has exited already, and its children may hold the pipe: it is the one that
+            // start() made, our end of which is a pipe this process did not have before
+            // (stdin is /dev/null and stderr inherited, so start() made no other).
+            Set<String> made = new HashSet<>(ourPipes());
+            made.removeAll(pipesBefore);
+            return made;
         }
     }
 
-    /** Whether one of {@code processes} has {@code pipe} open on any descriptor. */
-    private static boolean holdsPipe(List<ProcessHandle> processes, String pipe) {
+    /** The pipes this process has open, as {@code pipe:[INODE]}. */
+    private static Set<String> ourPipes() {
+        Set<String> pipes = new HashSet<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("pipe:")) {
+                        pipes.add(target);
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // No /proc: nothing to compare; the command's own descriptor is read instead.
+        }
+        return pipes;
+    }
+
+    /** Whether one of {@code processes} has one of {@code pipes} open on any descriptor. */
+    private static boolean holdsPipe(List<ProcessHandle> processes, Set<String> pipes) {
         for (ProcessHandle p : processes) {
             try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(p.pid()), "fd"))) {
                 for (Path fd : fds) {
                     try {
-                        if (Files.readSymbolicLink(fd).toString().equals(pipe)) {
+                        if (pipes.contains(Files.readSymbolicLink(fd).toString())) {
                             return true;
                         }
                     } catch (IOException e) {
