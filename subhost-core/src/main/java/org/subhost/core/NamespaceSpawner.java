@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.NamespaceRequest;
@@ -21,6 +22,7 @@ import org.subhost.linux.Pidfd;
 import org.subhost.linux.Redirect;
 import org.subhost.linux.Signals;
 import org.subhost.linux.Spawn;
+import org.subhost.linux.SyscallException;
 
 /**
  * Starts processes in a subhost's namespaces: its pid 1 at boot, and later commands and
@@ -101,18 +103,7 @@ final class NamespaceSpawner {
             Namespaces.sethostname(hostname(name));
             int[] pipe = Fds.pipe2(Fds.O_CLOEXEC);
             try {
-                context.pid1 = Spawn.program(Path.of(REAPER))
-                        .args(List.of("--timens", "--sync-fd", "3", "--grace",
-                                Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
-                                "/bin/sh", "-c", context.initScript))
-                        .env(BASE_ENV)
-                        .cwd(Path.of("/"))
-                        .stdin(Redirect.fd(context.devNullFd))
-                        .stdout(Redirect.fd(context.logFd))
-                        .stderr(Redirect.fd(context.logFd))
-                        .keepFd(pipe[0], 3)
-                        .newSession()
-                        .spawn();
+                context.pid1 = spawnReaper(context, pipe[0]);
             } catch (Exception e) {
                 BootContext.closeQuietly(pipe[1]);
                 throw e;
@@ -121,6 +112,36 @@ final class NamespaceSpawner {
             }
             context.syncFd = pipe[1];
             context.pid1fd = Pidfd.open(context.pid1);
+        }
+
+        /**
+         * Spawns the reaper, again while exec says ETXTBSY: another boot's thread may have
+         * forked just while this one wrote {@code /.reaper}, and its child holds a copy of
+         * the writing descriptor until it execs, microseconds later. (Writing the file with
+         * O_CLOEXEC does not help: the copy lives between fork and exec.)
+         */
+        private int spawnReaper(BootContext context, int syncFd) throws Exception {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return Spawn.program(Path.of(REAPER))
+                            .args(List.of("--timens", "--sync-fd", "3", "--grace",
+                                    Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
+                                    "/bin/sh", "-c", context.initScript))
+                            .env(BASE_ENV)
+                            .cwd(Path.of("/"))
+                            .stdin(Redirect.fd(context.devNullFd))
+                            .stdout(Redirect.fd(context.logFd))
+                            .stderr(Redirect.fd(context.logFd))
+                            .keepFd(syncFd, 3)
+                            .newSession()
+                            .spawn();
+                } catch (SyscallException e) {
+                    if (e.errno() != Errno.ETXTBSY || attempt == 100) {
+                        throw e;
+                    }
+                    Thread.sleep(1);
+                }
+            }
         }
 
         @Override

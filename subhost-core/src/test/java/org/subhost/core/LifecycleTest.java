@@ -196,9 +196,16 @@ class LifecycleTest {
         Subhost s = boot(minimal().start(List.of(a.toString(), b.toString(), "shtsysv"))
                 .addShare(new Share(shared, shared)).build());
         awaitLine(record, "start sysv");
+        // The init logs "service shtsysv started" only once the start script has returned,
+        // a moment after the script wrote its record line.
+        SubhostStatus status = s.status();
+        for (long deadline = System.nanoTime() + 10_000_000_000L;
+                status.services().getLast().state().equals("unknown") && System.nanoTime() < deadline; ) {
+            Thread.sleep(10);
+            status = s.status();
+        }
 
         assertThat(Files.readAllLines(record)).containsExactly("start a", "start b", "start sysv");
-        SubhostStatus status = s.status();
         assertThat(status.services()).containsExactly(
                 new SubhostStatus.ServiceStatus(a.toString(), "started"),
                 new SubhostStatus.ServiceStatus(b.toString(), "started"),

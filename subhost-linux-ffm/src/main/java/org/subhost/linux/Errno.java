@@ -45,6 +45,11 @@ public final class Errno {
     public static final int EINVAL = 22;
     /** An ioctl(2) request that the device does not know (an older kernel). */
     public static final int ENOTTY = 25;
+    /**
+     * Text file busy: exec of a file that some process has open for writing, such as a
+     * child of a concurrent fork that still holds a copy of the writer's descriptor.
+     */
+    public static final int ETXTBSY = 26;
     /** No space left on device. */
     public static final int ENOSPC = 28;
     /** Read-only file system. */
