@@ -4,6 +4,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.Map;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
@@ -21,8 +23,7 @@ final class OverlayBootCommand implements Command {
     static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--hook-timeout S] [--service-timeout S]"
             + " [--command-timeout S] CONF";
 
-    private static final List<String> TIMEOUT_OPTIONS =
-            List.of("--hook-timeout", "--service-timeout", "--command-timeout");
+    private static final String SECONDS = "a number of seconds";
 
     static final String HELP = USAGE_LINE + """
 
@@ -53,6 +54,15 @@ final class OverlayBootCommand implements Command {
             Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
             """;
 
+    /** The value of time-limit option {@code option}, or {@code otherwise} when not given. */
+    private static Duration timeout(CliArgs parsed, String option, Duration otherwise, PrintStream err)
+            throws CliSupport.Exit {
+        if (parsed.value(option).isEmpty()) {
+            return otherwise;
+        }
+        return CliSupport.seconds(NAME, USAGE_LINE, option, parsed.value(option).get(), 1, err);
+    }
+
     @Override
     public String name() {
         return NAME;
@@ -65,36 +75,13 @@ final class OverlayBootCommand implements Command {
             return EXIT_OK;
         }
         try {
-            boolean dryRun = false;
-            Duration hookTimeout = SubhostConfig.DEFAULT_HOOK_TIMEOUT;
-            Duration serviceTimeout = SubhostConfig.DEFAULT_SERVICE_TIMEOUT;
-            Duration commandTimeout = SubhostConfig.DEFAULT_COMMAND_TIMEOUT;
-            String conf = null;
-            boolean options = true;
-            for (int i = 0; i < args.size(); i++) {
-                String arg = args.get(i);
-                if (options && arg.equals("--")) {
-                    options = false;
-                } else if (options && arg.equals("--dry-run")) {
-                    dryRun = true;
-                } else if (options && TIMEOUT_OPTIONS.contains(arg)) {
-                    if (i + 1 == args.size()) {
-                        throw CliSupport.usage(NAME, USAGE_LINE, err, arg + " needs a number of seconds");
-                    }
-                    Duration limit = CliSupport.seconds(NAME, USAGE_LINE, arg, args.get(++i), 1, err);
-                    switch (arg) {
-                        case "--hook-timeout" -> hookTimeout = limit;
-                        case "--service-timeout" -> serviceTimeout = limit;
-                        default -> commandTimeout = limit;
-                    }
-                } else if (options && arg.startsWith("-") && arg.length() > 1) {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
-                } else if (conf != null) {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "too many arguments (" + arg + ")");
-                } else {
-                    conf = arg;
-                }
-            }
+            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of("--dry-run"),
+                    Map.of("--hook-timeout", SECONDS, "--service-timeout", SECONDS, "--command-timeout", SECONDS), 1, err);
+            boolean dryRun = parsed.has("--dry-run");
+            Duration hookTimeout = timeout(parsed, "--hook-timeout", SubhostConfig.DEFAULT_HOOK_TIMEOUT, err);
+            Duration serviceTimeout = timeout(parsed, "--service-timeout", SubhostConfig.DEFAULT_SERVICE_TIMEOUT, err);
+            Duration commandTimeout = timeout(parsed, "--command-timeout", SubhostConfig.DEFAULT_COMMAND_TIMEOUT, err);
+            String conf = parsed.operands().isEmpty() ? null : parsed.operands().getFirst();
             if (conf == null) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
             }

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -103,22 +104,9 @@ final class OverlayDiskfileCommand implements Command {
     }
 
     private static List<String> operands(List<String> args, PrintStream err) throws CliSupport.Exit {
-        List<String> operands = new ArrayList<>();
-        boolean options = true;
-        for (String arg : args) {
-            if (options && arg.equals("--")) {
-                options = false;
-            } else if (options && arg.startsWith("-") && arg.length() > 1) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
-            } else {
-                operands.add(arg);
-            }
-        }
+        List<String> operands = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of(), 3, err).operands();
         if (operands.isEmpty()) {
             throw CliSupport.usage(NAME, USAGE_LINE, err, "missing MOUNTPATH");
-        }
-        if (operands.size() > 3) {
-            throw CliSupport.usage(NAME, USAGE_LINE, err, "too many arguments (" + operands.get(3) + ")");
         }
         for (int i = 0; i < operands.size(); i++) {
             if (operands.get(i).isEmpty()) {

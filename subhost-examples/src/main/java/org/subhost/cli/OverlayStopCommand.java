@@ -4,6 +4,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.Map;
 import org.subhost.NotRunningException;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
@@ -54,23 +56,13 @@ final class OverlayStopCommand implements Command {
             return EXIT_OK;
         }
         try {
+            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
+                    1, err);
             Duration grace = DEFAULT_GRACE;
-            String conf = null;
-            for (int i = 0; i < args.size(); i++) {
-                String arg = args.get(i);
-                if (arg.equals("--grace")) {
-                    if (i + 1 == args.size()) {
-                        throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace needs a number of seconds");
-                    }
-                    grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", args.get(++i), 0, err);
-                } else if (arg.startsWith("-") && arg.length() > 1) {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
-                } else if (conf != null) {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "too many arguments (" + arg + ")");
-                } else {
-                    conf = arg;
-                }
+            if (parsed.value("--grace").isPresent()) {
+                grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", parsed.value("--grace").get(), 0, err);
             }
+            String conf = parsed.operands().isEmpty() ? null : parsed.operands().getFirst();
             if (conf == null) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
             }

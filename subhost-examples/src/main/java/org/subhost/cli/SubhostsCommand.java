@@ -6,6 +6,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.subhost.NotRunningException;
@@ -95,24 +97,15 @@ final class SubhostsCommand implements Command {
             return EXIT_OK;
         }
         try {
+            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
+                    1, err);
             Duration grace = null;
-            String action = null;
-            for (int i = 0; i < args.size(); i++) {
-                String arg = args.get(i);
-                if (arg.equals("--grace")) {
-                    if (i + 1 == args.size()) {
-                        throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace needs a number of seconds");
-                    }
-                    grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", args.get(++i), 0, err);
-                } else if (arg.startsWith("-") && arg.length() > 1) {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + arg + ")");
-                } else if (action != null) {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "too many arguments (" + arg + ")");
-                } else if (List.of("start", "stop", "status").contains(arg)) {
-                    action = arg;
-                } else {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown action (" + arg + ")");
-                }
+            if (parsed.value("--grace").isPresent()) {
+                grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", parsed.value("--grace").get(), 0, err);
+            }
+            String action = parsed.operands().isEmpty() ? null : parsed.operands().getFirst();
+            if (action != null && !List.of("start", "stop", "status").contains(action)) {
+                throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown action (" + action + ")");
             }
             if (action == null) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "missing action");
