@@ -16,11 +16,18 @@ import java.util.Set;
  * {@code too many arguments (x)}.
  */
 final class CliArgs {
+    private final String command;
+    private final String usageLine;
+    private final PrintStream err;
     private final Set<String> flags;
     private final Map<String, String> values;
     private final List<String> operands;
 
-    private CliArgs(Set<String> flags, Map<String, String> values, List<String> operands) {
+    private CliArgs(String command, String usageLine, PrintStream err, Set<String> flags, Map<String, String> values,
+            List<String> operands) {
+        this.command = command;
+        this.usageLine = usageLine;
+        this.err = err;
         this.flags = flags;
         this.values = values;
         this.operands = operands;
@@ -65,7 +72,7 @@ final class CliArgs {
                 operands.add(arg);
             }
         }
-        return new CliArgs(Set.copyOf(given), values, List.copyOf(operands));
+        return new CliArgs(command, usageLine, err, Set.copyOf(given), values, List.copyOf(operands));
     }
 
     /** Whether flag {@code name} was given. */
@@ -76,6 +83,21 @@ final class CliArgs {
     /** The value of option {@code name}, the last one when it was given more than once. */
     Optional<String> value(String name) {
         return Optional.ofNullable(values.get(name));
+    }
+
+    /**
+     * The value of option {@code name} as a whole number of seconds from {@code min} to
+     * 86400, or {@code otherwise} when it was not given; anything else ends the command
+     * with its usage.
+     */
+    java.time.Duration seconds(String name, long min, java.time.Duration otherwise) throws CliSupport.Exit {
+        String text = values.get(name);
+        return text == null ? otherwise : CliSupport.seconds(command, usageLine, name, text, min, err);
+    }
+
+    /** The first operand, if there is one. */
+    Optional<String> firstOperand() {
+        return operands.isEmpty() ? Optional.empty() : Optional.of(operands.getFirst());
     }
 
     /** The operands in order. */

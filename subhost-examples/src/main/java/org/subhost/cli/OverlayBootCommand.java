@@ -54,15 +54,6 @@ final class OverlayBootCommand implements Command {
             Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
             """;
 
-    /** The value of time-limit option {@code option}, or {@code otherwise} when not given. */
-    private static Duration timeout(CliArgs parsed, String option, Duration otherwise, PrintStream err)
-            throws CliSupport.Exit {
-        if (parsed.value(option).isEmpty()) {
-            return otherwise;
-        }
-        return CliSupport.seconds(NAME, USAGE_LINE, option, parsed.value(option).get(), 1, err);
-    }
-
     @Override
     public String name() {
         return NAME;
@@ -78,10 +69,10 @@ final class OverlayBootCommand implements Command {
             CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of("--dry-run"),
                     Map.of("--hook-timeout", SECONDS, "--service-timeout", SECONDS, "--command-timeout", SECONDS), 1, err);
             boolean dryRun = parsed.has("--dry-run");
-            Duration hookTimeout = timeout(parsed, "--hook-timeout", SubhostConfig.DEFAULT_HOOK_TIMEOUT, err);
-            Duration serviceTimeout = timeout(parsed, "--service-timeout", SubhostConfig.DEFAULT_SERVICE_TIMEOUT, err);
-            Duration commandTimeout = timeout(parsed, "--command-timeout", SubhostConfig.DEFAULT_COMMAND_TIMEOUT, err);
-            String conf = parsed.operands().isEmpty() ? null : parsed.operands().getFirst();
+            Duration hookTimeout = parsed.seconds("--hook-timeout", 1, SubhostConfig.DEFAULT_HOOK_TIMEOUT);
+            Duration serviceTimeout = parsed.seconds("--service-timeout", 1, SubhostConfig.DEFAULT_SERVICE_TIMEOUT);
+            Duration commandTimeout = parsed.seconds("--command-timeout", 1, SubhostConfig.DEFAULT_COMMAND_TIMEOUT);
+            String conf = parsed.firstOperand().orElse(null);
             if (conf == null) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
             }

@@ -58,11 +58,8 @@ final class OverlayStopCommand implements Command {
         try {
             CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
                     1, err);
-            Duration grace = DEFAULT_GRACE;
-            if (parsed.value("--grace").isPresent()) {
-                grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", parsed.value("--grace").get(), 0, err);
-            }
-            String conf = parsed.operands().isEmpty() ? null : parsed.operands().getFirst();
+            Duration grace = parsed.seconds("--grace", 0, DEFAULT_GRACE);
+            String conf = parsed.firstOperand().orElse(null);
             if (conf == null) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
             }

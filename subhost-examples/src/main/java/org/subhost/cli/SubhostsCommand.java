@@ -99,11 +99,8 @@ final class SubhostsCommand implements Command {
         try {
             CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
                     1, err);
-            Duration grace = null;
-            if (parsed.value("--grace").isPresent()) {
-                grace = CliSupport.seconds(NAME, USAGE_LINE, "--grace", parsed.value("--grace").get(), 0, err);
-            }
-            String action = parsed.operands().isEmpty() ? null : parsed.operands().getFirst();
+            Duration grace = parsed.seconds("--grace", 0, null);
+            String action = parsed.firstOperand().orElse(null);
             if (action != null && !List.of("start", "stop", "status").contains(action)) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown action (" + action + ")");
             }
