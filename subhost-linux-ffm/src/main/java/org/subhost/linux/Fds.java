@@ -128,11 +128,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) OPEN.call(errnoSegment, Native.address(arena.allocateFrom(path)), flags, mode);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) OPEN.call(errnoSegment, Native.address(arena.allocateFrom(path)), flags, mode);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -169,11 +165,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) CLOSE.call(errnoSegment, fd);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) CLOSE.call(errnoSegment, fd);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1 && errno != Errno.EINTR) {
@@ -198,11 +190,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment pair = arena.allocate(JAVA_INT, 2);
-            try {
-                rc = (int) PIPE2.call(errnoSegment, Native.address(pair), flags);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) PIPE2.call(errnoSegment, Native.address(pair), flags);
             errno = Native.errno(errnoSegment);
             fds[0] = pair.getAtIndex(JAVA_INT, 0);
             fds[1] = pair.getAtIndex(JAVA_INT, 1);
@@ -232,11 +220,7 @@ public final class Fds {
             MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, bytes.length);
             while (true) {
                 long rc;
-                try {
-                    rc = (long) WRITE.call(errnoSegment, fd, Native.address(buffer), (long) bytes.length);
-                } catch (Throwable t) {
-                    throw Native.unexpected(t);
-                }
+                rc = (long) WRITE.call(errnoSegment, fd, Native.address(buffer), (long) bytes.length);
                 if (rc >= 0) {
                     return (int) rc;
                 }
@@ -268,11 +252,7 @@ public final class Fds {
             MemorySegment buffer = arena.allocate(Math.max(1, max));
             while (true) {
                 long rc;
-                try {
-                    rc = (long) READ.call(errnoSegment, fd, Native.address(buffer), (long) max);
-                } catch (Throwable t) {
-                    throw Native.unexpected(t);
-                }
+                rc = (long) READ.call(errnoSegment, fd, Native.address(buffer), (long) max);
                 if (rc >= 0) {
                     return Arrays.copyOf(buffer.toArray(JAVA_BYTE), (int) rc);
                 }
@@ -298,11 +278,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) FCNTL_INT.call(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) FCNTL_INT.call(errnoSegment, fd, F_DUPFD_CLOEXEC, 0);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -319,11 +295,7 @@ public final class Fds {
      * @return the thread id
      */
     public static int gettid() {
-        try {
-            return (int) GETTID.invoke();
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
-        }
+        return (int) GETTID.invoke();
     }
 
     /**
@@ -341,11 +313,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) CHDIR.call(errnoSegment, Native.address(Native.cString(arena, path)));
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) CHDIR.call(errnoSegment, Native.address(Native.cString(arena, path)));
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -369,11 +337,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) CHMOD.call(errnoSegment, Native.address(Native.cString(arena, path)), mode);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) CHMOD.call(errnoSegment, Native.address(Native.cString(arena, path)), mode);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -397,11 +361,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) LCHOWN.call(errnoSegment, Native.address(Native.cString(arena, path)), uid, gid);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) LCHOWN.call(errnoSegment, Native.address(Native.cString(arena, path)), uid, gid);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {

@@ -59,11 +59,7 @@ public final class Flock {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             while (true) {
                 int rc;
-                try {
-                    rc = (int) FLOCK.call(errnoSegment, fd, operation);
-                } catch (Throwable t) {
-                    throw Native.unexpected(t);
-                }
+                rc = (int) FLOCK.call(errnoSegment, fd, operation);
                 if (rc == 0) {
                     return;
                 }

@@ -213,13 +213,9 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) MOUNT.call(errnoSegment, Native.address(Native.cString(arena, source)),
-                        Native.address(Native.cString(arena, target)), Native.address(Native.cString(arena, fstype)),
-                        flags, Native.address(Native.cString(arena, data)));
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) MOUNT.call(errnoSegment, Native.address(Native.cString(arena, source)),
+                    Native.address(Native.cString(arena, target)), Native.address(Native.cString(arena, fstype)),
+                    flags, Native.address(Native.cString(arena, data)));
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -266,11 +262,7 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) UMOUNT2.call(errnoSegment, Native.address(arena.allocateFrom(target)), flags);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) UMOUNT2.call(errnoSegment, Native.address(arena.allocateFrom(target)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -308,12 +300,8 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (long) PIVOT_ROOT.call(errnoSegment, SYS_PIVOT_ROOT,
-                        Native.address(arena.allocateFrom(newRoot)), Native.address(arena.allocateFrom(putOld)));
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (long) PIVOT_ROOT.call(errnoSegment, SYS_PIVOT_ROOT,
+                    Native.address(arena.allocateFrom(newRoot)), Native.address(arena.allocateFrom(putOld)));
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -346,11 +334,7 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) OPEN_TREE.call(errnoSegment, AT_FDCWD, Native.address(arena.allocateFrom(path)), flags);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) OPEN_TREE.call(errnoSegment, AT_FDCWD, Native.address(arena.allocateFrom(path)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -386,12 +370,8 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) MOVE_MOUNT.call(errnoSegment, fromDirFd, Native.address(arena.allocateFrom(fromPath)),
-                        toDirFd, Native.address(arena.allocateFrom(toPath)), flags);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) MOVE_MOUNT.call(errnoSegment, fromDirFd, Native.address(arena.allocateFrom(fromPath)),
+                    toDirFd, Native.address(arena.allocateFrom(toPath)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -433,12 +413,8 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) MKNOD.call(errnoSegment, Native.address(arena.allocateFrom(path)), mode, makedev(major,
-                        minor));
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) MKNOD.call(errnoSegment, Native.address(arena.allocateFrom(path)), mode, makedev(major,
+                    minor));
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {

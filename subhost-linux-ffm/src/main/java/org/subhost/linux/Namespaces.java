@@ -99,11 +99,7 @@ public final class Namespaces {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) UNSHARE.call(errnoSegment, flags);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) UNSHARE.call(errnoSegment, flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -137,11 +133,7 @@ public final class Namespaces {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) SETNS.call(errnoSegment, fd, nstype);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) SETNS.call(errnoSegment, fd, nstype);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -167,11 +159,7 @@ public final class Namespaces {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocate(Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, bytes.length);
-            try {
-                rc = (int) SETHOSTNAME.call(errnoSegment, Native.address(buffer), (long) bytes.length);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) SETHOSTNAME.call(errnoSegment, Native.address(buffer), (long) bytes.length);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {

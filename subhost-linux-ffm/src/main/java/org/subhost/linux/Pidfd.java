@@ -104,11 +104,7 @@ public final class Pidfd implements AutoCloseable {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) PIDFD_OPEN.call(errnoSegment, pid, 0);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) PIDFD_OPEN.call(errnoSegment, pid, 0);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -146,11 +142,7 @@ public final class Pidfd implements AutoCloseable {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) PIDFD_SEND_SIGNAL.call(errnoSegment, fd, signal, Native.address(MemorySegment.NULL), 0);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) PIDFD_SEND_SIGNAL.call(errnoSegment, fd, signal, Native.address(MemorySegment.NULL), 0);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -189,12 +181,8 @@ public final class Pidfd implements AutoCloseable {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
             do {
-                try {
-                    // The process has ended (poll said so), so this does not block.
-                    rc = (int) WAITID.call(errnoSegment, P_PIDFD, fd, Native.address(info), WEXITED);
-                } catch (Throwable t) {
-                    throw Native.unexpected(t);
-                }
+                // The process has ended (poll said so), so this does not block.
+                rc = (int) WAITID.call(errnoSegment, P_PIDFD, fd, Native.address(info), WEXITED);
                 errno = Native.errno(errnoSegment);
             } while (rc == -1 && errno == Errno.EINTR);
             code = info.get(JAVA_INT, SI_CODE);
@@ -241,11 +229,7 @@ public final class Pidfd implements AutoCloseable {
                 // Round up, so that a wait shorter than a millisecond is not a mere look.
                 int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
                 int rc;
-                try {
-                    rc = (int) POLL.call(errnoSegment, Native.address(pollfd), 1L, millis);
-                } catch (Throwable t) {
-                    throw Native.unexpected(t);
-                }
+                rc = (int) POLL.call(errnoSegment, Native.address(pollfd), 1L, millis);
                 if (rc > 0) {
                     if ((pollfd.get(JAVA_SHORT, 6) & POLLNVAL) != 0) {
                         throw new SyscallException("poll", "pidfd of pid " + pid, Errno.EBADF);

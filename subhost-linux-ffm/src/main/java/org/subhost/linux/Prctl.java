@@ -91,11 +91,7 @@ public final class Prctl {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) PRCTL.call(errnoSegment, option, value, 0L, 0L, 0L);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) PRCTL.call(errnoSegment, option, value, 0L, 0L, 0L);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -110,11 +106,7 @@ public final class Prctl {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment out = arena.allocate(JAVA_INT);
-            try {
-                rc = (int) PRCTL_GET.call(errnoSegment, option, Native.address(out), 0L, 0L, 0L);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) PRCTL_GET.call(errnoSegment, option, Native.address(out), 0L, 0L, 0L);
             errno = Native.errno(errnoSegment);
             value = out.get(JAVA_INT, 0);
         }

@@ -65,11 +65,7 @@ public final class Signals {
         int errno;
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) KILL.call(errnoSegment, pid, signal);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) KILL.call(errnoSegment, pid, signal);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -87,11 +83,7 @@ public final class Signals {
     @SuppressWarnings("restricted") // reading glibc's static C string
     public static String name(int signal) {
         MemorySegment abbrev;
-        try {
-            abbrev = MemorySegment.ofAddress(SIGABBREV.invoke(signal));
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
-        }
+        abbrev = MemorySegment.ofAddress(SIGABBREV.invoke(signal));
         return abbrev.equals(MemorySegment.NULL) ? "signal " + signal : "SIG" + abbrev.reinterpret(32).getString(0);
     }
 }

@@ -175,11 +175,7 @@ public final class Spawn {
             MemorySegment status = arena.allocate(JAVA_INT);
             while (true) {
                 int rc;
-                try {
-                    rc = (int) WAITPID.call(errnoSegment, pid, Native.address(status), options);
-                } catch (Throwable t) {
-                    throw Native.unexpected(t);
-                }
+                rc = (int) WAITPID.call(errnoSegment, pid, Native.address(status), options);
                 if (rc == pid) {
                     return OptionalInt.of(decodeWaitStatus(status.get(JAVA_INT, 0)));
                 }
@@ -481,10 +477,6 @@ public final class Spawn {
                     // Frees the list of actions that glibc allocated with malloc.
                     int ignored = (int) FA_DESTROY.invoke(Native.address(actions));
                 }
-            } catch (SyscallException | RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
             }
         }
 

@@ -1,6 +1,5 @@
 package org.subhost.linux.disk;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -10,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,6 +18,7 @@ import java.util.regex.Pattern;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.SyscallException;
+import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -77,10 +76,9 @@ public final class LoopDevice implements AutoCloseable {
     private static final int ATTEMPTS = 16;
     private static final Pattern LOOP_NAME = Pattern.compile("loop[0-9]+");
 
-    // int ioctl(int fd, unsigned long request, ...): the argument is variadic, a pointer or a long.
-    private static final MethodHandle IOCTL_POINTER = Native.downcall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle IOCTL_LONG = Native.downcall("ioctl",
+    // int ioctl(int fd, unsigned long request, ...): the argument is variadic, a pointer or a
+    // long; both travel as a long (see Downcall).
+    private static final Downcall IOCTL = Native.lazyDowncall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
 
     private final int number;
@@ -300,11 +298,7 @@ public final class LoopDevice implements AutoCloseable {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) IOCTL_LONG.invokeExact(errnoSegment, fd, request, argument);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
+            rc = (int) IOCTL.call(errnoSegment, fd, request, argument);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -314,20 +308,7 @@ public final class LoopDevice implements AutoCloseable {
     }
 
     private static void ioctl(int fd, long request, MemorySegment argument, String what) throws SyscallException {
-        int rc;
-        int errno;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errnoSegment = Native.errnoSegment(arena);
-            try {
-                rc = (int) IOCTL_POINTER.invokeExact(errnoSegment, fd, request, argument);
-            } catch (Throwable t) {
-                throw Native.unexpected(t);
-            }
-            errno = Native.errno(errnoSegment);
-        }
-        if (rc == -1) {
-            throw new SyscallException("ioctl", what, errno);
-        }
+        ioctl(fd, request, Native.address(argument), what);
     }
 
     private static void closeQuietly(int fd) {

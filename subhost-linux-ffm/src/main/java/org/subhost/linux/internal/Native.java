@@ -12,12 +12,14 @@ import java.lang.invoke.VarHandle;
 import java.util.List;
 
 /**
- * The one place where downcall handles to the C library are made.
+ * The one place where the downcall handle to the C library is made, and the helpers that
+ * bindings call it with.
  *
- * <p>Bindings hold {@link Downcall}s ({@link #lazyDowncall}), made on first use: making a
- * handle is what a cold JVM of ours spends most of its time on.
+ * <p>Bindings hold {@link Downcall}s ({@link #lazyDowncall}), which all go through one
+ * shared handle ({@link #shared()}): making handles is what a cold JVM of ours spent most
+ * of its time on.
  *
- * <p>Every handle made by {@link #downcall} captures {@code errno} right after the call
+ * <p>The shared handle captures {@code errno} right after the call
  * ({@link Linker.Option#captureCallState}), into a segment that the caller allocates per
  * call in its own confined arena: errno is per thread in C, and our namespace work runs on
  * many threads, so a segment shared by a class would mix up their errors.
@@ -56,44 +58,6 @@ public final class Native {
     public static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
 
     private Native() {}
-
-    /**
-     * A downcall handle to the C function {@code name} that captures errno: the handle
-     * takes the errno segment ({@link #errnoSegment}) as its first argument, before the
-     * function's own.
-     *
-     * @param name the C function's name
-     * @param descriptor its signature, without the errno segment
-     * @param options further linker options, such as {@code firstVariadicArg}
-     * @return the handle
-     * @throws LinkageError naming the symbol when the C library does not have it
-     */
-    public static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        Linker.Option[] all = new Linker.Option[options.length + 1];
-        all[0] = CAPTURE_ERRNO;
-        System.arraycopy(options, 0, all, 1, options.length);
-        return LINKER.downcallHandle(symbol(name), descriptor, all);
-    }
-
-    /**
-     * A downcall handle to {@code long syscall(long number, ...)} for a system call that
-     * the C library does not wrap, with {@code arguments} as the layouts of the variadic
-     * arguments. Like {@link #downcall}, the handle takes the errno segment first.
-     *
-     * <p>Pass integer arguments as {@code JAVA_LONG}: glibc's {@code syscall} reads every
-     * argument as a {@code long}, and the upper half of a register holding a C {@code int}
-     * is not defined.
-     *
-     * @param arguments the layouts of the arguments after the system call's number
-     * @return the handle, taking the errno segment, the number ({@code long}) and the arguments
-     */
-    public static MethodHandle syscall(java.lang.foreign.MemoryLayout... arguments) {
-        java.lang.foreign.MemoryLayout[] all = new java.lang.foreign.MemoryLayout[arguments.length + 1];
-        all[0] = ValueLayout.JAVA_LONG;
-        System.arraycopy(arguments, 0, all, 1, arguments.length);
-        return downcall("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all),
-                Linker.Option.firstVariadicArg(1));
-    }
 
     /** Integer and pointer arguments of a C function, as the shared handles pass them. */
     static final int SHARED_ARGUMENTS = 7;
@@ -198,18 +162,6 @@ public final class Native {
      */
     public static Downcall lazyPlain(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return new Downcall(name, descriptor, options);
-    }
-
-    /**
-     * A downcall handle to a C function whose errno is of no interest (it cannot fail).
-     *
-     * @param name the C function's name
-     * @param descriptor its signature
-     * @param options further linker options
-     * @return the handle
-     */
-    public static MethodHandle plain(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return LINKER.downcallHandle(symbol(name), descriptor, options);
     }
 
     private static MemorySegment symbol(String name) {

@@ -78,10 +78,6 @@ final class NetlinkSocketCalls {
                         Native.errno(errno));
             }
             return fd;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 
@@ -95,10 +91,6 @@ final class NetlinkSocketCalls {
             if (rc == -1) {
                 throw new SyscallException("bind", "fd " + fd + ", AF_NETLINK port 0", Native.errno(errno));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 
@@ -113,10 +105,6 @@ final class NetlinkSocketCalls {
                 throw new SyscallException("setsockopt", "fd " + fd + ", " + levelName + ", " + optionName + ", "
                         + value, Native.errno(errno));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 
@@ -138,10 +126,6 @@ final class NetlinkSocketCalls {
                 // A datagram is sent whole or not at all.
                 return;
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 
@@ -182,10 +166,6 @@ final class NetlinkSocketCalls {
             }
             byte[] bytes = buffer.asSlice(0, received).toArray(JAVA_BYTE);
             return new Datagram(bytes, from.get(JAVA_INT, 4));
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 
@@ -199,10 +179,6 @@ final class NetlinkSocketCalls {
             if (rc == -1 && Native.errno(errno) != Errno.EINTR) {
                 throw new SyscallException("close", "fd " + fd, Native.errno(errno));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 }
