@@ -4,8 +4,8 @@ package org.subhost.core;
  * One step of a boot plan: data that says what it will do ({@link #describe()}), how to do
  * it, and how to undo it.
  *
- * <p>Steps are records. {@link #apply} runs on the thread that the step's {@link #place()}
- * names; {@link #undo} always runs on the booting caller's thread, after the namespace
+ * <p>Steps are records, each {@link OnHost} or {@link InNamespace}. {@link #apply} runs on
+ * the thread that the step's {@link #place()} names; {@link #undo} always runs on the booting caller's thread, after the namespace
  * thread has ended, so an undo must not depend on that thread's mount namespace or root.
  * Mounts made in the subhost's own mount namespace need no undo at all: the namespace and
  * everything mounted in it disappear with its last task (the boot thread, and pid 1 once
@@ -28,6 +28,22 @@ public interface BootStep {
 
     /** {@return where {@link #apply} runs} */
     Place place();
+
+    /** A step that runs on the booting caller's thread, in the host's namespaces. */
+    interface OnHost extends BootStep {
+        @Override
+        default Place place() {
+            return Place.HOST;
+        }
+    }
+
+    /** A step that runs on the boot's namespace thread. */
+    interface InNamespace extends BootStep {
+        @Override
+        default Place place() {
+            return Place.NAMESPACE;
+        }
+    }
 
     /**
      * Does the step; throws when the kernel or a command refuses.

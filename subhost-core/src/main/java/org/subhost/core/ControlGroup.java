@@ -14,15 +14,10 @@ final class ControlGroup {
     private ControlGroup() {}
 
     /** mkdir of the group, before the root is switched. Undo: rmdir, once its processes are gone. */
-    record Create(Path group) implements BootStep {
+    record Create(Path group) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "control group " + group;
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -44,15 +39,10 @@ final class ControlGroup {
     }
 
     /** pid 1 into the group, by writing its pid to {@code cgroup.procs}. */
-    record Join(Path group) implements BootStep {
+    record Join(Path group) implements BootStep.OnHost {
         @Override
         public String describe() {
             return "pid 1 into control group " + group;
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override

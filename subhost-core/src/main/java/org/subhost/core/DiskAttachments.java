@@ -112,7 +112,7 @@ final class DiskAttachments {
      *
      * @param attachments what the configuration's {@code !} commands mounted
      */
-    record Adopt(List<DiskAttachment> attachments) implements BootStep {
+    record Adopt(List<DiskAttachment> attachments) implements BootStep.OnHost {
         Adopt {
             attachments = List.copyOf(attachments);
         }
@@ -121,11 +121,6 @@ final class DiskAttachments {
         public String describe() {
             return "adopt the disk images mounted for it: " + String.join(", ", attachments.stream()
                     .map(a -> a.image() + " (" + a.loopDevice() + ") on " + a.mountPoint()).toList());
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override

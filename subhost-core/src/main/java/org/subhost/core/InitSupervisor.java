@@ -117,7 +117,7 @@ final class InitSupervisor {
      * non-VLAN cable, so that the subhost never uses the host's network configuration by
      * accident (SPEC 3.4, fix). Undo: the file is removed again if this step wrote it.
      */
-    record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep {
+    record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep.InNamespace {
         WriteInterfaces {
             interfaces = List.copyOf(interfaces);
         }
@@ -134,11 +134,6 @@ final class InitSupervisor {
         public String describe() {
             return "write " + file() + " (lo" + interfaces.stream().map(i -> ", " + i).reduce("", String::concat)
                     + ") unless it exists";
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         /** The file's text. */
@@ -176,7 +171,7 @@ final class InitSupervisor {
      * working directory, its output in LOG; a status other than 0 fails the boot.
      */
     record RunHook(String variable, String command, List<String> args, Map<String, String> env, Path base,
-            Duration limit) implements BootStep {
+            Duration limit) implements BootStep.InNamespace {
         RunHook {
             args = List.copyOf(args);
             env = Map.copyOf(env);
@@ -185,11 +180,6 @@ final class InitSupervisor {
         @Override
         public String describe() {
             return variable + ": " + command + (args.isEmpty() ? "" : " " + String.join(" ", args));
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -211,7 +201,7 @@ final class InitSupervisor {
      * CONFIG} and {@code ACTION} set).
      */
     record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
-            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit) implements BootStep {
+            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit) implements BootStep.OnHost {
         PrepareInit {
             services = List.copyOf(services);
             env = Map.copyOf(env);
@@ -222,11 +212,6 @@ final class InitSupervisor {
             return "open LOG " + log + "; init script: "
                     + initCommand.map(c -> "the output of INIT (" + c + ")")
                             .orElse(services.isEmpty() ? "built-in, no services" : "built-in, START " + String.join(" ", services));
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override

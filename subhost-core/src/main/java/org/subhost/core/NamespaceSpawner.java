@@ -84,16 +84,11 @@ final class NamespaceSpawner {
      * waiting on a pipe until the host side has put it into its control group. Undo: SIGKILL
      * to pid 1, which takes every process of its pid namespace with it.
      */
-    record StartPid1(String name, Duration grace) implements BootStep {
+    record StartPid1(String name, Duration grace) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "pid 1 (" + REAPER + ") in new pid, ipc, uts and time namespaces; hostname from /etc/hostname or "
                     + name + "; init script via /bin/sh";
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -159,18 +154,13 @@ final class NamespaceSpawner {
      * script runs (pid 1 has a child), so that a command run right after the boot finds
      * {@code /proc} and the init under way.
      */
-    record ReleaseInit() implements BootStep {
+    record ReleaseInit() implements BootStep.OnHost {
         /** How long pid 1 may take to reach the sync pipe, and then to start the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
         @Override
         public String describe() {
             return "release pid 1 once it waits with /proc mounted; return when the init runs";
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override

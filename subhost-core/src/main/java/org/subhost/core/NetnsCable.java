@@ -50,15 +50,10 @@ final class NetnsCable {
      * Network namespace NAME at {@code /run/netns/NAME}, with {@code lo} up; like {@code ip
      * netns add NAME}. Undo: like {@code ip netns delete NAME}.
      */
-    record CreateNetns(String name) implements BootStep {
+    record CreateNetns(String name) implements BootStep.OnHost {
         @Override
         public String describe() {
             return "network namespace " + name + " (/run/netns/" + name + ") with lo up";
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override
@@ -84,16 +79,11 @@ final class NetnsCable {
      * its MAC; like {@code ip link add NAMEi type veth peer name ethi netns NAME address MAC}.
      * Undo: deleting the host end, which deletes the pair.
      */
-    record AddVeth(VethCable cable) implements BootStep {
+    record AddVeth(VethCable cable) implements BootStep.OnHost {
         @Override
         public String describe() {
             return "cable " + cable.index() + ": veth " + cable.hostName() + " <-> " + cable.subhostName()
                     + cable.mac().map(m -> " (MAC " + m + ")").orElse("");
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override
@@ -115,16 +105,11 @@ final class NetnsCable {
      * A VLAN link NAMEi.N with tag N on the host end NAMEi; like {@code ip link add link NAMEi
      * name NAMEi.N type vlan id N}. Undo: deleting it.
      */
-    record AddVlan(VlanCable cable) implements BootStep {
+    record AddVlan(VlanCable cable) implements BootStep.OnHost {
         @Override
         public String describe() {
             return "cable " + cable.carrier().index() + " VLAN " + cable.vlanId() + ": " + cable.hostName()
                     + " on " + cable.carrier().hostName();
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override
@@ -144,16 +129,11 @@ final class NetnsCable {
      * ifup NAMEi}), falling back to bringing it up when ifupdown is missing or fails. Undo:
      * {@code ifdown} when ifup configured it; the link itself goes with its cable.
      */
-    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup) implements BootStep {
+    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup) implements BootStep.OnHost {
         @Override
         public String describe() {
             return bridge.map(b -> "host end " + hostName + ": port of bridge " + b + ", up")
                     .orElse("host end " + hostName + ": ifup " + hostName + " (else just up)");
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override

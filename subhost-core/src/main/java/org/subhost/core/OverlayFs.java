@@ -33,15 +33,10 @@ final class OverlayFs {
      * directory exists; for an overlay LIVE differs from UPPER and LOWER and WORK lies on
      * UPPER's filesystem; for an overlay or a bind, LIVE is not a mount point already.
      */
-    record CheckLayout(RootKind kind, Path live, Path upper, Path work, Path lower) implements BootStep {
+    record CheckLayout(RootKind kind, Path live, Path upper, Path work, Path lower) implements BootStep.OnHost {
         @Override
         public String describe() {
             return "check LIVE, UPPER, WORK, LOWER for a root of kind " + kind.name().toLowerCase(java.util.Locale.ROOT);
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override
@@ -85,15 +80,10 @@ final class OverlayFs {
      * the mounts would propagate back into the host's namespace. The network namespace is
      * entered here so that sysfs, mounted later, shows the subhost's interfaces.
      */
-    record NewMountNamespace(String netns) implements BootStep {
+    record NewMountNamespace(String netns) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "new mount namespace with every mount private; enter network namespace " + netns;
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -111,7 +101,7 @@ final class OverlayFs {
      * onto itself, so that it is a mount point for pivot_root whether or not it was one
      * (SPEC 3.5, fix).
      */
-    record MountRoot(RootKind kind, String name, Path live, Path upper, Path work, Path lower) implements BootStep {
+    record MountRoot(RootKind kind, String name, Path live, Path upper, Path work, Path lower) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return switch (kind) {
@@ -120,11 +110,6 @@ final class OverlayFs {
                 case BIND -> "bind " + upper + " on " + live;
                 case PLAIN -> "bind " + live + " on itself (the root is the directory itself)";
             };
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -150,18 +135,13 @@ final class OverlayFs {
      * The character device 5,2 ({@code /dev/ptmx}) opens the devpts instance mounted on the
      * {@code pts} directory beside it (Linux 4.7 and later).
      */
-    record MountDev(Path live) implements BootStep {
+    record MountDev(Path live) implements BootStep.InNamespace {
         private static final int TTY_GID = 5;
 
         @Override
         public String describe() {
             return "tmpfs on " + live.resolve("dev") + " with console, null, zero, ptmx, tty, random, urandom, "
                     + "fd, stdin, stdout, stderr, core, shm; devpts (new instance) on " + live.resolve("dev/pts");
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -201,15 +181,10 @@ final class OverlayFs {
     }
 
     /** sysfs on LIVE/sys, mounted from inside the subhost's network namespace (SPEC 3.6, fix). */
-    record MountSys(Path live) implements BootStep {
+    record MountSys(Path live) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "sysfs on " + live.resolve("sys") + " (showing the subhost's own interfaces)";
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -221,15 +196,10 @@ final class OverlayFs {
     }
 
     /** A tmpfs of RAM_SIZE (mode 755) on LIVE/run, with {@code run/lock} (1777). */
-    record MountRun(Path live, String size) implements BootStep {
+    record MountRun(Path live, String size) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "tmpfs of " + size + " on " + live.resolve("run") + " with run/lock";
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -243,15 +213,10 @@ final class OverlayFs {
     }
 
     /** The host's {@code /etc/adjtime} bound onto the subhost's, when both exist. */
-    record BindAdjtime(Path live) implements BootStep {
+    record BindAdjtime(Path live) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "bind /etc/adjtime on " + live.resolve("etc/adjtime") + " when both exist";
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -267,7 +232,7 @@ final class OverlayFs {
      * A SHARE: the host's directory or file bound (recursively) into the subhost; the mount
      * point is made when the subhost lacks it.
      */
-    record BindShare(Share share, Path live) implements BootStep {
+    record BindShare(Share share, Path live) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "share " + share.hostPath() + " on " + target();
@@ -275,11 +240,6 @@ final class OverlayFs {
 
         private Path target() {
             return live.resolve(share.subhostPath().toString().substring(1));
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override
@@ -300,15 +260,10 @@ final class OverlayFs {
      * mount below it, so no path leads back to the host's tree (pivot_root(2), NOTES).
      * The kernel requires LIVE to be a mount point, which {@link MountRoot} ensures.
      */
-    record PivotRoot(Path live) implements BootStep {
+    record PivotRoot(Path live) implements BootStep.InNamespace {
         @Override
         public String describe() {
             return "pivot_root into " + live + "; detach the old root with all the host's mounts";
-        }
-
-        @Override
-        public Place place() {
-            return Place.NAMESPACE;
         }
 
         @Override

@@ -203,15 +203,10 @@ final class StateStore {
      * The first record of a boot, before any host resource is made, so that a boot killed
      * midway leaves a record of what to remove. Undo: the record goes.
      */
-    record RecordBooting(SubhostState planned) implements BootStep {
+    record RecordBooting(SubhostState planned) implements BootStep.OnHost {
         @Override
         public String describe() {
             return "record the boot in /run/subhost/" + planned.name() + "/state";
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override
@@ -232,15 +227,10 @@ final class StateStore {
     }
 
     /** The record of the running subhost: pid 1 with its start time. */
-    record RecordRunning() implements BootStep {
+    record RecordRunning() implements BootStep.OnHost {
         @Override
         public String describe() {
             return "record pid 1 and its start time";
-        }
-
-        @Override
-        public Place place() {
-            return Place.HOST;
         }
 
         @Override
