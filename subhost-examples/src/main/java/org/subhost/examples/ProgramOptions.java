@@ -30,6 +30,22 @@ final class ProgramOptions {
         return (int) n;
     }
 
+    /** Reports a usage mistake of {@code program} with its usage text; returns exit status 2. */
+    static int usageError(String program, String usage, IllegalArgumentException e) {
+        System.err.println(program + ": " + e.getMessage());
+        System.err.println(usage);
+        return 2;
+    }
+
+    /** Whether this runs as root; says why {@code program} needs to when it does not. */
+    static boolean runsAsRoot(String program) {
+        if ("root".equals(System.getProperty("user.name"))) {
+            return true;
+        }
+        System.err.println(program + ": must run as root (it makes namespaces, mounts and links)");
+        return false;
+    }
+
     /**
      * {@code start} followed by {@code length} random letters and digits: a name prefix of
      * a run's own, so that its subhosts and links are told from any other.

@@ -96,12 +96,9 @@ public final class SubhostBench {
                 }
             }
         } catch (IllegalArgumentException e) {
-            System.err.println("subhost-bench: " + e.getMessage());
-            System.err.println(USAGE);
-            return 2;
+            return ProgramOptions.usageError("subhost-bench", USAGE, e);
         }
-        if (!"root".equals(System.getProperty("user.name"))) {
-            System.err.println("subhost-bench: must run as root (it makes namespaces, mounts and links)");
+        if (!ProgramOptions.runsAsRoot("subhost-bench")) {
             return 1;
         }
         SubhostBench bench;

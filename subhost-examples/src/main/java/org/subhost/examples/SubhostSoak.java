@@ -109,12 +109,9 @@ public final class SubhostSoak {
                 }
             }
         } catch (IllegalArgumentException e) {
-            System.err.println("subhost-soak: " + e.getMessage());
-            System.err.println(USAGE);
-            return 2;
+            return ProgramOptions.usageError("subhost-soak", USAGE, e);
         }
-        if (!"root".equals(System.getProperty("user.name"))) {
-            System.err.println("subhost-soak: must run as root (it makes namespaces, mounts and links)");
+        if (!ProgramOptions.runsAsRoot("subhost-soak")) {
             return 1;
         }
         SubhostSoak soak;
