@@ -109,34 +109,18 @@ final class NamespaceSpawner {
             context.pid1fd = Pidfd.open(context.pid1);
         }
 
-        /**
-         * Spawns the reaper, again while exec says ETXTBSY: another boot's thread may have
-         * forked just while this one wrote {@code /.reaper}, and its child holds a copy of
-         * the writing descriptor until it execs, microseconds later. (Writing the file with
-         * O_CLOEXEC does not help: the copy lives between fork and exec.)
-         */
         private int spawnReaper(BootContext context, int syncFd) throws Exception {
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    return Spawn.program(Path.of(REAPER))
-                            .args(List.of("--timens", "--sync-fd", "3", "--grace",
-                                    Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
-                                    "/bin/sh", "-c", context.initScript))
-                            .env(BASE_ENV)
-                            .cwd(Path.of("/"))
-                            .stdin(Redirect.fd(context.devNullFd))
-                            .stdout(Redirect.fd(context.logFd))
-                            .stderr(Redirect.fd(context.logFd))
-                            .keepFd(syncFd, 3)
-                            .newSession()
-                            .spawn();
-                } catch (SyscallException e) {
-                    if (e.errno() != Errno.ETXTBSY || attempt == 100) {
-                        throw e;
-                    }
-                    Thread.sleep(1);
-                }
-            }
+            return spawnFirstProcess(Spawn.program(Path.of(REAPER))
+                    .args(List.of("--timens", "--sync-fd", "3", "--grace",
+                            Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
+                            "/bin/sh", "-c", context.initScript))
+                    .env(BASE_ENV)
+                    .cwd(Path.of("/"))
+                    .stdin(Redirect.fd(context.devNullFd))
+                    .stdout(Redirect.fd(context.logFd))
+                    .stderr(Redirect.fd(context.logFd))
+                    .keepFd(syncFd, 3)
+                    .newSession());
         }
 
         @Override
@@ -144,6 +128,28 @@ final class NamespaceSpawner {
             if (context.pid1fd != null) {
                 context.pid1fd.sendSignal(Signals.SIGKILL);
                 context.pid1fd.awaitExit(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    /**
+     * Spawns the first process, pid 1, of the pid namespace the calling thread unshared, and
+     * tries again while exec says ETXTBSY: another boot's thread may have forked just while
+     * this one wrote {@code /.reaper}, and its child holds a copy of the writing descriptor
+     * until it execs, microseconds later (O_CLOEXEC does not help: the copy lives between
+     * fork and exec). Each failed try used up the namespace, since its pid 1 was the child
+     * that could not exec; so each retry first gets a fresh one.
+     */
+    static int spawnFirstProcess(Spawn.Builder spawn) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return spawn.spawn();
+            } catch (SyscallException e) {
+                if (!e.is(Errno.ETXTBSY) || attempt == 100) {
+                    throw e;
+                }
+                Namespaces.renewPidNamespaceForChildren();
+                Thread.sleep(1);
             }
         }
     }

@@ -142,6 +142,27 @@ public final class Namespaces {
     }
 
     /**
+     * Gives the calling thread's next children a new pid namespace again, after the one it
+     * unshared has become unusable: once the first process of a pid namespace (its pid 1)
+     * has ended, the kernel refuses every further process in it (fork and posix_spawn fail
+     * with ENOMEM), and a second {@code unshare(CLONE_NEWPID)} is refused with EINVAL while
+     * pid_for_children differs from the thread's own pid namespace. So this first points
+     * pid_for_children back at the process's own pid namespace (setns through a pidfd of
+     * this process, Linux 5.8), then unshares a fresh one.
+     *
+     * <p>A spawn whose exec failed leaves a namespace in that state: the child was its pid
+     * 1, and it exited. Call this before trying again.
+     *
+     * @throws SyscallException when the kernel refuses either step
+     */
+    public static void renewPidNamespaceForChildren() throws SyscallException {
+        try (Pidfd self = Pidfd.open((int) ProcessHandle.current().pid())) {
+            setns(self.fd(), CLONE_NEWPID);
+        }
+        unshare(CLONE_NEWPID);
+    }
+
+    /**
      * Sets the host name of the calling thread's UTS namespace: sethostname(2), like
      * {@code hostname NAME}. Call it on a {@link NamespaceThread} that unshared {@link
      * #CLONE_NEWUTS}, or the host's name changes.

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,6 +67,38 @@ class SpawnKernelTest {
             init.sendSignal(Signals.SIGKILL);
             assertThat(init.awaitExit(Duration.ofSeconds(30))).hasValue(128 + Signals.SIGKILL);
         }
+    }
+
+    @Test
+    void pidNamespaceWhoseFirstExecFailedIsRenewedForTheNextSpawn() throws Exception {
+        KernelTests.requireRoot();
+        // A program that is still open for writing cannot be executed (ETXTBSY): the race
+        // of a boot whose /.reaper another thread's child still holds open.
+        Path program = dir.resolve("busy-sleep");
+        Files.copy(SLEEP, program);
+        int writer = Fds.open(program.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
+        AtomicBoolean writerOpen = new AtomicBoolean(true);
+        int pid;
+        try {
+            pid = NamespaceThread.run("pid1-retry", NamespaceRequest.builder().unshare(CLONE_NEWPID).build(), () -> {
+                assertThatThrownBy(() -> Spawn.program(program).args("600").spawn())
+                        .isInstanceOfSatisfying(SyscallException.class, e -> assertThat(e.is(Errno.ETXTBSY)).isTrue());
+                writerOpen.set(false);
+                Fds.close(writer);
+                // The failed child was the namespace's pid 1: the namespace takes no one else.
+                assertThatThrownBy(() -> Spawn.program(program).args("600").spawn())
+                        .isInstanceOfSatisfying(SyscallException.class, e -> assertThat(e.is(Errno.ENOMEM)).isTrue());
+                Namespaces.renewPidNamespaceForChildren();
+                return track(Spawn.program(program).args("600").newSession().spawn());
+            });
+        } finally {
+            if (writerOpen.get()) {
+                Fds.close(writer);
+            }
+        }
+        assertThat(statusField(pid, "NSpid")).isEqualTo(pid + "\t1");
+        assertThat(KernelTests.namespace(Integer.toString(pid), "pid"))
+                .isNotEqualTo(KernelTests.namespace("self", "pid"));
     }
 
     @Test
