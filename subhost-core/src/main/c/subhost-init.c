@@ -1,13 +1,14 @@
 /*
  * subhost-init: pid 1 of a subhost, a tiny reaper in the manner of tini.
  *
- *   /.reaper [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]
+ *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
  *
  * Started by the SDK with posix_spawn as the first process of a new pid namespace, inside
- * the subhost's mount namespace with its root already pivoted. It enters a new time
- * namespace (--timens), mounts /proc for its pid namespace, waits for the SDK to finish
- * the boot (--sync-fd), runs PROGRAM (the init script) in a session of its own, then reaps
+ * the subhost's mount namespace with its root already pivoted. It mounts /proc for its
+ * pid namespace, enters a new time namespace (--timens), waits for the SDK to finish
+ * the boot (--sync-fd), runs PROGRAM (the init script) in a session of its own, says so
+ * (--ready-fd: one byte 's', so the SDK returns from the boot without polling), then reaps
  * every orphan of the subhost and stays alive, even with no process left, until SIGTERM,
  * SIGINT or SIGPWR: then every process gets SIGTERM, after the grace period SIGKILL, and
  * pid 1 exits 0.
@@ -24,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,8 +51,8 @@
 
 struct options {
 	bool timens;
-	int timens_index; /* where --timens stands in argv, to drop it before the re-exec */
 	int sync_fd;      /* -1: none */
+	int ready_fd;     /* -1: none */
 	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
 	long limit;       /* --limit SECONDS; -1: run as pid 1 */
 	char **program;
@@ -88,7 +90,7 @@ static const char *reason(int error)
 
 static void usage(const char *problem)
 {
-	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--grace SECONDS] [--name NAME]"
+	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
 	    " -- PROGRAM [ARGS...], or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
 	    problem);
 	exit(EXIT_USAGE);
@@ -116,9 +118,10 @@ static struct options parse_options(int argc, char **argv)
 			break;
 		} else if (strcmp(arg, "--timens") == 0) {
 			options.timens = true;
-			options.timens_index = i;
 		} else if (strcmp(arg, "--sync-fd") == 0) {
 			options.sync_fd = (int)parse_number(arg, argv[++i], 1023);
+		} else if (strcmp(arg, "--ready-fd") == 0) {
+			options.ready_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--grace") == 0) {
 			options.grace = parse_number(arg, argv[++i], 86400);
 		} else if (strcmp(arg, "--limit") == 0) {
@@ -138,10 +141,12 @@ static struct options parse_options(int argc, char **argv)
 /*
  * The JVM cannot put its child into a new time namespace: posix_spawn clones with CLONE_VM,
  * which the kernel refuses once time_for_children differs from the caller's, and setns into
- * a time namespace needs a single-threaded caller. execve switches a task into its
- * time_for_children (Linux 5.19/6.0), so pid 1 unshares and re-executes itself.
+ * a time namespace needs a single-threaded caller. pid 1 is one: it unshares, which sets
+ * only its time_for_children, and then enters that namespace itself with setns on
+ * /proc/self/ns/time_for_children (no re-exec, which would cost a second program load).
+ * So this comes after mount_proc.
  */
-static void enter_time_namespace(const struct options *options, int argc, char **argv)
+static void enter_time_namespace(void)
 {
 	if (unshare(CLONE_NEWTIME) != 0) {
 		int error = errno;
@@ -154,12 +159,16 @@ static void enter_time_namespace(const struct options *options, int argc, char *
 		say("unshare(CLONE_NEWTIME): %s", reason(error));
 		exit(EXIT_BOOT_FAILED);
 	}
-	/* Drop --timens, or the new program would unshare once more. */
-	memmove(argv + options->timens_index, argv + options->timens_index + 1,
-		(argc - options->timens_index) * sizeof *argv);
-	execv(argv[0], argv);
-	say("execv %s (to enter the new time namespace): %s", argv[0], reason(errno));
-	exit(EXIT_BOOT_FAILED);
+	int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		say("open /proc/self/ns/time_for_children: %s", reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+	if (setns(fd, CLONE_NEWTIME) != 0) {
+		say("setns(/proc/self/ns/time_for_children, CLONE_NEWTIME): %s", reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+	close(fd);
 }
 
 /*
@@ -216,6 +225,20 @@ static void wait_for_sync(int fd)
 		say("read sync fd %d: unexpected byte 0x%02x instead of 'g'", fd, (unsigned char)byte);
 		exit(EXIT_BOOT_FAILED);
 	}
+	close(fd);
+}
+
+/* Tells the SDK that the init script runs: one byte 's' once it is forked, /proc being
+ * mounted before. The SDK waits for it (or for end of file: pid 1 ended) instead of polling
+ * /proc. The descriptor is close-on-exec from the start, so the script never inherits it. */
+static void say_started(int fd)
+{
+	ssize_t n;
+	do {
+		n = write(fd, "s", 1);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		say("write ready fd %d: %s", fd, reason(errno));
 	close(fd);
 }
 
@@ -387,16 +410,22 @@ int main(int argc, char **argv)
 		say("must be pid 1 of a new pid namespace (pid %d)", (int)getpid());
 		return EXIT_USAGE;
 	}
-	if (options.timens)
-		enter_time_namespace(&options, argc, argv);
+	if (options.ready_fd >= 0 && fcntl(options.ready_fd, F_SETFD, FD_CLOEXEC) != 0) {
+		say("ready fd %d: %s", options.ready_fd, reason(errno));
+		return EXIT_BOOT_FAILED;
+	}
 
 	sigset_t blocked, original;
 	block_signals(&blocked, &original);
 	mount_proc();
+	if (options.timens)
+		enter_time_namespace();
 	if (options.sync_fd >= 0)
 		wait_for_sync(options.sync_fd);
 
 	pid_t script = spawn(options.program, &original);
+	if (options.ready_fd >= 0)
+		say_started(options.ready_fd);
 	bool busy = true;
 	for (;;) {
 		bool had_children = busy;

@@ -34,6 +34,8 @@ public final class BootContext implements AutoCloseable {
     int devNullFd = -1;
     /** The write end of the pipe pid 1 waits on before it runs the init. */
     int syncFd = -1;
+    /** The read end of the pipe on which pid 1 says that the init runs. */
+    int readyFd = -1;
     /** The init script pid 1 runs, decided before the root is switched. */
     String initScript;
     /** Host ends brought up by ifup, to be taken down by ifdown. */
@@ -67,7 +69,8 @@ public final class BootContext implements AutoCloseable {
         closeQuietly(logFd);
         closeQuietly(devNullFd);
         closeQuietly(syncFd);
-        netnsFd = logFd = devNullFd = syncFd = -1;
+        closeQuietly(readyFd);
+        netnsFd = logFd = devNullFd = syncFd = readyFd = -1;
         if (pid1fd != null) {
             try {
                 pid1fd.close();

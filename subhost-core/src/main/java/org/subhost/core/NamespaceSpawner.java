@@ -37,7 +37,8 @@ import org.subhost.linux.SyscallException;
  * <p>The time namespace is the exception: posix_spawn clones with CLONE_VM, which the
  * kernel refuses while time_for_children differs from the caller's own time namespace,
  * and setns into a time namespace needs a single-threaded caller. So pid 1 makes the time
- * namespace itself ({@code --timens}: unshare, then exec of itself), and commands run
+ * namespace itself ({@code --timens}: unshare, then setns into its time_for_children, as
+ * the single-threaded process it is), and commands run
  * from the outside stay in the host's time namespace, whose clocks have the same offsets
  * (zero) as the subhost's.
  */
@@ -96,22 +97,31 @@ final class NamespaceSpawner {
             installReaper(Path.of(REAPER));
             Namespaces.unshare(Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
             Namespaces.sethostname(hostname(name));
-            int[] pipe = Fds.pipe2(Fds.O_CLOEXEC);
+            // Two pipes: pid 1 reads the go on fd 3 and says on fd 4 that the init runs.
+            int[] go = Fds.pipe2(Fds.O_CLOEXEC);
+            int[] ready;
             try {
-                context.pid1 = spawnReaper(context, pipe[0]);
+                ready = Fds.pipe2(Fds.O_CLOEXEC);
             } catch (Exception e) {
-                BootContext.closeQuietly(pipe[1]);
+                BootContext.closeQuietly(go[0]);
+                BootContext.closeQuietly(go[1]);
                 throw e;
-            } finally {
-                BootContext.closeQuietly(pipe[0]);
             }
-            context.syncFd = pipe[1];
+            context.syncFd = go[1];
+            context.readyFd = ready[0];
+            try {
+                context.pid1 = spawnReaper(context, go[0], ready[1]);
+            } finally {
+                // Only pid 1 holds these ends now: its end of file tells the other side.
+                BootContext.closeQuietly(go[0]);
+                BootContext.closeQuietly(ready[1]);
+            }
             context.pid1fd = Pidfd.open(context.pid1);
         }
 
-        private int spawnReaper(BootContext context, int syncFd) throws Exception {
+        private int spawnReaper(BootContext context, int syncFd, int readyFd) throws Exception {
             return spawnFirstProcess(Spawn.program(Path.of(REAPER))
-                    .args(List.of("--timens", "--sync-fd", "3", "--grace",
+                    .args(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                             Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
                             "/bin/sh", "-c", context.initScript))
                     .env(BASE_ENV)
@@ -120,6 +130,7 @@ final class NamespaceSpawner {
                     .stdout(Redirect.fd(context.logFd))
                     .stderr(Redirect.fd(context.logFd))
                     .keepFd(syncFd, 3)
+                    .keepFd(readyFd, 4)
                     .newSession());
         }
 
@@ -155,56 +166,41 @@ final class NamespaceSpawner {
     }
 
     /**
-     * Lets pid 1 go on, once it has mounted {@code /proc} and waits on the sync pipe: one
-     * byte {@code g}, after it is in its control group and recorded. Returns when the init
-     * script runs (pid 1 has a child), so that a command run right after the boot finds
-     * {@code /proc} and the init under way.
+     * Lets pid 1 go on, with one byte {@code g} on its sync pipe once it is in its control
+     * group and recorded, and returns when it says on its ready pipe that the init script
+     * runs ({@code s}, after it mounted {@code /proc} and forked the script), so that a
+     * command run right after the boot finds {@code /proc} and the init under way. No
+     * polling: the wait ends the moment pid 1 writes, or ends (end of file on the pipe).
      */
     record ReleaseInit() implements BootStep.OnHost {
-        /** How long pid 1 may take to reach the sync pipe, and then to start the init. */
+        /** How long pid 1 may take from the go to the start of the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
         @Override
         public String describe() {
-            return "release pid 1 once it waits with /proc mounted; return when the init runs";
+            return "release pid 1; return when it has /proc mounted and the init running";
         }
 
         @Override
         public void apply(BootContext context) throws Exception {
-            Path pid1 = Path.of("/proc", Integer.toString(context.pid1));
-            awaitPid1(context, "mount /proc", () -> Files.readString(pid1.resolve("mountinfo")).contains(" /proc "));
             Fds.write(context.syncFd, new byte[] {'g'});
             BootContext.closeQuietly(context.syncFd);
             context.syncFd = -1;
-            Path children = pid1.resolve("task").resolve(Integer.toString(context.pid1)).resolve("children");
-            // A short init script may be over before the first look: then pid 1 has logged its end.
-            awaitPid1(context, "start the init", () -> !Files.readString(children).isBlank()
-                    || initScriptEnded(BootLog.readSince(context.config.log(), context.logOffset)));
-        }
-
-        private static void awaitPid1(BootContext context, String what, Check check) throws Exception {
-            long deadline = System.nanoTime() + READY_LIMIT.toNanos();
-            while (!check.done()) {
-                if (!context.pid1fd.isAlive()) {
-                    throw new IOException("pid 1 (" + context.pid1 + ") ended before it could " + what + "; see LOG "
-                            + context.config.log());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("pid 1 (" + context.pid1 + ") did not " + what + " within "
-                            + READY_LIMIT.toSeconds() + " s; see LOG " + context.config.log());
-                }
-                Thread.sleep(1);
+            if (!Fds.awaitReadable(context.readyFd, READY_LIMIT)) {
+                throw new IOException("pid 1 (" + context.pid1 + ") did not start the init within "
+                        + READY_LIMIT.toSeconds() + " s; see LOG " + context.config.log());
             }
-        }
-
-        private static boolean initScriptEnded(String logOfThisBoot) {
-            return logOfThisBoot.contains("init script exited") || logOfThisBoot.contains("init script killed");
-        }
-
-        /** A condition on pid 1, read from /proc. */
-        @FunctionalInterface
-        private interface Check {
-            boolean done() throws IOException;
+            byte[] said = Fds.read(context.readyFd, 1);
+            BootContext.closeQuietly(context.readyFd);
+            context.readyFd = -1;
+            if (said.length == 0) {
+                throw new IOException("pid 1 (" + context.pid1 + ") ended before it could start the init; see LOG "
+                        + context.config.log());
+            }
+            if (said[0] != 's') {
+                throw new IOException("pid 1 (" + context.pid1 + ") said " + (said[0] & 0xff)
+                        + " instead of s (started) on its ready pipe; is " + REAPER + " of another version?");
+            }
         }
     }
 

@@ -80,7 +80,7 @@ class LifecycleTest {
     void overlayRootBootsRunsCommandsAndStopsLeavingNothing() throws Exception {
         Subhost s = boot(minimal().build());
 
-        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper --sync-fd 3");
+        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper --timens --sync-fd 3 --ready-fd 4");
         assertThat(inside(s, "echo $$; readlink /proc/1/root")).endsWith("/\n");
         assertThat(inside(s, MOUNT_POINTS)).isEqualTo("/ overlay\n/dev tmpfs\n/dev/pts devpts\n/sys sysfs\n"
                 + "/run tmpfs\n/proc proc\n");

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SubhostInitTest {
     private static final String USAGE_TEXT = "usage: subhost-init [--timens]"
-            + " [--sync-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...], or subhost-init --limit SECONDS"
+            + " [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...], or subhost-init --limit SECONDS"
             + " [--name NAME] -- PROGRAM [ARGS...]";
     private static final String USAGE = "bad command line; " + USAGE_TEXT;
     /** A bound on every wait, so that a broken reaper fails the test instead of hanging it. */
@@ -84,7 +84,7 @@ class SubhostInitTest {
         assertThat(logLines()).containsExactly(
                 "subhost-init",
                 "sh",
-                binary() + " --name " + name + " -- /bin/sh -c " + script + " ",
+                binary() + " --timens --name " + name + " -- /bin/sh -c " + script + " ",
                 prefix() + "init script exited with status 0",
                 prefix() + "no service running; keeping the subhost alive");
     }
@@ -203,6 +203,32 @@ class SubhostInitTest {
         assertThat(logLines()).containsExactly(
                 "script runs",
                 "fd 3 closed",
+                prefix() + "init script exited with status 0",
+                prefix() + "no service running; keeping the subhost alive");
+    }
+
+    @Test
+    void readyFdSaysStartedOnceTheScriptIsForkedAndIsNotInherited() throws Exception {
+        Path ready = tmp.resolve("ready");
+        List<String> command = new ArrayList<>(
+                List.of("/bin/sh", "-c", "f=$1; shift; exec \"$@\" 3<&0 4>\"$f\" </dev/null", "sh", ready.toString()));
+        command.addAll(unshare());
+        command.add(binary().toString());
+        command.addAll(List.of("--sync-fd", "3", "--ready-fd", "4", "--name", name, "--", "/bin/sh", "-c",
+                "[ -e /proc/self/fd/4 ] && echo fd 4 open || echo fd 4 closed"));
+        harness = start(new ProcessBuilder(command));
+        ProcessHandle reaper = reaper();
+        awaitCondition("pid 1 blocked reading the sync pipe", () -> waitChannel(reaper).endsWith("pipe_read"));
+        assertThat(Files.readString(ready)).isEmpty();
+
+        try (OutputStream sync = harness.getOutputStream()) {
+            sync.write('g');
+        }
+
+        awaitLogLine(prefix() + "no service running; keeping the subhost alive");
+        assertThat(Files.readString(ready)).isEqualTo("s");
+        assertThat(logLines()).containsExactly(
+                "fd 4 closed",
                 prefix() + "init script exited with status 0",
                 prefix() + "no service running; keeping the subhost alive");
     }

@@ -4,11 +4,14 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Arrays;
 import org.subhost.linux.internal.FlagNames;
 import org.subhost.linux.internal.Downcall;
@@ -16,7 +19,7 @@ import org.subhost.linux.internal.Native;
 
 /**
  * File descriptor system calls: open(2), close(2), pipe2(2), read(2), write(2), dup(2),
- * and gettid(2), without policy.
+ * poll(2) and gettid(2), without policy.
  *
  * <p>Example: a namespace file to pass to {@link Namespaces#setns}:
  * <pre>{@code
@@ -93,7 +96,17 @@ public final class Fds {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final Downcall GETTID = Native.lazyPlain("gettid", FunctionDescriptor.of(JAVA_INT));
 
+    // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+    private static final Downcall POLL = Native.lazyDowncall("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final short POLLIN = 0x1;
+    private static final short POLLNVAL = 0x20;
+
+    /** struct pollfd: { int fd; short events; short revents; }. */
+    static final MemoryLayout POLLFD = MemoryLayout.structLayout(
+            JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
 
     private Fds() {}
 
@@ -261,6 +274,64 @@ public final class Fds {
                     throw new SyscallException("read", "fd " + fd + ", " + max + " bytes", errno);
                 }
             }
+        }
+    }
+
+    /**
+     * Waits at most {@code timeout} until {@code fd} can be read without blocking: poll(2)
+     * for POLLIN, retried on EINTR. A pipe whose write ends are all closed counts as
+     * readable (the read then gives end of file), as does a pidfd whose process has ended.
+     *
+     * @param fd an open descriptor
+     * @param timeout how long to wait; zero to only look
+     * @return whether it became readable in time
+     * @throws SyscallException when the kernel refuses (EBADF for a closed descriptor)
+     */
+    public static boolean awaitReadable(int fd, Duration timeout) throws SyscallException {
+        return awaitReadable(fd, "fd " + fd, timeout);
+    }
+
+    /** {@link #awaitReadable(int, Duration)}, with {@code what} naming the descriptor in errors. */
+    static boolean awaitReadable(int fd, String what, Duration timeout) throws SyscallException {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout (" + timeout + ") must not be negative");
+        }
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment pollfd = arena.allocate(POLLFD);
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            while (true) {
+                long left = Math.max(0, deadline - System.nanoTime());
+                // Round up, so that a wait shorter than a millisecond is not a mere look.
+                int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+                int rc = (int) POLL.call(errnoSegment, Native.address(pollfd), 1L, millis);
+                if (rc > 0) {
+                    if ((pollfd.get(JAVA_SHORT, 6) & POLLNVAL) != 0) {
+                        throw new SyscallException("poll", what, Errno.EBADF);
+                    }
+                    return true;
+                }
+                if (rc == 0) {
+                    if (deadline - System.nanoTime() <= 0) {
+                        return false;
+                    }
+                    continue;
+                }
+                int errno = Native.errno(errnoSegment);
+                if (errno != Errno.EINTR) {
+                    throw new SyscallException("poll", what + ", " + millis + " ms", errno);
+                }
+            }
+        }
+    }
+
+    private static long saturatedNanos(Duration timeout) {
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
         }
     }
 

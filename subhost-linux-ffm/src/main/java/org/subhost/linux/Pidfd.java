@@ -2,12 +2,9 @@ package org.subhost.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.OptionalInt;
@@ -46,12 +43,6 @@ public final class Pidfd implements AutoCloseable {
     static final int CLD_EXITED = 1;
     static final int CLD_KILLED = 2;
     static final int CLD_DUMPED = 3;
-    private static final short POLLIN = 0x1;
-    private static final short POLLNVAL = 0x20;
-
-    /** struct pollfd: { int fd; short events; short revents; }. */
-    static final MemoryLayout POLLFD = MemoryLayout.structLayout(
-            JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"));
     /**
      * siginfo_t as filled by waitid(2) for SIGCHLD on 64-bit Linux: 128 bytes, si_signo at
      * 0, si_code at 8, si_pid at 16, si_status at 24.
@@ -71,9 +62,6 @@ public final class Pidfd implements AutoCloseable {
     // int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
     private static final Downcall WAITID = Native.lazyDowncall("waitid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-    private static final Downcall POLL = Native.lazyDowncall("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
     private final int pid;
     private final int fd;
@@ -218,44 +206,7 @@ public final class Pidfd implements AutoCloseable {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout (" + timeout + ") must not be negative");
         }
-        long deadline = System.nanoTime() + saturatedNanos(timeout);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errnoSegment = Native.errnoSegment(arena);
-            MemorySegment pollfd = arena.allocate(POLLFD);
-            pollfd.set(JAVA_INT, 0, fd);
-            pollfd.set(JAVA_SHORT, 4, POLLIN);
-            while (true) {
-                long left = Math.max(0, deadline - System.nanoTime());
-                // Round up, so that a wait shorter than a millisecond is not a mere look.
-                int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
-                int rc;
-                rc = (int) POLL.call(errnoSegment, Native.address(pollfd), 1L, millis);
-                if (rc > 0) {
-                    if ((pollfd.get(JAVA_SHORT, 6) & POLLNVAL) != 0) {
-                        throw new SyscallException("poll", "pidfd of pid " + pid, Errno.EBADF);
-                    }
-                    return true;
-                }
-                if (rc == 0) {
-                    if (deadline - System.nanoTime() <= 0) {
-                        return false;
-                    }
-                    continue;
-                }
-                int errno = Native.errno(errnoSegment);
-                if (errno != Errno.EINTR) {
-                    throw new SyscallException("poll", "pidfd of pid " + pid + ", " + millis + " ms", errno);
-                }
-            }
-        }
-    }
-
-    private static long saturatedNanos(Duration timeout) {
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 2;
-        }
+        return Fds.awaitReadable(fd, "pidfd of pid " + pid, timeout);
     }
 
     /**

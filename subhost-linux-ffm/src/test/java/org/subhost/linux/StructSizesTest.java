@@ -53,8 +53,8 @@ class StructSizesTest {
 
     @Test
     void pollfdIs8BytesWithReventsAt6() {
-        assertThat(Pidfd.POLLFD.byteSize()).isEqualTo(8);
-        assertThat(Pidfd.POLLFD.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("revents")))
+        assertThat(Fds.POLLFD.byteSize()).isEqualTo(8);
+        assertThat(Fds.POLLFD.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("revents")))
                 .isEqualTo(6);
     }
 
