@@ -31,14 +31,32 @@ class StartupCacheIT {
 
     @Test
     void theLaunchersLoadOurClassesFromTheCache(@TempDir Path tmp) throws Exception {
+        assertClassesFromTheCache(tmp.toRealPath(), List.of(CHECKOUT.resolve("bin/overlay-boot").toString()), CHECKOUT);
+    }
+
+    /**
+     * The launchers find their checkout without starting a program for it unless they are
+     * reached through a symlink: a relative path and a symlink in another directory must
+     * both still find the jars and the cache.
+     */
+    @Test
+    void theLaunchersFindTheCacheWhenReachedRelativelyOrThroughASymlink(@TempDir Path tmp) throws Exception {
         Path dir = tmp.toRealPath();
+        assertClassesFromTheCache(dir, List.of("bin/overlay-boot"), CHECKOUT);
+        Path link = Files.createSymbolicLink(dir.resolve("boot-link"), CHECKOUT.resolve("bin/overlay-boot"));
+        assertClassesFromTheCache(dir, List.of(link.toString()), dir);
+    }
+
+    private static void assertClassesFromTheCache(Path dir, List<String> command, Path cwd) throws Exception {
         for (String sub : List.of("root", "work", "live")) {
             Files.createDirectories(dir.resolve(sub));
         }
         Path conf = Files.write(dir.resolve("cached.conf"), List.of("BASE=.", "CABLES==", "START=none"));
         Path classLog = dir.resolve("classes.log");
-        ProcessBuilder launcher = new ProcessBuilder(CHECKOUT.resolve("bin/overlay-boot").toString(), "--dry-run",
-                conf.toString()).redirectErrorStream(true);
+        Files.deleteIfExists(classLog);
+        List<String> argv = new java.util.ArrayList<>(command);
+        argv.addAll(List.of("--dry-run", conf.toString()));
+        ProcessBuilder launcher = new ProcessBuilder(argv).directory(cwd.toFile()).redirectErrorStream(true);
         launcher.environment().put("SUBHOST_JAVA_OPTS", "-Xlog:class+load:file=" + classLog);
         launcher.environment().remove("JAVA_HOME"); // the launcher finds its JDK as a user's shell would
         Process p = launcher.start();
