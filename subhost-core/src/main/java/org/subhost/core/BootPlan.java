@@ -9,24 +9,30 @@ import java.util.List;
  *
  * <p>The steps come in three runs: host steps (network namespace, cables), namespace steps
  * (mount namespace, root filesystem, pivot_root, pid 1) and host steps again (cgroup,
- * release of pid 1, state record). {@link PlanExecutor} relies on that shape.
+ * release of pid 1, state record). The first run may end with steps that run alongside
+ * the namespace steps ({@link BootStep.Alongside}). {@link PlanExecutor} relies on that
+ * shape.
  *
  * @param name the subhost's NAME
  * @param steps the steps, in the order they are applied
  */
 public record BootPlan(String name, List<BootStep> steps) {
 
-    /** Copies the steps and checks the host, namespace, host shape. */
+    /** Copies the steps and checks the shape: host, host alongside, namespace, host. */
     public BootPlan {
         steps = List.copyOf(steps);
-        int runs = 1;
-        for (int i = 1; i < steps.size(); i++) {
-            if (steps.get(i).place() != steps.get(i - 1).place()) {
-                runs++;
+        // The runs in order; each may be empty, but none may come back after a later one.
+        List<BootStep.Place> order = List.of(BootStep.Place.HOST, BootStep.Place.HOST_ALONGSIDE,
+                BootStep.Place.NAMESPACE, BootStep.Place.HOST);
+        int run = 0;
+        for (BootStep step : steps) {
+            while (run < order.size() && order.get(run) != step.place()) {
+                run++;
             }
-        }
-        if (runs > 3 || (!steps.isEmpty() && steps.getFirst().place() != BootStep.Place.HOST)) {
-            throw new IllegalArgumentException("plan (" + name + ") must be host steps, namespace steps, host steps");
+            if (run == order.size()) {
+                throw new IllegalArgumentException("plan (" + name
+                        + ") must be host steps, host steps alongside the namespace steps, namespace steps, host steps");
+            }
         }
     }
 
@@ -35,8 +41,11 @@ public record BootPlan(String name, List<BootStep> steps) {
         List<String> lines = new ArrayList<>(steps.size());
         for (int i = 0; i < steps.size(); i++) {
             BootStep step = steps.get(i);
-            lines.add(String.format("%2d. [%s] %s", i + 1,
-                    step.place() == BootStep.Place.HOST ? "host" : "ns", step.describe()));
+            lines.add(String.format("%2d. [%s] %s", i + 1, switch (step.place()) {
+                case HOST -> "host";
+                case HOST_ALONGSIDE -> "host, alongside ns";
+                case NAMESPACE -> "ns";
+            }, step.describe()));
         }
         return lines;
     }

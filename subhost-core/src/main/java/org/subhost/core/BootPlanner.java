@@ -54,8 +54,15 @@ public final class BootPlanner {
         steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
                 config.base(), config.hookTimeout(), config.serviceTimeout()));
-        // 2. the network namespace and the cables
-        steps.addAll(NetnsCable.steps(config, facts));
+        // 2. the network namespace and the cables. The cables are made while the namespace
+        //    steps run (BootStep.Alongside), unless a user's PREMOUNT or POSTMOUNT, which
+        //    runs among those, might look at them; the init sees them either way.
+        List<BootStep> network = NetnsCable.steps(config, facts);
+        boolean userHooks = config.premount().isPresent() || config.postmount().isPresent();
+        steps.add(network.getFirst());
+        for (BootStep cableStep : network.subList(1, network.size())) {
+            steps.add(userHooks ? cableStep : new BootStep.Alongside(cableStep));
+        }
         // 3. the mount namespace
         steps.add(new OverlayFs.NewMountNamespace(name));
         // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)

@@ -17,6 +17,11 @@ public interface BootStep {
     enum Place {
         /** On the booting caller's thread, in the host's namespaces. */
         HOST,
+        /**
+         * On the booting caller's thread, in the host's namespaces, while the namespace
+         * thread runs the namespace steps that follow (see {@link Alongside}).
+         */
+        HOST_ALONGSIDE,
         /** On the boot's own namespace thread (its mount namespace; see {@link NamespaceSpawner}). */
         NAMESPACE
     }
@@ -42,6 +47,44 @@ public interface BootStep {
         @Override
         default Place place() {
             return Place.NAMESPACE;
+        }
+    }
+
+    /**
+     * A host step that runs while the namespace thread runs the namespace steps after it:
+     * for steps whose work no namespace step depends on and that nothing in the namespace
+     * steps can observe (the cables, when PREMOUNT and POSTMOUNT are the built-in ones; pid
+     * 1 waits for its go, given only after both threads are done, before the init runs).
+     *
+     * @param step the host step, applied and undone as it is
+     */
+    record Alongside(BootStep step) implements BootStep {
+        /** Checks that {@code step} is a host step. */
+        public Alongside {
+            if (step.place() != Place.HOST) {
+                throw new IllegalArgumentException("only a host step can run alongside the namespace steps: "
+                        + step.describe());
+            }
+        }
+
+        @Override
+        public String describe() {
+            return step.describe();
+        }
+
+        @Override
+        public Place place() {
+            return Place.HOST_ALONGSIDE;
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            step.apply(context);
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            step.undo(context);
         }
     }
 

@@ -6,7 +6,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.subhost.SubhostException;
 import org.subhost.linux.NamespaceRequest;
 import org.subhost.linux.NamespaceThread;
@@ -87,50 +89,102 @@ public final class PlanExecutor {
     /**
      * Applies {@code plan}, or undoes what it applied and throws.
      *
+     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the cables, when no
+     * user's hook could look at them) run on the caller's thread while the namespace
+     * thread runs the namespace steps: the two share no kernel object, and on two cores the
+     * cables' netlink round trips then cost no time of their own. When a step of one fails,
+     * the other stops before its next step, and everything applied by both is undone in the
+     * reverse order of completion.
+     *
      * @param plan the steps
      * @param context the boot's shared state
      * @throws SubhostException naming the failed step and the reason
      */
     public void apply(BootPlan plan, BootContext context) throws SubhostException {
         List<BootStep> steps = plan.steps();
-        List<BootStep> applied = new ArrayList<>(steps.size());
-        int[] next = {0};
+        // Both threads add to it; the order of completion is the order of undo.
+        List<BootStep> applied = Collections.synchronizedList(new ArrayList<>(steps.size()));
+        AtomicBoolean failed = new AtomicBoolean();
+        int alongside = runEnd(steps, 0, BootStep.Place.HOST);
+        int namespace = runEnd(steps, alongside, BootStep.Place.HOST_ALONGSIDE);
+        int after = runEnd(steps, namespace, BootStep.Place.NAMESPACE);
         try {
-            applyRun(steps, next, BootStep.Place.HOST, applied, context);
-            if (next[0] < steps.size()) {
+            applyRange(steps, 0, alongside, applied, context, failed);
+            if (namespace < after) {
                 // The namespace steps change the thread's mount namespace and root, so they get
                 // a fresh platform thread that is thrown away afterwards. CLONE_FS is unshared
                 // there first: the kernel refuses unshare(CLONE_NEWNS) to a thread that shares
                 // its root and working directory with other threads.
                 loadClassesUsedAfterTheRootSwitch();
-                NamespaceThread.run("boot " + plan.name(), NamespaceRequest.builder().build(), () -> {
-                    applyRun(steps, next, BootStep.Place.NAMESPACE, applied, context);
-                    return null;
-                });
+                NamespaceThread.Running<Void, StepFailure> namespaceRun = startNamespaceRun(plan, steps, namespace,
+                        after, applied, context, failed);
+                StepFailure alongsideFailure = null;
+                try {
+                    applyRange(steps, alongside, namespace, applied, context, failed);
+                } catch (StepFailure failure) {
+                    alongsideFailure = failure;
+                }
+                try {
+                    namespaceRun.await();
+                } catch (StepFailure failure) {
+                    // The first to fail is the cause; the other lane only stopped.
+                    if (alongsideFailure == null || alongsideFailure.stoppedByOther) {
+                        alongsideFailure = failure;
+                    }
+                }
+                if (alongsideFailure != null) {
+                    throw alongsideFailure;
+                }
+            } else {
+                applyRange(steps, alongside, namespace, applied, context, failed);
             }
-            applyRun(steps, next, BootStep.Place.HOST, applied, context);
+            applyRange(steps, after, steps.size(), applied, context, failed);
         } catch (StepFailure failure) {
             throw rollBack(plan, applied, context, failure);
         } catch (Exception e) {
             // The namespace thread itself could not be set up: no step ran there.
-            throw rollBack(plan, applied, context, new StepFailure(next[0], "start the boot thread", e));
+            throw rollBack(plan, applied, context, new StepFailure(namespace + 1, "start the boot thread", e));
         }
     }
 
-    private void applyRun(List<BootStep> steps, int[] next, BootStep.Place place, List<BootStep> applied,
-            BootContext context) throws StepFailure {
-        while (next[0] < steps.size() && steps.get(next[0]).place() == place) {
-            int index = next[0] + 1;
-            BootStep step = steps.get(next[0]);
+    private NamespaceThread.Running<Void, StepFailure> startNamespaceRun(BootPlan plan, List<BootStep> steps,
+            int from, int to, List<BootStep> applied, BootContext context, AtomicBoolean failed) {
+        return NamespaceThread.start("boot " + plan.name(), NamespaceRequest.builder().build(), () -> {
+            applyRange(steps, from, to, applied, context, failed);
+            return null;
+        });
+    }
+
+    /** The index after the run of steps of {@code place} that starts at {@code from}. */
+    private static int runEnd(List<BootStep> steps, int from, BootStep.Place place) {
+        int i = from;
+        while (i < steps.size() && steps.get(i).place() == place) {
+            i++;
+        }
+        return i;
+    }
+
+    /**
+     * Applies steps {@code from} (inclusive) to {@code to}; stops with a failure before a
+     * step once {@code failed} is set by the other thread of the boot.
+     */
+    private void applyRange(List<BootStep> steps, int from, int to, List<BootStep> applied, BootContext context,
+            AtomicBoolean failed) throws StepFailure {
+        for (int i = from; i < to; i++) {
+            int index = i + 1;
+            BootStep step = steps.get(i);
+            if (failed.get()) {
+                throw StepFailure.stopped(index, step.describe());
+            }
             context.log.line("step " + index + ": " + step.describe());
             try {
                 faults.beforeStep(index, step);
                 step.apply(context);
             } catch (Exception e) {
+                failed.set(true);
                 throw new StepFailure(index, step.describe(), e);
             }
             applied.add(step);
-            next[0]++;
         }
     }
 
@@ -170,16 +224,29 @@ public final class PlanExecutor {
         return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
     }
 
-    /** A step that failed, with its number and description; the cause is the reason. */
+    /**
+     * A step that failed, with its number and description; the cause is the reason. Or, with
+     * {@code stoppedByOther}, a step not run because the boot's other thread failed.
+     */
     private static final class StepFailure extends Exception {
         private static final long serialVersionUID = 1L;
         final int index;
         final String step;
+        final boolean stoppedByOther;
 
         StepFailure(int index, String step, Throwable cause) {
+            this(index, step, cause, false);
+        }
+
+        private StepFailure(int index, String step, Throwable cause, boolean stoppedByOther) {
             super(step, cause);
             this.index = index;
             this.step = step;
+            this.stoppedByOther = stoppedByOther;
+        }
+
+        static StepFailure stopped(int index, String step) {
+            return new StepFailure(index, step, new IllegalStateException("not run: the boot failed elsewhere"), true);
         }
     }
 }

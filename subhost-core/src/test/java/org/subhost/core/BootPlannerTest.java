@@ -18,7 +18,9 @@ class BootPlannerTest {
     private static final HostFacts NO_CGROUP = new HostFacts(Optional.empty(), false, Optional.empty());
 
     private static List<String> describe(BootPlan plan) {
-        return plan.steps().stream().map(s -> s.getClass().getSimpleName()).toList();
+        return plan.steps().stream()
+                .map(s -> (s instanceof BootStep.Alongside alongside ? alongside.step() : s).getClass().getSimpleName())
+                .toList();
     }
 
     @Test
@@ -33,9 +35,11 @@ class BootPlannerTest {
                 "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "NewMountNamespace", "WriteInterfaces",
                 "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime", "BindShare", "Create", "PivotRoot",
                 "StartPid1", "Join", "RecordRunning", "ReleaseInit");
-        assertThat(plan.lines().get(4)).isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
-        assertThat(plan.lines().get(5)).isEqualTo(" 6. [host] host end ex10: port of bridge br0, up");
-        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host] cable 0 VLAN 302: ex10.302 on ex10");
+        assertThat(plan.lines().get(3)).startsWith(" 4. [host] network namespace ex1");
+        assertThat(plan.lines().get(4))
+                .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
+        assertThat(plan.lines().get(5)).isEqualTo(" 6. [host, alongside ns] host end ex10: port of bridge br0, up");
+        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
         assertThat(plan.lines().get(16)).isEqualTo("17. [ns] control group /sys/fs/cgroup/ex1");
     }
 
@@ -52,6 +56,18 @@ class BootPlannerTest {
         assertThat(plan.lines().get(5)).isEqualTo(" 6. [ns] PREMOUNT: /usr/local/bin/pre " + base.resolve("root"));
         assertThat(plan.lines().get(7)).isEqualTo(" 8. [ns] POSTMOUNT: /usr/local/bin/post " + base.resolve("live")
                 + " " + base.resolve("root"));
+    }
+
+    @Test
+    void cablesAreMadeBeforeTheNamespaceStepsWhenAUsersHookRunsThere(@TempDir Path base) throws Exception {
+        SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("=").start("none");
+
+        assertThat(BootPlanner.plan(builder.build(), NO_CGROUP).lines().get(4))
+                .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0");
+        assertThat(BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP).lines().get(4))
+                .as("a PREMOUNT may look at the cables, as with the old tool").isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0");
+        assertThat(BootPlanner.plan(builder.premount(Optional.empty()).postmount("/usr/local/bin/post").build(), NO_CGROUP).lines()
+                .get(5)).as("a POSTMOUNT too").isEqualTo(" 6. [host] host end ex10: ifup ex10 (else just up)");
     }
 
     @Test

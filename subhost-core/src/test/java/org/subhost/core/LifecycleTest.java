@@ -20,6 +20,7 @@ import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
+import org.subhost.linux.Fds;
 
 /**
  * The whole lifecycle on the real kernel: boot, exec, share, status, stop, for each kind
@@ -100,6 +101,26 @@ class LifecycleTest {
         s.stop(TEN_SECONDS);
         KernelFixture.assertNothingLeft(name, base);
         assertThatThrownBy(() -> s.status()).isInstanceOf(NotRunningException.class).hasMessage(name + " is not running");
+    }
+
+    /**
+     * When something else still holds the network namespace (here an open descriptor of
+     * ours), so that the kernel does not destroy it with its devices, a stop must remove the
+     * cables all the same.
+     */
+    @Test
+    void stopRemovesTheCablesAlsoWhenSomethingElseHoldsTheNetworkNamespace() throws Exception {
+        boot(minimal().cables("= =").build());
+        assertThat(Path.of("/sys/class/net", name + "1")).exists();
+        int held = Fds.open("/run/netns/" + name, Fds.O_RDONLY | Fds.O_CLOEXEC);
+        try {
+            subhosts.stop(config, Duration.ofSeconds(2));
+            assertThat(Path.of("/sys/class/net", name + "0")).doesNotExist();
+            assertThat(Path.of("/sys/class/net", name + "1")).doesNotExist();
+            assertThat(Path.of("/run/netns", name)).doesNotExist();
+        } finally {
+            Fds.close(held);
+        }
     }
 
     @Test

@@ -70,7 +70,7 @@ class RollbackTest {
             assertThatThrownBy(() -> subhosts.boot(config)).as("fault at step %d", step)
                     .isInstanceOf(SubhostException.class)
                     .hasMessage("boot " + name + ": step " + step + " (" + plan.get(step - 1).substring(4)
-                            .replaceFirst("^\\[(host|ns)\\] ", "") + ") failed: injected fault");
+                            .replaceFirst("^\\[(host|ns|host, alongside ns)\\] ", "") + ") failed: injected fault");
             assertThat(KernelFixture.leftovers(name, base)).as("left after a fault at step %d", step).isEmpty();
             assertThat(Files.exists(base.resolve("root/etc/network/interfaces"))).as("interfaces after step %d", step)
                     .isFalse();

@@ -80,36 +80,86 @@ public final class NamespaceThread {
      */
     public static <T, E extends Exception> T run(String name, NamespaceRequest request, NamespaceTask<T, E> task)
             throws E, SyscallException {
+        return start(name, request, task).await();
+    }
+
+    /**
+     * Starts {@code task} on a new platform thread named {@code name}, inside the namespaces
+     * of {@code request}, and returns at once, so that the caller can do other work
+     * meanwhile; {@link Running#await} waits for the task and gives its result. Await it in
+     * any case (in a {@code finally}): the thread's namespaces and mounts must not be left
+     * half made.
+     *
+     * @param <T> the task's result
+     * @param <E> the checked exception the task may throw
+     * @param name the thread's name, for thread dumps and logs
+     * @param request the namespaces to create or enter
+     * @param task the work
+     * @return the running task
+     */
+    public static <T, E extends Exception> Running<T, E> start(String name, NamespaceRequest request,
+            NamespaceTask<T, E> task) {
         requireNonNull(name, "name");
         requireNonNull(request, "request");
         requireNonNull(task, "task");
-        Outcome<T> outcome = new Outcome<>();
-        Thread thread = Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
+        Running<T, E> running = new Running<>();
+        running.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
             try {
                 enter(request);
-                outcome.value = task.run();
+                running.value = task.run();
             } catch (Throwable t) {
-                outcome.failure = t;
+                running.failure = t;
             }
         });
-        thread.start();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-                thread.interrupt();
+        running.thread.start();
+        return running;
+    }
+
+    /**
+     * A task started by {@link #start}, on its own thread.
+     *
+     * @param <T> the task's result
+     * @param <E> the checked exception the task may throw
+     */
+    public static final class Running<T, E extends Exception> {
+        private Thread thread;
+        // Written by the task's thread, read after join, which makes the writes visible.
+        private T value;
+        private Throwable failure;
+
+        private Running() {}
+
+        /**
+         * Waits for the task's thread to end and gives the task's result.
+         *
+         * <p>If the calling thread is interrupted while waiting, the task's thread is
+         * interrupted too and still waited for, and the caller's interrupt status is set
+         * again on return.
+         *
+         * @return what the task returned
+         * @throws SyscallException when the thread could not enter or create a namespace, or
+         *     the task threw one
+         * @throws E what the task threw
+         */
+        public T await() throws E, SyscallException {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    thread.interrupt();
+                }
             }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (failure != null) {
+                throw NamespaceThread.<E>rethrow(failure);
+            }
+            return value;
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (outcome.failure != null) {
-            throw NamespaceThread.<E>rethrow(outcome.failure);
-        }
-        return outcome.value;
     }
 
     /**
@@ -169,11 +219,5 @@ public final class NamespaceThread {
         // The task's signature allows only E (and the thread's own SyscallException) as
         // checked exceptions, so the cast holds for anything the compiler let through.
         throw (E) failure;
-    }
-
-    /** What the thread produced; read after join, which makes its writes visible. */
-    private static final class Outcome<T> {
-        T value;
-        Throwable failure;
     }
 }
