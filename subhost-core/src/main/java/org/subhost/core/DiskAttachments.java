@@ -2,9 +2,11 @@ package org.subhost.core;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.subhost.config.DiskAttachment;
 import org.subhost.linux.Errno;
@@ -33,6 +35,9 @@ import org.subhost.linux.disk.LoopDevice;
  * once and the kernel frees it, and with it the loop device, when its last user is gone.
  */
 final class DiskAttachments {
+    /** How long a release waits for a loop device still in use to come free. */
+    static final Duration UNBIND_LIMIT = Duration.ofSeconds(1);
+
     private DiskAttachments() {}
 
     /**
@@ -79,9 +84,32 @@ final class DiskAttachments {
             // With LO_FLAGS_AUTOCLEAR the unmount has usually detached it already; this
             // covers a device whose flag was lost, or one still mounted where we cannot see.
             if (LoopDevice.detach(a.loopDevice())) {
-                log.accept("detached " + loop + " from " + a.image());
+                if (awaitUnbound(a.loopDevice(), UNBIND_LIMIT)) {
+                    log.accept("detached " + loop + " from " + a.image());
+                } else {
+                    log.accept(loop + " is still in use: the kernel detaches it from " + a.image()
+                            + " when its last user is gone");
+                }
             }
         }
+    }
+
+    /**
+     * Waits at most {@code limit} until {@code device} is bound to nothing. LOOP_CLR_FD on
+     * a device still in use only marks it for autoclear; a mount namespace that has just
+     * ended (pid 1 killed by a rollback) lets go of its mounts a moment later, in a kernel
+     * work queue, and only then the device comes free. Without this wait a second release
+     * right after would find it bound and detach it again.
+     */
+    private static boolean awaitUnbound(Path device, Duration limit) throws IOException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (LoopDevice.backing(device).isPresent()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        return true;
     }
 
     /** The mount on top at {@code mountPoint}: the last that mountinfo lists there. */

@@ -75,7 +75,16 @@ public final class PlanExecutor {
             "org.subhost.linux.SyscallException",
             "org.subhost.linux.Errno");
 
-    private static void loadClassesUsedAfterTheRootSwitch() {
+    /**
+     * Loads what the namespace thread needs after its pivot_root while the host's files are
+     * still at their paths: the classes above, and pid 1's program. That one is a resource
+     * of a jar, read through a jar URL, which opens the jar once more by its path and keeps
+     * it open; read after the root switch, the path would name the subhost's copy of the jar
+     * (where its root shows the host's files), and that open file would keep the subhost's
+     * root filesystem, and a disk image under it, busy as long as the JVM runs.
+     */
+    private static void loadWhatIsUsedAfterTheRootSwitch() {
+        NamespaceSpawner.reaper();
         ClassLoader loader = PlanExecutor.class.getClassLoader();
         for (String name : USED_AFTER_ROOT_SWITCH) {
             try {
@@ -115,7 +124,7 @@ public final class PlanExecutor {
                 // a fresh platform thread that is thrown away afterwards. CLONE_FS is unshared
                 // there first: the kernel refuses unshare(CLONE_NEWNS) to a thread that shares
                 // its root and working directory with other threads.
-                loadClassesUsedAfterTheRootSwitch();
+                loadWhatIsUsedAfterTheRootSwitch();
                 NamespaceThread.Running<Void, StepFailure> namespaceRun = startNamespaceRun(plan, steps, namespace,
                         after, applied, context, failed);
                 StepFailure alongsideFailure = null;

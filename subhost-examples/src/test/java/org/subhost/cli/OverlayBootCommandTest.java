@@ -57,7 +57,7 @@ class OverlayBootCommandTest {
         assertThat(plan.getFirst()).startsWith(" 1. [host] check LIVE, UPPER, WORK, LOWER");
         for (int i = 0; i < plan.size(); i++) {
             assertThat(plan.get(i)).as("plan line %d", i + 1)
-                    .matches(String.format("%2d\\. \\[(host|ns)\\] \\S.*", i + 1));
+                    .matches(String.format("%2d\\. \\[(host|ns|host, alongside ns)\\] \\S.*", i + 1));
         }
         assertThat(plan).anyMatch(line -> line.matches(" ?\\d+\\. \\[ns\\] pid 1 .*"));
         return plan;

@@ -51,7 +51,9 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>When the thread ends, it leaves its namespaces: a namespace that nothing else holds
  * (no process, no bind mount such as /run/netns/NAME, no open descriptor) is destroyed,
- * with the mounts in it. After a pivot_root on the thread, the JDK's own files are no longer
+ * with the mounts in it. For the mount namespace this is done before the task counts as
+ * done: the thread returns to the mount namespace it started in, so that an unused one and
+ * its mounts are gone when {@code run} or {@link Running#await} returns. After a pivot_root on the thread, the JDK's own files are no longer
  * at their paths for it: load the classes the rest of the task needs beforehand.
  *
  * <p>A failure to enter or create a namespace is a {@link SyscallException}; the task's
@@ -104,11 +106,17 @@ public final class NamespaceThread {
         requireNonNull(task, "task");
         Running<T, E> running = new Running<>();
         running.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
+            int startMountNs = mountNamespaceOfThisThread();
+            boolean ownFs = false;
             try {
+                Namespaces.unshare(Namespaces.CLONE_FS);
+                ownFs = true;
                 enter(request);
                 running.value = task.run();
             } catch (Throwable t) {
                 running.failure = t;
+            } finally {
+                leaveMountNamespace(startMountNs, ownFs, running);
             }
         });
         running.thread.start();
@@ -179,9 +187,52 @@ public final class NamespaceThread {
         return run(name, NamespaceRequest.none(), task);
     }
 
-    /** Applies {@code request} to the calling thread, which must be a fresh one of its own. */
+    /** A descriptor of the calling thread's mount namespace, or -1 where no /proc shows it. */
+    private static int mountNamespaceOfThisThread() {
+        try {
+            return Fds.open("/proc/thread-self/ns/mnt", Fds.O_RDONLY | Fds.O_CLOEXEC);
+        } catch (SyscallException e) {
+            return -1; // a task nested in a root without /proc: its namespaces go with the thread
+        }
+    }
+
+    /**
+     * Returns the thread to the mount namespace it started in. A Java thread counts as ended
+     * (join returns) before its kernel task has exited and let go of its namespaces; a mount
+     * namespace that nothing else holds, with the copies of every mount in it (which keep
+     * a disk image's loop device busy, for one), must be gone by the time the caller goes
+     * on, so the thread leaves it itself.
+     */
+    private static void leaveMountNamespace(int startMountNs, boolean ownFs, Running<?, ?> running) {
+        if (startMountNs < 0) {
+            return;
+        }
+        try {
+            // setns into a mount namespace needs an fs_struct of the thread's own (EINVAL
+            // otherwise); without one the thread cannot have changed its mount namespace.
+            if (ownFs) {
+                Namespaces.setns(startMountNs, Namespaces.CLONE_NEWNS);
+            }
+        } catch (SyscallException e) {
+            if (running.failure == null) {
+                running.failure = e;
+            } else {
+                running.failure.addSuppressed(e);
+            }
+        } finally {
+            try {
+                Fds.close(startMountNs);
+            } catch (SyscallException e) {
+                // EBADF only, for a descriptor we opened: nothing to do.
+            }
+        }
+    }
+
+    /**
+     * Applies {@code request} to the calling thread, which must be a fresh one of its own
+     * and have unshared CLONE_FS.
+     */
     private static void enter(NamespaceRequest request) throws SyscallException {
-        Namespaces.unshare(Namespaces.CLONE_FS);
         for (NamespaceRequest.Entry entry : request.entries()) {
             if (entry.path() != null) {
                 int fd = Fds.open(entry.path().toString(), Fds.O_RDONLY | Fds.O_CLOEXEC);
