@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
@@ -28,6 +29,12 @@ public final class BootContext implements AutoCloseable {
     RtNetlink hostLinks;
     /** The subhost's network namespace, from {@code /run/netns/NAME}. */
     int netnsFd = -1;
+    /**
+     * Counted down once {@link #netnsFd} is set, or once the host steps that would set it
+     * have stopped (then it stays -1): what the namespace thread waits for before it enters
+     * the network namespace that the caller's thread makes alongside.
+     */
+    final CountDownLatch netnsReady = new CountDownLatch(1);
     /** LOG opened for appending, for pid 1's standard output and error. */
     int logFd = -1;
     /** The host's {@code /dev/null}, for pid 1's standard input. */

@@ -54,17 +54,16 @@ public final class BootPlanner {
         steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
                 config.base(), config.hookTimeout(), config.serviceTimeout()));
-        // 2. the network namespace and the cables. The cables are made while the namespace
-        //    steps run (BootStep.Alongside), unless a user's PREMOUNT or POSTMOUNT, which
-        //    runs among those, might look at them; the init sees them either way.
-        List<BootStep> network = NetnsCable.steps(config, facts);
+        // 2. the network namespace and the cables. They are made while the namespace steps
+        //    run (BootStep.Alongside), unless a user's PREMOUNT or POSTMOUNT, which runs
+        //    among those, might look at them; the init sees them either way. Alongside, the
+        //    namespace thread enters the network namespace only just before the sysfs mount.
         boolean userHooks = config.premount().isPresent() || config.postmount().isPresent();
-        steps.add(network.getFirst());
-        for (BootStep cableStep : network.subList(1, network.size())) {
-            steps.add(userHooks ? cableStep : new BootStep.Alongside(cableStep));
+        for (BootStep networkStep : NetnsCable.steps(config, facts)) {
+            steps.add(userHooks ? networkStep : new BootStep.Alongside(networkStep));
         }
         // 3. the mount namespace
-        steps.add(new OverlayFs.NewMountNamespace(name));
+        steps.add(new OverlayFs.NewMountNamespace(name, userHooks));
         // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)
         if (config.rootKind() != RootKind.PLAIN) {
             steps.add(config.premount()
@@ -80,7 +79,12 @@ public final class BootPlanner {
                     List.of(config.live().toString(), config.upper().toString()), env, config.base(),
                     config.hookTimeout()));
         } else {
-            steps.addAll(OverlayFs.builtinPostmount(config));
+            for (BootStep postmountStep : OverlayFs.builtinPostmount(config)) {
+                if (postmountStep instanceof OverlayFs.MountSys && !userHooks) {
+                    steps.add(new NetnsCable.EnterNetns(name));
+                }
+                steps.add(postmountStep);
+            }
         }
         // 7. SHARE
         steps.addAll(OverlayFs.shareSteps(config));

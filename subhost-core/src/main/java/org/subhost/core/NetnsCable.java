@@ -1,5 +1,6 @@
 package org.subhost.core;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,11 +8,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
 import org.subhost.config.Cable;
 import org.subhost.config.SubhostConfig;
 import org.subhost.config.VethCable;
 import org.subhost.config.VlanCable;
 import org.subhost.linux.Errno;
+import org.subhost.linux.Namespaces;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.RtNetlink;
@@ -64,6 +67,7 @@ final class NetnsCable {
             }
             NamedNetns.create(name);
             context.netnsFd = NamedNetns.open(name);
+            context.netnsReady.countDown();
         }
 
         @Override
@@ -71,6 +75,33 @@ final class NetnsCable {
             BootContext.closeQuietly(context.netnsFd);
             context.netnsFd = -1;
             NamedNetns.delete(name);
+        }
+    }
+
+    /**
+     * The namespace thread enters the network namespace NAME, waiting until the caller's
+     * thread has made it ({@link CreateNetns} alongside the namespace steps). It comes just
+     * before the first step that needs it, the sysfs mount (sysfs shows the interfaces of
+     * its mounter's network namespace), so that the mounts before it are made meanwhile.
+     */
+    record EnterNetns(String name) implements BootStep.InNamespace {
+        /** How long the namespace thread waits for the network namespace. */
+        static final Duration LIMIT = Duration.ofSeconds(30);
+
+        @Override
+        public String describe() {
+            return "enter network namespace " + name + " once it is made";
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            if (!context.netnsReady.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IOException("network namespace " + name + " was not made within " + LIMIT.toSeconds() + " s");
+            }
+            if (context.netnsFd < 0) {
+                throw new IllegalStateException("network namespace " + name + " was not made: the boot failed elsewhere");
+            }
+            Namespaces.setns(context.netnsFd, Namespaces.CLONE_NEWNET);
         }
     }
 

@@ -74,23 +74,29 @@ final class OverlayFs {
     }
 
     /**
-     * A new mount namespace for the thread, with every mount private, then the subhost's
-     * network namespace. Order matters: unshare(CLONE_NEWNS) copies the host's mounts with
-     * their propagation, so "/" is made recursively private before anything is mounted, or
-     * the mounts would propagate back into the host's namespace. The network namespace is
-     * entered here so that sysfs, mounted later, shows the subhost's interfaces.
+     * A new mount namespace for the thread, with every mount private, then, with {@code
+     * enterNetns}, the subhost's network namespace. Order matters: unshare(CLONE_NEWNS)
+     * copies the host's mounts with their propagation, so "/" is made recursively private
+     * before anything is mounted, or the mounts would propagate back into the host's
+     * namespace. The network namespace must be entered before sysfs is mounted, so that it
+     * shows the subhost's interfaces: here when a user's hook runs next (it may look at the
+     * network), else by {@link NetnsCable.EnterNetns} just before the sysfs mount, while
+     * the caller's thread makes the namespace alongside.
      */
-    record NewMountNamespace(String netns) implements BootStep.InNamespace {
+    record NewMountNamespace(String netns, boolean enterNetns) implements BootStep.InNamespace {
         @Override
         public String describe() {
-            return "new mount namespace with every mount private; enter network namespace " + netns;
+            return "new mount namespace with every mount private"
+                    + (enterNetns ? "; enter network namespace " + netns : "");
         }
 
         @Override
         public void apply(BootContext context) throws Exception {
             Namespaces.unshare(Namespaces.CLONE_NEWNS);
             Mounts.makeRprivate("/");
-            Namespaces.setns(context.netnsFd, Namespaces.CLONE_NEWNET);
+            if (enterNetns) {
+                Namespaces.setns(context.netnsFd, Namespaces.CLONE_NEWNET);
+            }
         }
     }
 

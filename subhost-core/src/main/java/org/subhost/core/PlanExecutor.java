@@ -98,10 +98,11 @@ public final class PlanExecutor {
     /**
      * Applies {@code plan}, or undoes what it applied and throws.
      *
-     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the cables, when no
-     * user's hook could look at them) run on the caller's thread while the namespace
-     * thread runs the namespace steps: the two share no kernel object, and on two cores the
-     * cables' netlink round trips then cost no time of their own. When a step of one fails,
+     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the network namespace
+     * and the cables, when no user's hook could look at them) run on the caller's thread
+     * while the namespace thread runs the namespace steps, which wait for the network
+     * namespace only where they need it ({@link NetnsCable.EnterNetns}); on two cores the
+     * kernel's work for the network then costs little time of its own. When a step of one fails,
      * the other stops before its next step, and everything applied by both is undone in the
      * reverse order of completion.
      *
@@ -132,6 +133,10 @@ public final class PlanExecutor {
                     applyRange(steps, alongside, namespace, applied, context, failed);
                 } catch (StepFailure failure) {
                     alongsideFailure = failure;
+                } finally {
+                    // A namespace step waiting for the network namespace must not wait for
+                    // one that these steps, stopped, will not make.
+                    context.netnsReady.countDown();
                 }
                 try {
                     namespaceRun.await();

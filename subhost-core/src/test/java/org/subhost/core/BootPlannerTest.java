@@ -33,14 +33,16 @@ class BootPlannerTest {
 
         assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "CreateNetns",
                 "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "NewMountNamespace", "WriteInterfaces",
-                "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime", "BindShare", "Create", "PivotRoot",
-                "StartPid1", "Join", "RecordRunning", "ReleaseInit");
-        assertThat(plan.lines().get(3)).startsWith(" 4. [host] network namespace ex1");
+                "MountRoot", "MountDev", "EnterNetns", "MountSys", "MountRun", "BindAdjtime", "BindShare", "Create",
+                "PivotRoot", "StartPid1", "Join", "RecordRunning", "ReleaseInit");
+        assertThat(plan.lines().get(3)).isEqualTo(" 4. [host, alongside ns] network namespace ex1 (/run/netns/ex1) with lo up");
+        assertThat(plan.lines().get(8)).isEqualTo(" 9. [ns] new mount namespace with every mount private");
+        assertThat(plan.lines().get(12)).isEqualTo("13. [ns] enter network namespace ex1 once it is made");
         assertThat(plan.lines().get(4))
                 .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
         assertThat(plan.lines().get(5)).isEqualTo(" 6. [host, alongside ns] host end ex10: port of bridge br0, up");
         assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
-        assertThat(plan.lines().get(16)).isEqualTo("17. [ns] control group /sys/fs/cgroup/ex1");
+        assertThat(plan.lines().get(17)).isEqualTo("18. [ns] control group /sys/fs/cgroup/ex1");
     }
 
     @Test
@@ -64,8 +66,12 @@ class BootPlannerTest {
 
         assertThat(BootPlanner.plan(builder.build(), NO_CGROUP).lines().get(4))
                 .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0");
-        assertThat(BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP).lines().get(4))
-                .as("a PREMOUNT may look at the cables, as with the old tool").isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0");
+        List<String> withPremount = BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP).lines();
+        assertThat(withPremount.get(4)).as("a PREMOUNT may look at the cables, as with the old tool")
+                .isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0");
+        assertThat(withPremount.get(6)).as("and the netns is entered before it runs")
+                .isEqualTo(" 7. [ns] new mount namespace with every mount private; enter network namespace ex1");
+        assertThat(withPremount).noneMatch(line -> line.contains("once it is made"));
         assertThat(BootPlanner.plan(builder.premount(Optional.empty()).postmount("/usr/local/bin/post").build(), NO_CGROUP).lines()
                 .get(5)).as("a POSTMOUNT too").isEqualTo(" 6. [host] host end ex10: ifup ex10 (else just up)");
     }
