@@ -133,7 +133,6 @@ public final class SubhostBench {
             stop(boot().subhost());
         }
 
-        StepBreakdown steps = new StepBreakdown();
         List<Long> bootNanos = new ArrayList<>();
         List<Boot> boots = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -141,6 +140,7 @@ public final class SubhostBench {
             boots.add(boot);
             bootNanos.add(boot.nanos());
         }
+        StepBreakdown steps = new StepBreakdown(subhosts.plan(boots.getFirst().config()));
         long pssKb = 0;
         for (Boot boot : boots) {
             pssKb += pssKb(boot.subhost());

@@ -44,7 +44,10 @@ class SubhostBenchTest {
         for (int g = 1; g <= 5; g++) {
             assertThat(Double.parseDouble(last.group(g))).as("figure %d of %s", g, lines.getLast()).isPositive();
         }
-        assertThat(lines).contains("boot time by step (mean over 3 boots, from the LOG's millisecond times):");
+        assertThat(lines).anyMatch(l -> l.startsWith("boot time by step (mean over 3 boots, from the LOG's millisecond times;"));
+        assertThat(lines).as("a namespace step").anyMatch(l -> l.matches("  step +\\d+ ns +\\d+\\.\\d\\d ms  pivot_root .*"));
+        assertThat(lines).as("a cable made alongside")
+                .anyMatch(l -> l.matches("  step +\\d+ \\|\\| +\\d+\\.\\d\\d ms  cable 0: .*"));
         assertThat(lines).anyMatch(l -> l.matches("  step  1 +\\d+\\.\\d\\d ms  \\S.*"));
         assertThat(lines).anyMatch(l -> l.matches("  step  - +\\d+\\.\\d\\d ms  before step 1 .*"));
         assertThat(lines.stream().filter(l -> l.startsWith("  step ")).toList()).hasSizeGreaterThan(5);
