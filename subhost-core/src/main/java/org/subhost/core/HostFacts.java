@@ -3,6 +3,7 @@ package org.subhost.core;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,25 +13,38 @@ import java.util.Optional;
  *     on a unified host, {@code /sys/fs/cgroup/unified} on a hybrid one)
  * @param adjtime whether the host has {@code /etc/adjtime}
  * @param ifup the {@code ifup} program, when ifupdown is installed
+ * @param mounts the caller's mount table as read for this boot, which the layout check
+ *     reuses: the table grows with every running subhost ({@code /run/netns/NAME}), so a
+ *     boot reads it once, not twice
  */
-record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup) {
+record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, MountTable mounts) {
+
+    /** Facts for planning only, with an empty mount table. */
+    HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup) {
+        this(cgroup2, adjtime, ifup, new MountTable(List.of()));
+    }
 
     /** Reads the facts from this host. */
     static HostFacts probe() {
-        Optional<Path> cgroup2;
+        MountTable mounts;
         try {
-            cgroup2 = MountTable.ofThisThread().firstOfType("cgroup2");
+            mounts = MountTable.ofThisThread();
         } catch (IOException e) {
-            cgroup2 = Optional.empty();
+            mounts = new MountTable(List.of());
         }
-        Optional<Path> ifup = Optional.empty();
+        Optional<Path> cgroup2 = mounts.firstOfType("cgroup2");
+        Optional<Path> ifup = findIfup();
+        return new HostFacts(cgroup2, Files.exists(Path.of("/etc/adjtime")), ifup, mounts);
+    }
+
+    /** The {@code ifup} program of ifupdown, when it is installed. */
+    static Optional<Path> findIfup() {
         for (String dir : new String[] {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
             Path p = Path.of(dir, "ifup");
             if (Files.isExecutable(p)) {
-                ifup = Optional.of(p);
-                break;
+                return Optional.of(p);
             }
         }
-        return new HostFacts(cgroup2, Files.exists(Path.of("/etc/adjtime")), ifup);
+        return Optional.empty();
     }
 }

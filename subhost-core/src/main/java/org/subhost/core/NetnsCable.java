@@ -206,7 +206,7 @@ final class NetnsCable {
 
     /** {@code ifdown --force NAME}, for a host end that ifup configured; failures are logged by ifdown. */
     static void ifdown(String hostName, int devNullFd, int logFd) throws SyscallException {
-        Optional<Path> ifdown = HostFacts.probe().ifup().map(p -> p.resolveSibling("ifdown"));
+        Optional<Path> ifdown = HostFacts.findIfup().map(p -> p.resolveSibling("ifdown"));
         if (ifdown.isPresent()) {
             Commands.run(List.of(ifdown.get().toString(), "--force", hostName), Commands.environment(Map.of()), "/",
                     devNullFd, logFd, logFd, IFUP_LIMIT);

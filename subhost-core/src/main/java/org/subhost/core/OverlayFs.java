@@ -61,7 +61,7 @@ final class OverlayFs {
                     throw new IOException("WORK (" + work + ") and UPPER (" + upper + ") must not contain each other");
                 }
             }
-            if (MountTable.ofThisThread().isMountPoint(live.toRealPath())) {
+            if (context.facts.mounts().isMountPoint(live.toRealPath())) {
                 throw new IOException("LIVE (" + live + ") already has a mount");
             }
         }

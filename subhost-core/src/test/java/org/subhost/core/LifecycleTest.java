@@ -21,6 +21,10 @@ import org.subhost.Subhosts;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.Fds;
+import org.subhost.linux.Mounts;
+import org.subhost.linux.NamespaceRequest;
+import org.subhost.linux.NamespaceThread;
+import org.subhost.linux.Namespaces;
 
 /**
  * The whole lifecycle on the real kernel: boot, exec, share, status, stop, for each kind
@@ -152,6 +156,33 @@ class LifecycleTest {
         assertThat(inside(s, "echo plain")).isEqualTo("plain\n");
         s.stop(TEN_SECONDS);
         KernelFixture.assertNothingLeft(name, base);
+    }
+
+    /**
+     * SPEC 3.5: for an overlay or bind root, LIVE must not be a mount point already. The
+     * test mounts a tmpfs on LIVE in a private mount namespace of its own thread (never in
+     * the host's) and boots from that thread; the check is the first step, so nothing else
+     * is made.
+     */
+    @Test
+    void liveThatHasAMountAlreadyIsRefusedAtTheFirstStep() throws Exception {
+        SubhostConfig c = minimal().build();
+        Path live = base.resolve("live");
+        String message = NamespaceThread.run("sht live mounted", NamespaceRequest.builder()
+                .unshare(Namespaces.CLONE_NEWNS).build(), () -> {
+                    Mounts.makeRprivate("/");
+                    Mounts.mount("tmpfs", live.toString(), "tmpfs", 0, "size=1M");
+                    try {
+                        // Should it boot after all, it is stopped here, where its netns
+                        // name was bound: in this thread's mount namespace.
+                        subhosts.boot(c).stop(TEN_SECONDS);
+                        return "booted";
+                    } catch (SubhostException e) {
+                        return e.getMessage();
+                    }
+                });
+        assertThat(message).isEqualTo("boot " + name + ": step 1 (check LIVE, UPPER, WORK, LOWER for a root of kind"
+                + " overlay) failed: LIVE (" + live + ") already has a mount");
     }
 
     @Test
