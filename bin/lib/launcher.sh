@@ -11,7 +11,7 @@
 # JVM takes the start-up cache for any spelling of the same module path.
 case ${BASH_SOURCE[0]} in
   */lib/subhost/launcher.sh)
-    # Installed: no checkout, and no start-up cache (it holds the build's module path).
+    # Installed: no checkout; bin/install made a start-up cache beside the jars.
     SUBHOST_HOME=""
     SUBHOST_LIB=${BASH_SOURCE[0]%/launcher.sh}
     ;;

@@ -109,6 +109,45 @@ class InstallTest {
         assertThat(list.out()).startsWith("Usage: overlay-list");
     }
 
+    /**
+     * Without DESTDIR the install makes the start-up cache for the installed jars, and the
+     * installed commands load our classes from it. The prefix, the init script's and the
+     * unit's directories are all temporary ones here, so nothing of the host is touched.
+     */
+    @Test
+    void anInstallToItsFinalPathsMakesTheStartUpCacheThatTheCommandsUse() throws Exception {
+        Path prefix = tmp.resolve("prefix");
+        Path initdir = Files.createDirectories(tmp.resolve("init.d"));
+        Path unitdir = Files.createDirectories(tmp.resolve("units"));
+        TestCheckout.Ran install = script("install", "--prefix", prefix.toString(), "--initdir", initdir.toString(),
+                "--unitdir", unitdir.toString());
+        assertThat(install.status()).as(install.describe()).isZero();
+        assertThat(install.err()).as("no warning: the JDK of the build makes caches").isEmpty();
+        Path cache = prefix.resolve("lib/subhost/subhost.aot");
+        assertThat(cache).isRegularFile();
+        assertThat(Files.readString(prefix.resolve("lib/subhost/install-manifest"))).contains("f " + cache + "\n");
+        assertThat(initdir.resolve("subhosts")).isExecutable();
+        assertThat(unitdir.resolve("subhosts@.service")).isRegularFile();
+        TestCheckout.deleteTree(checkout.path("subhost-examples/target"));
+
+        Path classLog = tmp.resolve("classes.log");
+        Map<String, String> env = new HashMap<>(TestCheckout.serviceEnv());
+        env.put("SUBHOST_JAVA_OPTS", "-Xlog:class+load:file=" + classLog);
+        TestCheckout.Ran help = TestCheckout.run(env, List.of(prefix.resolve("sbin/overlay-boot").toString(), "--help"));
+        assertThat(help.status()).as(help.describe()).isZero();
+        List<String> ours = Files.readAllLines(classLog).stream().filter(l -> l.contains(" org.subhost.")).toList();
+        assertThat(ours).as("classes of ours loaded by --help").isNotEmpty();
+        assertThat(ours).as("classes of ours loaded from the jars instead of the cache")
+                .allMatch(l -> l.endsWith("source: shared objects file") || !l.contains("source: file:")
+                        && !l.contains("source: jar:"));
+
+        assertThat(script("uninstall", "--prefix", prefix.toString()).status()).isZero();
+        assertThat(prefix).doesNotExist();
+        try (Stream<Path> left = Stream.concat(Files.list(initdir), Files.list(unitdir))) {
+            assertThat(left).isEmpty();
+        }
+    }
+
     @Test
     void aPrefixOutsideSystemdsUnitPathPutsTheUnitInEtc() throws Exception {
         TestCheckout.Ran install = script("install", "--prefix", "/opt/subhost", "--destdir", destdir.toString());
@@ -180,17 +219,22 @@ class InstallTest {
     @Test
     void badArgumentsAreRefused() throws Exception {
         for (String script : List.of("install", "uninstall")) {
+            String options = script.equals("install") ? "[--prefix DIR] [--destdir DIR] [--initdir DIR] [--unitdir DIR]"
+                    : "[--prefix DIR] [--destdir DIR]";
             TestCheckout.Ran ran = script(script, "--prefix", "usr/local", "--destdir", destdir.toString());
             assertThat(ran.status()).as(script).isEqualTo(2);
             assertThat(ran.err()).isEqualTo(script + ": --prefix (usr/local) must be an absolute path\n");
             ran = script(script, "--frobnicate");
             assertThat(ran.status()).as(script).isEqualTo(2);
-            assertThat(ran.err()).isEqualTo(script + ": unknown argument (--frobnicate)\nUsage: " + script
-                    + " [--prefix DIR] [--destdir DIR]\n");
+            assertThat(ran.err()).isEqualTo(script + ": unknown argument (--frobnicate)\nUsage: " + script + " " + options
+                    + "\n");
             ran = script(script, "--help");
             assertThat(ran.status()).as(script).isZero();
-            assertThat(ran.out()).startsWith(script + " [--prefix DIR] [--destdir DIR]:");
+            assertThat(ran.out()).startsWith(script + " " + options + ":");
         }
+        TestCheckout.Ran ran = script("install", "--initdir", "etc/init.d", "--destdir", destdir.toString());
+        assertThat(ran.status()).isEqualTo(2);
+        assertThat(ran.err()).isEqualTo("install: --initdir and --unitdir (etc/init.d) must be absolute paths\n");
         try (Stream<Path> left = Files.list(destdir)) {
             assertThat(left).isEmpty();
         }
