@@ -1,9 +1,16 @@
 package org.subhost.examples;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
-/** The option values and unique names that the example programs (bench, soak) share. */
+/**
+ * What the example programs (bench, soak) share: option values, unique names, and the
+ * clean-up that also runs on Ctrl-C.
+ */
 final class ProgramOptions {
     private static final String LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -57,5 +64,39 @@ final class ProgramOptions {
             b.append(LETTERS.charAt(random.nextInt(LETTERS.length())));
         }
         return b.toString();
+    }
+
+    /**
+     * Runs {@code work} with {@code cleanUpOnExit} as a shutdown hook meanwhile, so that a
+     * Ctrl-C still clears what {@code program} made; removes the hook afterwards.
+     */
+    static int withCleanUpOnExit(String program, Runnable cleanUpOnExit, IntSupplier work) {
+        Thread hook = new Thread(cleanUpOnExit, program + " cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return work.getAsInt();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // The JVM is already shutting down; the hook clears what is left.
+            }
+        }
+    }
+
+    /**
+     * What a shutdown hook does before it clears: sets {@code closing} (no new work starts)
+     * and waits at most {@code limit} for the work under way ({@code inFlight}) to end.
+     */
+    static void drain(AtomicBoolean closing, AtomicInteger inFlight, Duration limit) {
+        closing.set(true);
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 }

@@ -108,23 +108,20 @@ public final class SubhostBench {
             System.err.println("subhost-bench: cannot make a temporary directory: " + e);
             return 1;
         }
-        Thread hook = new Thread(bench::cleanUpOnExit, "subhost-bench cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            bench.measure(count, parallel, scaling, out);
-            return 0;
-        } catch (Exception e) {
-            System.err.println("subhost-bench: " + e.getMessage());
-            return 1;
-        } finally {
-            List<String> problems = bench.cleanUp();
-            problems.forEach(p -> System.err.println("subhost-bench: clean-up: " + p));
+        int n = count;
+        int m = parallel;
+        boolean withScaling = scaling;
+        return ProgramOptions.withCleanUpOnExit("subhost-bench", bench::cleanUpOnExit, () -> {
             try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down; the hook runs the same clean-up again.
+                bench.measure(n, m, withScaling, out);
+                return 0;
+            } catch (Exception e) {
+                System.err.println("subhost-bench: " + e.getMessage());
+                return 1;
+            } finally {
+                bench.cleanUp().forEach(p -> System.err.println("subhost-bench: clean-up: " + p));
             }
-        }
+        });
     }
 
     private void measure(int count, int parallel, boolean scaling, PrintStream out) throws Exception {
@@ -286,15 +283,7 @@ public final class SubhostBench {
 
     /** The shutdown hook: no new boots, let running ones finish (at most 30 s), then clean up. */
     private void cleanUpOnExit() {
-        closing.set(true);
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                break;
-            }
-        }
+        ProgramOptions.drain(closing, inFlight, Duration.ofSeconds(30));
         cleanUp().forEach(p -> System.err.println("subhost-bench: clean-up: " + p));
     }
 

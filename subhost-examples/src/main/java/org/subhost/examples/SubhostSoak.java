@@ -122,17 +122,9 @@ public final class SubhostSoak {
             System.err.println("subhost-soak: cannot make a temporary directory: " + e);
             return 1;
         }
-        Thread hook = new Thread(soak::cleanUpOnExit, "subhost-soak cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return soak.soak(Duration.ofSeconds(seconds), out);
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down; the hook clears what is left.
-            }
-        }
+        long duration = seconds;
+        return ProgramOptions.withCleanUpOnExit("subhost-soak", soak::cleanUpOnExit,
+                () -> soak.soak(Duration.ofSeconds(duration), out));
     }
 
     private int soak(Duration duration, PrintStream out) {
@@ -280,15 +272,7 @@ public final class SubhostSoak {
 
     /** The shutdown hook (Ctrl-C): no new rounds, let running ones end (at most 30 s), then clear. */
     private void cleanUpOnExit() {
-        closing.set(true);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                break;
-            }
-        }
+        ProgramOptions.drain(closing, inFlight, Duration.ofSeconds(30));
         cleanUp(true).forEach(p -> System.err.println("subhost-soak: clean-up: " + p));
     }
 
