@@ -64,6 +64,15 @@ public final class BootContext implements AutoCloseable {
         this.facts = facts;
     }
 
+    /**
+     * Called when the steps alongside the namespace steps have ended, done or failed:
+     * releases a namespace step that waits for what they make ({@link #netnsReady}), which
+     * a failed or stopped one will not make.
+     */
+    void alongsideStepsEnded() {
+        netnsReady.countDown();
+    }
+
     /** The subhost's NAME. */
     String name() {
         return config.name();

@@ -102,9 +102,9 @@ public final class PlanExecutor {
      * and the cables, when no user's hook could look at them) run on the caller's thread
      * while the namespace thread runs the namespace steps, which wait for the network
      * namespace only where they need it ({@link NetnsCable.EnterNetns}); on two cores the
-     * kernel's work for the network then costs little time of its own. When a step of one fails,
-     * the other stops before its next step, and everything applied by both is undone in the
-     * reverse order of completion.
+     * kernel's work for the network then costs little time of its own. When a step of one
+     * fails, the other stops before its next step, and everything applied by both is undone
+     * in the reverse order of completion.
      *
      * @param plan the steps
      * @param context the boot's shared state
@@ -134,9 +134,7 @@ public final class PlanExecutor {
                 } catch (StepFailure failure) {
                     alongsideFailure = failure;
                 } finally {
-                    // A namespace step waiting for the network namespace must not wait for
-                    // one that these steps, stopped, will not make.
-                    context.netnsReady.countDown();
+                    context.alongsideStepsEnded();
                 }
                 try {
                     namespaceRun.await();
