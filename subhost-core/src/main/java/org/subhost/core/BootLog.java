@@ -6,15 +6,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.subhost.linux.WallClock;
 
 /**
  * The subhost's LOG file as the boot and stop write to it: one line per event, prefixed
- * with the time and {@code overlay-boot[NAME]:}. pid 1 and the init append to the same file
- * through their own descriptors.
+ * with the local time and {@code overlay-boot[NAME]:}. pid 1 and the init append to the
+ * same file through their own descriptors. The time comes from {@link WallClock}, not
+ * java.time, whose first use loads the JDK's whole time-zone database (20-27 ms of a cold
+ * command).
  *
  * <p>The stream is opened once, before the root is switched, and stays valid afterwards. A
  * LOG that cannot be written does not stop a boot: the line goes to SLF4J instead, with
@@ -28,7 +29,6 @@ final class BootLog implements AutoCloseable {
     private static final class Slf4j {
         static final Logger LOGGER = LoggerFactory.getLogger(BootLog.class);
     }
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
     private final String prefix;
     private final Path file;
@@ -75,7 +75,7 @@ final class BootLog implements AutoCloseable {
             return;
         }
         try {
-            out.write((TIME.format(LocalDateTime.now()) + " " + prefix + text + "\n").getBytes(StandardCharsets.UTF_8));
+            out.write((WallClock.timestamp() + " " + prefix + text + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
