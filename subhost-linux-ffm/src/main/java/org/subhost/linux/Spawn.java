@@ -2,6 +2,7 @@ package org.subhost.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.util.Objects.requireNonNull;
 
@@ -515,12 +516,19 @@ public final class Spawn {
             return "'" + arg.replace("'", "'\\''") + "'";
         }
 
+        /**
+         * A NULL-terminated array of C strings. The pointers are gathered in a long[] and
+         * copied in at once: setting them one by one through the ADDRESS layout makes that
+         * layout's var handle, whose method handles a cold JVM generates at run time (five
+         * classes, several milliseconds of a cold overlay-boot).
+         */
         private static MemorySegment stringArray(Arena arena, List<String> strings) {
-            MemorySegment array = arena.allocate(ADDRESS, strings.size() + 1L);
+            long[] pointers = new long[strings.size() + 1];
             for (int i = 0; i < strings.size(); i++) {
-                array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
+                pointers[i] = arena.allocateFrom(strings.get(i)).address();
             }
-            array.setAtIndex(ADDRESS, strings.size(), MemorySegment.NULL);
+            MemorySegment array = arena.allocate(JAVA_LONG, pointers.length);
+            MemorySegment.copy(pointers, 0, array, JAVA_LONG, 0, pointers.length);
             return array;
         }
 

@@ -8,7 +8,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.List;
 
 /**
@@ -43,8 +42,10 @@ public final class Native {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_HANDLE =
-            CAPTURE_LAYOUT.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+    // errno is read at its offset with a plain get. Not through a layout path (varHandle,
+    // byteOffset): the JDK's class for paths makes method handles when it is initialised,
+    // which a cold JVM generates at run time; 7 classes, some 30 ms of a cold command.
+    private static final long ERRNO_OFFSET = memberOffset(CAPTURE_LAYOUT, "errno");
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     // const char *strerrorname_np(int), const char *strerrordesc_np(int): glibc >= 2.32,
@@ -87,6 +88,21 @@ public final class Native {
             java.util.Arrays.fill(longs, ValueLayout.JAVA_LONG);
             HANDLE = LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_LONG, longs), CAPTURE_ERRNO);
         }
+    }
+
+    /**
+     * The offset of member {@code name} of {@code struct}: the sizes of the members before
+     * it added up (a struct layout lists its padding as members too).
+     */
+    private static long memberOffset(StructLayout struct, String name) {
+        long offset = 0;
+        for (java.lang.foreign.MemoryLayout member : struct.memberLayouts()) {
+            if (member.name().filter(name::equals).isPresent()) {
+                return offset;
+            }
+            offset += member.byteSize();
+        }
+        throw new IllegalStateException("the layout " + struct + " has no member " + name);
     }
 
     /** The errno segment for functions whose errno is of no interest; written, never read. */
@@ -186,7 +202,7 @@ public final class Native {
      * @return the errno value
      */
     public static int errno(MemorySegment segment) {
-        return (int) ERRNO_HANDLE.get(segment, 0L);
+        return segment.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 
     /**
