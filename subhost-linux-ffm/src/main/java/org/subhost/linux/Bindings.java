@@ -53,7 +53,20 @@ public final class Bindings {
      */
     public static void prelinkInBackground() {
         if (PRELINK_STARTED.compareAndSet(false, true)) {
-            Thread.ofPlatform().daemon().name("subhost-prelink").start(Downcall::prelink);
+            // A class, not a method reference, and the classic constructor, not a thread
+            // builder: a lambda's class and the builder's are made at run time unless the
+            // start-up cache's training used them, which cost 5-8 ms of a cold command.
+            Thread prelink = new Thread(new Prelink(), "subhost-prelink");
+            prelink.setDaemon(true);
+            prelink.start();
+        }
+    }
+
+    /** The work of the prelinking thread. */
+    private static final class Prelink implements Runnable {
+        @Override
+        public void run() {
+            Downcall.prelink();
         }
     }
 
