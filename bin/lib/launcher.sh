@@ -5,6 +5,9 @@
 # subhost-examples/target/lib; and PREFIX/lib/subhost/ after bin/install, where the jars
 # lie beside it and there is nothing to build (SUBHOST_HOME is then empty).
 
+# The commands' launchers start with #!/bin/bash rather than #!/usr/bin/env bash: env is
+# one more program to start and to search the PATH (2-3 ms here).
+#
 # CHECKOUT/bin/lib/launcher.sh -> CHECKOUT, by bash alone: every program started here costs
 # milliseconds (resolving the launcher's path with readlink and dirname cost 17 ms). The
 # launchers source this file by an absolute path, resolved only when they are symlinks; the
@@ -134,12 +137,14 @@ subhost_run() {
   subhost_ensure_built
   subhost_aot_options
   # The options must be those of the training run in subhost-examples/pom.xml, or the JVM
-  # does not use the cache.
+  # does not use the cache. CUSTOMIZE_THRESHOLD=-1: a method handle called more than 127
+  # times is otherwise specialised with classes generated at run time, which a short
+  # command pays for in the middle of its work (the shared downcall handle, in every boot).
   # SUBHOST_JAVA_OPTS: more JVM options, such as -XX:StartFlightRecording=... to profile.
   # shellcheck disable=SC2086 # split on purpose: several options
   exec "$SUBHOST_JAVA_HOME/bin/java" \
     "${SUBHOST_AOT_OPTS[@]}" ${SUBHOST_JAVA_OPTS:-} \
     --enable-native-access=org.subhost.linux \
-    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.lang.invoke.MethodHandle.CUSTOMIZE_THRESHOLD=-1 \
     -p "$SUBHOST_LIB" -m "$module/$main" "$@"
 }
