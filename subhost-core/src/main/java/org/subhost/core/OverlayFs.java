@@ -61,9 +61,15 @@ final class OverlayFs {
                     throw new IOException("WORK (" + work + ") and UPPER (" + upper + ") must not contain each other");
                 }
             }
-            if (context.facts.mounts().isMountPoint(live.toRealPath())) {
+            if (hasMount(live.toRealPath())) {
                 throw new IOException("LIVE (" + live + ") already has a mount");
             }
+        }
+
+        /** Whether a mount's root is at {@code dir}: statx, or on kernels before 5.8 the mount table. */
+        private static boolean hasMount(Path dir) throws IOException {
+            Optional<Boolean> root = Mounts.isMountRoot(dir.toString());
+            return root.isPresent() ? root.get() : MountTable.ofThisThread().isMountPoint(dir);
         }
 
         private static void directory(String variable, Path dir) throws IOException {

@@ -13,7 +13,7 @@ import org.subhost.linux.internal.Native;
 
 /**
  * The mount system calls: mount(2), umount2(2), pivot_root(2), open_tree(2), move_mount(2)
- * and mknod(2), without policy.
+ * and mknod(2), without policy; and what statx(2) and statfs(2) say of a mount.
  *
  * <p>Example, on a {@link NamespaceThread} that unshared {@link Namespaces#CLONE_NEWNS}:
  * <pre>{@code
@@ -175,6 +175,25 @@ public final class Mounts {
     // int mknod(const char *path, mode_t mode, dev_t dev): glibc >= 2.33 exports it
     private static final Downcall MKNOD = Native.lazyDowncall("mknod",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+
+    // int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)
+    private static final Downcall STATX = Native.lazyDowncall("statx",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    // int statfs(const char *path, struct statfs *buf)
+    private static final Downcall STATFS = Native.lazyDowncall("statfs",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+
+    /** statfs(2) f_type of a cgroup v2 hierarchy (linux/magic.h). */
+    public static final long CGROUP2_SUPER_MAGIC = 0x63677270L;
+
+    /** struct statx: 256 bytes; stx_attributes at 8, stx_attributes_mask at 56 (both u64). */
+    private static final long STATX_SIZE = 256;
+    private static final long STX_ATTRIBUTES = 8;
+    private static final long STX_ATTRIBUTES_MASK = 56;
+    /** The path is the root of a mount (Linux 5.8 and later report it). */
+    private static final long STATX_ATTR_MOUNT_ROOT = 0x2000;
+    /** struct statfs: 120 bytes on 64-bit Linux, f_type (a long) first. */
+    private static final long STATFS_SIZE = 128;
 
     private Mounts() {}
 
@@ -470,6 +489,66 @@ public final class Mounts {
      */
     public static void bind(String source, String target, boolean recursive) throws SyscallException {
         mount(source, target, null, MS_BIND | (recursive ? MS_REC : 0), null);
+    }
+
+    /**
+     * Whether {@code path} is the root of a mount, as statx(2) reports it
+     * (STATX_ATTR_MOUNT_ROOT), like {@code mountpoint -q PATH}; the last component's
+     * symbolic link is not followed. One system call, where reading the mount table costs
+     * time that grows with the number of mounts.
+     *
+     * @param path the path
+     * @return whether a mount's root is there; empty when the kernel does not report the
+     *     attribute (before Linux 5.8)
+     * @throws SyscallException when statx is refused, such as ENOENT
+     */
+    public static java.util.Optional<Boolean> isMountRoot(String path) throws SyscallException {
+        int rc;
+        int errno;
+        long attributes;
+        long known;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
+            // mask 0: only the fields always given, stx_attributes among them.
+            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(arena.allocateFrom(path)),
+                    AT_SYMLINK_NOFOLLOW, 0, Native.address(buffer));
+            errno = Native.errno(errnoSegment);
+            attributes = buffer.get(JAVA_LONG, STX_ATTRIBUTES);
+            known = buffer.get(JAVA_LONG, STX_ATTRIBUTES_MASK);
+        }
+        if (rc == -1) {
+            throw new SyscallException("statx", path, errno);
+        }
+        if ((known & STATX_ATTR_MOUNT_ROOT) == 0) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of((attributes & STATX_ATTR_MOUNT_ROOT) != 0);
+    }
+
+    /**
+     * The type of the file system that {@code path} is on: statfs(2)'s f_type, a magic
+     * number such as {@link #CGROUP2_SUPER_MAGIC}, like {@code stat -f -c %t PATH}.
+     *
+     * @param path the path
+     * @return the magic number
+     * @throws SyscallException when statfs is refused, such as ENOENT
+     */
+    public static long filesystemType(String path) throws SyscallException {
+        int rc;
+        int errno;
+        long type;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(STATFS_SIZE, 8);
+            rc = (int) STATFS.call(errnoSegment, Native.address(arena.allocateFrom(path)), Native.address(buffer));
+            errno = Native.errno(errnoSegment);
+            type = buffer.get(JAVA_LONG, 0);
+        }
+        if (rc == -1) {
+            throw new SyscallException("statfs", path, errno);
+        }
+        return type;
     }
 
     /**

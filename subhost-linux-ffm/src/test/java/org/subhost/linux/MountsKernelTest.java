@@ -64,6 +64,41 @@ class MountsKernelTest {
     }
 
     @Test
+    void statxSaysWhereAMountsRootIsAsTheThreadSeesIt() throws Exception {
+        Path target = Files.createDirectory(dir.resolve("run"));
+        Path inside = Files.createDirectory(target.resolve("below"));
+        assertThat(Mounts.isMountRoot("/")).contains(true);
+        assertThat(Mounts.isMountRoot("/proc")).contains(true);
+        assertThat(Mounts.isMountRoot(target.toString())).contains(false);
+        boolean[] seen = NamespaceThread.run("statx", NEW_MOUNT_NS, () -> {
+            Mounts.makeRprivate("/");
+            Mounts.mount("tmpfs", target.toString(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1M");
+            Files.createDirectory(inside);
+            return new boolean[] {Mounts.isMountRoot(target.toString()).orElseThrow(),
+                    Mounts.isMountRoot(inside.toString()).orElseThrow()};
+        });
+        assertThat(seen).containsExactly(true, false);
+        // The rest of the JVM never saw the mount.
+        assertThat(Mounts.isMountRoot(target.toString())).contains(false);
+        assertThatThrownBy(() -> Mounts.isMountRoot(dir.resolve("missing").toString()))
+                .isInstanceOfSatisfying(SyscallException.class, e -> assertThat(e.is(Errno.ENOENT)).isTrue())
+                .hasMessageContaining("statx").hasMessageContaining("missing");
+    }
+
+    @Test
+    void statfsTellsTheFilesystemType() throws Exception {
+        assertThat(Mounts.filesystemType("/proc")).isEqualTo(0x9fa0L); // PROC_SUPER_MAGIC
+        long tmpfs = NamespaceThread.run("statfs", NEW_MOUNT_NS, () -> {
+            Mounts.makeRprivate("/");
+            Mounts.mount("tmpfs", dir.toString(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1M");
+            return Mounts.filesystemType(dir.toString());
+        });
+        assertThat(tmpfs).isEqualTo(0x01021994L); // TMPFS_MAGIC
+        assertThatThrownBy(() -> Mounts.filesystemType(dir.resolve("missing").toString()))
+                .isInstanceOfSatisfying(SyscallException.class, e -> assertThat(e.is(Errno.ENOENT)).isTrue());
+    }
+
+    @Test
     void mountOfUnknownFilesystemTypeIsENODEV() throws Exception {
         Path target = Files.createDirectory(dir.resolve("live"));
         assertThatThrownBy(() -> NamespaceThread.run("enodev", NEW_MOUNT_NS, () -> {
