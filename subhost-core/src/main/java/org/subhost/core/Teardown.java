@@ -9,7 +9,6 @@ import org.subhost.SubhostException;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
 import org.subhost.linux.netlink.NamedNetns;
-import org.subhost.linux.netlink.RtNetlink;
 
 /**
  * Takes a subhost down (SPEC section 6) from its state record: its services in reverse
@@ -109,21 +108,17 @@ final class Teardown {
         }
     }
 
-    /** Removes left-over host links (VLANs before their carriers) of a subhost that has no record. */
+    /**
+     * Removes host links, VLANs before their carriers; each is gone from the kernel's lists on
+     * return ({@link LinkRemoval}).
+     */
     static void removeLinks(List<String> hostLinks, List<String> problems) {
-        if (hostLinks.isEmpty()) {
-            return;
-        }
-        try (RtNetlink links = RtNetlink.open()) {
-            for (int i = hostLinks.size() - 1; i >= 0; i--) {
-                try {
-                    NetnsCable.deleteIfPresent(links, hostLinks.get(i));
-                } catch (Exception e) {
-                    problems.add("interface " + hostLinks.get(i) + ": " + PlanExecutor.reason(e));
-                }
+        for (int i = hostLinks.size() - 1; i >= 0; i--) {
+            try {
+                LinkRemoval.deleteIfPresent(hostLinks.get(i));
+            } catch (Exception e) {
+                problems.add("interface " + hostLinks.get(i) + ": " + PlanExecutor.reason(e));
             }
-        } catch (Exception e) {
-            problems.add("netlink: " + PlanExecutor.reason(e));
         }
     }
 

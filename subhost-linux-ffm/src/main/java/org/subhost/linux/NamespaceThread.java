@@ -60,7 +60,23 @@ import static java.util.Objects.requireNonNull;
  * own exception is rethrown as it was thrown, checked or not.
  */
 public final class NamespaceThread {
+    /** True on the threads that this class starts, for {@link #isCurrentThread()}. */
+    private static final ThreadLocal<Boolean> OURS = ThreadLocal.withInitial(() -> false);
+
     private NamespaceThread() {}
+
+    /**
+     * Whether the calling thread is one that this class started, that is, whether the
+     * caller runs inside a task. Such a thread must not start threads: they would share its
+     * root and working directory (its fs_struct), and the kernel then refuses its return
+     * to the mount namespace it started in. Code that would hand work to a thread of its
+     * own does that work itself when this says true.
+     *
+     * @return true inside a task
+     */
+    public static boolean isCurrentThread() {
+        return OURS.get();
+    }
 
     /**
      * Runs {@code task} on a new platform thread named {@code name}, inside the namespaces
@@ -106,6 +122,7 @@ public final class NamespaceThread {
         requireNonNull(task, "task");
         Running<T, E> running = new Running<>();
         running.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
+            OURS.set(true);
             int startMountNs = mountNamespaceOfThisThread();
             boolean ownFs = false;
             try {

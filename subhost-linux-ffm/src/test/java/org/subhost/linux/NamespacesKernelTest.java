@@ -27,6 +27,15 @@ class NamespacesKernelTest {
     }
 
     @Test
+    void aTaskKnowsItRunsOnANamespaceThreadAndOtherThreadsDoNot() throws Exception {
+        KernelTests.requireRoot();
+        assertThat(NamespaceThread.isCurrentThread()).isFalse();
+        assertThat(NamespaceThread.run("which thread", () -> NamespaceThread.isCurrentThread())).isTrue();
+        // A task's thread ends with its task; the caller's thread is unchanged.
+        assertThat(NamespaceThread.isCurrentThread()).isFalse();
+    }
+
+    @Test
     void threadEntersNetnsByPathOfAnotherThreadsNamespace() throws Exception {
         CountDownLatch created = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
