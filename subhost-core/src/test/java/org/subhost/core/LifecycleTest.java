@@ -101,6 +101,8 @@ class LifecycleTest {
                 .isNotEqualTo(run("readlink", "/proc/self/ns/time"));
         assertThat(run("readlink", "/proc/" + s.pid() + "/ns/mnt")).isNotEqualTo(run("readlink", "/proc/self/ns/mnt"));
         assertThat(Files.readString(base.resolve("root/etc/network/interfaces"))).contains("auto lo");
+        // pid 1 moved itself into the subhost's control group (cgroup v2: the line 0::/NAME).
+        assertThat(Files.readString(Path.of("/proc/" + s.pid() + "/cgroup"))).contains("0::/" + name + "\n");
 
         s.stop(TEN_SECONDS);
         KernelFixture.assertNothingLeft(name, base);
