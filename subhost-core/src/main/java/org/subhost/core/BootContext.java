@@ -65,11 +65,11 @@ public final class BootContext implements AutoCloseable {
     }
 
     /**
-     * Called when the steps alongside the namespace steps have ended, done or failed:
-     * releases a namespace step that waits for what they make ({@link #netnsReady}), which
-     * a failed or stopped one will not make.
+     * Called when the steps of either of a boot's two threads have ended, done or failed:
+     * releases a step of the other thread that waits for the network namespace ({@link
+     * #netnsReady}), which a failed or stopped thread will not make.
      */
-    void alongsideStepsEnded() {
+    void laneEnded() {
         netnsReady.countDown();
     }
 

@@ -54,13 +54,19 @@ public final class BootPlanner {
         steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
                 config.base(), config.hookTimeout(), config.serviceTimeout()));
-        // 2. the network namespace and the cables. They are made while the namespace steps
-        //    run (BootStep.Alongside), unless a user's PREMOUNT or POSTMOUNT, which runs
-        //    among those, might look at them; the init sees them either way. Alongside, the
-        //    namespace thread enters the network namespace only just before the sysfs mount.
+        // 2. the network namespace and the cables. The cables are made while the namespace
+        //    steps run (BootStep.Alongside), in the network namespace that the namespace
+        //    thread makes for itself first; unless a user's PREMOUNT or POSTMOUNT, which runs
+        //    among those, might look at them: then all of it comes first, in this order. The
+        //    init sees them either way.
         boolean userHooks = config.premount().isPresent() || config.postmount().isPresent();
-        for (BootStep networkStep : NetnsCable.steps(config, facts)) {
-            steps.add(userHooks ? networkStep : new BootStep.Alongside(networkStep));
+        if (userHooks) {
+            steps.add(new NetnsCable.CreateNetns(name));
+            steps.addAll(NetnsCable.cableSteps(config, facts));
+        } else {
+            steps.add(new BootStep.Alongside(new NetnsCable.AwaitNetns(name)));
+            NetnsCable.cableSteps(config, facts).forEach(step -> steps.add(new BootStep.Alongside(step)));
+            steps.add(new NetnsCable.CreateNetnsOnBootThread(name));
         }
         // 3. the mount namespace
         steps.add(new OverlayFs.NewMountNamespace(name, userHooks));
@@ -79,12 +85,7 @@ public final class BootPlanner {
                     List.of(config.live().toString(), config.upper().toString()), env, config.base(),
                     config.hookTimeout()));
         } else {
-            for (BootStep postmountStep : OverlayFs.builtinPostmount(config)) {
-                if (postmountStep instanceof OverlayFs.MountSys && !userHooks) {
-                    steps.add(new NetnsCable.EnterNetns(name));
-                }
-                steps.add(postmountStep);
-            }
+            steps.addAll(OverlayFs.builtinPostmount(config));
         }
         // 7. SHARE
         steps.addAll(OverlayFs.shareSteps(config));

@@ -52,10 +52,10 @@ public interface BootStep {
 
     /**
      * A host step that runs while the namespace thread runs the namespace steps after it:
-     * for steps that nothing in the namespace steps can observe (the network namespace and
-     * the cables, when PREMOUNT and POSTMOUNT are the built-in ones; pid 1 waits for its
-     * go, given only after both threads are done, before the init runs). A namespace step
-     * that needs one's result waits for it ({@link NetnsCable.EnterNetns}).
+     * for steps that nothing in the namespace steps can observe (the cables, when PREMOUNT
+     * and POSTMOUNT are the built-in ones; pid 1 waits for its
+     * go, given only after both threads are done, before the init runs). One that needs a
+     * namespace step's result waits for it ({@link NetnsCable.AwaitNetns}).
      *
      * @param step the host step, applied and undone as it is
      */

@@ -14,7 +14,6 @@ import org.subhost.config.SubhostConfig;
 import org.subhost.config.VethCable;
 import org.subhost.config.VlanCable;
 import org.subhost.linux.Errno;
-import org.subhost.linux.Namespaces;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.RtNetlink;
@@ -35,10 +34,9 @@ final class NetnsCable {
 
     private NetnsCable() {}
 
-    /** The steps for the network namespace and every cable of {@code config}, in order. */
-    static List<BootStep> steps(SubhostConfig config, HostFacts facts) {
+    /** The steps for every cable of {@code config}, in order; they need the network namespace made. */
+    static List<BootStep> cableSteps(SubhostConfig config, HostFacts facts) {
         List<BootStep> steps = new ArrayList<>();
-        steps.add(new CreateNetns(config.name()));
         for (Cable cable : config.cables()) {
             switch (cable) {
                 case VethCable veth -> steps.add(new AddVeth(veth));
@@ -79,18 +77,50 @@ final class NetnsCable {
     }
 
     /**
-     * The namespace thread enters the network namespace NAME, waiting until the caller's
-     * thread has made it ({@link CreateNetns} alongside the namespace steps). It comes just
-     * before the first step that needs it, the sysfs mount (sysfs shows the interfaces of
-     * its mounter's network namespace), so that the mounts before it are made meanwhile.
+     * Network namespace NAME, made by the namespace thread for itself as its first step
+     * ({@link NamedNetns#createForThisThread}), while the caller's thread waits for it to
+     * make the cables ({@link AwaitNetns}). First, because the name's bind mount must be
+     * made in the host's mount namespace, before the thread has one of its own; and the
+     * thread is then in it for the sysfs mount and pid 1, with no thread of its own to
+     * start for the namespace. Undo: like {@code ip netns delete NAME}.
      */
-    record EnterNetns(String name) implements BootStep.InNamespace {
-        /** How long the namespace thread waits for the network namespace. */
+    record CreateNetnsOnBootThread(String name) implements BootStep.InNamespace {
+        @Override
+        public String describe() {
+            return "network namespace " + name + " (/run/netns/" + name + ") with lo up, for this thread";
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            if (NamedNetns.exists(name)) {
+                throw new IllegalStateException("network namespace " + name + " exists already (/run/netns/" + name
+                        + "); if it is left over from an interrupted boot, overlay-stop removes it");
+            }
+            NamedNetns.createForThisThread(name);
+            context.netnsFd = NamedNetns.open(name);
+            context.netnsReady.countDown();
+        }
+
+        @Override
+        public void undo(BootContext context) throws Exception {
+            BootContext.closeQuietly(context.netnsFd);
+            context.netnsFd = -1;
+            NamedNetns.delete(name);
+        }
+    }
+
+    /**
+     * The caller's thread waits for the network namespace NAME that the namespace thread
+     * makes ({@link CreateNetnsOnBootThread}), before the cables, whose subhost ends are
+     * made in it.
+     */
+    record AwaitNetns(String name) implements BootStep.OnHost {
+        /** How long the caller's thread waits for the network namespace. */
         static final Duration LIMIT = Duration.ofSeconds(30);
 
         @Override
         public String describe() {
-            return "enter network namespace " + name + " once it is made";
+            return "network namespace " + name + " once the namespace thread made it";
         }
 
         @Override
@@ -101,7 +131,6 @@ final class NetnsCable {
             if (context.netnsFd < 0) {
                 throw new IllegalStateException("network namespace " + name + " was not made: the boot failed elsewhere");
             }
-            Namespaces.setns(context.netnsFd, Namespaces.CLONE_NEWNET);
         }
     }
 

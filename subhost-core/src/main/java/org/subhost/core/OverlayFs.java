@@ -86,8 +86,8 @@ final class OverlayFs {
      * before anything is mounted, or the mounts would propagate back into the host's
      * namespace. The network namespace must be entered before sysfs is mounted, so that it
      * shows the subhost's interfaces: here when a user's hook runs next (it may look at the
-     * network), else by {@link NetnsCable.EnterNetns} just before the sysfs mount, while
-     * the caller's thread makes the namespace alongside.
+     * network); else the thread made it for itself before ({@link
+     * NetnsCable.CreateNetnsOnBootThread}) and is in it already.
      */
     record NewMountNamespace(String netns, boolean enterNetns) implements BootStep.InNamespace {
         @Override

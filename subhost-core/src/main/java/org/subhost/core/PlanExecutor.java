@@ -98,10 +98,10 @@ public final class PlanExecutor {
     /**
      * Applies {@code plan}, or undoes what it applied and throws.
      *
-     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the network namespace
-     * and the cables, when no user's hook could look at them) run on the caller's thread
-     * while the namespace thread runs the namespace steps, which wait for the network
-     * namespace only where they need it ({@link NetnsCable.EnterNetns}); on two cores the
+     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the cables, when no
+     * user's hook could look at them) run on the caller's thread while the namespace thread
+     * runs the namespace steps; they wait for the network namespace that the namespace
+     * thread makes for itself first ({@link NetnsCable.AwaitNetns}). On two cores the
      * kernel's work for the network then costs little time of its own. When a step of one
      * fails, the other stops before its next step, and everything applied by both is undone
      * in the reverse order of completion.
@@ -134,7 +134,7 @@ public final class PlanExecutor {
                 } catch (StepFailure failure) {
                     alongsideFailure = failure;
                 } finally {
-                    context.alongsideStepsEnded();
+                    context.laneEnded();
                 }
                 try {
                     namespaceRun.await();
@@ -162,7 +162,11 @@ public final class PlanExecutor {
     private NamespaceThread.Running<Void, StepFailure> startNamespaceRun(BootPlan plan, List<BootStep> steps,
             int from, int to, List<BootStep> applied, BootContext context, AtomicBoolean failed) {
         return NamespaceThread.start("boot " + plan.name(), NamespaceRequest.builder().build(), () -> {
-            applyRange(steps, from, to, applied, context, failed);
+            try {
+                applyRange(steps, from, to, applied, context, failed);
+            } finally {
+                context.laneEnded();
+            }
             return null;
         });
     }
@@ -193,8 +197,10 @@ public final class PlanExecutor {
                 faults.beforeStep(index, step);
                 step.apply(context);
             } catch (Exception e) {
-                failed.set(true);
-                throw new StepFailure(index, step.describe(), e);
+                // A step that fails after the other thread's did (such as one waiting for
+                // what the other thread would have made) is a consequence, not the cause.
+                boolean otherFailedFirst = failed.getAndSet(true);
+                throw new StepFailure(index, step.describe(), e, otherFailedFirst);
             }
             applied.add(step);
         }
@@ -250,7 +256,7 @@ public final class PlanExecutor {
             this(index, step, cause, false);
         }
 
-        private StepFailure(int index, String step, Throwable cause, boolean stoppedByOther) {
+        StepFailure(int index, String step, Throwable cause, boolean stoppedByOther) {
             super(step, cause);
             this.index = index;
             this.step = step;

@@ -31,13 +31,17 @@ class BootPlannerTest {
 
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
-        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "CreateNetns",
-                "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "NewMountNamespace", "WriteInterfaces",
-                "MountRoot", "MountDev", "EnterNetns", "MountSys", "MountRun", "BindAdjtime", "BindShare", "Create",
-                "PivotRoot", "StartPid1", "Join", "RecordRunning", "ReleaseInit");
-        assertThat(plan.lines().get(3)).isEqualTo(" 4. [host, alongside ns] network namespace ex1 (/run/netns/ex1) with lo up");
-        assertThat(plan.lines().get(8)).isEqualTo(" 9. [ns] new mount namespace with every mount private");
-        assertThat(plan.lines().get(12)).isEqualTo("13. [ns] enter network namespace ex1 once it is made");
+        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "AwaitNetns",
+                "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "CreateNetnsOnBootThread",
+                "NewMountNamespace", "WriteInterfaces", "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime",
+                "BindShare", "Create", "PivotRoot", "StartPid1", "Join", "RecordRunning", "ReleaseInit");
+        assertThat(plan.lines().get(3))
+                .isEqualTo(" 4. [host, alongside ns] network namespace ex1 once the namespace thread made it");
+        // The namespace thread makes the network namespace for itself, first: the name's bind
+        // mount must be in the host's mount namespace, and sysfs and pid 1 need it later.
+        assertThat(plan.lines().get(8))
+                .isEqualTo(" 9. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
+        assertThat(plan.lines().get(9)).isEqualTo("10. [ns] new mount namespace with every mount private");
         assertThat(plan.lines().get(4))
                 .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
         assertThat(plan.lines().get(5)).isEqualTo(" 6. [host, alongside ns] host end ex10: port of bridge br0, up");
@@ -71,7 +75,8 @@ class BootPlannerTest {
                 .isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0");
         assertThat(withPremount.get(6)).as("and the netns is entered before it runs")
                 .isEqualTo(" 7. [ns] new mount namespace with every mount private; enter network namespace ex1");
-        assertThat(withPremount).noneMatch(line -> line.contains("once it is made"));
+        assertThat(withPremount.get(3)).isEqualTo(" 4. [host] network namespace ex1 (/run/netns/ex1) with lo up");
+        assertThat(withPremount).noneMatch(line -> line.contains("for this thread") || line.contains("made it"));
         assertThat(BootPlanner.plan(builder.premount(Optional.empty()).postmount("/usr/local/bin/post").build(), NO_CGROUP).lines()
                 .get(5)).as("a POSTMOUNT too").isEqualTo(" 6. [host] host end ex10: ifup ex10 (else just up)");
     }
@@ -84,7 +89,7 @@ class BootPlannerTest {
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
         assertThat(describe(plan)).doesNotContain("WriteInterfaces", "RunHook");
-        assertThat(plan.lines().get(5)).isEqualTo(" 6. [ns] bind " + base + " on itself (the root is the directory itself)");
+        assertThat(plan.lines().get(6)).isEqualTo(" 7. [ns] bind " + base + " on itself (the root is the directory itself)");
     }
 
     @Test

@@ -65,6 +65,34 @@ class NamedNetnsKernelTest {
     }
 
     @Test
+    void aNamespaceThreadMakesANamedNamespaceForItselfAndStaysInIt() throws Exception {
+        String name = name();
+
+        String[] seen = NamespaceThread.run("netns for itself", () -> {
+            String before = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+            NamedNetns.createForThisThread(name);
+            return new String[] {before, Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString()};
+        });
+
+        String hostNetns = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+        assertThat(seen[0]).isEqualTo(hostNetns);
+        // The thread was in the named namespace: the name's inode is the thread's namespace.
+        long inode = (Long) Files.getAttribute(NamedNetns.path(name), "unix:ino");
+        assertThat(seen[1]).isEqualTo("net:[" + inode + "]").isNotEqualTo(hostNetns);
+        assertThat(Kernel.ipNetnsList()).contains(name);
+        assertThat(Kernel.ok("ip", "-n", name, "-j", "link", "show", "lo")).contains("\"UP\"");
+    }
+
+    @Test
+    void makingANamespaceForTheThreadIsRefusedOffANamespaceThread() {
+        String name = name();
+
+        assertThatThrownBy(() -> NamedNetns.createForThisThread(name)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("must run on a NamespaceThread");
+        assertThat(NamedNetns.exists(name)).isFalse();
+    }
+
+    @Test
     void deletedNamespaceIsGoneForIp() throws Exception {
         String name = name();
         NamedNetns.create(name);
