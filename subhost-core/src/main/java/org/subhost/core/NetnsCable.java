@@ -59,20 +59,14 @@ final class NetnsCable {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            if (NamedNetns.exists(name)) {
-                throw new IllegalStateException("network namespace " + name + " exists already (/run/netns/" + name
-                        + "); if it is left over from an interrupted boot, overlay-stop removes it");
-            }
+            requireFree(name);
             NamedNetns.create(name);
-            context.netnsFd = NamedNetns.open(name);
-            context.netnsReady.countDown();
+            made(context, name);
         }
 
         @Override
         public void undo(BootContext context) throws Exception {
-            BootContext.closeQuietly(context.netnsFd);
-            context.netnsFd = -1;
-            NamedNetns.delete(name);
+            remove(context, name);
         }
     }
 
@@ -92,21 +86,36 @@ final class NetnsCable {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            if (NamedNetns.exists(name)) {
-                throw new IllegalStateException("network namespace " + name + " exists already (/run/netns/" + name
-                        + "); if it is left over from an interrupted boot, overlay-stop removes it");
-            }
+            requireFree(name);
             NamedNetns.createForThisThread(name);
-            context.netnsFd = NamedNetns.open(name);
-            context.netnsReady.countDown();
+            made(context, name);
         }
 
         @Override
         public void undo(BootContext context) throws Exception {
-            BootContext.closeQuietly(context.netnsFd);
-            context.netnsFd = -1;
-            NamedNetns.delete(name);
+            remove(context, name);
         }
+    }
+
+    /** Refuses a NAME whose network namespace exists, before anything is made. */
+    private static void requireFree(String name) {
+        if (NamedNetns.exists(name)) {
+            throw new IllegalStateException("network namespace " + name + " exists already (/run/netns/" + name
+                    + "); if it is left over from an interrupted boot, overlay-stop removes it");
+        }
+    }
+
+    /** Opens the namespace made for the cables and the setns of others, and says it is there. */
+    private static void made(BootContext context, String name) throws SyscallException {
+        context.netnsFd = NamedNetns.open(name);
+        context.netnsReady.countDown();
+    }
+
+    /** Undoes the making: like {@code ip netns delete NAME}. */
+    private static void remove(BootContext context, String name) throws IOException {
+        BootContext.closeQuietly(context.netnsFd);
+        context.netnsFd = -1;
+        NamedNetns.delete(name);
     }
 
     /**

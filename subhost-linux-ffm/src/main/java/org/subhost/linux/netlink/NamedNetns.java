@@ -78,30 +78,11 @@ public final class NamedNetns {
      * @throws SyscallException when a step is refused, such as EEXIST from open(2)
      */
     public static void create(String name) throws IOException {
-        Path path = path(name);
-        makeRunDirectory();
-        makeRunDirectoryShared();
-        int fd = Fds.open(path.toString(), Fds.O_RDONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_CLOEXEC, 0);
-        Fds.close(fd);
-        try {
-            NamespaceThread.run("netns " + name, NamespaceRequest.builder().unshare(Namespaces.CLONE_NEWNET).build(),
-                    () -> {
-                        // thread-self: this thread's namespace; /proc/self would name the
-                        // main thread's, which is the host's.
-                        Mounts.bind("/proc/thread-self/ns/net", path.toString(), false);
-                        try (RtNetlink inside = RtNetlink.open()) {
-                            inside.setUp("lo");
-                        }
-                        return null;
-                    });
-        } catch (IOException | RuntimeException | Error e) {
-            try {
-                remove(path);
-            } catch (IOException | RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        createNamed(name, path -> NamespaceThread.run("netns " + name,
+                NamespaceRequest.builder().unshare(Namespaces.CLONE_NEWNET).build(), () -> {
+                    nameThisThreadsNamespace(path);
+                    return null;
+                }));
     }
 
     /**
@@ -126,18 +107,30 @@ public final class NamedNetns {
             throw new IllegalStateException("createForThisThread(" + name + ") must run on a NamespaceThread:"
                     + " it moves the calling thread into the new network namespace for good");
         }
+        createNamed(name, path -> {
+            Namespaces.unshare(Namespaces.CLONE_NEWNET);
+            nameThisThreadsNamespace(path);
+        });
+    }
+
+    /** What makes the namespace and binds it on {@code /run/netns/NAME}, given that path. */
+    private interface Maker {
+        void make(Path path) throws IOException;
+    }
+
+    /**
+     * The steps around making a named namespace, as in iproute2: {@code /run/netns} made
+     * and shared, the empty file {@code /run/netns/NAME} created (O_EXCL), then {@code
+     * maker}; when that fails, the mount and the file are removed again.
+     */
+    private static void createNamed(String name, Maker maker) throws IOException {
         Path path = path(name);
         makeRunDirectory();
         makeRunDirectoryShared();
         int fd = Fds.open(path.toString(), Fds.O_RDONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_CLOEXEC, 0);
         Fds.close(fd);
         try {
-            Namespaces.unshare(Namespaces.CLONE_NEWNET);
-            // thread-self: this thread's namespace, not the main thread's.
-            Mounts.bind("/proc/thread-self/ns/net", path.toString(), false);
-            try (RtNetlink inside = RtNetlink.open()) {
-                inside.setUp("lo");
-            }
+            maker.make(path);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 remove(path);
@@ -145,6 +138,16 @@ public final class NamedNetns {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /** Binds the calling thread's network namespace on {@code path} and brings its {@code lo} up. */
+    private static void nameThisThreadsNamespace(Path path) throws IOException {
+        // thread-self: this thread's namespace; /proc/self would name the main thread's,
+        // which is the host's.
+        Mounts.bind("/proc/thread-self/ns/net", path.toString(), false);
+        try (RtNetlink inside = RtNetlink.open()) {
+            inside.setUp("lo");
         }
     }
 
