@@ -8,7 +8,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.List;
 
 /**
  * The one place where the downcall handle to the C library is made, and the helpers that
@@ -42,9 +41,11 @@ public final class Native {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    // errno is read at its offset with a plain get. Not through a layout path (varHandle,
-    // byteOffset): the JDK's class for paths makes method handles when it is initialised,
-    // which a cold JVM generates at run time; 7 classes, some 30 ms of a cold command.
+    // errno is read at its offset with a plain get, not through a layout path (varHandle,
+    // byteOffset): the JDK's class for paths generates 7 method-handle classes when it is
+    // initialised, and here that would happen on the prelinking thread, which a cold
+    // command waits for. (The first C string a command allocates initialises it too, but
+    // on the main thread, while the linking goes on.)
     private static final long ERRNO_OFFSET = memberOffset(CAPTURE_LAYOUT, "errno");
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
