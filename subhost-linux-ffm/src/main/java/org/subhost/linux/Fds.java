@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import org.subhost.linux.internal.FlagNames;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -141,7 +142,7 @@ public final class Fds {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) OPEN.call(errnoSegment, Native.address(arena.allocateFrom(path)), flags, mode);
+            rc = (int) OPEN.call(errnoSegment, Native.address(Memory.cString(arena, path)), flags, mode);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -205,8 +206,7 @@ public final class Fds {
             MemorySegment pair = arena.allocate(JAVA_INT, 2);
             rc = (int) PIPE2.call(errnoSegment, Native.address(pair), flags);
             errno = Native.errno(errnoSegment);
-            fds[0] = pair.getAtIndex(JAVA_INT, 0);
-            fds[1] = pair.getAtIndex(JAVA_INT, 1);
+            MemorySegment.copy(pair, JAVA_INT, 0, fds, 0, 2);
         }
         if (rc == -1) {
             throw new SyscallException("pipe2", OPEN_FLAGS.format(flags), errno);
@@ -300,15 +300,15 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment pollfd = arena.allocate(POLLFD);
-            pollfd.set(JAVA_INT, 0, fd);
-            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            Memory.setInt(pollfd, 0, fd);
+            Memory.setShort(pollfd, 4, POLLIN);
             while (true) {
                 long left = Math.max(0, deadline - System.nanoTime());
                 // Round up, so that a wait shorter than a millisecond is not a mere look.
                 int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
                 int rc = (int) POLL.call(errnoSegment, Native.address(pollfd), 1L, millis);
                 if (rc > 0) {
-                    if ((pollfd.get(JAVA_SHORT, 6) & POLLNVAL) != 0) {
+                    if ((Memory.getShort(pollfd, 6) & POLLNVAL) != 0) {
                         throw new SyscallException("poll", what, Errno.EBADF);
                     }
                     return true;

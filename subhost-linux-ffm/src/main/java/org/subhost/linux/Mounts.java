@@ -9,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import org.subhost.linux.internal.FlagNames;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -281,7 +282,7 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) UMOUNT2.call(errnoSegment, Native.address(arena.allocateFrom(target)), flags);
+            rc = (int) UMOUNT2.call(errnoSegment, Native.address(Memory.cString(arena, target)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -320,7 +321,7 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             rc = (long) PIVOT_ROOT.call(errnoSegment, SYS_PIVOT_ROOT,
-                    Native.address(arena.allocateFrom(newRoot)), Native.address(arena.allocateFrom(putOld)));
+                    Native.address(Memory.cString(arena, newRoot)), Native.address(Memory.cString(arena, putOld)));
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -353,7 +354,7 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) OPEN_TREE.call(errnoSegment, AT_FDCWD, Native.address(arena.allocateFrom(path)), flags);
+            rc = (int) OPEN_TREE.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -389,8 +390,8 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) MOVE_MOUNT.call(errnoSegment, fromDirFd, Native.address(arena.allocateFrom(fromPath)),
-                    toDirFd, Native.address(arena.allocateFrom(toPath)), flags);
+            rc = (int) MOVE_MOUNT.call(errnoSegment, fromDirFd, Native.address(Memory.cString(arena, fromPath)),
+                    toDirFd, Native.address(Memory.cString(arena, toPath)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
@@ -432,7 +433,7 @@ public final class Mounts {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) MKNOD.call(errnoSegment, Native.address(arena.allocateFrom(path)), mode, makedev(major,
+            rc = (int) MKNOD.call(errnoSegment, Native.address(Memory.cString(arena, path)), mode, makedev(major,
                     minor));
             errno = Native.errno(errnoSegment);
         }
@@ -511,11 +512,11 @@ public final class Mounts {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
             // mask 0: only the fields always given, stx_attributes among them.
-            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(arena.allocateFrom(path)),
+            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)),
                     AT_SYMLINK_NOFOLLOW, 0, Native.address(buffer));
             errno = Native.errno(errnoSegment);
-            attributes = buffer.get(JAVA_LONG, STX_ATTRIBUTES);
-            known = buffer.get(JAVA_LONG, STX_ATTRIBUTES_MASK);
+            attributes = Memory.getLong(buffer, STX_ATTRIBUTES);
+            known = Memory.getLong(buffer, STX_ATTRIBUTES_MASK);
         }
         if (rc == -1) {
             throw new SyscallException("statx", path, errno);
@@ -541,9 +542,9 @@ public final class Mounts {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocate(STATFS_SIZE, 8);
-            rc = (int) STATFS.call(errnoSegment, Native.address(arena.allocateFrom(path)), Native.address(buffer));
+            rc = (int) STATFS.call(errnoSegment, Native.address(Memory.cString(arena, path)), Native.address(buffer));
             errno = Native.errno(errnoSegment);
-            type = buffer.get(JAVA_LONG, 0);
+            type = Memory.getLong(buffer, 0);
         }
         if (rc == -1) {
             throw new SyscallException("statfs", path, errno);

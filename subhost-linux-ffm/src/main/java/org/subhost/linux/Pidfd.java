@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.OptionalInt;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -173,8 +174,8 @@ public final class Pidfd implements AutoCloseable {
                 rc = (int) WAITID.call(errnoSegment, P_PIDFD, fd, Native.address(info), WEXITED);
                 errno = Native.errno(errnoSegment);
             } while (rc == -1 && errno == Errno.EINTR);
-            code = info.get(JAVA_INT, SI_CODE);
-            status = info.get(JAVA_INT, SI_STATUS);
+            code = Memory.getInt(info, SI_CODE);
+            status = Memory.getInt(info, SI_STATUS);
         }
         if (rc == -1) {
             throw new SyscallException("waitid", "P_PIDFD, pid " + pid + ", WEXITED", errno);

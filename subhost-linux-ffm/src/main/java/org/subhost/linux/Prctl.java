@@ -8,6 +8,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -108,7 +109,7 @@ public final class Prctl {
             MemorySegment out = arena.allocate(JAVA_INT);
             rc = (int) PRCTL_GET.call(errnoSegment, option, Native.address(out), 0L, 0L, 0L);
             errno = Native.errno(errnoSegment);
-            value = out.get(JAVA_INT, 0);
+            value = Memory.getInt(out, 0);
         }
         if (rc == -1) {
             throw new SyscallException("prctl", name, errno);

@@ -18,6 +18,7 @@ import java.util.NavigableMap;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -178,7 +179,7 @@ public final class Spawn {
                 int rc;
                 rc = (int) WAITPID.call(errnoSegment, pid, Native.address(status), options);
                 if (rc == pid) {
-                    return OptionalInt.of(decodeWaitStatus(status.get(JAVA_INT, 0)));
+                    return OptionalInt.of(decodeWaitStatus(Memory.getInt(status, 0)));
                 }
                 if (rc == 0) {
                     return OptionalInt.empty();
@@ -439,7 +440,7 @@ public final class Spawn {
                         if (cwd != null) {
                             check("posix_spawn_file_actions_addchdir_np",
                                     (int) FA_ADDCHDIR.invoke(Native.address(actions),
-                                            Native.address(arena.allocateFrom(cwd.toString()))));
+                                            Native.address(Memory.cString(arena, cwd.toString()))));
                         }
                         // Every bit set, not sigfillset: that leaves out glibc's internal
                         // signals 32 and 33, which its posix_spawn then sets to SIG_IGN, and
@@ -459,7 +460,7 @@ public final class Spawn {
                         MemorySegment pid = arena.allocate(JAVA_INT);
                         MemorySegment argv = stringArray(arena, argv());
                         MemorySegment envp = stringArray(arena, environment(environment));
-                        MemorySegment path = arena.allocateFrom(program);
+                        MemorySegment path = Memory.cString(arena, program);
                         int error = pathLookup
                                 ? (int) POSIX_SPAWNP.invoke(Native.address(pid), Native.address(path),
                                         Native.address(actions), Native.address(attr), Native.address(argv),
@@ -470,7 +471,7 @@ public final class Spawn {
                         if (error != 0) {
                             throw new SyscallException(pathLookup ? "posix_spawnp" : "posix_spawn", describe(), error);
                         }
-                        return pid.get(JAVA_INT, 0);
+                        return Memory.getInt(pid, 0);
                     } finally {
                         int ignored = (int) ATTR_DESTROY.invoke(Native.address(attr));
                     }
@@ -525,7 +526,7 @@ public final class Spawn {
         private static MemorySegment stringArray(Arena arena, List<String> strings) {
             long[] pointers = new long[strings.size() + 1];
             for (int i = 0; i < strings.size(); i++) {
-                pointers[i] = arena.allocateFrom(strings.get(i)).address();
+                pointers[i] = Memory.cString(arena, strings.get(i)).address();
             }
             MemorySegment array = arena.allocate(JAVA_LONG, pointers.length);
             MemorySegment.copy(pointers, 0, array, JAVA_LONG, 0, pointers.length);

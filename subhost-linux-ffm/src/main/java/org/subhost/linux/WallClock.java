@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -64,18 +65,18 @@ public final class WallClock {
         int millis = (int) Math.floorMod(epochMillis, 1000L);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment time = arena.allocate(JAVA_LONG);
-            time.set(JAVA_LONG, 0, seconds);
+            Memory.setLong(time, 0, seconds);
             MemorySegment tm = arena.allocate(TM_SIZE, 8);
             if (LOCALTIME_R.invoke(Native.address(time), Native.address(tm)) == 0) {
                 throw new IllegalStateException("localtime_r cannot convert " + seconds + " s since 1970");
             }
             StringBuilder s = new StringBuilder(23);
-            s.append(tm.get(JAVA_INT, TM_YEAR) + 1900).append('-');
-            twoDigits(s, tm.get(JAVA_INT, TM_MON) + 1).append('-');
-            twoDigits(s, tm.get(JAVA_INT, TM_MDAY)).append(' ');
-            twoDigits(s, tm.get(JAVA_INT, TM_HOUR)).append(':');
-            twoDigits(s, tm.get(JAVA_INT, TM_MIN)).append(':');
-            twoDigits(s, tm.get(JAVA_INT, TM_SEC)).append('.');
+            s.append(Memory.getInt(tm, TM_YEAR) + 1900).append('-');
+            twoDigits(s, Memory.getInt(tm, TM_MON) + 1).append('-');
+            twoDigits(s, Memory.getInt(tm, TM_MDAY)).append(' ');
+            twoDigits(s, Memory.getInt(tm, TM_HOUR)).append(':');
+            twoDigits(s, Memory.getInt(tm, TM_MIN)).append(':');
+            twoDigits(s, Memory.getInt(tm, TM_SEC)).append('.');
             if (millis < 100) {
                 s.append('0');
             }

@@ -19,6 +19,7 @@ import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -146,7 +147,7 @@ public final class LoopDevice implements AutoCloseable {
         String what = device + ", " + image + ", offset " + offset + ", size limit " + sizeLimit;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment config = arena.allocate(LOOP_CONFIG_SIZE, 8);
-            config.set(JAVA_INT, 0, imageFd);
+            Memory.setInt(config, 0, imageFd);
             fillInfo(config.asSlice(CONFIG_INFO, LOOP_INFO64_SIZE), image, offset, sizeLimit, flags);
             try {
                 ioctl(deviceFd, LOOP_CONFIGURE, config, what + ", LOOP_CONFIGURE");
@@ -174,9 +175,9 @@ public final class LoopDevice implements AutoCloseable {
     }
 
     private static void fillInfo(MemorySegment info, Path image, long offset, long sizeLimit, int flags) {
-        info.set(JAVA_LONG, LO_OFFSET, offset);
-        info.set(JAVA_LONG, LO_SIZELIMIT, sizeLimit);
-        info.set(JAVA_INT, LO_FLAGS, flags);
+        Memory.setLong(info, LO_OFFSET, offset);
+        Memory.setLong(info, LO_SIZELIMIT, sizeLimit);
+        Memory.setInt(info, LO_FLAGS, flags);
         // lo_file_name is informational (losetup shows it); the kernel keeps 63 bytes and a NUL.
         byte[] name = image.toString().getBytes(StandardCharsets.UTF_8);
         MemorySegment.copy(name, 0, info, JAVA_BYTE, LO_FILE_NAME, Math.min(name.length, LO_NAME_SIZE - 1));

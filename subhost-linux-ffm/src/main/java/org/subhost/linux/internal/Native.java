@@ -29,7 +29,7 @@ import java.lang.invoke.MethodHandle;
  * ...
  * try (Arena arena = Arena.ofConfined()) {
  *     MemorySegment errno = Native.errnoSegment(arena);
- *     int rc = (int) UMOUNT2.call(errno, Native.address(arena.allocateFrom(target)), flags);
+ *     int rc = (int) UMOUNT2.call(errno, Native.address(Native.cString(arena, target)), flags);
  *     if (rc == -1) throw new SyscallException("umount2", target, Native.errno(errno));
  * }
  * }</pre>
@@ -203,7 +203,7 @@ public final class Native {
      * @return the errno value
      */
     public static int errno(MemorySegment segment) {
-        return segment.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+        return Memory.getInt(segment, ERRNO_OFFSET);
     }
 
     /**
@@ -237,7 +237,7 @@ public final class Native {
      * @return the NUL-terminated string, or {@code MemorySegment.NULL}
      */
     public static MemorySegment cString(Arena arena, String s) {
-        return s == null ? MemorySegment.NULL : arena.allocateFrom(s);
+        return s == null ? MemorySegment.NULL : Memory.cString(arena, s);
     }
 
     /**

@@ -16,6 +16,7 @@ import java.lang.foreign.StructLayout;
 import org.subhost.linux.Errno;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.internal.Downcall;
+import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
@@ -86,7 +87,7 @@ final class NetlinkSocketCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
             MemorySegment address = arena.allocate(SOCKADDR_NL);
-            address.set(JAVA_SHORT, 0, (short) AF_NETLINK);
+            Memory.setShort(address, 0, (short) AF_NETLINK);
             int rc = (int) BIND.call(errno, fd, Native.address(address), (int) SOCKADDR_NL.byteSize());
             if (rc == -1) {
                 throw new SyscallException("bind", "fd " + fd + ", AF_NETLINK port 0", Native.errno(errno));
@@ -99,7 +100,8 @@ final class NetlinkSocketCalls {
             throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Native.errnoSegment(arena);
-            MemorySegment buffer = arena.allocateFrom(JAVA_INT, value);
+            MemorySegment buffer = arena.allocate(JAVA_INT);
+            Memory.setInt(buffer, 0, value);
             int rc = (int) SETSOCKOPT.call(errno, fd, level, option, Native.address(buffer), 4);
             if (rc == -1) {
                 throw new SyscallException("setsockopt", "fd " + fd + ", " + levelName + ", " + optionName + ", "
@@ -150,7 +152,8 @@ final class NetlinkSocketCalls {
             }
             MemorySegment buffer = arena.allocate(Math.max(1, size));
             MemorySegment from = arena.allocate(SOCKADDR_NL);
-            MemorySegment fromLength = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_NL.byteSize());
+            MemorySegment fromLength = arena.allocate(JAVA_INT);
+            Memory.setInt(fromLength, 0, (int) SOCKADDR_NL.byteSize());
             long received;
             while (true) {
                 received = (long) RECVFROM.call(errno, fd, Native.address(buffer), buffer.byteSize(), 0,
@@ -165,7 +168,7 @@ final class NetlinkSocketCalls {
                 break;
             }
             byte[] bytes = buffer.asSlice(0, received).toArray(JAVA_BYTE);
-            return new Datagram(bytes, from.get(JAVA_INT, 4));
+            return new Datagram(bytes, Memory.getInt(from, 4));
         }
     }
 
