@@ -116,10 +116,7 @@ public final class BootPlanner {
         List<String> ends = new ArrayList<>();
         for (Cable cable : config.cables()) {
             links.add(cable.hostName());
-            ends.add(switch (cable) {
-                case org.subhost.config.VethCable v -> v.subhostName();
-                case org.subhost.config.VlanCable v -> v.subhostName();
-            });
+            ends.add(cable.subhostName());
         }
         return new SubhostState(config.name(), SubhostState.Phase.BOOTING, Optional.empty(), config.file(),
                 config.log(), 0, config.live(), config.rootKind(), config.name(), links, ends, List.of(), cgroup,

@@ -60,7 +60,8 @@ public final class StartupTraining {
             // A NAME of its own, so that the boot below meets no subhost of the host's.
             String name = "aot" + Long.toString(System.nanoTime() & 0xffffffL, 36);
             Path conf = Files.write(dir.resolve(name + ".conf"), List.of(
-                    "# the shape of a usual subhost: a cable, a share, a !command",
+                    "# the shape of a usual subhost: a NAME, a cable, a share, a !command",
+                    "NAME=" + name,
                     "BASE=.",
                     "CABLES==06:20:03:4e:a6:f2",
                     "START=none",

@@ -1,6 +1,7 @@
 package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +46,46 @@ class StartupCacheIT {
         assertClassesFromTheCache(dir, List.of("bin/overlay-boot"), CHECKOUT);
         Path link = Files.createSymbolicLink(dir.resolve("boot-link"), CHECKOUT.resolve("bin/overlay-boot"));
         assertClassesFromTheCache(dir, List.of(link.toString()), dir);
+    }
+
+    /**
+     * A real boot and stop through the launchers (as root): every class of ours comes from
+     * the cache, including the hidden ones that the JVM would otherwise generate on the
+     * boot's critical path, for a pattern switch ({@code $$TypeSwitch}) or a lambda the
+     * training did not meet; each cost about a millisecond of a cold command.
+     */
+    @Test
+    void aBootAndStopGenerateNoClassOfOursAtRunTime(@TempDir Path tmp) throws Exception {
+        assumeTrue(CliSupport.isRoot(), "booting a subhost needs root");
+        Path dir = tmp.toRealPath();
+        for (String sub : List.of("root", "work", "live")) {
+            Files.createDirectories(dir.resolve(sub));
+        }
+        String name = "sci" + Long.toString(System.nanoTime() & 0xffffffL, 36);
+        Path conf = Files.write(dir.resolve(name + ".conf"),
+                List.of("NAME=" + name, "BASE=.", "CABLES==", "START=none", "LOG=" + dir.resolve("log")));
+        Path bootLog = dir.resolve("boot-classes.log");
+        Path stopLog = dir.resolve("stop-classes.log");
+        try {
+            run(dir, bootLog, CHECKOUT.resolve("bin/overlay-boot").toString(), conf.toString());
+        } finally {
+            run(dir, stopLog, CHECKOUT.resolve("bin/overlay-stop").toString(), conf.toString());
+        }
+        for (Path log : List.of(bootLog, stopLog)) {
+            List<String> ours = Files.readAllLines(log).stream().filter(line -> line.contains(" org.subhost.")).toList();
+            assertThat(ours).as("classes of ours loaded by %s", log.getFileName()).hasSizeGreaterThan(50);
+            assertThat(ours).as("classes of ours not from the cache (%s)", log.getFileName())
+                    .allMatch(line -> line.endsWith("source: shared objects file"));
+        }
+    }
+
+    private static void run(Path dir, Path classLog, String... command) throws Exception {
+        ProcessBuilder launcher = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        launcher.environment().put("SUBHOST_JAVA_OPTS", "-Xlog:class+load:file=" + classLog);
+        Process p = launcher.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + ": " + output).isZero();
     }
 
     private static void assertClassesFromTheCache(Path dir, List<String> command, Path cwd) throws Exception {
