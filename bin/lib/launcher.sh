@@ -139,8 +139,11 @@ subhost_aot_options() {
 # -Xint against 290 ms without, overlay-stop 259 against 272 (medians of 11 alternating
 # runs on the 2-core development VM). Not for subhosts, bench or soak, which do much
 # more in one JVM.
+# -XX:-AOTReplayTraining: the cache's method profiles are for the JIT, which -Xint leaves
+# out; replaying them costs a thread of its own, woken at every class the command
+# initialises (hundreds of wake-ups, each a context switch on the other core).
 subhost_run_short() {
-  SUBHOST_MODE_OPTS=(-Xint)
+  SUBHOST_MODE_OPTS=(-Xint -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining)
   subhost_run "$@"
 }
 
