@@ -77,6 +77,8 @@ public final class LinuxSubhosts implements Subhosts {
 
     private Subhost bootLocked(SubhostConfig config) throws SubhostException {
         String name = config.name();
+        // Before the lock, the boot's first system call: see the method for why.
+        PlanExecutor.loadWhatIsUsedAfterTheRootSwitch();
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> existing = store.read(name);
             if (existing.isPresent()) {

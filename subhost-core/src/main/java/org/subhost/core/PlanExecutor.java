@@ -82,8 +82,14 @@ public final class PlanExecutor {
      * it open; read after the root switch, the path would name the subhost's copy of the jar
      * (where its root shows the host's files), and that open file would keep the subhost's
      * root filesystem, and a disk image under it, busy as long as the JVM runs.
+     *
+     * <p>A boot calls this first, before its first system call ({@link LinuxSubhosts}): in
+     * a cold JVM that call waits for the JDK to link the downcall handle on another thread
+     * ({@code Bindings.prelinkInBackground}), and reading the jar needs no system call of
+     * ours, so it is done in that wait rather than on the boot's path (3-5 ms of a cold
+     * {@code overlay-boot}). Later calls find everything loaded and return at once.
      */
-    private static void loadWhatIsUsedAfterTheRootSwitch() {
+    static void loadWhatIsUsedAfterTheRootSwitch() {
         NamespaceSpawner.reaper();
         ClassLoader loader = PlanExecutor.class.getClassLoader();
         for (String name : USED_AFTER_ROOT_SWITCH) {
