@@ -119,17 +119,29 @@ subhost_ensure_built() {
 }
 
 # The JVM options for the start-up cache that the build made (subhost-examples/pom.xml),
-# into SUBHOST_AOT_OPTS: none when there is no cache or a jar is newer than it (a cache
-# that does not match its jars is refused by the JVM anyway). The JVM's own messages about
-# the cache are turned off, and its other warnings go to stderr: stdout is the command's.
+# into SUBHOST_AOT_OPTS: the cache of command $1 (COMMAND.aot, trained on that command
+# alone) when there is one, else the general subhost.aot; none when neither is there or a
+# jar is newer (a cache that does not match its jars is refused by the JVM anyway). The
+# JVM's own messages about the cache are turned off, and its other warnings go to stderr:
+# stdout is the command's.
 subhost_aot_options() {
-  local aot="$SUBHOST_LIB/subhost.aot" jar
+  local command=${1:-}
   SUBHOST_AOT_OPTS=(-Xlog:disable "-Xlog:all=warning,aot*=off,cds*=off:stderr")
-  [ -z "${SUBHOST_NO_AOT:-}" ] && [ -r "$aot" ] || return 0
+  [ -z "${SUBHOST_NO_AOT:-}" ] || return 0
+  if [ -n "$command" ] && subhost_fresh_cache "$SUBHOST_LIB/$command.aot"; then
+    SUBHOST_AOT_OPTS+=("-XX:AOTCache=$SUBHOST_LIB/$command.aot")
+  elif subhost_fresh_cache "$SUBHOST_LIB/subhost.aot"; then
+    SUBHOST_AOT_OPTS+=("-XX:AOTCache=$SUBHOST_LIB/subhost.aot")
+  fi
+}
+
+# Whether the cache $1 is there and newer than every jar.
+subhost_fresh_cache() {
+  local aot=$1 jar
+  [ -r "$aot" ] || return 1
   for jar in "$SUBHOST_LIB"/*.jar; do
-    [ "$aot" -nt "$jar" ] || return 0
+    [ "$aot" -nt "$jar" ] || return 1
   done
-  SUBHOST_AOT_OPTS+=("-XX:AOTCache=$aot")
 }
 
 # Runs main class $2 of module $1 like subhost_run, for a command that does one short job
@@ -152,7 +164,8 @@ subhost_run() {
   local module=$1 main=$2; shift 2
   subhost_find_jdk
   subhost_ensure_built
-  subhost_aot_options
+  # The CLI's first argument is the command's name, which may have a cache of its own.
+  if [ "$main" = org.subhost.cli.Cli ]; then subhost_aot_options "${1:-}"; else subhost_aot_options; fi
   # The options must be those of the training run in subhost-examples/pom.xml, or the JVM
   # does not use the cache. CUSTOMIZE_THRESHOLD=-1: a method handle called more than 127
   # times is otherwise specialised with classes generated at run time, which a short

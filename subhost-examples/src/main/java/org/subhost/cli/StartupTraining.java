@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -33,18 +34,28 @@ public final class StartupTraining {
     private static final List<String> MODULES =
             List.of("org.subhost.config", "org.subhost.linux", "org.subhost.core", "org.subhost.examples");
 
+    /**
+     * The first argument of a command's own training run: {@code --command COMMAND
+     * ARGS...} runs that command alone ({@link CommandCaches}).
+     */
+    static final String COMMAND_OPTION = "--command";
+
     private StartupTraining() {}
 
     /**
      * Runs the training workload; exits 1 when a part of it did not behave as expected.
      *
-     * @param args none are read
+     * @param args none for the general cache's training; {@code --command COMMAND ARGS...}
+     *     for the training of one command's own cache, which exits with its status
      * @throws Exception when the workload itself cannot run, such as no temporary directory
      */
     public static void main(String[] args) throws Exception {
+        if (args.length >= 2 && args[0].equals(COMMAND_OPTION)) {
+            System.exit(CommandCaches.runHere(args[1], List.of(args).subList(2, args.length)));
+        }
         // First, so that no class of ours is first loaded on a thread after its pivot_root:
         // the JVM cannot see the jars' paths from there and leaves such classes out.
-        int classes = initialiseAllClasses();
+        int classes = initialiseAllClasses(MODULES);
         int downcalls = org.subhost.linux.Bindings.linkAll();
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
         List<String> problems = new ArrayList<>();
@@ -76,6 +87,8 @@ public final class StartupTraining {
                 if (!bootProblems.isEmpty()) {
                     System.err.println("subhost training: warning: the training boot did not go as expected ("
                             + String.join("; ", bootProblems) + "); the cache covers less of a boot");
+                } else {
+                    trainCommandCaches(conf);
                 }
             }
         } finally {
@@ -111,16 +124,36 @@ public final class StartupTraining {
         return problems;
     }
 
+    /**
+     * The caches of single commands ({@link CommandCaches}), when this run makes a cache;
+     * not fatal either: without them the launchers use the general cache.
+     */
+    private static void trainCommandCaches(Path conf) throws IOException {
+        Optional<CommandCaches.TrainingOptions> options = CommandCaches.trainingOptions();
+        if (options.isEmpty()) {
+            return;
+        }
+        List<String> problems = CommandCaches.train(conf, options.get().options(), options.get().generalCache());
+        if (!problems.isEmpty()) {
+            System.err.println("subhost training: warning: no cache of its own for " + String.join(" or ",
+                    CommandCaches.COMMANDS) + " (" + String.join("; ", problems) + "); they use the general cache");
+        }
+    }
+
     private static void expect(List<String> problems, String what, int status, int expected) {
         if (status != expected) {
             problems.add(what + " exited with " + status + " instead of " + expected);
         }
     }
 
-    /** Loads and initialises every class of the SDK's modules; returns how many. */
-    private static int initialiseAllClasses() throws IOException, ClassNotFoundException {
+    /**
+     * Loads and initialises every class of {@code modules}; returns how many.
+     *
+     * @param modules names of the SDK's modules, such as {@code org.subhost.core}
+     */
+    static int initialiseAllClasses(List<String> modules) throws IOException, ClassNotFoundException {
         int count = 0;
-        for (String name : MODULES) {
+        for (String name : modules) {
             ResolvedModule module = ModuleLayer.boot().configuration().findModule(name)
                     .orElseThrow(() -> new IllegalStateException("module " + name + " is not in the boot layer"));
             ClassLoader loader = ModuleLayer.boot().findLoader(name);
