@@ -1,35 +1,42 @@
 # Shared by the launchers in bin/: finds a JDK >= 22, builds the jars on first use,
-# and runs a main class of the subhost SDK. Sourced, not run.
+# and runs a main class of the subhost SDK. Sourced, not run, with its own path in
+# subhost_launcher: a launcher does
+#   subhost_launcher=${subhost_self%/*}/lib/launcher.sh; . "$subhost_launcher"
 #
 # Two places it runs from: bin/lib/ of a checkout, where the jars are built into
 # subhost-examples/target/lib; and PREFIX/lib/subhost/ after bin/install, where the jars
 # lie beside it and there is nothing to build (SUBHOST_HOME is then empty).
-
-# The commands' launchers start with #!/bin/bash rather than #!/usr/bin/env bash: env is
-# one more program to start and to search the PATH (2-3 ms here).
 #
-# CHECKOUT/bin/lib/launcher.sh -> CHECKOUT, by bash alone: every program started here costs
-# milliseconds (resolving the launcher's path with readlink and dirname cost 17 ms). The
-# launchers source this file by an absolute path, resolved only when they are symlinks; the
-# JVM takes the start-up cache for any spelling of the same module path.
-case ${BASH_SOURCE[0]} in
+# POSIX sh: the commands' launchers run under #!/bin/sh (dash on Debian), which starts in
+# about 4 ms here against bash's 7, and reads this file faster; bash runs it as well
+# (bin/install sources it). Not #!/usr/bin/env: env is one more program to start and to
+# search the PATH (2-3 ms here).
+#
+# CHECKOUT/bin/lib/launcher.sh -> CHECKOUT, by the shell alone: every program started here
+# costs milliseconds (resolving the launcher's path with readlink and dirname cost 17 ms).
+# The launchers source this file by an absolute path, resolved only when they are
+# symlinks; the JVM takes the start-up cache for any spelling of the same module path.
+case $subhost_launcher in
   */lib/subhost/launcher.sh)
     # Installed: no checkout; bin/install made a start-up cache beside the jars.
     SUBHOST_HOME=""
-    SUBHOST_LIB=${BASH_SOURCE[0]%/launcher.sh}
+    SUBHOST_LIB=${subhost_launcher%/launcher.sh}
     ;;
   *)
-    SUBHOST_HOME=${BASH_SOURCE[0]%/bin/lib/launcher.sh}
-    case $SUBHOST_HOME in /*) ;; *) SUBHOST_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) ;; esac
+    SUBHOST_HOME=${subhost_launcher%/bin/lib/launcher.sh}
+    # A relative path, or one that does not end so (bin/./lib/launcher.sh): by cd instead.
+    case $SUBHOST_HOME in
+      "$subhost_launcher"|[!/]*) SUBHOST_HOME=$(cd "${subhost_launcher%/*}/../.." && pwd) ;;
+    esac
     SUBHOST_LIB="$SUBHOST_HOME/subhost-examples/target/lib"
     ;;
 esac
 SUBHOST_MIN_JDK=22
-# JVM options of the kind of program run (subhost_run_short); none by default.
-SUBHOST_MODE_OPTS=()
+# JVM options of the kind of program run (subhost_run_short), split at spaces; none by default.
+SUBHOST_MODE_OPTS=""
 
 # The major version of the JDK at $1, or nothing when it is no JDK. Reads its release
-# file with bash alone: every program started here costs a few milliseconds of start-up.
+# file with the shell alone: every program started here costs a few milliseconds.
 subhost_jdk_major() {
   local home=$1 line v=""
   [ -x "$home/bin/java" ] || return 0
@@ -53,7 +60,8 @@ subhost_find_jdk() {
   local cand major best="" best_major=0 remembered="$SUBHOST_LIB/java-home"
   # The fast path, without a subshell: JAVA_HOME, or the JDK remembered from the last search.
   if [ -n "${JAVA_HOME:-}" ]; then
-    subhost_jdk_major_into major "$JAVA_HOME"
+    subhost_release_major "$JAVA_HOME"
+    major=$SUBHOST_RELEASE_MAJOR
     if [ -n "$major" ] && [ "$major" -ge "$SUBHOST_MIN_JDK" ]; then
       SUBHOST_JAVA_HOME=$JAVA_HOME; return 0
     fi
@@ -87,15 +95,16 @@ subhost_find_jdk() {
   fi
 }
 
-# Like subhost_jdk_major, without a subshell: sets the variable named $1.
-subhost_jdk_major_into() {
-  local -n out=$1
-  local home=$2 line
-  out=""
+# Like subhost_jdk_major from the release file alone, without a subshell: sets
+# SUBHOST_RELEASE_MAJOR.
+subhost_release_major() {
+  local home=$1 line
+  SUBHOST_RELEASE_MAJOR=""
   [ -x "$home/bin/java" ] && [ -r "$home/release" ] || return 0
   while IFS= read -r line; do
     case $line in
-      JAVA_VERSION=*) out=${line#JAVA_VERSION=\"}; out=${out%%[!0-9]*}; return 0 ;;
+      JAVA_VERSION=*)
+        line=${line#JAVA_VERSION=\"}; SUBHOST_RELEASE_MAJOR=${line%%[!0-9]*}; return 0 ;;
     esac
   done < "$home/release"
 }
@@ -104,8 +113,11 @@ subhost_jdk_major_into() {
 # has its jars already.
 subhost_ensure_built() {
   [ -n "$SUBHOST_HOME" ] || return 0
-  local jars=("$SUBHOST_LIB"/subhost-examples-*.jar)
-  if [ ! -e "${jars[0]}" ] || [ -n "${SUBHOST_REBUILD:-}" ]; then
+  local jar built=""
+  for jar in "$SUBHOST_LIB"/subhost-examples-*.jar; do
+    [ -e "$jar" ] && built=yes
+  done
+  if [ -z "$built" ] || [ -n "${SUBHOST_REBUILD:-}" ]; then
     echo "subhost: building the jars once (mvn package in $SUBHOST_HOME); this takes a minute" >&2
     if ! command -v mvn >/dev/null 2>&1; then
       echo "subhost: Maven (mvn) is needed to build from a checkout: apt-get install maven" >&2
@@ -118,20 +130,18 @@ subhost_ensure_built() {
   fi
 }
 
-# The JVM options for the start-up cache that the build made (subhost-examples/pom.xml),
-# into SUBHOST_AOT_OPTS: the cache of command $1 (COMMAND.aot, trained on that command
-# alone) when there is one, else the general subhost.aot; none when neither is there or a
-# jar is newer (a cache that does not match its jars is refused by the JVM anyway). The
-# JVM's own messages about the cache are turned off, and its other warnings go to stderr:
-# stdout is the command's.
-subhost_aot_options() {
+# The start-up cache that the build made (subhost-examples/pom.xml), into SUBHOST_AOT:
+# the cache of command $1 (COMMAND.aot, trained on that command alone) when there is one,
+# else the general subhost.aot; empty when neither is there or a jar is newer (a cache
+# that does not match its jars is refused by the JVM anyway).
+subhost_aot_cache() {
   local command=${1:-}
-  SUBHOST_AOT_OPTS=(-Xlog:disable "-Xlog:all=warning,aot*=off,cds*=off:stderr")
+  SUBHOST_AOT=""
   [ -z "${SUBHOST_NO_AOT:-}" ] || return 0
   if [ -n "$command" ] && subhost_fresh_cache "$SUBHOST_LIB/$command.aot"; then
-    SUBHOST_AOT_OPTS+=("-XX:AOTCache=$SUBHOST_LIB/$command.aot")
+    SUBHOST_AOT=$SUBHOST_LIB/$command.aot
   elif subhost_fresh_cache "$SUBHOST_LIB/subhost.aot"; then
-    SUBHOST_AOT_OPTS+=("-XX:AOTCache=$SUBHOST_LIB/subhost.aot")
+    SUBHOST_AOT=$SUBHOST_LIB/subhost.aot
   fi
 }
 
@@ -155,7 +165,7 @@ subhost_fresh_cache() {
 # out; replaying them costs a thread of its own, woken at every class the command
 # initialises (hundreds of wake-ups, each a context switch on the other core).
 subhost_run_short() {
-  SUBHOST_MODE_OPTS=(-Xint -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining)
+  SUBHOST_MODE_OPTS="-Xint -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining"
   subhost_run "$@"
 }
 
@@ -165,16 +175,24 @@ subhost_run() {
   subhost_find_jdk
   subhost_ensure_built
   # The CLI's first argument is the command's name, which may have a cache of its own.
-  if [ "$main" = org.subhost.cli.Cli ]; then subhost_aot_options "${1:-}"; else subhost_aot_options; fi
+  if [ "$main" = org.subhost.cli.Cli ]; then subhost_aot_cache "${1:-}"; else subhost_aot_cache; fi
   # The options must be those of the training run in subhost-examples/pom.xml, or the JVM
   # does not use the cache. CUSTOMIZE_THRESHOLD=-1: a method handle called more than 127
   # times is otherwise specialised with classes generated at run time, which a short
   # command pays for in the middle of its work (the shared downcall handle, in every boot).
-  # SUBHOST_JAVA_OPTS: more JVM options, such as -XX:StartFlightRecording=... to profile.
-  # shellcheck disable=SC2086 # split on purpose: several options
-  exec "$SUBHOST_JAVA_HOME/bin/java" \
-    "${SUBHOST_AOT_OPTS[@]}" "${SUBHOST_MODE_OPTS[@]}" ${SUBHOST_JAVA_OPTS:-} \
-    --enable-native-access=org.subhost.linux \
+  set -- --enable-native-access=org.subhost.linux \
     -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.lang.invoke.MethodHandle.CUSTOMIZE_THRESHOLD=-1 \
     -p "$SUBHOST_LIB" -m "$module/$main" "$@"
+  # The JVM's own messages about the cache are turned off, and its other warnings go to
+  # stderr: stdout is the command's. SUBHOST_MODE_OPTS and SUBHOST_JAVA_OPTS (more JVM
+  # options, such as -XX:StartFlightRecording=... to profile) are split at spaces on
+  # purpose, and come after the cache's option so that the caller's win.
+  # shellcheck disable=SC2086
+  if [ -n "$SUBHOST_AOT" ]; then
+    exec "$SUBHOST_JAVA_HOME/bin/java" -Xlog:disable "-Xlog:all=warning,aot*=off,cds*=off:stderr" \
+      "-XX:AOTCache=$SUBHOST_AOT" $SUBHOST_MODE_OPTS ${SUBHOST_JAVA_OPTS:-} "$@"
+  fi
+  # shellcheck disable=SC2086
+  exec "$SUBHOST_JAVA_HOME/bin/java" -Xlog:disable "-Xlog:all=warning,aot*=off,cds*=off:stderr" \
+    $SUBHOST_MODE_OPTS ${SUBHOST_JAVA_OPTS:-} "$@"
 }

@@ -74,6 +74,8 @@ class StartupCacheIT {
     void theLaunchersFindTheCacheWhenReachedRelativelyOrThroughASymlink(@TempDir Path tmp) throws Exception {
         Path dir = tmp.toRealPath();
         assertClassesFromTheCache(dir, List.of("bin/overlay-boot"), CHECKOUT);
+        assertClassesFromTheCache(dir, List.of("./overlay-boot"), CHECKOUT.resolve("bin"));
+        assertClassesFromTheCache(dir, List.of("../bin/overlay-boot"), CHECKOUT.resolve("docs"));
         Path link = Files.createSymbolicLink(dir.resolve("boot-link"), CHECKOUT.resolve("bin/overlay-boot"));
         assertClassesFromTheCache(dir, List.of(link.toString()), dir);
     }
