@@ -16,6 +16,7 @@
 # costs milliseconds (resolving the launcher's path with readlink and dirname cost 17 ms).
 # The launchers source this file by an absolute path, resolved only when they are
 # symlinks; the JVM takes the start-up cache for any spelling of the same module path.
+: "${subhost_launcher:?set subhost_launcher to the path of launcher.sh before sourcing it}"
 case $subhost_launcher in
   */lib/subhost/launcher.sh)
     # Installed: no checkout; bin/install made a start-up cache beside the jars.
