@@ -160,6 +160,22 @@ final class CommandCaches {
     }
 
     /**
+     * Deletes the caches of single commands beside the general cache that this training
+     * run makes; nothing when it makes none.
+     *
+     * @throws IOException when a cache cannot be deleted
+     */
+    static void discardAll() throws IOException {
+        Optional<TrainingOptions> options = trainingOptions();
+        if (options.isPresent()) {
+            Path dir = options.get().generalCache().toAbsolutePath().getParent();
+            for (String command : COMMANDS) {
+                Files.deleteIfExists(dir.resolve(command + ".aot"));
+            }
+        }
+    }
+
+    /**
      * The JVM options of this training run, from {@code /proc/self/cmdline}, without those
      * that belong to it alone: where its cache and log go, its training properties, and its
      * main module. What is left are the options that the launchers use too, which a cache

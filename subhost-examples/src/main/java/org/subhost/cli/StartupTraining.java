@@ -80,6 +80,10 @@ public final class StartupTraining {
                     "SHARE=" + dir.resolve("shared") + ":/srv/shared"));
             expect(problems, "overlay-boot --dry-run",
                     Cli.run(List.of("overlay-boot", "--dry-run", conf.toString()), quiet, quiet), Command.EXIT_OK);
+            // Caches of single commands from an earlier build go first: this run makes new
+            // ones or none, and the launchers would take a stale one that is still newer
+            // than jars that did not change.
+            CommandCaches.discardAll();
             if (CliSupport.isRoot() && !"false".equals(System.getProperty("subhost.training.boot"))) {
                 // Not fatal: a host that cannot boot this subhost (no veth, say) still gets a
                 // cache, only one that knows less of a boot.
