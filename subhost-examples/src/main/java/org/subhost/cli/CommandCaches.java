@@ -1,7 +1,6 @@
 package org.subhost.cli;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,13 +38,14 @@ final class CommandCaches {
      * general one.
      *
      * @param conf the configuration to boot and stop, as {@code overlay-boot} takes it
-     * @param jvmOptions the JVM options of the current training run ({@link #trainingOptions})
-     * @param generalCache the general cache that this run makes; the others go beside it
+     * @param training the current training run's JVM options and general cache ({@link
+     *     #trainingOptions}); the caches of single commands go beside that one
      * @return what went wrong, for a warning; empty when both caches were made
      */
-    static List<String> train(Path conf, List<String> jvmOptions, Path generalCache) {
+    static List<String> train(Path conf, TrainingOptions training) {
         List<String> problems = new ArrayList<>();
-        Path dir = generalCache.toAbsolutePath().getParent();
+        List<String> jvmOptions = training.options();
+        Path dir = training.directory();
         boolean booted = false;
         try {
             int boot = runCommand(OverlayBootCommand.NAME, List.of(conf.toString()), jvmOptions, dir, problems);
@@ -60,7 +60,7 @@ final class CommandCaches {
             if (booted) {
                 // The stop's own JVM did not stop it: stop here, so that the build leaves
                 // nothing running.
-                PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+                PrintStream quiet = StartupTraining.quiet();
                 Cli.run(List.of(OverlayStopCommand.NAME, "--grace", "5", conf.toString()), quiet, quiet);
             }
         }
@@ -143,11 +143,11 @@ final class CommandCaches {
         // Not those of the examples module (the other commands, the bench, the soak): they
         // pull in much of the JDK, and the cache grew by 1.2 MB and the boot by 4 ms.
         try {
-            StartupTraining.initialiseAllClasses(List.of("org.subhost.config", "org.subhost.linux", "org.subhost.core"));
+            StartupTraining.initialiseAllClasses(StartupTraining.LIBRARY_MODULES);
         } catch (IOException | ClassNotFoundException e) {
             throw new IllegalStateException("loading the classes of the SDK's modules", e);
         }
-        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+        PrintStream quiet = StartupTraining.quiet();
         Cli.run(List.of(command, "--help"), quiet, quiet);
         if (command.equals(OverlayBootCommand.NAME)) {
             List<String> dryRun = new ArrayList<>(List.of(command, "--dry-run"));
@@ -160,18 +160,14 @@ final class CommandCaches {
     }
 
     /**
-     * Deletes the caches of single commands beside the general cache that this training
-     * run makes; nothing when it makes none.
+     * Deletes the caches of single commands beside the general cache of {@code training}.
      *
+     * @param training the current training run ({@link #trainingOptions})
      * @throws IOException when a cache cannot be deleted
      */
-    static void discardAll() throws IOException {
-        Optional<TrainingOptions> options = trainingOptions();
-        if (options.isPresent()) {
-            Path dir = options.get().generalCache().toAbsolutePath().getParent();
-            for (String command : COMMANDS) {
-                Files.deleteIfExists(dir.resolve(command + ".aot"));
-            }
+    static void discardAll(TrainingOptions training) throws IOException {
+        for (String command : COMMANDS) {
+            Files.deleteIfExists(training.directory().resolve(command + ".aot"));
         }
     }
 
@@ -210,5 +206,10 @@ final class CommandCaches {
      * @param options JVM options, in order
      * @param generalCache where the current run writes the general cache
      */
-    record TrainingOptions(List<String> options, Path generalCache) {}
+    record TrainingOptions(List<String> options, Path generalCache) {
+        /** {@return the directory of the general cache, where the caches of single commands go} */
+        Path directory() {
+            return generalCache.toAbsolutePath().getParent();
+        }
+    }
 }

@@ -31,8 +31,10 @@ import java.util.stream.Stream;
  * does not link is one the cache cannot link ahead of time either.
  */
 public final class StartupTraining {
-    private static final List<String> MODULES =
-            List.of("org.subhost.config", "org.subhost.linux", "org.subhost.core", "org.subhost.examples");
+    /** The library's modules, whose classes every cache holds. */
+    static final List<String> LIBRARY_MODULES = List.of("org.subhost.config", "org.subhost.linux", "org.subhost.core");
+    private static final List<String> MODULES = Stream.concat(LIBRARY_MODULES.stream(), Stream.of("org.subhost.examples"))
+            .toList();
 
     /**
      * The first argument of a command's own training run: {@code --command COMMAND
@@ -57,7 +59,9 @@ public final class StartupTraining {
         // the JVM cannot see the jars' paths from there and leaves such classes out.
         int classes = initialiseAllClasses(MODULES);
         int downcalls = org.subhost.linux.Bindings.linkAll();
-        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+        PrintStream quiet = quiet();
+        // Read once: where this run's cache goes, and the JVM options a command's own cache needs.
+        Optional<CommandCaches.TrainingOptions> training = CommandCaches.trainingOptions();
         List<String> problems = new ArrayList<>();
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
                 "subhosts")) {
@@ -83,7 +87,9 @@ public final class StartupTraining {
             // Caches of single commands from an earlier build go first: this run makes new
             // ones or none, and the launchers would take a stale one that is still newer
             // than jars that did not change.
-            CommandCaches.discardAll();
+            if (training.isPresent()) {
+                CommandCaches.discardAll(training.get());
+            }
             if (CliSupport.isRoot() && !"false".equals(System.getProperty("subhost.training.boot"))) {
                 // Not fatal: a host that cannot boot this subhost (no veth, say) still gets a
                 // cache, only one that knows less of a boot.
@@ -91,8 +97,8 @@ public final class StartupTraining {
                 if (!bootProblems.isEmpty()) {
                     System.err.println("subhost training: warning: the training boot did not go as expected ("
                             + String.join("; ", bootProblems) + "); the cache covers less of a boot");
-                } else {
-                    trainCommandCaches(conf);
+                } else if (training.isPresent()) {
+                    trainCommandCaches(conf, training.get());
                 }
             }
         } finally {
@@ -132,16 +138,17 @@ public final class StartupTraining {
      * The caches of single commands ({@link CommandCaches}), when this run makes a cache;
      * not fatal either: without them the launchers use the general cache.
      */
-    private static void trainCommandCaches(Path conf) throws IOException {
-        Optional<CommandCaches.TrainingOptions> options = CommandCaches.trainingOptions();
-        if (options.isEmpty()) {
-            return;
-        }
-        List<String> problems = CommandCaches.train(conf, options.get().options(), options.get().generalCache());
+    private static void trainCommandCaches(Path conf, CommandCaches.TrainingOptions training) {
+        List<String> problems = CommandCaches.train(conf, training);
         if (!problems.isEmpty()) {
             System.err.println("subhost training: warning: no cache of its own for " + String.join(" or ",
                     CommandCaches.COMMANDS) + " (" + String.join("; ", problems) + "); they use the general cache");
         }
+    }
+
+    /** A stream that drops what the commands of a training print. */
+    static PrintStream quiet() {
+        return new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
     }
 
     private static void expect(List<String> problems, String what, int status, int expected) {
