@@ -174,9 +174,29 @@ subhost_run_short() {
   subhost_run "$@"
 }
 
+# A UTF-8 view of file names for the JVM, whatever the caller's locale. The JVM takes its
+# file name encoding (sun.jnu.encoding) from the locale of LC_CTYPE at start and from
+# nothing else (-Dsun.jnu.encoding is ignored): with no LANG (cron, init systems, env -i),
+# LANG=C or a Latin-1 locale, a path such as /srv/größe cannot even be made a Path. So
+# when the effective LC_CTYPE (LC_ALL, else LC_CTYPE, else LANG) names no UTF-8 codeset,
+# LC_CTYPE becomes C.UTF-8 (built into glibc), or LC_ALL when the caller set LC_ALL,
+# which would override it; the other categories (messages, numbers) stay as they were.
+# By the shell alone: no program is started for it.
+subhost_utf8_locale() {
+  case ${LC_ALL:-${LC_CTYPE:-${LANG:-}}} in
+    *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
+    *)
+      if [ -n "${LC_ALL:-}" ]; then LC_ALL=C.UTF-8; export LC_ALL
+      else LC_CTYPE=C.UTF-8; export LC_CTYPE
+      fi
+      ;;
+  esac
+}
+
 # Runs main class $2 of module $1 with the remaining arguments.
 subhost_run() {
   local module=$1 main=$2; shift 2
+  subhost_utf8_locale
   subhost_find_jdk
   subhost_ensure_built
   # The CLI's first argument is the command's name, which may have a cache of its own.

@@ -181,8 +181,25 @@ final class Rules {
         try {
             return Path.of(text);
         } catch (InvalidPathException e) {
-            throw new IllegalArgumentException(variable + " (" + printable(text) + ") must be a path: " + e.getReason());
+            throw new IllegalArgumentException(variable + " (" + printable(text) + ") must be a path: " + e.getReason()
+                    + encodingHint(text, System.getProperty("sun.jnu.encoding")));
         }
+    }
+
+    /**
+     * What to do when {@code text} has characters that the JVM's file name encoding
+     * ({@code jnuEncoding}, the system property {@code sun.jnu.encoding}) cannot hold; empty
+     * otherwise. The JVM takes that encoding from the locale of LC_CTYPE when it starts (a
+     * system property cannot change it): with no LANG, as under cron or {@code env -i}, it
+     * is ASCII, and a path such as {@code /srv/größe} cannot be a {@link Path} at all.
+     */
+    static String encodingHint(String text, String jnuEncoding) {
+        boolean ascii = text.chars().allMatch(c -> c < 0x80);
+        if (ascii || jnuEncoding == null || jnuEncoding.equalsIgnoreCase("UTF-8")) {
+            return "";
+        }
+        return " (this Java runs with file names in " + jnuEncoding
+                + ": start it in a UTF-8 locale, for example with LC_ALL=C.UTF-8 in its environment)";
     }
 
     /** {@code text} with control characters shown as {@code \xNN}, for messages. */

@@ -496,6 +496,14 @@ class ConfReaderTest {
     }
 
     @Test
+    void namesTheLocaleWhenTheJvmCannotEncodeAPath() {
+        assertThat(Rules.encodingHint("/srv/größe", "ANSI_X3.4-1968"))
+                .contains("file names in ANSI_X3.4-1968").contains("LC_ALL=C.UTF-8");
+        assertThat(Rules.encodingHint("/srv/größe", "UTF-8")).isEmpty();
+        assertThat(Rules.encodingHint("/srv/plain", "ANSI_X3.4-1968")).isEmpty();
+    }
+
+    @Test
     void rejectsANulCharacter() {
         Path conf = write(dir, "ex1.conf", "BASE=.", "LOWER=/a\0b");
         assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: LOWER value must not contain a NUL character");
