@@ -31,7 +31,7 @@ public interface Subhosts {
     }
 
     /**
-     * Boots a subhost (SPEC section 3) and returns once its pid 1 runs the init. Booting is
+     * Boots a subhost (docs/spec.md §3) and returns once its pid 1 runs the init. Booting is
      * a plan of steps ({@link #plan}) applied in order; when a step fails, the steps done
      * so far are undone in reverse and the exception names the step.
      *

@@ -4,7 +4,7 @@ import java.util.Optional;
 
 /**
  * One virtual cable of a subhost, numbered and named: a veth pair ({@link VethCable}) or a
- * VLAN carried on one ({@link VlanCable}). See SPEC section 4.
+ * VLAN carried on one ({@link VlanCable}). See docs/spec.md §4.
  */
 public sealed interface Cable permits VethCable, VlanCable {
     /**

@@ -7,7 +7,7 @@ import java.util.OptionalInt;
 
 /**
  * One virtual cable as the CABLES variable writes it, {@code [bridge]=[mac|.vlan]}, before
- * it is numbered and named (SPEC section 4).
+ * it is numbered and named (docs/spec.md §4).
  *
  * <p>Examples: {@code =} (a veth pair, host end configured by {@code ifup}),
  * {@code br0=06:20:03:4e:a6:f2} (host end a port of bridge {@code br0}, subhost end with

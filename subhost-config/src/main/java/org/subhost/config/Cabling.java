@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Numbers and names a subhost's cables (SPEC section 4): non-VLAN cable {@code i}
+ * Numbers and names a subhost's cables (docs/spec.md §4): non-VLAN cable {@code i}
  * (counting only those, from 0) is host {@code NAMEi} and subhost {@code ethi}; a VLAN
  * {@code .N} rides on the nearest earlier non-VLAN cable, host {@code NAMEi.N}, subhost
  * {@code ethi.N}.

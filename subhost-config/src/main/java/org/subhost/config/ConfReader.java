@@ -17,7 +17,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Reads a {@code .conf} file (SPEC section 2) into a {@link SubhostConfig}.
+ * Reads a {@code .conf} file (docs/spec.md §2) into a {@link SubhostConfig}.
  *
  * <p>An assignment is a line that starts with a variable's name followed at once by
  * {@code =}; every other line is ignored ({@code #} comments, {@code VAR =x}, indented

@@ -3,7 +3,7 @@ package org.subhost.config;
 import java.nio.file.Path;
 
 /**
- * How a subhost's root filesystem is made on LIVE (SPEC section 3, step 5), decided by
+ * How a subhost's root filesystem is made on LIVE (docs/spec.md §3.5), decided by
  * which of UPPER, LOWER and LIVE are the same directory.
  */
 public enum RootKind {

@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The rules for single values of a subhost configuration (SPEC section 2), shared by the
+ * The rules for single values of a subhost configuration (docs/spec.md §2), shared by the
  * file reader and the builder so that both accept exactly the same values. Each check
  * throws IllegalArgumentException with a "subject (value) rule" message; the reader adds
  * file and line.

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 
 /**
  * The resolved, immutable configuration of one subhost: what its {@code .conf} file says
- * (SPEC section 2), with every default applied, every path absolute and the cables
+ * (docs/spec.md §2), with every default applied, every path absolute and the cables
  * numbered and named.
  *
  * <p>From a file, as {@code overlay-boot} reads it:

@@ -1,6 +1,6 @@
 /**
  * The configuration of a subhost: the {@code .conf} file of the overlay-boot tool family
- * (SPEC section 2) as a typed, immutable model.
+ * (docs/spec.md §2) as a typed, immutable model.
  *
  * <p>Main types: {@link org.subhost.config.SubhostConfig} (the resolved configuration, read
  * from a file with {@code read} or made in code with {@code builder}),

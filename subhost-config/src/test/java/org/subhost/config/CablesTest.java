@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** CABLES (SPEC section 4): forms, numbering, names and their errors, read from files. */
+/** CABLES (docs/spec.md §4): forms, numbering, names and their errors, read from files. */
 class CablesTest {
     @TempDir
     Path tmp;
@@ -48,7 +48,7 @@ class CablesTest {
 
     @Test
     void specExampleGivesVethAndVlanOnIt() throws Exception {
-        // SPEC: "CABLES= = =.302" for NAME xmpl: xmpl0/eth0, and VLAN xmpl0.302.
+        // docs/spec.md §4: "CABLES= = =.302" for NAME xmpl: xmpl0/eth0, and VLAN xmpl0.302.
         SubhostConfig c = read(write(dir, "xmpl.conf", "BASE=.", "CABLES= = =.302"));
         VethCable veth = new VethCable(0, "xmpl0", "eth0", Optional.empty(), Optional.empty());
         VlanCable vlan = new VlanCable(veth, 302, "xmpl0.302", "eth0.302", Optional.empty());

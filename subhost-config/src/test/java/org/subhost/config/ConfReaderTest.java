@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The file format and the variables of SPEC section 2, except CABLES and ! commands. */
+/** The file format and the variables of docs/spec.md §2, except CABLES and ! commands. */
 class ConfReaderTest {
     @TempDir
     Path tmp;

@@ -17,7 +17,7 @@ import org.subhost.config.SubhostConfig;
  * function, so that plans are tested without root and printed by {@code overlay-boot
  * --dry-run}.
  *
- * <p>The steps follow SPEC section 3 in order: checks and the state record; the network
+ * <p>The steps follow docs/spec.md §3 in order: checks and the state record; the network
  * namespace and the cables; the mount namespace; PREMOUNT; the root; POSTMOUNT; the
  * shares; the control group; pivot_root; pid 1; and, back on the host, pid 1 into its
  * control group, the record of pid 1, and the release of the init.
@@ -102,7 +102,7 @@ public final class BootPlanner {
         return new BootPlan(name, steps);
     }
 
-    /** The environment of PREMOUNT, POSTMOUNT and INIT commands: CONFIG and ACTION (SPEC 2). */
+    /** The environment of PREMOUNT, POSTMOUNT and INIT commands: CONFIG and ACTION (docs/spec.md §2). */
     static Map<String, String> hookEnvironment(SubhostConfig config) {
         Map<String, String> env = new HashMap<>();
         env.put("CONFIG", config.file().map(Path::toString).orElse(""));

@@ -6,7 +6,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 
 /**
- * The subhost's control group (SPEC 3.8): a group named NAME at the top of the host's
+ * The subhost's control group (docs/spec.md §3.8): a group named NAME at the top of the host's
  * cgroup v2 hierarchy, where pid 1 goes before it starts anything, so that every process
  * of the subhost is accounted there.
  */

@@ -19,7 +19,7 @@ import org.subhost.linux.Signals;
 import org.subhost.linux.SyscallException;
 
 /**
- * The subhost's init and services (SPEC section 5 and 6): the built-in PREMOUNT, the
+ * The subhost's init and services (docs/spec.md §5 and §6): the built-in PREMOUNT, the
  * PREMOUNT, POSTMOUNT and INIT commands of the user, the init script that pid 1 runs, and
  * the stop of services and pid 1.
  *
@@ -71,7 +71,7 @@ final class InitSupervisor {
         return s.toString();
     }
 
-    /** The command that stops {@code service}, as SPEC 6 gives it. */
+    /** The command that stops {@code service}, as docs/spec.md §6 gives it. */
     static List<String> stopCommand(String service) {
         return service.startsWith("/") ? List.of(service, "stop") : List.of("service", service, "stop");
     }
@@ -115,7 +115,7 @@ final class InitSupervisor {
      * The built-in PREMOUNT: {@code UPPER/etc/network/interfaces}, when missing, with a
      * loopback stanza and one {@code auto ethN} / {@code iface ethN inet manual} stanza per
      * non-VLAN cable, so that the subhost never uses the host's network configuration by
-     * accident (SPEC 3.4, fix). Undo: the file is removed again if this step wrote it.
+     * accident (docs/spec.md §3.4, fix). Undo: the file is removed again if this step wrote it.
      */
     record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep.InNamespace {
         WriteInterfaces {

@@ -175,7 +175,7 @@ public final class LinuxSubhosts implements Subhosts {
                 Teardown.stopRecorded(store, state.get(), grace);
                 return;
             }
-            // No record: remove what a boot may have left that carries this NAME (SPEC 6),
+            // No record: remove what a boot may have left that carries this NAME (docs/spec.md §6),
             // including the directory of a first record that a boot killed while writing it
             // left empty or with only state.tmp.
             List<String> problems = new ArrayList<>();

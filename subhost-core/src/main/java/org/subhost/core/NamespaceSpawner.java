@@ -226,7 +226,7 @@ final class NamespaceSpawner {
                 return first;
             }
         } catch (IOException e) {
-            // No /etc/hostname in the subhost: NAME it is (SPEC 3.10).
+            // No /etc/hostname in the subhost: NAME it is (docs/spec.md §3.10).
         }
         return name;
     }

@@ -20,7 +20,7 @@ import org.subhost.linux.netlink.RtNetlink;
 
 /**
  * The subhost's network: its named network namespace and its virtual cables to the host
- * (SPEC sections 3.2 and 4), as boot steps, and their removal at stop.
+ * (docs/spec.md §3.2 and §4), as boot steps, and their removal at stop.
  *
  * <p>Cable {@code i} is a veth pair whose subhost end {@code ethi} is created directly in
  * the subhost's namespace (with its MAC address, when given), so it never appears on the

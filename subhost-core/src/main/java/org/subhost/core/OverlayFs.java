@@ -15,7 +15,7 @@ import org.subhost.linux.Mounts;
 import org.subhost.linux.Namespaces;
 
 /**
- * The subhost's root filesystem and what is mounted in it (SPEC sections 3.3 to 3.9), as
+ * The subhost's root filesystem and what is mounted in it (docs/spec.md §3.3 to §3.9), as
  * boot steps: the subhost's own mount namespace, the root on LIVE (overlay, bind or the
  * directory itself), the built-in POSTMOUNT ({@code /dev}, {@code /sys}, {@code /run},
  * {@code /etc/adjtime}), the SHARE binds, and the switch of root with {@code pivot_root}.
@@ -29,7 +29,7 @@ final class OverlayFs {
     private OverlayFs() {}
 
     /**
-     * Checks the directories of the root before anything is made (SPEC 3.5): each named
+     * Checks the directories of the root before anything is made (docs/spec.md §3.5): each named
      * directory exists; for an overlay LIVE differs from UPPER and LOWER and WORK lies on
      * UPPER's filesystem; for an overlay or a bind, LIVE is not a mount point already.
      */
@@ -111,7 +111,7 @@ final class OverlayFs {
      * lowerdir=LOWER,upperdir=UPPER,workdir=WORK LIVE}. BIND: {@code mount --bind UPPER LIVE}
      * (not recursive: nothing mounted below UPPER on the host follows). PLAIN: LIVE bound
      * onto itself, so that it is a mount point for pivot_root whether or not it was one
-     * (SPEC 3.5, fix).
+     * (docs/spec.md §3.5, fix).
      */
     record MountRoot(RootKind kind, String name, Path live, Path upper, Path work, Path lower) implements BootStep.InNamespace {
         @Override
@@ -142,7 +142,7 @@ final class OverlayFs {
 
     /**
      * The built-in POSTMOUNT's {@code /dev}: a tmpfs with the device nodes, links and
-     * directories that SPEC 3.6 lists, and a new devpts instance on {@code /dev/pts} whose
+     * directories that docs/spec.md §3.6 lists, and a new devpts instance on {@code /dev/pts} whose
      * {@code ptmx} is usable (mode 0666), so that ssh logins and overlay-go get terminals.
      * The character device 5,2 ({@code /dev/ptmx}) opens the devpts instance mounted on the
      * {@code pts} directory beside it (Linux 4.7 and later).
@@ -192,7 +192,7 @@ final class OverlayFs {
         }
     }
 
-    /** sysfs on LIVE/sys, mounted from inside the subhost's network namespace (SPEC 3.6, fix). */
+    /** sysfs on LIVE/sys, mounted from inside the subhost's network namespace (docs/spec.md §3.6, fix). */
     record MountSys(Path live) implements BootStep.InNamespace {
         @Override
         public String describe() {
@@ -287,7 +287,10 @@ final class OverlayFs {
         }
     }
 
-    /** The steps for the root and its mounts, in SPEC order, without the PREMOUNT/POSTMOUNT commands. */
+    /**
+     * The steps for the root and its mounts, in the order of docs/spec.md §3, without the
+     * PREMOUNT/POSTMOUNT commands.
+     */
     static List<BootStep> rootSteps(SubhostConfig config) {
         return List.of(new MountRoot(config.rootKind(), config.name(), config.live(), config.upper(),
                 config.work(), config.lower()));

@@ -8,7 +8,7 @@ import java.util.OptionalLong;
 
 /**
  * A process known by its pid and its start time, so that a pid reused by an unrelated
- * process is never mistaken for it (DESIGN decision 6).
+ * process is never mistaken for it (docs/architecture.md, "State records and locks").
  *
  * <p>The start time is field 22 of {@code /proc/PID/stat}, in clock ticks since the host
  * booted; it never changes for a process and two processes with the same pid cannot have

@@ -29,7 +29,7 @@ import org.subhost.linux.SyscallException;
  */
 final class StateStore {
     /**
-     * NAME as SPEC 2 allows it, not starting with {@code .} (so never {@code .}, {@code ..}
+     * NAME as docs/spec.md §2 allows it, not starting with {@code .} (so never {@code .}, {@code ..}
      * or the name of a lock file {@code .NAME.lock}) or {@code -}: it becomes a path.
      */
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,11}");

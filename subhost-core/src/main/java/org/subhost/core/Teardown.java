@@ -11,7 +11,7 @@ import org.subhost.linux.Pidfd;
 import org.subhost.linux.netlink.NamedNetns;
 
 /**
- * Takes a subhost down (SPEC section 6) from its state record: its services in reverse
+ * Takes a subhost down (docs/spec.md §6) from its state record: its services in reverse
  * order, pid 1, the host's cable ends, the network namespace, the control group, the disk
  * images mounted for it ({@link DiskAttachments}) and the record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
  *

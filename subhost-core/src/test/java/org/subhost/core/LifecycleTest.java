@@ -161,7 +161,7 @@ class LifecycleTest {
     }
 
     /**
-     * SPEC 3.5: for an overlay or bind root, LIVE must not be a mount point already. The
+     * docs/spec.md §3.5: for an overlay or bind root, LIVE must not be a mount point already. The
      * test mounts a tmpfs on LIVE in a private mount namespace of its own thread (never in
      * the host's) and boots from that thread; the check is the first step, so nothing else
      * is made.
@@ -317,7 +317,7 @@ class LifecycleTest {
 
     @Test
     void theMtaShapeBootsWithItsMacAndServicesAndStops() throws Exception {
-        // SPEC: CABLES= =06:20:03:4e:a6:f2 with START services, as the MTA example has it.
+        // docs/spec.md §4: CABLES= =06:20:03:4e:a6:f2 with START services, as the MTA example has it.
         Path shared = Files.createDirectories(base.resolve("shared"));
         Path record = shared.resolve("record");
         Path postfix = service(base.resolve("postfix"), "postfix", record);

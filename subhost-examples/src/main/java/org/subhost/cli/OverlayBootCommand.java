@@ -11,8 +11,8 @@ import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
 /**
- * {@code overlay-boot [--dry-run] CONF}: boots the subhost that CONF describes (SPEC
- * section 3), or with {@code --dry-run} prints its resolved configuration and boot plan.
+ * {@code overlay-boot [--dry-run] CONF}: boots the subhost that CONF describes (docs/spec.md
+ * §3), or with {@code --dry-run} prints its resolved configuration and boot plan.
  *
  * <p>CONF must be the canonical absolute path of the file, as the old tool insists, so
  * that a subhost is not started by accident from another directory or through a link.

@@ -12,7 +12,7 @@ import org.subhost.config.DiskAttachment;
 
 /**
  * {@code overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]}: a helper for {@code !} values
- * (SPEC section 9), such as {@code LOWER=!overlay-diskfile mnt/ disk.img 2}. When ACTION is
+ * (docs/spec.md §9), such as {@code LOWER=!overlay-diskfile mnt/ disk.img 2}. When ACTION is
  * {@code overlay-boot} it mounts partition INDEX of DISKFILE (or the whole image) unless it
  * is mounted already (see {@link DiskfileMount} for the rules); in every case it prints
  * MOUNTPATH exactly as given, as the value.

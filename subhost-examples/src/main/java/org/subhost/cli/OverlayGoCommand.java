@@ -10,8 +10,8 @@ import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
 
 /**
- * {@code overlay-go [NAME [CMD ARGS...]]}: a shell, or CMD, inside a running subhost (SPEC
- * section 7); without NAME, the names of the running subhosts.
+ * {@code overlay-go [NAME [CMD ARGS...]]}: a shell, or CMD, inside a running subhost (docs/spec.md
+ * §7); without NAME, the names of the running subhosts.
  */
 final class OverlayGoCommand implements Command {
     static final String NAME = "overlay-go";

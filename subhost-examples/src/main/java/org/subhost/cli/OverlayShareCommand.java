@@ -12,7 +12,7 @@ import org.subhost.Subhosts;
 
 /**
  * {@code overlay-share DIR NAME}: binds the host's directory DIR into the running subhost
- * NAME at the same path, live (SPEC section 8).
+ * NAME at the same path, live (docs/spec.md §8).
  */
 final class OverlayShareCommand implements Command {
     static final String NAME = "overlay-share";

@@ -12,7 +12,7 @@ import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
 /**
- * {@code overlay-stop CONF}: stops the subhost that CONF describes (SPEC section 6) and
+ * {@code overlay-stop CONF}: stops the subhost that CONF describes (docs/spec.md §6) and
  * returns when nothing of it is left.
  */
 final class OverlayStopCommand implements Command {

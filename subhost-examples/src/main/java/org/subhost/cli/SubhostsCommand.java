@@ -19,7 +19,7 @@ import org.subhost.config.SubhostConfig;
 
 /**
  * {@code subhosts [--grace SECONDS] {start|stop|status}}: the subhosts that start and stop
- * with the host (SPEC section 10), listed in {@code /etc/subhosts.conf} or in the file that
+ * with the host (docs/spec.md §10), listed in {@code /etc/subhosts.conf} or in the file that
  * SUBHOSTS_CONF names (format: {@link SubhostsList}). The init script {@code init/subhosts}
  * and the systemd unit {@code init/subhosts@.service} call it.
  *

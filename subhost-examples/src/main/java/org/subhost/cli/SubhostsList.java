@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The list of subhosts that start with the host ({@code /etc/subhosts.conf}, SPEC section
- * 10): one configuration file a line, in the order they start.
+ * The list of subhosts that start with the host ({@code /etc/subhosts.conf}, docs/spec.md
+ * §10): one configuration file a line, in the order they start.
  *
  * <p>Example:
  * <pre>

@@ -70,7 +70,7 @@ class OverlayBootCommandTest {
     @Test
     void dryRunPrintsTheResolvedConfiguration() throws IOException {
         Path conf = conf("xmpl.conf",
-                "# the example of SPEC section 4",
+                "# the example of docs/spec.md §4",
                 "BASE=.",
                 "CABLES= = =.302  br0=06:20:03:4E:A6:F2 ",
                 "UPPER=layers/upper",
