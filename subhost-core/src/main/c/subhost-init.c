@@ -1,13 +1,15 @@
 /*
  * subhost-init: pid 1 of a subhost, a tiny reaper in the manner of tini.
  *
- *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME] -- PROGRAM [ARGS...]
+ *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]
+ *            [--caps HEX] [--seccomp on|off] [--files on|off] -- PROGRAM [ARGS...]
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
  *
  * Started by the SDK with posix_spawn as the first process of a new pid namespace, inside
  * the subhost's mount namespace with its root already pivoted. It mounts /proc for its
  * pid namespace, enters a new time namespace (--timens), waits for the SDK to finish
- * the boot (--sync-fd), runs PROGRAM (the init script) in a session of its own, says so
+ * the boot (--sync-fd), enters a cgroup namespace of its own, confines itself and
+ * everything it starts (--caps, --seccomp, --files: see confine.h), runs PROGRAM (the init script) in a session of its own, says so
  * (--ready-fd: one byte 's', so the SDK returns from the boot without polling), then reaps
  * every orphan of the subhost and stays alive, even with no process left, until SIGTERM,
  * SIGINT or SIGPWR: then every process gets SIGTERM, after the grace period SIGKILL, and
@@ -39,6 +41,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confine.h"
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080 /* Linux 5.6; older libc headers lack it */
 #endif
@@ -55,6 +62,7 @@ struct options {
 	int ready_fd;     /* -1: none */
 	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
 	long limit;       /* --limit SECONDS; -1: run as pid 1 */
+	struct confinement confinement; /* pid 1's, applied before PROGRAM runs */
 	char **program;
 };
 
@@ -133,7 +141,7 @@ static const char *reason(int error)
 static void usage(const char *problem)
 {
 	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
-	    " -- PROGRAM [ARGS...], or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
+	    " [--caps HEX] [--seccomp on|off] [--files on|off] -- PROGRAM [ARGS...], or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
 	    problem);
 	exit(EXIT_USAGE);
 }
@@ -152,10 +160,17 @@ static long parse_number(const char *option, const char *text, long max)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, -1, NULL };
+	struct options options = { false, -1, -1, 5, -1, CONFINE_DEFAULTS, NULL };
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
-		if (strcmp(arg, "--") == 0) {
+		char error[160];
+		int confinement = confine_option(&options.confinement, arg, argv[i + 1], error, sizeof error);
+		if (confinement < 0) {
+			say("%s", error);
+			usage("bad command line");
+		} else if (confinement > 0) {
+			i++;
+		} else if (strcmp(arg, "--") == 0) {
 			options.program = argv + i + 1;
 			break;
 		} else if (strcmp(arg, "--timens") == 0) {
@@ -240,6 +255,34 @@ static void mount_proc(void)
 	}
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
 		say("mount proc on /proc: %s", reason(errno));
+		exit(EXIT_BOOT_FAILED);
+	}
+}
+
+/* Confines pid 1 and, by inheritance, everything it starts; see confine.h for the order. */
+static void confine(const struct confinement *confinement, bool files)
+{
+	char error[256];
+	int rc = files ? confine_files(confinement, error, sizeof error) : confine_apply(confinement, error, sizeof error);
+	if (rc != 0) {
+		say("confinement: %s: %s", error, reason(-rc));
+		exit(EXIT_BOOT_FAILED);
+	}
+}
+
+/* A cgroup namespace rooted at the subhost's group, so that the subhost sees its group as
+ * "/" and nothing of the host's tree above it. After the go: by then the SDK has moved pid 1
+ * into that group, and the namespace takes the group pid 1 is in as its root. */
+static void enter_cgroup_namespace(void)
+{
+	if (unshare(CLONE_NEWCGROUP) != 0) {
+		int error = errno;
+		if (error == EINVAL) {
+			/* A kernel without cgroup namespaces (before 4.6 or CONFIG_CGROUPS=n). */
+			say("unshare(CLONE_NEWCGROUP): %s; staying in the host's cgroup namespace", reason(error));
+			return;
+		}
+		say("unshare(CLONE_NEWCGROUP): %s", reason(error));
 		exit(EXIT_BOOT_FAILED);
 	}
 }
@@ -462,8 +505,11 @@ int main(int argc, char **argv)
 	mount_proc();
 	if (options.timens)
 		enter_time_namespace();
+	confine(&options.confinement, true);
 	if (options.sync_fd >= 0)
 		wait_for_sync(options.sync_fd);
+	enter_cgroup_namespace();
+	confine(&options.confinement, false);
 
 	pid_t script = spawn(options.program, &original);
 	if (options.ready_fd >= 0)
