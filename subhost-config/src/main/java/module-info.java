@@ -4,7 +4,6 @@
  * describe a subhost without any file.
  */
 module org.subhost.config {
-    requires com.google.common;
     requires org.slf4j;
 
     exports org.subhost.config;

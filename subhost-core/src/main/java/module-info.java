@@ -5,7 +5,6 @@
 module org.subhost.core {
     requires transitive org.subhost.config;
     requires org.subhost.linux;
-    requires com.google.common;
     requires org.slf4j;
 
     exports org.subhost;

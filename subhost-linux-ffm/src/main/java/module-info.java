@@ -4,7 +4,6 @@
  * into exceptions that name the call, its arguments and the errno.
  */
 module org.subhost.linux {
-    requires com.google.common;
     requires org.slf4j;
 
     exports org.subhost.linux;

@@ -1,6 +1,5 @@
 package org.subhost;
 
-import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -17,7 +16,9 @@ import static java.util.Objects.requireNonNull;
 public record ExecResult(int status, String stdout, String stderr) {
     /** Checks the status range and that the outputs are present. */
     public ExecResult {
-        checkArgument(status >= 0 && status <= 255, "status (%s) must be 0 to 255", status);
+        if (status < 0 || status > 255) {
+            throw new IllegalArgumentException("status (" + status + ") must be 0 to 255");
+        }
         requireNonNull(stdout, "stdout");
         requireNonNull(stderr, "stderr");
     }
