@@ -146,21 +146,32 @@ final class InitSupervisor {
             return b.toString();
         }
 
+        /** The file's path below UPPER. */
+        static final String RELATIVE = "etc/network/interfaces";
+
+        /**
+         * Writes the file unless an entry of its name is there. The path is resolved inside
+         * UPPER ({@link SubhostTree}): a symbolic link planted on {@code etc/network} leads
+         * somewhere inside the subhost, never into the host's directories.
+         */
         @Override
         public void apply(BootContext context) throws Exception {
-            if (Files.exists(file())) {
-                context.log.line(file() + " exists; left as it is");
-                return;
+            try (SubhostTree tree = SubhostTree.open(upper)) {
+                if (tree.exists(RELATIVE)
+                        || !tree.createFile(RELATIVE, text().getBytes(StandardCharsets.UTF_8), 0644)) {
+                    context.log.line(file() + " exists; left as it is");
+                    return;
+                }
             }
-            Files.createDirectories(file().getParent());
-            Files.writeString(file(), text(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
             context.wroteInterfaces = true;
         }
 
         @Override
         public void undo(BootContext context) throws Exception {
             if (context.wroteInterfaces) {
-                Files.deleteIfExists(file());
+                try (SubhostTree tree = SubhostTree.open(upper)) {
+                    tree.remove(RELATIVE);
+                }
             }
         }
     }

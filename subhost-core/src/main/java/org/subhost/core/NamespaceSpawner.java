@@ -5,13 +5,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.subhost.linux.AtFiles;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Mounts;
@@ -94,9 +94,10 @@ final class NamespaceSpawner {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            installReaper(Path.of(REAPER));
+            installReaper(Path.of("/"));
+            String hostname = hostname(Path.of("/"), name, context.log);
             Namespaces.unshare(Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
-            Namespaces.sethostname(hostname(name));
+            Namespaces.sethostname(hostname);
             // Two pipes: pid 1 reads the go on fd 3 and says on fd 4 that the init runs.
             int[] go = Fds.pipe2(Fds.O_CLOEXEC);
             int[] ready;
@@ -204,30 +205,59 @@ final class NamespaceSpawner {
         }
     }
 
-    /** Writes the reaper to {@code target} unless it is there with the same content. */
-    static void installReaper(Path target) throws IOException {
+    /** How much of the subhost's {@code /etc/hostname} is read, at most. */
+    static final int HOSTNAME_FILE_LIMIT = 4096;
+
+    /**
+     * Writes the reaper to {@code REAPER} in the tree of {@code root} (the subhost's "/" after
+     * the switch of root) unless a regular file with the same content is there: written to
+     * a new name with O_EXCL (never through a link planted there), then renamed over.
+     */
+    static void installReaper(Path root) throws IOException {
         byte[] bytes = reaper();
-        if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == bytes.length
-                && Arrays.equals(Files.readAllBytes(target), bytes)) {
-            return;
+        String name = REAPER.substring(1);
+        try (SubhostTree tree = SubhostTree.open(root)) {
+            try {
+                Optional<byte[]> there = tree.readRegular(name, bytes.length);
+                if (there.isPresent() && Arrays.equals(there.get(), bytes)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // Not a regular file of the reaper's size: replaced below.
+            }
+            String tmp = name + ".new";
+            tree.remove(tmp);
+            if (!tree.createFile(tmp, bytes, 0755)) {
+                throw new IOException(tree.pathOf(tmp) + ": appeared while it was being written");
+            }
+            int top = tree.open("", Fds.O_PATH | Fds.O_DIRECTORY);
+            try {
+                AtFiles.renameat(top, tmp, top, name);
+            } finally {
+                BootContext.closeQuietly(top);
+            }
         }
-        Path tmp = target.resolveSibling(target.getFileName() + ".new");
-        Files.write(tmp, bytes);
-        Files.setAttribute(tmp, "unix:mode", 0755);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** The first line of the subhost's {@code /etc/hostname} when it has one, else {@code name}. */
-    static String hostname(String name) {
-        try {
-            String first = Files.readString(Path.of("/etc/hostname"), StandardCharsets.UTF_8).lines()
-                    .map(String::trim).findFirst().orElse("");
-            if (!first.isEmpty()) {
-                return first;
+    /**
+     * The first line of the subhost's {@code /etc/hostname} when it has one, else {@code
+     * name}; read in the tree of {@code root} (the subhost's "/" after the switch of root),
+     * only when it is a regular file of at most {@link #HOSTNAME_FILE_LIMIT} bytes.
+     */
+    static String hostname(Path root, String name, BootLog log) {
+        try (SubhostTree tree = SubhostTree.open(root)) {
+            Optional<byte[]> bytes = tree.readRegular("etc/hostname", HOSTNAME_FILE_LIMIT);
+            if (bytes.isPresent()) {
+                String first = new String(bytes.get(), StandardCharsets.UTF_8).lines().map(String::trim)
+                        .findFirst().orElse("");
+                if (!first.isEmpty()) {
+                    return first;
+                }
             }
         } catch (IOException e) {
-            // No /etc/hostname in the subhost: NAME it is (docs/spec.md §3.10).
+            log.line(PlanExecutor.reason(e) + "; the hostname is " + name);
         }
+        // No /etc/hostname in the subhost: NAME it is (docs/spec.md §3.10).
         return name;
     }
 
@@ -260,23 +290,26 @@ final class NamespaceSpawner {
      * mount by path could not work, since the host's tree is not visible inside.
      */
     static void share(String name, Pidfd pid1, Path hostPath, Path subhostPath) throws Exception {
-        boolean directory = Files.isDirectory(hostPath);
-        int tree = Mounts.openTree(hostPath.toString(),
-                Mounts.OPEN_TREE_CLONE | Mounts.OPEN_TREE_CLOEXEC | Mounts.AT_RECURSIVE);
-        try {
-            NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, Namespaces.CLONE_NEWNS).build();
-            NamespaceThread.run("share into " + name, request, () -> {
-                if (directory) {
-                    Files.createDirectories(subhostPath);
-                } else if (!Files.exists(subhostPath, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.createDirectories(subhostPath.getParent());
-                    Files.createFile(subhostPath);
-                }
-                Mounts.moveMount(tree, "", Mounts.AT_FDCWD, subhostPath.toString(), Mounts.MOVE_MOUNT_F_EMPTY_PATH);
-                return null;
-            });
-        } finally {
-            BootContext.closeQuietly(tree);
+        try (ShareSource source = ShareSource.open(hostPath)) {
+            int tree = source.cloneTree();
+            try {
+                NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, Namespaces.CLONE_NEWNS).build();
+                NamespaceThread.run("share into " + name, request, () -> {
+                    // setns into a mount namespace makes its root the thread's: "/" is the subhost's.
+                    try (SubhostTree root = SubhostTree.open(Path.of("/"))) {
+                        int target = OverlayFs.mountPoint(root, subhostPath.toString(), source.directory());
+                        try {
+                            Mounts.moveMount(tree, "", target, "",
+                                    Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
+                        } finally {
+                            BootContext.closeQuietly(target);
+                        }
+                    }
+                    return null;
+                });
+            } finally {
+                BootContext.closeQuietly(tree);
+            }
         }
     }
 }

@@ -1,8 +1,8 @@
 package org.subhost.core;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,9 +10,13 @@ import java.util.Optional;
 import org.subhost.config.RootKind;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
+import org.subhost.linux.AtFiles;
+import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
+import org.subhost.linux.FileStatus;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.Namespaces;
+import org.subhost.linux.SyscallException;
 
 /**
  * The subhost's root filesystem and what is mounted in it (docs/spec.md §3.3 to §3.9), as
@@ -146,6 +150,9 @@ final class OverlayFs {
      * {@code ptmx} is usable (mode 0666), so that ssh logins and overlay-go get terminals.
      * The character device 5,2 ({@code /dev/ptmx}) opens the devpts instance mounted on the
      * {@code pts} directory beside it (Linux 4.7 and later).
+     *
+     * <p>{@code dev} is resolved inside LIVE ({@link SubhostTree}) and mounted on through its
+     * descriptor; the nodes are made by name in the new tmpfs, through its descriptor too.
      */
     record MountDev(Path live) implements BootStep.InNamespace {
         private static final int TTY_GID = 5;
@@ -158,38 +165,76 @@ final class OverlayFs {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            Path dev = live.resolve("dev");
-            Files.createDirectories(dev);
-            Mounts.mount("tmpfs", dev.toString(), "tmpfs", Mounts.MS_NOSUID, "mode=755,size=50M");
-            int tty = groupId(live, "tty").orElse(TTY_GID);
-            node(dev, "console", 5, 1, 0622, tty);
-            node(dev, "null", 1, 3, 0666, 0);
-            node(dev, "zero", 1, 5, 0666, 0);
-            node(dev, "ptmx", 5, 2, 0666, tty);
-            node(dev, "tty", 5, 0, 0666, tty);
-            node(dev, "random", 1, 8, 0444, 0);
-            node(dev, "urandom", 1, 9, 0444, 0);
-            Files.createSymbolicLink(dev.resolve("fd"), Path.of("/proc/self/fd"));
-            Files.createSymbolicLink(dev.resolve("stdin"), Path.of("/proc/self/fd/0"));
-            Files.createSymbolicLink(dev.resolve("stdout"), Path.of("/proc/self/fd/1"));
-            Files.createSymbolicLink(dev.resolve("stderr"), Path.of("/proc/self/fd/2"));
-            Files.createSymbolicLink(dev.resolve("core"), Path.of("/proc/kcore"));
-            directory(dev.resolve("shm"), 01777);
-            Path pts = directory(dev.resolve("pts"), 0755);
-            Mounts.mount("devpts", pts.toString(), "devpts", Mounts.MS_NOSUID | Mounts.MS_NOEXEC,
-                    "newinstance,ptmxmode=0666,mode=0620,gid=" + tty);
-        }
-
-        private static void node(Path dev, String name, int major, int minor, int mode, int gid) throws IOException {
-            Path p = dev.resolve(name);
-            Mounts.mknod(p.toString(), Mounts.S_IFCHR | mode, major, minor);
-            // mknod's mode passes through the umask; set it exactly. By path, never by
-            // opening the node (as Java's attribute views do): opening ptmx or a tty acts.
-            Fds.chmod(p.toString(), mode);
-            if (gid != 0) {
-                Fds.lchown(p.toString(), 0, gid);
+            try (SubhostTree root = SubhostTree.open(live)) {
+                int tty = groupId(root, "tty", context.log).orElse(TTY_GID);
+                int dev = mountTmpfs(root, "dev", "mode=755,size=50M", Mounts.MS_NOSUID);
+                try {
+                    node(dev, "console", 5, 1, 0622, tty);
+                    node(dev, "null", 1, 3, 0666, 0);
+                    node(dev, "zero", 1, 5, 0666, 0);
+                    node(dev, "ptmx", 5, 2, 0666, tty);
+                    node(dev, "tty", 5, 0, 0666, tty);
+                    node(dev, "random", 1, 8, 0444, 0);
+                    node(dev, "urandom", 1, 9, 0444, 0);
+                    AtFiles.symlinkat("/proc/self/fd", dev, "fd");
+                    AtFiles.symlinkat("/proc/self/fd/0", dev, "stdin");
+                    AtFiles.symlinkat("/proc/self/fd/1", dev, "stdout");
+                    AtFiles.symlinkat("/proc/self/fd/2", dev, "stderr");
+                    AtFiles.symlinkat("/proc/kcore", dev, "core");
+                    newDirectory(dev, "shm", 01777);
+                    newDirectory(dev, "pts", 0755);
+                    int pts = AtFiles.openat2(dev, "pts", Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC, 0,
+                            AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
+                    try {
+                        Mounts.mount("devpts", SubhostTree.procPath(pts), "devpts", Mounts.MS_NOSUID | Mounts.MS_NOEXEC,
+                                "newinstance,ptmxmode=0666,mode=0620,gid=" + tty);
+                    } finally {
+                        BootContext.closeQuietly(pts);
+                    }
+                } finally {
+                    BootContext.closeQuietly(dev);
+                }
             }
         }
+
+        private static void node(int dev, String name, int major, int minor, int mode, int gid) throws IOException {
+            AtFiles.mknodat(dev, name, Mounts.S_IFCHR | mode, Mounts.makedev(major, minor));
+            // mknod's mode passes through the umask; set it exactly. By name, never by
+            // opening the node (as Java's attribute views do): opening ptmx or a tty acts.
+            AtFiles.fchmodat(dev, name, mode);
+            if (gid != 0) {
+                AtFiles.fchownat(dev, name, 0, gid);
+            }
+        }
+    }
+
+    /** The magic number of tmpfs in statfs(2)'s f_type (linux/magic.h). */
+    private static final long TMPFS_MAGIC = 0x01021994L;
+
+    /**
+     * Mounts a new tmpfs on the directory {@code name} of {@code root} (made when missing),
+     * through its descriptor, and returns a descriptor of the new tmpfs's top, checked to be
+     * one: the name is resolved again after the mount, and must lead to what was mounted.
+     */
+    private static int mountTmpfs(SubhostTree root, String name, String data, long flags) throws IOException {
+        int under = root.directory(name, 0755);
+        try {
+            Mounts.mount("tmpfs", SubhostTree.procPath(under), "tmpfs", flags, data);
+        } finally {
+            BootContext.closeQuietly(under);
+        }
+        int top = root.open(name, Fds.O_PATH | Fds.O_DIRECTORY);
+        if (Mounts.filesystemType(SubhostTree.procPath(top)) != TMPFS_MAGIC) {
+            BootContext.closeQuietly(top);
+            throw new IOException(root.pathOf(name) + ": changed while a tmpfs was mounted on it");
+        }
+        return top;
+    }
+
+    /** Makes directory {@code name} in {@code dir} with exactly {@code mode}. */
+    private static void newDirectory(int dir, String name, int mode) throws IOException {
+        AtFiles.mkdirat(dir, name, mode);
+        AtFiles.fchmodat(dir, name, mode);
     }
 
     /** sysfs on LIVE/sys, mounted from inside the subhost's network namespace (docs/spec.md §3.6, fix). */
@@ -201,9 +246,14 @@ final class OverlayFs {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            Path sys = live.resolve("sys");
-            Files.createDirectories(sys);
-            Mounts.mount("sysfs", sys.toString(), "sysfs", NODEV_NOSUID_NOEXEC, null);
+            try (SubhostTree root = SubhostTree.open(live)) {
+                int sys = root.directory("sys", 0755);
+                try {
+                    Mounts.mount("sysfs", SubhostTree.procPath(sys), "sysfs", NODEV_NOSUID_NOEXEC, null);
+                } finally {
+                    BootContext.closeQuietly(sys);
+                }
+            }
         }
     }
 
@@ -216,33 +266,89 @@ final class OverlayFs {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            Path run = live.resolve("run");
-            Files.createDirectories(run);
-            Mounts.mount("tmpfs", run.toString(), "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV,
-                    "mode=755,size=" + size);
-            directory(run.resolve("lock"), 01777);
-        }
-    }
-
-    /** The host's {@code /etc/adjtime} bound onto the subhost's, when both exist. */
-    record BindAdjtime(Path live) implements BootStep.InNamespace {
-        @Override
-        public String describe() {
-            return "bind /etc/adjtime on " + live.resolve("etc/adjtime") + " when both exist";
-        }
-
-        @Override
-        public void apply(BootContext context) throws Exception {
-            Path target = live.resolve("etc/adjtime");
-            if (Files.exists(Path.of("/etc/adjtime")) && Files.exists(target)) {
-                Mounts.bind("/etc/adjtime", target.toString(), false);
+            try (SubhostTree root = SubhostTree.open(live)) {
+                int run = mountTmpfs(root, "run", "mode=755,size=" + size, Mounts.MS_NOSUID | Mounts.MS_NODEV);
+                try {
+                    newDirectory(run, "lock", 01777);
+                } finally {
+                    BootContext.closeQuietly(run);
+                }
             }
         }
     }
 
     /**
+     * The host's {@code /etc/adjtime} bound read-only onto the subhost's, when both exist and
+     * the subhost's is a regular file: the subhost's hwclock reads the host's clock drift,
+     * and cannot change what the host's next {@code hwclock} makes of it. A bind takes no
+     * per-mount flags: the read-only one is set by a remount (MS_REMOUNT|MS_BIND|MS_RDONLY)
+     * of the new mount, reached by resolving the name once more.
+     */
+    record BindAdjtime(Path source, Path live) implements BootStep.InNamespace {
+        /** The host's file. */
+        static final Path HOST_ADJTIME = Path.of("/etc/adjtime");
+
+        @Override
+        public String describe() {
+            return "bind " + source + " read-only on " + live.resolve("etc/adjtime") + " when both exist";
+        }
+
+        @Override
+        public void apply(BootContext context) throws Exception {
+            if (!Files.isRegularFile(source)) {
+                return;
+            }
+            try (SubhostTree root = SubhostTree.open(live)) {
+                int target;
+                try {
+                    target = root.open("etc/adjtime", Fds.O_PATH);
+                } catch (SyscallException e) {
+                    if (e.is(Errno.ENOENT)) {
+                        return;
+                    }
+                    throw e;
+                }
+                try {
+                    FileStatus status = AtFiles.fstat(target);
+                    if (!status.isRegularFile()) {
+                        context.log.line(root.pathOf("etc/adjtime") + " is a " + status.typeName()
+                                + ", not a regular file; the host's /etc/adjtime is not bound on it");
+                        return;
+                    }
+                    bindOnto(source, target, false);
+                } finally {
+                    BootContext.closeQuietly(target);
+                }
+                int bound = root.open("etc/adjtime", Fds.O_PATH);
+                try {
+                    Mounts.mount(null, SubhostTree.procPath(bound), null, Mounts.MS_REMOUNT | Mounts.MS_BIND
+                            | Mounts.MS_RDONLY | NODEV_NOSUID_NOEXEC, null);
+                } finally {
+                    BootContext.closeQuietly(bound);
+                }
+            }
+        }
+    }
+
+    /**
+     * Binds the host's {@code source} (trusted: a path of the host's own) onto the file or
+     * directory that {@code target} names: open_tree(OPEN_TREE_CLONE) then move_mount to the
+     * descriptor, so that no path under the subhost's root is resolved again.
+     */
+    private static void bindOnto(Path source, int target, boolean recursive) throws IOException {
+        int tree = Mounts.openTree(source.toString(), Mounts.OPEN_TREE_CLONE | Mounts.OPEN_TREE_CLOEXEC
+                | (recursive ? Mounts.AT_RECURSIVE : 0));
+        try {
+            Mounts.moveMount(tree, "", target, "", Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
+        } finally {
+            BootContext.closeQuietly(tree);
+        }
+    }
+
+    /**
      * A SHARE: the host's directory or file bound (recursively) into the subhost; the mount
-     * point is made when the subhost lacks it.
+     * point is made when the subhost lacks it. The source is opened once ({@link
+     * ShareSource}) and bound from its descriptor; the mount point is resolved inside LIVE.
      */
     record BindShare(Share share, Path live) implements BootStep.InNamespace {
         @Override
@@ -256,12 +362,15 @@ final class OverlayFs {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            Path host = share.hostPath();
-            if (!Files.exists(host)) {
-                throw new IOException("SHARE " + host + ": no such file or directory on the host");
+            try (ShareSource source = ShareSource.open(share.hostPath());
+                    SubhostTree root = SubhostTree.open(live)) {
+                int target = mountPoint(root, share.subhostPath().toString(), source.directory());
+                try {
+                    source.bindOnto(target);
+                } finally {
+                    BootContext.closeQuietly(target);
+                }
             }
-            makeMountPoint(host, target());
-            Mounts.bind(host.toString(), target().toString(), true);
         }
     }
 
@@ -302,7 +411,7 @@ final class OverlayFs {
         steps.add(new MountDev(config.live()));
         steps.add(new MountSys(config.live()));
         config.ramSize().ifPresent(size -> steps.add(new MountRun(config.live(), size)));
-        steps.add(new BindAdjtime(config.live()));
+        steps.add(new BindAdjtime(BindAdjtime.HOST_ADJTIME, config.live()));
         return steps;
     }
 
@@ -311,33 +420,42 @@ final class OverlayFs {
         return config.shares().stream().map(s -> (BootStep) new BindShare(s, config.live())).toList();
     }
 
-    /** Makes {@code target} a directory or an empty file, as {@code source} is, when missing. */
-    static void makeMountPoint(Path source, Path target) throws IOException {
-        if (Files.isDirectory(source)) {
-            Files.createDirectories(target);
-        } else if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(target.getParent());
-            Files.createFile(target);
+    /**
+     * The mount point {@code relative} inside {@code root}, as an O_PATH descriptor owned by
+     * the caller: a directory, or an empty file (mode 0644) as {@code directory} says,
+     * made when missing.
+     */
+    static int mountPoint(SubhostTree root, String relative, boolean directory) throws IOException {
+        if (directory) {
+            return root.directory(relative, 0755);
         }
+        root.createFile(relative, new byte[0], 0644);
+        return root.open(relative, Fds.O_PATH);
     }
 
-    private static Path directory(Path dir, int mode) throws IOException {
-        Files.createDirectories(dir);
-        Files.setAttribute(dir, "unix:mode", mode);
-        return dir;
-    }
+    /** How much of the subhost's {@code /etc/group} is read, at most. */
+    static final int GROUP_FILE_LIMIT = 1 << 20;
 
-    /** The id of group {@code name} in the subhost's {@code /etc/group}, if it lists one. */
-    static Optional<Integer> groupId(Path root, String name) {
+    /**
+     * The id of group {@code name} in the subhost's {@code /etc/group}, if it lists one; a
+     * group file that is no regular file, or too large, is logged and passed over.
+     */
+    static Optional<Integer> groupId(SubhostTree root, String name, BootLog log) {
         try {
-            for (String line : Files.readAllLines(root.resolve("etc/group"))) {
+            Optional<byte[]> bytes = root.readRegular("etc/group", GROUP_FILE_LIMIT);
+            if (bytes.isEmpty()) {
+                return Optional.empty();
+            }
+            for (String line : new String(bytes.get(), StandardCharsets.UTF_8).split("\n")) {
                 String[] f = line.split(":");
                 if (f.length >= 3 && f[0].equals(name)) {
                     return Optional.of(Integer.parseInt(f[2]));
                 }
             }
-        } catch (IOException | NumberFormatException e) {
-            // No readable group file: the conventional id applies.
+        } catch (IOException e) {
+            log.line(PlanExecutor.reason(e) + "; group " + name + " gets its conventional id");
+        } catch (NumberFormatException e) {
+            // A malformed line: the conventional id applies.
         }
         return Optional.empty();
     }

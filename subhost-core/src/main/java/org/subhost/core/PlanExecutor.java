@@ -73,7 +73,10 @@ public final class PlanExecutor {
             "org.subhost.linux.Redirect$Fd",
             "org.subhost.linux.Redirect$AppendTo",
             "org.subhost.linux.SyscallException",
-            "org.subhost.linux.Errno");
+            "org.subhost.linux.Errno",
+            "org.subhost.core.SubhostTree",
+            "org.subhost.linux.AtFiles",
+            "org.subhost.linux.FileStatus");
 
     /**
      * Loads what the namespace thread needs after its pivot_root while the host's files are
@@ -159,7 +162,7 @@ public final class PlanExecutor {
             applyRange(steps, after, steps.size(), applied, context, failed);
         } catch (StepFailure failure) {
             throw rollBack(plan, applied, context, failure);
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
             // The namespace thread itself could not be set up: no step ran there.
             throw rollBack(plan, applied, context, new StepFailure(namespace + 1, "start the boot thread", e));
         }
@@ -202,7 +205,9 @@ public final class PlanExecutor {
             try {
                 faults.beforeStep(index, step);
                 step.apply(context);
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
+                // An Error too (OutOfMemoryError, StackOverflowError): what the boot made so
+                // far must still be undone, or its netns, links, cgroup and record stay.
                 // A step that fails after the other thread's did (such as one waiting for
                 // what the other thread would have made) is a consequence, not the cause.
                 boolean otherFailedFirst = failed.getAndSet(true);
@@ -222,7 +227,7 @@ public final class PlanExecutor {
             BootStep step = applied.get(i);
             try {
                 step.undo(context);
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
                 context.log.line("undo of \"" + step.describe() + "\" failed: " + reason(e));
                 exception.addSuppressed(e);
             }

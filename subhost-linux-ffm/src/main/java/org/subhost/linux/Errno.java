@@ -56,6 +56,8 @@ public final class Errno {
     public static final int EROFS = 30;
     /** Function not implemented: the kernel lacks the system call. */
     public static final int ENOSYS = 38;
+    /** Too many levels of symbolic links: O_NOFOLLOW or a RESOLVE_* rule met a link. */
+    public static final int ELOOP = 40;
     /** Directory not empty. */
     public static final int ENOTEMPTY = 39;
     /** No data available: an attribute or value is absent. */

@@ -350,15 +350,31 @@ public final class Mounts {
      * @throws SyscallException when the kernel refuses
      */
     public static int openTree(String path, int flags) throws SyscallException {
+        return openTree(AT_FDCWD, path, flags);
+    }
+
+    /**
+     * {@link #openTree(String, int)} relative to {@code dirFd}: with an empty {@code path}
+     * and AT_EMPTY_PATH, the tree at the file that {@code dirFd} (an O_PATH descriptor will
+     * do) names, with no path resolved again: what was checked when it was opened is what
+     * gets bound.
+     *
+     * @param dirFd a directory descriptor, the file to clone (with AT_EMPTY_PATH), or AT_FDCWD
+     * @param path the path relative to {@code dirFd}, or "" with AT_EMPTY_PATH
+     * @param flags OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_RECURSIVE and AT_* flags, or-ed
+     * @return the new descriptor, owned by the caller ({@link Fds#close})
+     * @throws SyscallException when the kernel refuses
+     */
+    public static int openTree(int dirFd, String path, int flags) throws SyscallException {
         int rc;
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) OPEN_TREE.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)), flags);
+            rc = (int) OPEN_TREE.call(errnoSegment, dirFd, Native.address(Memory.cString(arena, path)), flags);
             errno = Native.errno(errnoSegment);
         }
         if (rc == -1) {
-            throw new SyscallException("open_tree", path + ", " + OPEN_TREE_FLAGS.format(flags), errno);
+            throw new SyscallException("open_tree", at(dirFd, path) + ", " + OPEN_TREE_FLAGS.format(flags), errno);
         }
         return rc;
     }

@@ -66,6 +66,11 @@ public class SyscallException extends IOException {
         return errno;
     }
 
+    /** {@return the errno's text for people, such as {@code No such file or directory}} */
+    public String errnoText() {
+        return Native.errnoText(errno);
+    }
+
     /**
      * Whether the errno is {@code expected}; for handling an expected refusal by name.
      *

@@ -1,0 +1,157 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.subhost.linux.AtFiles;
+import org.subhost.linux.Fds;
+import org.subhost.linux.FileStatus;
+import org.subhost.linux.Mounts;
+import org.subhost.linux.SyscallException;
+
+/**
+ * A SHARE's host directory or file, opened once (O_PATH, no link followed) so that what is
+ * bound into the subhost is what was checked, whatever happens to its path afterwards.
+ *
+ * <p>Example: {@code SHARE=/srv/mail:/var/mail} opens {@code /srv/mail}; {@link #bindOnto}
+ * then clones the tree of that descriptor ({@code open_tree} with AT_EMPTY_PATH) and moves
+ * the clone onto the mount point's descriptor.
+ *
+ * <p>Refused: a source whose path another user than root could change, that is, one with
+ * a directory on the way (of the path as written or as resolved) that belongs to another
+ * user, or that others than its owner may write without the sticky bit, or a sticky one
+ * whose entry on the way belongs to another user. Such a user could swap the source for a
+ * symbolic link to {@code /} between two boots, and the subhost would get the host's root.
+ * The source itself may belong to anyone: its contents are what is shared.
+ */
+final class ShareSource implements AutoCloseable {
+    private final Path path;
+    private final boolean directory;
+    private int fd;
+
+    private ShareSource(Path path, int fd, boolean directory) {
+        this.path = path;
+        this.fd = fd;
+        this.directory = directory;
+    }
+
+    /**
+     * Checks the path of {@code hostPath} and opens it.
+     *
+     * @param hostPath an absolute path on the host
+     * @return the open source
+     * @throws IOException when it is missing, or another user could swap it (the message
+     *     names the directory and its owner)
+     */
+    static ShareSource open(Path hostPath) throws IOException {
+        if (!Files.exists(hostPath)) {
+            throw new IOException("SHARE " + hostPath + ": no such file or directory on the host");
+        }
+        checkSwappable(hostPath, hostPath);
+        Path real = hostPath.toRealPath();
+        if (!real.equals(hostPath)) {
+            checkSwappable(hostPath, real);
+        }
+        int fd;
+        try {
+            // The resolved path has no link; one found now was planted since: refused (ELOOP).
+            fd = AtFiles.openat2(Mounts.AT_FDCWD, real.toString(), Fds.O_PATH | Fds.O_NOFOLLOW | Fds.O_CLOEXEC, 0,
+                    AtFiles.RESOLVE_NO_SYMLINKS);
+        } catch (SyscallException e) {
+            throw new IOException("SHARE " + hostPath + ": changed while it was opened (" + e.getMessage() + ")", e);
+        }
+        try {
+            FileStatus status = AtFiles.fstat(fd);
+            return new ShareSource(hostPath, fd, status.isDirectory());
+        } catch (SyscallException e) {
+            BootContext.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Checks each directory from {@code /} down to the parent of {@code path}: see the class
+     * comment for the rule.
+     */
+    private static void checkSwappable(Path shared, Path path) throws IOException {
+        List<Path> chain = new ArrayList<>();
+        for (Path p = path; p != null; p = p.getParent()) {
+            chain.add(0, p);
+        }
+        for (int i = 0; i + 1 < chain.size(); i++) {
+            Path dir = chain.get(i);
+            Path entry = chain.get(i + 1);
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if (owner != 0) {
+                throw refusal(shared, dir + " belongs to uid " + owner + ", who could swap " + entry
+                        + " for a symbolic link", "chown root " + dir + " or share a directory of root's");
+            }
+            // A link's own mode bits mean nothing; what it leads to is checked on the resolved path.
+            if ((mode & 0022) != 0 && !Files.isSymbolicLink(dir)) {
+                int entryOwner = (Integer) Files.getAttribute(entry, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                if ((mode & 01000) == 0) {
+                    throw refusal(shared, dir + " is writable by others than root (mode 0"
+                            + Integer.toOctalString(mode & 07777) + "), who could swap " + entry,
+                            "chmod go-w " + dir);
+                }
+                if (entryOwner != 0) {
+                    throw refusal(shared, entry + " in the sticky directory " + dir + " belongs to uid " + entryOwner
+                            + ", who could swap it for a symbolic link", "share a directory of root's");
+                }
+            }
+        }
+    }
+
+    private static IOException refusal(Path shared, String why, String fix) {
+        return new IOException("SHARE " + shared + " refused: " + why + "; " + fix);
+    }
+
+    /** {@return the source's path, as configured} */
+    Path path() {
+        return path;
+    }
+
+    /** {@return whether the source is a directory (else a file, bound onto a file)} */
+    boolean directory() {
+        return directory;
+    }
+
+    /**
+     * Binds the source, with the mounts below it, onto the file or directory that {@code
+     * target} names: open_tree(fd, "", OPEN_TREE_CLONE|AT_RECURSIVE|AT_EMPTY_PATH), then
+     * move_mount to {@code target} with both paths empty. The clone is made in the calling
+     * thread's mount namespace (the host's view of the source must be in it) and attached
+     * in that of the thread that calls {@code move_mount}: the same thread here.
+     *
+     * @param target an O_PATH descriptor of the mount point
+     * @throws IOException when the kernel refuses
+     */
+    void bindOnto(int target) throws IOException {
+        int tree = cloneTree();
+        try {
+            Mounts.moveMount(tree, "", target, "", Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
+        } finally {
+            BootContext.closeQuietly(tree);
+        }
+    }
+
+    /**
+     * A detached recursive clone of the source's tree, for a caller that attaches it
+     * elsewhere (a live share: cloned in the host's mount namespace, moved in the
+     * subhost's); the caller closes it.
+     */
+    int cloneTree() throws IOException {
+        return Mounts.openTree(fd, "", Mounts.OPEN_TREE_CLONE | Mounts.OPEN_TREE_CLOEXEC | Mounts.AT_RECURSIVE
+                | Mounts.AT_EMPTY_PATH);
+    }
+
+    @Override
+    public void close() {
+        BootContext.closeQuietly(fd);
+        fd = -1;
+    }
+}

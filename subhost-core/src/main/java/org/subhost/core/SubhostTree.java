@@ -1,0 +1,360 @@
+package org.subhost.core;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.subhost.linux.AtFiles;
+import org.subhost.linux.Errno;
+import org.subhost.linux.Fds;
+import org.subhost.linux.FileStatus;
+import org.subhost.linux.SyscallException;
+
+/**
+ * A directory tree that a subhost owns (UPPER, LIVE, or the subhost's "/" after the switch
+ * of root), as the host side works in it: every path is resolved inside the tree, as if it
+ * were the root, and never leaves it.
+ *
+ * <p>Example: the built-in PREMOUNT writes {@code etc/network/interfaces} in UPPER; when
+ * the subhost's root has made {@code UPPER/etc/network} a symbolic link to {@code
+ * /etc/sudoers.d}, the file lands in {@code UPPER/etc/sudoers.d}, inside the subhost, and
+ * the host's directory is untouched.
+ *
+ * <p>Rules (docs/security.md, "What the host side trusts"): the top is opened once; each
+ * path below it is resolved with openat2(2) and RESOLVE_IN_ROOT (absolute symbolic links
+ * start at the top, {@code ..} stops there) and RESOLVE_NO_MAGICLINKS ({@code
+ * /proc/PID/root} and the like are refused); new entries are made by one name relative to
+ * the descriptor of their resolved parent, with O_EXCL or mkdirat, which never follow a
+ * link; files are read only when statx of an O_PATH descriptor says they are regular, so
+ * that a FIFO never blocks and a device node is never opened, and only up to a limit.
+ *
+ * <p>What it leaves to the caller: mounting on a descriptor ({@link #procPath}), and the
+ * trust in the top's own path, which is the host's configuration.
+ */
+final class SubhostTree implements AutoCloseable {
+    /** How every path below the top is resolved. */
+    static final long RESOLVE = AtFiles.RESOLVE_IN_ROOT | AtFiles.RESOLVE_NO_MAGICLINKS;
+    /** How often a walk that raced with a rename or mount (EAGAIN) is tried again. */
+    private static final int RACE_RETRIES = 16;
+
+    private final Path top;
+    private int fd;
+
+    private SubhostTree(Path top, int fd) {
+        this.top = top;
+        this.fd = fd;
+    }
+
+    /**
+     * Opens the tree at {@code top}, a path of the host's configuration (or {@code /} of the
+     * calling thread once its root is the subhost's).
+     *
+     * @throws IOException when {@code top} is not a directory that can be opened
+     */
+    static SubhostTree open(Path top) throws IOException {
+        try {
+            return new SubhostTree(top, Fds.open(top.toString(), Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC));
+        } catch (SyscallException e) {
+            throw new IOException(top + ": cannot open as a directory: " + e.errnoText(), e);
+        }
+    }
+
+    /** {@return the path of the top, for messages} */
+    Path top() {
+        return top;
+    }
+
+    /** {@return the path of {@code relative} below the top, for messages} */
+    Path pathOf(String relative) {
+        return top.resolve(relative(relative));
+    }
+
+    /**
+     * Opens {@code relative} resolved inside the tree.
+     *
+     * @param flags O_* flags; O_CLOEXEC is added
+     * @return a descriptor owned by the caller
+     * @throws SyscallException when the kernel refuses (ENOENT, ENOTDIR, ELOOP for a magic link)
+     */
+    int open(String relative, int flags) throws SyscallException {
+        return openAt(relative(relative), flags, 0);
+    }
+
+    private int openAt(String relative, int flags, int mode) throws SyscallException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return AtFiles.openat2(fd, relative.isEmpty() ? "." : relative, flags | Fds.O_CLOEXEC, mode, RESOLVE);
+            } catch (SyscallException e) {
+                if (!e.is(Errno.EAGAIN) || attempt == RACE_RETRIES) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether {@code relative} exists inside the tree (following links inside it); a link
+     * that leads nowhere inside it does not.
+     */
+    boolean exists(String relative) throws IOException {
+        try {
+            BootContext.closeQuietly(open(relative, Fds.O_PATH));
+            return true;
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return false;
+            }
+            throw failure(relative, e);
+        }
+    }
+
+    /**
+     * The directory {@code relative}, with its missing components made (mode {@code mode},
+     * exactly), as an O_PATH descriptor owned by the caller.
+     *
+     * @throws IOException when a component is no directory, or a link leads nowhere
+     */
+    int directory(String relative, int mode) throws IOException {
+        List<String> names = names(relative);
+        int current;
+        try {
+            current = openAt("", Fds.O_PATH | Fds.O_DIRECTORY, 0);
+        } catch (SyscallException e) {
+            throw failure("", e);
+        }
+        StringBuilder prefix = new StringBuilder();
+        try {
+            for (String name : names) {
+                prefix.append(prefix.isEmpty() ? "" : "/").append(name);
+                int next;
+                try {
+                    next = openAt(prefix.toString(), Fds.O_PATH | Fds.O_DIRECTORY, 0);
+                } catch (SyscallException e) {
+                    if (!e.is(Errno.ENOENT)) {
+                        throw failure(prefix.toString(), e);
+                    }
+                    makeDirectory(current, name, mode, prefix.toString());
+                    try {
+                        next = openAt(prefix.toString(), Fds.O_PATH | Fds.O_DIRECTORY, 0);
+                    } catch (SyscallException again) {
+                        throw failure(prefix.toString(), again);
+                    }
+                }
+                BootContext.closeQuietly(current);
+                current = next;
+            }
+            return current;
+        } catch (IOException | RuntimeException | Error e) {
+            BootContext.closeQuietly(current);
+            throw e;
+        }
+    }
+
+    private void makeDirectory(int parent, String name, int mode, String relative) throws IOException {
+        try {
+            AtFiles.mkdirat(parent, name, mode);
+            AtFiles.fchmodat(parent, name, mode);
+        } catch (SyscallException e) {
+            if (e.is(Errno.EEXIST)) {
+                // An entry that resolution could not follow: a symbolic link that leads nowhere.
+                throw new IOException(pathOf(relative) + ": a symbolic link that leads nowhere inside " + top, e);
+            }
+            throw failure(relative, e);
+        }
+    }
+
+    /**
+     * Creates the regular file {@code relative} with {@code content} and mode {@code mode}
+     * (exactly), making its directory when missing, unless an entry of that name (of any
+     * kind, a link too) is there.
+     *
+     * @return whether it was created
+     * @throws IOException when the kernel refuses
+     */
+    boolean createFile(String relative, byte[] content, int mode) throws IOException {
+        String rel = relative(relative);
+        int slash = rel.lastIndexOf('/');
+        String name = rel.substring(slash + 1);
+        int parent = directory(slash < 0 ? "" : rel.substring(0, slash), 0755);
+        try {
+            int file;
+            try {
+                // O_EXCL never follows a link in the name; one relative to the resolved parent.
+                file = AtFiles.openat2(parent, name, Fds.O_WRONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_NOFOLLOW
+                        | Fds.O_CLOEXEC, mode, AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
+            } catch (SyscallException e) {
+                if (e.is(Errno.EEXIST)) {
+                    return false;
+                }
+                throw failure(rel, e);
+            }
+            try {
+                AtFiles.fchmod(file, mode);
+                writeAll(file, content, rel);
+            } finally {
+                BootContext.closeQuietly(file);
+            }
+            return true;
+        } finally {
+            BootContext.closeQuietly(parent);
+        }
+    }
+
+    /**
+     * Removes the entry {@code relative} (a file, or a link itself), resolving only its
+     * directory inside the tree; nothing when it is missing.
+     */
+    void remove(String relative) throws IOException {
+        String rel = relative(relative);
+        int slash = rel.lastIndexOf('/');
+        int parent;
+        try {
+            parent = openAt(slash < 0 ? "" : rel.substring(0, slash), Fds.O_PATH | Fds.O_DIRECTORY, 0);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return;
+            }
+            throw failure(rel, e);
+        }
+        try {
+            AtFiles.unlinkat(parent, rel.substring(slash + 1), 0);
+        } catch (SyscallException e) {
+            if (!e.is(Errno.ENOENT)) {
+                throw failure(rel, e);
+            }
+        } finally {
+            BootContext.closeQuietly(parent);
+        }
+    }
+
+    /**
+     * What the regular file {@code relative} holds, read only after statx of an O_PATH
+     * descriptor said it is a regular file of at most {@code limit} bytes; empty when it is
+     * missing.
+     *
+     * @throws IOException when it is another kind of file (a FIFO, a device, a directory),
+     *     larger than {@code limit}, or unreadable
+     */
+    Optional<byte[]> readRegular(String relative, int limit) throws IOException {
+        String rel = relative(relative);
+        int path;
+        try {
+            path = openAt(rel, Fds.O_PATH, 0);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return Optional.empty();
+            }
+            throw failure(rel, e);
+        }
+        FileStatus before;
+        try {
+            before = AtFiles.fstat(path);
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        } finally {
+            BootContext.closeQuietly(path);
+        }
+        checkRegular(rel, before, limit);
+        int file;
+        try {
+            // Opened once more, now for reading: O_NONBLOCK and O_NOCTTY keep an entry swapped
+            // in meanwhile from blocking or acting, and the identity check below refuses it.
+            file = openAt(rel, Fds.O_RDONLY | Fds.O_NONBLOCK | Fds.O_NOCTTY, 0);
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        }
+        try {
+            FileStatus now = AtFiles.fstat(file);
+            if (now.inode() != before.inode() || now.deviceMajor() != before.deviceMajor()
+                    || now.deviceMinor() != before.deviceMinor()) {
+                throw new IOException(pathOf(rel) + ": replaced while it was opened; not read");
+            }
+            checkRegular(rel, now, limit);
+            return Optional.of(readAtMost(file, limit, rel));
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        } finally {
+            BootContext.closeQuietly(file);
+        }
+    }
+
+    private void checkRegular(String rel, FileStatus status, int limit) throws IOException {
+        if (!status.isRegularFile()) {
+            throw new IOException(pathOf(rel) + ": a " + status.typeName() + ", not a regular file; not read");
+        }
+        if (status.size() > limit) {
+            throw new IOException(pathOf(rel) + ": " + status.size() + " bytes, more than the " + limit
+                    + " read of it; not read");
+        }
+    }
+
+    private byte[] readAtMost(int file, int limit, String rel) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (true) {
+            byte[] chunk = Fds.read(file, Math.min(65536, limit + 1 - out.size()));
+            if (chunk.length == 0) {
+                return out.toByteArray();
+            }
+            out.write(chunk);
+            if (out.size() > limit) {
+                throw new IOException(pathOf(rel) + ": more than " + limit + " bytes; not read");
+            }
+        }
+    }
+
+    private void writeAll(int file, byte[] content, String rel) throws IOException {
+        int done = 0;
+        while (done < content.length) {
+            byte[] rest = done == 0 ? content : java.util.Arrays.copyOfRange(content, done, content.length);
+            int n = Fds.write(file, rest);
+            if (n <= 0) {
+                throw new IOException(pathOf(rel) + ": write made no progress");
+            }
+            done += n;
+        }
+    }
+
+    /**
+     * The path through which mount(2) reaches what {@code fd} names: {@code
+     * /proc/self/fd/N}, a magic link the kernel follows to the very file, whatever happened
+     * to its path since. Needs the host's {@code /proc} in view (before the switch of root).
+     */
+    static String procPath(int fd) {
+        return "/proc/self/fd/" + fd;
+    }
+
+    private IOException failure(String relative, SyscallException e) {
+        String what = switch (e.errno()) {
+            case Errno.ENOTDIR -> "a component is not a directory";
+            case Errno.ELOOP -> "a link that must not be followed (a magic link such as /proc/PID/root)";
+            default -> e.errnoText();
+        };
+        return new IOException(pathOf(relative) + " (resolved inside " + top + "): " + what, e);
+    }
+
+    /** {@code relative} without leading slashes, empty components and {@code .}. */
+    private static String relative(String relative) {
+        return String.join("/", names(relative));
+    }
+
+    private static List<String> names(String relative) {
+        List<String> names = new ArrayList<>();
+        for (String name : relative.split("/")) {
+            if (name.equals("..")) {
+                throw new IllegalArgumentException("path (" + relative + ") must not contain ..");
+            }
+            if (!name.isEmpty() && !name.equals(".")) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    @Override
+    public void close() {
+        BootContext.closeQuietly(fd);
+        fd = -1;
+    }
+}

@@ -1,0 +1,221 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.ExecResult;
+import org.subhost.NotRunningException;
+import org.subhost.Subhost;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
+import org.subhost.config.Share;
+import org.subhost.config.SubhostConfig;
+import org.subhost.linux.Mounts;
+import org.subhost.linux.NamespaceRequest;
+import org.subhost.linux.NamespaceThread;
+import org.subhost.linux.Namespaces;
+
+/**
+ * The host side trusts nothing that a subhost's root wrote in UPPER: each test plants what
+ * that root could plant between two boots (a symbolic link out of the subhost, a FIFO, a
+ * device node, a link to a device) and boots. The host's files stay untouched (the links
+ * lead to a directory of the test's own, never a real host directory), the boot works or
+ * fails at once with a message, and nothing is left.
+ */
+class HostSideTrustTest {
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
+    private final Subhosts subhosts = Subhosts.linux();
+    private String name;
+    private Path base;
+    /** A directory of the test's own that the planted links aim at, standing for a host directory. */
+    private Path decoy;
+    private SubhostConfig config;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KernelFixture.requireRoot();
+        name = KernelFixture.uniqueName();
+        base = KernelFixture.base(name);
+        decoy = Files.createTempDirectory("subhost-decoy-" + name + "-").toRealPath();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (name == null) {
+            return;
+        }
+        if (config != null) {
+            try {
+                subhosts.stop(config, Duration.ofSeconds(2));
+            } catch (NotRunningException e) {
+                // stopped by the test, or never booted
+            }
+        }
+        KernelFixture.assertNothingLeft(name, base);
+        KernelFixture.deleteTree(base);
+        KernelFixture.deleteTree(decoy);
+    }
+
+    private SubhostConfig.Builder minimal() {
+        return SubhostConfig.builder(name, base).start("none").log(base.resolve("log"));
+    }
+
+    private Subhost boot(SubhostConfig c) throws SubhostException {
+        config = c;
+        // A boot that blocked on a planted FIFO would hold the NAME's lock for ever: bounded here.
+        return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> subhosts.boot(c));
+    }
+
+    private Path upper(String relative) throws IOException {
+        Path p = base.resolve("root").resolve(relative);
+        Files.createDirectories(p.getParent());
+        return p;
+    }
+
+    private static String inside(Subhost s, String script) throws SubhostException {
+        ExecResult r = s.exec(List.of("/bin/sh", "-c", script), TEN_SECONDS);
+        assertThat(r.status()).as("status of %s (stderr: %s)", script, r.stderr()).isZero();
+        return r.stdout();
+    }
+
+    private String log() throws IOException {
+        return Files.readString(base.resolve("log"), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aLinkOnUpperEtcNetworkLeadsInsideTheSubhostNotToTheHost() throws Exception {
+        Files.createSymbolicLink(upper("etc/network"), decoy);
+
+        // Resolved inside UPPER, the link leads nowhere: the boot stops at once and says so.
+        assertThatThrownBy(() -> boot(minimal().build())).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith("failed: " + base.resolve("root/etc/network")
+                        + ": a symbolic link that leads nowhere inside " + base.resolve("root"));
+        assertThat(decoy).isEmptyDirectory();
+        KernelFixture.assertNothingLeft(name, base);
+
+        // Where the link leads inside the subhost, the file lands there, in UPPER.
+        Path inUpper = Files.createDirectories(base.resolve("root").resolve(decoy.toString().substring(1)));
+        Subhost s = boot(minimal().build());
+
+        assertThat(decoy).isEmptyDirectory();
+        assertThat(inUpper.resolve("interfaces")).isRegularFile();
+        assertThat(inside(s, "cat /etc/network/interfaces")).contains("auto lo");
+        s.stop(TEN_SECONDS);
+        assertThat(decoy).isEmptyDirectory();
+    }
+
+    @Test
+    void aLinkOnTheParentOfAShareTargetLeadsInsideTheSubhost() throws Exception {
+        Path shared = Files.createDirectories(base.resolve("shared"));
+        Files.writeString(shared.resolve("file"), "shared\n");
+        Files.createSymbolicLink(upper("srv"), decoy);
+
+        Subhost s = boot(minimal().addShare(new Share(shared, Path.of("/srv/mail"))).build());
+
+        assertThat(decoy).isEmptyDirectory();
+        assertThat(inside(s, "cat /srv/mail/file")).isEqualTo("shared\n");
+        s.stop(TEN_SECONDS);
+        assertThat(decoy).isEmptyDirectory();
+    }
+
+    @Test
+    void aFifoAtUpperEtcGroupNeitherBlocksTheBootNorIsRead() throws Exception {
+        Mounts.mknod(upper("etc/group").toString(), Mounts.S_IFIFO | 0644, 0, 0);
+
+        Subhost s = boot(minimal().build());
+
+        assertThat(log()).contains(base.resolve("live/etc/group") + ": a FIFO, not a regular file; not read");
+        assertThat(inside(s, "ls -ln /dev/tty")).contains(" 0 5 ");
+        s.stop(TEN_SECONDS);
+    }
+
+    @Test
+    void aDeviceNodeAtEtcGroupAndALinkToDevZeroAtEtcHostnameAreNeverOpened() throws Exception {
+        // /dev/zero's numbers, planted as the subhost's root could with mknod; and a link that
+        // after the switch of root leads to the subhost's own /dev/zero.
+        Mounts.mknod(upper("etc/group").toString(), Mounts.S_IFCHR | 0644, 1, 5);
+        Files.createSymbolicLink(upper("etc/hostname"), Path.of("/dev/zero"));
+
+        Subhost s = boot(minimal().build());
+
+        assertThat(log()).contains(base.resolve("live/etc/group") + ": a character device, not a regular file")
+                .contains("/etc/hostname: a character device, not a regular file; not read; the hostname is " + name);
+        assertThat(inside(s, "hostname")).isEqualTo(name + "\n");
+        s.stop(TEN_SECONDS);
+    }
+
+    @Test
+    void aLinkPlantedWhereThePid1ProgramIsWrittenIsReplacedNotFollowed() throws Exception {
+        Path target = decoy.resolve("written");
+        Files.createSymbolicLink(upper(".reaper.new"), target);
+        Files.createSymbolicLink(upper(".reaper"), target);
+
+        Subhost s = boot(minimal().build());
+
+        assertThat(target).doesNotExist();
+        assertThat(base.resolve("root/.reaper")).isRegularFile();
+        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper ");
+        s.stop(TEN_SECONDS);
+        assertThat(decoy).isEmptyDirectory();
+    }
+
+    @Test
+    void adjtimeIsBoundReadOnlySoTheSubhostCannotSkewTheHostsClock() throws Exception {
+        // A file of the test's own stands for the host's /etc/adjtime, which the test never touches.
+        Path source = Files.writeString(decoy.resolve("adjtime"), "0.0 0 0.0\n0\nUTC\n");
+        Path live = base.resolve("live");
+        Files.writeString(upper("etc/adjtime"), "the subhost's\n");
+        Files.createDirectories(live.resolve("etc"));
+        Files.writeString(live.resolve("etc/adjtime"), "the subhost's\n");
+
+        List<String> seen = NamespaceThread.run("adjtime " + name, NamespaceRequest.builder().build(), () -> {
+            Namespaces.unshare(Namespaces.CLONE_NEWNS);
+            Mounts.makeRprivate("/");
+            new OverlayFs.BindAdjtime(source, live).apply(null);
+            String options = Files.readAllLines(Path.of("/proc/thread-self/mountinfo")).stream()
+                    .filter(line -> line.split(" ")[4].equals(live.resolve("etc/adjtime").toString()))
+                    .map(line -> line.split(" ")[5]).findFirst().orElse("not mounted");
+            String write;
+            try {
+                Files.writeString(live.resolve("etc/adjtime"), "skewed\n");
+                write = "written";
+            } catch (IOException e) {
+                write = "refused";
+            }
+            return List.of(Files.readString(live.resolve("etc/adjtime")), options, write);
+        });
+
+        assertThat(seen.get(0)).isEqualTo("0.0 0 0.0\n0\nUTC\n");
+        assertThat(seen.get(1)).startsWith("ro,");
+        assertThat(seen.get(2)).isEqualTo("refused");
+        assertThat(Files.readString(source)).isEqualTo("0.0 0 0.0\n0\nUTC\n");
+        assertThat(KernelFixture.leftovers(name, base)).isEmpty();
+    }
+
+    @Test
+    void anErrorInAStepRollsTheBootBackLikeAnException() throws Exception {
+        config = minimal().cables("= =").build();
+        List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
+        int last = plan.size() - 1;
+        Subhosts faulty = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (index, step) -> {
+            if (index == last) {
+                throw new OutOfMemoryError("planted");
+            }
+        });
+
+        assertThatThrownBy(() -> faulty.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith("failed: planted").hasRootCauseInstanceOf(OutOfMemoryError.class);
+        KernelFixture.assertNothingLeft(name, base);
+    }
+}
