@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "subhost-init.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -66,7 +67,7 @@ struct options {
 	char **program;
 };
 
-static const char *log_name = "subhost";
+const char *log_name = "subhost";
 
 #ifndef __GLIBC__
 /*
@@ -111,7 +112,7 @@ static const char *sigabbrev_np(int sig)
 #endif
 
 /* One write(2) per line: the LOG file is shared with the services (O_APPEND). */
-static void say(const char *format, ...)
+void say(const char *format, ...)
 {
 	char line[512];
 	const int last = sizeof line - 2; /* room for the newline */
@@ -130,7 +131,7 @@ static void say(const char *format, ...)
 }
 
 /* "ENOENT (No such file or directory)" */
-static const char *reason(int error)
+const char *reason(int error)
 {
 	static char text[128];
 	const char *name = strerrorname_np(error);
@@ -146,7 +147,7 @@ static void usage(const char *problem)
 	exit(EXIT_USAGE);
 }
 
-static long parse_number(const char *option, const char *text, long max)
+long parse_number(const char *option, const char *text, long max)
 {
 	char *end;
 	errno = 0;
@@ -487,6 +488,8 @@ static int run_limited(long seconds, char **program)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--enter") == 0)
+		enter_main(argc, argv); /* enter.c */
 	struct options options = parse_options(argc, argv);
 	if (options.limit >= 0)
 		return run_limited(options.limit, options.program);

@@ -14,6 +14,13 @@ import static java.util.Objects.requireNonNull;
  * @param stderr everything the command wrote to its standard error, decoded as UTF-8
  */
 public record ExecResult(int status, String stdout, String stderr) {
+    /**
+     * The most bytes kept of each of a command's standard output and standard error: 16
+     * MiB. A command that writes more is killed, and {@code exec} fails with a message that
+     * says so.
+     */
+    public static final int OUTPUT_LIMIT = 16 << 20;
+
     /** Checks the status range and that the outputs are present. */
     public ExecResult {
         if (status < 0 || status > 255) {

@@ -32,21 +32,27 @@ public interface Subhost {
     /**
      * Runs a command inside the subhost, in all of its namespaces, with its root and
      * working directory {@code /}, and waits for it; the command is not a child of the
-     * subhost's pid 1. Its standard input is {@code /dev/null}; its output is captured.
+     * subhost's pid 1. It runs in the subhost's control group, with the subhost's own
+     * {@code /dev/null} as its standard input; its output is captured through pipes, at most
+     * {@link ExecResult#OUTPUT_LIMIT} bytes of each stream.
      *
      * @param command the program and its arguments; a program without a slash is looked
      *     up in the subhost's {@code PATH}
      * @param timeout how long to wait; after it the command is killed and the call fails
      * @return the exit status and the captured output
      * @throws NotRunningException if the subhost is not running
-     * @throws SubhostException if the command cannot be started or runs too long
+     * @throws SubhostException if the command cannot be started, runs too long or writes
+     *     more than the limit
      */
     ExecResult exec(List<String> command, Duration timeout) throws SubhostException;
 
     /**
      * Runs a command inside the subhost as {@link #exec} does, but with this process's own
-     * standard input, output and error (a terminal, for a shell), and returns its exit
-     * status when it ends.
+     * standard input, output and error, and returns its exit status when it ends. When this
+     * process's input and output are a terminal, the command gets a terminal of the
+     * subhost's own instead ({@code /dev/pts/N} inside, in a session of its own), which is
+     * relayed to ours with its window size: no process of the subhost ever holds our
+     * terminal.
      *
      * @param command the program and its arguments; a program without a slash is looked up in
      *     the subhost's {@code PATH}

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.subhost.ExecResult;
 import org.subhost.NotRunningException;
 import org.subhost.Subhost;
@@ -18,6 +19,7 @@ import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
+import org.subhost.linux.Signals;
 import org.subhost.linux.netlink.Link;
 import org.subhost.linux.netlink.RtNetlink;
 
@@ -55,37 +57,59 @@ final class LinuxSubhost implements Subhost {
     public ExecResult exec(List<String> command, Duration timeout) throws SubhostException {
         checkCommand(command);
         SubhostState state = running();
-        Path out = null;
-        Path err = null;
-        int outFd = -1;
-        int errFd = -1;
-        int devNull = -1;
-        try (Pidfd pid1 = pidfd(state)) {
-            out = Files.createTempFile("subhost-exec-", ".out");
-            err = Files.createTempFile("subhost-exec-", ".err");
-            outFd = Fds.open(out.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
-            errFd = Fds.open(err.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
-            devNull = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
-            int pid = NamespaceSpawner.spawnInside(name, pid1, command, NamespaceSpawner.BASE_ENV, devNull, outFd,
-                    errFd, true);
-            Commands.Outcome outcome = Commands.await(pid, timeout);
+        String what = "exec in " + name + " (" + String.join(" ", command) + ")";
+        try (Pidfd pid1 = pidfd(state);
+                OutputPipe out = OutputPipe.capture("standard output of " + what, ExecResult.OUTPUT_LIMIT);
+                OutputPipe err = OutputPipe.capture("standard error of " + what, ExecResult.OUTPUT_LIMIT)) {
+            int pid = Entering.spawn(name, pid1, state.cgroup(), command, NamespaceSpawner.BASE_ENV,
+                    Entering.Input.SUBHOST_NULL, -1, out.writeEnd(), err.writeEnd(), true);
+            out.start();
+            err.start();
+            Commands.Outcome outcome = awaitBounded(pid, timeout, out, err);
+            out.finish();
+            err.finish();
             if (outcome.timedOut()) {
                 throw new SubhostException(Commands.failure("command in " + name, String.join(" ", command),
                         outcome, timeout));
             }
-            return new ExecResult(outcome.status(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
+            if (out.overflowed() || err.overflowed()) {
+                throw new SubhostException(what + ": its " + (out.overflowed() ? "standard output" : "standard error")
+                        + " passed the limit of " + (ExecResult.OUTPUT_LIMIT >> 20) + " MiB, and the command was"
+                        + " killed; let it write large output to a file inside the subhost instead");
+            }
+            if (outcome.status() == Entering.EXIT_ENTER_FAILED && !err.text().isEmpty()
+                    && err.text().startsWith("subhost-init[")) {
+                throw new SubhostException(what + ": could not enter the subhost: " + err.text().strip());
+            }
+            return new ExecResult(outcome.status(), out.text(), err.text());
         } catch (SubhostException e) {
             throw e;
         } catch (Exception e) {
-            throw new SubhostException("exec in " + name + " (" + String.join(" ", command) + "): "
-                    + PlanExecutor.reason(e), e);
-        } finally {
-            BootContext.closeQuietly(outFd);
-            BootContext.closeQuietly(errFd);
-            BootContext.closeQuietly(devNull);
-            deleteQuietly(out);
-            deleteQuietly(err);
+            throw new SubhostException(what + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    /**
+     * Waits for the command at most {@code timeout}, and kills its process group early when
+     * an output passes its limit (the outcome then has the status of the kill).
+     */
+    private static Commands.Outcome awaitBounded(int pid, Duration timeout, OutputPipe out, OutputPipe err)
+            throws Exception {
+        long deadline = System.nanoTime() + Math.min(timeout.toNanos(), FOREVER.toNanos());
+        try (Pidfd command = Pidfd.open(pid)) {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                OptionalInt status = command.awaitExit(Duration.ofNanos(Math.max(0, Math.min(left, 50_000_000L))));
+                if (status.isPresent()) {
+                    return new Commands.Outcome(status.getAsInt(), false);
+                }
+                boolean overflowed = out.overflowed() || err.overflowed();
+                if (overflowed || left <= 0) {
+                    Commands.killGroup(pid);
+                    int killed = command.awaitExit(Duration.ofSeconds(5)).orElse(128 + Signals.SIGKILL);
+                    return new Commands.Outcome(killed, !overflowed);
+                }
+            }
         }
     }
 
@@ -97,7 +121,11 @@ final class LinuxSubhost implements Subhost {
             Map<String, String> env = new HashMap<>(NamespaceSpawner.BASE_ENV);
             String term = System.getenv("TERM");
             env.put("TERM", term != null ? term : "linux");
-            int pid = NamespaceSpawner.spawnInside(name, pid1, command, env, 0, 1, 2, false);
+            // A terminal of the subhost's own when ours is one (input and output): the
+            // subhost never holds the caller's terminal, where TIOCSTI could push keys in.
+            boolean terminal = Fds.isTerminal(0) && Fds.isTerminal(1);
+            int pid = Entering.spawn(name, pid1, state.cgroup(), command, env,
+                    terminal ? Entering.Input.TERMINAL : Entering.Input.GIVEN, 0, 1, 2, false);
             return Commands.await(pid, FOREVER).status();
         } catch (SubhostException e) {
             throw e;
@@ -199,16 +227,6 @@ final class LinuxSubhost implements Subhost {
     private static void checkCommand(List<String> command) {
         if (command.isEmpty()) {
             throw new IllegalArgumentException("command must name a program");
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        if (p != null) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException e) {
-                // A temporary file under /tmp; the host cleans /tmp.
-            }
         }
     }
 

@@ -262,27 +262,6 @@ final class NamespaceSpawner {
     }
 
     /**
-     * Spawns {@code argv} inside the subhost of {@code pid1}: in its mount, network, pid,
-     * ipc, uts and cgroup namespaces, with its root and working directory {@code /}. The
-     * process is our child, not pid 1's.
-     *
-     * @param newSession whether it gets a session of its own (not for an interactive shell,
-     *     which needs our controlling terminal)
-     */
-    static int spawnInside(String name, Pidfd pid1, List<String> argv, Map<String, String> env, int in, int out,
-            int err, boolean newSession) throws Exception {
-        NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, ENTERED).build();
-        return NamespaceThread.run("exec in " + name, request, () -> {
-            Spawn.Builder spawn = Commands.spawner(argv).env(env).cwd(Path.of("/"))
-                    .stdin(Redirect.fd(in)).stdout(Redirect.fd(out)).stderr(Redirect.fd(err));
-            if (newSession) {
-                spawn.newSession();
-            }
-            return spawn.spawn();
-        });
-    }
-
-    /**
      * Binds the host's {@code hostPath} onto {@code subhostPath} inside the subhost of {@code
      * pid1}, live. The tree is cloned in the host's mount namespace with {@code open_tree(
      * OPEN_TREE_CLONE | AT_RECURSIVE)}, which gives a detached mount, and attached inside

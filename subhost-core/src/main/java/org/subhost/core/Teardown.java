@@ -21,6 +21,9 @@ import org.subhost.linux.netlink.NamedNetns;
  * cannot be hit.
  */
 final class Teardown {
+    /** The most bytes of a service's stop that go to LOG; the rest is dropped. */
+    static final long STOP_OUTPUT_LIMIT = 1 << 20;
+
     private Teardown() {}
 
     /**
@@ -40,7 +43,7 @@ final class Teardown {
             if (pid1.isPresent()) {
                 wasRunning = true;
                 try (Pidfd pidfd = pid1.get()) {
-                    stopServices(state, pidfd, grace, devNull, logFd >= 0 ? logFd : devNull, log);
+                    stopServices(state, pidfd, grace, logFd >= 0 ? logFd : devNull, log);
                     log.line("stopping pid 1 (" + state.pid1().get().pid() + "): SIGTERM, SIGKILL after " + grace.toSeconds() + " s");
                     InitSupervisor.terminate(pidfd, grace);
                 } catch (Exception e) {
@@ -143,16 +146,20 @@ final class Teardown {
         return Optional.of(pidfd);
     }
 
-    private static void stopServices(SubhostState state, Pidfd pid1, Duration limit, int devNull, int logFd,
+    private static void stopServices(SubhostState state, Pidfd pid1, Duration limit, int logFd,
             BootLog log) {
         List<String> services = state.services();
         for (int i = services.size() - 1; i >= 0; i--) {
             List<String> command = InitSupervisor.stopCommand(services.get(i));
             log.line("stopping service " + services.get(i) + ": " + String.join(" ", command));
-            try {
-                int pid = NamespaceSpawner.spawnInside(state.name(), pid1, command, NamespaceSpawner.BASE_ENV,
-                        devNull, logFd, logFd, true);
+            // Its output reaches LOG through a pipe that we copy: LOG itself stays out of the
+            // subhost's reach.
+            try (OutputPipe output = OutputPipe.copyTo("stop of service " + services.get(i), logFd, STOP_OUTPUT_LIMIT)) {
+                int pid = Entering.spawn(state.name(), pid1, state.cgroup(), command, NamespaceSpawner.BASE_ENV,
+                        Entering.Input.SUBHOST_NULL, -1, output.writeEnd(), output.writeEnd(), true);
+                output.start();
                 Commands.Outcome outcome = Commands.await(pid, limit);
+                output.finish();
                 if (outcome.status() != 0) {
                     log.line(Commands.failure("stop of service " + services.get(i), String.join(" ", command),
                             outcome, limit));

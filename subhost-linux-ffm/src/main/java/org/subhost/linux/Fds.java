@@ -96,12 +96,24 @@ public final class Fds {
     private static final Downcall LCHOWN = Native.lazyDowncall("lchown",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final Downcall GETTID = Native.lazyPlain("gettid", FunctionDescriptor.of(JAVA_INT));
+    // int isatty(int fd): 1 or 0, never an error worth reporting
+    private static final Downcall ISATTY = Native.lazyPlain("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // int memfd_create(const char *name, unsigned int flags)
+    private static final Downcall MEMFD_CREATE = Native.lazyDowncall("memfd_create",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
     // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
     private static final Downcall POLL = Native.lazyDowncall("poll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int F_ADD_SEALS = 1033;
+    /** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: the content is final. */
+    private static final int ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
+    private static final int MFD_CLOEXEC = 0x1;
+    private static final int MFD_ALLOW_SEALING = 0x2;
+    /** memfd_create: executable (Linux 6.3; older kernels refuse the flag, and allow exec). */
+    private static final int MFD_EXEC = 0x10;
     private static final short POLLIN = 0x1;
     private static final short POLLNVAL = 0x20;
 
@@ -356,6 +368,65 @@ public final class Fds {
             throw new SyscallException("fcntl", "fd " + fd + ", F_DUPFD_CLOEXEC", errno);
         }
         return rc;
+    }
+
+    /**
+     * Whether {@code fd} is a terminal: isatty(3), which asks the terminal for its settings
+     * (TCGETS); a file, a pipe or a closed descriptor is not one.
+     *
+     * @param fd a descriptor
+     * @return true for a terminal
+     */
+    public static boolean isTerminal(int fd) {
+        return (int) ISATTY.invoke(fd) == 1;
+    }
+
+    /**
+     * A file in memory holding {@code content}, sealed against any change (memfd_create(2)
+     * with MFD_ALLOW_SEALING, then F_ADD_SEALS: seal, shrink, grow, write), executable and
+     * close-on-exec. A program in it can be run as {@code /proc/self/fd/N} by a child that
+     * has it as descriptor N (as fexecve(3) does), with no file anywhere in a tree.
+     *
+     * @param name the name the kernel shows for it ({@code /memfd:NAME})
+     * @param content what it holds
+     * @return the descriptor, owned by the caller
+     * @throws SyscallException when the kernel refuses (EMFILE, ENOMEM)
+     */
+    public static int sealedMemfd(String name, byte[] content) throws SyscallException {
+        int fd;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment cname = Memory.cString(arena, name);
+            fd = (int) MEMFD_CREATE.call(errnoSegment, Native.address(cname), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+            errno = Native.errno(errnoSegment);
+            if (fd == -1 && errno == Errno.EINVAL) {
+                fd = (int) MEMFD_CREATE.call(errnoSegment, Native.address(cname), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+                errno = Native.errno(errnoSegment);
+            }
+        }
+        if (fd == -1) {
+            throw new SyscallException("memfd_create", name, errno);
+        }
+        try {
+            int written = 0;
+            while (written < content.length) {
+                written += write(fd, Arrays.copyOfRange(content, written, content.length));
+            }
+            int rc;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment errnoSegment = Native.errnoSegment(arena);
+                rc = (int) FCNTL_INT.call(errnoSegment, fd, F_ADD_SEALS, ALL_SEALS);
+                errno = Native.errno(errnoSegment);
+            }
+            if (rc == -1) {
+                throw new SyscallException("fcntl", "memfd " + name + ", F_ADD_SEALS", errno);
+            }
+            return fd;
+        } catch (SyscallException | RuntimeException e) {
+            close(fd);
+            throw e;
+        }
     }
 
     /**

@@ -1,0 +1,555 @@
+/*
+ * The enter mode of subhost-init: how every process that enters a running subhost later
+ * (overlay-go, Subhost.exec and execInteractive, the services' stops run by overlay-stop)
+ * gets in.
+ *
+ *   subhost-init --enter --pidfd N [--cgroup DIR] [--pty] [--null-stdin] [--name NAME]
+ *                [--caps HEX] [--seccomp on|off] -- PROGRAM [ARGS...]
+ *
+ * The SDK starts it on the host, from its own copy of this program (never the subhost's
+ * /.reaper, which the subhost's root can replace), with a pidfd of the subhost's pid 1 as
+ * descriptor N. It runs as two processes:
+ *
+ * - The parent stays in the host's namespaces. It enters only the subhost's pid namespace
+ *   for its children (setns of CLONE_NEWPID changes pid_for_children, never the caller), forks
+ *   the child, moves the child into the subhost's control group DIR by writing the child's
+ *   pid to DIR/cgroup.procs (opened here, on the host, after the fork: the child never holds
+ *   a descriptor of the host's cgroup tree), and lets it go on. It then waits for the child,
+ *   passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on to it, and exits with its status (128 +
+ *   signal when it was killed). With --pty it also relays the terminal (see below).
+ * - The child waits for that go, enters the subhost's other namespaces with one setns on
+ *   the pidfd (mount, network, ipc, uts, cgroup and time: the cgroup namespace after the move,
+ *   so that its view is rooted at the subhost's group), closes the pidfd, takes / as its
+ *   working directory, and replaces its descriptors by the subhost's own: its /dev/null as
+ *   input (--null-stdin), or a terminal of the subhost's devpts (--pty). Last it takes
+ *   on the same confinement as pid 1 (confine.h: the system call filter, then the
+ *   capabilities; --caps and --seccomp as pid 1 reads them, the defaults otherwise), and
+ *   execs PROGRAM, found on the PATH inside. Nothing of the subhost runs before that.
+ *
+ * With --pty the child opens the subhost's /dev/ptmx, takes the terminal's other end by
+ * TIOCGPTPEER (no path lookup that the subhost could redirect), sends the master to the
+ * parent over a socket (SCM_RIGHTS), becomes the leader of a session of its own with that
+ * terminal as its controlling one (setsid, TIOCSCTTY), and has it as descriptors 0, 1 and 2.
+ * The parent puts the caller's terminal into raw mode (restored at the end), gives the
+ * subhost's terminal the caller's window size (again at each SIGWINCH) and copies bytes both
+ * ways; keys such as ^C reach the subhost's line discipline as bytes and become signals
+ * there. So no process of the subhost ever holds the caller's terminal: a TIOCSTI inside
+ * pushes input into the subhost's own terminal only, and `tty` inside prints /dev/pts/N.
+ *
+ * Exit status: PROGRAM's; 125 when entering failed (a message says which step and why);
+ * 126 when PROGRAM cannot be run, 127 when it is not found; 2 for a wrong command line.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "confine.h"
+#include "subhost-init.h"
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41) /* Linux 4.13 */
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* Linux 5.9, the same number on every architecture */
+#endif
+
+#define EXIT_ENTER_FAILED 125
+#define EXIT_USAGE 2
+/* The relay's buffers: one terminal read at a time, in each direction. */
+#define RELAY_BUFFER 4096
+
+struct enter_options {
+	int pidfd;
+	const char *cgroup; /* NULL: no control group to join */
+	bool pty;
+	bool null_stdin;
+	struct confinement confinement;
+	char **program;
+};
+
+static void enter_usage(const char *problem)
+{
+	say("%s; usage: subhost-init --enter --pidfd N [--cgroup DIR] [--pty] [--null-stdin] [--name NAME]"
+	    " -- PROGRAM [ARGS...]", problem);
+	exit(EXIT_USAGE);
+}
+
+static struct enter_options parse_enter(int argc, char **argv)
+{
+	struct enter_options o = { -1, NULL, false, false, CONFINE_DEFAULTS, NULL };
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			o.program = argv + i + 1;
+			break;
+		} else if (strcmp(arg, "--pidfd") == 0) {
+			o.pidfd = (int)parse_number(arg, argv[++i], 1023);
+		} else if (strcmp(arg, "--cgroup") == 0 && i + 1 < argc && argv[i + 1][0] == '/') {
+			o.cgroup = argv[++i];
+		} else if (strcmp(arg, "--pty") == 0) {
+			o.pty = true;
+		} else if (strcmp(arg, "--null-stdin") == 0) {
+			o.null_stdin = true;
+		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
+			log_name = argv[++i];
+		} else {
+			char error[256];
+			int known = confine_option(&o.confinement, arg, i + 1 < argc ? argv[i + 1] : NULL, error,
+						   sizeof error);
+			if (known < 0) {
+				say("%s", error);
+				enter_usage("bad command line");
+			}
+			if (known == 0) {
+				say("option (%s) is not known or lacks its value (--cgroup takes an absolute path)", arg);
+				enter_usage("bad command line");
+			}
+			i++;
+		}
+	}
+	if (o.pidfd < 3)
+		enter_usage("--pidfd N (3 or more) is missing");
+	if (o.program == NULL || o.program[0] == NULL)
+		enter_usage("PROGRAM is missing after --");
+	return o;
+}
+
+/* Every descriptor from 3 on but keep: what the SDK passed for the spawn alone (its copy of
+ * this program among them) goes before anything else happens. */
+static void close_all_but(int keep)
+{
+	if (keep > 3)
+		syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
+	syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u);
+}
+
+static bool write_all(int fd, const char *bytes, size_t length)
+{
+	while (length > 0) {
+		ssize_t n = write(fd, bytes, length);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		bytes += n;
+		length -= (size_t)n;
+	}
+	return true;
+}
+
+/* The parent's part of the control group: the child's pid (as the host sees it) into
+ * DIR/cgroup.procs. O_NOFOLLOW: DIR is the SDK's, on the host's cgroup2 mount. */
+static bool join_cgroup(const char *dir, pid_t child)
+{
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int)sizeof path) {
+		say("control group path (%s) is too long", dir);
+		return false;
+	}
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		say("open %s: %s", path, reason(errno));
+		return false;
+	}
+	char pid[16];
+	int n = snprintf(pid, sizeof pid, "%d", (int)child);
+	bool ok = write(fd, pid, (size_t)n) == n;
+	if (!ok)
+		say("write pid %d to %s: %s", (int)child, path, reason(errno));
+	close(fd);
+	return ok;
+}
+
+static void send_fd(int socket, int fd)
+{
+	char byte = 'm';
+	struct iovec data = { &byte, 1 };
+	union {
+		struct cmsghdr header;
+		char space[CMSG_SPACE(sizeof(int))];
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr message = { 0 };
+	message.msg_iov = &data;
+	message.msg_iovlen = 1;
+	message.msg_control = control.space;
+	message.msg_controllen = sizeof control.space;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(socket, &message, MSG_NOSIGNAL) < 0) {
+		say("send the terminal to the relay: %s", reason(errno));
+		_exit(EXIT_ENTER_FAILED);
+	}
+}
+
+/* -1 when the child ended (or failed) before it sent one. */
+static int receive_fd(int socket)
+{
+	char byte;
+	struct iovec data = { &byte, 1 };
+	union {
+		struct cmsghdr header;
+		char space[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr message = { 0 };
+	message.msg_iov = &data;
+	message.msg_iovlen = 1;
+	message.msg_control = control.space;
+	message.msg_controllen = sizeof control.space;
+	ssize_t n;
+	do {
+		n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* The child: everything between the fork and PROGRAM; see the head of this file. */
+static void child(const struct enter_options *o, int go, int terminal_socket, const sigset_t *original)
+{
+	char byte;
+	ssize_t n;
+	do {
+		n = read(go, &byte, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(EXIT_ENTER_FAILED); /* the parent said why */
+	close(go);
+	int namespaces = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	if (setns(o->pidfd, namespaces | CLONE_NEWTIME) != 0) {
+		/* EINVAL: a kernel without time namespaces; the clocks are the host's anyway. */
+		if (errno != EINVAL || setns(o->pidfd, namespaces) != 0) {
+			say("setns(pidfd of pid 1, mount|net|ipc|uts|cgroup|time): %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
+	}
+	close(o->pidfd);
+	if (chdir("/") != 0) {
+		say("chdir / inside: %s", reason(errno));
+		_exit(EXIT_ENTER_FAILED);
+	}
+	if (o->pty) {
+		int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0) {
+			say("open the subhost's /dev/ptmx: %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
+		int unlock = 0;
+		if (ioctl(master, TIOCSPTLCK, &unlock) != 0) {
+			say("unlock the subhost's terminal (TIOCSPTLCK): %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
+		int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+		if (slave < 0) {
+			say("open the subhost's terminal (TIOCGPTPEER): %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
+		send_fd(terminal_socket, master);
+		close(master);
+		close(terminal_socket);
+		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) != 0) {
+			say("make the subhost's terminal a controlling one (setsid, TIOCSCTTY): %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
+		for (int fd = 0; fd <= 2; fd++)
+			if (dup2(slave, fd) < 0)
+				_exit(EXIT_ENTER_FAILED);
+		if (slave > 2)
+			close(slave);
+	} else if (o->null_stdin) {
+		int null = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (null < 0 || dup2(null, 0) < 0) {
+			say("open the subhost's /dev/null: %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
+		if (null > 2)
+			close(null);
+	}
+	char failed[256];
+	int rc = confine_apply(&o->confinement, failed, sizeof failed);
+	if (rc != 0) {
+		say("confinement: %s: %s", failed, reason(-rc));
+		_exit(EXIT_ENTER_FAILED);
+	}
+	sigprocmask(SIG_SETMASK, original, NULL);
+	execvp(o->program[0], o->program);
+	int error = errno;
+	say("execvp %s: %s", o->program[0], reason(error));
+	_exit(error == ENOENT ? 127 : 126);
+}
+
+static int exit_status(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static struct termios saved_termios;
+static bool terminal_raw;
+
+static void restore_terminal(void)
+{
+	if (terminal_raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
+	terminal_raw = false;
+}
+
+static void copy_window_size(int master)
+{
+	struct winsize size;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0)
+		ioctl(master, TIOCSWINSZ, &size);
+}
+
+/* Signals for the parent: a signal it gets goes on to the child, SIGCHLD ends the wait. */
+static bool pass_on(int signals, pid_t pid, int *status)
+{
+	struct signalfd_siginfo info;
+	while (read(signals, &info, sizeof info) == sizeof info) {
+		int sig = (int)info.ssi_signo;
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)
+			kill(pid, sig);
+	}
+	pid_t done = waitpid(pid, status, WNOHANG);
+	return done == pid;
+}
+
+/* The parent's wait without a terminal. */
+static int wait_plain(int signals, pid_t pid)
+{
+	int status;
+	for (;;) {
+		if (pass_on(signals, pid, &status))
+			return exit_status(status);
+		struct pollfd p = { signals, POLLIN, 0 };
+		poll(&p, 1, 1000);
+	}
+}
+
+struct buffer {
+	char bytes[RELAY_BUFFER];
+	size_t start, end;
+};
+
+/* Moves what is pending in b to `to`; false when `to` is gone. */
+static bool flush_buffer(struct buffer *b, int to)
+{
+	while (b->start < b->end) {
+		ssize_t n = write(to, b->bytes + b->start, b->end - b->start);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n <= 0)
+			return false;
+		b->start += (size_t)n;
+	}
+	b->start = b->end = 0;
+	return true;
+}
+
+/* Reads into an empty b; false at end of file or error (EIO: the terminal's last holder
+ * closed it). */
+static bool fill_buffer(struct buffer *b, int from)
+{
+	ssize_t n;
+	do {
+		n = read(from, b->bytes, sizeof b->bytes);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return true;
+	if (n <= 0)
+		return false;
+	b->start = 0;
+	b->end = (size_t)n;
+	return true;
+}
+
+/* The relay of --pty: see the head of this file. Returns the child's exit status. */
+static int relay(int signals, pid_t pid, int master)
+{
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
+		struct termios raw = saved_termios;
+		cfmakeraw(&raw);
+		if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0) {
+			terminal_raw = true;
+			atexit(restore_terminal);
+		}
+	}
+	copy_window_size(master);
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	static struct buffer in, out; /* caller to subhost, subhost to caller */
+	bool input_open = true, master_open = true;
+	int status;
+	for (;;) {
+		struct signalfd_siginfo info;
+		bool resized = false, ended = false;
+		while (read(signals, &info, sizeof info) == sizeof info) {
+			int sig = (int)info.ssi_signo;
+			if (sig == SIGWINCH)
+				resized = true;
+			else if (sig != SIGCHLD)
+				kill(pid, sig);
+		}
+		if (resized)
+			copy_window_size(master);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			ended = true;
+		if (ended) {
+			/* What the program printed last is still in the terminal: pass it on. */
+			while (master_open && flush_buffer(&out, STDOUT_FILENO) && out.end == 0
+			       && fill_buffer(&out, master) && out.end > 0)
+				;
+			flush_buffer(&out, STDOUT_FILENO);
+			restore_terminal();
+			return exit_status(status);
+		}
+		struct pollfd p[3];
+		int n = 0;
+		p[n++] = (struct pollfd){ signals, POLLIN, 0 };
+		int at_in = -1, at_master = -1, at_out = -1;
+		if (input_open && in.end == 0) {
+			at_in = n;
+			p[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+		}
+		if (master_open) {
+			short events = (out.end == 0 ? POLLIN : 0) | (in.end > 0 ? POLLOUT : 0);
+			if (events) {
+				at_master = n;
+				p[n++] = (struct pollfd){ master, events, 0 };
+			}
+		}
+		if (out.end > 0) {
+			at_out = n;
+			p[n++] = (struct pollfd){ STDOUT_FILENO, POLLOUT, 0 };
+		}
+		if (poll(p, (nfds_t)n, 1000) < 0 && errno != EINTR) {
+			say("poll: %s", reason(errno));
+			return EXIT_ENTER_FAILED;
+		}
+		if (at_in >= 0 && p[at_in].revents) {
+			if (!fill_buffer(&in, STDIN_FILENO))
+				input_open = false; /* no more input: the subhost keeps its terminal */
+		}
+		if (at_master >= 0 && p[at_master].revents) {
+			if ((p[at_master].revents & POLLOUT) && !flush_buffer(&in, master))
+				master_open = false;
+			if (master_open && (p[at_master].revents & (POLLIN | POLLHUP | POLLERR)) && out.end == 0
+			    && !fill_buffer(&out, master))
+				master_open = false; /* EIO: nothing holds the subhost's terminal any more */
+		}
+		if (at_out >= 0 && p[at_out].revents && !flush_buffer(&out, STDOUT_FILENO))
+			out.start = out.end = 0; /* the caller's terminal is gone: drop the output */
+		if (!master_open)
+			in.start = in.end = 0;
+	}
+}
+
+/* What the child said before it had the subhost's terminal, to the caller's errors. */
+static void copy_errors(int from)
+{
+	fcntl(from, F_SETFL, fcntl(from, F_GETFL) | O_NONBLOCK);
+	char text[1024];
+	ssize_t n;
+	while ((n = read(from, text, sizeof text)) > 0)
+		write_all(STDERR_FILENO, text, (size_t)n);
+	close(from);
+}
+
+int enter_main(int argc, char **argv)
+{
+	struct enter_options o = parse_enter(argc, argv);
+	close_all_but(o.pidfd);
+	sigset_t handled, original;
+	sigemptyset(&handled);
+	int passed[] = { SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	for (size_t i = 0; i < sizeof passed / sizeof *passed; i++)
+		sigaddset(&handled, passed[i]);
+	/* Blocked before the fork, so that the child's end is queued for the signalfd. */
+	sigprocmask(SIG_BLOCK, &handled, &original);
+	int signals = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+	int go[2], terminal[2] = { -1, -1 }, errors[2] = { -1, -1 };
+	if (signals < 0 || pipe2(go, O_CLOEXEC) != 0
+	    || (o.pty && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, terminal) != 0
+			  || pipe2(errors, O_CLOEXEC) != 0))) {
+		say("signalfd, pipe or socketpair: %s", reason(errno));
+		exit(EXIT_ENTER_FAILED);
+	}
+	/* Only the children's pid namespace changes: this process stays where it is. */
+	if (setns(o.pidfd, CLONE_NEWPID) != 0) {
+		say("setns(pidfd of pid 1, pid): %s", reason(errno));
+		exit(EXIT_ENTER_FAILED);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		say("fork: %s", reason(errno));
+		exit(EXIT_ENTER_FAILED);
+	}
+	if (pid == 0) {
+		close(signals);
+		close(go[1]);
+		if (o.pty) {
+			/* The caller's terminal goes at once: this process is in the subhost's pid
+			 * namespace from now on, where its root may look at our descriptors. Until the
+			 * subhost's terminal replaces them: the go pipe as 0 and 1, errors through a pipe
+			 * that the parent copies to the caller. */
+			close(terminal[0]);
+			close(errors[0]);
+			if (dup2(go[0], 0) < 0 || dup2(go[0], 1) < 0 || dup2(errors[1], 2) < 0)
+				_exit(EXIT_ENTER_FAILED);
+			close(errors[1]);
+		}
+		child(&o, go[0], terminal[1], &original);
+	}
+	if (o.pty)
+		close(errors[1]);
+	close(go[0]);
+	close(o.pidfd);
+	if (o.pty)
+		close(terminal[1]);
+	if (o.cgroup != NULL && !join_cgroup(o.cgroup, pid)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		exit(EXIT_ENTER_FAILED);
+	}
+	if (!write_all(go[1], "g", 1)) {
+		say("write the go to the child: %s", reason(errno));
+		exit(EXIT_ENTER_FAILED);
+	}
+	close(go[1]);
+	if (!o.pty)
+		exit(wait_plain(signals, pid));
+	int master = receive_fd(terminal[0]);
+	close(terminal[0]);
+	int status = master < 0 ? wait_plain(signals, pid) : relay(signals, pid, master);
+	copy_errors(errors[0]);
+	exit(status);
+}
