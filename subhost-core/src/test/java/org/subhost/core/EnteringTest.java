@@ -132,6 +132,19 @@ class EnteringTest {
     }
 
     @Test
+    void anExecutedCommandIsConfinedAsPid1Is() throws Exception {
+        Subhost s = boot();
+        String fields = "^(CapInh|CapEff|CapBnd|CapAmb|Seccomp|NoNewPrivs):";
+        ExecResult self = s.exec(List.of("grep", "-E", fields, "/proc/self/status"), TEN_SECONDS);
+        ExecResult pid1 = s.exec(List.of("grep", "-E", fields, "/proc/1/status"), TEN_SECONDS);
+        assertThat(self.stdout()).as(self.toString()).contains("CapBnd:").contains("Seccomp:\t2");
+        assertThat(self.stdout()).isEqualTo(pid1.stdout());
+        String host = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapBnd:"))
+                .findFirst().orElseThrow();
+        assertThat(self.stdout()).doesNotContain(host);
+    }
+
+    @Test
     void outputPastTheLimitKillsTheCommandWithAClearError() throws Exception {
         Subhost s = boot();
         long mib = ExecResult.OUTPUT_LIMIT >> 20;
