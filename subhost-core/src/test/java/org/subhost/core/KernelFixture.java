@@ -11,13 +11,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Assumptions;
+import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.linux.netlink.NetlinkException;
+import org.subhost.linux.netlink.RtNetlink;
+import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
 
 /**
  * What the kernel tests of subhost-core share: the root check, unique names, temporary
  * subhost directories, and the check that nothing of a subhost is left, made with
- * independent means ({@code /run/netns}, {@code /sys/class/net}, {@code /proc/self/mountinfo},
- * {@code /proc/PID/cmdline}), not through our own API.
+ * independent means ({@link HostLeftovers}), not through our own API.
  */
 final class KernelFixture {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -26,8 +32,7 @@ final class KernelFixture {
 
     /** Skips the test with a reason when not root; as root it runs, and a failure is a failure. */
     static void requireRoot() {
-        boolean root = "root".equals(System.getProperty("user.name"));
-        Assumptions.assumeTrue(root, "kernel tests need root (they make namespaces, mounts and links)");
+        Assumptions.assumeTrue(Uid.isRoot(), "kernel tests need root (they make namespaces, mounts and links)");
     }
 
     /** A fresh name: {@code sht} and four random characters, so that {@code NAME0.4095} fits in 15 bytes. */
@@ -49,46 +54,36 @@ final class KernelFixture {
         return base.toRealPath();
     }
 
-    /** Everything of subhost {@code name} that is still on this host, in words; empty when nothing. */
+    /**
+     * Everything of subhost {@code name} that is still on this host, in words; empty when
+     * nothing ({@link HostLeftovers}: also a mount namespace this JVM still holds).
+     */
     static List<String> leftovers(String name, Path base) throws IOException {
-        List<String> left = new ArrayList<>();
-        if (Files.exists(Path.of("/run/netns", name))) {
-            left.add("netns /run/netns/" + name);
-        }
-        try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            links.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(name)).forEach(n -> left.add("link " + n));
-        }
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String mountPoint = line.split(" ")[4];
-            if ((base != null && mountPoint.startsWith(base.toString())) || mountPoint.equals("/run/netns/" + name)) {
-                left.add("mount " + mountPoint);
-            }
-        }
-        if (Files.exists(Path.of("/run/subhost", name))) {
-            left.add("state /run/subhost/" + name);
-        }
-        if (Files.exists(Path.of("/run/subhost", "." + name + ".lock"))) {
-            left.add("lock file /run/subhost/." + name + ".lock");
-        }
-        for (String cg : new String[] {"/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"}) {
-            if (Files.isDirectory(Path.of(cg + name))) {
-                left.add("cgroup " + cg + name);
-            }
-        }
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
-                            .replace('\0', ' ');
-                    if (cmdline.contains("--name " + name + " ")) {
-                        left.add("process " + p.getFileName() + " (" + cmdline.trim() + ")");
-                    }
-                } catch (IOException e) {
-                    // The process ended while we looked.
+        return HostLeftovers.of(name).under(base).find();
+    }
+
+    /**
+     * Empty when this kernel makes 802.1Q VLAN links; else what it answered. Tried on a veth
+     * pair in a network namespace of its own (which goes again), so that neither the host's
+     * links nor a module list decides.
+     */
+    static Optional<String> vlanMissing() throws IOException {
+        String netns = "shtv" + uniqueName().substring(3);
+        NamedNetns.create(netns);
+        try (RtNetlink links = RtNetlink.openIn(NamedNetns.path(netns))) {
+            links.addVeth("shtva", "shtvb", OptionalInt.empty(), Optional.empty());
+            try {
+                links.addVlan("shtva.9", "shtva", 9);
+                return Optional.empty();
+            } catch (NetlinkException e) {
+                if (!e.getMessage().contains("EOPNOTSUPP")) {
+                    throw e;
                 }
+                return Optional.of(e.getMessage());
             }
+        } finally {
+            NamedNetns.delete(netns);
         }
-        return left;
     }
 
     /** Asserts that nothing of {@code name} is left on the host. */
@@ -96,15 +91,26 @@ final class KernelFixture {
         assertThat(leftovers(name, base)).as("what subhost %s left behind", name).isEmpty();
     }
 
-    /** Runs a host program (for checks only) and returns its standard output. */
+    /**
+     * Runs a host program (for checks only) and returns its standard output and error. The
+     * output goes to a file, not a pipe, so that a program that hangs (or leaves a child
+     * holding the pipe) is cut off after 30 s instead of hanging the test in a read.
+     */
     static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", command) + " did not finish");
+        Path out = Files.createTempFile("subhost-test-run-", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(out.toFile()).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new IOException(String.join(" ", command) + " did not finish within 30 s; its output: "
+                        + Files.readString(out));
+            }
+            return Files.readString(out, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(out);
         }
-        return out;
     }
 
     /** Removes a test's base directory (nothing is mounted there any more). */

@@ -90,14 +90,19 @@ class LifecycleTest {
 
         assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper --timens --sync-fd 3 --ready-fd 4");
         assertThat(inside(s, "echo $$; readlink /proc/1/root")).endsWith("/\n");
-        assertThat(inside(s, MOUNT_POINTS)).isEqualTo("/ overlay\n/dev tmpfs\n/dev/pts devpts\n/sys sysfs\n"
-                + "/run tmpfs\n/proc proc\n");
+        // The host's /etc/adjtime is bound in when the host has one (the subhost's comes from
+        // the same LOWER): the list is exact either way.
+        List<String> mounts = new java.util.ArrayList<>(inside(s, MOUNT_POINTS).lines().toList());
+        assertThat(mounts.removeIf(m -> m.startsWith("/etc/adjtime "))).as("an /etc/adjtime bind")
+                .isEqualTo(Files.exists(Path.of("/etc/adjtime")));
+        assertThat(mounts).containsExactly("/ overlay", "/dev tmpfs", "/dev/pts devpts", "/sys sysfs", "/run tmpfs",
+                "/proc proc");
         assertThat(inside(s, "cat /proc/self/mountinfo")).contains(" - overlay " + name + " ");
         assertThat(inside(s, "ls -l /dev/null /dev/ptmx /dev/console")).contains("crw-rw-rw-").contains("crw--w--w-");
         assertThat(inside(s, "ls /sys/class/net")).isEqualTo("lo\n");
         // A terminal from the subhost's own devpts instance, as ssh and overlay-go need.
-        assertThat(inside(s, "python3 -c 'import os; m, s = os.openpty(); print(os.ttyname(s))'"))
-                .isEqualTo("/dev/pts/0\n");
+        // (script(1), of util-linux, opens a pty pair and runs tty on its other end.)
+        assertThat(inside(s, "script -qec tty /dev/null").replace("\r", "")).isEqualTo("/dev/pts/0\n");
         assertThat(inside(s, "grep ' /run ' /proc/self/mountinfo")).contains("tmpfs").contains("size=51200k");
         assertThat(inside(s, "ls -ld /run/lock")).startsWith("drwxrwxrwt");
         assertThat(run("readlink", "/proc/" + s.pid() + "/ns/time"))
@@ -295,12 +300,30 @@ class LifecycleTest {
 
     @Test
     void listAndStatusDescribeTheRunningSubhost() throws Exception {
-        Subhost s = boot(minimal().build());
-        assertThat(subhosts.list()).extracting(SubhostStatus::name).contains(name);
+        java.time.Instant before = java.time.Instant.now();
+        Subhost s = boot(minimal().cables("=06:20:03:4e:a6:f2").build());
+        java.time.Instant booted = java.time.Instant.now();
         SubhostStatus status = s.status();
+
+        assertThat(status.name()).isEqualTo(name);
         assertThat(status.pid()).isEqualTo(s.pid());
+        assertThat(status.started()).isBetween(before.minusSeconds(1), booted);
+        assertThat(status.uptime()).isPositive().isLessThan(java.time.Duration.between(before, java.time.Instant.now())
+                .plusSeconds(1));
+        assertThat(status.config()).as("built in code, not read from a file").isEmpty();
+        assertThat(status.rootKind()).isEqualTo(org.subhost.config.RootKind.OVERLAY);
         assertThat(status.live()).isEqualTo(base.resolve("live"));
-        assertThat(status.uptime()).isPositive();
+        assertThat(status.log()).isEqualTo(base.resolve("log"));
+        assertThat(status.cables()).containsExactly(new SubhostStatus.CableStatus(name + "0", "eth0",
+                java.util.Optional.of("06:20:03:4e:a6:f2"), java.util.Optional.empty(), true));
+        assertThat(status.services()).as("START=none").isEmpty();
+        if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+            assertThat(status.cgroup()).contains(Path.of("/sys/fs/cgroup", name));
+        }
+        // list() has the same record for it (by NAME order, one entry per NAME).
+        List<SubhostStatus> all = subhosts.list();
+        assertThat(all).extracting(SubhostStatus::name).isSorted().doesNotHaveDuplicates();
+        assertThat(all).filteredOn(st -> st.name().equals(name)).containsExactly(status);
     }
 
     @Test

@@ -20,13 +20,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
 
 /**
  * The commands on the real kernel, run in-process through {@link Cli#run} as a user would
  * type them: boot, list, go, share, a second boot, stop, and what is refused afterwards.
  * After each test nothing of the subhost may be left on the host, checked with independent
- * means ({@code /run/netns}, {@code /sys/class/net}, {@code /proc/self/mountinfo},
- * {@code /run/subhost}, the cgroup directories and {@code /proc/PID/cmdline}).
+ * means ({@link HostLeftovers}: also a mount namespace this JVM still holds).
  *
  * <p>{@code overlay-go} runs its command on this JVM's own descriptors 0-2, not on the
  * streams given to {@link Cli#run}; so its tests look at exit statuses and at files in a
@@ -45,9 +46,7 @@ class CliKernelTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        // Either way of asking: as root this never skips.
-        boolean root = "root".equals(System.getProperty("user.name")) || CliSupport.isRoot();
-        assumeTrue(root, "CLI kernel tests need root (they boot subhosts: namespaces, mounts and links)");
+        assumeTrue(Uid.isRoot(), "CLI kernel tests need root (they boot subhosts: namespaces, mounts and links)");
         name = uniqueName();
         base = Files.createTempDirectory("subhost-cli-" + name + "-").toRealPath();
         for (String dir : List.of("root", "work", "live")) {
@@ -78,16 +77,37 @@ class CliKernelTest {
 
     @Test
     void bootListGoSecondBootAndStop() throws IOException {
+        Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
+                "CABLES==06:20:03:4e:a6:f2"));
+        Instant before = Instant.now();
         assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
         assertThat(out()).isEmpty();
         assertThat(err()).isEmpty();
 
         assertThat(run("overlay-list", "--json")).isZero();
-        Map<String, Object> status = onlyEntryNamed(JsonText.parse(out()));
-        assertThat(status).containsKeys("pid", "config", "cables", "started");
+        List<?> entries = (List<?>) JsonText.parse(out());
+        assertThat(entries).extracting(e -> (String) ((Map<?, ?>) e).get("name")).as("by NAME").isSorted();
+        Map<String, Object> status = onlyEntryNamed(entries);
+        assertThat(status).containsOnlyKeys("name", "pid", "config", "started", "uptime_s", "root", "live", "log",
+                "cgroup", "cables", "services");
         assertThat(status.get("config")).isEqualTo(conf);
-        assertThat(status.get("cables")).isEqualTo(List.of());
-        assertThat(Instant.parse((String) status.get("started"))).isBefore(Instant.now());
+        assertThat(status.get("root")).isEqualTo("overlay");
+        assertThat(status.get("live")).isEqualTo(base.resolve("live").toString());
+        assertThat(status.get("log")).isEqualTo(base.resolve("log").toString());
+        if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+            assertThat(status.get("cgroup")).isEqualTo("/sys/fs/cgroup/" + name);
+        }
+        Map<String, Object> cable = new java.util.LinkedHashMap<>();
+        cable.put("host", name + "0");
+        cable.put("subhost", "eth0");
+        cable.put("mac", "06:20:03:4e:a6:f2");
+        cable.put("bridge", null);
+        cable.put("up", true);
+        assertThat(status.get("cables")).isEqualTo(List.of(cable));
+        assertThat(status.get("services")).as("START=none").isEqualTo(List.of());
+        Instant started = Instant.parse((String) status.get("started"));
+        assertThat(started).isBetween(before.minusSeconds(1), Instant.now());
+        assertThat((Long) status.get("uptime_s")).isBetween(0L, java.time.Duration.between(before, Instant.now()).toSeconds());
         long pid = (Long) status.get("pid");
         assertThat(Path.of("/proc", Long.toString(pid))).as("pid 1 of %s on the host", name).isDirectory();
 
@@ -99,8 +119,11 @@ class CliKernelTest {
 
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "exit 7")).isEqualTo(7);
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "test \"$(cat /proc/1/comm)\" != java")).isZero();
+        // Without NAME: the names of the running subhosts, one a line, as list() has them.
         assertThat(run("overlay-go")).isZero();
-        assertThat(out().lines()).contains(name);
+        List<String> names = out().lines().toList();
+        assertThat(names).isSorted().containsOnlyOnce(name);
+        assertThat(names).containsAll(entries.stream().map(e -> (String) ((Map<?, ?>) e).get("name")).toList());
 
         assertThat(run("overlay-boot", conf)).isEqualTo(1);
         assertThat(err()).isEqualTo("overlay-boot: " + name + " is already running (pid " + pid + "); stop it first\n");
@@ -216,44 +239,9 @@ class CliKernelTest {
         return b.toString();
     }
 
-    /** Everything of the subhost still on this host, in words; empty when nothing. */
+    /** Everything of the subhost still on this host, in words; empty when nothing ({@link HostLeftovers}). */
     private List<String> leftovers() throws IOException {
-        List<String> left = new ArrayList<>();
-        if (Files.exists(Path.of("/run/netns", name))) {
-            left.add("netns /run/netns/" + name);
-        }
-        try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            links.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(name)).forEach(n -> left.add("link " + n));
-        }
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String mountPoint = line.split(" ")[4];
-            if (mountPoint.startsWith(base.toString()) || (shared != null && mountPoint.startsWith(shared.toString()))
-                    || mountPoint.equals("/run/netns/" + name)) {
-                left.add("mount " + mountPoint);
-            }
-        }
-        if (Files.exists(Path.of("/run/subhost", name))) {
-            left.add("state /run/subhost/" + name);
-        }
-        for (String cgroup : List.of("/sys/fs/cgroup/unified/", "/sys/fs/cgroup/")) {
-            if (Files.isDirectory(Path.of(cgroup + name))) {
-                left.add("cgroup " + cgroup + name);
-            }
-        }
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
-                            .replace('\0', ' ');
-                    if (cmdline.contains("--name " + name + " ")) {
-                        left.add("process " + p.getFileName() + " (" + cmdline.trim() + ")");
-                    }
-                } catch (IOException e) {
-                    // The process ended while we looked.
-                }
-            }
-        }
-        return left;
+        return HostLeftovers.of(name).under(base, shared).find();
     }
 
     /** Removes a test directory; called only when nothing is mounted below it. */

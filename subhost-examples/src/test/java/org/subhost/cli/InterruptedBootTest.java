@@ -53,14 +53,22 @@ class InterruptedBootTest {
         assertThat(steps).as("steps in LOG of the measured boot").isGreaterThan(10);
 
         int killedInStep = 0;
+        List<Long> missedSteps = new ArrayList<>();
         for (int step = 1; step <= steps; step++) {
             long offset = run.logSize();
             Process boot = run.start("overlay-boot", run.conf);
             if (run.killWhenLogged(boot, offset, "step " + step + ": ")) {
                 killedInStep++;
+            } else {
+                missedSteps.add((long) step);
             }
             run.stopAndAssertNothingLeft("overlay-boot killed as step " + step + " began");
         }
+        // A step's line is written before the step runs, and every step but the last has
+        // another after it: the kill must find those boots running. (The last step may end
+        // together with its JVM before the kill lands.)
+        assertThat(missedSteps).as("steps whose boot had ended before the kill (of %d)", steps)
+                .allMatch(step -> step == steps);
 
         List<Long> delays = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -83,6 +91,10 @@ class InterruptedBootTest {
             run.stopAndAssertNothingLeft("overlay-boot killed after " + delay + " ms (steps began at " + stepsBegin
                     + " ms, the boot took " + end + " ms)");
         }
+        // The delays before the steps begin fall in the JVM's start, which every boot has; so
+        // at least those, and most of the rest, must hit a running boot.
+        assertThat(killedRunning).as("boots still running when killed after a delay (of %d; delays %s ms, steps"
+                + " from %d ms, boot %d ms)", delays.size(), delays, stepsBegin, end).isGreaterThanOrEqualTo(delays.size() / 2);
         System.out.printf("InterruptedBootTest: %d boots killed with SIGKILL as a step began (%d of %d steps while"
                 + " running); %d after a delay (%d while running), delays %s ms, steps from %d ms, boot %d ms%n",
                 steps, killedInStep, steps, delays.size(), killedRunning, delays, stepsBegin, end);

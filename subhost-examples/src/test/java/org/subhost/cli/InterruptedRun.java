@@ -16,14 +16,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
 
 /**
  * What the tests of interrupted commands share: one subhost (a unique NAME, a temporary
  * BASE with a .conf that has a veth and a VLAN cable), the CLI run as a separate JVM that
  * can be killed with SIGKILL, the CLI run in-process, and the check that nothing of the
- * subhost is left, made with independent means ({@code /run/netns}, {@code /sys/class/net},
- * {@code /proc/self/mountinfo}, {@code /run/subhost}, the cgroup directories and {@code
- * /proc/PID/cmdline}).
+ * subhost is left, made with independent means ({@link HostLeftovers}).
  */
 final class InterruptedRun implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -40,8 +40,7 @@ final class InterruptedRun implements AutoCloseable {
 
     /** A fresh subhost directory and .conf; skips with a reason when not root. */
     static InterruptedRun create() throws IOException {
-        boolean root = "root".equals(System.getProperty("user.name")) || CliSupport.isRoot();
-        assumeTrue(root, "interrupted-command tests need root (they boot subhosts: namespaces, mounts and links)");
+        assumeTrue(Uid.isRoot(), "interrupted-command tests need root (they boot subhosts: namespaces, mounts and links)");
         String chars = "abcdefghijklmnopqrstuvwxyz0123456789";
         StringBuilder b = new StringBuilder("sht");
         for (int i = 0; i < 4; i++) {
@@ -149,43 +148,13 @@ final class InterruptedRun implements AutoCloseable {
                 message.trim()).isEmpty();
     }
 
-    /** Everything of the subhost still on this host, in words; empty when nothing. */
+    /**
+     * Everything of the subhost still on this host, in words; empty when nothing ({@link
+     * HostLeftovers}: also a process that names the .conf, and a mount namespace that this
+     * JVM, which ran overlay-stop in-process, still holds).
+     */
     List<String> leftovers() throws IOException {
-        List<String> left = new ArrayList<>();
-        if (Files.exists(Path.of("/run/netns", name))) {
-            left.add("netns /run/netns/" + name);
-        }
-        try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            links.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(name)).forEach(n -> left.add("link " + n));
-        }
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String mountPoint = line.split(" ")[4];
-            if (mountPoint.startsWith(base.toString()) || mountPoint.equals("/run/netns/" + name)) {
-                left.add("mount " + mountPoint);
-            }
-        }
-        if (Files.exists(Path.of("/run/subhost", name))) {
-            left.add("state /run/subhost/" + name);
-        }
-        for (String cgroup : List.of("/sys/fs/cgroup/unified/", "/sys/fs/cgroup/")) {
-            if (Files.isDirectory(Path.of(cgroup + name))) {
-                left.add("cgroup " + cgroup + name);
-            }
-        }
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
-                            .replace('\0', ' ');
-                    if (cmdline.contains("--name " + name + " ") || cmdline.contains(conf)) {
-                        left.add("process " + p.getFileName() + " (" + cmdline.trim() + ")");
-                    }
-                } catch (IOException e) {
-                    // The process ended while we looked.
-                }
-            }
-        }
-        return left;
+        return HostLeftovers.of(name).under(base).markers(conf).find();
     }
 
     /** A last overlay-stop, then the directory goes, but only when nothing is left (a mount could lead a walk out). */

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.HostLeftovers;
 import org.subhost.linux.disk.PartitionTable;
 
 /**
@@ -82,15 +83,11 @@ class OverlayDiskfileKernelTest {
                 TestImages.detachAll(image);
             }
         }
-        if (Files.exists(Path.of("/run/netns", name))) {
-            left.add("/run/netns/" + name);
-        }
-        if (Files.exists(Path.of("/run/subhost", name))) {
-            left.add("/run/subhost/" + name);
-        }
-        if (Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + base)) {
-            left.add("a mount under " + base + " in the host's namespace");
-        } else {
+        // netns, links (NAME0 of the failed boot's cable too), mounts under BASE, state, lock
+        // file, cgroup, processes, and mount namespaces this JVM holds.
+        List<String> subhost = HostLeftovers.of(name).under(base).find();
+        left.addAll(subhost);
+        if (subhost.stream().noneMatch(l -> l.startsWith("mount "))) {
             TestImages.deleteTree(base);
         }
         assertThat(left).as("what the test of %s left behind", name).isEmpty();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.subhost.testing.HostLeftovers;
 
 /**
  * The start-up cache that the build makes (subhost-examples/pom.xml, {@link
@@ -43,13 +44,18 @@ class StartupCacheIT {
     /**
      * As root, the build trains a cache for overlay-boot and one for overlay-stop, each on
      * that command alone ({@link CommandCaches}); they are newer than the jars, so the
-     * launchers take them.
+     * launchers take them. Told not to boot in its training ({@code -Dsubhost.aot.boot=false}),
+     * the build leaves none, not even one of an earlier build.
      */
     @Test
     void asRootTheBuildMadeTheCachesOfSingleCommands() throws IOException {
-        assumeTrainingBooted();
+        assumeTrue(CliSupport.isRoot(), "the build trains these caches on a real boot, as root");
         for (String command : CommandCaches.COMMANDS) {
             Path cache = LIB.resolve(command + ".aot");
+            if (!trainingBooted()) {
+                assertThat(cache).as("the cache of %s of a build told not to boot", command).doesNotExist();
+                continue;
+            }
             assertThat(cache).as("the cache of " + command).isRegularFile();
             try (var jars = Files.newDirectoryStream(LIB, "*.jar")) {
                 for (Path jar : jars) {
@@ -88,7 +94,7 @@ class StartupCacheIT {
      */
     @Test
     void aBootAndStopGenerateNoClassOfOursAtRunTime(@TempDir Path tmp) throws Exception {
-        assumeTrainingBooted();
+        assumeTrue(CliSupport.isRoot(), "a boot needs root (namespaces, mounts and links)");
         Path dir = tmp.toRealPath();
         for (String sub : List.of("root", "work", "live")) {
             Files.createDirectories(dir.resolve(sub));
@@ -100,6 +106,7 @@ class StartupCacheIT {
             run(dir, "overlay-boot", conf.toString());
         } finally {
             run(dir, "overlay-stop", conf.toString());
+            assertThat(HostLeftovers.of(name).under(dir).find()).as("what %s left behind", name).isEmpty();
         }
         for (String command : List.of("overlay-boot", "overlay-stop")) {
             List<String> ours = Files.readAllLines(dir.resolve(command + "-classes.log")).stream()
@@ -107,17 +114,16 @@ class StartupCacheIT {
             assertThat(ours).as("classes of ours loaded by %s", command).hasSizeGreaterThan(50);
             assertThat(ours).as("classes of ours not from the cache (%s)", command)
                     .allMatch(line -> line.endsWith("source: shared objects file"));
-            // The command's own cache, which the build made as root.
-            assertThat(Files.readString(dir.resolve(command + "-aot.log")))
-                    .contains("Opened AOT cache " + LIB.resolve(command + ".aot").toRealPath());
+            // The command's own cache, which the build made as root; the general one when the
+            // build was told not to boot in its training.
+            Path cache = LIB.resolve(trainingBooted() ? command + ".aot" : "subhost.aot");
+            assertThat(Files.readString(dir.resolve(command + "-aot.log"))).contains("Opened AOT cache " + cache.toRealPath());
         }
     }
 
-    /** As root, unless the build was told not to boot in its training (-Dsubhost.aot.boot=false). */
-    private static void assumeTrainingBooted() {
-        assumeTrue(CliSupport.isRoot(), "the build trains these caches on a real boot, as root");
-        assumeTrue(!"false".equals(System.getProperty("subhost.aot.boot")),
-                "the build was told not to boot in its training (-Dsubhost.aot.boot=false)");
+    /** Whether the build booted in its training: as root, unless told not to (-Dsubhost.aot.boot=false). */
+    private static boolean trainingBooted() {
+        return CliSupport.isRoot() && !"false".equals(System.getProperty("subhost.aot.boot"));
     }
 
     private static void run(Path dir, String command, String... args) throws Exception {

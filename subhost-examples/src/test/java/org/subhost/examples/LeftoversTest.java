@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.testing.Uid;
 
 /**
  * The soak's own leftover check finds what it must: a netns and its mount, a state directory and a lock
@@ -21,7 +22,7 @@ class LeftoversTest {
 
     @Test
     void findsANetnsStateLockFileAndProcessesOfItsNamesOnly() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        Assumptions.assumeTrue(Uid.isRoot(),
                 "the leftover check test makes a netns and needs root");
         String name = "shq" + Long.toString(new SecureRandom().nextLong(36L * 36 * 36 * 36), 36);
         Path dir = Files.createTempDirectory("subhost-leftovers-").toRealPath();

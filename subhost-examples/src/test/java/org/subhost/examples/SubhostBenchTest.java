@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.Uid;
+import org.subhost.testing.HostLeftovers;
 
 /** The benchmark run in-process with small numbers: its output's shape and that it leaves nothing behind. */
 class SubhostBenchTest {
@@ -30,7 +32,7 @@ class SubhostBenchTest {
 
     @Test
     void aSmallRunPrintsTheStepsAndTheFiguresAndLeavesNothing() throws IOException {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        Assumptions.assumeTrue(Uid.isRoot(),
                 "the benchmark needs root (it makes namespaces, mounts and links)");
         List<String> before = leftovers();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -54,12 +56,14 @@ class SubhostBenchTest {
         assertThat(leftovers()).as("left behind by the benchmark").isEqualTo(before);
     }
 
-    /** What the benchmark could leave: netns, links, overlay mounts, state dirs named sb*, and temp dirs. */
+    /**
+     * What the benchmark could leave: of its subhosts (NAMEs sb*) the netns, links, mounts,
+     * state directories, lock files, cgroups and processes ({@link HostLeftovers}), any
+     * overlay mount, its temporary directories, and mount namespaces this JVM holds.
+     */
     private static List<String> leftovers() throws IOException {
-        List<String> left = new ArrayList<>();
-        left.addAll(names(Path.of("/run/netns"), "sb"));
-        left.addAll(names(Path.of("/sys/class/net"), "sb"));
-        left.addAll(names(Path.of("/run/subhost"), "sb"));
+        List<String> left = new ArrayList<>(HostLeftovers.matching(n -> n.startsWith("sb")).markers("subhost-bench-")
+                .find());
         left.addAll(names(Path.of("/tmp"), "subhost-bench-"));
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String[] f = line.split(" ");

@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.Uid;
 
 /**
  * A short soak run in-process (20 s, two workers): every kind of round is played, nothing
@@ -41,7 +42,7 @@ class SubhostSoakTest {
 
     @Test
     void aTwentySecondRunTriesEveryKindAndLeavesNothing() {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        Assumptions.assumeTrue(Uid.isRoot(),
                 "the soak needs root (it makes namespaces, mounts and links)");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int status = SubhostSoak.run(List.of("--duration", "20", "--parallel", "2"),

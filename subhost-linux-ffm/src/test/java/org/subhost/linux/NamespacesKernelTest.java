@@ -169,14 +169,27 @@ class NamespacesKernelTest {
 
     @Test
     void threadHasItsOwnRootAndWorkingDirectoryButSharesNamespacesWhenNoneAsked() throws Exception {
-        String[] seen = NamespaceThread.run("plain", () -> {
-            String tid = Integer.toString(Fds.gettid());
-            return new String[] {KernelTests.namespace(tid, "mnt"), KernelTests.namespace(tid, "net"),
-                Thread.currentThread().getName()};
-        });
-        assertThat(seen[0]).isEqualTo(KernelTests.namespace("self", "mnt"));
-        assertThat(seen[1]).isEqualTo(KernelTests.namespace("self", "net"));
-        assertThat(seen[2]).isEqualTo("plain");
+        Path processCwd = Files.readSymbolicLink(Path.of("/proc/self/cwd"));
+        Path elsewhere = Files.createTempDirectory("subhost-cwd-").toRealPath();
+        try {
+            String[] seen = NamespaceThread.run("plain", () -> {
+                String tid = Integer.toString(Fds.gettid());
+                // Root and working directory are one fs_struct, which CLONE_FS made the
+                // thread's own: a chdir here must not move the rest of the JVM.
+                Fds.chdir(elsewhere.toString());
+                return new String[] {KernelTests.namespace(tid, "mnt"), KernelTests.namespace(tid, "net"),
+                    Thread.currentThread().getName(), Files.readSymbolicLink(Path.of("/proc/thread-self/cwd")).toString(),
+                    Files.readSymbolicLink(Path.of("/proc/self/cwd")).toString()};
+            });
+            assertThat(seen[0]).isEqualTo(KernelTests.namespace("self", "mnt"));
+            assertThat(seen[1]).isEqualTo(KernelTests.namespace("self", "net"));
+            assertThat(seen[2]).isEqualTo("plain");
+            assertThat(seen[3]).as("the thread's working directory after its chdir").isEqualTo(elsewhere.toString());
+            assertThat(seen[4]).as("the process's, seen from the thread").isEqualTo(processCwd.toString());
+            assertThat(Files.readSymbolicLink(Path.of("/proc/self/cwd"))).as("the process's afterwards").isEqualTo(processCwd);
+        } finally {
+            Files.delete(elsewhere);
+        }
     }
 
     private static String hostname() throws IOException {

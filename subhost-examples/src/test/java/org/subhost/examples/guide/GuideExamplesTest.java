@@ -17,6 +17,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
 
 /**
  * The user guide's examples do what the guide says: {@link BootFromFile} and {@link
@@ -116,36 +118,14 @@ class GuideExamplesTest {
         assertThat(leftovers(name)).isEmpty();
     }
 
-    /** Everything of subhost {@code name} still on this host, in words; empty when nothing. */
+    /** Everything of subhost {@code name} still on this host, in words; empty when nothing ({@link HostLeftovers}). */
     private List<String> leftovers(String name) throws IOException {
-        List<String> left = new ArrayList<>();
-        if (Files.exists(Path.of("/run/netns", name))) {
-            left.add("netns /run/netns/" + name);
-        }
-        try (Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            links.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(name)).forEach(n -> left.add("link " + n));
-        }
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String mountPoint = line.split(" ")[4];
-            if (mountPoint.startsWith(dir.toString()) || mountPoint.endsWith("/" + name)) {
-                left.add("mount " + mountPoint);
-            }
-        }
-        if (Files.exists(Path.of("/run/subhost", name))) {
-            left.add("state /run/subhost/" + name);
-        }
-        return left;
+        return HostLeftovers.of(name).under(dir).find();
     }
 
     private static void assumeRoot() throws IOException {
-        boolean root = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("Uid:")) {
-                root = line.split("\\s+")[2].equals("0");
-            }
-        }
         // As root this never skips: the guide's examples then run for real.
-        assumeTrue(root, "the guide's examples boot subhosts (namespaces, mounts, links): needs root");
+        assumeTrue(Uid.isRoot(), "the guide's examples boot subhosts (namespaces, mounts, links): needs root");
     }
 
     private static PrintStream print(ByteArrayOutputStream bytes) {

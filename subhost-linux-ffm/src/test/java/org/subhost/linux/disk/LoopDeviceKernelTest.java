@@ -38,11 +38,14 @@ class LoopDeviceKernelTest {
         for (LoopDevice loop : attached) {
             loop.close();
         }
-        for (Path device : boundTo(image)) {
+        // What the test itself attached is released above; anything still bound to the
+        // image is a leak of the code under test: detach it, then fail.
+        List<Path> leaked = awaitNoneBoundTo(image);
+        for (Path device : leaked) {
             LoopDevice.detach(device);
         }
-        awaitNoneBoundTo(image);
         DiskImages.deleteTree(dir);
+        assertThat(leaked).as("loop devices still bound to %s after the test", image).isEmpty();
     }
 
     @Test
@@ -71,7 +74,7 @@ class LoopDeviceKernelTest {
         assertThat(read(Path.of("/sys/block/loop" + loop.number(), "ro"))).isEqualTo("1");
         assertThat(loop.readOnly()).isTrue();
         loop.close();
-        awaitNoneBoundTo(image);
+        assertThat(awaitNoneBoundTo(image)).as("loop devices bound to %s", image).isEmpty();
         assertThat(LoopDevice.backing(loop.path())).isEmpty();
     }
 
@@ -79,7 +82,7 @@ class LoopDeviceKernelTest {
     void detachUnbindsAtOnceAndADeviceBoundToNothingSaysSo() throws Exception {
         LoopDevice loop = track(LoopDevice.attach(image, 1 << 20, 4 << 20, false));
         loop.detach();
-        awaitNoneBoundTo(image);
+        assertThat(awaitNoneBoundTo(image)).as("loop devices bound to %s", image).isEmpty();
         assertThat(LoopDevice.detach(loop.path())).isFalse();
         assertThat(LoopDevice.backing(Path.of("/dev/sda"))).as("no loop device").isEmpty();
     }
@@ -119,12 +122,12 @@ class LoopDeviceKernelTest {
         return devices;
     }
 
-    /** Waits (up to 10 s) until no loop device is bound to {@code file}; the kernel releases asynchronously. */
-    static void awaitNoneBoundTo(Path file) throws IOException, InterruptedException {
+    /** Waits (up to 10 s) until no loop device is bound to {@code file} (the kernel releases asynchronously); those still bound. */
+    static List<Path> awaitNoneBoundTo(Path file) throws IOException, InterruptedException {
         for (int i = 0; i < 1000 && !boundTo(file).isEmpty(); i++) {
             Thread.sleep(10);
         }
-        assertThat(boundTo(file)).as("loop devices bound to %s", file).isEmpty();
+        return boundTo(file);
     }
 
 }

@@ -43,16 +43,26 @@ final class Kernel {
     /** The outcome of a program run by a test. */
     record Result(int exitCode, String output) {}
 
-    /** Runs {@code command} (an independent check such as {@code ip -j link}) and returns its outcome. */
+    /**
+     * Runs {@code command} (an independent check such as {@code ip -j link}) and returns its
+     * outcome. The output goes to a file, not a pipe, so that a program that hangs is cut off
+     * after 60 s instead of hanging the test in a read.
+     */
     static Result run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        process.getOutputStream().close();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not end");
+        Path out = Files.createTempFile("subhost-test-run-", ".out");
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(out.toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError(String.join(" ", command) + " did not end within 60 s; its output: "
+                        + Files.readString(out));
+            }
+            return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
         }
-        return new Result(process.exitValue(), output);
     }
 
     /** Runs {@code command}, which must succeed, and returns its output. */

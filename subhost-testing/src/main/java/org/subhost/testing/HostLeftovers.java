@@ -1,0 +1,282 @@
+package org.subhost.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * What subhosts left on this host, found by independent means rather than through the
+ * API under test: entries of {@code /run/netns}, links in {@code /sys/class/net}, mounts in
+ * {@code /proc/self/mountinfo} (under a test's directories, on {@code /run/netns/NAME}, or
+ * overlays with a NAME as their source), state directories and lock files in {@code
+ * /run/subhost}, control groups at the top of {@code /sys/fs/cgroup} (and {@code
+ * /sys/fs/cgroup/unified}), processes whose command line names a subhost ({@code --name
+ * NAME }, as its pid 1 does), a test's directory or a marker, loop devices bound to a
+ * test's image files, and mount or network namespaces other than its own that this JVM
+ * still holds through a descriptor or a thread.
+ *
+ * <p>The last one matters because the mounts of a subhost live in its own mount namespace:
+ * a namespace kept alive by a leaked descriptor or a thread that never went back is not in
+ * the host's mount table, yet holds the subhost's overlay and its disk images.
+ *
+ * <pre>{@code
+ * assertThat(HostLeftovers.of(name).under(base).find()).as("what %s left", name).isEmpty();
+ * }</pre>
+ */
+public final class HostLeftovers {
+    private static final Path RUN_NETNS = Path.of("/run/netns");
+    private static final Path RUN_SUBHOST = Path.of("/run/subhost");
+    private static final List<Path> CGROUP_TOPS = List.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/unified"));
+
+    private final Predicate<String> ours;
+    private final List<Path> dirs = new ArrayList<>();
+    private final List<String> markers = new ArrayList<>();
+    private final List<String> links = new ArrayList<>();
+    private final List<Path> images = new ArrayList<>();
+
+    private HostLeftovers(Predicate<String> ours) {
+        this.ours = ours;
+    }
+
+    /**
+     * The check for the subhosts {@code names}: a link counts when it is a NAME and a cable
+     * number ({@code NAME0}, {@code NAME0.302}).
+     *
+     * @param names the subhosts' NAMEs
+     * @return the check, to be narrowed further and run with {@link #find()}
+     */
+    public static HostLeftovers of(String... names) {
+        List<String> all = List.of(names);
+        return new HostLeftovers(all::contains);
+    }
+
+    /**
+     * The check for every subhost whose NAME {@code ours} accepts.
+     *
+     * @param ours which NAMEs are the test's
+     * @return the check, to be narrowed further and run with {@link #find()}
+     */
+    public static HostLeftovers matching(Predicate<String> ours) {
+        return new HostLeftovers(ours);
+    }
+
+    /**
+     * Also mounts below {@code dirs}, and processes whose command line names a path below one of them.
+     *
+     * @param dirs the test's directories (a null is left out)
+     * @return this check
+     */
+    public HostLeftovers under(Path... dirs) {
+        for (Path d : dirs) {
+            if (d != null) {
+                this.dirs.add(d.toAbsolutePath().normalize());
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Also processes whose command line contains one of {@code markers}.
+     *
+     * @param markers strings of the test's own command lines
+     * @return this check
+     */
+    public HostLeftovers markers(String... markers) {
+        this.markers.addAll(List.of(markers));
+        return this;
+    }
+
+    /**
+     * Also links of these exact names (a bridge the test made, say).
+     *
+     * @param names link names
+     * @return this check
+     */
+    public HostLeftovers links(String... names) {
+        this.links.addAll(List.of(names));
+        return this;
+    }
+
+    /**
+     * Also loop devices whose backing file is one of {@code images}.
+     *
+     * @param images the test's image files (a null is left out)
+     * @return this check
+     */
+    public HostLeftovers images(Path... images) {
+        for (Path i : images) {
+            if (i != null) {
+                this.images.add(i.toAbsolutePath().normalize());
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Everything left, one line each ({@code link sht1x0}, {@code mount /tmp/b/live (overlay sht1x)}).
+     *
+     * @return what is left; empty when nothing
+     * @throws IOException when {@code /proc} or {@code /sys} cannot be read
+     */
+    public List<String> find() throws IOException {
+        List<String> left = new ArrayList<>();
+        for (String n : entries(RUN_NETNS)) {
+            if (ours.test(n)) {
+                left.add("netns " + RUN_NETNS.resolve(n));
+            }
+        }
+        for (String n : entries(Path.of("/sys/class/net"))) {
+            if (ours.test(n.replaceFirst("\\d+(\\.\\d+)?$", "")) || links.contains(n)) {
+                left.add("link " + n);
+            }
+        }
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            int dash = List.of(f).indexOf("-");
+            Path mountPoint = Path.of(unescape(f[4]));
+            boolean onNetns = RUN_NETNS.equals(mountPoint.getParent()) && ours.test(mountPoint.getFileName().toString());
+            boolean overlay = dash > 0 && dash + 2 < f.length && f[dash + 1].equals("overlay") && ours.test(f[dash + 2]);
+            if (dirs.stream().anyMatch(mountPoint::startsWith) || onNetns || overlay) {
+                left.add("mount " + mountPoint + " (" + (dash > 0 && dash + 2 < f.length ? f[dash + 1] + " " + f[dash + 2] : "?")
+                        + ")");
+            }
+        }
+        for (String n : entries(RUN_SUBHOST)) {
+            // .NAME.lock is the lock file of NAME; any other entry is a state directory.
+            boolean lock = n.startsWith(".") && n.endsWith(".lock");
+            String name = lock ? n.substring(1, n.length() - ".lock".length()) : n;
+            if (ours.test(name)) {
+                left.add((lock ? "lock file " : "state ") + RUN_SUBHOST.resolve(n));
+            }
+        }
+        for (Path top : CGROUP_TOPS) {
+            for (String n : entries(top)) {
+                if (ours.test(n) && Files.isDirectory(top.resolve(n))) {
+                    left.add("cgroup " + top.resolve(n));
+                }
+            }
+        }
+        left.addAll(processes());
+        left.addAll(loopDevices());
+        left.addAll(namespacesHeldByThisJvm());
+        return left;
+    }
+
+    /** The processes whose command line names a subhost of ours ({@code --name NAME }), a path under a directory, or a marker. */
+    private List<String> processes() throws IOException {
+        List<String> left = new ArrayList<>();
+        long self = ProcessHandle.current().pid();
+        for (String pid : entries(Path.of("/proc"))) {
+            if (!pid.matches("\\d+") || Long.parseLong(pid) == self) {
+                continue;
+            }
+            String cmdline;
+            try {
+                cmdline = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")), StandardCharsets.UTF_8)
+                        .replace('\0', ' ');
+            } catch (IOException e) {
+                continue; // the process ended while we looked
+            }
+            int at = cmdline.indexOf("--name ");
+            String named = at < 0 ? "" : cmdline.substring(at + "--name ".length()).split(" ", 2)[0];
+            boolean ourName = !named.isEmpty() && ours.test(named);
+            if (ourName || dirs.stream().anyMatch(d -> cmdline.contains(d + "/")) || markers.stream().anyMatch(cmdline::contains)) {
+                left.add("process " + pid + " (" + cmdline.trim() + ")");
+            }
+        }
+        return left;
+    }
+
+    /** Loop devices bound to one of the images ({@code /sys/block/loopN/loop/backing_file}). */
+    private List<String> loopDevices() throws IOException {
+        List<String> left = new ArrayList<>();
+        if (images.isEmpty()) {
+            return left;
+        }
+        for (String dev : entries(Path.of("/sys/block"))) {
+            Path backing = Path.of("/sys/block", dev, "loop", "backing_file");
+            if (!dev.startsWith("loop")) {
+                continue;
+            }
+            String file;
+            try {
+                file = Files.readString(backing).strip().replaceFirst(" \\(deleted\\)$", "");
+            } catch (IOException e) {
+                continue; // not bound, or detached while we looked
+            }
+            if (images.contains(Path.of(file))) {
+                left.add("loop device /dev/" + dev + " (" + file + ")");
+            }
+        }
+        return left;
+    }
+
+    /**
+     * The mount and network namespaces other than this process's own that this JVM holds:
+     * a descriptor open on one ({@code /proc/self/fd/N} reads {@code mnt:[INODE]}), or a
+     * thread that lives in one ({@code /proc/self/task/TID/ns/mnt}).
+     *
+     * @return one line for each; empty when none
+     * @throws IOException when {@code /proc/self} cannot be read
+     */
+    public static List<String> namespacesHeldByThisJvm() throws IOException {
+        List<String> left = new ArrayList<>();
+        for (String kind : List.of("mnt", "net")) {
+            String own = Files.readSymbolicLink(Path.of("/proc/self/ns", kind)).toString();
+            for (String fd : entries(Path.of("/proc/self/fd"))) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(Path.of("/proc/self/fd", fd)).toString();
+                } catch (IOException e) {
+                    continue; // closed while we looked (the directory's own descriptor, say)
+                }
+                if (target.startsWith(kind + ":[") && !target.equals(own)) {
+                    left.add("descriptor " + fd + " of this JVM holds " + kind + " namespace " + target);
+                }
+            }
+            for (String tid : entries(Path.of("/proc/self/task"))) {
+                String ns;
+                String comm;
+                try {
+                    ns = Files.readSymbolicLink(Path.of("/proc/self/task", tid, "ns", kind)).toString();
+                    comm = Files.readString(Path.of("/proc/self/task", tid, "comm")).strip();
+                } catch (IOException e) {
+                    continue; // the thread ended while we looked
+                }
+                if (!ns.equals(own)) {
+                    left.add("thread " + tid + " (" + comm + ") of this JVM is in " + kind + " namespace " + ns);
+                }
+            }
+        }
+        return left;
+    }
+
+    private static List<String> entries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** A mountinfo path with its octal escapes ({@code \040} for a space) undone. */
+    private static String unescape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 3 < s.length() && s.substring(i + 1, i + 4).matches("[0-7]{3}")) {
+                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+}
