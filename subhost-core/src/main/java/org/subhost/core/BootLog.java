@@ -1,13 +1,11 @@
 package org.subhost.core;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.subhost.linux.Fds;
 import org.subhost.linux.WallClock;
 
 /**
@@ -17,7 +15,7 @@ import org.subhost.linux.WallClock;
  * java.time, whose first use loads the JDK's whole time-zone database (20-27 ms of a cold
  * command).
  *
- * <p>The stream is opened once, before the root is switched, and stays valid afterwards. A
+ * <p>The descriptor is opened once, before the root is switched, and stays valid afterwards. A
  * LOG that cannot be written does not stop a boot: the line goes to SLF4J instead, with
  * the reason.
  */
@@ -32,66 +30,66 @@ final class BootLog implements AutoCloseable {
 
     private final String prefix;
     private final Path file;
-    private OutputStream out;
+    private int fd;
 
-    private BootLog(String prefix, Path file, OutputStream out) {
+    private BootLog(String prefix, Path file, int fd) {
         this.prefix = prefix;
         this.file = file;
-        this.out = out;
+        this.fd = fd;
     }
 
-    /** Opens {@code file} for appending, creating it (and its directory) when missing. */
+    /**
+     * Opens {@code file} for appending, creating it (and its directory) when missing, as
+     * {@link LogFile#openForAppend} allows: a LOG refused there (a link, a FIFO, another
+     * user's file) is not written; its lines go to SLF4J with the reason.
+     */
     static BootLog open(String command, String name, Path file) {
         String prefix = command + "[" + name + "]: ";
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            return new BootLog(prefix, file, Files.newOutputStream(file,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE));
+            return new BootLog(prefix, file, LogFile.openForAppend(file));
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
-            return new BootLog(prefix, file, null);
+            return new BootLog(prefix, file, -1);
         }
     }
 
     /**
      * What {@code log} holds from byte {@code offset} on (a boot's own lines: LOG is
-     * appended to by every boot and stop, and grows without bound). Read from the offset,
-     * not whole: the boot reads it while it waits for the init.
+     * appended to by every boot and stop, and grows without bound), at most its last {@link
+     * LogFile#READ_LIMIT} bytes.
      *
-     * @throws IOException when LOG cannot be read
+     * @throws IOException when LOG cannot be read, or is no regular file
      */
     static String readSince(Path log, long offset) throws IOException {
-        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(log)) {
-            long from = Math.min(Math.max(offset, 0), channel.size());
-            java.io.InputStream in = java.nio.channels.Channels.newInputStream(channel.position(from));
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+        return LogFile.readSince(log, offset);
     }
 
     /** Appends one line; when LOG cannot be written, logs it through SLF4J instead. */
     synchronized void line(String text) {
-        if (out == null) {
+        if (fd < 0) {
             Slf4j.LOGGER.info("{}{}", prefix, text);
             return;
         }
+        byte[] bytes = (WallClock.timestamp() + " " + prefix + text + "\n").getBytes(StandardCharsets.UTF_8);
         try {
-            out.write((WallClock.timestamp() + " " + prefix + text + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            int done = 0;
+            while (done < bytes.length) {
+                int n = Fds.write(fd, done == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, done, bytes.length));
+                if (n <= 0) {
+                    throw new IOException("write made no progress");
+                }
+                done += n;
+            }
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
-            out = null;
+            BootContext.closeQuietly(fd);
+            fd = -1;
         }
     }
 
     @Override
     public synchronized void close() {
-        if (out != null) {
-            try {
-                out.close();
-            } catch (IOException e) {
-                Slf4j.LOGGER.warn("cannot close LOG {}: {}", file, PlanExecutor.reason(e));
-            }
-            out = null;
-        }
+        BootContext.closeQuietly(fd);
+        fd = -1;
     }
 }

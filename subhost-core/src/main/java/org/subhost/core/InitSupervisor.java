@@ -227,7 +227,7 @@ final class InitSupervisor {
 
         @Override
         public void apply(BootContext context) throws Exception {
-            context.logFd = Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_CLOEXEC, 0644);
+            context.logFd = LogFile.openForAppend(log);
             context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
             if (initCommand.isEmpty()) {
                 context.initScript = builtinScript(name, services, serviceLimit, NamespaceSpawner.REAPER);

@@ -7,12 +7,17 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.subhost.linux.AtFiles;
 import org.subhost.linux.Fds;
+import org.subhost.linux.FileStatus;
 import org.subhost.linux.Flock;
 import org.subhost.linux.SyscallException;
 
@@ -49,23 +54,82 @@ final class StateStore {
      */
     NameLock lock(String name) throws IOException {
         checkName(name);
-        Files.createDirectories(root);
+        privateDirectory(root);
         Path file = root.resolve("." + name + ".lock");
         while (true) {
-            int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_CLOEXEC, 0600);
+            int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC,
+                    FILE_MODE);
             try {
+                checkOurs(file, AtFiles.fstat(fd), false);
                 Flock.flock(fd, Flock.LOCK_EX);
                 // The holder before us may have removed the file (see NameLock.close): a lock
                 // on a file no longer at that path excludes nobody, so start again.
                 if (sameFile(fd, file)) {
                     return new NameLock(name, fd, file, this);
                 }
-            } catch (SyscallException e) {
+            } catch (IOException e) {
                 Fds.close(fd);
                 throw e;
             }
             Fds.close(fd);
         }
+    }
+
+    /** The mode of the state directory and each NAME's directory: root's alone. */
+    static final int DIRECTORY_MODE = 0700;
+    /** The mode of state and lock files. */
+    static final int FILE_MODE = 0600;
+    /** The most a state record may be. */
+    private static final int RECORD_LIMIT = 1 << 16;
+
+    /**
+     * Makes {@code dir} with mode 0700 whatever the umask, or checks the one there: a
+     * directory (no link) of ours; one that others may write (made under umask 000 by an
+     * older version) is made 0700.
+     */
+    private static void privateDirectory(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Path parent = dir.getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                Files.createDirectories(parent);
+            }
+            try {
+                Files.createDirectory(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // Made by another boot meanwhile: checked below.
+            }
+        }
+        int mode = checkOurs(dir, Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), true);
+        if ((mode & 0022) != 0) {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /** Checks attributes read with NOFOLLOW: the kind, and the owner; returns the mode. */
+    private static int checkOurs(Path path, java.util.Map<String, Object> attributes, boolean directory)
+            throws IOException {
+        int mode = (Integer) attributes.get("mode");
+        int uid = (Integer) attributes.get("uid");
+        return checkOurs(path, mode, uid, directory);
+    }
+
+    private static int checkOurs(Path path, FileStatus status, boolean directory) throws IOException {
+        return checkOurs(path, status.mode(), status.uid(), directory);
+    }
+
+    private static int checkOurs(Path path, int mode, int uid, boolean directory) throws IOException {
+        int kind = mode & FileStatus.S_IFMT;
+        if (kind != (directory ? FileStatus.S_IFDIR : FileStatus.S_IFREG)) {
+            throw new IOException(path + ": not a " + (directory ? "directory" : "regular file")
+                    + " (a link or another kind of file); refused: remove it if no subhost runs");
+        }
+        int us = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        if (uid != us) {
+            throw new IOException(path + ": belongs to uid " + uid + ", not to " + (us == 0 ? "root" : "uid " + us)
+                    + "; refused: remove it if no subhost runs");
+        }
+        return mode;
     }
 
     /** Whether descriptor {@code fd} is the file now at {@code path}. */
@@ -79,27 +143,59 @@ final class StateStore {
         }
     }
 
-    /** The record of {@code name}, if there is one. */
+    /**
+     * The record of {@code name}, if there is one. Its directory and file must be ours and
+     * writable by us alone, as {@link #write} makes them: then what it says (pid 1, the
+     * services a stop runs, the links it removes) is what a boot recorded.
+     */
     Optional<SubhostState> read(String name) throws IOException {
         checkName(name);
+        Path dir = root.resolve(name);
+        Path file = stateFile(name);
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        for (Path p : List.of(root, dir, file)) {
+            int mode = checkOurs(p, Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), p != file);
+            if ((mode & 0022) != 0) {
+                throw new IOException(p + ": writable by others than its owner (mode 0"
+                        + Integer.toOctalString(mode & 07777) + "), so its record cannot be trusted; refused: "
+                        + "remove it if no subhost " + name + " runs");
+            }
+        }
         try {
-            String text = Files.readString(stateFile(name), StandardCharsets.UTF_8);
+            if (Files.size(file) > RECORD_LIMIT) {
+                throw new IOException(file + ": larger than a state record can be (" + RECORD_LIMIT + " bytes)");
+            }
+            String text = Files.readString(file, StandardCharsets.UTF_8);
             return Optional.of(SubhostState.parse(text));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IllegalArgumentException e) {
-            throw new IOException(stateFile(name) + ": unreadable state record (" + e.getMessage()
+            throw new IOException(file + ": unreadable state record (" + e.getMessage()
                     + "); remove it if no subhost " + name + " runs", e);
         }
     }
 
-    /** Writes the record of {@code state.name()}, replacing the old one in one step. */
+    /**
+     * Writes the record of {@code state.name()}, replacing the old one in one step: a new
+     * file (mode 0600, no link followed) renamed over it, in a directory of mode 0700.
+     */
     void write(SubhostState state) throws IOException {
         checkName(state.name());
+        privateDirectory(root);
         Path dir = root.resolve(state.name());
-        Files.createDirectories(dir);
+        privateDirectory(dir);
         Path tmp = dir.resolve("state.tmp");
-        Files.writeString(tmp, state.format(), StandardCharsets.UTF_8);
+        Files.deleteIfExists(tmp);
+        try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(tmp, java.util.Set.of(
+                StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS))) {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(state.format().getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+        }
         try {
             Files.move(tmp, stateFile(state.name()), StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {

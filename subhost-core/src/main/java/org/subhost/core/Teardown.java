@@ -172,7 +172,7 @@ final class Teardown {
 
     private static int openLog(Path log) {
         try {
-            return Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_CLOEXEC, 0644);
+            return LogFile.openForAppend(log);
         } catch (Exception e) {
             return -1;
         }

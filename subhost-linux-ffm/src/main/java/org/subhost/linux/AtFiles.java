@@ -93,6 +93,9 @@ public final class AtFiles {
     private static final Downcall STATX = Native.lazyDowncall("statx",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
 
+    // mode_t umask(mode_t mask): cannot fail
+    private static final Downcall UMASK = Native.lazyPlain("umask", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
     /** statx(2) mask: the fields of struct stat. */
     private static final int STATX_BASIC_STATS = 0x7ff;
     /** struct statx: 256 bytes; the offsets of the members we read. */
@@ -358,6 +361,18 @@ public final class AtFiles {
             throw new SyscallException("statx", "fd " + fd + ", AT_EMPTY_PATH", errno);
         }
         return status;
+    }
+
+    /**
+     * Sets the file mode creation mask: umask(2). The mask belongs to the fs_struct, which
+     * all threads of the JVM share, except a thread that unshared CLONE_FS (a {@link
+     * NamespaceThread}): it got a copy of the mask of that moment.
+     *
+     * @param mask the permission bits to clear from the modes of new files and directories
+     * @return the mask before
+     */
+    public static int umask(int mask) {
+        return (int) UMASK.invoke(mask);
     }
 
     /** Calls {@code f(dirFd, name, number)}, a function that returns -1 with errno set. */

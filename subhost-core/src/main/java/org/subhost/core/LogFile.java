@@ -1,0 +1,141 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.subhost.linux.AtFiles;
+import org.subhost.linux.Errno;
+import org.subhost.linux.Fds;
+import org.subhost.linux.FileStatus;
+import org.subhost.linux.SyscallException;
+
+/**
+ * A subhost's LOG file as the host side opens and reads it, safe against the other users
+ * of the host: the default LOG is {@code /tmp/oly-NAME.log}, where any user can make a file,
+ * a FIFO or a symbolic link of that name before the first boot.
+ *
+ * <p>Opening: never through a symbolic link (O_NOFOLLOW), never blocking (O_NONBLOCK: a
+ * FIFO without a reader fails at once), created with mode 0600 whatever the umask;
+ * refused unless it is a regular file of the user the SDK runs as (root), and an old one
+ * readable or writable by others keeps at most 0640. Reading: only a regular file, and at
+ * most {@link #READ_LIMIT} bytes, the last ones: a subhost writes to its LOG as much as it
+ * likes, and a status must not read gigabytes.
+ */
+final class LogFile {
+    /** The mode of a new LOG. */
+    static final int MODE = 0600;
+    /** The most a LOG ever keeps: owner read and write, group read. */
+    static final int MOST = 0640;
+    /** The most of a LOG read at once, the last bytes of the range asked for. */
+    static final int READ_LIMIT = 1 << 20;
+
+    private LogFile() {}
+
+    /**
+     * Opens {@code log} for appending, creating it (mode 0600) when missing; its directory is
+     * made when missing (0755, as {@code /var/log} is).
+     *
+     * @return a descriptor owned by the caller, close-on-exec
+     * @throws IOException when it is a link, not a regular file, or not ours, with the fix
+     */
+    static int openForAppend(Path log) throws IOException {
+        Path parent = log.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            Files.createDirectories(parent);
+        }
+        int fd;
+        try {
+            fd = Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK
+                    | Fds.O_NOCTTY | Fds.O_CLOEXEC, MODE);
+        } catch (SyscallException e) {
+            throw refusal(log, e);
+        }
+        try {
+            FileStatus status = check(log, fd);
+            int permissions = status.permissions();
+            // A new file got MODE (a umask only takes bits away); an older one keeps at most MOST.
+            if ((permissions & ~MOST) != 0) {
+                AtFiles.fchmod(fd, permissions & MOST);
+            }
+            return fd;
+        } catch (IOException | RuntimeException e) {
+            BootContext.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * What {@code log} holds from byte {@code offset} on, at most the last {@link
+     * #READ_LIMIT} bytes of it; a line cut at the start of what is read is dropped.
+     *
+     * @throws IOException when LOG is missing, a link, not a regular file, or unreadable
+     */
+    static String readSince(Path log, long offset) throws IOException {
+        return readSince(log, offset, READ_LIMIT);
+    }
+
+    static String readSince(Path log, long offset, int limit) throws IOException {
+        int fd;
+        try {
+            fd = Fds.open(log.toString(), Fds.O_RDONLY | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_NOCTTY | Fds.O_CLOEXEC);
+        } catch (SyscallException e) {
+            throw refusal(log, e);
+        }
+        try {
+            FileStatus status = check(log, fd);
+            long from = Math.min(Math.max(offset, 0), status.size());
+            boolean cut = status.size() - from > limit;
+            if (cut) {
+                from = status.size() - limit;
+            }
+            // The descriptor's file, checked above, opened again by Java through its magic link.
+            try (FileChannel channel = FileChannel.open(Path.of(SubhostTree.procPath(fd)))) {
+                ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(limit, status.size() - from));
+                channel.position(from);
+                while (buffer.hasRemaining() && channel.read(buffer) > 0) {
+                    // read until full or at the end
+                }
+                String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+                int newline = text.indexOf('\n');
+                return cut && newline >= 0 ? text.substring(newline + 1) : text;
+            }
+        } finally {
+            BootContext.closeQuietly(fd);
+        }
+    }
+
+    /** Checks that {@code fd} is a regular file of ours; returns what statx says of it. */
+    private static FileStatus check(Path log, int fd) throws IOException {
+        FileStatus status = AtFiles.fstat(fd);
+        if (!status.isRegularFile()) {
+            throw new IOException("LOG (" + log + ") is a " + status.typeName() + ", not a regular file; refused: "
+                    + "remove it, or set LOG to another path");
+        }
+        int us = ourUid();
+        if (status.uid() != us) {
+            throw new IOException("LOG (" + log + ") belongs to uid " + status.uid() + ", not to " + (us == 0 ? "root"
+                    : "uid " + us) + "; refused: another user made it and could read or forge it; remove it, "
+                    + "or set LOG to a path in a directory of root's");
+        }
+        return status;
+    }
+
+    private static IOException refusal(Path log, SyscallException e) {
+        if (e.is(Errno.ELOOP)) {
+            return new IOException("LOG (" + log + ") is a symbolic link; refused: remove it, or set LOG to "
+                    + "another path", e);
+        }
+        if (e.is(Errno.ENXIO)) {
+            return new IOException("LOG (" + log + ") is a FIFO; refused: remove it, or set LOG to another path", e);
+        }
+        return new IOException("LOG (" + log + "): " + e.errnoText(), e);
+    }
+
+    /** The effective user id of this process, the owner of {@code /proc/self}. */
+    private static int ourUid() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+}

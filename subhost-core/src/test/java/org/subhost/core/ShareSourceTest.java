@@ -1,0 +1,131 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.ExecResult;
+import org.subhost.NotRunningException;
+import org.subhost.Subhost;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
+import org.subhost.config.Share;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * A SHARE source whose path another user could swap is refused, at boot and live: here a
+ * directory on the way belongs to uid 64999 (no account needed), who could replace the
+ * shared directory with a symbolic link to {@code /} between two boots; the test makes that
+ * swap itself, with a link to a directory of its own that stands for the host's root.
+ */
+class ShareSourceTest {
+    private static final int OTHER_USER = 64999;
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
+    private final Subhosts subhosts = Subhosts.linux();
+    private String name;
+    private Path base;
+    private Path userDir;
+    private Path shared;
+    private SubhostConfig config;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KernelFixture.requireRoot();
+        name = KernelFixture.uniqueName();
+        base = KernelFixture.base(name);
+        userDir = Files.createDirectories(base.resolve("user"));
+        shared = Files.createDirectories(userDir.resolve("shared"));
+        Files.setAttribute(userDir, "unix:uid", OTHER_USER);
+        Files.setAttribute(shared, "unix:uid", OTHER_USER);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (name == null) {
+            return;
+        }
+        if (config != null) {
+            try {
+                subhosts.stop(config, Duration.ofSeconds(2));
+            } catch (NotRunningException e) {
+                // never booted
+            }
+        }
+        KernelFixture.assertNothingLeft(name, base);
+        KernelFixture.deleteTree(base);
+    }
+
+    private SubhostConfig.Builder minimal() {
+        return SubhostConfig.builder(name, base).start("none").log(base.resolve("log"));
+    }
+
+    private String refusal() {
+        return "SHARE " + shared + " refused: " + userDir + " belongs to uid " + OTHER_USER + ", who could swap "
+                + shared + " for a symbolic link; chown root " + userDir + " or share a directory of root's";
+    }
+
+    @Test
+    void aShareUnderAnotherUsersDirectoryIsRefusedAtBootBeforeAndAfterTheSwap() throws Exception {
+        config = minimal().addShare(new Share(shared, Path.of("/srv/shared"))).build();
+        assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith(refusal());
+        KernelFixture.assertNothingLeft(name, base);
+
+        // The user swaps the directory for a link to "the host's root" (a directory of ours).
+        Path hostRoot = Files.createDirectories(base.resolve("host-root"));
+        Files.writeString(hostRoot.resolve("secret"), "secret\n");
+        Files.delete(shared);
+        Files.createSymbolicLink(shared, hostRoot);
+
+        assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith(refusal());
+        assertThat(Files.exists(base.resolve("root/srv/shared/secret"))).isFalse();
+    }
+
+    @Test
+    void aLiveShareUnderAnotherUsersDirectoryIsRefused() throws Exception {
+        config = minimal().build();
+        Subhost s = subhosts.boot(config);
+
+        assertThatThrownBy(() -> s.share(shared, Path.of("/mnt/shared"))).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith(refusal());
+        ExecResult r = s.exec(List.of("/bin/sh", "-c", "test -e /mnt/shared && echo there || echo absent"),
+                TEN_SECONDS);
+        assertThat(r.stdout()).isEqualTo("absent\n");
+        s.stop(TEN_SECONDS);
+    }
+
+    @Test
+    void aShareInADirectoryThatOthersMayWriteIsRefused() throws Exception {
+        Path open = Files.createDirectories(base.resolve("open"));
+        Path inside = Files.createDirectories(open.resolve("shared"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        config = minimal().addShare(new Share(inside, Path.of("/srv/shared"))).build();
+
+        assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessageEndingWith("SHARE " + inside + " refused: " + open + " is writable by others than root "
+                        + "(mode 0777), who could swap " + inside + "; chmod go-w " + open);
+    }
+
+    @Test
+    void aShareOfRootsIsBoundFromTheDescriptorItWasCheckedThrough() throws Exception {
+        Path ours = Files.createDirectories(base.resolve("ours"));
+        Files.writeString(ours.resolve("file"), "ours\n");
+        config = minimal().addShare(new Share(ours, Path.of("/srv/ours"))).build();
+        Subhost s = subhosts.boot(config);
+
+        ExecResult r = s.exec(List.of("/bin/cat", "/srv/ours/file"), TEN_SECONDS);
+        assertThat(r.stdout()).isEqualTo("ours\n");
+        s.share(ours, Path.of("/mnt/ours"));
+        assertThat(s.exec(List.of("/bin/cat", "/mnt/ours/file"), TEN_SECONDS).stdout()).isEqualTo("ours\n");
+        s.stop(TEN_SECONDS);
+    }
+}
