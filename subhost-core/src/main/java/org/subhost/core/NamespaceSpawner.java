@@ -153,6 +153,15 @@ final class NamespaceSpawner {
      * that could not exec; so each retry first gets a fresh one.
      */
     static int spawnFirstProcess(Spawn.Builder spawn) throws Exception {
+        return spawnFirstProcess(spawn, attempt -> {});
+    }
+
+    /**
+     * As {@link #spawnFirstProcess(Spawn.Builder)}; {@code beforeRetry} is called with the
+     * number of the failed try after the pid namespace was renewed and before the next try
+     * (a test lets the program go there, an event instead of a race).
+     */
+    static int spawnFirstProcess(Spawn.Builder spawn, java.util.function.IntConsumer beforeRetry) throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
                 return spawn.spawn();
@@ -161,6 +170,7 @@ final class NamespaceSpawner {
                     throw e;
                 }
                 Namespaces.renewPidNamespaceForChildren();
+                beforeRetry.accept(attempt);
                 Thread.sleep(1);
             }
         }

@@ -6,9 +6,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subhost.linux.Fds;
@@ -34,48 +33,40 @@ class FirstProcessSpawnTest {
         KernelFixture.requireRoot();
         Path program = tmp.resolve("busy-sleep");
         Files.copy(Path.of("/bin/sleep"), program);
-        int writer = Fds.open(program.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
-        AtomicReference<Path> pidForChildren = new AtomicReference<>();
-        // The writer is closed only once the spawning thread has renewed its pid namespace,
-        // that is after a try failed with ETXTBSY: so the retry is what is tested. The
-        // kernel shows a thread's pid_for_children link only while that namespace has had
-        // a pid 1 (from the clone of a try on), so a renewal shows as the link going from
-        // readable to missing or to another namespace. The closer spins: that window is short.
-        CompletableFuture<Void> closer = CompletableFuture.runAsync(() -> {
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                String tried = null;
-                while (System.nanoTime() < deadline) {
-                    String now = read(pidForChildren.get());
-                    if (tried != null && !tried.equals(now)) {
-                        break;
-                    }
-                    if (now != null) {
-                        tried = now;
-                    }
-                    Thread.onSpinWait();
-                }
-            } finally {
+        int[] writer = {Fds.open(program.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC)};
+        // The first try meets the open writer (ETXTBSY) and uses up the pid namespace; the
+        // writer is closed between the tries, after the namespace was renewed, so the second
+        // try is the one that must succeed, as pid 1 of a fresh namespace (in the used-up one
+        // the kernel would refuse with ENOMEM). No race: the spawner calls us in between.
+        List<Integer> retriesAfter = new ArrayList<>();
+        List<String> childrenNamespace = new ArrayList<>();
+        try {
+            int pid = NamespaceThread.run("pid1 of sht", NamespaceRequest.builder().unshare(Namespaces.CLONE_NEWPID).build(),
+                    () -> NamespaceSpawner.spawnFirstProcess(Spawn.program(program).args("600").newSession(), attempt -> {
+                        retriesAfter.add(attempt);
+                        // A renewed namespace has had no pid 1 yet: the kernel shows no link.
+                        childrenNamespace.add(String.valueOf(read(Path.of("/proc/thread-self/ns/pid_for_children"))));
+                        try {
+                            Fds.close(writer[0]);
+                            writer[0] = -1;
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
+            try (Pidfd pid1 = Pidfd.open(pid)) {
                 try {
-                    Fds.close(writer);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                    assertThat(retriesAfter).as("failed tries before the spawn").containsExactly(1);
+                    assertThat(childrenNamespace).as("pid_for_children after the renewal").containsExactly("null");
+                    String status = Files.readString(Path.of("/proc", Integer.toString(pid), "status"));
+                    assertThat(status).contains("NSpid:\t" + pid + "\t1\n");
+                } finally {
+                    pid1.sendSignal(Signals.SIGKILL);
+                    assertThat(pid1.awaitExit(Duration.ofSeconds(30))).isPresent();
                 }
             }
-        });
-        int pid = NamespaceThread.run("pid1 of sht", NamespaceRequest.builder().unshare(Namespaces.CLONE_NEWPID).build(),
-                () -> {
-                    pidForChildren.set(Path.of("/proc/thread-self").toRealPath().resolve("ns/pid_for_children"));
-                    return NamespaceSpawner.spawnFirstProcess(Spawn.program(program).args("600").newSession());
-                });
-        closer.get(30, TimeUnit.SECONDS);
-        try (Pidfd pid1 = Pidfd.open(pid)) {
-            try {
-                String status = Files.readString(Path.of("/proc", Integer.toString(pid), "status"));
-                assertThat(status).contains("NSpid:\t" + pid + "\t1\n");
-            } finally {
-                pid1.sendSignal(Signals.SIGKILL);
-                assertThat(pid1.awaitExit(Duration.ofSeconds(30))).isPresent();
+        } finally {
+            if (writer[0] >= 0) {
+                Fds.close(writer[0]);
             }
         }
     }

@@ -192,7 +192,7 @@ class SubhostInitTest {
     void syncFdHoldsTheScriptBackUntilTheGoByte() throws Exception {
         startWithSyncPipe(List.of("--sync-fd", "3", "--name", name), "echo script runs; [ -e /proc/self/fd/3 ] && echo fd 3 open || echo fd 3 closed");
         ProcessHandle reaper = reaper();
-        awaitCondition("pid 1 blocked reading the sync pipe", () -> waitChannel(reaper).endsWith("pipe_read"));
+        awaitCondition("pid 1 blocked reading the sync pipe (fd 3)", () -> blockedInRead(reaper, 3));
         assertThat(reaper.children()).isEmpty();
         assertThat(logLines()).isEmpty();
 
@@ -219,7 +219,7 @@ class SubhostInitTest {
                 "[ -e /proc/self/fd/4 ] && echo fd 4 open || echo fd 4 closed"));
         harness = start(new ProcessBuilder(command));
         ProcessHandle reaper = reaper();
-        awaitCondition("pid 1 blocked reading the sync pipe", () -> waitChannel(reaper).endsWith("pipe_read"));
+        awaitCondition("pid 1 blocked reading the sync pipe (fd 3)", () -> blockedInRead(reaper, 3));
         assertThat(Files.readString(ready)).isEmpty();
 
         try (OutputStream sync = harness.getOutputStream()) {
@@ -472,8 +472,16 @@ class SubhostInitTest {
         return Files.readSymbolicLink(Path.of("/proc/self/ns/time")).toString();
     }
 
-    private static String waitChannel(ProcessHandle process) {
-        return readProc(process.pid(), "wchan");
+    /**
+     * Whether {@code process} sleeps in read(2) on descriptor {@code fd}: while a task is in
+     * a system call, {@code /proc/PID/syscall} gives the call's number and its arguments
+     * (unlike {@code wchan}, this needs no kernel symbol table). read is call 0 on x86_64
+     * and 63 on aarch64.
+     */
+    private static boolean blockedInRead(ProcessHandle process, int fd) {
+        String[] f = readProc(process.pid(), "syscall").trim().split(" ");
+        String read = System.getProperty("os.arch").equals("aarch64") ? "63" : "0";
+        return f.length > 1 && f[0].equals(read) && f[1].startsWith("0x") && Long.parseLong(f[1].substring(2), 16) == fd;
     }
 
     private static String commandLine(long pid) {

@@ -22,11 +22,12 @@ import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
 /**
- * {@code subhost-soak [--duration SECONDS] [--seed N] [--parallel K]}: boots and stops
- * subhosts in a loop for a given time, with real faults, SIGKILLs and races, and at the end
- * proves that nothing is left.
+ * {@code subhost-soak [--duration SECONDS] [--rounds R] [--seed N] [--parallel K]}: boots
+ * and stops subhosts in a loop for a given time, with real faults, SIGKILLs and races, and
+ * at the end proves that nothing is left.
  *
- * <p>K workers play rounds until the time is up. Each round is one {@link SoakScenario},
+ * <p>K workers play rounds until the time is up, and each at least R rounds (default 0)
+ * however long they take, so that a run's coverage does not depend on the machine's speed. Each round is one {@link SoakScenario},
  * picked at random from the seed (the first four rounds of each worker take one of each
  * kind), on fresh names {@code shsXXXNNNN} and a fresh directory: a clean boot, a real
  * fault without any test seam (a missing bridge, {@code PREMOUNT=false}, a hanging {@code
@@ -44,10 +45,11 @@ import org.subhost.config.SubhostConfig;
  */
 public final class SubhostSoak {
     private static final String USAGE = """
-            Usage: subhost-soak [--duration SECONDS] [--seed N] [--parallel K]
+            Usage: subhost-soak [--duration SECONDS] [--rounds R] [--seed N] [--parallel K]
               Boots and stops minimal subhosts for SECONDS (default 60) from K (default 2)
-              workers, each round one scenario picked at random from seed N (default: a
-              random one, printed): clean boots, real faults, SIGKILLs of pid 1, of
+              workers, each at least R rounds (default 0; the first four of a worker are one
+              of each kind) however long they take; each round one scenario picked at
+              random from seed N (default: a random one, printed): clean boots, real faults, SIGKILLs of pid 1, of
               overlay-boot, overlay-stop and a service, and races of K boots. Checks after
               every round and at the end that nothing is left (netns, links, mounts, state,
               cgroups, processes). The last line is
@@ -63,6 +65,8 @@ public final class SubhostSoak {
     private final String prefix;
     private final long seed;
     private final int parallel;
+    /** Rounds each worker plays even past the deadline. */
+    private final int minRounds;
     private final AtomicInteger nextName = new AtomicInteger();
     private final AtomicInteger nextSerial = new AtomicInteger(100_000);
     /** Every configuration a round read, by NAME, for the last sweep and the shutdown hook. */
@@ -70,7 +74,8 @@ public final class SubhostSoak {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    private SubhostSoak(Path temp, String prefix, long seed, int parallel) {
+    private SubhostSoak(Path temp, String prefix, long seed, int parallel, int minRounds) {
+        this.minRounds = minRounds;
         this.temp = temp;
         this.prefix = prefix;
         this.seed = seed;
@@ -80,7 +85,7 @@ public final class SubhostSoak {
     /**
      * Runs the soak with {@code args} (see {@code --help}); exits with what {@link #run} returns.
      *
-     * @param args {@code [--duration SECONDS] [--seed N] [--parallel K]}
+     * @param args {@code [--duration SECONDS] [--rounds R] [--seed N] [--parallel K]}
      */
     public static void main(String[] args) {
         System.exit(run(List.of(args), System.out));
@@ -93,6 +98,7 @@ public final class SubhostSoak {
      */
     static int run(List<String> args, PrintStream out) {
         long seconds = 60;
+        int rounds = 0;
         long seed = new SecureRandom().nextLong();
         int parallel = 2;
         try {
@@ -103,6 +109,7 @@ public final class SubhostSoak {
                         return 0;
                     }
                     case "--duration" -> seconds = ProgramOptions.positive("--duration", args, ++i);
+                    case "--rounds" -> rounds = ProgramOptions.positive("--rounds", args, ++i);
                     case "--parallel" -> parallel = ProgramOptions.positive("--parallel", args, ++i);
                     case "--seed" -> seed = ProgramOptions.number("--seed", args, ++i);
                     default -> throw new IllegalArgumentException("argument (" + args.get(i) + ") is unknown");
@@ -117,7 +124,7 @@ public final class SubhostSoak {
         SubhostSoak soak;
         try {
             soak = new SubhostSoak(Files.createTempDirectory(Path.of("/tmp"), "subhost-soak-").toRealPath(),
-                    ProgramOptions.randomPrefix("shs", 3), seed, parallel);
+                    ProgramOptions.randomPrefix("shs", 3), seed, parallel, rounds);
         } catch (IOException e) {
             System.err.println("subhost-soak: cannot make a temporary directory: " + e);
             return 1;
@@ -175,11 +182,11 @@ public final class SubhostSoak {
         return counts.failures() == 0 && left.isEmpty() ? 0 : 1;
     }
 
-    /** One worker: rounds until the deadline, each with its own directory. */
+    /** One worker: rounds until the deadline, and at least {@code minRounds}, each with its own directory. */
     private void work(int worker, long deadline, PrintStream out) {
         Random random = new Random(seed + 0x9E3779B97F4A7C15L * worker);
         SoakScenario.Kind[] kinds = SoakScenario.Kind.values();
-        for (int round = 0; System.nanoTime() < deadline && !closing.get(); round++) {
+        for (int round = 0; (round < minRounds || System.nanoTime() < deadline) && !closing.get(); round++) {
             // The first rounds take one of each kind, so that even a short run tries all four.
             SoakScenario.Kind kind = round < kinds.length ? kinds[(round + worker) % kinds.length]
                     : kinds[random.nextInt(kinds.length)];
