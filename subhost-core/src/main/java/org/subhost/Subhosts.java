@@ -33,7 +33,9 @@ public interface Subhosts {
     /**
      * Boots a subhost (docs/spec.md §3) and returns once its pid 1 runs the init. Booting is
      * a plan of steps ({@link #plan}) applied in order; when a step fails, the steps done
-     * so far are undone in reverse and the exception names the step.
+     * so far are undone in reverse and the exception names the step. A warning (such as
+     * UPPER being reachable by users other than root, docs/security.md) goes to LOG and to
+     * standard error; it does not stop the boot.
      *
      * @param config the subhost's configuration
      * @return the running subhost
@@ -44,7 +46,8 @@ public interface Subhosts {
 
     /**
      * The steps that {@link #boot} would apply for {@code config} on this host, one line
-     * each, without doing any of them.
+     * each, without doing any of them. The warnings that the boot would give (such as UPPER
+     * being reachable by users other than root, docs/security.md) go to standard error.
      *
      * @param config the subhost's configuration
      * @return the steps' descriptions, in order, numbered from 1

@@ -101,6 +101,7 @@ public final class LinuxSubhosts implements Subhosts {
             try (BootContext context = new BootContext(config, store, BootLog.open("overlay-boot", name, config.log()),
                     facts)) {
                 context.log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
+                HostExposure.warn(config, context.log, System.err);
                 context.hostLinks = RtNetlink.open();
                 executor.apply(plan, context);
                 context.log.line("booted: pid 1 is " + context.pid1);
@@ -130,6 +131,8 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public List<String> plan(SubhostConfig config) {
+        // The warnings a boot would give, on standard error: overlay-boot --dry-run shows them.
+        HostExposure.warn(config, null, System.err);
         return BootPlanner.plan(config, HostFacts.probe()).lines();
     }
 
