@@ -2,21 +2,30 @@
  * subhost-init: pid 1 of a subhost, a tiny reaper in the manner of tini.
  *
  *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]
- *            [--caps HEX] [--seccomp on|off] [--files on|off] -- PROGRAM [ARGS...]
+ *            [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N]
+ *            {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]}
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
+ *   subhost-init --enter ...       (enter.c: a process entering a running subhost)
+ *   subhost-init --log-relay ...   (relay.c: the host side of a subhost's output)
  *
  * Started by the SDK with posix_spawn as the first process of a new pid namespace, inside
- * the subhost's mount namespace with its root already pivoted. It mounts /proc for its
+ * the subhost's mount namespace with its root already pivoted, with the subhost's own
+ * /dev/null as input and a pipe to the log relay as output. It mounts /proc for its
  * pid namespace, enters a new time namespace (--timens), waits for the SDK to finish
  * the boot (--sync-fd), enters a cgroup namespace of its own, confines itself and
- * everything it starts (--caps, --seccomp, --files: see confine.h), runs PROGRAM (the init script) in a session of its own, says so
- * (--ready-fd: one byte 's', so the SDK returns from the boot without polling), then reaps
- * every orphan of the subhost and stays alive, even with no process left, until SIGTERM,
- * SIGINT or SIGPWR: then every process gets SIGTERM, after the grace period SIGKILL, and
- * pid 1 exits 0.
+ * everything it starts (--caps, --seccomp, --files: see confine.h), runs the init in a
+ * session of its own, says so (--ready-fd: one byte 's', so the SDK returns from the boot
+ * without polling), then reaps every orphan of the subhost and stays alive, even with no
+ * process left, until SIGTERM, SIGINT or SIGPWR: then every process gets SIGTERM, after
+ * the grace period SIGKILL, and pid 1 exits 0.
+ *
+ * The init is one of: the built-in one (--service-limit, services.c), which starts each
+ * --service in order and tells their states on --status-fd, a descriptor that only pid 1
+ * and that child hold; a script read from --script-fd (a sealed memfd) and run by /bin/sh
+ * -c, so that the script is not in pid 1's command line, which ps shows; or PROGRAM.
  *
  * With --limit it is not pid 1 but a time limit for one command, which the built-in init
- * script puts around each service's start: PROGRAM runs in a session of its own; when it
+ * puts around each service's start: PROGRAM runs in a session of its own; when it
  * has not exited after SECONDS, its whole process group gets SIGKILL and the exit status
  * is 124, as timeout(1) gives. Otherwise the status is PROGRAM's (128 + signal for a
  * signal). A service that daemonised in time keeps running: only a late start is killed.
@@ -53,7 +62,6 @@
 
 #define EXIT_BOOT_FAILED 1
 #define EXIT_USAGE 2
-#define EXIT_TIMED_OUT 124 /* as timeout(1) */
 /* An upper bound on each wait, like tini's: the loop wakes up for SIGCHLD anyway. */
 #define WAIT_SECONDS 1
 
@@ -64,6 +72,11 @@ struct options {
 	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
 	long limit;       /* --limit SECONDS; -1: run as pid 1 */
 	struct confinement confinement; /* pid 1's, applied before PROGRAM runs */
+	int status_fd;    /* --status-fd: where the built-in init tells service states; -1: none */
+	int script_fd;    /* --script-fd: the init script, run by /bin/sh -c; -1: none */
+	long service_limit; /* --service-limit: the built-in init (services.c); -1: not it */
+	char **services;  /* --service S, in order, NULL-terminated */
+	bool start_services; /* --start-services: the built-in init in this process, for tests */
 	char **program;
 };
 
@@ -142,7 +155,9 @@ const char *reason(int error)
 static void usage(const char *problem)
 {
 	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
-	    " [--caps HEX] [--seccomp on|off] [--files on|off] -- PROGRAM [ARGS...], or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
+	    " [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N]"
+	    " {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]},"
+	    " or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
 	    problem);
 	exit(EXIT_USAGE);
 }
@@ -161,7 +176,12 @@ long parse_number(const char *option, const char *text, long max)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, -1, CONFINE_DEFAULTS, NULL };
+	struct options options = { false, -1, -1, 5, -1, CONFINE_DEFAULTS, -1, -1, -1, NULL, false, NULL };
+	static char *no_services[] = { NULL };
+	options.services = calloc((size_t)argc, sizeof(char *));
+	if (options.services == NULL)
+		options.services = no_services;
+	size_t services = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		char error[160];
@@ -186,13 +206,31 @@ static struct options parse_options(int argc, char **argv)
 			options.limit = parse_number(arg, argv[++i], 86400);
 		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
 			log_name = argv[++i];
+		} else if (strcmp(arg, "--status-fd") == 0) {
+			options.status_fd = (int)parse_number(arg, argv[++i], 1023);
+		} else if (strcmp(arg, "--script-fd") == 0) {
+			options.script_fd = (int)parse_number(arg, argv[++i], 1023);
+		} else if (strcmp(arg, "--service-limit") == 0) {
+			options.service_limit = parse_number(arg, argv[++i], 86400);
+		} else if (strcmp(arg, "--service") == 0 && i + 1 < argc && argv[i + 1][0] != '\0'
+			   && options.services != no_services) {
+			options.services[services++] = argv[++i];
+		} else if (strcmp(arg, "--start-services") == 0) {
+			options.start_services = true;
 		} else {
 			say("option (%s) is not known or lacks its value", arg);
 			usage("bad command line");
 		}
 	}
-	if (options.program == NULL || options.program[0] == NULL)
+	/* The built-in init and an init script need no PROGRAM. */
+	bool builtin = options.service_limit >= 0;
+	bool program = options.program != NULL && options.program[0] != NULL;
+	if (!program && !builtin && options.script_fd < 0)
 		usage("PROGRAM is missing after --");
+	if (builtin + (options.script_fd >= 0) + program > 1)
+		usage("give one of --service-limit (with --service), --script-fd or -- PROGRAM");
+	if ((services > 0 || options.start_services) && !builtin)
+		usage("--service and --start-services need --service-limit");
 	return options;
 }
 
@@ -328,8 +366,47 @@ static void say_started(int fd)
 	close(fd);
 }
 
-static pid_t spawn(char **program, const sigset_t *original_mask)
+/* The init script of --script-fd, read whole (at most 1 MiB) before anything runs. */
+static char *read_script(int fd)
 {
+	size_t size = 0, capacity = 4096;
+	char *script = malloc(capacity);
+	lseek(fd, 0, SEEK_SET); /* a memfd, written by the SDK up to its end; a pipe says ESPIPE */
+	for (;;) {
+		if (script == NULL) {
+			say("read the init script (fd %d): out of memory", fd);
+			exit(EXIT_BOOT_FAILED);
+		}
+		ssize_t n = read(fd, script + size, capacity - size - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			say("read the init script (fd %d): %s", fd, reason(errno));
+			exit(EXIT_BOOT_FAILED);
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+		if (size + 1 == capacity) {
+			if (capacity >= (1 << 20)) {
+				say("the init script (fd %d) is longer than 1 MiB", fd);
+				exit(EXIT_BOOT_FAILED);
+			}
+			capacity *= 2;
+			script = realloc(script, capacity);
+		}
+	}
+	script[size] = '\0';
+	close(fd);
+	return script;
+}
+
+/* What pid 1 runs: PROGRAM, the init script, or the built-in init (services.c). */
+static pid_t spawn_init(const struct options *options, char *script, const sigset_t *original_mask)
+{
+	char *sh[] = { "/bin/sh", "-c", script, NULL };
+	char *builtin[] = { "built-in init", NULL };
+	char **program = options->service_limit >= 0 ? builtin : script != NULL ? sh : options->program;
 	pid_t pid = fork();
 	if (pid < 0) {
 		say("fork for %s: %s", program[0], reason(errno));
@@ -343,6 +420,8 @@ static pid_t spawn(char **program, const sigset_t *original_mask)
 	sigprocmask(SIG_SETMASK, original_mask, NULL);
 	if (setsid() < 0)
 		say("setsid for %s: %s", program[0], reason(errno));
+	if (options->service_limit >= 0)
+		_exit(start_services(options->services, options->service_limit, options->status_fd));
 	execvp(program[0], program);
 	int error = errno;
 	say("execvp %s: %s", program[0], reason(error));
@@ -442,7 +521,7 @@ static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *scrip
 }
 
 /* The --limit mode: runs one command for at most `seconds`; see the head of this file. */
-static int run_limited(long seconds, char **program)
+int run_limited(long seconds, char **program)
 {
 	sigset_t chld, original;
 	sigemptyset(&chld);
@@ -490,9 +569,13 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--enter") == 0)
 		enter_main(argc, argv); /* enter.c */
+	if (argc > 1 && strcmp(argv[1], "--log-relay") == 0)
+		relay_main(argc, argv); /* relay.c */
 	struct options options = parse_options(argc, argv);
 	if (options.limit >= 0)
 		return run_limited(options.limit, options.program);
+	if (options.start_services)
+		return start_services(options.services, options.service_limit, options.status_fd);
 	if (getpid() != 1) {
 		/* kill(-1) outside a pid namespace would reach every process of the host. */
 		say("must be pid 1 of a new pid namespace (pid %d)", (int)getpid());
@@ -502,6 +585,12 @@ int main(int argc, char **argv)
 		say("ready fd %d: %s", options.ready_fd, reason(errno));
 		return EXIT_BOOT_FAILED;
 	}
+	/* Only pid 1 and its built-in init hold the status channel: no program inherits it. */
+	if (options.status_fd >= 0 && fcntl(options.status_fd, F_SETFD, FD_CLOEXEC) != 0) {
+		say("status fd %d: %s", options.status_fd, reason(errno));
+		return EXIT_BOOT_FAILED;
+	}
+	char *init_script = options.script_fd >= 0 ? read_script(options.script_fd) : NULL;
 
 	sigset_t blocked, original;
 	block_signals(&blocked, &original);
@@ -514,7 +603,7 @@ int main(int argc, char **argv)
 	enter_cgroup_namespace();
 	confine(&options.confinement, false);
 
-	pid_t script = spawn(options.program, &original);
+	pid_t script = spawn_init(&options, init_script, &original);
 	if (options.ready_fd >= 0)
 		say_started(options.ready_fd);
 	bool busy = true;

@@ -23,4 +23,23 @@ long parse_number(const char *option, const char *text, long max);
  */
 int enter_main(int argc, char **argv) __attribute__((noreturn));
 
+/* Exit status of a command that passed its time limit, as timeout(1) gives. */
+#define EXIT_TIMED_OUT 124
+
+/*
+ * Runs PROGRAM (argv, NULL-terminated, found on the PATH) in a session of its own for at
+ * most `seconds`, then kills its process group; returns its status (128 + signal when
+ * killed), EXIT_TIMED_OUT after the limit. subhost-init.c.
+ */
+int run_limited(long seconds, char **program);
+
+/*
+ * The built-in init (services.c): starts each of the NULL-terminated `services` in order
+ * under run_limited, says so in LOG and tells each state on `status_fd` (-1: nowhere).
+ */
+int start_services(char *const *services, long limit, int status_fd);
+
+/* The log relay (relay.c), when argv[1] is "--log-relay"; never returns. */
+int relay_main(int argc, char **argv) __attribute__((noreturn));
+
 #endif

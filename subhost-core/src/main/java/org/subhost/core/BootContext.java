@@ -35,16 +35,24 @@ public final class BootContext implements AutoCloseable {
      * the network namespace that the caller's thread makes alongside.
      */
     final CountDownLatch netnsReady = new CountDownLatch(1);
-    /** LOG opened for appending, for pid 1's standard output and error. */
+    /** LOG opened for appending, for the hooks' output and the log relay ({@link LogRelay}). */
     int logFd = -1;
-    /** The host's {@code /dev/null}, for pid 1's standard input. */
+    /** The host's {@code /dev/null}, for the hooks' standard input (host commands). */
     int devNullFd = -1;
+    /** The write end of the pipe to the log relay: pid 1's standard output and error. */
+    int outputFd = -1;
+    /** The write end of the status channel to the log relay: pid 1's service states. */
+    int statusFd = -1;
     /** The write end of the pipe pid 1 waits on before it runs the init. */
     int syncFd = -1;
     /** The read end of the pipe on which pid 1 says that the init runs. */
     int readyFd = -1;
-    /** The init script pid 1 runs, decided before the root is switched. */
+    /** The init script pid 1 runs (INIT's output), decided before the root is switched; null for the built-in init. */
     String initScript;
+    /** The services that the built-in init starts, in order (START). */
+    List<String> services = List.of();
+    /** The time limit of each service's start in the built-in init. */
+    java.time.Duration serviceLimit = java.time.Duration.ofSeconds(30);
     /** Host ends brought up by ifup, to be taken down by ifdown. */
     final List<String> ifupped = new ArrayList<>();
     int pid1 = -1;
@@ -86,7 +94,9 @@ public final class BootContext implements AutoCloseable {
         closeQuietly(devNullFd);
         closeQuietly(syncFd);
         closeQuietly(readyFd);
-        netnsFd = logFd = devNullFd = syncFd = readyFd = -1;
+        closeQuietly(outputFd);
+        closeQuietly(statusFd);
+        netnsFd = logFd = devNullFd = syncFd = readyFd = outputFd = statusFd = -1;
         if (pid1fd != null) {
             try {
                 pid1fd.close();

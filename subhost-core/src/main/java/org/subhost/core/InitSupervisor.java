@@ -20,95 +20,23 @@ import org.subhost.linux.SyscallException;
 
 /**
  * The subhost's init and services (docs/spec.md §5 and §6): the built-in PREMOUNT, the
- * PREMOUNT, POSTMOUNT and INIT commands of the user, the init script that pid 1 runs, and
+ * PREMOUNT, POSTMOUNT and INIT commands of the user, the init that pid 1 runs, and
  * the stop of services and pid 1.
  *
- * <p>The built-in init script starts each START service in order: an absolute path as
- * {@code PATH start}, any other name as {@code service NAME start}, in a session of its own
- * and under a time limit (SubhostConfig#serviceTimeout). It writes one line per service to
- * LOG ({@code subhost-init[NAME]: service S started}, {@code ... failed (status N)} or
- * {@code ... timed out (killed after N s)}), which {@link #serviceStates} reads back for status. When
- * the script is done, pid 1 itself stays as the placeholder that keeps the subhost alive.
+ * <p>The built-in init is pid 1's own ({@code src/main/c/services.c}): it starts each START
+ * service in order, an absolute path as {@code PATH start}, any other name as {@code service
+ * NAME start}, in a session of its own and under a time limit (SubhostConfig#serviceTimeout),
+ * writes one line per service to LOG ({@code subhost-init[NAME]: service S started}, {@code
+ * ... failed (status N)} or {@code ... timed out (killed after N s)}) for people, and tells
+ * each state on a channel of its own that status reads ({@link LogRelay#serviceStates}).
+ * When it is done, pid 1 itself stays as the placeholder that keeps the subhost alive.
  */
 final class InitSupervisor {
     private InitSupervisor() {}
 
-    /**
-     * The built-in init script for {@code name} that starts {@code services} in order, each
-     * start under {@code reaper --limit} so that one that runs longer than {@code limit} is
-     * killed with its process group and the next one still starts.
-     *
-     * @param reaper the path of subhost-init as the script sees it ({@link
-     *     NamespaceSpawner#REAPER} inside a subhost)
-     */
-    static String builtinScript(String name, List<String> services, Duration limit, String reaper) {
-        String limited = quote(reaper) + " --name " + quote(name) + " --limit " + limit.toSeconds() + " -- ";
-        StringBuilder s = new StringBuilder();
-        s.append("# built-in init of subhost ").append(name).append(" (overlay-boot)\n");
-        s.append("log() { echo \"subhost-init[").append(name).append("]: $*\"; }\n");
-        s.append("start() {\n");
-        s.append("  case \"$1\" in\n");
-        s.append("    /*) ").append(limited).append("\"$1\" start ;;\n");
-        s.append("    *) if ! command -v service >/dev/null 2>&1; then\n");
-        s.append("         log \"service $1: this subhost has no service command\"; return 127\n");
-        s.append("       else ").append(limited).append("service \"$1\" start; fi ;;\n");
-        s.append("  esac\n");
-        s.append("}\n");
-        s.append("for s in");
-        for (String service : services) {
-            s.append(' ').append(quote(service));
-        }
-        s.append("; do\n");
-        s.append("  log \"starting service $s\"\n");
-        s.append("  start \"$s\" </dev/null\n");
-        s.append("  status=$?\n");
-        s.append("  case $status in\n");
-        s.append("    0) log \"service $s started\" ;;\n");
-        s.append("    124) log \"service $s timed out (killed after ").append(limit.toSeconds()).append(" s)\" ;;\n");
-        s.append("    *) log \"service $s failed (status $status)\" ;;\n");
-        s.append("  esac\n");
-        s.append("done\n");
-        return s.toString();
-    }
-
     /** The command that stops {@code service}, as docs/spec.md §6 gives it. */
     static List<String> stopCommand(String service) {
         return service.startsWith("/") ? List.of(service, "stop") : List.of("service", service, "stop");
-    }
-
-    /** Single-quotes {@code s} for sh. */
-    static String quote(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
-    }
-
-    /**
-     * The last state the init reported for each of {@code services}, read from the LOG lines
-     * written since {@code offset}.
-     */
-    static List<org.subhost.SubhostStatus.ServiceStatus> serviceStates(String name, List<String> services, Path log,
-            long offset) {
-        Map<String, String> states = new TreeMap<>();
-        String prefix = "subhost-init[" + name + "]: service ";
-        try {
-            String text = BootLog.readSince(log, offset);
-            for (String line : text.split("\n")) {
-                int at = line.indexOf(prefix);
-                if (at >= 0) {
-                    String rest = line.substring(at + prefix.length());
-                    int space = rest.indexOf(' ');
-                    if (space > 0) {
-                        states.put(rest.substring(0, space), rest.substring(space + 1));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            // An unreadable LOG leaves every state unknown.
-        }
-        List<org.subhost.SubhostStatus.ServiceStatus> out = new ArrayList<>();
-        for (String service : services) {
-            out.add(new org.subhost.SubhostStatus.ServiceStatus(service, states.getOrDefault(service, "unknown")));
-        }
-        return out;
     }
 
     /**
@@ -207,9 +135,10 @@ final class InitSupervisor {
     }
 
     /**
-     * Opens LOG and {@code /dev/null} for pid 1 and decides the init script: the built-in
-     * one, or the output of the user's INIT command (run now, on the host, with {@code
-     * CONFIG} and {@code ACTION} set).
+     * Opens LOG and {@code /dev/null} for the hooks, starts the log relay that pid 1's output
+     * and service states go through ({@link LogRelay}), and decides the init: the built-in
+     * one (pid 1 starts START's services itself), or the script that the user's INIT command
+     * prints (run now, on the host, with {@code CONFIG} and {@code ACTION} set).
      */
     record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
             Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit) implements BootStep.OnHost {
@@ -229,8 +158,11 @@ final class InitSupervisor {
         public void apply(BootContext context) throws Exception {
             context.logFd = LogFile.openForAppend(log);
             context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
+            LogRelay.start(context, name);
             if (initCommand.isEmpty()) {
-                context.initScript = builtinScript(name, services, serviceLimit, NamespaceSpawner.REAPER);
+                context.initScript = null;
+                context.services = services;
+                context.serviceLimit = serviceLimit;
                 return;
             }
             Commands.Captured captured = Commands.capture(List.of("/bin/sh", "-c", initCommand.get()),
@@ -248,7 +180,15 @@ final class InitSupervisor {
         public void undo(BootContext context) {
             BootContext.closeQuietly(context.logFd);
             BootContext.closeQuietly(context.devNullFd);
-            context.logFd = context.devNullFd = -1;
+            // The relay ends once pid 1 (if it ran) and we have closed these.
+            BootContext.closeQuietly(context.outputFd);
+            BootContext.closeQuietly(context.statusFd);
+            context.logFd = context.devNullFd = context.outputFd = context.statusFd = -1;
+            try {
+                LogRelay.awaitEnd(context.store.root().resolve(name), Duration.ofSeconds(5));
+            } catch (Exception e) {
+                // No services file to wait on: no relay.
+            }
         }
     }
 

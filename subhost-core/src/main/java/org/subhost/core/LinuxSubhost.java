@@ -181,7 +181,7 @@ final class LinuxSubhost implements Subhost {
         Instant started = state.started();
         return new SubhostStatus(name, state.pid1().orElseThrow().pid(), started, state.config(), state.rootKind(),
                 state.live(), state.log(), cables,
-                InitSupervisor.serviceStates(name, state.services(), state.log(), state.logOffset()), state.cgroup());
+                LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup());
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -120,19 +121,51 @@ final class NamespaceSpawner {
             context.pid1fd = Pidfd.open(context.pid1);
         }
 
+        /**
+         * pid 1's command line stays short (ps shows it): the init script goes in on a
+         * descriptor (a sealed memfd, {@code --script-fd}), the built-in init as the list of
+         * services. Its descriptors hold nothing of the host: the subhost's own {@code
+         * /dev/null} (this thread is inside the new root), the pipes to the log relay, the
+         * boot's two pipes.
+         */
         private int spawnReaper(BootContext context, int syncFd, int readyFd) throws Exception {
-            return spawnFirstProcess(Spawn.program(Path.of(REAPER))
-                    .args(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
-                            Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--",
-                            "/bin/sh", "-c", context.initScript))
-                    .env(BASE_ENV)
-                    .cwd(Path.of("/"))
-                    .stdin(Redirect.fd(context.devNullFd))
-                    .stdout(Redirect.fd(context.logFd))
-                    .stderr(Redirect.fd(context.logFd))
-                    .keepFd(syncFd, 3)
-                    .keepFd(readyFd, 4)
-                    .newSession());
+            List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
+                    Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
+            int script = -1;
+            int devNull = -1;
+            try {
+                if (context.initScript != null) {
+                    script = Fds.sealedMemfd("init script of " + name, context.initScript.getBytes(StandardCharsets.UTF_8));
+                    args.addAll(List.of("--script-fd", "6"));
+                } else {
+                    args.addAll(List.of("--service-limit", Long.toString(context.serviceLimit.toSeconds())));
+                    for (String service : context.services) {
+                        args.addAll(List.of("--service", service));
+                    }
+                }
+                devNull = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_NOFOLLOW | Fds.O_CLOEXEC);
+                Spawn.Builder spawn = Spawn.program(Path.of(REAPER))
+                        .args(args)
+                        .env(BASE_ENV)
+                        .cwd(Path.of("/"))
+                        .stdin(Redirect.fd(devNull))
+                        .stdout(Redirect.fd(context.outputFd))
+                        .stderr(Redirect.fd(context.outputFd))
+                        .keepFd(syncFd, 3)
+                        .keepFd(readyFd, 4)
+                        .keepFd(context.statusFd, 5);
+                if (script >= 0) {
+                    spawn.keepFd(script, 6);
+                }
+                return spawnFirstProcess(spawn.newSession());
+            } finally {
+                BootContext.closeQuietly(script);
+                BootContext.closeQuietly(devNull);
+                // pid 1 holds its own copies: ours would keep the log relay alive for ever.
+                BootContext.closeQuietly(context.outputFd);
+                BootContext.closeQuietly(context.statusFd);
+                context.outputFd = context.statusFd = -1;
+            }
         }
 
         @Override

@@ -208,6 +208,7 @@ final class StateStore {
         checkName(name);
         Path dir = root.resolve(name);
         Files.deleteIfExists(dir.resolve("state.tmp"));
+        Files.deleteIfExists(dir.resolve(LogRelay.SERVICES));
         Files.deleteIfExists(stateFile(name));
         Files.deleteIfExists(dir);
     }

@@ -65,6 +65,14 @@ final class Teardown {
             } catch (Exception e) {
                 problems.add("network namespace " + state.netns() + ": " + PlanExecutor.reason(e));
             }
+            // After pid 1: the log relay ends once the subhost's last process closed its pipes.
+            try {
+                if (!LogRelay.awaitEnd(store.root().resolve(state.name()), Duration.ofSeconds(5))) {
+                    problems.add("the log relay (subhost-init --log-relay) still runs 5 s after pid 1 ended");
+                }
+            } catch (Exception e) {
+                problems.add("log relay: " + PlanExecutor.reason(e));
+            }
             if (state.cgroup().isPresent()) {
                 try {
                     ControlGroup.remove(state.cgroup().get());

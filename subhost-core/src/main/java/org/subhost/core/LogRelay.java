@@ -1,0 +1,149 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.subhost.SubhostStatus;
+import org.subhost.linux.Fds;
+import org.subhost.linux.Flock;
+import org.subhost.linux.Redirect;
+import org.subhost.linux.Spawn;
+import org.subhost.linux.SyscallException;
+
+/**
+ * The host side of a subhost's output: subhost-init's log relay mode ({@code
+ * src/main/c/relay.c}), one small process per subhost in the host's namespaces, started
+ * from the SDK's own copy of the program before pid 1. pid 1's output (and so every
+ * service's) goes into a pipe that the relay copies to LOG, and pid 1's service states
+ * into a second pipe that the relay copies to {@code /run/subhost/NAME/services}. So no
+ * process of the subhost holds LOG or any other file of the host, and the states that
+ * status shows come from a channel that only pid 1 writes, never from LOG, where any
+ * process of the subhost can write a line that looks like pid 1's.
+ *
+ * <p>The relay ends by itself once every process of the subhost has closed the pipes, that
+ * is when the subhost has ended; no JVM stays behind. It forks once at its start, so that
+ * we reap its first process at once and it never waits as a zombie of ours.
+ */
+final class LogRelay {
+    /** The file of service states, in the subhost's state directory. */
+    static final String SERVICES = "services";
+    /** The most bytes of the services file that status reads (the relay writes no more). */
+    static final int SERVICES_LIMIT = 65536;
+
+    private LogRelay() {}
+
+    /**
+     * Starts the relay for {@code name}: the pipes, the services file (made anew, mode
+     * 0600), the relay with the read ends, LOG and the file; leaves the write ends for pid
+     * 1 in {@code context.outputFd} and {@code context.statusFd}.
+     */
+    static void start(BootContext context, String name) throws IOException, SyscallException {
+        Path services = context.store.root().resolve(name).resolve(SERVICES);
+        int[] output = Fds.pipe2(Fds.O_CLOEXEC);
+        int[] status = null;
+        int file = -1;
+        try {
+            status = Fds.pipe2(Fds.O_CLOEXEC);
+            file = Fds.open(services.toString(), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_TRUNC | Fds.O_NOFOLLOW
+                    | Fds.O_CLOEXEC, 0600);
+            // Held by the relay's copy of this descriptor until it exits: see awaitEnd.
+            Flock.flock(file, Flock.LOCK_EX);
+            int pid = Spawn.program(Path.of("/proc/self/fd/5"))
+                    .argv0("subhost-init")
+                    .args("--log-relay", "--name", name, "--status-fd", "3", "--status-file-fd", "4")
+                    .env(NamespaceSpawner.BASE_ENV)
+                    .cwd(Path.of("/"))
+                    .stdin(Redirect.fd(output[0]))
+                    .stdout(Redirect.fd(context.logFd))
+                    .stderr(Redirect.fd(context.logFd))
+                    .keepFd(status[0], 3)
+                    .keepFd(file, 4)
+                    .keepFd(Entering.program(), 5)
+                    .newSession()
+                    .spawn();
+            int exit = Spawn.waitFor(pid); // its first process, which forks the relay and exits
+            if (exit != 0) {
+                throw new IOException("the log relay (subhost-init --log-relay) exited with status " + exit
+                        + "; see LOG " + context.config.log());
+            }
+            context.outputFd = output[1];
+            context.statusFd = status[1];
+            output[1] = -1;
+            status[1] = -1;
+        } finally {
+            BootContext.closeQuietly(output[0]);
+            BootContext.closeQuietly(output[1]);
+            if (status != null) {
+                BootContext.closeQuietly(status[0]);
+                BootContext.closeQuietly(status[1]);
+            }
+            BootContext.closeQuietly(file);
+        }
+    }
+
+    /**
+     * Waits until the relay of the subhost whose state directory is {@code stateDir} has
+     * ended, at most {@code limit}: it holds an exclusive lock on its services file until it
+     * exits, which it does once every process of the subhost has closed its pipes.
+     *
+     * @return false when it still runs after {@code limit}
+     */
+    static boolean awaitEnd(Path stateDir, Duration limit) throws SyscallException, InterruptedException {
+        int fd;
+        try {
+            fd = Fds.open(stateDir.resolve(SERVICES).toString(), Fds.O_RDONLY | Fds.O_NOFOLLOW | Fds.O_CLOEXEC);
+        } catch (SyscallException e) {
+            return true; // no services file: no relay was started
+        }
+        try {
+            long deadline = System.nanoTime() + limit.toNanos();
+            while (!Flock.tryLockExclusive(fd)) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.sleep(5);
+            }
+            return true;
+        } finally {
+            BootContext.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * The last state that pid 1 told for each of {@code services} ({@code started},
+     * {@code failed (status N)}, {@code timed out (killed after N s)}),
+     * {@code unknown} for one it has told nothing of, from {@code stateDir/services}.
+     */
+    static List<SubhostStatus.ServiceStatus> serviceStates(Path stateDir, List<String> services) {
+        Map<String, String> states = new TreeMap<>();
+        try (FileChannel channel = FileChannel.open(stateDir.resolve(SERVICES), StandardOpenOption.READ,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer buffer = ByteBuffer.allocate(SERVICES_LIMIT);
+            while (buffer.hasRemaining() && channel.read(buffer) > 0) {
+                // up to the limit
+            }
+            String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+            for (String line : text.split("\n")) {
+                int space = line.indexOf(' ');
+                if (space > 0) {
+                    states.put(line.substring(0, space), line.substring(space + 1));
+                }
+            }
+        } catch (IOException e) {
+            // No file (a subhost booted before this version, or with INIT): every state unknown.
+        }
+        List<SubhostStatus.ServiceStatus> out = new ArrayList<>();
+        for (String service : services) {
+            out.add(new SubhostStatus.ServiceStatus(service, states.getOrDefault(service, "unknown")));
+        }
+        return out;
+    }
+}
