@@ -158,11 +158,11 @@ final class InitSupervisor {
         public void apply(BootContext context) throws Exception {
             context.logFd = LogFile.openForAppend(log);
             context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
-            LogRelay.start(context, name);
             if (initCommand.isEmpty()) {
                 context.initScript = null;
                 context.services = services;
                 context.serviceLimit = serviceLimit;
+                LogRelay.start(context, name);
                 return;
             }
             Commands.Captured captured = Commands.capture(List.of("/bin/sh", "-c", initCommand.get()),
@@ -174,6 +174,8 @@ final class InitSupervisor {
                 throw new IOException("INIT (" + initCommand.get() + ") printed no script");
             }
             context.initScript = captured.stdout();
+            // Last: a step that fails is not undone, and the relay would wait for nothing.
+            LogRelay.start(context, name);
         }
 
         @Override
