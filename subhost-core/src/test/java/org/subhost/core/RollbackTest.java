@@ -77,6 +77,53 @@ class RollbackTest {
         }
     }
 
+    /**
+     * An undo that itself fails during a rollback: a process of the test's own sits in the
+     * boot's control group (so that the kernel refuses its rmdir with EBUSY) when a later step
+     * fails. The failure is logged and kept as a suppressed exception, and the other undos
+     * still run: only the control group is left, which the test then removes itself.
+     */
+    @Test
+    void anUndoThatFailsIsLoggedAndTheOtherUndosStillRun() throws Exception {
+        config = minimal().cables("= =").build();
+        List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
+        int failing = 1 + java.util.stream.IntStream.range(0, plan.size()).filter(i -> plan.get(i).contains("record pid 1"))
+                .findFirst().orElseThrow();
+        Process squatter = new ProcessBuilder("sleep", "300").start();
+        Path[] group = new Path[1];
+        try {
+            Subhosts subhosts = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (index, step) -> {
+                if (index == failing) {
+                    for (String top : List.of("/sys/fs/cgroup/unified/", "/sys/fs/cgroup/")) {
+                        if (group[0] == null && Files.isDirectory(Path.of(top + name))) {
+                            group[0] = Path.of(top + name);
+                        }
+                    }
+                    Files.writeString(group[0].resolve("cgroup.procs"), Long.toString(squatter.pid()));
+                    throw new IOException("injected fault");
+                }
+            });
+            assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                    .hasMessageStartingWith("boot " + name + ": step " + failing + " (record pid 1")
+                    .hasMessageEndingWith("failed: injected fault")
+                    .satisfies(e -> assertThat(e.getSuppressed()).singleElement().satisfies(
+                            x -> assertThat(x).hasMessageStartingWith("cannot remove control group " + group[0])
+                                    .hasMessageContaining("(processes still in it: " + squatter.pid() + ")")));
+            String log = Files.readString(base.resolve("log"));
+            assertThat(log).contains("undo of \"control group " + group[0] + "\" failed: cannot remove control group "
+                    + group[0]);
+            assertThat(log).containsPattern("boot " + name + ": rolled back \\d+ step\\(s\\)\n");
+            // The undos after the failed one (in reverse order: the state record, the cables and
+            // the network namespace) ran: the control group is all that is left.
+            assertThat(KernelFixture.leftovers(name, base)).containsExactly("cgroup " + group[0]);
+        } finally {
+            squatter.destroyForcibly().waitFor();
+            if (group[0] != null) {
+                ControlGroup.remove(group[0]);
+            }
+        }
+    }
+
     @Test
     void aMissingBridgeFailsAtItsCableAndLeavesNothing() throws Exception {
         config = minimal().cables("shtnobr0=").build();
