@@ -1,7 +1,7 @@
 /*
  * The log relay of subhost-init: the host side of a subhost's output.
  *
- *   subhost-init --log-relay [--name NAME] [--status-fd N --status-file-fd M]
+ *   subhost-init --log-relay [--name NAME] [--status-fd N --status-file-fd M] [--pid-fd P]
  *
  * The SDK starts it on the host, in the host's namespaces, from its own copy of this
  * program, with the read end of the pipe that pid 1's output (and so every service's)
@@ -12,7 +12,8 @@
  *
  * It forks once at the start and the parent exits, so that the SDK reaps the parent at
  * once and the relay itself, a child of the host's init from then on, never waits as a
- * zombie of a long-lived JVM. It holds nothing but its four descriptors: a static program
+ * zombie of a long-lived JVM. With --pid-fd the parent first writes the relay's pid there
+ * (the SDK puts it into the subhost's control group, where its memory is the subhost's). It holds nothing but its four descriptors: a static program
  * of some 50 kB, no heap to speak of. The status file is kept to STATUS_LIMIT bytes: pid 1
  * writes a line per service and state, and nothing else can write there.
  */
@@ -21,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,19 +60,22 @@ static bool copy(int from, int to, long *room)
 
 int relay_main(int argc, char **argv)
 {
-	int status_fd = -1, status_file = -1;
+	int status_fd = -1, status_file = -1, pid_fd = -1;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
 			log_name = argv[++i];
 		} else if (strcmp(argv[i], "--status-fd") == 0) {
 			status_fd = (int)parse_number(argv[i], argv[i + 1], 1023);
 			i++;
+		} else if (strcmp(argv[i], "--pid-fd") == 0) {
+			pid_fd = (int)parse_number(argv[i], argv[i + 1], 1023);
+			i++;
 		} else if (strcmp(argv[i], "--status-file-fd") == 0) {
 			status_file = (int)parse_number(argv[i], argv[i + 1], 1023);
 			i++;
 		} else {
 			say("option (%s) is not known; usage: subhost-init --log-relay [--name NAME]"
-			    " [--status-fd N --status-file-fd M]", argv[i]);
+			    " [--status-fd N --status-file-fd M] [--pid-fd P]", argv[i]);
 			exit(2);
 		}
 	}
@@ -83,8 +88,20 @@ int relay_main(int argc, char **argv)
 		say("fork of the log relay: %s", reason(errno));
 		exit(1);
 	}
-	if (pid > 0)
+	if (pid > 0) {
+		if (pid_fd >= 0) {
+			char text[16];
+			int n = snprintf(text, sizeof text, "%d", (int)pid);
+			if (write(pid_fd, text, (size_t)n) != n) {
+				say("log relay: write its pid to fd %d: %s", pid_fd, reason(errno));
+				kill(pid, SIGKILL);
+				_exit(1);
+			}
+		}
 		_exit(0);
+	}
+	if (pid_fd >= 0)
+		close(pid_fd);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	bool output = true, status = status_fd >= 0;

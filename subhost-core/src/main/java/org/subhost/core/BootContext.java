@@ -43,6 +43,8 @@ public final class BootContext implements AutoCloseable {
     int outputFd = -1;
     /** The write end of the status channel to the log relay: pid 1's service states. */
     int statusFd = -1;
+    /** The log relay's pid (host), or -1 before it runs. */
+    int relayPid = -1;
     /** The write end of the pipe pid 1 waits on before it runs the init. */
     int syncFd = -1;
     /** The read end of the pipe on which pid 1 says that the init runs. */

@@ -38,7 +38,10 @@ final class ControlGroup {
         }
     }
 
-    /** pid 1 into the group, by writing its pid to {@code cgroup.procs}. */
+    /**
+     * pid 1 into the group, by writing its pid to {@code cgroup.procs}; and the log relay,
+     * whose memory is the subhost's too (it ends with the subhost, before the group goes).
+     */
     record Join(Path group) implements BootStep.OnHost {
         @Override
         public String describe() {
@@ -48,6 +51,9 @@ final class ControlGroup {
         @Override
         public void apply(BootContext context) throws Exception {
             Files.writeString(group.resolve("cgroup.procs"), Integer.toString(context.pid1));
+            if (context.relayPid > 0) {
+                Files.writeString(group.resolve("cgroup.procs"), Integer.toString(context.relayPid));
+            }
         }
     }
 

@@ -43,22 +43,26 @@ final class LogRelay {
     /**
      * Starts the relay for {@code name}: the pipes, the services file (made anew, mode
      * 0600), the relay with the read ends, LOG and the file; leaves the write ends for pid
-     * 1 in {@code context.outputFd} and {@code context.statusFd}.
+     * 1 in {@code context.outputFd} and {@code context.statusFd}, and the relay's pid in
+     * {@code context.relayPid} for its move into the subhost's control group ({@link
+     * ControlGroup.Join}).
      */
     static void start(BootContext context, String name) throws IOException, SyscallException {
         Path services = context.store.root().resolve(name).resolve(SERVICES);
         int[] output = Fds.pipe2(Fds.O_CLOEXEC);
         int[] status = null;
+        int[] pid = null;
         int file = -1;
         try {
             status = Fds.pipe2(Fds.O_CLOEXEC);
+            pid = Fds.pipe2(Fds.O_CLOEXEC);
             file = Fds.open(services.toString(), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_TRUNC | Fds.O_NOFOLLOW
                     | Fds.O_CLOEXEC, 0600);
             // Held by the relay's copy of this descriptor until it exits: see awaitEnd.
             Flock.flock(file, Flock.LOCK_EX);
-            int pid = Spawn.program(Path.of("/proc/self/fd/5"))
+            int first = Spawn.program(Path.of("/proc/self/fd/5"))
                     .argv0("subhost-init")
-                    .args("--log-relay", "--name", name, "--status-fd", "3", "--status-file-fd", "4")
+                    .args("--log-relay", "--name", name, "--status-fd", "3", "--status-file-fd", "4", "--pid-fd", "6")
                     .env(NamespaceSpawner.BASE_ENV)
                     .cwd(Path.of("/"))
                     .stdin(Redirect.fd(output[0]))
@@ -67,13 +71,18 @@ final class LogRelay {
                     .keepFd(status[0], 3)
                     .keepFd(file, 4)
                     .keepFd(Entering.program(), 5)
+                    .keepFd(pid[1], 6)
                     .newSession()
                     .spawn();
-            int exit = Spawn.waitFor(pid); // its first process, which forks the relay and exits
-            if (exit != 0) {
+            BootContext.closeQuietly(pid[1]);
+            pid[1] = -1;
+            int exit = Spawn.waitFor(first); // its first process, which forks the relay and exits
+            String relay = new String(Fds.read(pid[0], 16), StandardCharsets.US_ASCII);
+            if (exit != 0 || !relay.matches("[1-9][0-9]*")) {
                 throw new IOException("the log relay (subhost-init --log-relay) exited with status " + exit
                         + "; see LOG " + context.config.log());
             }
+            context.relayPid = Integer.parseInt(relay);
             context.outputFd = output[1];
             context.statusFd = status[1];
             output[1] = -1;
@@ -84,6 +93,10 @@ final class LogRelay {
             if (status != null) {
                 BootContext.closeQuietly(status[0]);
                 BootContext.closeQuietly(status[1]);
+            }
+            if (pid != null) {
+                BootContext.closeQuietly(pid[0]);
+                BootContext.closeQuietly(pid[1]);
             }
             BootContext.closeQuietly(file);
         }

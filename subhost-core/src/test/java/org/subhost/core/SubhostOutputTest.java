@@ -91,10 +91,15 @@ class SubhostOutputTest {
             }
         });
         Thread.sleep(1000);
-        List<Integer> pids = Files.readAllLines(cgroup().resolve("cgroup.procs")).stream().map(Integer::parseInt)
+        // The processes of the subhost: those of its pid namespace. Its control group also
+        // holds the log relay, which runs on the host's side and holds LOG by design.
+        Path pidns = Path.of("/proc", Integer.toString(s.pid()), "ns/pid");
+        List<Integer> group = Files.readAllLines(cgroup().resolve("cgroup.procs")).stream().map(Integer::parseInt)
                 .toList();
-        // pid 1, its daemon and the exec'd sleep, at least.
+        List<Integer> pids = group.stream().filter(pid -> samePidNamespace(pid, pidns)).toList();
+        // pid 1, its daemon and the exec'd sleep, at least; and the relay beside them.
         assertThat(pids).contains(s.pid()).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(group).hasSize(pids.size() + 1);
         List<String> descriptors = EnteringTest.descriptors(pids);
         assertThat(descriptors).as("descriptors of the subhost's processes").isNotEmpty();
         String hostNull = EnteringTest.devAndInode(Path.of("/dev/null"));
@@ -140,6 +145,15 @@ class SubhostOutputTest {
         // Seen from inside, as ps -ef shows it.
         ExecResult r = s.exec(List.of("/bin/sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"), TEN_SECONDS);
         assertThat(r.stdout()).isEqualTo(cmdline);
+    }
+
+    private static boolean samePidNamespace(int pid, Path pidns) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "ns/pid"))
+                    .equals(Files.readSymbolicLink(pidns));
+        } catch (java.io.IOException e) {
+            return false; // ended meanwhile
+        }
     }
 
     private static void awaitState(Subhost s, String service, String state) throws Exception {
