@@ -33,7 +33,7 @@ import java.util.function.Supplier;
 final class ConfReader {
     /** The variables, in the order they are evaluated. SHARE comes last and is never run. */
     private static final List<String> VARIABLES = List.of("BASE", "NAME", "LOG", "CABLES", "LIVE", "UPPER",
-            "WORK", "LOWER", "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "SHARE");
+            "WORK", "LOWER", "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "ACCEPT_RA", "SHARE");
 
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
     private record Assignment(String variable, int line, String value) {}
@@ -157,6 +157,10 @@ final class ConfReader {
         Optional<String> ramSize = value("RAM_SIZE", base);
         if (ramSize.isPresent()) {
             set("RAM_SIZE", () -> builder.ramSize(ramSize.get()));
+        }
+        Optional<String> acceptRa = value("ACCEPT_RA", base);
+        if (acceptRa.isPresent()) {
+            set("ACCEPT_RA", () -> builder.acceptRouterAdvertisements(Rules.parseYesNo("ACCEPT_RA", acceptRa.get())));
         }
         for (Assignment share : shares) {
             String text = text(share);

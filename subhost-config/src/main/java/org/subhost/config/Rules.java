@@ -83,6 +83,15 @@ final class Rules {
         return name;
     }
 
+    /** Reads a yes/no value of {@code variable}: {@code yes} is true, {@code no} false. */
+    static boolean parseYesNo(String variable, String text) {
+        return switch (text) {
+            case "yes" -> true;
+            case "no" -> false;
+            default -> throw new IllegalArgumentException(variable + " (" + text + ") must be yes or no");
+        };
+    }
+
     /**
      * Reads a RAM_SIZE value: {@code none} (empty) or a tmpfs size, digits with an optional
      * {@code k}, {@code m}, {@code g} (either case) or {@code %} suffix.

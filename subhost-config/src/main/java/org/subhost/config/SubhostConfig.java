@@ -68,6 +68,7 @@ public final class SubhostConfig {
     private final String postmount;
     private final String init;
     private final String ramSize;
+    private final boolean acceptRouterAdvertisements;
     private final List<Share> shares;
     private final Duration hookTimeout;
     private final Duration serviceTimeout;
@@ -92,6 +93,7 @@ public final class SubhostConfig {
         this.postmount = b.postmount;
         this.init = b.init;
         this.ramSize = b.ramSize;
+        this.acceptRouterAdvertisements = b.acceptRouterAdvertisements;
         this.shares = shares;
         this.hookTimeout = b.hookTimeout;
         this.serviceTimeout = b.serviceTimeout;
@@ -356,6 +358,15 @@ public final class SubhostConfig {
         return Optional.ofNullable(ramSize);
     }
 
+    /**
+     * {@return ACCEPT_RA: whether the cables' host ends accept IPv6 router advertisements
+     * and autoconfigure addresses from them; false (the default) for {@code no}, so that a
+     * subhost cannot give the host a route or an address through itself}
+     */
+    public boolean acceptRouterAdvertisements() {
+        return acceptRouterAdvertisements;
+    }
+
     /** {@return the SHARE binds in file order, without a share of LOWER onto itself} */
     public List<Share> shares() {
         return shares;
@@ -422,6 +433,10 @@ public final class SubhostConfig {
         lines.add("POSTMOUNT=" + Objects.toString(postmount, ""));
         lines.add("INIT=" + Objects.toString(init, ""));
         lines.add("RAM_SIZE=" + Objects.toString(ramSize, "none"));
+        if (acceptRouterAdvertisements) {
+            // Only when set: the lines of a configuration without it stay as they were.
+            lines.add("ACCEPT_RA=yes");
+        }
         shares.forEach(share -> lines.add("SHARE=" + share));
         return List.copyOf(lines);
     }
@@ -490,6 +505,7 @@ public final class SubhostConfig {
         private String postmount;
         private String init;
         private String ramSize = DEFAULT_RAM_SIZE;
+        private boolean acceptRouterAdvertisements;
         private final List<Share> shares = new ArrayList<>();
         private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
         private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
@@ -517,6 +533,7 @@ public final class SubhostConfig {
             postmount = c.postmount;
             init = c.init;
             ramSize = c.ramSize;
+            acceptRouterAdvertisements = c.acceptRouterAdvertisements;
             shares.addAll(c.shares);
             hookTimeout = c.hookTimeout;
             serviceTimeout = c.serviceTimeout;
@@ -749,6 +766,19 @@ public final class SubhostConfig {
          */
         public Builder ramSize(String size) {
             this.ramSize = Rules.parseRamSize(size).orElse(null);
+            return this;
+        }
+
+        /**
+         * Sets ACCEPT_RA: whether the cables' host ends accept IPv6 router advertisements
+         * from the subhost and autoconfigure addresses from them (default false: the boot
+         * sets {@code accept_ra} and {@code autoconf} of each host end to 0).
+         *
+         * @param accept true for {@code ACCEPT_RA=yes}
+         * @return this builder
+         */
+        public Builder acceptRouterAdvertisements(boolean accept) {
+            this.acceptRouterAdvertisements = accept;
             return this;
         }
 

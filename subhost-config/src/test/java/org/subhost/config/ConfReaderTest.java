@@ -381,6 +381,21 @@ class ConfReaderTest {
     }
 
     @Test
+    void acceptRaIsNoByDefaultAndYesWhenAsked() throws Exception {
+        assertThat(read(write(dir, "ex1.conf", "BASE=.")).acceptRouterAdvertisements()).isFalse();
+        SubhostConfig c = read(write(dir, "ex1.conf", "BASE=.", "ACCEPT_RA=yes"));
+        assertThat(c.acceptRouterAdvertisements()).isTrue();
+        assertThat(c.describe()).contains("ACCEPT_RA=yes");
+        assertThat(read(write(dir, "ex1.conf", "BASE=.", "ACCEPT_RA=no")).acceptRouterAdvertisements()).isFalse();
+    }
+
+    @Test
+    void rejectsAnAcceptRaOtherThanYesOrNo() {
+        Path conf = write(dir, "ex1.conf", "BASE=.", "ACCEPT_RA=1");
+        assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: ACCEPT_RA (1) must be yes or no");
+    }
+
+    @Test
     void acceptsEveryRamSizeForm() throws Exception {
         for (String size : List.of("0", "1024", "512k", "512K", "50m", "50M", "2g", "2G", "10%")) {
             Path conf = write(dir, "ex1.conf", "BASE=.", "RAM_SIZE=" + size);

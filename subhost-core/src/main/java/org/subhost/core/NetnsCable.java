@@ -1,6 +1,7 @@
 package org.subhost.core;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,7 +47,8 @@ final class NetnsCable {
             } else {
                 steps.add(new AddVlan((VlanCable) cable));
             }
-            steps.add(new ConnectHostEnd(cable.hostName(), cable.bridge(), facts.ifup()));
+            steps.add(new ConnectHostEnd(cable.hostName(), cable.bridge(), facts.ifup(),
+                    config.acceptRouterAdvertisements()));
         }
         return steps;
     }
@@ -202,7 +204,13 @@ final class NetnsCable {
      * ifup NAMEi}), falling back to bringing it up when ifupdown is missing or fails. Undo:
      * {@code ifdown} when ifup configured it; the link itself goes with its cable.
      */
-    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup) implements BootStep.OnHost {
+    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup, boolean acceptRa)
+            implements BootStep.OnHost {
+        /** A host end that takes the defaults; ACCEPT_RA unset. */
+        ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup) {
+            this(hostName, bridge, ifup, false);
+        }
+
         @Override
         public String describe() {
             return bridge.map(b -> "host end " + hostName + ": port of bridge " + b + ", up")
@@ -212,6 +220,10 @@ final class NetnsCable {
         @Override
         public void apply(BootContext context) throws Exception {
             RtNetlink links = context.hostLinks;
+            // Before the link is up or ifup runs: from then on an advertisement would count.
+            if (!acceptRa && !refuseRouterAdvertisements(hostName)) {
+                context.log.line(hostName + ": no IPv6 on this host end; no router advertisements to refuse");
+            }
             if (bridge.isPresent()) {
                 if (links.link(bridge.get()).isEmpty()) {
                     throw new IllegalStateException("bridge " + bridge.get() + " (for " + hostName
@@ -244,6 +256,33 @@ final class NetnsCable {
                 ifdown(hostName, context.devNullFd, context.logFd);
             }
         }
+    }
+
+    /** Where the kernel shows the IPv6 settings of each interface of the caller's network namespace. */
+    static final Path IPV6_CONF = Path.of("/proc/sys/net/ipv6/conf");
+
+    /**
+     * Makes host end {@code hostName} ignore IPv6 router advertisements ({@code accept_ra}
+     * 0) and make no addresses from prefixes ({@code autoconf} 0): otherwise, with the
+     * host's forwarding off, a subhost could give the host a default route and an address
+     * through itself. Written to {@code /proc/sys/net/ipv6/conf/NAME/}, which shows the
+     * network namespace of the calling thread: the host's, where the host end lives. Only
+     * this interface's settings; never {@code all} or {@code default}.
+     *
+     * @return false when the interface has no IPv6 (disabled on the host)
+     * @throws IOException when the kernel refuses the write
+     */
+    static boolean refuseRouterAdvertisements(String hostName) throws IOException {
+        if (hostName.equals("all") || hostName.equals("default") || hostName.contains("/")) {
+            throw new IllegalArgumentException("host end (" + hostName + ") must be an interface name");
+        }
+        Path conf = IPV6_CONF.resolve(hostName);
+        if (!Files.isDirectory(conf)) {
+            return false;
+        }
+        Files.writeString(conf.resolve("accept_ra"), "0\n");
+        Files.writeString(conf.resolve("autoconf"), "0\n");
+        return true;
     }
 
     /** {@code ifdown --force NAME}, for a host end that ifup configured; failures are logged by ifdown. */
