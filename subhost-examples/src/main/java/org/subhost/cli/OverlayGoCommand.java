@@ -27,15 +27,16 @@ final class OverlayGoCommand implements Command {
 
             With NAME: runs an interactive shell (bash, or sh where the subhost has no
             bash) inside all of the subhost's namespaces (mount, network, pid, ipc, uts,
-            cgroup) with its root and working directory /, on this terminal. The shell is
-            not a child of the subhost's pid 1. With CMD: runs CMD ARGS instead and exits
-            with its status, for scripts. Needs root.
+            cgroup) and its control group, with its root and working directory /. On a
+            terminal it gets a terminal of the subhost's own (/dev/pts/N inside), relayed
+            to this one. The shell is not a child of the subhost's pid 1. With CMD: runs
+            CMD ARGS instead and exits with its status, for scripts. Needs root.
 
             Options:
               -h, --help  print this help and exit (only before NAME)
 
-            Exit status: the shell's or CMD's status; 1 when NAME is not running;
-            2 bad usage.
+            Exit status: the shell's or CMD's status (125: entering failed); 1 when NAME
+            is not running; 2 bad usage.
             """;
 
     @Override
