@@ -42,10 +42,7 @@ final class LogFile {
      * @throws IOException when it is a link, not a regular file, or not ours, with the fix
      */
     static int openForAppend(Path log) throws IOException {
-        Path parent = log.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            Files.createDirectories(parent);
-        }
+        makeDirectories(log.toAbsolutePath().getParent());
         int fd;
         try {
             fd = Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK
@@ -105,6 +102,20 @@ final class LogFile {
         } finally {
             BootContext.closeQuietly(fd);
         }
+    }
+
+    /** Makes {@code dir} and its missing parents with mode 0755 exactly (a umask of 000 would give 0777). */
+    private static void makeDirectories(Path dir) throws IOException {
+        if (dir == null || Files.isDirectory(dir)) {
+            return;
+        }
+        makeDirectories(dir.getParent());
+        try {
+            Files.createDirectory(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return; // made meanwhile by another boot
+        }
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     /** Checks that {@code fd} is a regular file of ours; returns what statx says of it. */

@@ -93,6 +93,8 @@ class LogAndStateSafetyTest {
 
     @Test
     void underUmask000TheLogTheRecordAndTheLockAreRootsAlone() throws Exception {
+        log = base.resolve("logs/of/it.log");
+        config = config.toBuilder().log(log).build();
         int before = AtFiles.umask(0);
         Subhost s;
         try {
@@ -101,6 +103,8 @@ class LogAndStateSafetyTest {
             AtFiles.umask(before);
         }
         assertThat(mode(log)).isEqualTo("rw-------");
+        assertThat(mode(base.resolve("logs"))).isEqualTo("rwxr-xr-x");
+        assertThat(mode(base.resolve("logs/of"))).isEqualTo("rwxr-xr-x");
         assertThat(mode(Path.of("/run/subhost", name))).isEqualTo("rwx------");
         assertThat(mode(Path.of("/run/subhost", name, "state"))).isEqualTo("rw-------");
         assertThat(mode(Path.of("/run/subhost", "." + name + ".lock"))).isEqualTo("rw-------");
