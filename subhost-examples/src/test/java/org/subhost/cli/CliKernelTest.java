@@ -196,6 +196,81 @@ class CliKernelTest {
     }
 
     /** Runs {@code Cli} with {@code args} after clearing what earlier runs printed. */
+    /**
+     * An accepted {@code --service-timeout}: a START service that hangs is cut off after that
+     * many seconds, the boot itself succeeds, and overlay-list shows the service's state.
+     */
+    @Test
+    void serviceTimeoutCutsOffAHangingServiceAndListShowsIt() throws IOException, InterruptedException {
+        Path hanging = Files.writeString(base.resolve("hanging"), "#!/bin/sh\nexec sleep 600\n");
+        Files.setAttribute(hanging, "unix:mode", 0755);
+        Files.write(Path.of(conf), List.of("BASE=.", "START=" + hanging, "LOG=" + base.resolve("log")));
+
+        assertThat(run("overlay-boot", "--service-timeout", "1", conf)).as("overlay-boot (err: %s)", err()).isZero();
+
+        // The init writes the cut-off to LOG: wait for that line, then ask overlay-list.
+        String cutOff = "time limit (1 s) passed: killed " + hanging + " and its process group";
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.readString(base.resolve("log")).contains(cutOff)) {
+            assertThat(System.nanoTime()).as("LOG saying %s", cutOff).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(run("overlay-list", "--json")).isZero();
+        Map<String, Object> status = onlyEntryNamed(JsonText.parse(out()));
+        assertThat(status.get("services")).isEqualTo(List.of(Map.of("name", hanging.toString(),
+                "state", "timed out (killed after 1 s)")));
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+    }
+
+    /**
+     * {@code overlay-go NAME} without a command runs an interactive shell inside: bash where
+     * the subhost has it, with TERM from the caller (linux when the caller has none). Run
+     * in a JVM of its own with a script as its standard input, since the shell takes the
+     * caller's descriptors 0-2.
+     */
+    @Test
+    void goWithoutACommandRunsBashWithTheCallersTerm() throws Exception {
+        assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        Path script = Files.writeString(base.resolve("typed"),
+                "echo \"shell=${BASH_VERSION:+bash} term=$TERM pid1=$(cat /proc/1/comm)\"\nexit 5\n");
+
+        assertThat(goInItsOwnJvm(script, "xterm-256color")).isEqualTo("5 shell=bash term=xterm-256color pid1=.reaper\n");
+        assertThat(goInItsOwnJvm(script, null)).isEqualTo("5 shell=bash term=linux pid1=.reaper\n");
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+    }
+
+    /** {@code overlay-go NAME} in a JVM of its own with {@code input} as stdin and TERM {@code term}; status and output. */
+    private String goInItsOwnJvm(Path input, String term) throws Exception {
+        Path output = base.resolve("go.out");
+        ProcessBuilder jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "org.subhost.cli.Cli", "overlay-go", name).redirectInput(input.toFile())
+                .redirectErrorStream(true).redirectOutput(output.toFile());
+        jvm.environment().remove("TERM");
+        if (term != null) {
+            jvm.environment().put("TERM", term);
+        }
+        Process p = jvm.start();
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("overlay-go did not end within 120 s: " + Files.readString(output));
+        }
+        return p.exitValue() + " " + Files.readString(output);
+    }
+
+    @Test
+    void shareOfAMissingDirectoryFailsAndSharesNothing() throws IOException {
+        assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        Path missing = base.resolve("missing");
+
+        assertThat(run("overlay-share", missing.toString(), name)).isEqualTo(1);
+        assertThat(err()).isEqualTo("overlay-share: DIR (" + missing + ") does not exist on the host\n");
+        assertThat(out()).isEmpty();
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "grep -q ' " + missing + " ' /proc/self/mountinfo"))
+                .as("a mount at the missing path inside").isEqualTo(1);
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+    }
+
     private int run(String... args) {
         out.reset();
         err.reset();

@@ -139,6 +139,45 @@ class OverlayDiskfileKernelTest {
         assertThat(read("loops.failed")).isEmpty();
     }
 
+    /**
+     * {@code overlay-boot --dry-run} runs the {@code !} commands, so overlay-diskfile mounts
+     * the images; nothing boots, so the dry run releases them again (Subhosts.release):
+     * no mount and no loop device is left in the namespace where it ran.
+     */
+    @Test
+    void aDryRunReleasesWhatItsReadingMounted() throws Exception {
+        String conf = writeConf("LOWER=!overlay-diskfile mnt/ os.img 2", "UPPER=!overlay-diskfile data/root data.img",
+                "WORK=!overlay-diskfile data/work data.img");
+
+        runPrivately(conf, """
+                cli overlay-boot --dry-run "$CONF" > dry.out 2>&1; echo $? > dry.rc
+                mounts > mounts.dry
+                loops > loops.dry
+                """);
+
+        assertThat(read("dry.rc")).as("overlay-boot --dry-run (output: %s)", read("dry.out")).isEqualTo("0\n");
+        assertThat(read("dry.out")).contains(base + "/mnt");
+        assertThat(read("mounts.dry")).isEmpty();
+        assertThat(read("loops.dry")).isEmpty();
+    }
+
+    /** A reading that fails after overlay-diskfile mounted an image releases that mount: no boot takes it over. */
+    @Test
+    void aFailedReadingReleasesWhatItMounted() throws Exception {
+        String conf = writeConf("LOWER=!overlay-diskfile mnt/ os.img 2", "UPPER=!exit 3");
+
+        runPrivately(conf, """
+                cli overlay-boot "$CONF" > boot.out 2>&1; echo $? > boot.rc
+                mounts > mounts.failed
+                loops > loops.failed
+                """);
+
+        assertThat(read("boot.rc")).as("overlay-boot (output: %s)", read("boot.out")).isEqualTo("2\n");
+        assertThat(read("boot.out")).contains("UPPER");
+        assertThat(read("mounts.failed")).isEmpty();
+        assertThat(read("loops.failed")).isEmpty();
+    }
+
     @Test
     void aMountThatExistedBeforeTheBootIsLeftAlone() throws Exception {
         String conf = writeConf("LOWER=!overlay-diskfile mnt/ os.img 2", "UPPER=!overlay-diskfile data/root data.img",

@@ -1,0 +1,73 @@
+package org.subhost.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.subhost.testing.HostLeftovers;
+
+/**
+ * The leftover check of every kernel test sees what the host's mount table cannot: a mount
+ * namespace that this JVM keeps alive with a descriptor, or with a thread that never went
+ * back to the JVM's own namespace (the two leaks that the namespace thread's fixes in the
+ * changelog closed; a regression of either now fails the test that caused it).
+ */
+class HostLeftoversKernelTest {
+
+    @Test
+    void findsAMountNamespaceHeldByADescriptor() throws Exception {
+        KernelTests.requireRoot();
+        assertThat(HostLeftovers.namespacesHeldByThisJvm()).as("before").isEmpty();
+        int fd = NamespaceThread.run("holds a namespace",
+                NamespaceRequest.builder().unshare(Namespaces.CLONE_NEWNS).build(),
+                () -> Fds.open("/proc/thread-self/ns/mnt", Fds.O_RDONLY | Fds.O_CLOEXEC));
+        String held = Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(fd))).toString();
+        try {
+            assertThat(HostLeftovers.namespacesHeldByThisJvm())
+                    .containsExactly("descriptor " + fd + " of this JVM holds mnt namespace " + held);
+        } finally {
+            Fds.close(fd);
+        }
+        assertThat(HostLeftovers.namespacesHeldByThisJvm()).as("after the close").isEmpty();
+    }
+
+    @Test
+    void findsAThreadInAnotherMountNamespace() throws Exception {
+        KernelTests.requireRoot();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        int[] tid = new int[1];
+        Thread stray = new Thread(() -> {
+            try {
+                // A thread of its own fs_struct first: the kernel refuses a new mount
+                // namespace to a thread that shares it with others.
+                Namespaces.unshare(Namespaces.CLONE_FS);
+                Namespaces.unshare(Namespaces.CLONE_NEWNS);
+                tid[0] = Fds.gettid();
+            } catch (SyscallException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                inside.countDown();
+            }
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shtstray");
+        stray.setDaemon(true);
+        stray.start();
+        try {
+            inside.await();
+            String ns = Files.readSymbolicLink(Path.of("/proc/self/task", Integer.toString(tid[0]), "ns/mnt")).toString();
+            assertThat(HostLeftovers.namespacesHeldByThisJvm())
+                    .containsExactly("thread " + tid[0] + " (shtstray) of this JVM is in mnt namespace " + ns);
+        } finally {
+            release.countDown();
+            stray.join();
+        }
+        assertThat(HostLeftovers.namespacesHeldByThisJvm()).as("after the thread ended").isEmpty();
+    }
+}
