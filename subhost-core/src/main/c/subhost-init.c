@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -420,8 +421,13 @@ static pid_t spawn_init(const struct options *options, char *script, const sigse
 	sigprocmask(SIG_SETMASK, original_mask, NULL);
 	if (setsid() < 0)
 		say("setsid for %s: %s", program[0], reason(errno));
-	if (options->service_limit >= 0)
+	if (options->service_limit >= 0) {
+		/* Not dumpable: without CAP_SYS_PTRACE no process of the subhost can reach this
+		 * one's descriptors (/proc/PID/fd) or memory, so the status channel stays pid 1's.
+		 * Each service's exec makes its own process dumpable again. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		_exit(start_services(options->services, options->service_limit, options->status_fd));
+	}
 	execvp(program[0], program);
 	int error = errno;
 	say("execvp %s: %s", program[0], reason(error));
@@ -604,6 +610,10 @@ int main(int argc, char **argv)
 	confine(&options.confinement, false);
 
 	pid_t script = spawn_init(&options, init_script, &original);
+	/* The built-in init holds the status channel alone now; when it is done, the channel
+	 * ends, and the states it told are final. */
+	if (options.status_fd >= 0)
+		close(options.status_fd);
 	if (options.ready_fd >= 0)
 		say_started(options.ready_fd);
 	bool busy = true;

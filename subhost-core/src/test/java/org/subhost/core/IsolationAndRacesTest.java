@@ -65,10 +65,9 @@ class IsolationAndRacesTest {
         SubhostConfig c = config("=");
         Subhost s = Subhosts.linux().boot(c);
 
-        // pid 1: only 0-2 (the subhost's /dev/null, the pipe to the log relay) and 5, its
-        // status channel; a command run from the outside: 0-2 and the descriptor ls itself
-        // opens on /proc/self/fd.
-        assertThat(run(s, "ls /proc/1/fd")).isEqualTo("0\n1\n2\n5\n");
+        // pid 1: only 0-2 (the subhost's /dev/null, the pipe to the log relay); a command
+        // run from the outside: 0-2 and the descriptor ls itself opens on /proc/self/fd.
+        assertThat(run(s, "ls /proc/1/fd")).isEqualTo("0\n1\n2\n");
         assertThat(run(s, "ls /proc/self/fd")).isEqualTo("0\n1\n2\n3\n");
         assertThat(run(s, "readlink /proc/1/root")).isEqualTo("/\n");
         String mounts = run(s, "cat /proc/self/mountinfo");
