@@ -254,6 +254,12 @@ int confine_files(const struct confinement *confinement, char *error, size_t siz
 	for (size_t i = 0; i < sizeof masked_dirs / sizeof *masked_dirs; i++)
 		if (exists(masked_dirs[i]) && (rc = mask_dir(masked_dirs[i], error, size)) != 0)
 			return rc;
+	/* The host's console (5:1), which a POSTMOUNT of the user's may have made: the
+	 * subhost would read what is typed there and could show a fake login. */
+	struct stat console;
+	if (stat("/dev/console", &console) == 0 && S_ISCHR(console.st_mode) && console.st_rdev == makedev(5, 1)
+	    && (rc = mask_file("/dev/console", error, size)) != 0)
+		return rc;
 	/* /sys read-only, when a sysfs is mounted there (the built-in POSTMOUNT mounts one). */
 	if (is_mount_point("/sys", "/")) {
 		unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | mount_flags("/sys");

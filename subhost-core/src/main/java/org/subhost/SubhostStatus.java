@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.subhost.config.Confinement;
 import org.subhost.config.RootKind;
 
 /**
@@ -23,6 +24,7 @@ import org.subhost.config.RootKind;
  * @param cables its cables: host end, subhost end, MAC address and bridge
  * @param services its START services and their last known state
  * @param cgroup its control group, if the host has a cgroup v2 hierarchy
+ * @param confinement what its processes are kept from doing to the host (docs/security.md)
  */
 public record SubhostStatus(
         String name,
@@ -34,7 +36,8 @@ public record SubhostStatus(
         Path log,
         List<CableStatus> cables,
         List<ServiceStatus> services,
-        Optional<Path> cgroup) {
+        Optional<Path> cgroup,
+        Confinement confinement) {
 
     /** Copies the lists. */
     public SubhostStatus {
@@ -42,6 +45,7 @@ public record SubhostStatus(
         requireNonNull(started, "started");
         cables = List.copyOf(cables);
         services = List.copyOf(services);
+        requireNonNull(confinement, "confinement");
     }
 
     /** {@return how long pid 1 has been running, up to now} */

@@ -33,7 +33,8 @@ import java.util.function.Supplier;
 final class ConfReader {
     /** The variables, in the order they are evaluated. SHARE comes last and is never run. */
     private static final List<String> VARIABLES = List.of("BASE", "NAME", "LOG", "CABLES", "LIVE", "UPPER",
-            "WORK", "LOWER", "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "ACCEPT_RA", "SHARE");
+            "WORK", "LOWER", "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "ACCEPT_RA",
+            "CAPABILITIES", "SECCOMP", "CONFINE_FILES", "SHARE");
 
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
     private record Assignment(String variable, int line, String value) {}
@@ -161,6 +162,18 @@ final class ConfReader {
         Optional<String> acceptRa = value("ACCEPT_RA", base);
         if (acceptRa.isPresent()) {
             set("ACCEPT_RA", () -> builder.acceptRouterAdvertisements(Rules.parseYesNo("ACCEPT_RA", acceptRa.get())));
+        }
+        Optional<String> capabilities = value("CAPABILITIES", base);
+        if (capabilities.isPresent()) {
+            set("CAPABILITIES", () -> builder.capabilities(capabilities.get()));
+        }
+        Optional<String> seccomp = value("SECCOMP", base);
+        if (seccomp.isPresent()) {
+            set("SECCOMP", () -> builder.seccomp(Confinement.parseSwitch("SECCOMP", seccomp.get())));
+        }
+        Optional<String> files = value("CONFINE_FILES", base);
+        if (files.isPresent()) {
+            set("CONFINE_FILES", () -> builder.confineFiles(Confinement.parseSwitch("CONFINE_FILES", files.get())));
         }
         for (Assignment share : shares) {
             String text = text(share);

@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  * <p>Defaults: NAME the file's name without {@code .conf}; LOG {@code /tmp/oly-NAME.log};
  * LIVE, UPPER, WORK {@code BASE/live}, {@code BASE/root}, {@code BASE/work}; LOWER
  * {@code /}; START {@code networking ssh}; RAM_SIZE {@code 50M}; no cables, shares,
- * PREMOUNT, POSTMOUNT or INIT. BASE is required and is stored as its real path.
+ * PREMOUNT, POSTMOUNT or INIT; the safe {@link Confinement#DEFAULT} (CAPABILITIES {@code
+ * default}, SECCOMP and CONFINE_FILES {@code on}). BASE is required and is stored as its real path.
  *
  * <p>Checked here: the syntax of every value, NAME, interface names against the kernel's
  * limits, VLAN tags, MAC addresses, and that an overlay root's LIVE and WORK can work.
@@ -73,6 +74,7 @@ public final class SubhostConfig {
     private final Duration hookTimeout;
     private final Duration serviceTimeout;
     private final List<DiskAttachment> attachments;
+    private final Confinement confinement;
 
     private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
             List<Share> shares) {
@@ -98,6 +100,7 @@ public final class SubhostConfig {
         this.hookTimeout = b.hookTimeout;
         this.serviceTimeout = b.serviceTimeout;
         this.attachments = b.attachments;
+        this.confinement = b.confinement;
     }
 
     /**
@@ -409,9 +412,19 @@ public final class SubhostConfig {
     }
 
     /**
+     * What the subhost's processes are kept from doing to the host: CAPABILITIES, SECCOMP
+     * and CONFINE_FILES (docs/security.md).
+     *
+     * @return the confinement; {@link Confinement#DEFAULT} unless loosened
+     */
+    public Confinement confinement() {
+        return confinement;
+    }
+
+    /**
      * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
      * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
-     * POSTMOUNT INIT RAM_SIZE, then one {@code SHARE=hostdir:subhostdir} per share. Paths
+     * POSTMOUNT INIT RAM_SIZE CAPABILITIES SECCOMP CONFINE_FILES, then one {@code SHARE=hostdir:subhostdir} per share. Paths
      * are absolute, unset commands empty; CABLES and START are as written (trimmed).
      * Such lines, written to a file, read back as this configuration (unless a command
      * string holds a line break or starts with {@code !}).
@@ -437,6 +450,9 @@ public final class SubhostConfig {
             // Only when set: the lines of a configuration without it stay as they were.
             lines.add("ACCEPT_RA=yes");
         }
+        lines.add("CAPABILITIES=" + confinement.capabilitiesText());
+        lines.add("SECCOMP=" + (confinement.seccomp() ? "on" : "off"));
+        lines.add("CONFINE_FILES=" + (confinement.files() ? "on" : "off"));
         shares.forEach(share -> lines.add("SHARE=" + share));
         return List.copyOf(lines);
     }
@@ -510,6 +526,7 @@ public final class SubhostConfig {
         private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
         private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
         private List<DiskAttachment> attachments = List.of();
+        private Confinement confinement = Confinement.DEFAULT;
 
         private Builder(String name, Path base) {
             name(name);
@@ -538,6 +555,7 @@ public final class SubhostConfig {
             hookTimeout = c.hookTimeout;
             serviceTimeout = c.serviceTimeout;
             attachments = c.attachments;
+            confinement = c.confinement;
         }
 
         /**
@@ -755,6 +773,53 @@ public final class SubhostConfig {
          */
         public Builder init(String command) {
             return init(Optional.of(command));
+        }
+
+        /**
+         * Sets the whole confinement at once.
+         *
+         * @param confinement what the subhost's processes are kept from
+         * @return this builder
+         */
+        public Builder confinement(Confinement confinement) {
+            this.confinement = java.util.Objects.requireNonNull(confinement, "confinement");
+            return this;
+        }
+
+        /**
+         * Sets CAPABILITIES: a level ({@code default}, {@code admin}, {@code all}) and/or
+         * changes such as {@code +sys_time} or {@code -net_raw}; see {@link Confinement}.
+         *
+         * @param capabilities the CAPABILITIES value
+         * @return this builder
+         * @throws IllegalArgumentException naming the word that is no level or capability
+         */
+        public Builder capabilities(String capabilities) {
+            this.confinement = confinement.withCapabilities(capabilities);
+            return this;
+        }
+
+        /**
+         * Sets SECCOMP: whether the system call filter refuses host-wide calls (on by default).
+         *
+         * @param on whether the filter is installed
+         * @return this builder
+         */
+        public Builder seccomp(boolean on) {
+            this.confinement = confinement.withSeccomp(on);
+            return this;
+        }
+
+        /**
+         * Sets CONFINE_FILES: whether {@code /proc/sys} (but {@code net}) and {@code /sys}
+         * are read-only and {@code /proc}'s kernel files masked (on by default).
+         *
+         * @param on whether the kernel's files are protected
+         * @return this builder
+         */
+        public Builder confineFiles(boolean on) {
+            this.confinement = confinement.withFiles(on);
+            return this;
         }
 
         /**

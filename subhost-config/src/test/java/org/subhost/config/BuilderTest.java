@@ -48,6 +48,8 @@ class BuilderTest {
                 .postmount("post")
                 .init("cat init.sh")
                 .ramSize("none")
+                .capabilities("admin")
+                .seccomp(false)
                 .addShare(new Share(Path.of("/srv/spool"), Path.of("/var/spool")))
                 .build();
         assertThat(c.describe()).containsExactly(
@@ -64,6 +66,9 @@ class BuilderTest {
                 "POSTMOUNT=post",
                 "INIT=cat init.sh",
                 "RAM_SIZE=none",
+                "CAPABILITIES=admin",
+                "SECCOMP=off",
+                "CONFINE_FILES=on",
                 "SHARE=/srv/spool:/var/spool");
         assertThat(c.vlans()).extracting(Cable::hostName).containsExactly("mta0.7");
     }

@@ -67,7 +67,10 @@ class ConfReaderTest {
                 "PREMOUNT=",
                 "POSTMOUNT=",
                 "INIT=",
-                "RAM_SIZE=50M");
+                "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on");
     }
 
     @Test
@@ -86,6 +89,9 @@ class ConfReaderTest {
                 "POSTMOUNT=/usr/local/bin/post --all",
                 "INIT=cat /etc/mta.init",
                 "RAM_SIZE=1g",
+                "CAPABILITIES=+sys_time, -net_raw",
+                "SECCOMP=off",
+                "CONFINE_FILES=off",
                 "SHARE=/srv/spool",
                 "SHARE=/srv/a:/var/a");
         SubhostConfig c = read(conf);
@@ -103,6 +109,9 @@ class ConfReaderTest {
                 "POSTMOUNT=/usr/local/bin/post --all",
                 "INIT=cat /etc/mta.init",
                 "RAM_SIZE=1g",
+                "CAPABILITIES=default -net_raw +sys_time",
+                "SECCOMP=off",
+                "CONFINE_FILES=off",
                 "SHARE=/srv/spool:/srv/spool",
                 "SHARE=/srv/a:/var/a");
         assertThat(c.start()).containsExactly("networking", "postfix", "/etc/init.d/spamd");

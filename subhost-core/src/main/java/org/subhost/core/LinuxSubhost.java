@@ -181,7 +181,8 @@ final class LinuxSubhost implements Subhost {
         Instant started = state.started();
         return new SubhostStatus(name, state.pid1().orElseThrow().pid(), started, state.config(), state.rootKind(),
                 state.live(), state.log(), cables,
-                LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup());
+                LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup(),
+                state.confinement());
     }
 
     @Override

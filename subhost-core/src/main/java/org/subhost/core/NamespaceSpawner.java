@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.subhost.config.Capability;
+import org.subhost.config.Confinement;
 import org.subhost.linux.AtFiles;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
@@ -83,14 +85,32 @@ final class NamespaceSpawner {
      * pid 1: after the root switch, {@code /.reaper} is written when missing or different;
      * then new pid, ipc and uts namespaces (unshare: ipc and uts act on this thread at once,
      * pid on its next child), the hostname, and the spawn of {@code /.reaper} as pid 1,
-     * waiting on a pipe until the host side has put it into its control group. Undo: SIGKILL
-     * to pid 1, which takes every process of its pid namespace with it.
+     * waiting on a pipe until the host side has put it into its control group. pid 1 then
+     * enters a cgroup namespace of its own and confines itself ({@code confinement}, passed
+     * as {@link Confinement#arguments()}) before it runs the init script. Undo: SIGKILL to
+     * pid 1, which takes every process of its pid namespace with it.
      */
-    record StartPid1(String name, Duration grace) implements BootStep.InNamespace {
+    record StartPid1(String name, Duration grace, Confinement confinement) implements BootStep.InNamespace {
         @Override
         public String describe() {
-            return "pid 1 (" + REAPER + ") in new pid, ipc, uts and time namespaces; hostname from /etc/hostname or "
-                    + name + "; init script via /bin/sh";
+            return "pid 1 (" + REAPER + ") in new pid, ipc, uts, time and cgroup namespaces; hostname from"
+                    + " /etc/hostname or " + name + "; " + describe(confinement) + "; init script via /bin/sh";
+        }
+
+        /** The confinement in words, for the plan that {@code overlay-boot --dry-run} prints. */
+        static String describe(Confinement confinement) {
+            StringBuilder b = new StringBuilder("confined: ").append(confinement);
+            if (confinement.capabilityMask() == Confinement.ALL) {
+                b.append(" (every capability kept");
+            } else {
+                b.append(" (keeps");
+                for (Capability c : confinement.capabilities()) {
+                    b.append(' ').append(c);
+                }
+            }
+            b.append(confinement.seccomp() ? "; seccomp filter refuses host-wide calls with EPERM" : "; no seccomp filter");
+            b.append(confinement.files() ? "; /proc/sys, /sys read-only, /proc kernel files masked)" : "; /proc and /sys as mounted)");
+            return b.toString();
         }
 
         @Override
@@ -131,6 +151,7 @@ final class NamespaceSpawner {
         private int spawnReaper(BootContext context, int syncFd, int readyFd) throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
+            args.addAll(confinement.arguments());
             int script = -1;
             int devNull = -1;
             try {

@@ -148,6 +148,8 @@ final class OverlayFs {
      * The built-in POSTMOUNT's {@code /dev}: a tmpfs with the device nodes, links and
      * directories that docs/spec.md §3.6 lists, and a new devpts instance on {@code /dev/pts} whose
      * {@code ptmx} is usable (mode 0666), so that ssh logins and overlay-go get terminals.
+     * No {@code console}: the old tool's was the host's own console (5,1), where the
+     * subhost read what was typed at the host and could show a fake login there.
      * The character device 5,2 ({@code /dev/ptmx}) opens the devpts instance mounted on the
      * {@code pts} directory beside it (Linux 4.7 and later).
      *
@@ -159,7 +161,7 @@ final class OverlayFs {
 
         @Override
         public String describe() {
-            return "tmpfs on " + live.resolve("dev") + " with console, null, zero, ptmx, tty, random, urandom, "
+            return "tmpfs on " + live.resolve("dev") + " with null, zero, ptmx, tty, random, urandom, "
                     + "fd, stdin, stdout, stderr, core, shm; devpts (new instance) on " + live.resolve("dev/pts");
         }
 
@@ -169,7 +171,6 @@ final class OverlayFs {
                 int tty = groupId(root, "tty", context.log).orElse(TTY_GID);
                 int dev = mountTmpfs(root, "dev", "mode=755,size=50M", Mounts.MS_NOSUID);
                 try {
-                    node(dev, "console", 5, 1, 0622, tty);
                     node(dev, "null", 1, 3, 0666, 0);
                     node(dev, "zero", 1, 5, 0666, 0);
                     node(dev, "ptmx", 5, 2, 0666, tty);

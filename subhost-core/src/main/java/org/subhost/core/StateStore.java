@@ -313,7 +313,7 @@ final class StateStore {
             context.state = new SubhostState(planned.name(), SubhostState.Phase.BOOTING, Optional.empty(),
                     planned.config(), planned.log(), offset, planned.live(), planned.rootKind(), planned.netns(),
                     planned.hostLinks(), planned.cableEnds(), List.of(), planned.cgroup(), planned.services(),
-                    java.time.Instant.now(), planned.disks());
+                    java.time.Instant.now(), planned.disks(), planned.confinement());
             context.store.write(context.state);
         }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.subhost.config.Confinement;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.RootKind;
 
@@ -23,7 +24,9 @@ import org.subhost.config.RootKind;
  * <p>The file is {@code key=value} lines; lists are space-separated (interface and service
  * names have no spaces). Disk attachments are one line each, {@code disk1=}, {@code
  * disk2=}, ... in {@link DiskAttachment}'s tab-separated form; a record written before
- * they existed has none and reads as none.
+ * they existed has none and reads as none. The confinement is one line, {@code confinement=}
+ * in the form {@code CAPABILITIES=... SECCOMP=... CONFINE_FILES=...}; a record written before it
+ * existed stands for a subhost booted unconfined ({@link Confinement#NONE}).
  *
  * @param name NAME
  * @param phase booting or running
@@ -41,6 +44,7 @@ import org.subhost.config.RootKind;
  * @param services the START services, in order
  * @param started when the boot started
  * @param disks disk images mounted for it by {@code !} commands, released after pid 1
+ * @param confinement what pid 1 was told to keep its processes from
  */
 record SubhostState(
         String name,
@@ -58,7 +62,8 @@ record SubhostState(
         Optional<Path> cgroup,
         List<String> services,
         Instant started,
-        List<DiskAttachment> disks) {
+        List<DiskAttachment> disks,
+        Confinement confinement) {
 
     /** Where in its life a recorded subhost is. */
     enum Phase { BOOTING, RUNNING }
@@ -70,9 +75,19 @@ record SubhostState(
         ifupped = List.copyOf(ifupped);
         services = List.copyOf(services);
         disks = List.copyOf(disks);
+        requireNonNull(confinement, "confinement");
     }
 
-    /** A record without disk attachments. */
+    /** A record with disk attachments and the default confinement. */
+    SubhostState(String name, Phase phase, Optional<ProcessIdentity> pid1, Optional<Path> config, Path log,
+            long logOffset, Path live, RootKind rootKind, String netns, List<String> hostLinks,
+            List<String> cableEnds, List<String> ifupped, Optional<Path> cgroup, List<String> services,
+            Instant started, List<DiskAttachment> disks) {
+        this(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks, cableEnds, ifupped,
+                cgroup, services, started, disks, Confinement.DEFAULT);
+    }
+
+    /** A record without disk attachments, with the default confinement. */
     SubhostState(String name, Phase phase, Optional<ProcessIdentity> pid1, Optional<Path> config, Path log,
             long logOffset, Path live, RootKind rootKind, String netns, List<String> hostLinks,
             List<String> cableEnds, List<String> ifupped, Optional<Path> cgroup, List<String> services,
@@ -84,13 +99,19 @@ record SubhostState(
     /** The same record, now running with pid 1 {@code pid1}. */
     SubhostState running(ProcessIdentity pid1, List<String> ifupped) {
         return new SubhostState(name, Phase.RUNNING, Optional.of(pid1), config, log, logOffset, live, rootKind,
-                netns, hostLinks, cableEnds, ifupped, cgroup, services, started, disks);
+                netns, hostLinks, cableEnds, ifupped, cgroup, services, started, disks, confinement);
     }
 
     /** The same record without disk attachments (they have been handed on). */
     SubhostState withoutDisks() {
         return new SubhostState(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks,
-                cableEnds, ifupped, cgroup, services, started, List.of());
+                cableEnds, ifupped, cgroup, services, started, List.of(), confinement);
+    }
+
+    /** The same record with {@code confinement}. */
+    SubhostState withConfinement(Confinement confinement) {
+        return new SubhostState(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks,
+                cableEnds, ifupped, cgroup, services, started, disks, confinement);
     }
 
     /** The record as the text of the state file. */
@@ -117,6 +138,7 @@ record SubhostState(
         for (int i = 0; i < disks.size(); i++) {
             m.put("disk" + (i + 1), disks.get(i).toString());
         }
+        m.put("confinement", confinement.toString());
         StringBuilder b = new StringBuilder();
         m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
         return b.toString();
@@ -154,7 +176,28 @@ record SubhostState(
                 Optional.ofNullable(m.get("cgroup")).map(Path::of),
                 words(m.get("services")),
                 Instant.ofEpochMilli(Long.parseLong(required(m, "started"))),
-                disks(m));
+                disks(m),
+                confinement(m.get("confinement")));
+    }
+
+    /** The {@code confinement=} line; none in a record of a subhost booted before it existed. */
+    private static Confinement confinement(String text) {
+        if (text == null) {
+            return Confinement.NONE;
+        }
+        Confinement c = Confinement.NONE;
+        for (String word : text.trim().split(" (?=[A-Z_]+=)")) {
+            int eq = word.indexOf('=');
+            String value = word.substring(eq + 1);
+            switch (word.substring(0, eq)) {
+                case "CAPABILITIES" -> c = c.withCapabilities(value);
+                case "SECCOMP" -> c = c.withSeccomp(Confinement.parseSwitch("SECCOMP", value));
+                case "CONFINE_FILES" -> c = c.withFiles(Confinement.parseSwitch("CONFINE_FILES", value));
+                default -> throw new IllegalArgumentException("state record's confinement (" + text
+                        + ") has an unknown part " + word);
+            }
+        }
+        return c;
     }
 
     /** The {@code disk1=}, {@code disk2=}, ... lines in their order; none in an older record. */

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.subhost.config.Confinement;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.RootKind;
 
@@ -51,6 +52,21 @@ class SubhostStateTest {
         assertThat(SubhostState.parse(text).running(new ProcessIdentity(7, 8), List.of()).disks())
                 .isEqualTo(state.disks());
         assertThat(SubhostState.parse(text).withoutDisks().disks()).isEmpty();
+    }
+
+    @Test
+    void theConfinementSurvivesFormatThenParse() {
+        SubhostState state = sample().withConfinement(Confinement.DEFAULT.withCapabilities("admin -sys_ptrace")
+                .withSeccomp(false));
+        assertThat(state.format()).contains("confinement=CAPABILITIES=admin -sys_ptrace SECCOMP=off CONFINE_FILES=on\n");
+        assertThat(SubhostState.parse(state.format())).isEqualTo(state);
+    }
+
+    @Test
+    void aRecordWrittenBeforeTheConfinementStandsForAnUnconfinedSubhost() {
+        String old = "name=ex1\nphase=running\npid=4242\nstarttime=99\nlog=/tmp/oly-ex1.log\nlogoffset=0\n"
+                + "live=/ex1/live\nroot=overlay\nnetns=ex1\nlinks=\nends=\nifup=\nservices=\nstarted=5\n";
+        assertThat(SubhostState.parse(old).confinement()).isEqualTo(Confinement.NONE);
     }
 
     @Test

@@ -28,7 +28,9 @@ final class OverlayListCommand implements Command {
             Options:
               --json      print a JSON array instead, one object per subhost with name, pid,
                           config, started (ISO-8601), uptime_s, root, live, log, cgroup,
-                          cables (host, subhost, mac, bridge, up) and services (name, state)
+                          cables (host, subhost, mac, bridge, up), services (name, state)
+                          and confinement (capabilities as CAPABILITIES writes them, the
+                          list of capabilities kept, seccomp, files)
               -h, --help  print this help and exit
 
             Exit status: 0, or 2 for bad usage.
@@ -99,6 +101,12 @@ final class OverlayListCommand implements Command {
             services.add(Map.of("name", service.name(), "state", service.state()));
         }
         m.put("services", services);
+        Map<String, Object> confinement = new LinkedHashMap<>();
+        confinement.put("capabilities", s.confinement().capabilitiesText());
+        confinement.put("kept", s.confinement().capabilities().stream().map(Object::toString).toList());
+        confinement.put("seccomp", s.confinement().seccomp());
+        confinement.put("files", s.confinement().files());
+        m.put("confinement", confinement);
         return m;
     }
 }

@@ -89,7 +89,7 @@ class CliKernelTest {
         assertThat(entries).extracting(e -> (String) ((Map<?, ?>) e).get("name")).as("by NAME").isSorted();
         Map<String, Object> status = onlyEntryNamed(entries);
         assertThat(status).containsOnlyKeys("name", "pid", "config", "started", "uptime_s", "root", "live", "log",
-                "cgroup", "cables", "services");
+                "cgroup", "cables", "services", "confinement");
         assertThat(status.get("config")).isEqualTo(conf);
         assertThat(status.get("root")).isEqualTo("overlay");
         assertThat(status.get("live")).isEqualTo(base.resolve("live").toString());
@@ -108,6 +108,12 @@ class CliKernelTest {
         Instant started = Instant.parse((String) status.get("started"));
         assertThat(started).isBetween(before.minusSeconds(1), Instant.now());
         assertThat((Long) status.get("uptime_s")).isBetween(0L, java.time.Duration.between(before, Instant.now()).toSeconds());
+        // The default confinement, as pid 1 was told to apply it.
+        Map<?, ?> confinement = (Map<?, ?>) status.get("confinement");
+        assertThat(confinement.get("capabilities")).isEqualTo("default");
+        assertThat(confinement.get("seccomp")).isEqualTo(true);
+        assertThat(confinement.get("files")).isEqualTo(true);
+        assertThat(confinement.get("kept").toString()).contains("net_admin", "setuid").doesNotContain("sys_admin");
         long pid = (Long) status.get("pid");
         assertThat(Path.of("/proc", Long.toString(pid))).as("pid 1 of %s on the host", name).isDirectory();
 

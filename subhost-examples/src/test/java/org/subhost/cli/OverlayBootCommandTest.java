@@ -93,6 +93,9 @@ class OverlayBootCommandTest {
                 "POSTMOUNT=",
                 "INIT=cat /etc/xmpl.init",
                 "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on",
                 "SHARE=/srv/spool:/srv/spool",
                 "SHARE=" + dir + "/data:/var/data");
         assertThat(plan).anyMatch(line -> line.contains("] share /srv/spool on "))
@@ -117,7 +120,10 @@ class OverlayBootCommandTest {
                 "PREMOUNT=",
                 "POSTMOUNT=",
                 "INIT=",
-                "RAM_SIZE=50M");
+                "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on");
     }
 
     @Test
@@ -137,7 +143,29 @@ class OverlayBootCommandTest {
                 "PREMOUNT=",
                 "POSTMOUNT=",
                 "INIT=",
-                "RAM_SIZE=50M");
+                "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on");
+    }
+
+    @Test
+    void dryRunPrintsTheConfinementThatPidOneApplies() throws IOException {
+        Path conf = conf("ntp.conf", "BASE=.", "CAPABILITIES=+sys_time -net_raw", "SECCOMP=off");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(out().lines()).contains("CAPABILITIES=default -net_raw +sys_time", "SECCOMP=off",
+                "CONFINE_FILES=on");
+        assertThat(out().lines()).anyMatch(line -> line.matches(" ?\\d+\\. \\[ns\\] pid 1 .*; confined:"
+                + " CAPABILITIES=default -net_raw \\+sys_time SECCOMP=off CONFINE_FILES=on \\(keeps chown"
+                + " dac_override .* sys_time .*; no seccomp filter; /proc/sys, /sys read-only, /proc kernel files"
+                + " masked\\); init script via /bin/sh"));
+    }
+
+    @Test
+    void dryRunRejectsABadCapabilityWithFileAndLine() throws IOException {
+        Path conf = conf("bad.conf", "BASE=.", "CAPABILITIES=+sys_tyme");
+        assertThat(run("--dry-run", conf.toString())).isNotZero();
+        assertThat(err()).contains(conf + ":2: capability (sys_tyme) is not known");
     }
 
     @Test
