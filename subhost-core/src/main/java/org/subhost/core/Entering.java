@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.subhost.config.Confinement;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
 import org.subhost.linux.Redirect;
@@ -64,12 +65,14 @@ final class Entering {
      * could not enter).
      *
      * @param cgroup the subhost's control group, joined before the program runs
+     * @param confinement the subhost's, as its pid 1 applies it (the filesystem part is
+     *     pid 1's alone: the mount namespace entered has it already)
      * @param in the caller's input, for {@link Input#GIVEN} and {@link Input#TERMINAL}
      * @param newSession whether subhost-init gets a session of its own (so that a time-out can
      *     kill its process group, the program's included); not for a terminal, which stays
      *     the caller's foreground
      */
-    static int spawn(String name, Pidfd pid1, Optional<Path> cgroup, List<String> argv, Map<String, String> env,
+    static int spawn(String name, Pidfd pid1, Optional<Path> cgroup, Confinement confinement, List<String> argv, Map<String, String> env,
             Input input, int in, int out, int err, boolean newSession) throws SyscallException {
         List<String> args = new ArrayList<>(List.of("--enter", "--pidfd", Integer.toString(PIDFD)));
         cgroup.ifPresent(group -> {
@@ -81,6 +84,7 @@ final class Entering {
         } else if (input == Input.SUBHOST_NULL) {
             args.add("--null-stdin");
         }
+        args.addAll(confinement.withFiles(false).arguments());
         args.addAll(List.of("--name", name, "--"));
         args.addAll(argv);
         int[] empty = null;

@@ -61,7 +61,7 @@ final class LinuxSubhost implements Subhost {
         try (Pidfd pid1 = pidfd(state);
                 OutputPipe out = OutputPipe.capture("standard output of " + what, ExecResult.OUTPUT_LIMIT);
                 OutputPipe err = OutputPipe.capture("standard error of " + what, ExecResult.OUTPUT_LIMIT)) {
-            int pid = Entering.spawn(name, pid1, state.cgroup(), command, NamespaceSpawner.BASE_ENV,
+            int pid = Entering.spawn(name, pid1, state.cgroup(), state.confinement(), command, NamespaceSpawner.BASE_ENV,
                     Entering.Input.SUBHOST_NULL, -1, out.writeEnd(), err.writeEnd(), true);
             out.start();
             err.start();
@@ -124,7 +124,7 @@ final class LinuxSubhost implements Subhost {
             // A terminal of the subhost's own when ours is one (input and output): the
             // subhost never holds the caller's terminal, where TIOCSTI could push keys in.
             boolean terminal = Fds.isTerminal(0) && Fds.isTerminal(1);
-            int pid = Entering.spawn(name, pid1, state.cgroup(), command, env,
+            int pid = Entering.spawn(name, pid1, state.cgroup(), state.confinement(), command, env,
                     terminal ? Entering.Input.TERMINAL : Entering.Input.GIVEN, 0, 1, 2, false);
             return Commands.await(pid, FOREVER).status();
         } catch (SubhostException e) {

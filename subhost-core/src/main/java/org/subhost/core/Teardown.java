@@ -163,7 +163,7 @@ final class Teardown {
             // Its output reaches LOG through a pipe that we copy: LOG itself stays out of the
             // subhost's reach.
             try (OutputPipe output = OutputPipe.copyTo("stop of service " + services.get(i), logFd, STOP_OUTPUT_LIMIT)) {
-                int pid = Entering.spawn(state.name(), pid1, state.cgroup(), command, NamespaceSpawner.BASE_ENV,
+                int pid = Entering.spawn(state.name(), pid1, state.cgroup(), state.confinement(), command, NamespaceSpawner.BASE_ENV,
                         Entering.Input.SUBHOST_NULL, -1, output.writeEnd(), output.writeEnd(), true);
                 output.start();
                 Commands.Outcome outcome = Commands.await(pid, limit);
