@@ -314,8 +314,8 @@ static const struct refusal native_refusals[] = {
 	REFUSE(adjtimex, C(CAP_SYS_TIME)),
 	REFUSE(clock_adjtime, C(CAP_SYS_TIME)),
 	REFUSE(syslog, C(CAP_SYSLOG)),
-	REFUSE(bpf, C(CAP_BPF) | C(CAP_SYS_ADMIN)),
-	REFUSE(perf_event_open, C(CAP_PERFMON) | C(CAP_SYS_ADMIN)),
+	REFUSE(bpf, C(CAP_BPF)), /* not SYS_ADMIN: the admin level must ask for it */
+	REFUSE(perf_event_open, C(CAP_PERFMON)),
 	REFUSE(userfaultfd, C(CAP_SYS_PTRACE)),
 #ifdef __NR_lookup_dcookie
 	REFUSE(lookup_dcookie, C(CAP_SYS_ADMIN)),
@@ -356,8 +356,8 @@ static const struct refusal i386_refusals[] = {
 	{124, C(CAP_SYS_TIME)} /* adjtimex */, {343, C(CAP_SYS_TIME)} /* clock_adjtime */,
 	{405, C(CAP_SYS_TIME)} /* clock_adjtime64 */,
 	{103, C(CAP_SYSLOG)} /* syslog */,
-	{357, C(CAP_BPF) | C(CAP_SYS_ADMIN)} /* bpf */,
-	{336, C(CAP_PERFMON) | C(CAP_SYS_ADMIN)} /* perf_event_open */,
+	{357, C(CAP_BPF)} /* bpf */,
+	{336, C(CAP_PERFMON)} /* perf_event_open */,
 	{374, C(CAP_SYS_PTRACE)} /* userfaultfd */,
 	{253, C(CAP_SYS_ADMIN)} /* lookup_dcookie */,
 	{166, NEVER} /* vm86 */, {113, NEVER} /* vm86old */, {86, NEVER} /* uselib */,

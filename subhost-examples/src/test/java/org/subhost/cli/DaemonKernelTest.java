@@ -1,0 +1,219 @@
+package org.subhost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.config.Confinement;
+import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
+
+/**
+ * Real daemons under the default confinement (docs/security.md): a subhost whose LOWER is
+ * a minimal Debian tree ({@code .ci/debian-tree}: openssh-server, cron, ifupdown) with
+ * {@code START= networking ssh cron}. They start; sshd answers on port 22 at the address
+ * that ifupdown gave the subhost's {@code eth0}, as seen from inside the subhost's network
+ * namespace; {@code overlay-go NAME service ssh status} works; the daemons hold only the
+ * default capabilities and the filter; and {@code overlay-stop} stops them in reverse and
+ * leaves nothing. The cached tree is only a lower layer: it stays as it was.
+ */
+class DaemonKernelTest {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** TEST-NET-1 (RFC 5737): never routed, and only inside the subhost's own namespace. */
+    private static final String ADDRESS = "192.0.2.2";
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private String name;
+    private Path base;
+    private String conf;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assumeTrue(Uid.isRoot(), "the daemon test needs root (it boots a subhost)");
+        Path tree = debianTree();
+        name = "shd" + uniqueSuffix();
+        base = Files.createTempDirectory("subhost-daemon-" + name + "-").toRealPath();
+        for (String dir : List.of("root", "work", "live")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        // The subhost's own network setup, in its upper layer: ifupdown gives eth0 the address.
+        Path interfaces = Files.createDirectories(base.resolve("root/etc/network")).resolve("interfaces");
+        Files.writeString(interfaces, "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n"
+                + "    address " + ADDRESS + "/24\n");
+        Path file = Files.write(base.resolve(name + ".conf"), List.of("BASE=.", "LOWER=" + tree, "CABLES==",
+                "START= networking ssh cron", "LOG=" + base.resolve("log")));
+        conf = file.toRealPath().toString();
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        if (name == null) {
+            return;
+        }
+        Cli.run(List.of("overlay-stop", "--grace", "2", conf), print(new ByteArrayOutputStream()),
+                print(new ByteArrayOutputStream()));
+        List<String> left = HostLeftovers.of(name).under(base).find();
+        if (left.isEmpty()) {
+            deleteTree(base);
+        }
+        assertThat(left).as("what subhost %s left behind", name).isEmpty();
+    }
+
+    @Test
+    void sshCronAndNetworkingRunConfinedAndStopInReverse() throws Exception {
+        assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s; LOG: %s)", err(), log()).isZero();
+        // The boot returns once the init runs; the services start after it, in order.
+        awaitLog("service cron ");
+        assertThat(log()).contains("service networking started", "service ssh started", "service cron started");
+
+        String banner = shell("ip", "netns", "exec", name, "bash", "-c",
+                "exec 3<>/dev/tcp/" + ADDRESS + "/22; timeout 5 head -c 64 <&3");
+        assertThat(banner).as("what port 22 at %s says", ADDRESS).startsWith("SSH-2.0-OpenSSH");
+
+        assertThat(run("overlay-go", name, "service", "ssh", "status")).as("service ssh status; LOG: %s", log())
+                .isZero();
+        assertThat(run("overlay-go", name, "pgrep", "-x", "cron")).as("cron runs").isZero();
+
+        // The daemons hold the default bounding set and the filter, as the kernel reports it.
+        long pid1 = pid1();
+        String pidns = Files.readSymbolicLink(Path.of("/proc/" + pid1 + "/ns/pid")).toString();
+        List<String> daemons = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String comm = Files.readString(proc.resolve("comm")).trim();
+                    if ((comm.equals("sshd") || comm.equals("cron"))
+                            && Files.readSymbolicLink(proc.resolve("ns/pid")).toString().equals(pidns)) {
+                        String status = Files.readString(proc.resolve("status"));
+                        assertThat(status).as("%s (%s)", comm, proc)
+                                .contains(String.format("CapBnd:\t%016x", Confinement.DEFAULT.capabilityMask()))
+                                .contains("Seccomp:\t2");
+                        daemons.add(comm);
+                    }
+                } catch (IOException e) {
+                    // the process ended meanwhile
+                }
+            }
+        }
+        assertThat(daemons).contains("sshd", "cron");
+
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+        String log = log();
+        int cron = log.indexOf("stopping service cron");
+        int ssh = log.indexOf("stopping service ssh");
+        int networking = log.indexOf("stopping service networking");
+        assertThat(cron).as("LOG: %s", log).isNotNegative();
+        assertThat(ssh).as("ssh stopped after cron; LOG: %s", log).isGreaterThan(cron);
+        assertThat(networking).as("networking stopped last; LOG: %s", log).isGreaterThan(ssh);
+        assertThat(HostLeftovers.of(name).under(base).find()).isEmpty();
+    }
+
+    /** The cached Debian tree, made once by {@code .ci/debian-tree} (its last line is the path). */
+    private static Path debianTree() throws Exception {
+        Path script = Path.of("../.ci/debian-tree").toAbsolutePath().normalize();
+        List<String> lines = shell(script.toString()).lines().toList();
+        Path tree = Path.of(lines.getLast().trim());
+        assertThat(tree.resolve("usr/sbin/sshd")).as(".ci/debian-tree made %s", tree).isExecutable();
+        return tree;
+    }
+
+    private long pid1() {
+        assertThat(run("overlay-list", "--json")).isZero();
+        for (Object entry : (List<?>) JsonText.parse(out())) {
+            Map<?, ?> m = (Map<?, ?>) entry;
+            if (name.equals(m.get("name"))) {
+                return (Long) m.get("pid");
+            }
+        }
+        throw new AssertionError(name + " is not listed: " + out());
+    }
+
+    /** Runs a host program for the test (10 minutes at most: the tree may be made first). */
+    private static String shell(String... command) throws IOException, InterruptedException {
+        Path output = Files.createTempFile("subhost-daemon-run-", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(output.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly().waitFor();
+                throw new IOException(String.join(" ", command) + " did not finish: " + Files.readString(output));
+            }
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    /** Waits (60 s at most) until LOG holds {@code text}. */
+    private void awaitLog(String text) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!log().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("LOG has no \"" + text + "\" after 60 s: " + log());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private String log() throws IOException {
+        Path log = base.resolve("log");
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    private int run(String... args) {
+        out.reset();
+        err.reset();
+        return Cli.run(List.of(args), print(out), print(err));
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private static PrintStream print(ByteArrayOutputStream bytes) {
+        return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    }
+
+    private static String uniqueSuffix() {
+        String chars = "abcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            b.append(chars.charAt(RANDOM.nextInt(chars.length())));
+        }
+        return b.toString();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
