@@ -316,7 +316,8 @@ static const struct refusal native_refusals[] = {
 	REFUSE(syslog, C(CAP_SYSLOG)),
 	REFUSE(bpf, C(CAP_BPF)), /* not SYS_ADMIN: the admin level must ask for it */
 	REFUSE(perf_event_open, C(CAP_PERFMON)),
-	REFUSE(userfaultfd, C(CAP_SYS_PTRACE)),
+	/* A helper of kernel exploits (it stalls the kernel inside a copy); no service needs it. */
+	REFUSE(userfaultfd, NEVER),
 #ifdef __NR_lookup_dcookie
 	REFUSE(lookup_dcookie, C(CAP_SYS_ADMIN)),
 #endif
@@ -358,7 +359,7 @@ static const struct refusal i386_refusals[] = {
 	{103, C(CAP_SYSLOG)} /* syslog */,
 	{357, C(CAP_BPF)} /* bpf */,
 	{336, C(CAP_PERFMON)} /* perf_event_open */,
-	{374, C(CAP_SYS_PTRACE)} /* userfaultfd */,
+	{374, NEVER} /* userfaultfd */,
 	{253, C(CAP_SYS_ADMIN)} /* lookup_dcookie */,
 	{166, NEVER} /* vm86 */, {113, NEVER} /* vm86old */, {86, NEVER} /* uselib */,
 	{62, NEVER} /* ustat */, {135, NEVER} /* sysfs */, {149, NEVER} /* _sysctl */,

@@ -113,6 +113,8 @@ class LifecycleTest {
         assertThat(Files.readString(base.resolve("root/etc/network/interfaces"))).contains("auto lo");
         // pid 1 moved itself into the subhost's control group (cgroup v2: the line 0::/NAME).
         assertThat(Files.readString(Path.of("/proc/" + s.pid() + "/cgroup"))).contains("0::/" + name + "\n");
+        // Inside, pid 1's cgroup namespace has the subhost's group as its root.
+        assertThat(inside(s, "cat /proc/1/cgroup")).isEqualTo("0::/\n");
 
         s.stop(TEN_SECONDS);
         KernelFixture.assertNothingLeft(name, base);

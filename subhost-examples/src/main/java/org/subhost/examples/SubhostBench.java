@@ -22,10 +22,11 @@ import java.util.stream.Stream;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
+import org.subhost.config.Confinement;
 import org.subhost.config.SubhostConfig;
 
 /**
- * {@code subhost-bench [--count N] [--parallel M] [--scaling]}: how fast subhosts boot and
+ * {@code subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined]}: how fast subhosts boot and
  * stop and how much memory one takes, measured in one JVM. After a warm-up it boots N minimal
  * subhosts (overlay of {@code /}, one cable without bridge, {@code START=none}) one after
  * another, sums the proportional set size of their processes, stops them, then boots M at
@@ -36,12 +37,14 @@ import org.subhost.config.SubhostConfig;
  */
 public final class SubhostBench {
     private static final String USAGE = """
-            Usage: subhost-bench [--count N] [--parallel M] [--scaling]
+            Usage: subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined]
               Boots N (default 50) minimal subhosts one after another and stops them, then M
               (default 100) at once, and prints where the boot time goes and the figures
               boot_ms_median boot_ms_p95 stop_ms_median pss_kb_per_subhost boot100_s.
               --scaling also times 9 boots (the median is printed) while 1, 50 and 200
-              subhosts run. Needs root.""";
+              subhosts run. --unconfined boots them without the confinement
+              (CAPABILITIES=all SECCOMP=off CONFINE_FILES=off), to measure what it
+              costs. Needs root.""";
     private static final int WARM_UP = 3;
     private static final int[] SCALING = {1, 50, 200};
     /** Boots measured at each level of {@link #SCALING}. */
@@ -50,6 +53,8 @@ public final class SubhostBench {
 
     private final Subhosts subhosts = Subhosts.linux();
     private final Path temp;
+    /** The confinement of every subhost booted: the default, or none with --unconfined. */
+    private final Confinement confinement;
     private final String prefix;
     private final AtomicInteger nextIndex = new AtomicInteger();
     /** Running subhosts by name: what must be stopped before the program ends. */
@@ -59,7 +64,8 @@ public final class SubhostBench {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    private SubhostBench(Path temp, String prefix) {
+    private SubhostBench(Path temp, String prefix, Confinement confinement) {
+        this.confinement = confinement;
         this.temp = temp;
         this.prefix = prefix;
     }
@@ -85,6 +91,7 @@ public final class SubhostBench {
         int count = 50;
         int parallel = 100;
         boolean scaling = false;
+        Confinement confinement = Confinement.DEFAULT;
         try {
             for (int i = 0; i < args.size(); i++) {
                 switch (args.get(i)) {
@@ -95,6 +102,7 @@ public final class SubhostBench {
                     case "--count" -> count = ProgramOptions.positive("--count", args, ++i);
                     case "--parallel" -> parallel = ProgramOptions.positive("--parallel", args, ++i);
                     case "--scaling" -> scaling = true;
+                    case "--unconfined" -> confinement = Confinement.NONE;
                     default -> throw new IllegalArgumentException("argument (" + args.get(i) + ") is unknown");
                 }
             }
@@ -106,7 +114,8 @@ public final class SubhostBench {
         }
         SubhostBench bench;
         try {
-            bench = new SubhostBench(Files.createTempDirectory(Path.of("/tmp"), "subhost-bench-"), ProgramOptions.randomPrefix("sb", 4));
+            bench = new SubhostBench(Files.createTempDirectory(Path.of("/tmp"), "subhost-bench-"), ProgramOptions.randomPrefix("sb", 4),
+                    confinement);
         } catch (IOException e) {
             System.err.println("subhost-bench: cannot make a temporary directory: " + e);
             return 1;
@@ -239,7 +248,7 @@ public final class SubhostBench {
             Files.createDirectories(base.resolve(dir));
         }
         SubhostConfig config = SubhostConfig.builder(name, base).cables("=").start("none")
-                .log(base.resolve("log")).build();
+                .log(base.resolve("log")).confinement(confinement).build();
         inFlight.incrementAndGet();
         try {
             // No new boot once the JVM is shutting down: the hook is stopping everything.

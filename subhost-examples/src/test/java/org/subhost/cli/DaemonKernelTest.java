@@ -85,7 +85,7 @@ class DaemonKernelTest {
         assertThat(log()).contains("service networking started", "service ssh started", "service cron started");
 
         String banner = shell("ip", "netns", "exec", name, "bash", "-c",
-                "exec 3<>/dev/tcp/" + ADDRESS + "/22; timeout 5 head -c 64 <&3");
+                "exec 3<>/dev/tcp/" + ADDRESS + "/22; timeout 5 head -n 1 <&3");
         assertThat(banner).as("what port 22 at %s says", ADDRESS).startsWith("SSH-2.0-OpenSSH");
 
         assertThat(run("overlay-go", name, "service", "ssh", "status")).as("service ssh status; LOG: %s", log())
