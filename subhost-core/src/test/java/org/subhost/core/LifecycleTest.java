@@ -114,7 +114,7 @@ class LifecycleTest {
         // pid 1 moved itself into the subhost's control group (cgroup v2: the line 0::/NAME).
         assertThat(Files.readString(Path.of("/proc/" + s.pid() + "/cgroup"))).contains("0::/" + name + "\n");
         // Inside, pid 1's cgroup namespace has the subhost's group as its root.
-        assertThat(inside(s, "cat /proc/1/cgroup")).isEqualTo("0::/\n");
+        assertThat(inside(s, "grep ^0:: /proc/1/cgroup")).isEqualTo("0::/\n");
 
         s.stop(TEN_SECONDS);
         KernelFixture.assertNothingLeft(name, base);
