@@ -47,14 +47,14 @@
 	CONFINE_CAP(10) /* NET_BIND_SERVICE */ | CONFINE_CAP(11) /* NET_BROADCAST */ | \
 	CONFINE_CAP(12) /* NET_ADMIN */ | CONFINE_CAP(13) /* NET_RAW */ | \
 	CONFINE_CAP(14) /* IPC_LOCK */ | CONFINE_CAP(15) /* IPC_OWNER */ | \
-	CONFINE_CAP(18) /* SYS_CHROOT */ | CONFINE_CAP(19) /* SYS_PTRACE */ | CONFINE_CAP(23) /* SYS_NICE */ | \
+	CONFINE_CAP(18) /* SYS_CHROOT */ | CONFINE_CAP(23) /* SYS_NICE */ | \
 	CONFINE_CAP(24) /* SYS_RESOURCE */ | CONFINE_CAP(26) /* SYS_TTY_CONFIG */ | \
 	CONFINE_CAP(28) /* LEASE */ | CONFINE_CAP(29) /* AUDIT_WRITE */ | CONFINE_CAP(31) /* SETFCAP */)
 
 /* CAPABILITIES=admin, systemd-nspawn's level (protection against accidents, not attacks):
- * the default plus SYS_ADMIN (mounts: an init system, nested subhosts, FUSE) and SYS_BOOT
- * (reboot(2) ends the subhost's own pid namespace). */
-#define CONFINE_CAPS_ADMIN (CONFINE_CAPS_DEFAULT | CONFINE_CAP(21) | CONFINE_CAP(22))
+ * the default plus SYS_ADMIN (mounts: an init system, nested subhosts, FUSE), SYS_BOOT
+ * (reboot(2) ends the subhost's own pid namespace) and SYS_PTRACE. */
+#define CONFINE_CAPS_ADMIN (CONFINE_CAPS_DEFAULT | CONFINE_CAP(21) | CONFINE_CAP(22) | CONFINE_CAP(19))
 
 /* CAPABILITIES=all: the bounding set is left as it is (the old tool's behaviour). */
 #define CONFINE_CAPS_ALL (~UINT64_C(0))

@@ -16,7 +16,7 @@ import java.util.Set;
  * <ul>
  *   <li>{@code CAPABILITIES=}: a level, then changes: {@code default} (the level when unset:
  *       what services need inside their own namespaces), {@code admin} (the default plus
- *       SYS_ADMIN and SYS_BOOT: systemd-nspawn's level, for an init system,
+ *       SYS_ADMIN, SYS_BOOT and SYS_PTRACE: systemd-nspawn's level, for an init system,
  *       nested subhosts or FUSE; protection against accidents, not attacks) or {@code all}
  *       (the old unconfined bounding set); then {@code +name} or {@code -name} per
  *       capability, such as {@code CAPABILITIES=+sys_time} for an NTP server.
@@ -38,13 +38,12 @@ public record Confinement(long capabilityMask, boolean seccomp, boolean files) {
             Capability.CHOWN, Capability.DAC_OVERRIDE, Capability.FOWNER, Capability.FSETID, Capability.KILL,
             Capability.SETGID, Capability.SETUID, Capability.SETPCAP, Capability.NET_BIND_SERVICE,
             Capability.NET_BROADCAST, Capability.NET_ADMIN, Capability.NET_RAW, Capability.IPC_LOCK,
-            Capability.IPC_OWNER, Capability.SYS_CHROOT, Capability.SYS_PTRACE, Capability.SYS_NICE,
-            Capability.SYS_RESOURCE,
+            Capability.IPC_OWNER, Capability.SYS_CHROOT, Capability.SYS_NICE, Capability.SYS_RESOURCE,
             Capability.SYS_TTY_CONFIG, Capability.LEASE, Capability.AUDIT_WRITE, Capability.SETFCAP));
 
-    /** The capabilities of level {@code admin}: the default plus SYS_ADMIN and SYS_BOOT. */
+    /** The capabilities of level {@code admin}: the default plus SYS_ADMIN, SYS_BOOT and SYS_PTRACE. */
     public static final Set<Capability> ADMIN_CAPABILITIES = Set.copyOf(union(DEFAULT_CAPABILITIES,
-            EnumSet.of(Capability.SYS_ADMIN, Capability.SYS_BOOT)));
+            EnumSet.of(Capability.SYS_ADMIN, Capability.SYS_BOOT, Capability.SYS_PTRACE)));
 
     /** The mask of level {@code all}: every capability, known to this type or not. */
     public static final long ALL = -1L;

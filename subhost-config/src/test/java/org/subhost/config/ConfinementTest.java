@@ -30,19 +30,19 @@ class ConfinementTest {
         assertThat(c.confinement().keeps(Capability.SYS_ADMIN)).isFalse();
         assertThat(c.confinement().keeps(Capability.NET_ADMIN)).isTrue();
         assertThat(c.confinement().arguments())
-                .containsExactly("--caps", "b58cfdfb", "--seccomp", "on", "--files", "on");
+                .containsExactly("--caps", "b584fdfb", "--seccomp", "on", "--files", "on");
     }
 
     @Test
     void theDefaultLevelMatchesPidOnesOwnDefault() {
-        // CONFINE_CAPS_DEFAULT in subhost-core/src/main/c/confine.h: bits 0 1 3-8 10-15 18 19 23 24 26 28 29 31
+        // CONFINE_CAPS_DEFAULT in subhost-core/src/main/c/confine.h: bits 0 1 3-8 10-15 18 23 24 26 28 29 31
         long c = 0;
-        for (int bit : new int[] {0, 1, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 18, 19, 23, 24, 26, 28, 29, 31}) {
+        for (int bit : new int[] {0, 1, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 18, 23, 24, 26, 28, 29, 31}) {
             c |= 1L << bit;
         }
         assertThat(Confinement.DEFAULT.capabilityMask()).isEqualTo(c);
         assertThat(Confinement.DEFAULT.withCapabilities("admin").capabilityMask())
-                .isEqualTo(c | 1L << 21 | 1L << 22);
+                .isEqualTo(c | 1L << 21 | 1L << 22 | 1L << 19);
     }
 
     @Test
@@ -62,7 +62,7 @@ class ConfinementTest {
             assertThat(Confinement.DEFAULT.withCapabilities(c.capabilitiesText())).as(text).isEqualTo(c);
         }
         assertThat(Confinement.DEFAULT.withCapabilities("all").arguments()).startsWith("--caps", "ffffffffffffffff");
-        assertThat(Confinement.DEFAULT.withCapabilities("default +sys_admin +sys_boot").capabilitiesText())
+        assertThat(Confinement.DEFAULT.withCapabilities("default +sys_admin +sys_boot +sys_ptrace").capabilitiesText())
                 .isEqualTo("admin");
     }
 
