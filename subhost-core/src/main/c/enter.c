@@ -3,7 +3,7 @@
  * (overlay-go, Subhost.exec and execInteractive, the services' stops run by overlay-stop)
  * gets in.
  *
- *   subhost-init --enter --pidfd N [--cgroup DIR] [--pty] [--null-stdin] [--name NAME]
+ *   subhost-init --enter --pidfd N [--cgroup DIR] [--pty | --pipes | --null-stdin] [--name NAME]
  *                [--caps HEX] [--seccomp on|off] -- PROGRAM [ARGS...]
  *
  * The SDK starts it on the host, from its own copy of this program (never the subhost's
@@ -21,7 +21,9 @@
  *   the pidfd (mount, network, ipc, uts, cgroup and time: the cgroup namespace after the move,
  *   so that its view is rooted at the subhost's group), closes the pidfd, takes / as its
  *   working directory, and replaces its descriptors by the subhost's own: its /dev/null as
- *   input (--null-stdin), or a terminal of the subhost's devpts (--pty). Last it takes
+ *   input (--null-stdin), a terminal of the subhost's devpts (--pty), or pipes (--pipes)
+ *   that the parent copies to and from the caller's descriptors, whatever they are (a file of
+ *   the host given as input or output never reaches the subhost's side). Last it takes
  *   on the same confinement as pid 1 (confine.h: the system call filter, then the
  *   capabilities; --caps and --seccomp as pid 1 reads them, the defaults otherwise), and
  *   execs PROGRAM, found on the PATH inside. Nothing of the subhost runs before that.
@@ -83,20 +85,21 @@ struct enter_options {
 	const char *cgroup; /* NULL: no control group to join */
 	bool pty;
 	bool null_stdin;
+	bool pipes;
 	struct confinement confinement;
 	char **program;
 };
 
 static void enter_usage(const char *problem)
 {
-	say("%s; usage: subhost-init --enter --pidfd N [--cgroup DIR] [--pty] [--null-stdin] [--name NAME]"
+	say("%s; usage: subhost-init --enter --pidfd N [--cgroup DIR] [--pty | --pipes | --null-stdin] [--name NAME]"
 	    " -- PROGRAM [ARGS...]", problem);
 	exit(EXIT_USAGE);
 }
 
 static struct enter_options parse_enter(int argc, char **argv)
 {
-	struct enter_options o = { -1, NULL, false, false, CONFINE_DEFAULTS, NULL };
+	struct enter_options o = { -1, NULL, false, false, false, CONFINE_DEFAULTS, NULL };
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
@@ -108,6 +111,8 @@ static struct enter_options parse_enter(int argc, char **argv)
 			o.cgroup = argv[++i];
 		} else if (strcmp(arg, "--pty") == 0) {
 			o.pty = true;
+		} else if (strcmp(arg, "--pipes") == 0) {
+			o.pipes = true;
 		} else if (strcmp(arg, "--null-stdin") == 0) {
 			o.null_stdin = true;
 		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
@@ -129,6 +134,8 @@ static struct enter_options parse_enter(int argc, char **argv)
 	}
 	if (o.pidfd < 3)
 		enter_usage("--pidfd N (3 or more) is missing");
+	if (o.pty + o.pipes + o.null_stdin > 1)
+		enter_usage("give one of --pty, --pipes and --null-stdin");
 	if (o.program == NULL || o.program[0] == NULL)
 		enter_usage("PROGRAM is missing after --");
 	return o;
@@ -300,6 +307,7 @@ static void child(const struct enter_options *o, int go, int terminal_socket, co
 		say("confinement: %s: %s", failed, reason(-rc));
 		_exit(EXIT_ENTER_FAILED);
 	}
+	signal(SIGPIPE, SIG_DFL); /* the parent ignores it; PROGRAM must not */
 	sigprocmask(SIG_SETMASK, original, NULL);
 	execvp(o->program[0], o->program);
 	int error = errno;
@@ -473,6 +481,79 @@ static int relay(int signals, pid_t pid, int master)
 	}
 }
 
+/* One direction of --pipes: from -> buffer -> to. */
+struct channel {
+	int from, to;
+	bool open;
+	struct buffer b;
+};
+
+/*
+ * The parent's copy of --pipes: the caller's input into the child's, the child's output
+ * and errors to the caller's, until the child has ended and its pipes are drained (or stay
+ * quiet for a moment: a daemon it left may hold them for ever). Returns its exit status.
+ */
+static int pump(int signals, pid_t pid, int in, int out, int err)
+{
+	static struct channel c[3];
+	c[0] = (struct channel){ STDIN_FILENO, in, true, { {0}, 0, 0 } };
+	c[1] = (struct channel){ out, STDOUT_FILENO, true, { {0}, 0, 0 } };
+	c[2] = (struct channel){ err, STDERR_FILENO, true, { {0}, 0, 0 } };
+	for (int i = 0; i < 3; i++)
+		fcntl(i == 0 ? in : c[i].from, F_SETFL, fcntl(i == 0 ? in : c[i].from, F_GETFL) | O_NONBLOCK);
+	int status = 0;
+	bool ended = false;
+	int quiet = 0; /* polls in a row with nothing to do, after the end */
+	for (;;) {
+		struct signalfd_siginfo info;
+		while (read(signals, &info, sizeof info) == sizeof info) {
+			int sig = (int)info.ssi_signo;
+			if (sig != SIGCHLD && sig != SIGWINCH)
+				kill(pid, sig);
+		}
+		if (!ended && waitpid(pid, &status, WNOHANG) == pid) {
+			ended = true;
+			if (c[0].open)
+				close(in); /* nobody reads it any more */
+			c[0].open = false;
+		}
+		if (ended && ((!c[1].open && !c[2].open) || quiet >= 2))
+			return exit_status(status);
+		struct pollfd p[4];
+		int at[3] = { -1, -1, -1 }, n = 0;
+		p[n++] = (struct pollfd){ signals, POLLIN, 0 };
+		for (int i = 0; i < 3; i++) {
+			if (!c[i].open)
+				continue;
+			at[i] = n;
+			p[n++] = c[i].b.end == 0 ? (struct pollfd){ c[i].from, POLLIN, 0 }
+						 : (struct pollfd){ c[i].to, POLLOUT, 0 };
+		}
+		int ready = poll(p, (nfds_t)n, ended ? 50 : 1000);
+		if (ready < 0 && errno != EINTR) {
+			say("poll: %s", reason(errno));
+			return EXIT_ENTER_FAILED;
+		}
+		quiet = ready == 0 && ended ? quiet + 1 : 0;
+		for (int i = 0; i < 3; i++) {
+			if (at[i] < 0 || p[at[i]].revents == 0)
+				continue;
+			if (c[i].b.end == 0) {
+				if (!fill_buffer(&c[i].b, c[i].from)) {
+					c[i].open = false; /* end of file: the input's end goes on to the child */
+					close(i == 0 ? in : c[i].from);
+				}
+			} else if (!flush_buffer(&c[i].b, c[i].to)) {
+				c[i].b.start = c[i].b.end = 0; /* the reader is gone: drop it */
+				if (i == 0) {
+					c[0].open = false;
+					close(in);
+				}
+			}
+		}
+	}
+}
+
 /* What the child said before it had the subhost's terminal, to the caller's errors. */
 static void copy_errors(int from)
 {
@@ -496,8 +577,9 @@ int enter_main(int argc, char **argv)
 	/* Blocked before the fork, so that the child's end is queued for the signalfd. */
 	sigprocmask(SIG_BLOCK, &handled, &original);
 	int signals = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
-	int go[2], terminal[2] = { -1, -1 }, errors[2] = { -1, -1 };
+	int go[2], terminal[2] = { -1, -1 }, errors[2] = { -1, -1 }, in[2], out[2], err[2];
 	if (signals < 0 || pipe2(go, O_CLOEXEC) != 0
+	    || (o.pipes && (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))
 	    || (o.pty && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, terminal) != 0
 			  || pipe2(errors, O_CLOEXEC) != 0))) {
 		say("signalfd, pipe or socketpair: %s", reason(errno));
@@ -527,7 +609,23 @@ int enter_main(int argc, char **argv)
 				_exit(EXIT_ENTER_FAILED);
 			close(errors[1]);
 		}
+		if (o.pipes) {
+			/* The caller's descriptors go at once, as for a terminal. */
+			if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
+				_exit(EXIT_ENTER_FAILED);
+			for (int i = 0; i < 2; i++) {
+				close(in[i]);
+				close(out[i]);
+				close(err[i]);
+			}
+		}
 		child(&o, go[0], terminal[1], &original);
+	}
+	signal(SIGPIPE, SIG_IGN); /* a reader that went away is an error of write(2) here */
+	if (o.pipes) {
+		close(in[0]);
+		close(out[1]);
+		close(err[1]);
 	}
 	if (o.pty)
 		close(errors[1]);
@@ -545,6 +643,8 @@ int enter_main(int argc, char **argv)
 		exit(EXIT_ENTER_FAILED);
 	}
 	close(go[1]);
+	if (o.pipes)
+		exit(pump(signals, pid, in[1], out[0], err[0]));
 	if (!o.pty)
 		exit(wait_plain(signals, pid));
 	int master = receive_fd(terminal[0]);

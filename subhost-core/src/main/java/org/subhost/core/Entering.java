@@ -40,7 +40,11 @@ final class Entering {
 
     /** What the entering program's standard input (and, for a terminal, output) is. */
     enum Input {
-        /** The caller's descriptors as given, passed on as they are. */
+        /**
+         * The caller's descriptors as given (a file, a pipe, a terminal that is not both input
+         * and output), relayed through pipes by subhost-init on the host's side: the program
+         * gets pipes, never the caller's files.
+         */
         GIVEN,
         /** The subhost's own {@code /dev/null}, opened inside; output as given. */
         SUBHOST_NULL,
@@ -81,6 +85,8 @@ final class Entering {
         });
         if (input == Input.TERMINAL) {
             args.add("--pty");
+        } else if (input == Input.GIVEN) {
+            args.add("--pipes");
         } else if (input == Input.SUBHOST_NULL) {
             args.add("--null-stdin");
         }

@@ -214,6 +214,29 @@ class EnteringTest {
         }
     }
 
+    /**
+     * {@link Subhost#execInteractive} not on a terminal, with a file of the host as input
+     * and another as output (as {@code overlay-go NAME CMD < in > out} gives): the command
+     * reads and writes pipes, which subhost-init copies, never the host's files.
+     */
+    @Test
+    void anInteractiveCommandOffATerminalGetsPipesNotTheCallersFiles() throws Exception {
+        boot();
+        Path in = Files.writeString(base.resolve("in"), "line one\nline two\n");
+        Path out = base.resolve("out");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), InteractiveMain.class.getName(), name, "/bin/sh", "-c",
+                "readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; cat; echo to-errors >&2; exit 6")
+                .redirectInput(in.toFile()).redirectOutput(out.toFile()).redirectErrorStream(true).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(6);
+        List<String> lines = Files.readAllLines(out);
+        assertThat(lines).as(lines.toString()).hasSize(6);
+        assertThat(lines.subList(0, 3)).allMatch(l -> l.startsWith("pipe:["));
+        assertThat(lines.subList(3, 6)).containsExactly("line one", "line two", "to-errors");
+    }
+
     private static String comm(int pid) {
         try {
             return Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
