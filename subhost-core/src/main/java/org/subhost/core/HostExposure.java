@@ -32,7 +32,7 @@ final class HostExposure {
     /** One line per reachable directory, with the fix; empty when none is. */
     static List<String> warnings(SubhostConfig config) {
         List<String> out = new ArrayList<>();
-        Path base = config.base();
+        Path base = realOrAsIs(config.base());
         if (config.rootKind() == RootKind.PLAIN) {
             check("LIVE", config.live(), base, out);
         } else {
@@ -54,6 +54,14 @@ final class HostExposure {
                 log.line("warning: " + warning);
             }
             err.println("subhost " + config.name() + ": warning: " + warning);
+        }
+    }
+
+    private static Path realOrAsIs(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path;
         }
     }
 

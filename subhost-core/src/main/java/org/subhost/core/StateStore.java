@@ -160,7 +160,7 @@ final class StateStore {
             if ((mode & 0022) != 0) {
                 throw new IOException(p + ": writable by others than its owner (mode 0"
                         + Integer.toOctalString(mode & 07777) + "), so its record cannot be trusted; refused: "
-                        + "remove it if no subhost " + name + " runs");
+                        + "if you made it, chmod go-w " + p + "; else remove it if no subhost " + name + " runs");
             }
         }
         try {

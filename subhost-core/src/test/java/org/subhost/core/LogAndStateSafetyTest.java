@@ -130,7 +130,8 @@ class LogAndStateSafetyTest {
 
         assertThatThrownBy(() -> subhosts.stop(config, TEN_SECONDS)).isInstanceOf(SubhostException.class)
                 .hasMessageContaining(state + ": writable by others than its owner (mode 0666), so its record cannot "
-                        + "be trusted; refused: remove it if no subhost " + name + " runs");
+                        + "be trusted; refused: if you made it, chmod go-w " + state + "; else remove it if no subhost "
+                        + name + " runs");
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rw-------"));
         subhosts.stop(config, TEN_SECONDS);
     }
