@@ -245,6 +245,20 @@ class CliKernelTest {
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
     }
 
+    /** In a subhost without bash (its LOWER a tiny root with sh, cat, ls, echo and sleep), the shell is sh. */
+    @Test
+    void goWithoutACommandFallsBackToShWhereTheSubhostHasNoBash() throws Exception {
+        Path tiny = TestImages.tinyRoot(base.resolve("tiny"));
+        assertThat(tiny.resolve("bin/bash")).doesNotExist();
+        Files.write(Path.of(conf), List.of("BASE=.", "LOWER=" + tiny, "START=none", "LOG=" + base.resolve("log")));
+        assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        Path script = Files.writeString(base.resolve("typed"),
+                "echo \"bash=${BASH_VERSION:-none} term=$TERM comm=$(cat /proc/$$/comm)\"\nexit 6\n");
+
+        assertThat(goInItsOwnJvm(script, "vt100")).isEqualTo("6 bash=none term=vt100 comm=sh\n");
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+    }
+
     /** {@code overlay-go NAME} in a JVM of its own with {@code input} as stdin and TERM {@code term}; status and output. */
     private String goInItsOwnJvm(Path input, String term) throws Exception {
         Path output = base.resolve("go.out");
