@@ -252,8 +252,9 @@ final class NetnsCable {
 
         @Override
         public void undo(BootContext context) throws Exception {
-            if (context.ifupped.remove(hostName)) {
-                ifdown(hostName, context.devNullFd, context.logFd);
+            if (context.ifupped.remove(hostName) && ifup.isPresent()) {
+                // The ifdown of the same ifupdown whose ifup configured it.
+                ifdown(ifup.get().resolveSibling("ifdown"), hostName, context.devNullFd, context.logFd);
             }
         }
     }
@@ -289,7 +290,14 @@ final class NetnsCable {
     static void ifdown(String hostName, int devNullFd, int logFd) throws SyscallException {
         Optional<Path> ifdown = HostFacts.findIfup().map(p -> p.resolveSibling("ifdown"));
         if (ifdown.isPresent()) {
-            Commands.run(List.of(ifdown.get().toString(), "--force", hostName), Commands.environment(Map.of()), "/",
+            ifdown(ifdown.get(), hostName, devNullFd, logFd);
+        }
+    }
+
+    /** {@code PROGRAM --force NAME} with program {@code ifdown}, when it is there. */
+    private static void ifdown(Path ifdown, String hostName, int devNullFd, int logFd) throws SyscallException {
+        if (Files.isExecutable(ifdown)) {
+            Commands.run(List.of(ifdown.toString(), "--force", hostName), Commands.environment(Map.of()), "/",
                     devNullFd, logFd, logFd, IFUP_LIMIT);
         }
     }

@@ -20,8 +20,7 @@ import org.subhost.linux.netlink.RtNetlink;
  * when ifup fails. The step runs on a veth of the test's own, in a network namespace of its
  * own (as the host's namespace of the step), with an {@code ifup} of the test's that
  * records its call and exits with a chosen status: the host's real network configuration is
- * never touched. (The undo's {@code ifdown} is found in the host's system directories, as
- * ifupdown installs it, and cannot be stood in for.)
+ * never touched; the undo runs the {@code ifdown} beside that {@code ifup}.
  */
 class HostEndTest {
     private String name;
@@ -62,12 +61,18 @@ class HostEndTest {
         KernelFixture.deleteTree(base);
     }
 
-    /** An ifup of the test's own: appends {@code ifup ARGS} to BASE/calls and exits with {@code status}. */
+    /**
+     * An ifup of the test's own, and its ifdown beside it: each appends its name and
+     * arguments to BASE/calls; ifup exits with {@code status}.
+     */
     private Path fakeIfup(int status) throws Exception {
         Path ifup = base.resolve("sbin/ifup");
         Files.createDirectories(ifup.getParent());
         Files.writeString(ifup, "#!/bin/sh\necho \"ifup $*\" >> " + base.resolve("calls") + "\nexit " + status + "\n");
         Files.setAttribute(ifup, "unix:mode", 0755);
+        Path ifdown = ifup.resolveSibling("ifdown");
+        Files.writeString(ifdown, "#!/bin/sh\necho \"ifdown $*\" >> " + base.resolve("calls") + "\n");
+        Files.setAttribute(ifdown, "unix:mode", 0755);
         return ifup;
     }
 
@@ -88,6 +93,8 @@ class HostEndTest {
         assertThat(hostEndUp()).as("up by us, although ifup configured it").isFalse();
         step.undo(context);
         assertThat(context.ifupped).as("after the undo's ifdown").isEmpty();
+        assertThat(Files.readString(base.resolve("calls"))).as("the undo: ifdown of the same ifupdown")
+                .isEqualTo("ifup " + name + "0\nifdown --force " + name + "0\n");
     }
 
     @Test
@@ -102,6 +109,9 @@ class HostEndTest {
         assertThat(hostEndUp()).isTrue();
         assertThat(Files.readString(base.resolve("log"))).contains("ifup (" + ifup + " " + name + "0) exited with status 1;"
                 + " bringing " + name + "0 up only");
+        step.undo(context);
+        assertThat(Files.readString(base.resolve("calls"))).as("no ifdown for what ifup did not configure")
+                .isEqualTo("ifup " + name + "0\n");
     }
 
     @Test
