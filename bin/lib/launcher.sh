@@ -54,11 +54,17 @@ subhost_jdk_major() {
   echo "$v"
 }
 
-# Sets SUBHOST_JAVA_HOME: JAVA_HOME when it is new enough, else the JDK found last time
+# Sets SUBHOST_JAVA_HOME: the runtime of an installed package (SUBHOST_LIB/runtime) when
+# there is one, else JAVA_HOME when it is new enough, else the JDK found last time
 # (remembered in $SUBHOST_LIB/java-home), else the java on the PATH, else the newest JDK
 # under /usr/lib/jvm. Exits with a message when there is none.
 subhost_find_jdk() {
   local cand major best="" best_major=0 remembered="$SUBHOST_LIB/java-home"
+  # The Debian package (bin/package-deb) brings its own runtime, made with jlink, for
+  # which its start-up caches were trained: that one, whatever JAVA_HOME says.
+  if [ -z "$SUBHOST_HOME" ] && [ -x "$SUBHOST_LIB/runtime/bin/java" ]; then
+    SUBHOST_JAVA_HOME=$SUBHOST_LIB/runtime; return 0
+  fi
   # The fast path, without a subshell: JAVA_HOME, or the JDK remembered from the last search.
   if [ -n "${JAVA_HOME:-}" ]; then
     subhost_release_major "$JAVA_HOME"
