@@ -1,0 +1,4 @@
+/** A program that embeds the subhost library. */
+module org.example.embedder {
+    requires org.subhost.core;
+}
