@@ -26,7 +26,7 @@ import org.subhost.config.SubhostConfig;
  * whose LOWER is a minimal Debian 12 without any Java ({@code .ci/debian-tree}, cached
  * between runs). Inside it the package is installed with dpkg, its commands run on the
  * package's own runtime (overlay-boot --help, --dry-run of a real .conf, overlay-list
- * --json, and a subhost booted inside the subhost), and after {@code dpkg --purge}
+ * --json; a nested boot, which the default confinement refuses cleanly), and after {@code dpkg --purge}
  * nothing of it is left: no path that {@code dpkg -L} listed, and no file in the
  * subhost's writable layer that was not there before, outside dpkg's own records.
  * Runs after package (failsafe), on the packaged jars, as root.
@@ -83,15 +83,16 @@ class DebianPackageIT {
             assertThat(ok(subhost, "SUBHOST_JAVA_OPTS=-Xlog:aot=info:stdout overlay-list"))
                     .containsPattern("Opened AOT cache /usr/(sbin/\\.\\./)?lib/subhost/subhost\\.aot");
 
-            // A subhost inside the subhost.
-            ok(subhost, "overlay-boot /srv/share/inner/inner.conf");
-            try {
-                assertThat(ok(subhost, "overlay-list")).contains("shtinner");
-                assertThat(ok(subhost, "overlay-go shtinner echo inside").strip()).isEqualTo("inside");
-            } finally {
-                ok(subhost, "overlay-stop /srv/share/inner/inner.conf");
-            }
+            // A subhost inside the subhost: the default confinement takes CAP_SYS_ADMIN from
+            // every process of a subhost, and no .conf variable gives it back yet, so the
+            // packaged overlay-boot must refuse cleanly, at its first mount, and leave nothing.
+            ExecResult nested = exec(subhost, "overlay-boot /srv/share/inner/inner.conf");
+            assertThat(nested.status()).as("a nested boot under the default confinement: %s", nested.stderr())
+                    .isEqualTo(1);
+            assertThat(nested.stderr()).contains("boot shtinner").contains("EPERM");
             assertThat(ok(subhost, "overlay-list")).doesNotContain("shtinner");
+            assertThat(ok(subhost, "ip netns list 2>/dev/null; ls /run/netns 2>/dev/null; true"))
+                    .doesNotContain("shtinner");
 
             List<String> packaged = ok(subhost, "dpkg -L subhost").lines().filter(p -> !p.isBlank()).toList();
             assertThat(packaged).contains("/usr/sbin/overlay-boot", "/usr/lib/subhost/runtime/bin/java",

@@ -45,13 +45,17 @@ class EmbedderProjectIT {
         Path dir = tmp.toRealPath();
         repo = linkedRepository(dir.resolve("repo"));
         Path sdk = Files.createDirectories(dir.resolve("sdk"));
-        Files.copy(CHECKOUT.resolve("pom.xml"), sdk.resolve("pom.xml"));
-        Files.createDirectories(sdk.resolve("subhost-examples"));
-        Files.copy(CHECKOUT.resolve("subhost-examples/pom.xml"), sdk.resolve("subhost-examples/pom.xml"));
-        for (String module : LIBRARY) {
+        String parentPom = Files.readString(CHECKOUT.resolve("pom.xml"));
+        Files.writeString(sdk.resolve("pom.xml"), parentPom);
+        // Every module's POM (the reactor reads them all), the sources of all but the CLI's.
+        java.util.regex.Matcher modules = java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(parentPom);
+        while (modules.find()) {
+            String module = modules.group(1);
             Files.createDirectories(sdk.resolve(module));
             Files.copy(CHECKOUT.resolve(module + "/pom.xml"), sdk.resolve(module + "/pom.xml"));
-            copyTree(CHECKOUT.resolve(module + "/src/main"), sdk.resolve(module + "/src/main"));
+            if (!module.equals("subhost-examples") && Files.isDirectory(CHECKOUT.resolve(module + "/src/main"))) {
+                copyTree(CHECKOUT.resolve(module + "/src/main"), sdk.resolve(module + "/src/main"));
+            }
         }
         mvn(sdk, "install", "-pl", "subhost-core", "-am", "-Dmaven.test.skip=true", "-Djacoco.skip=true");
         Path embedder = dir.resolve("embedder");

@@ -66,7 +66,11 @@ class InstallTest {
                     .forEach(n -> expected.put("usr/local/share/man/man8/" + n, "rw-r--r--"));
         }
         expected.put("etc/init.d/subhosts", "rwxr-xr-x");
-        expected.put("usr/local/lib/systemd/system/subhosts@.service", "rw-r--r--");
+        try (Stream<Path> units = Files.list(TestCheckout.REPO.resolve("init"))) {
+            units.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".service"))
+                    .forEach(n -> expected.put("usr/local/lib/systemd/system/" + n, "rw-r--r--"));
+        }
+        assertThat(expected).containsKey("usr/local/lib/systemd/system/subhosts@.service");
         assertThat(filesWithModes(destdir)).isEqualTo(expected);
         assertThat(expected).containsKeys("usr/local/sbin/overlay-boot", "usr/local/sbin/overlay-stop",
                 "usr/local/sbin/overlay-go", "usr/local/sbin/overlay-share", "usr/local/sbin/overlay-list",
@@ -265,7 +269,7 @@ class InstallTest {
     private static List<String> launchers() throws IOException {
         try (Stream<Path> bin = Files.list(TestCheckout.REPO.resolve("bin"))) {
             return bin.filter(Files::isRegularFile).map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith("subhost-") && !n.equals("install") && !n.equals("uninstall"))
+                    .filter(n -> !n.startsWith("subhost-") && !List.of("install", "uninstall", "package-deb").contains(n))
                     .sorted().toList();
         }
     }
