@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -596,6 +597,9 @@ int enter_main(int argc, char **argv)
 		exit(EXIT_ENTER_FAILED);
 	}
 	if (pid == 0) {
+		/* Until PROGRAM's exec (which makes it dumpable again), no process of the subhost
+		 * may reach this one's descriptors or memory without CAP_SYS_PTRACE. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		close(signals);
 		close(go[1]);
 		if (o.pty) {
