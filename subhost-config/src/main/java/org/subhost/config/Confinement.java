@@ -128,7 +128,12 @@ public record Confinement(long capabilityMask, boolean seccomp, boolean files) {
         };
     }
 
-    /** {@return whether the bounding set keeps {@code capability}} */
+    /**
+     * Whether the bounding set keeps a capability.
+     *
+     * @param capability the capability
+     * @return whether it is kept
+     */
     public boolean keeps(Capability capability) {
         return (capabilityMask & (1L << capability.number())) != 0;
     }
