@@ -45,6 +45,19 @@ public interface Subhosts {
     Subhost boot(SubhostConfig config) throws SubhostException;
 
     /**
+     * Boots as {@link #boot(SubhostConfig)} does, telling {@code listener} each line the
+     * boot writes to LOG as it writes it. This default ignores the listener.
+     *
+     * @param config the subhost's configuration
+     * @param listener gets the boot's lines
+     * @return the running subhost
+     * @throws SubhostException as {@link #boot(SubhostConfig)}
+     */
+    default Subhost boot(SubhostConfig config, ProgressListener listener) throws SubhostException {
+        return boot(config);
+    }
+
+    /**
      * The steps that {@link #boot} would apply for {@code config} on this host, one line
      * each, without doing any of them. The warnings that the boot would give (such as UPPER
      * being reachable by users other than root, docs/security.md) go to standard error.
@@ -66,6 +79,20 @@ public interface Subhosts {
      * @throws SubhostException if something of the subhost could not be removed
      */
     void stop(SubhostConfig config, Duration grace) throws SubhostException;
+
+    /**
+     * Stops as {@link #stop(SubhostConfig, Duration)} does, telling {@code listener} each
+     * line the stop writes to LOG. This default ignores the listener.
+     *
+     * @param config the subhost's configuration
+     * @param grace how long each service's stop, and pid 1 after SIGTERM, may take
+     * @param listener gets the stop's lines
+     * @throws NotRunningException if the subhost was not running
+     * @throws SubhostException if something of the subhost could not be removed
+     */
+    default void stop(SubhostConfig config, Duration grace, ProgressListener listener) throws SubhostException {
+        stop(config, grace);
+    }
 
     /**
      * Releases disk images that {@code !} commands mounted while a configuration was read

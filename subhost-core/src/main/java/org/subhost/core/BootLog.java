@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.subhost.ProgressListener;
 import org.subhost.linux.Fds;
 import org.subhost.linux.WallClock;
 
@@ -30,12 +31,14 @@ final class BootLog implements AutoCloseable {
 
     private final String prefix;
     private final Path file;
+    private final ProgressListener listener;
     private int fd;
 
-    private BootLog(String prefix, Path file, int fd) {
+    private BootLog(String prefix, Path file, int fd, ProgressListener listener) {
         this.prefix = prefix;
         this.file = file;
         this.fd = fd;
+        this.listener = listener;
     }
 
     /**
@@ -44,12 +47,20 @@ final class BootLog implements AutoCloseable {
      * user's file) is not written; its lines go to SLF4J with the reason.
      */
     static BootLog open(String command, String name, Path file) {
+        return open(command, name, file, ProgressListener.NONE);
+    }
+
+    /**
+     * Opens {@code file} as {@link #open(String, String, Path)} does; every line also goes
+     * to {@code listener}.
+     */
+    static BootLog open(String command, String name, Path file, ProgressListener listener) {
         String prefix = command + "[" + name + "]: ";
         try {
-            return new BootLog(prefix, file, LogFile.openForAppend(file));
+            return new BootLog(prefix, file, LogFile.openForAppend(file), listener);
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
-            return new BootLog(prefix, file, -1);
+            return new BootLog(prefix, file, -1, listener);
         }
     }
 
@@ -65,7 +76,26 @@ final class BootLog implements AutoCloseable {
     }
 
     /** Appends one line; when LOG cannot be written, logs it through SLF4J instead. */
-    synchronized void line(String text) {
+    void line(String text) {
+        line(ProgressListener.Severity.INFO, text);
+    }
+
+    /** Appends one line of a failure: the boot or stop failed, or left something. */
+    void error(String text) {
+        line(ProgressListener.Severity.ERROR, text);
+    }
+
+    /** Appends one line of a problem that does not end the boot or stop. */
+    void warning(String text) {
+        line(ProgressListener.Severity.WARNING, text);
+    }
+
+    private synchronized void line(ProgressListener.Severity severity, String text) {
+        try {
+            listener.line(severity, text);
+        } catch (RuntimeException e) {
+            // A listener's bug must not stop a boot or a stop half-way.
+        }
         if (fd < 0) {
             Slf4j.LOGGER.info("{}{}", prefix, text);
             return;

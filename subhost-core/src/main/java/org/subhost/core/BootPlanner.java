@@ -41,7 +41,7 @@ public final class BootPlanner {
     static BootPlan plan(SubhostConfig config, HostFacts facts) {
         String name = config.name();
         Map<String, String> env = hookEnvironment(config);
-        Optional<Path> cgroup = facts.cgroup2().map(root -> root.resolve(name));
+        Optional<Path> cgroup = facts.subhostGroup(name);
         List<BootStep> steps = new ArrayList<>();
 
         // 1. disk images that ! commands mounted become the boot's (released if it fails);

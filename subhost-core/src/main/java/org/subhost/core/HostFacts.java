@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.SyscallException;
@@ -15,14 +16,65 @@ import org.subhost.linux.SyscallException;
  *     on a unified host, {@code /sys/fs/cgroup/unified} on a hybrid one)
  * @param adjtime whether the host has {@code /etc/adjtime}
  * @param ifup the {@code ifup} program, when ifupdown is installed
+ * @param unitGroup the control group of the systemd unit that runs this process, relative
+ *     to the cgroup v2 root, when it runs as a unit's command ({@link #unitGroup(Map,
+ *     String)}): the subhost's group is made inside it
  */
-record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup) {
+record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, Optional<Path> unitGroup) {
+    /** Facts of a process that no systemd unit runs. */
+    HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup) {
+        this(cgroup2, adjtime, ifup, Optional.empty());
+    }
+
+    /**
+     * Where a subhost of {@code name} has its control group: inside the unit's group when a
+     * unit runs this process, else at the top of the cgroup v2 hierarchy; none without one.
+     */
+    Optional<Path> subhostGroup(String name) {
+        return cgroup2.map(root -> unitGroup.map(root::resolve).orElse(root).resolve(name));
+    }
+
+    /**
+     * The group of the systemd unit that runs this process, from {@code /proc/self/cgroup}'s
+     * cgroup v2 line ({@code 0::/system.slice/subhosts@opt-mta-mta.conf.service}), when
+     * {@code env} shows that systemd started it (INVOCATION_ID, which systemd sets for every
+     * process of a unit) and the group is a service's or a scope's. systemd leaves the
+     * inside of a unit's group to the unit's processes only with Delegate=yes, as the unit
+     * subhosts@.service has; see systemd's "Control Group APIs and Delegation".
+     *
+     * @param env this process's environment
+     * @param procSelfCgroup the text of {@code /proc/self/cgroup}
+     */
+    static Optional<Path> unitGroup(Map<String, String> env, String procSelfCgroup) {
+        String invocation = env.get("INVOCATION_ID");
+        if (invocation == null || invocation.isBlank()) {
+            return Optional.empty();
+        }
+        for (String line : procSelfCgroup.split("\n")) {
+            if (line.startsWith("0::/")) {
+                String path = line.substring("0::/".length()).strip();
+                if (!path.isEmpty() && !path.contains("..") && (path.endsWith(".service") || path.endsWith(".scope"))) {
+                    return Optional.of(Path.of(path));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Path> unitGroupOfThisProcess() {
+        try {
+            return unitGroup(System.getenv(), Files.readString(Path.of("/proc/self/cgroup")));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Where hosts mount their cgroup v2 hierarchy: unified, then hybrid. */
     private static final List<Path> CGROUP2_PLACES = List.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/unified"));
 
     /** Reads the facts from this host. */
     static HostFacts probe() {
-        return new HostFacts(findCgroup2(), Files.exists(Path.of("/etc/adjtime")), findIfup());
+        return new HostFacts(findCgroup2(), Files.exists(Path.of("/etc/adjtime")), findIfup(), unitGroupOfThisProcess());
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.subhost.NotRunningException;
+import org.subhost.ProgressListener;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
@@ -63,8 +64,13 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public Subhost boot(SubhostConfig config) throws SubhostException {
+        return boot(config, ProgressListener.NONE);
+    }
+
+    @Override
+    public Subhost boot(SubhostConfig config, ProgressListener listener) throws SubhostException {
         try {
-            return bootLocked(config);
+            return bootLocked(config, listener);
         } catch (SubhostException e) {
             // What the reading mounted for this boot goes with it; a failed plan has released
             // it already (its first step's undo), and a second release does nothing.
@@ -75,7 +81,7 @@ public final class LinuxSubhosts implements Subhosts {
         }
     }
 
-    private Subhost bootLocked(SubhostConfig config) throws SubhostException {
+    private Subhost bootLocked(SubhostConfig config, ProgressListener listener) throws SubhostException {
         String name = config.name();
         // Before the lock, the boot's first system call: see the method for why.
         PlanExecutor.loadWhatIsUsedAfterTheRootSwitch();
@@ -98,7 +104,7 @@ public final class LinuxSubhosts implements Subhosts {
             }
             HostFacts facts = HostFacts.probe();
             BootPlan plan = BootPlanner.plan(config, facts);
-            try (BootContext context = new BootContext(config, store, BootLog.open("overlay-boot", name, config.log()),
+            try (BootContext context = new BootContext(config, store, BootLog.open("overlay-boot", name, config.log(), listener),
                     facts)) {
                 context.log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
                 HostExposure.warn(config, context.log, System.err);
@@ -171,11 +177,16 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public void stop(SubhostConfig config, Duration grace) throws SubhostException {
+        stop(config, grace, ProgressListener.NONE);
+    }
+
+    @Override
+    public void stop(SubhostConfig config, Duration grace, ProgressListener listener) throws SubhostException {
         String name = config.name();
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> state = store.read(name);
             if (state.isPresent()) {
-                Teardown.stopRecorded(store, state.get(), grace);
+                Teardown.stopRecorded(store, state.get(), grace, listener);
                 return;
             }
             // No record: remove what a boot may have left that carries this NAME (docs/spec.md §6),

@@ -221,14 +221,14 @@ public final class PlanExecutor {
             StepFailure failure) {
         String message = "boot " + plan.name() + ": step " + failure.index + " (" + failure.step + ") failed: "
                 + reason(failure.getCause());
-        context.log.line(message);
+        context.log.error(message);
         SubhostException exception = new SubhostException(message, failure.step, failure.getCause());
         for (int i = applied.size() - 1; i >= 0; i--) {
             BootStep step = applied.get(i);
             try {
                 step.undo(context);
             } catch (Exception | Error e) {
-                context.log.line("undo of \"" + step.describe() + "\" failed: " + reason(e));
+                context.log.warning("undo of \"" + step.describe() + "\" failed: " + reason(e));
                 exception.addSuppressed(e);
             }
         }

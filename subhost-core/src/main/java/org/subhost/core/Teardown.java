@@ -97,7 +97,7 @@ final class Teardown {
         }
         if (!problems.isEmpty()) {
             String message = "stop " + state.name() + ": could not remove everything: " + String.join("; ", problems);
-            log.line(message);
+            log.error(message);
             throw new SubhostException(message);
         }
         log.line("stopped; nothing of it is left");
@@ -112,7 +112,13 @@ final class Teardown {
      *     removed all the same)
      */
     static void stopRecorded(StateStore store, SubhostState state, Duration grace) throws SubhostException {
-        try (BootLog log = BootLog.open("overlay-stop", state.name(), state.log())) {
+        stopRecorded(store, state, grace, org.subhost.ProgressListener.NONE);
+    }
+
+    /** Stops as {@link #stopRecorded(StateStore, SubhostState, Duration)}, its lines also to {@code listener}. */
+    static void stopRecorded(StateStore store, SubhostState state, Duration grace, org.subhost.ProgressListener listener)
+            throws SubhostException {
+        try (BootLog log = BootLog.open("overlay-stop", state.name(), state.log(), listener)) {
             if (!run(store, state, grace, log)) {
                 throw new org.subhost.NotRunningException(state.name());
             }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,25 @@ class BootPlannerTest {
         return plan.steps().stream()
                 .map(s -> (s instanceof BootStep.Alongside alongside ? alongside.step() : s).getClass().getSimpleName())
                 .toList();
+    }
+
+    @Test
+    void underASystemdUnitTheGroupIsInsideTheUnitsOwn(@TempDir Path base) throws Exception {
+        String procSelfCgroup = "12:pids:/system.slice/subhosts@opt-ex1-ex1.conf.service\n"
+                + "0::/system.slice/subhosts@opt-ex1-ex1.conf.service\n";
+        Optional<Path> unit = HostFacts.unitGroup(Map.of("INVOCATION_ID", "4f1c"), procSelfCgroup);
+        assertThat(unit).contains(Path.of("system.slice/subhosts@opt-ex1-ex1.conf.service"));
+        HostFacts facts = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup")), true, Optional.empty(), unit);
+        BootPlan plan = BootPlanner.plan(SubhostConfig.builder("ex1", base).build(), facts);
+        assertThat(plan.lines()).anyMatch(line -> line.endsWith(
+                ". [ns] control group /sys/fs/cgroup/system.slice/subhosts@opt-ex1-ex1.conf.service/ex1"));
+
+        assertThat(HostFacts.unitGroup(Map.of(), procSelfCgroup)).as("not started by systemd").isEmpty();
+        assertThat(HostFacts.unitGroup(Map.of("INVOCATION_ID", "4f1c"), "0::/user.slice/user-0.slice/session-3.scope/x\n"))
+                .as("a group that is no unit's own").isEmpty();
+        assertThat(HostFacts.unitGroup(Map.of("INVOCATION_ID", "4f1c"), "0::/\n")).as("the root").isEmpty();
+        assertThat(HostFacts.unitGroup(Map.of("INVOCATION_ID", "4f1c"), "0::/init.scope\n"))
+                .contains(Path.of("init.scope"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
+import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
@@ -13,6 +14,10 @@ import org.subhost.config.SubhostConfig;
 /**
  * {@code overlay-boot [--dry-run] CONF}: boots the subhost that CONF describes (docs/spec.md
  * §3), or with {@code --dry-run} prints its resolved configuration and boot plan.
+ *
+ * <p>Run by systemd (the unit {@code subhosts@.service}), it says how the boot goes and
+ * when the subhost is ready, and gives its lines priorities in the journal ({@link
+ * SystemdService}).
  *
  * <p>CONF must be the canonical absolute path of the file, as the old tool insists, so
  * that a subhost is not started by accident from another directory or through a link.
@@ -65,6 +70,8 @@ final class OverlayBootCommand implements Command {
             out.print(HELP);
             return EXIT_OK;
         }
+        // When systemd runs this as a unit's ExecStart: its notifications and journal.
+        SystemdService systemd = null;
         try {
             CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of("--dry-run"),
                     Map.of("--hook-timeout", SECONDS, "--service-timeout", SECONDS, "--command-timeout", SECONDS), 1, err);
@@ -88,12 +95,16 @@ final class OverlayBootCommand implements Command {
                 return EXIT_OK;
             }
             CliSupport.requireRoot(NAME, err);
-            Subhosts.linux().boot(config);
+            systemd = SystemdService.of(System.getenv(), NAME, config.name(), err);
+            Subhost subhost = Subhosts.linux().boot(config, systemd);
+            int pid1 = subhost.pid();
+            systemd.ready(pid1, "running; pid 1 is " + pid1);
             return EXIT_OK;
         } catch (CliSupport.Exit e) {
             return e.status;
         } catch (SubhostException e) {
-            err.println(NAME + ": " + e.getMessage());
+            String line = NAME + ": " + e.getMessage();
+            err.println(systemd == null ? line : systemd.errorLine(line));
             return EXIT_FAILURE;
         }
     }

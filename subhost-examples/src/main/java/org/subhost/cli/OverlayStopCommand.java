@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.Map;
 import org.subhost.NotRunningException;
+import org.subhost.ProgressListener;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
@@ -55,6 +56,7 @@ final class OverlayStopCommand implements Command {
             out.print(HELP);
             return EXIT_OK;
         }
+        SystemdService systemd = null;
         try {
             CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
                     1, err);
@@ -66,15 +68,18 @@ final class OverlayStopCommand implements Command {
             Path path = CliSupport.canonicalConf(NAME, conf, err);
             SubhostConfig config = CliSupport.readConfig(NAME, path, err);
             CliSupport.requireRoot(NAME, err);
-            Subhosts.linux().stop(config, grace);
+            systemd = SystemdService.of(System.getenv(), NAME, config.name(), err);
+            // ExecStop: its lines go to the journal; systemd takes no notification from it.
+            Subhosts.linux().stop(config, grace, systemd.journal() ? systemd : ProgressListener.NONE);
             return EXIT_OK;
         } catch (CliSupport.Exit e) {
             return e.status;
         } catch (NotRunningException e) {
-            err.println(e.getMessage());
+            err.println(systemd == null ? e.getMessage() : systemd.errorLine(e.getMessage()));
             return EXIT_FAILURE;
         } catch (SubhostException e) {
-            err.println(NAME + ": " + e.getMessage());
+            String line = NAME + ": " + e.getMessage();
+            err.println(systemd == null ? line : systemd.errorLine(line));
             return EXIT_FAILURE;
         }
     }

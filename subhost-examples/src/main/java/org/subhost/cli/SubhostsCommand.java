@@ -21,7 +21,8 @@ import org.subhost.config.SubhostConfig;
  * {@code subhosts [--grace SECONDS] {start|stop|status}}: the subhosts that start and stop
  * with the host (docs/spec.md §10), listed in {@code /etc/subhosts.conf} or in the file that
  * SUBHOSTS_CONF names (format: {@link SubhostsList}). The init script {@code init/subhosts}
- * and the systemd unit {@code init/subhosts@.service} call it.
+ * calls it; the systemd unit {@code init/subhosts.service} calls it with {@code --units}, to
+ * start each subhost as its own instance of {@code init/subhosts@.service}.
  *
  * <p>One JVM boots or stops them all, one after the other: start in the order of the list
  * (a later subhost may need an earlier one), stop in the reverse. One subhost that fails
@@ -30,7 +31,7 @@ import org.subhost.config.SubhostConfig;
  */
 final class SubhostsCommand implements Command {
     static final String NAME = "subhosts";
-    static final String USAGE_LINE = "Usage: subhosts [--grace SECONDS] {start|stop|status}";
+    static final String USAGE_LINE = "Usage: subhosts [--grace SECONDS] [--units] {start|stop|status}";
 
     /** {@code status}: a listed subhost is not running (LSB: program is not running). */
     static final int EXIT_NOT_RUNNING = 3;
@@ -65,6 +66,11 @@ final class SubhostsCommand implements Command {
             Options:
               --grace SECONDS  for stop: how long each service's stop and each pid 1's
                                shutdown may take (default 10)
+              --units          for start and stop on a systemd host: start (stop) each
+                               subhost as its own unit, subhosts@CONF.service with CONF
+                               escaped as systemd-escape --path does, through systemctl,
+                               printing "UNIT: started" ("UNIT: stopped"); the unit
+                               subhosts.service runs this
               -h, --help       print this help and exit
 
             Exit status: 0 done (start: every listed subhost runs; stop: none runs; status:
@@ -97,7 +103,7 @@ final class SubhostsCommand implements Command {
             return EXIT_OK;
         }
         try {
-            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
+            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of("--units"), Map.of("--grace", "a number of seconds"),
                     1, err);
             Duration grace = parsed.seconds("--grace", 0, null);
             String action = parsed.firstOperand().orElse(null);
@@ -110,8 +116,14 @@ final class SubhostsCommand implements Command {
             if (grace != null && !action.equals("stop")) {
                 throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace is for stop only");
             }
+            if (parsed.has("--units") && grace != null) {
+                throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace is not for --units (the unit's stop has its own)");
+            }
             SubhostsList list = readList(err);
             CliSupport.requireRoot(NAME, err);
+            if (parsed.has("--units") && !action.equals("status")) {
+                return units(action, list, out, err);
+            }
             Subhosts subhosts = Subhosts.linux();
             return switch (action) {
                 case "start" -> start(subhosts, list, out, err);
@@ -143,6 +155,40 @@ final class SubhostsCommand implements Command {
         }
         if (failed > 0) {
             err.println(NAME + ": " + failed + " of " + list.entries().size() + " listed subhosts did not start");
+            return EXIT_FAILURE;
+        }
+        return EXIT_OK;
+    }
+
+    /**
+     * {@code --units}: starts the unit of each listed subhost in the order of the list, or
+     * stops them in the reverse order, with systemctl; 1 when any failed.
+     */
+    private static int units(String action, SubhostsList list, PrintStream out, PrintStream err) {
+        int failed = 0;
+        List<SubhostsList.Entry> entries = action.equals("start") ? list.entries() : list.entries().reversed();
+        for (SubhostsList.Entry entry : entries) {
+            try {
+                String unit = SystemdUnits.unitOf(canonical(entry));
+                String failure = SystemdUnits.systemctl(action, unit);
+                if (failure.isEmpty()) {
+                    out.println(unit + ": " + (action.equals("start") ? "started" : "stopped"));
+                } else {
+                    failed++;
+                    err.println(NAME + ": " + list.where(entry) + ": " + failure);
+                }
+            } catch (EntryException | java.io.IOException e) {
+                failed++;
+                reportFailure(list, entry, e, err);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                err.println(NAME + ": interrupted");
+                return EXIT_FAILURE;
+            }
+        }
+        if (failed > 0) {
+            err.println(NAME + ": " + failed + " of " + list.entries().size() + " listed subhosts did not "
+                    + (action.equals("start") ? "start" : "stop"));
             return EXIT_FAILURE;
         }
         return EXIT_OK;

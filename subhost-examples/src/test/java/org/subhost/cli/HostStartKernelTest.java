@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The SysV init script and the systemd unit, as installed by {@code bin/install} into a
+ * The SysV init script and the systemd units, as installed by {@code bin/install} into a
  * temporary DESTDIR, drive real subhosts listed in a temporary subhosts.conf: what they run
  * is the installed {@code subhosts} launcher, with the installed jars, in an environment
  * like the one init or systemd gives (PATH only; for the unit, not even JAVA_HOME). The
- * unit's command lines are those of its ExecStart and ExecStop with the instance's {@code %f}
- * expanded, for a list whose path holds a space.
+ * units' command lines are those of their ExecStart and ExecStop with the instance's {@code %f}
+ * expanded (the real systemd runs them in {@code SystemdSubhostKernelTest}).
  */
 class HostStartKernelTest {
     @TempDir
@@ -94,42 +94,49 @@ class HostStartKernelTest {
     }
 
     @Test
-    void unitStartsAndStopsTheSubhostsOfTheListItsInstanceNames() throws Exception {
+    void unitOfOneSubhostBootsAndStopsTheSubhostOfTheConfigurationItsInstanceNames() throws Exception {
         SystemdUnit unit = SystemdUnit.read(destdir.resolve("usr/local/lib/systemd/system/subhosts@.service"));
-        assertThat(unit.value("Service", "Type")).isEqualTo("oneshot");
-        assertThat(unit.value("Service", "RemainAfterExit")).isEqualTo("yes");
+        assertThat(unit.value("Service", "Type")).isEqualTo("notify");
+        assertThat(unit.value("Service", "Delegate")).isEqualTo("yes");
         assertThat(unit.value("Unit", "After").split(" ")).contains("network.target", "local-fs.target");
         assertThat(unit.value("Install", "WantedBy")).isEqualTo("multi-user.target");
 
-        String instance = SystemdUnit.escapePath(list.toString());
-        assertThat(instance).as("the instance of a path with a space").contains("\\x20").doesNotContain("/");
-        assertThat(SystemdUnit.unescapePath(instance)).as("%%f of the instance").isEqualTo(list.toString());
+        InterruptedRun run = runs.get(0);
+        String instance = SystemdUnit.escapePath(run.conf);
+        assertThat(SystemdUnits.escapePath(Path.of(run.conf))).as("subhosts --units names the same unit").isEqualTo(instance);
+        assertThat(SystemdUnit.unescapePath(instance)).as("%%f of the instance").isEqualTo(run.conf);
 
-        // What systemd gives a service: PATH and the unit's Environment=, no JAVA_HOME.
+        // What systemd gives a service: PATH, no JAVA_HOME; no NOTIFY_SOCKET here (no systemd
+        // runs this test), so overlay-boot says nothing to it.
         Map<String, String> env = new HashMap<>(unit.environment(instance));
-        assertThat(env).containsEntry("SUBHOSTS_CONF", list.toString());
         env.put("PATH", TestCheckout.SYSTEM_PATH);
-        List<String> start = inDestdir(unit.command("ExecStart", instance));
-        List<String> stop = inDestdir(unit.command("ExecStop", instance));
-        assertThat(start.subList(1, start.size())).containsExactly("start");
-        assertThat(stop.subList(1, stop.size())).containsExactly("stop");
-        String a = runs.get(0).name;
-        String b = runs.get(1).name;
+        List<String> start = inDestdir(unit.command("ExecStart", instance), "overlay-boot");
+        List<String> stop = inDestdir(unit.command("ExecStop", instance), "overlay-stop");
+        assertThat(start.subList(1, start.size())).containsExactly(run.conf);
+        assertThat(stop.subList(1, stop.size())).containsExactly(run.conf);
 
         TestCheckout.Ran started = TestCheckout.run(env, start);
         assertThat(started.status()).as(started.describe()).isZero();
-        assertThat(started.out()).isEqualTo(a + ": started\n" + b + ": started\n");
-        assertRunning(true);
+        assertRunning(run, true);
 
         TestCheckout.Ran stopped = TestCheckout.run(env, stop);
         assertThat(stopped.status()).as(stopped.describe()).isZero();
-        assertThat(stopped.out()).isEqualTo(b + ": stopped\n" + a + ": stopped\n");
-        assertRunning(false);
+        assertRunning(run, false);
+    }
+
+    @Test
+    void unitOfTheListStartsAndStopsEachSubhostAsItsOwnUnit() throws Exception {
+        SystemdUnit unit = SystemdUnit.read(destdir.resolve("usr/local/lib/systemd/system/subhosts.service"));
+        assertThat(unit.value("Service", "Type")).isEqualTo("oneshot");
+        assertThat(unit.value("Service", "RemainAfterExit")).isEqualTo("yes");
+        assertThat(unit.environment("")).containsEntry("SUBHOSTS_CONF", "/etc/subhosts.conf");
+        assertThat(inDestdir(unit.command("ExecStart", ""), "subhosts").subList(1, 3)).containsExactly("--units", "start");
+        assertThat(inDestdir(unit.command("ExecStop", ""), "subhosts").subList(1, 3)).containsExactly("--units", "stop");
     }
 
     /** The command with its program taken from DESTDIR, where the install put it. */
-    private List<String> inDestdir(List<String> command) {
-        assertThat(command.getFirst()).isEqualTo("/usr/local/sbin/subhosts");
+    private List<String> inDestdir(List<String> command, String program) {
+        assertThat(command.getFirst()).isEqualTo("/usr/local/sbin/" + program);
         List<String> mapped = new ArrayList<>(command);
         mapped.set(0, destdir + command.getFirst());
         return mapped;
@@ -138,6 +145,13 @@ class HostStartKernelTest {
     /** Whether both subhosts run, from /run/netns and the state of each; when not, nothing of them is left. */
     private void assertRunning(boolean running) throws IOException {
         for (InterruptedRun run : runs) {
+            assertRunning(run, running);
+        }
+    }
+
+    /** Whether {@code run} runs, from /run/netns and its state; when not, nothing of it is left. */
+    private static void assertRunning(InterruptedRun run, boolean running) throws IOException {
+        {
             if (running) {
                 assertThat(Path.of("/run/netns", run.name)).as("netns of %s", run.name).exists();
                 assertThat(Path.of("/run/subhost", run.name)).as("state of %s", run.name).isDirectory();

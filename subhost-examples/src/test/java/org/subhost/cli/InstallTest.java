@@ -70,7 +70,8 @@ class InstallTest {
             units.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".service"))
                     .forEach(n -> expected.put("usr/local/lib/systemd/system/" + n, "rw-r--r--"));
         }
-        assertThat(expected).containsKey("usr/local/lib/systemd/system/subhosts@.service");
+        assertThat(expected).containsKeys("usr/local/lib/systemd/system/subhosts@.service",
+                "usr/local/lib/systemd/system/subhosts.service");
         assertThat(filesWithModes(destdir)).isEqualTo(expected);
         assertThat(expected).containsKeys("usr/local/sbin/overlay-boot", "usr/local/sbin/overlay-stop",
                 "usr/local/sbin/overlay-go", "usr/local/sbin/overlay-share", "usr/local/sbin/overlay-list",
@@ -81,7 +82,10 @@ class InstallTest {
         assertThat(destdir.resolve("etc/init.d/subhosts"))
                 .content().contains("\nSUBHOSTS_PROGRAM=${SUBHOSTS_PROGRAM:-/usr/local/sbin/subhosts}\n");
         assertThat(destdir.resolve("usr/local/lib/systemd/system/subhosts@.service")).content()
-                .contains("\nExecStart=/usr/local/sbin/subhosts start\n", "\nExecStop=/usr/local/sbin/subhosts stop\n");
+                .contains("\nExecStart=/usr/local/sbin/overlay-boot %f\n", "\nExecStop=/usr/local/sbin/overlay-stop %f\n");
+        assertThat(destdir.resolve("usr/local/lib/systemd/system/subhosts.service")).content()
+                .contains("\nExecStart=/usr/local/sbin/subhosts --units start\n",
+                        "\nExecStop=/usr/local/sbin/subhosts --units stop\n");
 
         TestCheckout.Ran uninstall = script("uninstall", "--destdir", destdir.toString());
         assertThat(uninstall.status()).as(uninstall.describe()).isZero();
@@ -159,7 +163,9 @@ class InstallTest {
         assertThat(destdir.resolve("opt/subhost/sbin/subhosts")).isExecutable();
         assertThat(destdir.resolve("opt/subhost/lib/subhost/launcher.sh")).isRegularFile();
         assertThat(destdir.resolve("etc/systemd/system/subhosts@.service")).content()
-                .contains("\nExecStart=/opt/subhost/sbin/subhosts start\n", "\nExecStop=/opt/subhost/sbin/subhosts stop\n");
+                .contains("\nExecStart=/opt/subhost/sbin/overlay-boot %f\n", "\nExecStop=/opt/subhost/sbin/overlay-stop %f\n");
+        assertThat(destdir.resolve("etc/systemd/system/subhosts.service")).content()
+                .contains("\nExecStart=/opt/subhost/sbin/subhosts --units start\n");
         assertThat(destdir.resolve("etc/init.d/subhosts"))
                 .content().contains("\nSUBHOSTS_PROGRAM=${SUBHOSTS_PROGRAM:-/opt/subhost/sbin/subhosts}\n");
 
@@ -245,21 +251,35 @@ class InstallTest {
     }
 
     @Test
-    void theInstalledUnitPassesSystemdAnalyzeVerify() throws Exception {
+    void everyInstalledUnitPassesSystemdAnalyzeVerify() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")), "systemd-analyze is not installed");
         destdir = Files.createDirectories(tmp.resolve("dest")); // no space: ExecStart's program below is unquoted
         assertThat(script("install", "--destdir", destdir.toString()).status()).isZero();
-        Path unit = destdir.resolve("usr/local/lib/systemd/system/subhosts@.service");
-        String instance = SystemdUnit.escapePath("/etc/subhosts.conf");
-        assertThat(instance).isEqualTo("etc-subhosts.conf");
+        Path units = destdir.resolve("usr/local/lib/systemd/system");
+        List<String> installed;
+        try (Stream<Path> files = Files.list(units)) {
+            installed = files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        try (Stream<Path> shipped = Files.list(TestCheckout.REPO.resolve("init"))) {
+            assertThat(installed).as("the units of init/, all installed").containsExactlyElementsOf(shipped
+                    .map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".service")).sorted().toList());
+        }
+        assertThat(installed).contains("subhosts@.service", "subhosts.service");
+        // A template is verified as an instance: a list file, and one subhost's .conf.
+        String instance = SystemdUnit.escapePath("/opt/mta/mta.conf");
+        assertThat(instance).isEqualTo("opt-mta-mta.conf");
         // verify looks for ExecStart's program on this host, and for the man page of
         // Documentation=: both are where the DESTDIR has them.
         Path dir = Files.createDirectories(tmp.resolve("units"));
-        Path copy = dir.resolve("subhosts@" + instance + ".service");
-        Files.writeString(copy, Files.readString(unit).replace("=/usr/local/sbin/", "=" + destdir + "/usr/local/sbin/"));
+        List<String> command = new ArrayList<>(List.of("systemd-analyze", "verify"));
+        for (String name : installed) {
+            Path copy = dir.resolve(name.replace("@.", "@" + instance + "."));
+            Files.writeString(copy, Files.readString(units.resolve(name))
+                    .replace("=/usr/local/sbin/", "=" + destdir + "/usr/local/sbin/"));
+            command.add(copy.toString());
+        }
         TestCheckout.Ran verify = TestCheckout.run(Map.of("PATH", TestCheckout.SYSTEM_PATH,
-                "MANPATH", destdir.resolve("usr/local/share/man").toString()),
-                List.of("systemd-analyze", "verify", copy.toString()));
+                "MANPATH", destdir.resolve("usr/local/share/man").toString()), command);
         assertThat(verify.status()).as(verify.describe()).isZero();
         assertThat(verify.err()).isEmpty();
         assertThat(verify.out()).isEmpty();

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code subhosts}'s arguments, help and the missing list; what needs no root. */
 class SubhostsCommandTest {
-    private static final String USAGE = "Usage: subhosts [--grace SECONDS] {start|stop|status}\n"
+    private static final String USAGE = "Usage: subhosts [--grace SECONDS] [--units] {start|stop|status}\n"
             + "Try 'subhosts --help' for more.\n";
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -40,9 +40,9 @@ class SubhostsCommandTest {
     @Test
     void helpNamesTheActionsTheListAndTheExitStatuses() {
         assertThat(run(Map.of(), "--help")).isZero();
-        assertThat(out()).startsWith("Usage: subhosts [--grace SECONDS] {start|stop|status}\n")
+        assertThat(out()).startsWith("Usage: subhosts [--grace SECONDS] [--units] {start|stop|status}\n")
                 .contains("/etc/subhosts.conf", "SUBHOSTS_CONF", "relative to the directory of the\nlist file",
-                        "--grace SECONDS", "-h, --help", "Exit status: 0", "3 (status) a listed subhost is not running");
+                        "--grace SECONDS", "--units", "subhosts@CONF.service", "-h, --help", "Exit status: 0", "3 (status) a listed subhost is not running");
         assertThat(err()).isEmpty();
     }
 
@@ -57,6 +57,8 @@ class SubhostsCommandTest {
         assertThat(err()).isEqualTo("subhosts: too many arguments (stop)\n" + USAGE);
         assertThat(run(env, "--all", "start")).isEqualTo(2);
         assertThat(err()).isEqualTo("subhosts: unknown option (--all)\n" + USAGE);
+        assertThat(run(env, "--units", "--grace", "30", "stop")).isEqualTo(2);
+        assertThat(err()).isEqualTo("subhosts: --grace is not for --units (the unit's stop has its own)\n" + USAGE);
         assertThat(run(env, "--grace", "30", "start")).isEqualTo(2);
         assertThat(err()).isEqualTo("subhosts: --grace is for stop only\n" + USAGE);
         assertThat(run(env, "stop", "--grace", "soon")).isEqualTo(2);
