@@ -2,7 +2,7 @@
  * subhost-init: pid 1 of a subhost, a tiny reaper in the manner of tini.
  *
  *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]
- *            [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N]
+ *            [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]
  *            {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]}
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
  *   subhost-init --enter ...       (enter.c: a process entering a running subhost)
@@ -23,6 +23,12 @@
  * --service in order and tells their states on --status-fd, a descriptor that only pid 1
  * and that child hold; a script read from --script-fd (a sealed memfd) and run by /bin/sh
  * -c, so that the script is not in pid 1's command line, which ps shows; or PROGRAM.
+ *
+ * With --exec, pid 1 does not stay: once confined, it sets up what an init system needs
+ * (init-system.h: cgroup2 on /sys/fs/cgroup, a console of its own), says that the init runs,
+ * and execs the init (the script by /bin/sh -c, or PROGRAM) itself, as the old tool's pid 1
+ * was the shell of the init script: a script that ends with "exec /lib/systemd/systemd"
+ * makes systemd pid 1 of the subhost.
  *
  * With --limit it is not pid 1 but a time limit for one command, which the built-in init
  * puts around each service's start: PROGRAM runs in a session of its own; when it
@@ -52,6 +58,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "init-system.h"
 #include "subhost-init.h"
 
 #ifndef CLONE_NEWCGROUP
@@ -72,6 +79,7 @@ struct options {
 	int ready_fd;     /* -1: none */
 	long grace;       /* seconds between SIGTERM and SIGKILL at shutdown */
 	long limit;       /* --limit SECONDS; -1: run as pid 1 */
+	bool exec;        /* --exec: pid 1 becomes the init, which execs an init system */
 	struct confinement confinement; /* pid 1's, applied before PROGRAM runs */
 	int status_fd;    /* --status-fd: where the built-in init tells service states; -1: none */
 	int script_fd;    /* --script-fd: the init script, run by /bin/sh -c; -1: none */
@@ -156,7 +164,7 @@ const char *reason(int error)
 static void usage(const char *problem)
 {
 	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
-	    " [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N]"
+	    " [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]"
 	    " {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]},"
 	    " or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
 	    problem);
@@ -177,7 +185,7 @@ long parse_number(const char *option, const char *text, long max)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, -1, CONFINE_DEFAULTS, -1, -1, -1, NULL, false, NULL };
+	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, false, NULL };
 	static char *no_services[] = { NULL };
 	options.services = calloc((size_t)argc, sizeof(char *));
 	if (options.services == NULL)
@@ -197,6 +205,8 @@ static struct options parse_options(int argc, char **argv)
 			break;
 		} else if (strcmp(arg, "--timens") == 0) {
 			options.timens = true;
+		} else if (strcmp(arg, "--exec") == 0) {
+			options.exec = true;
 		} else if (strcmp(arg, "--sync-fd") == 0) {
 			options.sync_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--ready-fd") == 0) {
@@ -325,6 +335,33 @@ static void enter_cgroup_namespace(void)
 		say("unshare(CLONE_NEWCGROUP): %s", reason(error));
 		exit(EXIT_BOOT_FAILED);
 	}
+}
+
+static void say_started(int fd);
+
+/* --exec: the Container Interface's mounts and console, while pid 1 may still mount. */
+static void prepare_init_system(void)
+{
+	char error[256];
+	int rc = init_system_cgroup(error, sizeof error);
+	if (rc == 0)
+		rc = init_system_console(error, sizeof error);
+	if (rc != 0) {
+		say("init system: %s: %s", error, reason(-rc));
+		exit(EXIT_BOOT_FAILED);
+	}
+}
+
+/* --exec: says that the init runs (the ready pipe is close-on-exec), then becomes it. */
+static void exec_init_system(char **program, const sigset_t *original, int ready_fd)
+{
+	say("pid 1 execs %s, which makes an init system pid 1", program[0]);
+	if (ready_fd >= 0)
+		say_started(ready_fd);
+	char error[256];
+	int rc = init_system_exec(program, original, error, sizeof error);
+	say("%s: %s", error, reason(-rc));
+	exit(EXIT_BOOT_FAILED);
 }
 
 /* The SDK writes 'g' once pid 1 is in the subhost's cgroup and recorded, so that every
@@ -607,7 +644,13 @@ int main(int argc, char **argv)
 	if (options.sync_fd >= 0)
 		wait_for_sync(options.sync_fd);
 	enter_cgroup_namespace();
+	if (options.exec)
+		prepare_init_system();
 	confine(&options.confinement, false);
+	if (options.exec) {
+		char *sh[] = { "/bin/sh", "-c", init_script, NULL };
+		exec_init_system(init_script != NULL ? sh : options.program, &original, options.ready_fd);
+	}
 
 	pid_t script = spawn_init(&options, init_script, &original);
 	/* The built-in init holds the status channel alone now; when it is done, the channel

@@ -25,6 +25,9 @@ import org.subhost.config.RootKind;
  * @param services its START services and their last known state
  * @param cgroup its control group, if the host has a cgroup v2 hierarchy
  * @param confinement what its processes are kept from doing to the host (docs/security.md)
+ * @param initSystem the init system that is its pid 1 (such as {@code
+ *     /usr/lib/systemd/systemd}), when its init script made one pid 1; empty when pid 1 is
+ *     the SDK's own
  */
 public record SubhostStatus(
         String name,
@@ -37,7 +40,29 @@ public record SubhostStatus(
         List<CableStatus> cables,
         List<ServiceStatus> services,
         Optional<Path> cgroup,
-        Confinement confinement) {
+        Confinement confinement,
+        Optional<String> initSystem) {
+
+    /**
+     * A status whose pid 1 is the SDK's own.
+     *
+     * @param name the subhost's NAME
+     * @param pid the host pid of its pid 1
+     * @param started when pid 1 started
+     * @param config the configuration file it was booted from, if any
+     * @param rootKind how its root filesystem is made
+     * @param live where its root is mounted (LIVE)
+     * @param log its LOG file
+     * @param cables its cables
+     * @param services its START services and their last known state
+     * @param cgroup its control group, if the host has a cgroup v2 hierarchy
+     * @param confinement what its processes are kept from doing to the host
+     */
+    public SubhostStatus(String name, int pid, Instant started, Optional<Path> config, RootKind rootKind, Path live,
+            Path log, List<CableStatus> cables, List<ServiceStatus> services, Optional<Path> cgroup,
+            Confinement confinement) {
+        this(name, pid, started, config, rootKind, live, log, cables, services, cgroup, confinement, Optional.empty());
+    }
 
     /** Copies the lists. */
     public SubhostStatus {

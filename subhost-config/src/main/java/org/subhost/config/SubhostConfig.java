@@ -823,6 +823,32 @@ public final class SubhostConfig {
         }
 
         /**
+         * Asks for an init system as the subhost's pid 1: sets INIT to {@code echo exec
+         * PROGRAM ARGS...}, the one-line INIT of the configuration page ("An init system as
+         * pid 1"), whose script makes PROGRAM pid 1 in place of the SDK's own. For systemd:
+         * {@code initSystem("/lib/systemd/systemd")}.
+         *
+         * @param program the init system's absolute path inside the subhost
+         * @param args its arguments (for systemd, such as {@code systemd.mask=cron.service})
+         * @return this builder
+         */
+        public Builder initSystem(String program, String... args) {
+            if (!program.startsWith("/") || program.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException("init system (" + program
+                        + ") must be an absolute path without white space");
+            }
+            StringBuilder command = new StringBuilder("echo exec ").append(program);
+            for (String arg : args) {
+                if (arg.isEmpty() || !arg.matches("[A-Za-z0-9@%+=:,./_-]+")) {
+                    throw new IllegalArgumentException("argument (" + arg + ") of init system " + program
+                            + " must be a word of letters, digits and @%+=:,./_-");
+                }
+                command.append(' ').append(arg);
+            }
+            return init(command.toString());
+        }
+
+        /**
          * Sets RAM_SIZE: {@code none} for no tmpfs on {@code /run}, or a tmpfs size such as
          * {@code 50M}, {@code 1g}, {@code 512k}, {@code 10%}.
          *

@@ -55,6 +55,10 @@ public final class BootContext implements AutoCloseable {
     List<String> services = List.of();
     /** The time limit of each service's start in the built-in init. */
     java.time.Duration serviceLimit = java.time.Duration.ofSeconds(30);
+    /** The init system that the init script execs as its last command ({@link InitSystem#of}). */
+    Optional<String> initSystem = Optional.empty();
+    /** The host's machine id, read before the root switch when an init system is pid 1. */
+    String hostMachineId = "";
     /** Host ends brought up by ifup, to be taken down by ifdown. */
     final List<String> ifupped = new ArrayList<>();
     int pid1 = -1;

@@ -94,7 +94,11 @@ public final class BootPlanner {
         // 9. the switch of root
         steps.add(new OverlayFs.PivotRoot(config.live()));
         // 10. pid 1
-        steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, config.confinement()));
+        // An INIT that echoes "exec INIT-SYSTEM" is known now: its confinement is shown and recorded
+        // at the level it gets (one found only in INIT's output is raised when pid 1 starts).
+        boolean initSystem = config.init().flatMap(InitSystem::ofCommand).isPresent();
+        steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, InitSystem.confinement(config.confinement(),
+                initSystem)));
         // back on the host: account pid 1, record it, then let the init run (11)
         cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group)));
         steps.add(new StateStore.RecordRunning());
@@ -120,6 +124,7 @@ public final class BootPlanner {
         }
         return new SubhostState(config.name(), SubhostState.Phase.BOOTING, Optional.empty(), config.file(),
                 config.log(), 0, config.live(), config.rootKind(), config.name(), links, ends, List.of(), cgroup,
-                config.start(), Instant.EPOCH, config.attachments()).withConfinement(config.confinement());
+                config.start(), Instant.EPOCH, config.attachments()).withConfinement(InitSystem.confinement(
+                        config.confinement(), config.init().flatMap(InitSystem::ofCommand).isPresent()));
     }
 }

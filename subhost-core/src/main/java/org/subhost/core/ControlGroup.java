@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The subhost's control group (docs/spec.md §3.8): a group named NAME at the top of the host's
@@ -58,7 +60,27 @@ final class ControlGroup {
     }
 
     /**
-     * Removes the group. The kernel refuses (EBUSY) while a process is in it; the processes
+     * Removes the groups below {@code group}, deepest first: an init system as pid 1 makes
+     * its own (init.scope, system.slice/...), and the kernel removes only a group without
+     * children (rmdir gives EBUSY otherwise). A group's directory holds only the kernel's
+     * interface files, which rmdir takes along, and its child groups.
+     */
+    private static void removeChildren(Path group) throws IOException {
+        if (!Files.isDirectory(group, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        List<Path> children;
+        try (Stream<Path> entries = Files.list(group)) {
+            children = entries.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+        }
+        for (Path child : children) {
+            removeChildren(child);
+            Files.deleteIfExists(child);
+        }
+    }
+
+    /**
+     * Removes the group and the groups below it. The kernel refuses (EBUSY) while a process is in it; the processes
      * of a pid namespace may need a moment to leave after pid 1 is gone, so this retries
      * for up to two seconds.
      */
@@ -66,6 +88,7 @@ final class ControlGroup {
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (true) {
             try {
+                removeChildren(group);
                 Files.deleteIfExists(group);
                 return;
             } catch (FileSystemException e) {

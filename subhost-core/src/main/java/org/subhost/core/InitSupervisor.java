@@ -150,7 +150,11 @@ final class InitSupervisor {
         @Override
         public String describe() {
             return "open LOG " + log + "; init script: "
-                    + initCommand.map(c -> "the output of INIT (" + c + ")")
+                    + initCommand.map(c -> InitSystem.ofCommand(c)
+                            .map(p -> "init system " + p + " as pid 1 (INIT " + c + "; confined at the admin level,"
+                                    + " which keeps CAP_SYS_ADMIN; stopped with " + InitSystem.signalName(
+                                            InitSystem.stopSignal(p)) + ")")
+                            .orElse("the output of INIT (" + c + ")"))
                             .orElse(services.isEmpty() ? "built-in, no services" : "built-in, START " + String.join(" ", services));
         }
 
@@ -174,6 +178,12 @@ final class InitSupervisor {
                 throw new IOException("INIT (" + initCommand.get() + ") printed no script");
             }
             context.initScript = captured.stdout();
+            context.initSystem = InitSystem.of(context.initScript);
+            if (context.initSystem.isPresent()) {
+                context.hostMachineId = InitSystem.hostMachineId();
+                context.log.line("the init script execs " + context.initSystem.get()
+                        + ": pid 1 execs the script, and the init system becomes pid 1");
+            }
             // Last: a step that fails is not undone, and the relay would wait for nothing.
             LogRelay.start(context, name);
         }
@@ -201,8 +211,17 @@ final class InitSupervisor {
      * its parent, is 128 + signal for a signal, as a shell reports it.
      */
     static void terminate(Pidfd pid1, Duration grace) throws SyscallException {
+        terminate(pid1, Signals.SIGTERM, grace);
+    }
+
+    /**
+     * Ends pid 1 as {@link #terminate(Pidfd, Duration)} does, asking with {@code signal}
+     * first: an init system as pid 1 shuts the subhost down on its own signal
+     * ({@link InitSystem#stopSignal}) and exits, within {@code grace} or else SIGKILL.
+     */
+    static void terminate(Pidfd pid1, int signal, Duration grace) throws SyscallException {
         if (pid1.isAlive()) {
-            pid1.sendSignal(Signals.SIGTERM);
+            pid1.sendSignal(signal);
             if (!pid1.awaitTermination(grace.plusSeconds(1))) {
                 pid1.sendSignal(Signals.SIGKILL);
                 if (!pid1.awaitTermination(Duration.ofSeconds(10))) {

@@ -182,7 +182,8 @@ final class LinuxSubhost implements Subhost {
         return new SubhostStatus(name, state.pid1().orElseThrow().pid(), started, state.config(), state.rootKind(),
                 state.live(), state.log(), cables,
                 LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup(),
-                state.confinement());
+                state.confinement(),
+                InitSystem.running(state.pid1().orElseThrow().pid()));
     }
 
     @Override

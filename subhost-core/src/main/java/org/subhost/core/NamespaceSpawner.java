@@ -94,7 +94,8 @@ final class NamespaceSpawner {
         @Override
         public String describe() {
             return "pid 1 (" + REAPER + ") in new pid, ipc, uts, time and cgroup namespaces; hostname from"
-                    + " /etc/hostname or " + name + "; " + describe(confinement) + "; init script via /bin/sh";
+                    + " /etc/hostname or " + name + "; " + describe(confinement) + "; init script via /bin/sh (an init system that it execs last"
+                    + " becomes pid 1, with cgroup2 on /sys/fs/cgroup and a console of its own)";
         }
 
         /** The confinement in words, for the plan that {@code overlay-boot --dry-run} prints. */
@@ -117,6 +118,9 @@ final class NamespaceSpawner {
         public void apply(BootContext context) throws Exception {
             installReaper(Path.of("/"));
             String hostname = hostname(Path.of("/"), name, context.log);
+            if (context.initSystem.isPresent() && InitSystem.ownMachineId(context.hostMachineId, name)) {
+                context.log.line("/etc/machine-id was the host's: the subhost has one of its own now");
+            }
             Namespaces.unshare(Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
             Namespaces.sethostname(hostname);
             // Two pipes: pid 1 reads the go on fd 3 and says on fd 4 that the init runs.
@@ -151,7 +155,12 @@ final class NamespaceSpawner {
         private int spawnReaper(BootContext context, int syncFd, int readyFd) throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
-            args.addAll(confinement.arguments());
+            // An init system: pid 1 execs the script itself, and keeps CAP_SYS_ADMIN (it mounts)
+            // at the admin level, systemd-nspawn's, unless CAPABILITIES asked for more or less.
+            args.addAll(InitSystem.confinement(confinement, context.initSystem.isPresent()).arguments());
+            if (context.initSystem.isPresent()) {
+                args.add("--exec");
+            }
             int script = -1;
             int devNull = -1;
             try {

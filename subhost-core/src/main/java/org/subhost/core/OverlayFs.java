@@ -15,8 +15,8 @@ import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.FileStatus;
 import org.subhost.linux.Mounts;
-import org.subhost.linux.Namespaces;
 import org.subhost.linux.SyscallException;
+import org.subhost.linux.Namespaces;
 
 /**
  * The subhost's root filesystem and what is mounted in it (docs/spec.md §3.3 to §3.9), as
@@ -199,7 +199,28 @@ final class OverlayFs {
         }
 
         private static void node(int dev, String name, int major, int minor, int mode, int gid) throws IOException {
-            AtFiles.mknodat(dev, name, Mounts.S_IFCHR | mode, Mounts.makedev(major, minor));
+            try {
+                AtFiles.mknodat(dev, name, Mounts.S_IFCHR | mode, Mounts.makedev(major, minor));
+            } catch (SyscallException e) {
+                if (!e.is(Errno.EPERM)) {
+                    throw e;
+                }
+                // No CAP_MKNOD: a subhost booted inside another one, whose confinement keeps
+                // none. The node of the /dev that this thread still sees (the outer one, before
+                // the root switch) is bound on an empty file instead, as systemd-nspawn does
+                // without the capability; its mode and owner are the outer node's.
+                int file = AtFiles.openat2(dev, name, Fds.O_WRONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_NOFOLLOW
+                        | Fds.O_CLOEXEC, 0600, AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
+                BootContext.closeQuietly(file);
+                int target = AtFiles.openat2(dev, name, Fds.O_PATH | Fds.O_CLOEXEC, 0,
+                        AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
+                try {
+                    Mounts.bind("/dev/" + name, SubhostTree.procPath(target), false);
+                } finally {
+                    BootContext.closeQuietly(target);
+                }
+                return;
+            }
             // mknod's mode passes through the umask; set it exactly. By name, never by
             // opening the node (as Java's attribute views do): opening ptmx or a tty acts.
             AtFiles.fchmodat(dev, name, mode);

@@ -44,8 +44,12 @@ final class Teardown {
                 wasRunning = true;
                 try (Pidfd pidfd = pid1.get()) {
                     stopServices(state, pidfd, grace, logFd >= 0 ? logFd : devNull, log);
-                    log.line("stopping pid 1 (" + state.pid1().get().pid() + "): SIGTERM, SIGKILL after " + grace.toSeconds() + " s");
-                    InitSupervisor.terminate(pidfd, grace);
+                    int pid = state.pid1().get().pid();
+                    Optional<String> initSystem = InitSystem.running(pid);
+                    int signal = initSystem.map(InitSystem::stopSignal).orElse(org.subhost.linux.Signals.SIGTERM);
+                    log.line("stopping pid 1 (" + pid + initSystem.map(p -> ", the init system " + p).orElse("") + "): "
+                            + InitSystem.signalName(signal) + ", SIGKILL after " + grace.toSeconds() + " s");
+                    InitSupervisor.terminate(pidfd, signal, grace);
                 } catch (Exception e) {
                     problems.add("pid 1: " + PlanExecutor.reason(e));
                 }

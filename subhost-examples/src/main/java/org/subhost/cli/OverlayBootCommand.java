@@ -95,7 +95,7 @@ final class OverlayBootCommand implements Command {
                 return EXIT_OK;
             }
             CliSupport.requireRoot(NAME, err);
-            systemd = SystemdService.of(System.getenv(), NAME, config.name(), err);
+            systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
             Subhost subhost = Subhosts.linux().boot(config, systemd);
             int pid1 = subhost.pid();
             systemd.ready(pid1, "running; pid 1 is " + pid1);

@@ -28,9 +28,9 @@ final class OverlayListCommand implements Command {
             Options:
               --json      print a JSON array instead, one object per subhost with name, pid,
                           config, started (ISO-8601), uptime_s, root, live, log, cgroup,
-                          cables (host, subhost, mac, bridge, up), services (name, state)
-                          and confinement (capabilities as CAPABILITIES writes them, the
-                          list of capabilities kept, seccomp, files)
+                          init_system, cables (host, subhost, mac, bridge, up), services
+                          (name, state) and confinement (capabilities as CAPABILITIES
+                          writes them, the list of capabilities kept, seccomp, files)
               -h, --help  print this help and exit
 
             Exit status: 0, or 2 for bad usage.
@@ -85,6 +85,7 @@ final class OverlayListCommand implements Command {
         m.put("live", s.live().toString());
         m.put("log", s.log().toString());
         m.put("cgroup", s.cgroup().map(Path::toString));
+        m.put("init_system", s.initSystem());
         List<Object> cables = new ArrayList<>();
         for (SubhostStatus.CableStatus c : s.cables()) {
             Map<String, Object> cable = new LinkedHashMap<>();

@@ -75,6 +75,12 @@ final class OverlayStopCommand implements Command {
         } catch (CliSupport.Exit e) {
             return e.status;
         } catch (NotRunningException e) {
+            if (systemd != null && System.getenv("SERVICE_RESULT") != null) {
+                // A unit's ExecStopPost (systemd sets SERVICE_RESULT there): after a clean stop
+                // nothing is left, after pid 1 died what it left is gone now; either is fine.
+                err.println(systemd.infoLine(e.getMessage() + "; nothing of it is left"));
+                return EXIT_OK;
+            }
             err.println(systemd == null ? e.getMessage() : systemd.errorLine(e.getMessage()));
             return EXIT_FAILURE;
         } catch (SubhostException e) {

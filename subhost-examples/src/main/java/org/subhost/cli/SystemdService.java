@@ -40,6 +40,8 @@ final class SystemdService implements ProgressListener {
     private final String prefix;
     private final PrintStream err;
     private boolean notifyFailed;
+    /** The socket connected to NOTIFY_SOCKET, once opened; it lives as long as the command. */
+    private int notifyFd = -1;
 
     private SystemdService(Optional<String> notifySocket, boolean journal, String prefix, PrintStream err) {
         this.notifySocket = notifySocket;
@@ -114,35 +116,49 @@ final class SystemdService implements ProgressListener {
         notify("READY=1\nSTATUS=" + status.replace('\n', ' ') + "\nMAINPID=" + pid1);
     }
 
+    /** An informative line for the end of the command: with priority 6 for the journal, as it is otherwise. */
+    String infoLine(String line) {
+        return journal ? "<" + INFO + ">" + line : line;
+    }
+
     /** A line for the end of the command: with a priority for the journal, as it is otherwise. */
     String errorLine(String line) {
         return journal ? "<" + ERR + ">" + line : line;
     }
 
     /**
-     * Sends one notification. A failure is said once on standard error and does not stop
-     * the boot: systemd then times the start out and says so itself.
+     * Sends one notification, on a socket connected to NOTIFY_SOCKET at the first: the
+     * boot's later lines come from its namespace thread, which has the subhost's root by
+     * then, where the path would name another file or none. A failure is said once on
+     * standard error and does not stop the boot: systemd then times the start out and says
+     * so itself.
      */
-    private void notify(String message) {
+    private synchronized void notify(String message) {
         if (notifySocket.isEmpty() || notifyFailed) {
             return;
         }
-        int fd = -1;
         try {
-            fd = UnixDatagram.socket();
-            UnixDatagram.sendTo(fd, notifySocket.get(), message.getBytes(StandardCharsets.UTF_8));
+            if (notifyFd < 0) {
+                int fd = UnixDatagram.socket();
+                try {
+                    UnixDatagram.connect(fd, notifySocket.get());
+                } catch (SyscallException | RuntimeException e) {
+                    Fds.close(fd);
+                    throw e;
+                }
+                notifyFd = fd;
+            }
+            UnixDatagram.send(notifyFd, message.getBytes(StandardCharsets.UTF_8));
         } catch (SyscallException | RuntimeException e) {
             notifyFailed = true;
             err.println(errorLine(prefix + "cannot notify systemd at NOTIFY_SOCKET " + notifySocket.get() + ": "
                     + e.getMessage()));
-        } finally {
-            if (fd >= 0) {
-                try {
-                    Fds.close(fd);
-                } catch (SyscallException e) {
-                    // EBADF only, a bug elsewhere: nothing to undo.
-                }
-            }
         }
+    }
+
+    /** Connects to NOTIFY_SOCKET now, on the calling thread, when systemd waits for notifications. */
+    SystemdService connect() {
+        notify("STATUS=starting");
+        return this;
     }
 }

@@ -114,6 +114,8 @@ class HostStartKernelTest {
         List<String> stop = inDestdir(unit.command("ExecStop", instance), "overlay-stop");
         assertThat(start.subList(1, start.size())).containsExactly(run.conf);
         assertThat(stop.subList(1, stop.size())).containsExactly(run.conf);
+        assertThat(unit.command("ExecStopPost", instance)).as("the stop after pid 1 died").isEqualTo(
+                unit.command("ExecStop", instance));
 
         TestCheckout.Ran started = TestCheckout.run(env, start);
         assertThat(started.status()).as(started.describe()).isZero();

@@ -43,6 +43,8 @@ class SystemdServiceTest {
                     new PrintStream(err, true, StandardCharsets.UTF_8));
             assertThat(systemd.notifies()).isTrue();
             assertThat(systemd.journal()).as("no JOURNAL_STREAM").isFalse();
+            systemd.connect();
+            assertThat(next(fd)).isEqualTo("STATUS=starting");
             systemd.line(ProgressListener.Severity.INFO, "step 10: mount overlay ex1 on /ex1/live");
             systemd.ready(4242, "running; pid 1 is 4242");
             assertThat(next(fd)).isEqualTo("STATUS=step 10: mount overlay ex1 on /ex1/live");

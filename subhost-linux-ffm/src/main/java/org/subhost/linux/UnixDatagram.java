@@ -14,7 +14,7 @@ import org.subhost.linux.internal.Memory;
 import org.subhost.linux.internal.Native;
 
 /**
- * AF_UNIX datagram sockets (unix(7)): socket(2), bind(2), sendto(2) and recv(2), without
+ * AF_UNIX datagram sockets (unix(7)): socket(2), bind(2), connect(2), send(2), sendto(2) and recv(2), without
  * policy; what systemd's notification socket ({@code NOTIFY_SOCKET}) takes.
  *
  * <p>A socket address is a path, or, when it starts with {@code @}, a name in the abstract
@@ -39,6 +39,12 @@ public final class UnixDatagram {
     // ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
     private static final Downcall SENDTO = Native.lazyDowncall("sendto",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    // int connect(int fd, const struct sockaddr *addr, socklen_t len)
+    private static final Downcall CONNECT = Native.lazyDowncall("connect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // ssize_t send(int fd, const void *buf, size_t len, int flags)
+    private static final Downcall SEND = Native.lazyDowncall("send",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     // ssize_t recv(int fd, void *buf, size_t len, int flags)
     private static final Downcall RECV = Native.lazyDowncall("recv",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -78,6 +84,55 @@ public final class UnixDatagram {
             int rc = (int) BIND.call(errno, fd, Native.address(sockaddr), length);
             if (rc == -1) {
                 throw new SyscallException("bind", "fd " + fd + ", AF_UNIX " + address, Native.errno(errno));
+            }
+        }
+    }
+
+    /**
+     * Connects {@code fd} to {@code address}: the kernel resolves a path now, in the
+     * calling thread's root and mount namespace (an abstract name in its network
+     * namespace), and later sends with {@link #send} go there from any thread, whatever
+     * root or namespace it has entered since.
+     *
+     * @param fd the socket
+     * @param address the receiver's address: a path, or {@code @NAME} for an abstract name
+     * @throws SyscallException when the kernel refuses (ENOENT or ECONNREFUSED: nobody
+     *     listens at that address)
+     */
+    public static void connect(int fd, String address) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Native.errnoSegment(arena);
+            MemorySegment sockaddr = arena.allocate(SUN_PATH_OFFSET + SUN_PATH);
+            int length = sockaddr(sockaddr, address);
+            int rc = (int) CONNECT.call(errno, fd, Native.address(sockaddr), length);
+            if (rc == -1) {
+                throw new SyscallException("connect", "fd " + fd + ", AF_UNIX " + address, Native.errno(errno));
+            }
+        }
+    }
+
+    /**
+     * Sends {@code message} as one datagram on the connected socket {@code fd}; repeated
+     * when a signal interrupts it.
+     *
+     * @param fd a socket {@link #connect}ed before
+     * @param message the datagram's bytes
+     * @throws SyscallException when the kernel refuses (ECONNREFUSED: the receiver is gone)
+     */
+    public static void send(int fd, byte[] message) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(Math.max(1, message.length));
+            MemorySegment.copy(message, 0, buffer, JAVA_BYTE, 0, message.length);
+            while (true) {
+                long rc = (long) SEND.call(errno, fd, Native.address(buffer), (long) message.length, 0);
+                if (rc >= 0) {
+                    return;
+                }
+                int error = Native.errno(errno);
+                if (error != Errno.EINTR) {
+                    throw new SyscallException("send", "fd " + fd + ", " + message.length + " bytes", error);
+                }
             }
         }
     }

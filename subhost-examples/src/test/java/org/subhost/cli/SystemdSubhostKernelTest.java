@@ -1,0 +1,173 @@
+package org.subhost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * systemd both ways, with the real systemd: a subhost over the host's own root (LOWER=/)
+ * whose INIT is the one-line ready-made one ({@code echo exec /lib/systemd/systemd}), so
+ * that systemd is its pid 1; and inside it, the SDK installed with {@code bin/install} and
+ * a second, nested subhost run as the unit {@code subhosts@CONF.service} by that systemd.
+ *
+ * <p>The subhost must not start what would act on the host: the units that would (the
+ * host's database, disk scrubs and trims, timers that download or rotate) are masked in its
+ * upper layer, and the confinement keeps the rest from the host's clock and sysctls, which
+ * the test probes harmlessly (writing back only values it read). The commands are the
+ * launchers of a copy of the checkout ({@link TestCheckout}), as an administrator runs
+ * them.
+ */
+class SystemdSubhostKernelTest {
+    /** Units of a Debian host that must not run again in a subhost over its root. */
+    private static final List<String> MASKED = List.of("postgresql.service", "e2scrub_reap.service",
+            "e2scrub_all.timer", "fstrim.timer", "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
+            "man-db.timer", "logrotate.timer", "cron.service", "systemd-pstore.service", "systemd-timesyncd.service",
+            "getty@tty1.service", "serial-getty@ttyS0.service");
+
+    /** Where the subhost sees the copy of the checkout. */
+    private static final String CHECKOUT_INSIDE = "/opt/subhost-checkout";
+
+    @TempDir
+    Path tmp;
+
+    private InterruptedRun run;
+    private TestCheckout checkout;
+    private Map<String, String> env;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        run = InterruptedRun.create(); // skips with a reason when not root
+        assumeTrue(Files.isExecutable(Path.of("/lib/systemd/systemd")),
+                "systemd is not installed (.ci/run installs it)");
+        checkout = TestCheckout.create(Files.createDirectories(tmp.toRealPath().resolve("checkout")));
+        env = TestCheckout.serviceEnv();
+        Path systemUnits = Files.createDirectories(run.base.resolve("root/etc/systemd/system"));
+        for (String unit : MASKED) {
+            Files.createSymbolicLink(systemUnits.resolve(unit), Path.of("/dev/null"));
+        }
+        // The checkout's copy is shared in: systemd-tmpfiles empties the subhost's /tmp at boot
+        // (in the upper layer only: the host's /tmp stays as it is).
+        Files.write(Path.of(run.conf), List.of("BASE=.", "LOWER=/", "CABLES=", "LOG=" + run.base.resolve("log"),
+                "INIT=echo exec /lib/systemd/systemd", "SHARE=" + checkout.path("") + ":" + CHECKOUT_INSIDE));
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        if (run != null) {
+            run.close();
+            assertThat(run.leftovers()).as("what %s left behind", run.name).isEmpty();
+        }
+    }
+
+    private TestCheckout.Ran command(String program, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(checkout.path("bin/" + program).toString()));
+        command.addAll(List.of(args));
+        return TestCheckout.run(env, command);
+    }
+
+    /** {@code sh -c script} inside the subhost, through overlay-go. */
+    private TestCheckout.Ran inside(String script) throws Exception {
+        return command("overlay-go", run.name, "/bin/sh", "-c", script);
+    }
+
+    @Test
+    void systemdIsPid1OfASubhostAndRunsTheUnitOfANestedSubhost() throws Exception {
+        String hostPrintk = Files.readString(Path.of("/proc/sys/kernel/printk"));
+        TestCheckout.Ran dry = command("overlay-boot", "--dry-run", run.conf);
+        assertThat(dry.out()).as(dry.describe()).contains("init system /lib/systemd/systemd as pid 1");
+
+        TestCheckout.Ran boot = command("overlay-boot", run.conf);
+        assertThat(boot.status()).as(boot.describe() + "; LOG: " + run.logSince(0)).isZero();
+        TestCheckout.Ran list = command("overlay-list", "--json");
+        assertThat(list.out()).as(list.describe()).contains("\"init_system\"");
+
+        // pid 1 is systemd, which reaches running (or degraded: a unit failed) within 60 s.
+        TestCheckout.Ran pid1 = inside("cat /proc/1/comm; systemd-detect-virt --container");
+        assertThat(pid1.out()).as(pid1.describe()).isEqualTo("systemd\ncontainer-other\n");
+        TestCheckout.Ran state = inside("timeout 60 systemctl is-system-running --wait; systemctl --failed --no-legend"
+                + " --plain --no-pager");
+        System.out.println("systemd subhost " + run.name + ": " + state.out().strip());
+        assertThat(state.out().lines().findFirst().orElse("")).as(state.describe() + "; LOG: " + run.logSince(0))
+                .isIn("running", "degraded");
+        TestCheckout.Ran units = inside("systemctl list-units --no-pager");
+        assertThat(units.status()).as(units.describe()).isZero();
+        assertThat(units.out()).contains("multi-user.target", "systemd-journald.service");
+
+        // The Container Interface: its own group as /sys/fs/cgroup, /proc/sys read-only but net.
+        TestCheckout.Ran cgroup = inside("cat /proc/1/cgroup; stat -f -c %T /sys/fs/cgroup; test -w /sys/fs/cgroup/init.scope"
+                + " && echo writable");
+        assertThat(cgroup.out()).as(cgroup.describe()).contains("0::/init.scope\n", "cgroup2fs\n", "writable\n");
+        // Harmless probes from a service of that systemd (confined as everything pid 1 starts):
+        // a sysctl and the clock written back with the values just read, a module listing.
+        TestCheckout.Ran probes = inside("systemd-run --quiet --wait --pipe /bin/sh -c 'v=$(cat /proc/sys/kernel/printk);"
+                + " echo \"$v\" > /proc/sys/kernel/printk 2>/dev/null && echo sysctl-written;"
+                + " date -s \"@$(date +%s)\" >/dev/null 2>&1 && echo clock-set; echo done'");
+        assertThat(probes.out()).as(probes.describe()).isEqualTo("done\n");
+        assertThat(Files.readString(Path.of("/proc/sys/kernel/printk"))).isEqualTo(hostPrintk);
+
+        nestedSubhostAsAUnit();
+
+        TestCheckout.Ran stop = command("overlay-stop", run.conf);
+        assertThat(stop.status()).as(stop.describe() + "; LOG: " + run.logSince(0)).isZero();
+        assertThat(run.logSince(0)).contains("SIGRTMIN+3");
+        assertThat(run.leftovers()).isEmpty();
+    }
+
+    /** Inside the systemd subhost: bin/install, and the unit of a nested subhost. */
+    private void nestedSubhostAsAUnit() throws Exception {
+        TestCheckout.Ran install = inside(CHECKOUT_INSIDE + "/bin/install >/dev/null && systemctl daemon-reload && echo ok");
+        assertThat(install.out()).as(install.describe()).isEqualTo("ok\n");
+        // The nested subhost's upper layer on a tmpfs (/run): overlayfs takes no overlay as upper.
+        String nested = "n" + run.name.substring(3);
+        String dir = "/run/" + nested;
+        String conf = dir + "/" + nested + ".conf";
+        String unit = "subhosts@" + SystemdUnits.escapePath(Path.of(conf)) + ".service";
+        TestCheckout.Ran prepared = inside("mkdir -p " + dir + "/root " + dir + "/work " + dir + "/live && printf '%s\\n'"
+                + " BASE=. LOWER=/ CABLES= START=none > " + conf + " && echo ok");
+        assertThat(prepared.out()).as(prepared.describe()).isEqualTo("ok\n");
+
+        TestCheckout.Ran start = inside("systemctl start " + unit + " && systemctl show -p ActiveState -p MainPID " + unit
+                + " && cat /run/subhost/" + nested + "/state");
+        assertThat(start.status()).as(start.describe() + "; " + inside("journalctl --no-pager -n 50 -u " + unit).out())
+                .isZero();
+        assertThat(start.out()).contains("ActiveState=active\n");
+        String mainPid = field(start.out(), "MainPID=(\\d+)");
+        assertThat(mainPid).as("the unit's main process").isNotEqualTo("0");
+        assertThat(field(start.out(), "(?m)^pid=(\\d+)")).as("the nested subhost's pid 1 is the main process")
+                .isEqualTo(mainPid);
+        TestCheckout.Ran status = inside("systemctl status --no-pager " + unit + "; journalctl --no-pager -u " + unit
+                + "; cat /proc/" + mainPid + "/cgroup");
+        assertThat(status.out()).as(status.describe()).contains("Main PID: " + mainPid,
+                "overlay-boot[" + nested + "]: booted: pid 1 is",
+                "/" + unit + "/" + nested + "\n");
+
+        // Its pid 1 killed: the unit fails, and its ExecStopPost (overlay-stop) clears what is left.
+        TestCheckout.Ran failed = inside("kill -9 " + mainPid + "; for i in $(seq 100); do systemctl is-failed --quiet "
+                + unit + " && break; sleep 0.2; done; systemctl is-active " + unit + "; test -e /run/subhost/" + nested
+                + " || echo cleared");
+        assertThat(failed.out()).as(failed.describe()).isEqualTo("failed\ncleared\n");
+
+        TestCheckout.Ran again = inside("systemctl reset-failed " + unit + "; systemctl start " + unit
+                + " && systemctl is-active " + unit + " && systemctl stop " + unit + "; systemctl is-active " + unit
+                + "; test -e /run/subhost/" + nested + " || test -e /run/netns/" + nested + " || echo nothing-left");
+        assertThat(again.out()).as(again.describe()).isEqualTo("active\ninactive\nnothing-left\n");
+    }
+
+    private static String field(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("%s in %s", regex, text).isTrue();
+        return m.group(1);
+    }
+}
