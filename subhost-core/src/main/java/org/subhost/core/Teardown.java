@@ -43,9 +43,13 @@ final class Teardown {
             if (pid1.isPresent()) {
                 wasRunning = true;
                 try (Pidfd pidfd = pid1.get()) {
-                    stopServices(state, pidfd, grace, logFd >= 0 ? logFd : devNull, log);
                     int pid = state.pid1().get().pid();
                     Optional<String> initSystem = InitSystem.running(pid);
+                    // An init system as pid 1 stops its own services at its shutdown; START
+                    // names the built-in init's, which it never started.
+                    if (initSystem.isEmpty()) {
+                        stopServices(state, pidfd, grace, logFd >= 0 ? logFd : devNull, log);
+                    }
                     int signal = initSystem.map(InitSystem::stopSignal).orElse(org.subhost.linux.Signals.SIGTERM);
                     log.line("stopping pid 1 (" + pid + initSystem.map(p -> ", the init system " + p).orElse("") + "): "
                             + InitSystem.signalName(signal) + ", SIGKILL after " + grace.toSeconds() + " s");
