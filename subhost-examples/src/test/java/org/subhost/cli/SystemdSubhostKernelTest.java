@@ -164,6 +164,13 @@ class SystemdSubhostKernelTest {
                 + " && systemctl is-active " + unit + " && systemctl stop " + unit + "; systemctl is-active " + unit
                 + "; test -e /run/subhost/" + nested + " || test -e /run/netns/" + nested + " || echo nothing-left");
         assertThat(again.out()).as(again.describe()).isEqualTo("active\ninactive\nnothing-left\n");
+
+        // The list's unit starts the subhost's own unit, and stops it again.
+        TestCheckout.Ran list = inside("echo " + conf + " > /etc/subhosts.conf && systemctl start subhosts.service"
+                + " && systemctl is-active " + unit + " && systemctl stop subhosts.service; systemctl is-active " + unit
+                + "; test -e /run/subhost/" + nested + " || echo nothing-left");
+        assertThat(list.out()).as(list.describe() + "; " + inside("journalctl --no-pager -n 30 -u subhosts.service").out())
+                .isEqualTo("active\ninactive\nnothing-left\n");
     }
 
     private static String field(String text, String regex) {
