@@ -165,6 +165,17 @@ class SystemdSubhostKernelTest {
                 + "; test -e /run/subhost/" + nested + " || test -e /run/netns/" + nested + " || echo nothing-left");
         assertThat(again.out()).as(again.describe()).isEqualTo("active\ninactive\nnothing-left\n");
 
+        // Restart=on-failure in a drop-in: a killed pid 1 is cleared and the subhost boots again.
+        TestCheckout.Ran restart = inside("mkdir -p /etc/systemd/system/" + unit + ".d && printf '[Service]\\nRestart=on-failure\\n"
+                + "RestartSec=1\\n' > /etc/systemd/system/" + unit + ".d/restart.conf && systemctl daemon-reload"
+                + " && systemctl start " + unit + " && old=$(systemctl show -P MainPID " + unit + ") && kill -9 $old"
+                + " && for i in $(seq 150); do new=$(systemctl show -P MainPID " + unit + "); [ \"$new\" != 0 ] && [ \"$new\" != \"$old\" ]"
+                + " && systemctl is-active --quiet " + unit + " && break; sleep 0.2; done; systemctl is-active " + unit
+                + "; [ \"$new\" = \"$(sed -n 's/^pid=//p' /run/subhost/" + nested + "/state)\" ] && echo restarted;"
+                + " rm -r /etc/systemd/system/" + unit + ".d; systemctl daemon-reload; systemctl stop " + unit
+                + "; systemctl is-active " + unit);
+        assertThat(restart.out()).as(restart.describe()).isEqualTo("active\nrestarted\ninactive\n");
+
         // The list's unit starts the subhost's own unit, and stops it again.
         TestCheckout.Ran list = inside("echo " + conf + " > /etc/subhosts.conf && systemctl start subhosts.service"
                 + " && systemctl is-active " + unit + " && systemctl stop subhosts.service; systemctl is-active " + unit
