@@ -18,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.ExecResult;
-import org.subhost.NotRunningException;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
@@ -50,15 +49,7 @@ class EnteringTest {
         if (name == null) {
             return;
         }
-        if (config != null) {
-            try {
-                subhosts.stop(config, Duration.ofSeconds(2));
-            } catch (NotRunningException e) {
-                // stopped by the test itself
-            }
-        }
-        KernelFixture.assertNothingLeft(name, base);
-        KernelFixture.deleteTree(base);
+        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
     }
 
     private Subhost boot() throws SubhostException {

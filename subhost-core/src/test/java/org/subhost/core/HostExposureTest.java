@@ -12,7 +12,6 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.subhost.NotRunningException;
 import org.subhost.Subhosts;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
@@ -45,15 +44,7 @@ class HostExposureTest {
         if (name == null) {
             return;
         }
-        if (config != null) {
-            try {
-                subhosts.stop(config, Duration.ofSeconds(2));
-            } catch (NotRunningException e) {
-                // stopped by the test
-            }
-        }
-        KernelFixture.assertNothingLeft(name, base);
-        KernelFixture.deleteTree(base);
+        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
     }
 
     private String warning() {

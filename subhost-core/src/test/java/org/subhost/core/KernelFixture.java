@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +15,10 @@ import java.util.stream.Stream;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Assumptions;
+import org.subhost.NotRunningException;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
+import org.subhost.config.SubhostConfig;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.NetlinkException;
 import org.subhost.linux.netlink.RtNetlink;
@@ -89,6 +94,26 @@ final class KernelFixture {
     /** Asserts that nothing of {@code name} is left on the host. */
     static void assertNothingLeft(String name, Path base) throws IOException {
         assertThat(leftovers(name, base)).as("what subhost %s left behind", name).isEmpty();
+    }
+
+    /**
+     * A kernel test's tear-down: stops the subhost of {@code config} when the test booted
+     * one and left it running (a subhost the test stopped itself, or never booted, is no
+     * error), then asserts that nothing of {@code name} is left and deletes {@code base}.
+     *
+     * @param config the test's configuration, or null when it made none
+     */
+    static void stopAndCheckNothingLeft(Subhosts subhosts, SubhostConfig config, String name, Path base)
+            throws IOException, SubhostException {
+        if (config != null) {
+            try {
+                subhosts.stop(config, Duration.ofSeconds(2));
+            } catch (NotRunningException e) {
+                // stopped by the test itself, or never booted
+            }
+        }
+        assertNothingLeft(name, base);
+        deleteTree(base);
     }
 
     /**

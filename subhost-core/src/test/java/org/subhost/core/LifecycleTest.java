@@ -58,15 +58,7 @@ class LifecycleTest {
         if (name == null) {
             return;
         }
-        if (config != null) {
-            try {
-                subhosts.stop(config, Duration.ofSeconds(2));
-            } catch (NotRunningException e) {
-                // stopped by the test itself
-            }
-        }
-        KernelFixture.assertNothingLeft(name, base);
-        KernelFixture.deleteTree(base);
+        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
     }
 
     private SubhostConfig.Builder minimal() {

@@ -49,15 +49,7 @@ class SubhostApiKernelTest {
         if (name == null) {
             return;
         }
-        if (config != null) {
-            try {
-                subhosts.stop(config, Duration.ofSeconds(2));
-            } catch (NotRunningException e) {
-                // stopped by the test
-            }
-        }
-        KernelFixture.assertNothingLeft(name, base);
-        KernelFixture.deleteTree(base);
+        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
         KernelFixture.deleteTree(hostDir);
     }
 

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.ExecResult;
-import org.subhost.NotRunningException;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
@@ -44,15 +43,7 @@ class SubhostOutputTest {
         if (name == null) {
             return;
         }
-        if (config != null) {
-            try {
-                subhosts.stop(config, Duration.ofSeconds(2));
-            } catch (NotRunningException e) {
-                // stopped by the test itself
-            }
-        }
-        KernelFixture.assertNothingLeft(name, base);
-        KernelFixture.deleteTree(base);
+        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
     }
 
     /** A service script in UPPER, at {@code /usr/local/sbin/NAME} inside. */
