@@ -28,8 +28,8 @@ import org.subhost.config.SubhostConfig;
  *
  * <p>K workers play rounds until the time is up, and each at least R rounds (default 0)
  * however long they take, so that a run's coverage does not depend on the machine's speed. Each round is one {@link SoakScenario},
- * picked at random from the seed (the first four rounds of each worker take one of each
- * kind), on fresh names {@code shsXXXNNNN} and a fresh directory: a clean boot, a real
+ * picked at random from the seed (the first four rounds of each worker take the first
+ * scenario of each kind, which always makes its trouble), on fresh names {@code shsXXXNNNN} and a fresh directory: a clean boot, a real
  * fault without any test seam (a missing bridge, {@code PREMOUNT=false}, a hanging {@code
  * !} value, a missing LOWER, a failing START service), a SIGKILL (of pid 1, of an {@code
  * overlay-boot} or {@code overlay-stop} JVM, of a service inside), or a race (K boots of one
@@ -191,7 +191,10 @@ public final class SubhostSoak {
             SoakScenario.Kind kind = round < kinds.length ? kinds[(round + worker) % kinds.length]
                     : kinds[random.nextInt(kinds.length)];
             List<SoakScenario> choices = SoakScenario.of(kind);
-            SoakScenario scenario = choices.get(random.nextInt(choices.size()));
+            // Those first rounds play the kind's first scenario, which always makes its trouble
+            // (a SIGKILL of an overlay-boot that ended before its delay would count no kill).
+            SoakScenario scenario = round < kinds.length ? choices.getFirst()
+                    : choices.get(random.nextInt(choices.size()));
             SoakRound r = new SoakRound(this, new Random(random.nextLong()), temp.resolve("w" + worker + "-" + round));
             long t0 = System.nanoTime();
             inFlight.incrementAndGet();
