@@ -68,6 +68,13 @@ class HostLeftoversKernelTest {
             release.countDown();
             stray.join();
         }
+        // join() returns when the Java thread is done, a moment before the kernel ends its
+        // task (and lets go of the namespace): wait for the task to leave /proc, bounded.
+        Path task = Path.of("/proc/self/task", Integer.toString(tid[0]));
+        for (int i = 0; i < 1000 && Files.exists(task); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(task).as("the ended thread's task").doesNotExist();
         assertThat(HostLeftovers.namespacesHeldByThisJvm()).as("after the thread ended").isEmpty();
     }
 }
