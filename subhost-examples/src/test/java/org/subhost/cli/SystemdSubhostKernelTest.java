@@ -169,8 +169,13 @@ class SystemdSubhostKernelTest {
         TestCheckout.Ran restart = inside("mkdir -p /etc/systemd/system/" + unit + ".d && printf '[Service]\\nRestart=on-failure\\n"
                 + "RestartSec=1\\n' > /etc/systemd/system/" + unit + ".d/restart.conf && systemctl daemon-reload"
                 + " && systemctl start " + unit + " && old=$(systemctl show -P MainPID " + unit + ") && kill -9 $old"
-                + " && for i in $(seq 150); do new=$(systemctl show -P MainPID " + unit + "); [ \"$new\" != 0 ] && [ \"$new\" != \"$old\" ]"
-                + " && systemctl is-active --quiet " + unit + " && break; sleep 0.2; done; systemctl is-active " + unit
+                // Until the unit is active again with a new main pid that is the new boot's pid 1
+                // (bounded: 60 s, for a loaded machine): the restart goes through ExecStopPost,
+                // RestartSec and a whole boot.
+                + " && for i in $(seq 300); do new=$(systemctl show -P MainPID " + unit + "); [ \"$new\" != 0 ] && [ \"$new\" != \"$old\" ]"
+                + " && systemctl is-active --quiet " + unit
+                + " && [ \"$new\" = \"$(sed -n 's/^pid=//p' /run/subhost/" + nested + "/state 2>/dev/null)\" ] && break;"
+                + " sleep 0.2; done; systemctl is-active " + unit
                 + "; [ \"$new\" = \"$(sed -n 's/^pid=//p' /run/subhost/" + nested + "/state)\" ] && echo restarted;"
                 + " rm -r /etc/systemd/system/" + unit + ".d; systemctl daemon-reload; systemctl stop " + unit
                 + "; systemctl is-active " + unit);
