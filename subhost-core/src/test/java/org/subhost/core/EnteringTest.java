@@ -14,13 +14,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.ExecResult;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
-import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
 /**
@@ -29,28 +26,8 @@ import org.subhost.config.SubhostConfig;
  * and, on a terminal, a terminal of the subhost's own. Checked from the host, through
  * /proc, not through our own API.
  */
-class EnteringTest {
+class EnteringTest extends SubhostKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
-
-    private final Subhosts subhosts = Subhosts.linux();
-    private String name;
-    private Path base;
-    private SubhostConfig config;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        KernelFixture.requireRoot();
-        name = KernelFixture.uniqueName();
-        base = KernelFixture.base(name);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (name == null) {
-            return;
-        }
-        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
-    }
 
     private Subhost boot() throws SubhostException {
         config = SubhostConfig.builder(name, base).start("none").log(base.resolve("log")).build();

@@ -9,15 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.ExecResult;
 import org.subhost.NotRunningException;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
-import org.subhost.Subhosts;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.Fds;
@@ -30,7 +27,7 @@ import org.subhost.linux.Namespaces;
  * The whole lifecycle on the real kernel: boot, exec, share, status, stop, for each kind
  * of root, RAM_SIZE, SHARE and START; after each test nothing of the subhost is left.
  */
-class LifecycleTest {
+class LifecycleTest extends SubhostKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
     /**
@@ -40,26 +37,6 @@ class LifecycleTest {
     private static final String MOUNT_POINTS =
             "while read id parent dev root point options rest; do t=${rest#*- }; case $point in /proc/*|/sys/?*) ;;"
             + " *) echo \"$point ${t%% *}\";; esac; done < /proc/self/mountinfo";
-
-    private final Subhosts subhosts = Subhosts.linux();
-    private String name;
-    private Path base;
-    private SubhostConfig config;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        KernelFixture.requireRoot();
-        name = KernelFixture.uniqueName();
-        base = KernelFixture.base(name);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (name == null) {
-            return;
-        }
-        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
-    }
 
     private SubhostConfig.Builder minimal() {
         return SubhostConfig.builder(name, base).start("none").log(base.resolve("log"));

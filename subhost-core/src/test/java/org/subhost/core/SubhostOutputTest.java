@@ -7,14 +7,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.ExecResult;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
-import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
 /**
@@ -23,28 +20,8 @@ import org.subhost.config.SubhostConfig;
  * host's /dev/null and LOG, from the host's /proc), status believes only pid 1's channel,
  * and pid 1's command line stays short.
  */
-class SubhostOutputTest {
+class SubhostOutputTest extends SubhostKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
-
-    private final Subhosts subhosts = Subhosts.linux();
-    private String name;
-    private Path base;
-    private SubhostConfig config;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        KernelFixture.requireRoot();
-        name = KernelFixture.uniqueName();
-        base = KernelFixture.base(name);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (name == null) {
-            return;
-        }
-        KernelFixture.stopAndCheckNothingLeft(subhosts, config, name, base);
-    }
 
     /** A service script in UPPER, at {@code /usr/local/sbin/NAME} inside. */
     private void service(String file, String start) throws Exception {
