@@ -3,9 +3,11 @@
 # subhost_launcher: a launcher does
 #   subhost_launcher=${subhost_self%/*}/lib/launcher.sh; . "$subhost_launcher"
 #
-# Two places it runs from: bin/lib/ of a checkout, where the jars are built into
-# subhost-examples/target/lib; and PREFIX/lib/subhost/ after bin/install, where the jars
-# lie beside it and there is nothing to build (SUBHOST_HOME is then empty).
+# Two places it runs from: bin/lib/ of a checkout, where each program's module has its jars
+# built into its own target/lib (subhost-cli for the commands, subhost-tools for the bench
+# and the soak, subhost-examples for the embedding example); and PREFIX/lib/subhost/ after
+# bin/install, where the commands' jars lie beside it and there is nothing to build
+# (SUBHOST_HOME is then empty).
 #
 # POSIX sh: the commands' launchers run under #!/bin/sh (dash on Debian), which starts in
 # about 4 ms here against bash's 7, and reads this file faster; bash runs it as well
@@ -29,10 +31,13 @@ case $subhost_launcher in
     case $SUBHOST_HOME in
       "$subhost_launcher"|[!/]*) SUBHOST_HOME=$(cd "${subhost_launcher%/*}/../.." && pwd) ;;
     esac
-    SUBHOST_LIB="$SUBHOST_HOME/subhost-examples/target/lib"
+    # The commands' jars; subhost_run takes those of the module it runs.
+    SUBHOST_LIB="$SUBHOST_HOME/subhost-cli/target/lib"
     ;;
 esac
 SUBHOST_MIN_JDK=22
+# The artifact whose jar says that SUBHOST_LIB is built (subhost_run sets it for its module).
+SUBHOST_ARTIFACT=subhost-cli
 # JVM options of the kind of program run (subhost_run_short), split at spaces; none by default.
 SUBHOST_MODE_OPTS=""
 
@@ -121,7 +126,7 @@ subhost_release_major() {
 subhost_ensure_built() {
   [ -n "$SUBHOST_HOME" ] || return 0
   local jar built=""
-  for jar in "$SUBHOST_LIB"/subhost-examples-*.jar; do
+  for jar in "$SUBHOST_LIB/$SUBHOST_ARTIFACT"-*.jar; do
     [ -e "$jar" ] && built=yes
   done
   if [ -z "$built" ] || [ -n "${SUBHOST_REBUILD:-}" ]; then
@@ -137,7 +142,7 @@ subhost_ensure_built() {
   fi
 }
 
-# The start-up cache that the build made (subhost-examples/pom.xml), into SUBHOST_AOT:
+# The start-up cache that the build made (subhost-cli/pom.xml), into SUBHOST_AOT:
 # the cache of command $1 (COMMAND.aot, trained on that command alone) when there is one,
 # else the general subhost.aot; empty when neither is there or a jar is newer (a cache
 # that does not match its jars is refused by the JVM anyway).
@@ -199,15 +204,20 @@ subhost_utf8_locale() {
   esac
 }
 
-# Runs main class $2 of module $1 with the remaining arguments.
+# Runs main class $2 of module $1 (org.subhost.cli, org.subhost.tools, ...) with the
+# remaining arguments. In a checkout, module org.subhost.X runs from subhost-X/target/lib.
 subhost_run() {
   local module=$1 main=$2; shift 2
+  if [ -n "$SUBHOST_HOME" ]; then
+    SUBHOST_ARTIFACT=subhost-${module#org.subhost.}
+    SUBHOST_LIB=$SUBHOST_HOME/$SUBHOST_ARTIFACT/target/lib
+  fi
   subhost_utf8_locale
   subhost_find_jdk
   subhost_ensure_built
   # The CLI's first argument is the command's name, which may have a cache of its own.
   if [ "$main" = org.subhost.cli.Cli ]; then subhost_aot_cache "${1:-}"; else subhost_aot_cache; fi
-  # The options must be those of the training run in subhost-examples/pom.xml, or the JVM
+  # The options must be those of the training run in subhost-cli/pom.xml, or the JVM
   # does not use the cache. CUSTOMIZE_THRESHOLD=-1: a method handle called more than 127
   # times is otherwise specialised with classes generated at run time, which a short
   # command pays for in the middle of its work (the shared downcall handle, in every boot).

@@ -1,9 +1,8 @@
 /**
- * The overlay-boot command family (overlay-boot, overlay-stop, overlay-go, overlay-share,
- * overlay-list, overlay-diskfile) over the subhost API, and small embedding examples.
+ * Programs that embed the subhost library as a user's would, on its exported API alone
+ * ({@code org.subhost} and {@code org.subhost.config}): the examples of the user guide and
+ * the embedding example of {@code bin/subhost-embed-example}.
  */
 module org.subhost.examples {
     requires org.subhost.core;
-    requires org.subhost.linux;
-    requires org.slf4j;
 }

@@ -64,13 +64,19 @@ public record SubhostStatus(
         this(name, pid, started, config, rootKind, live, log, cables, services, cgroup, confinement, Optional.empty());
     }
 
-    /** Copies the lists. */
+    /** Checks that every part is present, and copies the lists. */
     public SubhostStatus {
         requireNonNull(name, "name");
         requireNonNull(started, "started");
+        requireNonNull(config, "config");
+        requireNonNull(rootKind, "rootKind");
+        requireNonNull(live, "live");
+        requireNonNull(log, "log");
         cables = List.copyOf(cables);
         services = List.copyOf(services);
+        requireNonNull(cgroup, "cgroup");
         requireNonNull(confinement, "confinement");
+        requireNonNull(initSystem, "initSystem");
     }
 
     /** {@return how long pid 1 has been running, up to now} */
@@ -88,7 +94,15 @@ public record SubhostStatus(
      * @param up whether the host end is up
      */
     public record CableStatus(String hostName, String subhostName, Optional<String> mac,
-            Optional<String> bridge, boolean up) {}
+            Optional<String> bridge, boolean up) {
+        /** Checks that every part is present. */
+        public CableStatus {
+            requireNonNull(hostName, "hostName");
+            requireNonNull(subhostName, "subhostName");
+            requireNonNull(mac, "mac");
+            requireNonNull(bridge, "bridge");
+        }
+    }
 
     /**
      * One START service and what the init last said of it.
@@ -97,5 +111,11 @@ public record SubhostStatus(
      * @param state {@code started}, {@code failed (status N)}, or {@code unknown} before the
      *     init has reached it
      */
-    public record ServiceStatus(String name, String state) {}
+    public record ServiceStatus(String name, String state) {
+        /** Checks that both parts are present. */
+        public ServiceStatus {
+            requireNonNull(name, "name");
+            requireNonNull(state, "state");
+        }
+    }
 }

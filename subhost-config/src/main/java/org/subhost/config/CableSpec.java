@@ -2,6 +2,7 @@ package org.subhost.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -30,6 +31,7 @@ public record CableSpec(Optional<String> bridge, Optional<MacAddress> mac, Optio
 
     /** Checks the bridge name, the VLAN tag's range, and that MAC and VLAN are not both set. */
     public CableSpec {
+        Objects.requireNonNull(mac, "mac");
         bridge.ifPresent(b -> Rules.checkInterfaceName("bridge", b));
         if (vlanId.isPresent()) {
             checkVlanId(vlanId.getAsInt());

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -121,6 +122,7 @@ public record Confinement(long capabilityMask, boolean seccomp, boolean files) {
      * @throws IllegalArgumentException for any other value
      */
     public static boolean parseSwitch(String variable, String text) {
+        Objects.requireNonNull(variable, "variable");
         return switch (text.trim().toLowerCase(Locale.ROOT)) {
             case "on" -> true;
             case "off" -> false;

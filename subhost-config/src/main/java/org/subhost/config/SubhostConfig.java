@@ -833,6 +833,7 @@ public final class SubhostConfig {
          * @return this builder
          */
         public Builder initSystem(String program, String... args) {
+            Objects.requireNonNull(args, "args");
             if (!program.startsWith("/") || program.chars().anyMatch(Character::isWhitespace)) {
                 throw new IllegalArgumentException("init system (" + program
                         + ") must be an absolute path without white space");

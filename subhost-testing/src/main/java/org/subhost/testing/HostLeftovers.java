@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.SequencedMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -38,6 +40,7 @@ public final class HostLeftovers {
     private final List<String> markers = new ArrayList<>();
     private final List<String> links = new ArrayList<>();
     private final List<Path> images = new ArrayList<>();
+    private boolean namespacesOfThisJvm = true;
 
     private HostLeftovers(Predicate<String> ours) {
         this.ours = ours;
@@ -118,6 +121,18 @@ public final class HostLeftovers {
     }
 
     /**
+     * Leaves out the namespaces that this JVM holds: for a program that boots other
+     * subhosts in this JVM while it checks (the soak's rounds run side by side, and a
+     * round's boot thread is in that round's mount namespace while another round checks).
+     *
+     * @return this check
+     */
+    public HostLeftovers ignoringThisJvmsNamespaces() {
+        this.namespacesOfThisJvm = false;
+        return this;
+    }
+
+    /**
      * Everything left, one line each ({@code link sht1x0}, {@code mount /tmp/b/live (overlay sht1x)}).
      *
      * @return what is left; empty when nothing
@@ -163,7 +178,9 @@ public final class HostLeftovers {
         }
         left.addAll(processes());
         left.addAll(loopDevices());
-        left.addAll(namespacesHeldByThisJvm());
+        if (namespacesOfThisJvm) {
+            left.addAll(namespacesHeldByThisJvm());
+        }
         return left;
     }
 
@@ -171,24 +188,16 @@ public final class HostLeftovers {
     private List<String> processes() throws IOException {
         List<String> left = new ArrayList<>();
         long self = ProcessHandle.current().pid();
-        for (String pid : entries(Path.of("/proc"))) {
-            if (!pid.matches("\\d+") || Long.parseLong(pid) == self) {
-                continue;
-            }
-            String cmdline;
-            try {
-                cmdline = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")), StandardCharsets.UTF_8)
-                        .replace('\0', ' ');
-            } catch (IOException e) {
-                continue; // the process ended while we looked
-            }
+        commandLines().forEach((pid, cmdline) -> {
             int at = cmdline.indexOf("--name ");
             String named = at < 0 ? "" : cmdline.substring(at + "--name ".length()).split(" ", 2)[0];
             boolean ourName = !named.isEmpty() && ours.test(named);
-            if (ourName || dirs.stream().anyMatch(d -> cmdline.contains(d + "/")) || markers.stream().anyMatch(cmdline::contains)) {
+            // d + "/": a directory .../w0-1 must not claim the processes of .../w0-10.
+            if (pid != self && (ourName || dirs.stream().anyMatch(d -> cmdline.contains(d + "/"))
+                    || markers.stream().anyMatch(cmdline::contains))) {
                 left.add("process " + pid + " (" + cmdline.trim() + ")");
             }
-        }
+        });
         return left;
     }
 
@@ -254,6 +263,40 @@ public final class HostLeftovers {
             }
         }
         return left;
+    }
+
+    /**
+     * The pids of the processes whose command line contains {@code marker}.
+     *
+     * @param marker a string of the caller's own command lines
+     * @return their pids, in the order of {@code /proc}; empty when none
+     * @throws IOException when {@code /proc} cannot be read
+     */
+    public static List<Long> pidsWith(String marker) throws IOException {
+        List<Long> pids = new ArrayList<>();
+        commandLines().forEach((pid, cmdline) -> {
+            if (cmdline.contains(marker)) {
+                pids.add(pid);
+            }
+        });
+        return pids;
+    }
+
+    /** Every process's command line, its arguments joined by spaces, by pid in the order of {@code /proc}. */
+    private static SequencedMap<Long, String> commandLines() throws IOException {
+        SequencedMap<Long, String> lines = new LinkedHashMap<>();
+        for (String pid : entries(Path.of("/proc"))) {
+            if (!pid.matches("\\d+")) {
+                continue;
+            }
+            try {
+                lines.put(Long.parseLong(pid), new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")),
+                        StandardCharsets.UTF_8).replace('\0', ' '));
+            } catch (IOException e) {
+                // the process ended while we looked
+            }
+        }
+        return lines;
     }
 
     private static List<String> entries(Path dir) throws IOException {

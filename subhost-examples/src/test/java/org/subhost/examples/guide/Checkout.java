@@ -4,10 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The top directory of this checkout, whether the tests run from the module or the top. */
-final class Checkout {
+public final class Checkout {
     private Checkout() {}
 
-    static Path root() {
+    /** {@return the checkout's top directory: the nearest above the working directory with docs and subhost-examples} */
+    public static Path root() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve("docs")) && Files.isDirectory(dir.resolve("subhost-examples"))) {
                 return dir;

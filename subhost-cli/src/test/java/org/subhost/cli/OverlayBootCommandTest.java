@@ -1,0 +1,283 @@
+package org.subhost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code overlay-boot}'s arguments, its --dry-run output and its refusals. */
+class OverlayBootCommandTest {
+    @TempDir
+    Path tmp;
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @BeforeEach
+    void realDirectory() throws IOException {
+        dir = tmp.toRealPath();
+    }
+
+    private int run(String... args) {
+        return new OverlayBootCommand().run(List.of(args), print(out), print(err));
+    }
+
+    private static PrintStream print(ByteArrayOutputStream bytes) {
+        return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Asserts that --dry-run printed exactly the configuration lines {@code config}, one
+     * blank line, then a plan numbered from 1 that starts with the layout check and has the
+     * pid 1 step; returns the plan lines. The plan's other steps are the core's business.
+     */
+    private List<String> assertConfigThenPlan(String... config) {
+        List<String> lines = out().lines().toList();
+        assertThat(lines).as("output").hasSizeGreaterThan(config.length + 1);
+        assertThat(lines.subList(0, config.length)).containsExactly(config);
+        assertThat(lines.get(config.length)).as("line after the configuration").isEmpty();
+        List<String> plan = lines.subList(config.length + 1, lines.size());
+        assertThat(plan.getFirst()).startsWith(" 1. [host] check LIVE, UPPER, WORK, LOWER");
+        for (int i = 0; i < plan.size(); i++) {
+            assertThat(plan.get(i)).as("plan line %d", i + 1)
+                    .matches(String.format("%2d\\. \\[(host|ns|host, alongside ns)\\] \\S.*", i + 1));
+        }
+        assertThat(plan).anyMatch(line -> line.matches(" ?\\d+\\. \\[ns\\] pid 1 .*"));
+        return plan;
+    }
+
+    private Path conf(String name, String... lines) throws IOException {
+        return Files.write(dir.resolve(name), List.of(lines));
+    }
+
+    @Test
+    void dryRunPrintsTheResolvedConfiguration() throws IOException {
+        Path conf = conf("xmpl.conf",
+                "# the example of docs/spec.md §4",
+                "BASE=.",
+                "CABLES= = =.302  br0=06:20:03:4E:A6:F2 ",
+                "UPPER=layers/upper",
+                "START=none",
+                "INIT=!echo cat /etc/xmpl.init",
+                "SHARE=/srv/spool",
+                "SHARE=data:/var/data");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        List<String> plan = assertConfigThenPlan(
+                "NAME=xmpl",
+                "LOG=/tmp/oly-xmpl.log",
+                "BASE=" + dir,
+                "CABLES== =.302  br0=06:20:03:4E:A6:F2",
+                "LIVE=" + dir + "/live",
+                "UPPER=" + dir + "/layers/upper",
+                "WORK=" + dir + "/work",
+                "LOWER=/",
+                "START=none",
+                "PREMOUNT=",
+                "POSTMOUNT=",
+                "INIT=cat /etc/xmpl.init",
+                "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on",
+                "SHARE=/srv/spool:/srv/spool",
+                "SHARE=" + dir + "/data:/var/data");
+        assertThat(plan).anyMatch(line -> line.contains("] share /srv/spool on "))
+                .anyMatch(line -> line.contains("] share " + dir + "/data on "));
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void dryRunShowsDefaults() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        assertThat(run(conf.toString(), "--dry-run")).isZero();
+        assertConfigThenPlan(
+                "NAME=ex1",
+                "LOG=/tmp/oly-ex1.log",
+                "BASE=" + dir,
+                "CABLES=",
+                "LIVE=" + dir + "/live",
+                "UPPER=" + dir + "/root",
+                "WORK=" + dir + "/work",
+                "LOWER=/",
+                "START=networking ssh",
+                "PREMOUNT=",
+                "POSTMOUNT=",
+                "INIT=",
+                "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on");
+    }
+
+    @Test
+    void dryRunOfTheMinimalExample() throws IOException {
+        Path example = Checkout.checkoutDir().resolve("subhost-examples/example").toRealPath();
+        assertThat(run("--dry-run", example.resolve("minimal.conf").toString())).isZero();
+        assertConfigThenPlan(
+                "NAME=minimal",
+                "LOG=/tmp/oly-minimal.log",
+                "BASE=" + example,
+                "CABLES==",
+                "LIVE=" + example + "/live",
+                "UPPER=" + example + "/root",
+                "WORK=" + example + "/work",
+                "LOWER=/",
+                "START=none",
+                "PREMOUNT=",
+                "POSTMOUNT=",
+                "INIT=",
+                "RAM_SIZE=50M",
+                "CAPABILITIES=default",
+                "SECCOMP=on",
+                "CONFINE_FILES=on");
+    }
+
+    @Test
+    void dryRunPrintsTheConfinementThatPidOneApplies() throws IOException {
+        Path conf = conf("ntp.conf", "BASE=.", "CAPABILITIES=+sys_time -net_raw", "SECCOMP=off");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(out().lines()).contains("CAPABILITIES=default -net_raw +sys_time", "SECCOMP=off",
+                "CONFINE_FILES=on");
+        assertThat(out().lines()).anyMatch(line -> line.matches(" ?\\d+\\. \\[ns\\] pid 1 .*; confined:"
+                + " CAPABILITIES=default -net_raw \\+sys_time SECCOMP=off CONFINE_FILES=on \\(keeps chown"
+                + " dac_override .* sys_time .*; no seccomp filter; /proc/sys, /sys read-only, /proc kernel files"
+                + " masked\\); init script via /bin/sh .*"));
+    }
+
+    @Test
+    void dryRunRejectsABadCapabilityWithFileAndLine() throws IOException {
+        Path conf = conf("bad.conf", "BASE=.", "CAPABILITIES=+sys_tyme");
+        assertThat(run("--dry-run", conf.toString())).isNotZero();
+        assertThat(err()).contains(conf + ":2: capability (sys_tyme) is not known");
+    }
+
+    @Test
+    void dryRunRunsCommandsWithActionOverlayBoot() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "INIT=!echo \"$ACTION\"");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(out().lines()).contains("INIT=overlay-boot");
+    }
+
+    @Test
+    void rejectsABadConfigurationWithItsMessageAndNoTrace() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "NAME=webmail-frontend");
+        assertThat(run("--dry-run", conf.toString())).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo(conf + ":2: NAME (webmail-frontend) must be at most 12 characters\n");
+    }
+
+    @Test
+    void rejectsAMissingBase() throws IOException {
+        Path conf = conf("ex1.conf", "NAME=x");
+        assertThat(run("--dry-run", conf.toString())).isEqualTo(2);
+        assertThat(err()).isEqualTo(conf + ": Missing BASE=...\n");
+    }
+
+    @Test
+    void refusesARelativeConf() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        String relative = Path.of("").toAbsolutePath().relativize(conf).toString();
+        assertThat(run("--dry-run", relative)).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo("overlay-boot: CONF (" + relative + ") must be the canonical absolute path ("
+                + conf + ")\n");
+    }
+
+    @Test
+    void refusesAConfThroughASymbolicLinkOrWithDots() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.");
+        Files.createDirectories(dir.resolve("sub"));
+        Files.createSymbolicLink(dir.resolve("link.conf"), conf);
+        for (String given : List.of(dir + "/link.conf", dir + "/sub/../ex1.conf", dir + "/./ex1.conf", dir + "//ex1.conf")) {
+            out.reset();
+            err.reset();
+            assertThat(run("--dry-run", given)).as(given).isEqualTo(2);
+            assertThat(err()).as(given)
+                    .isEqualTo("overlay-boot: CONF (" + given + ") must be the canonical absolute path (" + conf + ")\n");
+        }
+    }
+
+    @Test
+    void refusesAConfThatDoesNotExist() {
+        assertThat(run("--dry-run", dir + "/nope.conf")).isEqualTo(2);
+        assertThat(err()).isEqualTo("overlay-boot: CONF (" + dir + "/nope.conf) does not exist\n");
+    }
+
+    @Test
+    void helpExplainsUsageAndOptions() {
+        assertThat(run("--help")).isZero();
+        assertThat(out()).startsWith(OverlayBootCommand.USAGE_LINE + "\n")
+                .contains("--dry-run", "-h, --help", "canonical absolute path", "Exit status");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void helpWinsOverOtherArguments() {
+        assertThat(run("--dry-run", "-h", "relative.conf")).isZero();
+        assertThat(out()).startsWith("Usage:");
+    }
+
+    @Test
+    void rejectsAnUnknownOption() {
+        assertThat(run("--dry", "/x.conf")).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo("overlay-boot: unknown option (--dry)\n"
+                + OverlayBootCommand.USAGE_LINE + "\n"
+                + "Try 'overlay-boot --help' for more.\n");
+    }
+
+    @Test
+    void rejectsATimeLimitThatIsNotAWholeNumberOfSecondsFromOne() {
+        assertThat(run("--hook-timeout", "0", "/x.conf")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: --hook-timeout (0) must be 1 to 86400 seconds\n");
+        err.reset();
+        assertThat(run("--service-timeout", "2.5", "/x.conf")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: --service-timeout (2.5) must be 1 to 86400 seconds\n");
+        err.reset();
+        assertThat(run("/x.conf", "--command-timeout")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: --command-timeout needs a number of seconds\n");
+    }
+
+    @Test
+    void aCommandTimeoutCutsOffAHangingBangValue() throws IOException {
+        Path conf = conf("hang.conf", "BASE=.", "LOG=!exec sleep 86398");
+        assertThat(run("--dry-run", "--command-timeout", "1", conf.toString())).isEqualTo(2);
+        assertThat(err()).isEqualTo(conf + ":2: bad LOG config: command (exec sleep 86398) ran longer than 1 s and was killed\n");
+    }
+
+    @Test
+    void rejectsAMissingConf() {
+        assertThat(run("--dry-run")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: missing CONF\n" + OverlayBootCommand.USAGE_LINE + "\n");
+    }
+
+    @Test
+    void rejectsASecondConf() {
+        assertThat(run("/a.conf", "/b.conf")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: too many arguments (/b.conf)\n");
+    }
+
+    @Test
+    void takesAConfAfterDoubleDashEvenIfItLooksLikeAnOption() throws IOException {
+        assertThat(run("--dry-run", "--", "--help")).isEqualTo(2);
+        assertThat(err()).startsWith("overlay-boot: CONF (--help) ");
+    }
+
+}

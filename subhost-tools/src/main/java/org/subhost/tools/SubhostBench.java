@@ -1,0 +1,358 @@
+package org.subhost.tools;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.subhost.Subhost;
+import org.subhost.SubhostException;
+import org.subhost.Subhosts;
+import org.subhost.config.Confinement;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * {@code subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined]}: how fast subhosts boot and
+ * stop and how much memory one takes, measured in one JVM. After a warm-up it boots N minimal
+ * subhosts (overlay of {@code /}, one cable without bridge, {@code START=none}) one after
+ * another, sums the proportional set size of their processes, stops them, then boots M at
+ * once from a pool of M threads and stops them. Its last line is
+ * {@code boot_ms_median=A boot_ms_p95=B stop_ms_median=C pss_kb_per_subhost=D boot100_s=E}.
+ * Needs root. Everything it boots is stopped again, also when a boot fails or the JVM is
+ * interrupted (a shutdown hook).
+ */
+public final class SubhostBench {
+    private static final String USAGE = """
+            Usage: subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined]
+              Boots N (default 50) minimal subhosts one after another and stops them, then M
+              (default 100) at once, and prints where the boot time goes and the figures
+              boot_ms_median boot_ms_p95 stop_ms_median pss_kb_per_subhost boot100_s.
+              --scaling also times 9 boots (the median is printed) while 1, 50 and 200
+              subhosts run. --unconfined boots them without the confinement
+              (CAPABILITIES=all SECCOMP=off CONFINE_FILES=off), to measure what it
+              costs. Needs root.""";
+    private static final int WARM_UP = 3;
+    private static final int[] SCALING = {1, 50, 200};
+    /** Boots measured at each level of {@link #SCALING}. */
+    private static final int SCALING_BOOTS = 9;
+    private static final Duration GRACE = Duration.ofSeconds(5);
+
+    private final Subhosts subhosts = Subhosts.linux();
+    private final Path temp;
+    /** The confinement of every subhost booted: the default, or none with --unconfined. */
+    private final Confinement confinement;
+    private final String prefix;
+    private final AtomicInteger nextIndex = new AtomicInteger();
+    /** Running subhosts by name: what must be stopped before the program ends. */
+    private final Map<String, Subhost> running = new ConcurrentHashMap<>();
+    /** Every configuration a boot was tried with, for the last sweep. */
+    private final Map<String, SubhostConfig> tried = new ConcurrentHashMap<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    private SubhostBench(Path temp, String prefix, Confinement confinement) {
+        this.confinement = confinement;
+        this.temp = temp;
+        this.prefix = prefix;
+    }
+
+    /** One boot: the subhost, its configuration, how long boot() took and when it was called and returned. */
+    private record Boot(Subhost subhost, SubhostConfig config, long nanos, LocalDateTime called,
+            LocalDateTime returned) {}
+
+    /**
+     * Runs the benchmark with {@code args} (see {@code --help}); exits with what {@link #run} returns.
+     *
+     * @param args the options, such as {@code --count 10}
+     */
+    public static void main(String[] args) {
+        System.exit(run(List.of(args), System.out));
+    }
+
+    /**
+     * The benchmark: parses {@code args}, runs every phase, prints to {@code out} and returns
+     * the exit status (0 done, 1 not root or a failure, 2 usage).
+     */
+    static int run(List<String> args, PrintStream out) {
+        int count = 50;
+        int parallel = 100;
+        boolean scaling = false;
+        Confinement confinement = Confinement.DEFAULT;
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                switch (args.get(i)) {
+                    case "--help", "-h" -> {
+                        out.println(USAGE);
+                        return 0;
+                    }
+                    case "--count" -> count = ProgramOptions.positive("--count", args, ++i);
+                    case "--parallel" -> parallel = ProgramOptions.positive("--parallel", args, ++i);
+                    case "--scaling" -> scaling = true;
+                    case "--unconfined" -> confinement = Confinement.NONE;
+                    default -> throw new IllegalArgumentException("argument (" + args.get(i) + ") is unknown");
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            return ProgramOptions.usageError("subhost-bench", USAGE, e);
+        }
+        if (!ProgramOptions.runsAsRoot("subhost-bench")) {
+            return 1;
+        }
+        SubhostBench bench;
+        try {
+            bench = new SubhostBench(Files.createTempDirectory(Path.of("/tmp"), "subhost-bench-"), ProgramOptions.randomPrefix("sb", 4),
+                    confinement);
+        } catch (IOException e) {
+            System.err.println("subhost-bench: cannot make a temporary directory: " + e);
+            return 1;
+        }
+        int n = count;
+        int m = parallel;
+        boolean withScaling = scaling;
+        return ProgramOptions.withCleanUpOnExit("subhost-bench", bench::cleanUpOnExit, () -> {
+            try {
+                bench.measure(n, m, withScaling, out);
+                return 0;
+            } catch (Exception e) {
+                System.err.println("subhost-bench: " + e.getMessage());
+                return 1;
+            } finally {
+                bench.cleanUp().forEach(p -> System.err.println("subhost-bench: clean-up: " + p));
+            }
+        });
+    }
+
+    private void measure(int count, int parallel, boolean scaling, PrintStream out) throws Exception {
+        out.printf("subhost-bench: names %sNNN, directories under %s%n", prefix, temp);
+        for (int i = 0; i < WARM_UP; i++) {
+            stop(boot().subhost());
+        }
+
+        List<Long> bootNanos = new ArrayList<>();
+        List<Boot> boots = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Boot boot = boot();
+            boots.add(boot);
+            bootNanos.add(boot.nanos());
+        }
+        StepBreakdown steps = new StepBreakdown(subhosts.plan(boots.getFirst().config()));
+        long pssKb = 0;
+        for (Boot boot : boots) {
+            pssKb += pssKb(boot.subhost());
+            steps.add(boot.config().name(), boot.config().base(), boot.config().log(), boot.called(), boot.returned());
+        }
+        List<Long> stopNanos = new ArrayList<>();
+        for (Boot boot : boots) {
+            stopNanos.add(stop(boot.subhost()));
+        }
+        out.printf("sequential: %d boots, %d stops%n", count, count);
+
+        long parallelNanos = parallel(parallel);
+        out.printf("parallel: %d boots at once in %.2f s%n", parallel, parallelNanos / 1e9);
+
+        List<String> scalingLines = scaling ? scaling() : List.of();
+
+        steps.print(out);
+        scalingLines.forEach(out::println);
+        out.printf("boot_ms_median=%.1f boot_ms_p95=%.1f stop_ms_median=%.1f pss_kb_per_subhost=%d boot100_s=%.2f%n",
+                percentile(bootNanos, 50) / 1e6, percentile(bootNanos, 95) / 1e6, percentile(stopNanos, 50) / 1e6,
+                pssKb / count, parallelNanos / 1e9);
+    }
+
+    /** Boots M at once from M threads, then stops them the same way; the time until all M run. */
+    private long parallel(int m) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(m);
+        try {
+            long start = System.nanoTime();
+            List<Future<Boot>> futures = new ArrayList<>();
+            for (int i = 0; i < m; i++) {
+                futures.add(pool.submit(this::boot));
+            }
+            List<Boot> boots = new ArrayList<>();
+            Exception failure = null;
+            for (Future<Boot> f : futures) {
+                try {
+                    boots.add(f.get());
+                } catch (Exception e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            long nanos = System.nanoTime() - start;
+            List<Future<Long>> stops = new ArrayList<>();
+            for (Boot boot : boots) {
+                stops.add(pool.submit(() -> stop(boot.subhost())));
+            }
+            for (Future<Long> f : stops) {
+                try {
+                    f.get();
+                } catch (Exception e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return nanos;
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Boot times of one more subhost while K run, for each K of {@link #SCALING}. */
+    private List<String> scaling() throws Exception {
+        List<String> lines = new ArrayList<>();
+        List<Subhost> background = new ArrayList<>();
+        try {
+            for (int k : SCALING) {
+                while (background.size() < k) {
+                    background.add(boot().subhost());
+                }
+                // Several boots at each level, each stopped before the next, so that k stay
+                // running: a single boot's time swings too much on a shared VM to compare.
+                List<Long> nanos = new ArrayList<>();
+                for (int i = 0; i < SCALING_BOOTS; i++) {
+                    Boot extra = boot();
+                    stop(extra.subhost());
+                    nanos.add(extra.nanos());
+                }
+                lines.add(String.format("boot_ms_with_%d_running=%.1f (median of %d)", k, percentile(nanos, 50) / 1e6,
+                        SCALING_BOOTS));
+            }
+        } finally {
+            for (Subhost s : background) {
+                stop(s);
+            }
+        }
+        return lines;
+    }
+
+    /** Boots the next minimal subhost, in its own directory with its own LOG. */
+    private Boot boot() throws IOException, SubhostException {
+        String name = prefix + String.format("%03d", nextIndex.getAndIncrement());
+        Path base = Files.createDirectories(temp.resolve(name));
+        for (String dir : new String[] {"root", "work", "live"}) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        SubhostConfig config = SubhostConfig.builder(name, base).cables("=").start("none")
+                .log(base.resolve("log")).confinement(confinement).build();
+        inFlight.incrementAndGet();
+        try {
+            // No new boot once the JVM is shutting down: the hook is stopping everything.
+            if (closing.get()) {
+                throw new IOException("subhost-bench is shutting down");
+            }
+            tried.put(name, config);
+            LocalDateTime called = LocalDateTime.now();
+            long start = System.nanoTime();
+            Subhost subhost = subhosts.boot(config);
+            long nanos = System.nanoTime() - start;
+            LocalDateTime returned = LocalDateTime.now();
+            running.put(name, subhost);
+            return new Boot(subhost, config, nanos, called, returned);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Stops {@code subhost} and returns how long that took. */
+    private long stop(Subhost subhost) throws SubhostException {
+        long start = System.nanoTime();
+        try {
+            subhost.stop(GRACE);
+        } finally {
+            running.remove(subhost.name());
+        }
+        return System.nanoTime() - start;
+    }
+
+    /**
+     * The proportional set size in kB of every process of {@code subhost}: those in its cgroup
+     * when it has one, else its pid 1 alone (from {@code /proc/PID/smaps_rollup}).
+     */
+    private static long pssKb(Subhost subhost) throws IOException, SubhostException {
+        Optional<Path> cgroup = subhost.status().cgroup();
+        List<String> pids = cgroup.isPresent()
+                ? Files.readAllLines(cgroup.get().resolve("cgroup.procs")).stream().filter(s -> !s.isBlank()).toList()
+                : List.of(Integer.toString(subhost.pid()));
+        long kb = 0;
+        for (String pid : pids) {
+            try (Stream<String> lines = Files.lines(Path.of("/proc", pid.trim(), "smaps_rollup"))) {
+                kb += lines.filter(l -> l.startsWith("Pss:"))
+                        .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).sum();
+            } catch (IOException e) {
+                // The process ended between the cgroup read and this one: it holds no memory.
+            }
+        }
+        return kb;
+    }
+
+    /** The shutdown hook: no new boots, let running ones finish (at most 30 s), then clean up. */
+    private void cleanUpOnExit() {
+        ProgramOptions.drain(closing, inFlight, Duration.ofSeconds(30));
+        cleanUp().forEach(p -> System.err.println("subhost-bench: clean-up: " + p));
+    }
+
+    /**
+     * Stops every subhost still running, then any tried one the host still knows (a boot
+     * interrupted midway), and deletes the temporary directory; returns what failed.
+     */
+    private synchronized List<String> cleanUp() {
+        List<String> problems = new ArrayList<>();
+        for (Subhost s : List.copyOf(running.values())) {
+            try {
+                stop(s);
+            } catch (SubhostException e) {
+                problems.add(s.name() + ": " + e.getMessage());
+            }
+        }
+        for (SubhostConfig config : tried.values()) {
+            if (subhosts.find(config.name()).isPresent()) {
+                try {
+                    subhosts.stop(config, GRACE);
+                } catch (SubhostException e) {
+                    problems.add(config.name() + ": " + e.getMessage());
+                }
+            }
+        }
+        if (!Files.exists(temp)) {
+            // The other clean-up (shutdown hook or the run's own) did it already.
+            return problems;
+        }
+        if (problems.isEmpty()) {
+            try (Stream<Path> tree = Files.walk(temp)) {
+                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                problems.add("cannot delete " + temp + ": " + e.getMessage());
+            }
+        } else {
+            // A subhost not stopped may still have its overlay on these directories: keep them.
+            problems.add("kept " + temp + " because subhosts could not be stopped");
+        }
+        return problems;
+    }
+
+    private static long percentile(List<Long> values, int p) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        // Nearest rank: the smallest value with at least p% of the values at or below it.
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, rank - 1));
+    }
+
+}
