@@ -2,9 +2,7 @@ package org.subhost.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -21,13 +19,11 @@ import org.subhost.config.DiskAttachment;
  * configuration reader makes one per reading), so that the subhost's stop, or a failed
  * boot, unmounts it and releases its loop device.
  */
-final class OverlayDiskfileCommand implements Command {
+final class OverlayDiskfileCommand extends Command {
     static final String NAME = "overlay-diskfile";
     static final String USAGE_LINE = "Usage: overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]";
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             A helper for the !-values of a subhost's configuration, such as
               LOWER=!overlay-diskfile mnt/ disk.img 2
             It prints MOUNTPATH as the value. When the environment variable ACTION is
@@ -64,63 +60,73 @@ final class OverlayDiskfileCommand implements Command {
         this.workingDirectory = workingDirectory;
     }
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(3);
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (CliSupport.wantsHelp(args)) {
-            out.print(HELP);
-            return EXIT_OK;
-        }
-        try {
-            List<String> operands = operands(args, err);
-            String mountPath = operands.get(0);
-            if (operands.size() == 1 || !"overlay-boot".equals(environment.get("ACTION"))) {
-                // Nothing to mount: a filesystem mounted beforehand, or a stop, a dry reading...
-                out.println(mountPath);
-                return EXIT_OK;
-            }
-            OptionalInt index = operands.size() == 3 ? OptionalInt.of(index(operands.get(2), err)) : OptionalInt.empty();
-            String reportFile = environment.get(DiskAttachment.ENVIRONMENT_VARIABLE);
-            Path report = reportFile == null || reportFile.isEmpty() ? null : Path.of(reportFile);
-            Optional<DiskAttachment> made = new DiskfileMount(workingDirectory, mountPath, operands.get(1), index)
-                    .mountAndReport(report);
-            if (made.isPresent() && report == null) {
-                err.println(NAME + ": mounted " + operands.get(1) + " on " + made.get().mountPoint() + " ("
-                        + made.get().loopDevice() + "); " + DiskAttachment.ENVIRONMENT_VARIABLE
-                        + " is not set, so no subhost's stop will unmount it");
-            }
-            out.println(mountPath);
-            return EXIT_OK;
-        } catch (CliSupport.Exit e) {
-            return e.status;
-        } catch (DiskfileMount.Failure e) {
-            err.println(NAME + ": " + e.getMessage());
-            return EXIT_FAILURE;
-        }
+    String usageLine() {
+        return USAGE_LINE;
     }
 
-    private static List<String> operands(List<String> args, PrintStream err) throws CliSupport.Exit {
-        List<String> operands = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of(), 3, err).operands();
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit {
+        List<String> operands = operands(args);
+        String mountPath = operands.get(0);
+        if (operands.size() == 1 || !"overlay-boot".equals(environment.get("ACTION"))) {
+            // Nothing to mount: a filesystem mounted beforehand, or a stop, a dry reading...
+            out.println(mountPath);
+            return EXIT_OK;
+        }
+        OptionalInt index = operands.size() == 3 ? OptionalInt.of(index(operands.get(2))) : OptionalInt.empty();
+        String reportFile = environment.get(DiskAttachment.ENVIRONMENT_VARIABLE);
+        Path report = reportFile == null || reportFile.isEmpty() ? null : Path.of(reportFile);
+        Optional<DiskAttachment> made;
+        try {
+            made = new DiskfileMount(workingDirectory, mountPath, operands.get(1), index).mountAndReport(report);
+        } catch (DiskfileMount.Failure e) {
+            throw CommandExit.failure(e.getMessage());
+        }
+        if (made.isPresent() && report == null) {
+            err.println(NAME + ": mounted " + operands.get(1) + " on " + made.get().mountPoint() + " ("
+                    + made.get().loopDevice() + "); " + DiskAttachment.ENVIRONMENT_VARIABLE
+                    + " is not set, so no subhost's stop will unmount it");
+        }
+        out.println(mountPath);
+        return EXIT_OK;
+    }
+
+    /** MOUNTPATH, and DISKFILE and INDEX when given: none empty, INDEX a partition number. */
+    private static List<String> operands(CliArgs args) throws CommandExit {
+        List<String> operands = args.operands();
         if (operands.isEmpty()) {
-            throw CliSupport.usage(NAME, USAGE_LINE, err, "missing MOUNTPATH");
+            throw CommandExit.usage("missing MOUNTPATH");
         }
         for (int i = 0; i < operands.size(); i++) {
             if (operands.get(i).isEmpty()) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, (i == 0 ? "MOUNTPATH" : i == 1 ? "DISKFILE" : "INDEX")
-                        + " must not be empty");
+                throw CommandExit.usage((i == 0 ? "MOUNTPATH" : i == 1 ? "DISKFILE" : "INDEX") + " must not be empty");
             }
         }
         if (operands.size() == 3) {
-            index(operands.get(2), err);
+            index(operands.get(2));
         }
         return operands;
     }
 
-    private static int index(String text, PrintStream err) throws CliSupport.Exit {
+    private static int index(String text) throws CommandExit {
         int index;
         try {
             index = Integer.parseInt(text);
@@ -128,7 +134,7 @@ final class OverlayDiskfileCommand implements Command {
             index = 0;
         }
         if (index < 1 || !text.matches("[0-9]+")) {
-            throw CliSupport.usage(NAME, USAGE_LINE, err, "INDEX (" + text + ") must be a partition number, 1 or more");
+            throw CommandExit.usage("INDEX (" + text + ") must be a partition number, 1 or more");
         }
         return index;
     }
