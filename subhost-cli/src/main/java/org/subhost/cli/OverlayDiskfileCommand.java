@@ -1,23 +1,29 @@
 package org.subhost.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.subhost.config.DiskAttachment;
+import org.subhost.config.DiskAttachmentReport;
+import org.subhost.core.disk.DiskImageException;
+import org.subhost.core.disk.DiskImages;
 
 /**
  * {@code overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]}: a helper for {@code !} values
  * (docs/spec.md §9), such as {@code LOWER=!overlay-diskfile mnt/ disk.img 2}. When ACTION is
  * {@code overlay-boot} it mounts partition INDEX of DISKFILE (or the whole image) unless it
- * is mounted already (see {@link DiskfileMount} for the rules); in every case it prints
- * MOUNTPATH exactly as given, as the value.
+ * is mounted already (the rules and the mount are {@link DiskImages}'s, in subhost-core); in
+ * every case it prints MOUNTPATH exactly as given, as the value.
  *
- * <p>A mount it makes is reported in the file that {@code SUBHOST_ATTACHMENTS} names (the
- * configuration reader makes one per reading), so that the subhost's stop, or a failed
- * boot, unmounts it and releases its loop device.
+ * <p>A mount it makes is reported in the file that {@code SUBHOST_ATTACHMENTS} names
+ * ({@link DiskAttachmentReport}, the protocol of the configuration's reader), so that the
+ * subhost's stop, or a failed boot, unmounts it and releases its loop device.
  */
 final class OverlayDiskfileCommand extends Command {
     static final String NAME = "overlay-diskfile";
@@ -92,21 +98,49 @@ final class OverlayDiskfileCommand extends Command {
             return EXIT_OK;
         }
         OptionalInt index = operands.size() == 3 ? OptionalInt.of(index(operands.get(2))) : OptionalInt.empty();
-        String reportFile = environment.get(DiskAttachment.ENVIRONMENT_VARIABLE);
+        String reportFile = environment.get(DiskAttachmentReport.ENVIRONMENT_VARIABLE);
         Path report = reportFile == null || reportFile.isEmpty() ? null : Path.of(reportFile);
         Optional<DiskAttachment> made;
         try {
-            made = new DiskfileMount(workingDirectory, mountPath, operands.get(1), index).mountAndReport(report);
-        } catch (DiskfileMount.Failure e) {
+            made = DiskImages.mount(workingDirectory, mountPath, operands.get(1), index);
+        } catch (DiskImageException e) {
             throw CommandExit.failure(e.getMessage());
         }
         if (made.isPresent() && report == null) {
             err.println(NAME + ": mounted " + operands.get(1) + " on " + made.get().mountPoint() + " ("
-                    + made.get().loopDevice() + "); " + DiskAttachment.ENVIRONMENT_VARIABLE
+                    + made.get().loopDevice() + "); " + DiskAttachmentReport.ENVIRONMENT_VARIABLE
                     + " is not set, so no subhost's stop will unmount it");
+        } else if (made.isPresent()) {
+            report(report, made.get(), operands.get(1), index);
         }
         out.println(mountPath);
         return EXIT_OK;
+    }
+
+    /**
+     * Hands the mount made to the reading of the configuration; when that cannot be done,
+     * the mount is undone, since no stop would ever release it.
+     */
+    private static void report(Path report, DiskAttachment made, String diskfile, OptionalInt index)
+            throws CommandExit {
+        try {
+            DiskAttachmentReport.append(report, made);
+        } catch (IOException e) {
+            List<String> left = DiskImages.releaseAll(List.of(made), line -> { });
+            String what = index.isPresent() ? "partition " + index.getAsInt() + " of " + diskfile : diskfile;
+            throw CommandExit.failure("cannot report the mount of " + what + " on " + made.mountPoint() + " in "
+                    + report + ": " + reason(e) + (left.isEmpty() ? " (unmounted again)" : "; " + String.join("; ", left)));
+        }
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof NoSuchFileException n) {
+            return n.getFile() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** MOUNTPATH, and DISKFILE and INDEX when given: none empty, INDEX a partition number. */
