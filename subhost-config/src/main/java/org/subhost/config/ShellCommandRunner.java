@@ -61,7 +61,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
 
     /**
      * A runner that kills commands running longer than {@code timeout} and names {@code
-     * attachments} (null for none) to them in {@link DiskAttachment#ENVIRONMENT_VARIABLE},
+     * attachments} (null for none) to them in {@link DiskAttachmentReport#ENVIRONMENT_VARIABLE},
      * the file where they report the disk images they mount.
      */
     ShellCommandRunner(Duration timeout, Path attachments) {
