@@ -8,4 +8,6 @@ module org.subhost.core {
     requires org.slf4j;
 
     exports org.subhost;
+    // Mounting disk images for overlay-diskfile: a door for the CLI, not API (DiskImages says why).
+    exports org.subhost.core.disk to org.subhost.cli;
 }

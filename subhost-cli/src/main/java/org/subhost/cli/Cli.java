@@ -11,9 +11,10 @@ import java.util.Map;
  * COMMAND is the name the launcher in {@code bin/} was called by (so {@code bin/overlay-boot
  * --dry-run CONF} runs {@code Cli overlay-boot --dry-run CONF}).
  *
- * <p>Each command is one class implementing {@link Command}; adding overlay-stop, -go,
- * -share or -list means adding its class to {@link #COMMANDS}. Arguments are parsed by
- * hand, so that start-up stays short.
+ * <p>Each command is one subclass of {@link Command}, which gives them all one shape
+ * (help, usage errors, exit statuses, internal errors); adding a command means adding its
+ * class to {@link #COMMANDS}. Arguments are parsed by {@link CliArgs}, by hand, so that
+ * start-up stays short.
  */
 public final class Cli {
     private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand(), new OverlayStopCommand(),
@@ -57,16 +58,7 @@ public final class Cli {
                     + String.join(", ", COMMANDS.keySet()));
             return Command.EXIT_USAGE;
         }
-        try {
-            return command.run(args.subList(1, args.size()), out, err);
-        } catch (RuntimeException e) {
-            // A bug of ours: one line for the user, the trace only when asked for.
-            err.println(command.name() + ": internal error: " + e);
-            if (System.getenv("SUBHOST_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
-            return Command.EXIT_FAILURE;
-        }
+        return command.run(args.subList(1, args.size()), out, err);
     }
 
     private static Map<String, Command> commands(Command... commands) {

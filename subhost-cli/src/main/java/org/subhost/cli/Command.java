@@ -2,23 +2,102 @@ package org.subhost.cli;
 
 import java.io.PrintStream;
 import java.util.List;
+import org.subhost.NotRunningException;
+import org.subhost.SubhostException;
 
 /**
- * One command of the CLI, such as {@code overlay-boot}: parses its own arguments, writes
- * results to {@code out} and messages to {@code err}, and returns the exit status.
- * Commands print no stack traces: a user gets one line saying what is wrong.
+ * One command of the CLI, such as {@code overlay-boot}, in the shape every command of the
+ * family shares. A command declares its name, usage line, description and {@link
+ * CliArgs.Syntax syntax}, and its body ({@link #execute}); {@link #run} does the rest, the
+ * same way for each:
+ * <ul>
+ * <li>{@code -h} or {@code --help} among the options: the usage line, a blank line and the
+ *     description on standard output; status 0. It wins over any mistake in the other
+ *     arguments.
+ * <li>Arguments that {@link CliArgs} or the body cannot understand: {@code COMMAND:
+ *     MESSAGE}, the usage line and a pointer to {@code --help} on standard error; status 2.
+ * <li>The other ends the body throws as {@link CommandExit}: a user's mistake or a bad
+ *     configuration (status 2), a failure (status 1), each one line.
+ * <li>{@link NotRunningException}: its message ({@code NAME is not running}); status 1.
+ *     Any other {@link SubhostException}: {@code COMMAND: MESSAGE}; status 1.
+ * <li>Any other exception is a bug of ours: {@code COMMAND: internal error: EXCEPTION};
+ *     status 1. Its stack trace follows only when the environment variable {@value
+ *     #DEBUG_VARIABLE} is set.
+ * </ul>
+ * Results go to standard output, messages to standard error; a user never gets a stack
+ * trace for a mistake of theirs.
  */
-interface Command {
+abstract class Command {
     /** Success. */
-    int EXIT_OK = 0;
+    static final int EXIT_OK = 0;
     /** The command was understood but failed (a boot that did not work). */
-    int EXIT_FAILURE = 1;
+    static final int EXIT_FAILURE = 1;
     /** Bad usage or a bad configuration: nothing was done. */
-    int EXIT_USAGE = 2;
+    static final int EXIT_USAGE = 2;
+    /** The environment variable that asks for the stack trace of an internal error. */
+    static final String DEBUG_VARIABLE = "SUBHOST_DEBUG";
 
     /** The name the user types, such as {@code overlay-boot}. */
-    String name();
+    abstract String name();
 
-    /** Runs the command with the arguments after its name; returns the exit status. */
-    int run(List<String> args, PrintStream out, PrintStream err);
+    /**
+     * The usage line, {@code Usage: COMMAND ...}: the first line of {@code --help}, of every
+     * usage error, and the SYNOPSIS of the command's manual page.
+     */
+    abstract String usageLine();
+
+    /** What {@code --help} prints after the usage line and a blank line, ending with a line break. */
+    abstract String description();
+
+    /** The options and operands the command takes. */
+    abstract CliArgs.Syntax syntax();
+
+    /**
+     * The command's work, with its arguments parsed.
+     *
+     * @param args the options and operands, as {@link #syntax()} declares them
+     * @param out standard output, for results
+     * @param err standard error, for messages
+     * @return the exit status
+     * @throws CommandExit to end with one of the family's messages
+     * @throws SubhostException when the subhost API fails
+     */
+    abstract int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit, SubhostException;
+
+    /** The text of {@code --help}: the usage line, a blank line, the description. */
+    final String help() {
+        return usageLine() + "\n\n" + description();
+    }
+
+    /**
+     * Runs the command with the arguments after its name, as the class comment says.
+     *
+     * @return the exit status
+     */
+    final int run(List<String> args, PrintStream out, PrintStream err) {
+        CliArgs.Syntax syntax = syntax();
+        if (syntax.wantsHelp(args)) {
+            out.print(help());
+            return EXIT_OK;
+        }
+        try {
+            return execute(CliArgs.parse(syntax, args), out, err);
+        } catch (CommandExit e) {
+            e.report(name(), usageLine(), err);
+            return e.status();
+        } catch (NotRunningException e) {
+            err.println(e.getMessage()); // "NAME is not running" names its subject already
+            return EXIT_FAILURE;
+        } catch (SubhostException e) {
+            err.println(name() + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        } catch (RuntimeException e) {
+            // A bug of ours: one line for the user, the trace only when asked for.
+            err.println(name() + ": internal error: " + e);
+            if (System.getenv(DEBUG_VARIABLE) != null) {
+                e.printStackTrace(err);
+            }
+            return EXIT_FAILURE;
+        }
+    }
 }

@@ -3,9 +3,6 @@ package org.subhost.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-import java.util.Map;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
@@ -22,17 +19,15 @@ import org.subhost.config.SubhostConfig;
  * <p>CONF must be the canonical absolute path of the file, as the old tool insists, so
  * that a subhost is not started by accident from another directory or through a link.
  */
-final class OverlayBootCommand implements Command {
+final class OverlayBootCommand extends Command {
     static final String NAME = "overlay-boot";
 
-    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--hook-timeout S] [--service-timeout S]"
-            + " [--command-timeout S] CONF";
+    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--hook-timeout SECONDS]"
+            + " [--service-timeout SECONDS] [--command-timeout SECONDS] CONF";
 
     private static final String SECONDS = "a number of seconds";
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             Boots the subhost that the configuration file CONF describes: its network
             namespace and cables, its root filesystem on LIVE, and its services. Returns
             once the subhost's init runs; the subhost keeps running. Needs root.
@@ -59,53 +54,58 @@ final class OverlayBootCommand implements Command {
             Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
             """;
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run")
+            .value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (CliSupport.wantsHelp(args)) {
-            out.print(HELP);
+    String usageLine() {
+        return USAGE_LINE;
+    }
+
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit, SubhostException {
+        boolean dryRun = args.has("--dry-run");
+        Duration hookTimeout = args.seconds("--hook-timeout", 1, SubhostConfig.DEFAULT_HOOK_TIMEOUT);
+        Duration serviceTimeout = args.seconds("--service-timeout", 1, SubhostConfig.DEFAULT_SERVICE_TIMEOUT);
+        Duration commandTimeout = args.seconds("--command-timeout", 1, SubhostConfig.DEFAULT_COMMAND_TIMEOUT);
+        String conf = args.firstOperand().orElseThrow(() -> CommandExit.usage("missing CONF"));
+        Path path = CliSupport.canonicalConf(conf);
+        SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, err).toBuilder()
+                .hookTimeout(hookTimeout).serviceTimeout(serviceTimeout).build();
+        if (dryRun) {
+            config.describe().forEach(out::println);
+            out.println();
+            Subhosts.linux().plan(config).forEach(out::println);
+            // Nothing boots: what the reading mounted (overlay-diskfile) goes again.
+            CliSupport.release(NAME, config.attachments(), err);
             return EXIT_OK;
         }
-        // When systemd runs this as a unit's ExecStart: its notifications and journal.
-        SystemdService systemd = null;
+        CliSupport.requireRoot(NAME);
+        // When systemd runs this as a unit's ExecStart: its notifications, and its journal,
+        // where a failure's line carries the error priority.
+        SystemdService systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
         try {
-            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of("--dry-run"),
-                    Map.of("--hook-timeout", SECONDS, "--service-timeout", SECONDS, "--command-timeout", SECONDS), 1, err);
-            boolean dryRun = parsed.has("--dry-run");
-            Duration hookTimeout = parsed.seconds("--hook-timeout", 1, SubhostConfig.DEFAULT_HOOK_TIMEOUT);
-            Duration serviceTimeout = parsed.seconds("--service-timeout", 1, SubhostConfig.DEFAULT_SERVICE_TIMEOUT);
-            Duration commandTimeout = parsed.seconds("--command-timeout", 1, SubhostConfig.DEFAULT_COMMAND_TIMEOUT);
-            String conf = parsed.firstOperand().orElse(null);
-            if (conf == null) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
-            }
-            Path path = CliSupport.canonicalConf(NAME, conf, err);
-            SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, err).toBuilder()
-                    .hookTimeout(hookTimeout).serviceTimeout(serviceTimeout).build();
-            if (dryRun) {
-                config.describe().forEach(out::println);
-                out.println();
-                Subhosts.linux().plan(config).forEach(out::println);
-                // Nothing boots: what the reading mounted (overlay-diskfile) goes again.
-                CliSupport.release(NAME, config.attachments(), err);
-                return EXIT_OK;
-            }
-            CliSupport.requireRoot(NAME, err);
-            systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
             Subhost subhost = Subhosts.linux().boot(config, systemd);
             int pid1 = subhost.pid();
             systemd.ready(pid1, "running; pid 1 is " + pid1);
             return EXIT_OK;
-        } catch (CliSupport.Exit e) {
-            return e.status;
         } catch (SubhostException e) {
-            String line = NAME + ": " + e.getMessage();
-            err.println(systemd == null ? line : systemd.errorLine(line));
-            return EXIT_FAILURE;
+            throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
         }
     }
 }

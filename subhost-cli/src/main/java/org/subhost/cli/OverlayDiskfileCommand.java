@@ -1,33 +1,35 @@
 package org.subhost.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.subhost.config.DiskAttachment;
+import org.subhost.config.DiskAttachmentReport;
+import org.subhost.core.disk.DiskImageException;
+import org.subhost.core.disk.DiskImages;
 
 /**
  * {@code overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]}: a helper for {@code !} values
  * (docs/spec.md §9), such as {@code LOWER=!overlay-diskfile mnt/ disk.img 2}. When ACTION is
  * {@code overlay-boot} it mounts partition INDEX of DISKFILE (or the whole image) unless it
- * is mounted already (see {@link DiskfileMount} for the rules); in every case it prints
- * MOUNTPATH exactly as given, as the value.
+ * is mounted already (the rules and the mount are {@link DiskImages}'s, in subhost-core); in
+ * every case it prints MOUNTPATH exactly as given, as the value.
  *
- * <p>A mount it makes is reported in the file that {@code SUBHOST_ATTACHMENTS} names (the
- * configuration reader makes one per reading), so that the subhost's stop, or a failed
- * boot, unmounts it and releases its loop device.
+ * <p>A mount it makes is reported in the file that {@code SUBHOST_ATTACHMENTS} names
+ * ({@link DiskAttachmentReport}, the protocol of the configuration's reader), so that the
+ * subhost's stop, or a failed boot, unmounts it and releases its loop device.
  */
-final class OverlayDiskfileCommand implements Command {
+final class OverlayDiskfileCommand extends Command {
     static final String NAME = "overlay-diskfile";
     static final String USAGE_LINE = "Usage: overlay-diskfile MOUNTPATH [DISKFILE [INDEX]]";
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             A helper for the !-values of a subhost's configuration, such as
               LOWER=!overlay-diskfile mnt/ disk.img 2
             It prints MOUNTPATH as the value. When the environment variable ACTION is
@@ -64,63 +66,101 @@ final class OverlayDiskfileCommand implements Command {
         this.workingDirectory = workingDirectory;
     }
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(3);
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (CliSupport.wantsHelp(args)) {
-            out.print(HELP);
-            return EXIT_OK;
-        }
-        try {
-            List<String> operands = operands(args, err);
-            String mountPath = operands.get(0);
-            if (operands.size() == 1 || !"overlay-boot".equals(environment.get("ACTION"))) {
-                // Nothing to mount: a filesystem mounted beforehand, or a stop, a dry reading...
-                out.println(mountPath);
-                return EXIT_OK;
-            }
-            OptionalInt index = operands.size() == 3 ? OptionalInt.of(index(operands.get(2), err)) : OptionalInt.empty();
-            String reportFile = environment.get(DiskAttachment.ENVIRONMENT_VARIABLE);
-            Path report = reportFile == null || reportFile.isEmpty() ? null : Path.of(reportFile);
-            Optional<DiskAttachment> made = new DiskfileMount(workingDirectory, mountPath, operands.get(1), index)
-                    .mountAndReport(report);
-            if (made.isPresent() && report == null) {
-                err.println(NAME + ": mounted " + operands.get(1) + " on " + made.get().mountPoint() + " ("
-                        + made.get().loopDevice() + "); " + DiskAttachment.ENVIRONMENT_VARIABLE
-                        + " is not set, so no subhost's stop will unmount it");
-            }
+    String usageLine() {
+        return USAGE_LINE;
+    }
+
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit {
+        List<String> operands = operands(args);
+        String mountPath = operands.get(0);
+        if (operands.size() == 1 || !"overlay-boot".equals(environment.get("ACTION"))) {
+            // Nothing to mount: a filesystem mounted beforehand, or a stop, a dry reading...
             out.println(mountPath);
             return EXIT_OK;
-        } catch (CliSupport.Exit e) {
-            return e.status;
-        } catch (DiskfileMount.Failure e) {
-            err.println(NAME + ": " + e.getMessage());
-            return EXIT_FAILURE;
+        }
+        OptionalInt index = operands.size() == 3 ? OptionalInt.of(index(operands.get(2))) : OptionalInt.empty();
+        String reportFile = environment.get(DiskAttachmentReport.ENVIRONMENT_VARIABLE);
+        Path report = reportFile == null || reportFile.isEmpty() ? null : Path.of(reportFile);
+        Optional<DiskAttachment> made;
+        try {
+            made = DiskImages.mount(workingDirectory, mountPath, operands.get(1), index);
+        } catch (DiskImageException e) {
+            throw CommandExit.failure(e.getMessage());
+        }
+        if (made.isPresent() && report == null) {
+            err.println(NAME + ": mounted " + operands.get(1) + " on " + made.get().mountPoint() + " ("
+                    + made.get().loopDevice() + "); " + DiskAttachmentReport.ENVIRONMENT_VARIABLE
+                    + " is not set, so no subhost's stop will unmount it");
+        } else if (made.isPresent()) {
+            report(report, made.get(), operands.get(1), index);
+        }
+        out.println(mountPath);
+        return EXIT_OK;
+    }
+
+    /**
+     * Hands the mount made to the reading of the configuration; when that cannot be done,
+     * the mount is undone, since no stop would ever release it.
+     */
+    private static void report(Path report, DiskAttachment made, String diskfile, OptionalInt index)
+            throws CommandExit {
+        try {
+            DiskAttachmentReport.append(report, made);
+        } catch (IOException e) {
+            List<String> left = DiskImages.releaseAll(List.of(made), line -> { });
+            String what = index.isPresent() ? "partition " + index.getAsInt() + " of " + diskfile : diskfile;
+            throw CommandExit.failure("cannot report the mount of " + what + " on " + made.mountPoint() + " in "
+                    + report + ": " + reason(e) + (left.isEmpty() ? " (unmounted again)" : "; " + String.join("; ", left)));
         }
     }
 
-    private static List<String> operands(List<String> args, PrintStream err) throws CliSupport.Exit {
-        List<String> operands = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of(), 3, err).operands();
+    private static String reason(IOException e) {
+        if (e instanceof NoSuchFileException n) {
+            return n.getFile() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** MOUNTPATH, and DISKFILE and INDEX when given: none empty, INDEX a partition number. */
+    private static List<String> operands(CliArgs args) throws CommandExit {
+        List<String> operands = args.operands();
         if (operands.isEmpty()) {
-            throw CliSupport.usage(NAME, USAGE_LINE, err, "missing MOUNTPATH");
+            throw CommandExit.usage("missing MOUNTPATH");
         }
         for (int i = 0; i < operands.size(); i++) {
             if (operands.get(i).isEmpty()) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, (i == 0 ? "MOUNTPATH" : i == 1 ? "DISKFILE" : "INDEX")
-                        + " must not be empty");
+                throw CommandExit.usage((i == 0 ? "MOUNTPATH" : i == 1 ? "DISKFILE" : "INDEX") + " must not be empty");
             }
         }
         if (operands.size() == 3) {
-            index(operands.get(2), err);
+            index(operands.get(2));
         }
         return operands;
     }
 
-    private static int index(String text, PrintStream err) throws CliSupport.Exit {
+    private static int index(String text) throws CommandExit {
         int index;
         try {
             index = Integer.parseInt(text);
@@ -128,7 +168,7 @@ final class OverlayDiskfileCommand implements Command {
             index = 0;
         }
         if (index < 1 || !text.matches("[0-9]+")) {
-            throw CliSupport.usage(NAME, USAGE_LINE, err, "INDEX (" + text + ") must be a partition number, 1 or more");
+            throw CommandExit.usage("INDEX (" + text + ") must be a partition number, 1 or more");
         }
         return index;
     }

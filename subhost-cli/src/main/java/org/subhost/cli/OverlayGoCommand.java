@@ -13,16 +13,14 @@ import org.subhost.Subhosts;
  * {@code overlay-go [NAME [CMD ARGS...]]}: a shell, or CMD, inside a running subhost (docs/spec.md
  * §7); without NAME, the names of the running subhosts.
  */
-final class OverlayGoCommand implements Command {
+final class OverlayGoCommand extends Command {
     static final String NAME = "overlay-go";
     static final String USAGE_LINE = "Usage: overlay-go [NAME [CMD [ARGS...]]]";
     /** bash where the subhost has it, else sh; as a login shell would find them. */
     static final List<String> SHELL = List.of("/bin/sh", "-c",
             "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi");
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             Without NAME: prints the names of the running subhosts, one a line.
 
             With NAME: runs an interactive shell (bash, or sh where the subhost has no
@@ -39,43 +37,45 @@ final class OverlayGoCommand implements Command {
             is not running; 2 bad usage.
             """;
 
+    /** Options before NAME only: what follows NAME is CMD's, --help included. */
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(Integer.MAX_VALUE).optionsBeforeOperandsOnly();
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (!args.isEmpty() && (args.getFirst().equals("--help") || args.getFirst().equals("-h"))) {
-            out.print(HELP);
+    String usageLine() {
+        return USAGE_LINE;
+    }
+
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit, SubhostException {
+        CliSupport.requireRoot(NAME);
+        Subhosts subhosts = Subhosts.linux();
+        List<String> operands = args.operands();
+        if (operands.isEmpty()) {
+            subhosts.list().stream().map(SubhostStatus::name).forEach(out::println);
             return EXIT_OK;
         }
-        try {
-            if (!args.isEmpty() && args.getFirst().startsWith("-")) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown option (" + args.getFirst() + ")");
-            }
-            CliSupport.requireRoot(NAME, err);
-            Subhosts subhosts = Subhosts.linux();
-            if (args.isEmpty()) {
-                subhosts.list().stream().map(SubhostStatus::name).forEach(out::println);
-                return EXIT_OK;
-            }
-            String name = args.getFirst();
-            Optional<Subhost> subhost = subhosts.find(name);
-            if (subhost.isEmpty()) {
-                throw new NotRunningException(name);
-            }
-            List<String> command = args.size() > 1 ? args.subList(1, args.size()) : SHELL;
-            out.flush();
-            return subhost.get().execInteractive(command);
-        } catch (CliSupport.Exit e) {
-            return e.status;
-        } catch (NotRunningException e) {
-            err.println(e.getMessage());
-            return EXIT_FAILURE;
-        } catch (SubhostException e) {
-            err.println(NAME + ": " + e.getMessage());
-            return EXIT_FAILURE;
+        String name = operands.getFirst();
+        Optional<Subhost> subhost = subhosts.find(name);
+        if (subhost.isEmpty()) {
+            throw new NotRunningException(name);
         }
+        List<String> command = operands.size() > 1 ? operands.subList(1, operands.size()) : SHELL;
+        out.flush();
+        return subhost.get().execInteractive(command);
     }
 }

@@ -7,19 +7,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
 
 /**
  * {@code overlay-list [--json]}: the running subhosts, as a table or as JSON for machines.
  */
-final class OverlayListCommand implements Command {
+final class OverlayListCommand extends Command {
     static final String NAME = "overlay-list";
     static final String USAGE_LINE = "Usage: overlay-list [--json]";
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             Prints the running subhosts: NAME, the host pid of its pid 1, its uptime in
             seconds and its configuration file, one a line under a header. Records whose
             pid 1 is gone (or whose pid now belongs to another process) are not listed.
@@ -36,41 +35,42 @@ final class OverlayListCommand implements Command {
             Exit status: 0, or 2 for bad usage.
             """;
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(0).flag("--json");
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (CliSupport.wantsHelp(args)) {
-            out.print(HELP);
-            return EXIT_OK;
-        }
-        try {
-            boolean json = false;
-            for (String arg : args) {
-                if (arg.equals("--json")) {
-                    json = true;
-                } else {
-                    throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown argument (" + arg + ")");
-                }
+    String usageLine() {
+        return USAGE_LINE;
+    }
+
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit, SubhostException {
+        CliSupport.requireRoot(NAME);
+        List<SubhostStatus> running = Subhosts.linux().list();
+        if (args.has("--json")) {
+            out.println(Json.write(running.stream().map(OverlayListCommand::toJson).toList()));
+        } else {
+            out.printf("%-12s %8s %10s %s%n", "NAME", "PID", "UPTIME_S", "CONFIG");
+            for (SubhostStatus s : running) {
+                out.printf("%-12s %8d %10d %s%n", s.name(), s.pid(), s.uptime().toSeconds(),
+                        s.config().map(Path::toString).orElse("-"));
             }
-            CliSupport.requireRoot(NAME, err);
-            List<SubhostStatus> running = Subhosts.linux().list();
-            if (json) {
-                out.println(Json.write(running.stream().map(OverlayListCommand::toJson).toList()));
-            } else {
-                out.printf("%-12s %8s %10s %s%n", "NAME", "PID", "UPTIME_S", "CONFIG");
-                for (SubhostStatus s : running) {
-                    out.printf("%-12s %8d %10d %s%n", s.name(), s.pid(), s.uptime().toSeconds(),
-                            s.config().map(Path::toString).orElse("-"));
-                }
-            }
-            return EXIT_OK;
-        } catch (CliSupport.Exit e) {
-            return e.status;
         }
+        return EXIT_OK;
     }
 
     /** One subhost as a JSON object. */

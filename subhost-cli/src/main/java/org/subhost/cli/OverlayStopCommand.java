@@ -3,9 +3,6 @@ package org.subhost.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-import java.util.Map;
 import org.subhost.NotRunningException;
 import org.subhost.ProgressListener;
 import org.subhost.SubhostException;
@@ -16,14 +13,12 @@ import org.subhost.config.SubhostConfig;
  * {@code overlay-stop CONF}: stops the subhost that CONF describes (docs/spec.md §6) and
  * returns when nothing of it is left.
  */
-final class OverlayStopCommand implements Command {
+final class OverlayStopCommand extends Command {
     static final String NAME = "overlay-stop";
     static final String USAGE_LINE = "Usage: overlay-stop [--grace SECONDS] CONF";
     static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             Stops the subhost that the configuration file CONF describes: each START
             service's stop (service NAME stop, or PATH stop) in reverse order inside the
             subhost, each given at most the grace period; then pid 1 gets SIGTERM, which it
@@ -45,48 +40,50 @@ final class OverlayStopCommand implements Command {
             2 bad usage or a bad configuration.
             """;
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).value("--grace", "a number of seconds");
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (CliSupport.wantsHelp(args)) {
-            out.print(HELP);
-            return EXIT_OK;
-        }
-        SystemdService systemd = null;
+    String usageLine() {
+        return USAGE_LINE;
+    }
+
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit, SubhostException {
+        Duration grace = args.seconds("--grace", 0, DEFAULT_GRACE);
+        String conf = args.firstOperand().orElseThrow(() -> CommandExit.usage("missing CONF"));
+        Path path = CliSupport.canonicalConf(conf);
+        SubhostConfig config = CliSupport.readConfig(NAME, path, err);
+        CliSupport.requireRoot(NAME);
+        SystemdService systemd = SystemdService.of(System.getenv(), NAME, config.name(), err);
         try {
-            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of(), Map.of("--grace", "a number of seconds"),
-                    1, err);
-            Duration grace = parsed.seconds("--grace", 0, DEFAULT_GRACE);
-            String conf = parsed.firstOperand().orElse(null);
-            if (conf == null) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "missing CONF");
-            }
-            Path path = CliSupport.canonicalConf(NAME, conf, err);
-            SubhostConfig config = CliSupport.readConfig(NAME, path, err);
-            CliSupport.requireRoot(NAME, err);
-            systemd = SystemdService.of(System.getenv(), NAME, config.name(), err);
             // ExecStop: its lines go to the journal; systemd takes no notification from it.
             Subhosts.linux().stop(config, grace, systemd.journal() ? systemd : ProgressListener.NONE);
             return EXIT_OK;
-        } catch (CliSupport.Exit e) {
-            return e.status;
         } catch (NotRunningException e) {
-            if (systemd != null && System.getenv("SERVICE_RESULT") != null) {
+            if (System.getenv("SERVICE_RESULT") != null) {
                 // A unit's ExecStopPost (systemd sets SERVICE_RESULT there): after a clean stop
                 // nothing is left, after pid 1 died what it left is gone now; either is fine.
                 err.println(systemd.infoLine(e.getMessage() + "; nothing of it is left"));
                 return EXIT_OK;
             }
-            err.println(systemd == null ? e.getMessage() : systemd.errorLine(e.getMessage()));
-            return EXIT_FAILURE;
+            throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(e.getMessage()));
         } catch (SubhostException e) {
-            String line = NAME + ": " + e.getMessage();
-            err.println(systemd == null ? line : systemd.errorLine(line));
-            return EXIT_FAILURE;
+            throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
         }
     }
 }

@@ -6,8 +6,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.subhost.NotRunningException;
@@ -29,7 +27,7 @@ import org.subhost.config.SubhostConfig;
  * keeps no other from starting or stopping; each failure is named by the list's FILE:LINE.
  * The exit statuses of {@code status} follow the LSB convention for init scripts.
  */
-final class SubhostsCommand implements Command {
+final class SubhostsCommand extends Command {
     static final String NAME = "subhosts";
     static final String USAGE_LINE = "Usage: subhosts [--grace SECONDS] [--units] {start|stop|status}";
 
@@ -41,9 +39,7 @@ final class SubhostsCommand implements Command {
     /** ACTION for the configurations' {@code !} commands during {@code status}. */
     static final String STATUS_ACTION = "subhosts";
 
-    static final String HELP = USAGE_LINE + """
-
-
+    static final String DESCRIPTION = """
             Starts, stops or shows the subhosts that run with the host: those whose
             configuration files are listed in /etc/subhosts.conf, or in the file that the
             environment variable SUBHOSTS_CONF names. Needs root.
@@ -91,48 +87,56 @@ final class SubhostsCommand implements Command {
         this.getenv = getenv;
     }
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--units")
+            .value("--grace", "a number of seconds");
+
     @Override
-    public String name() {
+    String name() {
         return NAME;
     }
 
     @Override
-    public int run(List<String> args, PrintStream out, PrintStream err) {
-        if (CliSupport.wantsHelp(args)) {
-            out.print(HELP);
-            return EXIT_OK;
+    String usageLine() {
+        return USAGE_LINE;
+    }
+
+    @Override
+    String description() {
+        return DESCRIPTION;
+    }
+
+    @Override
+    CliArgs.Syntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    int execute(CliArgs args, PrintStream out, PrintStream err) throws CommandExit {
+        Duration grace = args.seconds("--grace", 0, null);
+        String action = args.firstOperand().orElse(null);
+        if (action != null && !List.of("start", "stop", "status").contains(action)) {
+            throw CommandExit.usage("unknown action (" + action + ")");
         }
-        try {
-            CliArgs parsed = CliArgs.parse(NAME, USAGE_LINE, args, Set.of("--units"), Map.of("--grace", "a number of seconds"),
-                    1, err);
-            Duration grace = parsed.seconds("--grace", 0, null);
-            String action = parsed.firstOperand().orElse(null);
-            if (action != null && !List.of("start", "stop", "status").contains(action)) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "unknown action (" + action + ")");
-            }
-            if (action == null) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "missing action");
-            }
-            if (grace != null && !action.equals("stop")) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace is for stop only");
-            }
-            if (parsed.has("--units") && grace != null) {
-                throw CliSupport.usage(NAME, USAGE_LINE, err, "--grace is not for --units (the unit's stop has its own)");
-            }
-            SubhostsList list = readList(err);
-            CliSupport.requireRoot(NAME, err);
-            if (parsed.has("--units") && !action.equals("status")) {
-                return units(action, list, out, err);
-            }
-            Subhosts subhosts = Subhosts.linux();
-            return switch (action) {
-                case "start" -> start(subhosts, list, out, err);
-                case "stop" -> stop(subhosts, list, grace == null ? OverlayStopCommand.DEFAULT_GRACE : grace, out, err);
-                default -> status(subhosts, list, out, err);
-            };
-        } catch (CliSupport.Exit e) {
-            return e.status;
+        if (action == null) {
+            throw CommandExit.usage("missing action");
         }
+        if (grace != null && !action.equals("stop")) {
+            throw CommandExit.usage("--grace is for stop only");
+        }
+        if (args.has("--units") && grace != null) {
+            throw CommandExit.usage("--grace is not for --units (the unit's stop has its own)");
+        }
+        SubhostsList list = readList();
+        CliSupport.requireRoot(NAME);
+        if (args.has("--units") && !action.equals("status")) {
+            return units(action, list, out, err);
+        }
+        Subhosts subhosts = Subhosts.linux();
+        return switch (action) {
+            case "start" -> start(subhosts, list, out, err);
+            case "stop" -> stop(subhosts, list, grace == null ? OverlayStopCommand.DEFAULT_GRACE : grace, out, err);
+            default -> status(subhosts, list, out, err);
+        };
     }
 
     /** Boots the listed subhosts that do not run, in order; 1 when any failed. */
@@ -259,11 +263,11 @@ final class SubhostsCommand implements Command {
         }
     }
 
-    private SubhostsList readList(PrintStream err) throws CliSupport.Exit {
+    private SubhostsList readList() throws CommandExit {
         try {
             return SubhostsList.read(SubhostsList.locate(getenv.apply(SubhostsList.ENV)));
         } catch (SubhostsList.ListException e) {
-            throw CliSupport.fail(err, EXIT_USAGE, NAME + ": " + e.getMessage());
+            throw CommandExit.mistake(e.getMessage());
         }
     }
 

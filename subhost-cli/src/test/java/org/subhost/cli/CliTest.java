@@ -25,7 +25,7 @@ class CliTest {
     @Test
     void dispatchesToOverlayBoot() {
         assertThat(run("overlay-boot", "--help")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: overlay-boot [--dry-run] [--hook-timeout S]");
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: overlay-boot [--dry-run] [--hook-timeout SECONDS]");
     }
 
     @Test
@@ -81,6 +81,80 @@ class CliTest {
                     .startsWith(command + ": unknown ")
                     .contains("(--frobnicate)\nUsage: " + command)
                     .endsWith("Try '" + command + " --help' for more.\n");
+        }
+    }
+
+    @Test
+    void everyCommandReadsItsArgumentsWithTheSameMessages() {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-share", "overlay-list", "subhosts",
+                "overlay-diskfile")) {
+            err.reset();
+            assertThat(run(command, "a", "b", "c", "d")).as(command).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
+                    .matches(command + ": too many arguments \\([a-d]\\)\nUsage: " + command + " .*\n"
+                            + "Try '" + command + " --help' for more.\n");
+        }
+        err.reset();
+        assertThat(run("overlay-list", "--json", "x")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("overlay-list: too many arguments (x)\n"
+                + "Usage: overlay-list [--json]\nTry 'overlay-list --help' for more.\n");
+    }
+
+    @Test
+    void helpWinsOverAMistakeInEveryCommand() {
+        for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
+                "subhosts", "overlay-diskfile")) {
+            out.reset();
+            err.reset();
+            assertThat(run(command, "--frobnicate", "-h")).as(command).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).as(command).startsWith("Usage: " + command);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(command).isEmpty();
+        }
+    }
+
+    @Test
+    void overlayGoPassesWhatFollowsNameToTheCommand() {
+        CliArgs.Syntax go = new OverlayGoCommand().syntax();
+        assertThat(go.wantsHelp(List.of("ex1", "ls", "--help"))).isFalse();
+        assertThat(go.wantsHelp(List.of("-h"))).isTrue();
+    }
+
+    @Test
+    void anUnexpectedExceptionIsOneLineNamingTheCommandWithoutATrace() {
+        Command broken = new Command() {
+            @Override
+            String name() {
+                return "overlay-broken";
+            }
+
+            @Override
+            String usageLine() {
+                return "Usage: overlay-broken";
+            }
+
+            @Override
+            String description() {
+                return "Breaks.\n";
+            }
+
+            @Override
+            CliArgs.Syntax syntax() {
+                return CliArgs.Syntax.operands(0);
+            }
+
+            @Override
+            int execute(CliArgs args, PrintStream out, PrintStream err) {
+                throw new IllegalStateException("no state (x) here");
+            }
+        };
+        int status = broken.run(List.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(status).isEqualTo(1);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+        assertThat(err.toString(StandardCharsets.UTF_8)).as("(unless SUBHOST_DEBUG is set)").startsWith(
+                "overlay-broken: internal error: java.lang.IllegalStateException: no state (x) here\n");
+        if (System.getenv(Command.DEBUG_VARIABLE) == null) {
+            assertThat(err.toString(StandardCharsets.UTF_8)).hasLineCount(1);
         }
     }
 }

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The manual pages in {@code docs/man} render without a warning, as {@code man -l} shows
  * them (or {@code groff -man} where man-db is missing), and every command's {@code --help}
- * starts with its usage line.
+ * starts with its usage line, which is the page's SYNOPSIS.
  */
 class ManPagesTest {
     private static final Path MAN_DIR = findManDir();
@@ -98,6 +100,61 @@ class ManPagesTest {
                 assertThat(page).as("%s in the page of %s", option, command).contains(option);
             }
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts",
+            "overlay-diskfile"})
+    void helpsUsageLineIsThePagesSynopsis(String command) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = Cli.run(List.of(command, "--help"), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(status).isZero();
+        String usage = out.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow();
+        assertThat(usage).startsWith("Usage: ");
+        assertThat(synopsis(Files.readString(MAN_DIR.resolve(command + ".8"))))
+                .as("the first form of the SYNOPSIS of %s.8", command).isEqualTo(usage.substring("Usage: ".length()));
+    }
+
+    @Test
+    void synopsisReadsTheFontMacrosAsRoffSetsThem() {
+        String page = String.join("\n", ".SH NAME", "cmd \\- does", ".SH SYNOPSIS", ".B cmd", ".RB [ \\-\\-grace",
+                ".IR SECONDS ]", ".I DIR NAME", ".RI [ ARGS ...]]", ".RB { a | b }", ".BI \"x \" y", ".br", ".B cmd",
+                ".SH DESCRIPTION");
+        assertThat(synopsis(page))
+                .isEqualTo("cmd [--grace SECONDS] DIR NAME [ARGS...]] {a|b} x y");
+    }
+
+    /**
+     * The first form of a page's SYNOPSIS (up to its first {@code .br}) as text: each font
+     * macro line is one word; {@code .B} and {@code .I} join their arguments with spaces, the
+     * alternating ones ({@code .BR}, {@code .RI}, ...) without; {@code \-} is a hyphen.
+     */
+    private static String synopsis(String page) {
+        List<String> words = new ArrayList<>();
+        boolean in = false;
+        for (String line : page.lines().toList()) {
+            if (line.startsWith(".SH")) {
+                in = line.equals(".SH SYNOPSIS");
+                continue;
+            }
+            if (!in) {
+                continue;
+            }
+            if (line.equals(".br")) {
+                break;
+            }
+            Matcher m = Pattern.compile("^\\.([BIR]{1,2})(?: (.*))?$").matcher(line);
+            assertThat(m.matches()).as("SYNOPSIS line (%s) is a font macro", line).isTrue();
+            List<String> args = new ArrayList<>();
+            Matcher arg = Pattern.compile("\"([^\"]*)\"|(\\S+)")
+                    .matcher(m.group(2) == null ? "" : m.group(2));
+            while (arg.find()) {
+                args.add(arg.group(1) != null ? arg.group(1) : arg.group(2));
+            }
+            words.add(String.join(m.group(1).length() == 1 ? " " : "", args).replace("\\-", "-"));
+        }
+        return String.join(" ", words);
     }
 
     private record Rendered(int status, String out, String err) {}

@@ -8,12 +8,14 @@ import java.util.Objects;
  * read (such as {@code LOWER=!overlay-diskfile mnt/ disk.img 2}), and that the subhost's
  * stop must release again: the mount point, the loop device mounted there, and the image.
  *
- * <p>Commands report what they mounted by appending one line per mount to the file named
- * by the environment variable {@value #ENVIRONMENT_VARIABLE}, which the reader makes for
- * each reading; {@link #toString()} gives that line and {@link #parse} reads it back:
+ * <p>Its text form, which {@link #toString()} writes and {@link #parse} reads back, is one
+ * line of three tab-separated paths:
  * <pre>{@code
  * /ex1/mnt<TAB>/dev/loop3<TAB>/ex1/disk.img
  * }</pre>
+ * It is the line that {@code !} commands write to report a mount ({@link
+ * DiskAttachmentReport}) and the one a subhost's state record keeps. A pure value: reading
+ * and writing the files is theirs.
  *
  * <p>All three paths are absolute and hold neither a tab nor a line break. Not checked here:
  * that the mount exists and is of that loop device (the stop looks before it unmounts).
@@ -23,9 +25,6 @@ import java.util.Objects;
  * @param image the image file the loop device reads from
  */
 public record DiskAttachment(Path mountPoint, Path loopDevice, Path image) {
-    /** The environment variable that names the file where {@code !} commands report their mounts. */
-    public static final String ENVIRONMENT_VARIABLE = "SUBHOST_ATTACHMENTS";
-
     /** Checks that each path is absolute and can be written on one tab-separated line. */
     public DiskAttachment {
         check("mount point", mountPoint);

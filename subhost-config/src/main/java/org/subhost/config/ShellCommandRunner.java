@@ -61,7 +61,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
 
     /**
      * A runner that kills commands running longer than {@code timeout} and names {@code
-     * attachments} (null for none) to them in {@link DiskAttachment#ENVIRONMENT_VARIABLE},
+     * attachments} (null for none) to them in {@link DiskAttachmentReport#ENVIRONMENT_VARIABLE},
      * the file where they report the disk images they mount.
      */
     ShellCommandRunner(Duration timeout, Path attachments) {
@@ -83,10 +83,10 @@ final class ShellCommandRunner implements ValueCommandRunner {
         environment.put("CONFIG", config.toString());
         environment.put("ACTION", action);
         if (attachments != null) {
-            environment.put(DiskAttachment.ENVIRONMENT_VARIABLE, attachments.toString());
+            environment.put(DiskAttachmentReport.ENVIRONMENT_VARIABLE, attachments.toString());
         } else {
             // An outer reading's file is not ours to report into.
-            environment.remove(DiskAttachment.ENVIRONMENT_VARIABLE);
+            environment.remove(DiskAttachmentReport.ENVIRONMENT_VARIABLE);
         }
         // The shell trusts an inherited PWD that names its directory; ours names the JVM's.
         environment.put("PWD", workingDirectory.toString());

@@ -1,7 +1,6 @@
 package org.subhost.config;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -143,113 +142,24 @@ public final class SubhostConfig {
         Objects.requireNonNull(confFile, "confFile");
         Objects.requireNonNull(action, "action");
         // A private file per reading, where commands such as overlay-diskfile report what
-        // they mounted (DiskAttachment), so that the boot can adopt it and the stop release it.
-        Path report;
+        // they mounted (DiskAttachmentReport), so that the boot can adopt it and the stop release it.
+        DiskAttachmentReport report;
         try {
-            report = attachmentsFile();
+            report = DiskAttachmentReport.create();
         } catch (IOException e) {
             throw new ConfigException(confFile, 0, null,
                     "cannot make a temporary file for the disk attachments of ! commands: " + e.getMessage());
         }
         try {
-            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report));
-            List<DiskAttachment> attached = readAttachments(confFile, report);
+            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report.file()));
+            List<DiskAttachment> attached = report.read(confFile);
             return attached.isEmpty() ? config : config.toBuilder().attachments(attached).build();
         } catch (ConfigException e) {
-            throw e.withAttachments(e.attachments().isEmpty() ? readAttachmentsQuietly(report) : e.attachments());
+            throw e.withAttachments(e.attachments().isEmpty() ? report.readWhatCanBeRead() : e.attachments());
         } finally {
-            try {
-                Files.deleteIfExists(report);
-            } catch (IOException e) {
-                // A left-over empty report in the temporary directory harms nobody.
-            }
+            report.delete();
         }
     }
-
-    /** The attachments reported in {@code report}, one {@link DiskAttachment} line each. */
-    private static List<DiskAttachment> readAttachments(Path confFile, Path report) throws ConfigException {
-        List<DiskAttachment> attached = new ArrayList<>();
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(report);
-        } catch (IOException e) {
-            throw new ConfigException(confFile, 0, null, "cannot read the disk attachments that ! commands"
-                    + " reported (" + report + "): " + e.getMessage());
-        }
-        List<String> bad = new ArrayList<>();
-        for (String line : lines) {
-            if (line.isEmpty()) {
-                continue;
-            }
-            try {
-                attached.add(DiskAttachment.parse(line));
-            } catch (IllegalArgumentException e) {
-                bad.add(e.getMessage());
-            }
-        }
-        if (!bad.isEmpty()) {
-            throw new ConfigException(confFile, 0, null, "a ! command reported a bad disk attachment in "
-                    + DiskAttachment.ENVIRONMENT_VARIABLE + ": " + String.join("; ", bad))
-                    .withAttachments(attached);
-        }
-        return attached;
-    }
-
-    private static List<DiskAttachment> readAttachmentsQuietly(Path report) {
-        try {
-            return readAttachments(report, report);
-        } catch (ConfigException e) {
-            return e.attachments();
-        }
-    }
-
-    /** Makes the temporary file of one reading's attachments: new (never an existing file), mode 0600. */
-    private static Path attachmentsFile() throws IOException {
-        // Not Files.createTempFile: its random names come from a SecureRandom, whose set-up
-        // was the largest cost of reading a file in a cold JVM. CREATE_NEW (O_EXCL) refuses a
-        // name that exists, even as a symbolic link, so a guessable name is safe; on the rare
-        // clash the next counter value is tried.
-        Path dir = Path.of(System.getProperty("java.io.tmpdir"));
-        String stem = "subhost-attachments-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-        var privateMode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        removeFilesOfDeadReaders(dir);
-        for (int i = 0; ; i++) {
-            try {
-                return Files.createFile(dir.resolve(stem + "-" + ATTACHMENT_FILES.incrementAndGet() + ".txt"),
-                        privateMode);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                if (i == 100) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    /**
-     * Removes the attachments files of readers that were killed before they could (the
-     * file's name holds the reader's pid). Best effort: a file that goes meanwhile is fine.
-     */
-    private static void removeFilesOfDeadReaders(Path dir) {
-        try (var files = Files.newDirectoryStream(dir, "subhost-attachments-*-*-*.txt")) {
-            for (Path file : files) {
-                String[] parts = file.getFileName().toString().split("-");
-                try {
-                    long pid = Long.parseLong(parts[2]);
-                    if (ProcessHandle.of(pid).isEmpty()) {
-                        Files.deleteIfExists(file);
-                    }
-                } catch (NumberFormatException | IOException e) {
-                    // Not one of ours, or already gone.
-                }
-            }
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-            // An unreadable temporary directory: nothing to clean.
-        }
-    }
-
-    private static final java.util.concurrent.atomic.AtomicLong ATTACHMENT_FILES =
-            new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * A builder for a subhost described in code, with every other variable at its default.

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import org.subhost.config.Cable;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
+import org.subhost.core.disk.DiskImages;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.RtNetlink;
 
@@ -74,7 +75,7 @@ public final class LinuxSubhosts implements Subhosts {
         } catch (SubhostException e) {
             // What the reading mounted for this boot goes with it; a failed plan has released
             // it already (its first step's undo), and a second release does nothing.
-            for (String problem : DiskAttachments.releaseAll(config.attachments(), Log.LOG::info)) {
+            for (String problem : DiskImages.releaseAll(config.attachments(), Log.LOG::info)) {
                 e.addSuppressed(new SubhostException(problem));
             }
             throw e;
@@ -129,7 +130,7 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public void release(List<DiskAttachment> attachments) throws SubhostException {
-        List<String> problems = DiskAttachments.releaseAll(attachments, Log.LOG::info);
+        List<String> problems = DiskImages.releaseAll(attachments, Log.LOG::info);
         if (!problems.isEmpty()) {
             throw new SubhostException("release: " + String.join("; ", problems));
         }

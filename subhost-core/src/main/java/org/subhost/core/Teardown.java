@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.subhost.SubhostException;
+import org.subhost.core.disk.DiskImages;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
 import org.subhost.linux.netlink.NamedNetns;
@@ -13,7 +14,7 @@ import org.subhost.linux.netlink.NamedNetns;
 /**
  * Takes a subhost down (docs/spec.md §6) from its state record: its services in reverse
  * order, pid 1, the host's cable ends, the network namespace, the control group, the disk
- * images mounted for it ({@link DiskAttachments}) and the record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
+ * images mounted for it ({@link DiskImages}) and the record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
  *
  * <p>Every part is attempted even when an earlier one fails; the failures are reported
  * together at the end. Nothing is signalled unless it is provably the recorded pid 1: its
@@ -89,7 +90,7 @@ final class Teardown {
                 }
             }
             // After pid 1: its mount namespace held copies of these mounts until it ended.
-            problems.addAll(DiskAttachments.releaseAll(state.disks(), log::line));
+            problems.addAll(DiskImages.releaseAll(state.disks(), log::line));
         } catch (Exception e) {
             problems.add(PlanExecutor.reason(e));
         } finally {

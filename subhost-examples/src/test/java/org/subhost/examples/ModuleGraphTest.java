@@ -18,14 +18,16 @@ import org.subhost.examples.guide.Checkout;
 /**
  * The module graph as the code declares it is the one docs/architecture.md draws: each
  * module's {@code module-info.java} requires and exports exactly what the table of modules
- * says; the examples read nothing but the API; the BOM pins exactly the published modules,
+ * says (a qualified export as {@code `PACKAGE` (exported to `MODULE` only)}); the examples
+ * read nothing but the API; the BOM pins exactly the published modules,
  * at the parent's version.
  */
 class ModuleGraphTest {
     private static final Path ROOT = Checkout.root();
 
     /** One row of the table of modules. */
-    private record Row(String directory, String module, Set<String> exported, Set<String> requires, boolean published) {}
+    private record Row(String directory, String module, Set<String> exported, Set<String> exportedTo, Set<String> requires,
+            boolean published) {}
 
     @Test
     void eachModuleRequiresAndExportsWhatTheArchitectureSays() throws IOException {
@@ -43,6 +45,14 @@ class ModuleGraphTest {
             assertThat(all(source, "requires\\s+(?:transitive\\s+|static\\s+)*([\\w.]+)\\s*;"))
                     .as("what %s requires", row.module()).isEqualTo(row.requires());
             assertThat(all(source, "exports\\s+([\\w.]+)\\s*;")).as("what %s exports", row.module()).isEqualTo(row.exported());
+            Set<String> qualified = new TreeSet<>();
+            Matcher m = Pattern.compile("exports\\s+([\\w.]+)\\s+to\\s+([\\w.,\\s]+);").matcher(source);
+            while (m.find()) {
+                for (String target : m.group(2).split(",")) {
+                    qualified.add(m.group(1) + " to " + target.strip());
+                }
+            }
+            assertThat(qualified).as("what %s exports to named modules only", row.module()).isEqualTo(row.exportedTo());
         }
     }
 
@@ -95,8 +105,13 @@ class ModuleGraphTest {
                 continue;
             }
             String module = cells[2].contains("`") ? first(cells[2], "`([^`]+)`") : "";
-            rows.add(new Row(cells[1].trim(), module, all(cells[3], "\\*\\*`([^`]+)`\\*\\*"), all(cells[4], "`([^`]+)`"),
-                    cells[5].trim().startsWith("yes")));
+            Set<String> exportedTo = new TreeSet<>();
+            Matcher to = Pattern.compile("`([\\w.]+)` \\(exported to `([\\w.]+)`").matcher(cells[3]);
+            while (to.find()) {
+                exportedTo.add(to.group(1) + " to " + to.group(2));
+            }
+            rows.add(new Row(cells[1].trim(), module, all(cells[3], "\\*\\*`([^`]+)`\\*\\*"), exportedTo,
+                    all(cells[4], "`([^`]+)`"), cells[5].trim().startsWith("yes")));
         }
         return rows;
     }

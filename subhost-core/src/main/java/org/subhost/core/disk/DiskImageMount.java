@@ -1,14 +1,10 @@
-package org.subhost.cli;
+package org.subhost.core.disk;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.subhost.config.DiskAttachment;
@@ -23,9 +19,10 @@ import org.subhost.linux.disk.Partition;
 import org.subhost.linux.disk.PartitionTable;
 
 /**
- * What overlay-diskfile does at boot: mounts a filesystem from a disk image (a partition of
- * it, or the whole image) so that MOUNTPATH lies in it, unless it is mounted already, and
- * reports the mount in the reading's attachment file.
+ * The mount of a filesystem from a disk image (a partition of it, or the whole image) so
+ * that MOUNTPATH lies in it, unless it is mounted already: what overlay-diskfile does at
+ * boot. Who asked for it hands the mount on (overlay-diskfile reports it to the reading of
+ * the configuration, which hands it to the boot); {@link DiskImageRelease} undoes it.
  *
  * <p>The rules, as the manual page gives them:
  * <ul>
@@ -35,7 +32,7 @@ import org.subhost.linux.disk.PartitionTable;
  * <li>Already mounted: some prefix of MOUNTPATH is a mount point whose topmost mount is a
  *     loop device bound to DISKFILE at the partition's offset (from {@code
  *     /proc/thread-self/mountinfo} and {@code /sys/block/loopN/loop/}). Then nothing is
- *     mounted and nothing is reported: the mount belongs to whoever made it.
+ *     mounted and nothing is returned: the mount belongs to whoever made it.
  * <li>The loop device is read-only when the image may not be written or the filesystem is
  *     a read-only format (squashfs, erofs); the filesystem is then mounted read-only too.
  * </ul>
@@ -43,16 +40,7 @@ import org.subhost.linux.disk.PartitionTable;
  * <p>Mounts act in the mount namespace of the calling thread, which for the command is that
  * of the process that read the configuration.
  */
-final class DiskfileMount {
-    /** A failure for the user, with a complete message (without the command's name). */
-    static final class Failure extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Failure(String message) {
-            super(message);
-        }
-    }
-
+final class DiskImageMount {
     private final Path cwd;
     private final String mountPathText;
     private final String diskfileText;
@@ -62,7 +50,7 @@ final class DiskfileMount {
      * The mount of {@code diskfileText} (partition {@code index}, or the whole image) that
      * holds {@code mountPathText}; relative paths are taken from {@code cwd}.
      */
-    DiskfileMount(Path cwd, String mountPathText, String diskfileText, OptionalInt index) {
+    DiskImageMount(Path cwd, String mountPathText, String diskfileText, OptionalInt index) {
         this.cwd = cwd;
         this.mountPathText = mountPathText;
         this.diskfileText = diskfileText;
@@ -70,13 +58,13 @@ final class DiskfileMount {
     }
 
     /**
-     * Mounts the filesystem unless it is mounted already; reports a mount made to {@code
-     * report} (one {@link DiskAttachment} line appended) when that is not null.
+     * Mounts the filesystem unless it is mounted already, in the calling thread's mount
+     * namespace.
      *
      * @return the mount made, or empty when it was mounted already
-     * @throws Failure saying what is wrong, with nothing left mounted or attached by us
+     * @throws DiskImageException saying what is wrong, with nothing left mounted or attached by us
      */
-    Optional<DiskAttachment> mountAndReport(Path report) throws Failure {
+    Optional<DiskAttachment> mount() throws DiskImageException {
         Path image = image();
         Path mountPath = realPrefix(cwd.resolve(mountPathText).normalize());
         long offset;
@@ -88,77 +76,65 @@ final class DiskfileMount {
             size = partition == null ? 0 : partition.sizeBytes();
             type = probe(channel, offset);
         } catch (IOException e) {
-            throw new Failure(diskfileText + ": cannot be read: " + reason(e));
+            throw new DiskImageException(diskfileText + ": cannot be read: " + DiskImages.reason(e));
         }
         Optional<Path> mountedOn = alreadyMountedOn(mountPath, image, offset);
         if (mountedOn.isPresent()) {
             if (!Files.exists(mountPath)) {
-                throw new Failure("MOUNTPATH (" + mountPathText + ") does not exist in " + what() + " ("
+                throw new DiskImageException("MOUNTPATH (" + mountPathText + ") does not exist in " + what() + " ("
                         + type.kernelName() + ", mounted on " + mountedOn.get() + ")");
             }
             return Optional.empty();
         }
         Path mountDir = existingDirectory(mountPath);
         boolean readOnly = type.readOnly() || !Files.isWritable(image);
-        DiskAttachment attachment = mount(image, offset, size, readOnly, type, mountDir);
-        try {
-            if (!Files.exists(mountPath)) {
-                throw new Failure("MOUNTPATH (" + mountPathText + ") does not exist in " + what() + " ("
-                        + type.kernelName() + ", mounted on " + mountDir + " and unmounted again)");
-            }
-            if (report != null) {
-                Files.writeString(report, attachment + "\n", StandardCharsets.UTF_8, StandardOpenOption.WRITE,
-                        StandardOpenOption.APPEND);
-            }
-        } catch (IOException | Failure e) {
+        DiskAttachment attachment = attach(image, offset, size, readOnly, type, mountDir);
+        if (!Files.exists(mountPath)) {
             unmount(mountDir);
-            if (e instanceof Failure f) {
-                throw f;
-            }
-            throw new Failure("cannot report the mount of " + what() + " on " + mountDir + " in " + report + ": "
-                    + reason(e) + " (unmounted again)");
+            throw new DiskImageException("MOUNTPATH (" + mountPathText + ") does not exist in " + what() + " ("
+                    + type.kernelName() + ", mounted on " + mountDir + " and unmounted again)");
         }
         return Optional.of(attachment);
     }
 
     /** DISKFILE as a real path: an existing regular file. */
-    private Path image() throws Failure {
+    private Path image() throws DiskImageException {
         Path image = cwd.resolve(diskfileText);
         if (!Files.exists(image)) {
-            throw new Failure(diskfileText + ": no such file");
+            throw new DiskImageException(diskfileText + ": no such file");
         }
         if (!Files.isRegularFile(image)) {
-            throw new Failure(diskfileText + ": not a regular file (DISKFILE must be a disk image file)");
+            throw new DiskImageException(diskfileText + ": not a regular file (DISKFILE must be a disk image file)");
         }
         try {
             Path real = image.toRealPath();
             if (real.toString().indexOf('\t') >= 0 || real.toString().indexOf('\n') >= 0) {
-                throw new Failure(diskfileText + ": its path (" + real + ") must not contain a tab or a line break");
+                throw new DiskImageException(diskfileText + ": its path (" + real + ") must not contain a tab or a line break");
             }
             return real;
         } catch (IOException e) {
-            throw new Failure(diskfileText + ": cannot be resolved: " + reason(e));
+            throw new DiskImageException(diskfileText + ": cannot be resolved: " + DiskImages.reason(e));
         }
     }
 
     /** The partition INDEX, or null for the whole image. */
-    private Partition partition(FileChannel channel) throws IOException, Failure {
+    private Partition partition(FileChannel channel) throws IOException, DiskImageException {
         if (index.isEmpty()) {
             return null;
         }
         try {
             Optional<PartitionTable> table = PartitionTable.read(channel);
             if (table.isEmpty()) {
-                throw new Failure(diskfileText + ": no partition table (neither MBR nor GPT), so no partition "
+                throw new DiskImageException(diskfileText + ": no partition table (neither MBR nor GPT), so no partition "
                         + index.getAsInt() + "; without INDEX the whole image is taken as one filesystem");
             }
             return table.get().partition(index.getAsInt());
         } catch (DiskFormatException e) {
-            throw new Failure(diskfileText + ": " + e.getMessage());
+            throw new DiskImageException(diskfileText + ": " + e.getMessage());
         }
     }
 
-    private FilesystemType probe(FileChannel channel, long offset) throws IOException, Failure {
+    private FilesystemType probe(FileChannel channel, long offset) throws IOException, DiskImageException {
         Optional<FilesystemType> type = FilesystemType.probe(channel, offset);
         if (type.isPresent()) {
             return type.get();
@@ -176,7 +152,7 @@ final class DiskfileMount {
                 message += "; a broken partition table is there: " + e.getMessage();
             }
         }
-        throw new Failure(message);
+        throw new DiskImageException(message);
     }
 
     /** Partition INDEX of DISKFILE, or DISKFILE, as messages name it. */
@@ -188,15 +164,15 @@ final class DiskfileMount {
      * Where a prefix of {@code mountPath} has, on top, a loop device bound to {@code image}
      * at {@code offset}.
      */
-    private static Optional<Path> alreadyMountedOn(Path mountPath, Path image, long offset) throws Failure {
-        List<String[]> mounts = mountInfo();
+    private static Optional<Path> alreadyMountedOn(Path mountPath, Path image, long offset) throws DiskImageException {
+        MountInfo mounts;
+        try {
+            mounts = MountInfo.ofThisThread();
+        } catch (IOException e) {
+            throw new DiskImageException("cannot read /proc/thread-self/mountinfo: " + DiskImages.reason(e));
+        }
         for (Path prefix = mountPath; prefix != null; prefix = prefix.getParent()) {
-            String source = null;
-            for (String[] m : mounts) {
-                if (m[0].equals(prefix.toString())) {
-                    source = m[1]; // the last listed is on top
-                }
-            }
+            String source = mounts.topmost(prefix).map(MountInfo.Entry::source).orElse(null);
             if (source == null || !source.startsWith("/dev/loop")) {
                 continue;
             }
@@ -208,47 +184,14 @@ final class DiskfileMount {
                     return Optional.of(prefix);
                 }
             } catch (IOException e) {
-                throw new Failure("cannot read what " + source + " is bound to: " + reason(e));
+                throw new DiskImageException("cannot read what " + source + " is bound to: " + DiskImages.reason(e));
             }
         }
         return Optional.empty();
     }
 
-    /** Mount point and source of each line of {@code /proc/thread-self/mountinfo}, octal escapes decoded. */
-    private static List<String[]> mountInfo() throws Failure {
-        List<String[]> out = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/thread-self/mountinfo"))) {
-                // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-                String[] fields = line.split(" ");
-                int dash = line.indexOf(" - ");
-                if (fields.length < 5 || dash < 0) {
-                    continue;
-                }
-                String[] tail = line.substring(dash + 3).split(" ");
-                out.add(new String[] {unescape(fields[4]), tail.length > 1 ? unescape(tail[1]) : ""});
-            }
-        } catch (IOException e) {
-            throw new Failure("cannot read /proc/thread-self/mountinfo: " + reason(e));
-        }
-        return out;
-    }
-
-    private static String unescape(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) == '\\' && i + 3 < s.length() && s.substring(i + 1, i + 4).matches("[0-7]{3}")) {
-                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                b.append(s.charAt(i));
-            }
-        }
-        return b.toString();
-    }
-
     /** {@code path} with the symbolic links of its existing part resolved, as mountinfo shows it. */
-    private static Path realPrefix(Path path) throws Failure {
+    private static Path realPrefix(Path path) throws DiskImageException {
         Path existing = path;
         while (existing.getParent() != null && !Files.exists(existing)) {
             existing = existing.getParent();
@@ -256,7 +199,7 @@ final class DiskfileMount {
         try {
             return existing.toRealPath().resolve(existing.relativize(path));
         } catch (IOException e) {
-            throw new Failure("cannot resolve " + existing + ": " + reason(e));
+            throw new DiskImageException("cannot resolve " + existing + ": " + DiskImages.reason(e));
         }
     }
 
@@ -270,10 +213,10 @@ final class DiskfileMount {
     }
 
     /** Attaches a loop device and mounts it on {@code mountDir}; gives up the device on failure. */
-    private DiskAttachment mount(Path image, long offset, long size, boolean readOnly, FilesystemType type,
-            Path mountDir) throws Failure {
-        if (!CliSupport.isRoot()) {
-            throw new Failure("must be run as root to mount " + what() + " (loop devices and mount need it)");
+    private DiskAttachment attach(Path image, long offset, long size, boolean readOnly, FilesystemType type,
+            Path mountDir) throws DiskImageException {
+        if (!isRoot()) {
+            throw new DiskImageException("must be run as root to mount " + what() + " (loop devices and mount need it)");
         }
         try (LoopDevice loop = LoopDevice.attach(image, offset, size, readOnly)) {
             long flags = readOnly ? Mounts.MS_RDONLY : 0;
@@ -289,7 +232,7 @@ final class DiskfileMount {
             // Closing our descriptor now leaves the device to the mount (LO_FLAGS_AUTOCLEAR).
             return new DiskAttachment(mountDir, loop.path(), image);
         } catch (SyscallException e) {
-            throw new Failure(what() + " (" + type.kernelName() + ") could not be mounted on " + mountDir + ": "
+            throw new DiskImageException(what() + " (" + type.kernelName() + ") could not be mounted on " + mountDir + ": "
                     + e.getMessage());
         }
     }
@@ -306,13 +249,21 @@ final class DiskfileMount {
         }
     }
 
-    private static String reason(Exception e) {
-        if (e instanceof java.nio.file.NoSuchFileException n) {
-            return n.getFile() + ": no such file or directory";
+    /**
+     * Whether this process's effective user id is 0, from {@code /proc/self/status}: asked
+     * before attaching, so that a user without root hears what is needed rather than the
+     * loop device's EACCES.
+     */
+    private static boolean isRoot() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return line.split("\\s+")[2].equals("0");
+                }
+            }
+        } catch (IOException e) {
+            // No /proc: assume not root; the kernel would refuse anyway.
         }
-        if (e instanceof java.nio.file.AccessDeniedException a) {
-            return a.getFile() + ": permission denied";
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return false;
     }
 }
