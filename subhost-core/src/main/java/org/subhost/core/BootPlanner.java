@@ -2,7 +2,6 @@ package org.subhost.core;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -122,9 +121,19 @@ public final class BootPlanner {
             links.add(cable.hostName());
             ends.add(cable.subhostName());
         }
-        return new SubhostState(config.name(), SubhostState.Phase.BOOTING, Optional.empty(), config.file(),
-                config.log(), 0, config.live(), config.rootKind(), config.name(), links, ends, List.of(), cgroup,
-                config.start(), Instant.EPOCH, config.attachments()).withConfinement(InitSystem.confinement(
-                        config.confinement(), config.init().flatMap(InitSystem::ofCommand).isPresent()));
+        return SubhostState.builder(config.name())
+                .config(config.file())
+                .log(config.log())
+                .live(config.live())
+                .rootKind(config.rootKind())
+                .netns(config.name())
+                .hostLinks(links)
+                .cableEnds(ends)
+                .cgroup(cgroup)
+                .services(config.start())
+                .disks(config.attachments())
+                .confinement(InitSystem.confinement(config.confinement(),
+                        config.init().flatMap(InitSystem::ofCommand).isPresent()))
+                .build();
     }
 }

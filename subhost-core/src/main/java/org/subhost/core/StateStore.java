@@ -310,10 +310,7 @@ final class StateStore {
         public void apply(BootContext context) throws Exception {
             long offset = java.nio.file.Files.exists(planned.log()) ? java.nio.file.Files.size(planned.log()) : 0;
             context.logOffset = offset;
-            context.state = new SubhostState(planned.name(), SubhostState.Phase.BOOTING, Optional.empty(),
-                    planned.config(), planned.log(), offset, planned.live(), planned.rootKind(), planned.netns(),
-                    planned.hostLinks(), planned.cableEnds(), List.of(), planned.cgroup(), planned.services(),
-                    java.time.Instant.now(), planned.disks(), planned.confinement());
+            context.state = planned.toBuilder().logOffset(offset).started(java.time.Instant.now()).build();
             context.store.write(context.state);
         }
 
