@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.subhost.config.SubhostConfig;
-import org.subhost.linux.Fds;
 import org.subhost.linux.Pidfd;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.netlink.RtNetlink;
@@ -95,13 +94,13 @@ public final class BootContext implements AutoCloseable {
     /** Closes the descriptors and the socket; the subhost itself is not touched. */
     @Override
     public void close() {
-        closeQuietly(netnsFd);
-        closeQuietly(logFd);
-        closeQuietly(devNullFd);
-        closeQuietly(syncFd);
-        closeQuietly(readyFd);
-        closeQuietly(outputFd);
-        closeQuietly(statusFd);
+        Descriptor.closeQuietly(netnsFd);
+        Descriptor.closeQuietly(logFd);
+        Descriptor.closeQuietly(devNullFd);
+        Descriptor.closeQuietly(syncFd);
+        Descriptor.closeQuietly(readyFd);
+        Descriptor.closeQuietly(outputFd);
+        Descriptor.closeQuietly(statusFd);
         netnsFd = logFd = devNullFd = syncFd = readyFd = outputFd = statusFd = -1;
         if (pid1fd != null) {
             try {
@@ -120,15 +119,5 @@ public final class BootContext implements AutoCloseable {
             hostLinks = null;
         }
         log.close();
-    }
-
-    static void closeQuietly(int fd) {
-        if (fd >= 0) {
-            try {
-                Fds.close(fd);
-            } catch (Exception e) {
-                // Closing a descriptor we own fails only for EBADF, a bug elsewhere; nothing to undo.
-            }
-        }
     }
 }

@@ -190,11 +190,11 @@ final class InitSupervisor {
 
         @Override
         public void undo(BootContext context) {
-            BootContext.closeQuietly(context.logFd);
-            BootContext.closeQuietly(context.devNullFd);
+            Descriptor.closeQuietly(context.logFd);
+            Descriptor.closeQuietly(context.devNullFd);
             // The relay ends once pid 1 (if it ran) and we have closed these.
-            BootContext.closeQuietly(context.outputFd);
-            BootContext.closeQuietly(context.statusFd);
+            Descriptor.closeQuietly(context.outputFd);
+            Descriptor.closeQuietly(context.statusFd);
             context.logFd = context.devNullFd = context.outputFd = context.statusFd = -1;
             try {
                 LogRelay.awaitEnd(context.store.root().resolve(name), Duration.ofSeconds(5));

@@ -74,7 +74,7 @@ final class LogRelay {
                     .keepFd(pid[1], 6)
                     .newSession()
                     .spawn();
-            BootContext.closeQuietly(pid[1]);
+            Descriptor.closeQuietly(pid[1]);
             pid[1] = -1;
             int exit = Spawn.waitFor(first); // its first process, which forks the relay and exits
             String relay = new String(Fds.read(pid[0], 16), StandardCharsets.US_ASCII);
@@ -88,17 +88,17 @@ final class LogRelay {
             output[1] = -1;
             status[1] = -1;
         } finally {
-            BootContext.closeQuietly(output[0]);
-            BootContext.closeQuietly(output[1]);
+            Descriptor.closeQuietly(output[0]);
+            Descriptor.closeQuietly(output[1]);
             if (status != null) {
-                BootContext.closeQuietly(status[0]);
-                BootContext.closeQuietly(status[1]);
+                Descriptor.closeQuietly(status[0]);
+                Descriptor.closeQuietly(status[1]);
             }
             if (pid != null) {
-                BootContext.closeQuietly(pid[0]);
-                BootContext.closeQuietly(pid[1]);
+                Descriptor.closeQuietly(pid[0]);
+                Descriptor.closeQuietly(pid[1]);
             }
-            BootContext.closeQuietly(file);
+            Descriptor.closeQuietly(file);
         }
     }
 
@@ -126,7 +126,7 @@ final class LogRelay {
             }
             return true;
         } finally {
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
         }
     }
 

@@ -129,8 +129,8 @@ final class NamespaceSpawner {
             try {
                 ready = Fds.pipe2(Fds.O_CLOEXEC);
             } catch (Exception e) {
-                BootContext.closeQuietly(go[0]);
-                BootContext.closeQuietly(go[1]);
+                Descriptor.closeQuietly(go[0]);
+                Descriptor.closeQuietly(go[1]);
                 throw e;
             }
             context.syncFd = go[1];
@@ -139,8 +139,8 @@ final class NamespaceSpawner {
                 context.pid1 = spawnReaper(context, go[0], ready[1]);
             } finally {
                 // Only pid 1 holds these ends now: its end of file tells the other side.
-                BootContext.closeQuietly(go[0]);
-                BootContext.closeQuietly(ready[1]);
+                Descriptor.closeQuietly(go[0]);
+                Descriptor.closeQuietly(ready[1]);
             }
             context.pid1fd = Pidfd.open(context.pid1);
         }
@@ -189,11 +189,11 @@ final class NamespaceSpawner {
                 }
                 return spawnFirstProcess(spawn.newSession());
             } finally {
-                BootContext.closeQuietly(script);
-                BootContext.closeQuietly(devNull);
+                Descriptor.closeQuietly(script);
+                Descriptor.closeQuietly(devNull);
                 // pid 1 holds its own copies: ours would keep the log relay alive for ever.
-                BootContext.closeQuietly(context.outputFd);
-                BootContext.closeQuietly(context.statusFd);
+                Descriptor.closeQuietly(context.outputFd);
+                Descriptor.closeQuietly(context.statusFd);
                 context.outputFd = context.statusFd = -1;
             }
         }
@@ -258,14 +258,14 @@ final class NamespaceSpawner {
         @Override
         public void apply(BootContext context) throws Exception {
             Fds.write(context.syncFd, new byte[] {'g'});
-            BootContext.closeQuietly(context.syncFd);
+            Descriptor.closeQuietly(context.syncFd);
             context.syncFd = -1;
             if (!Fds.awaitReadable(context.readyFd, READY_LIMIT)) {
                 throw new IOException("pid 1 (" + context.pid1 + ") did not start the init within "
                         + READY_LIMIT.toSeconds() + " s; see LOG " + context.config.log());
             }
             byte[] said = Fds.read(context.readyFd, 1);
-            BootContext.closeQuietly(context.readyFd);
+            Descriptor.closeQuietly(context.readyFd);
             context.readyFd = -1;
             if (said.length == 0) {
                 throw new IOException("pid 1 (" + context.pid1 + ") ended before it could start the init; see LOG "
@@ -307,7 +307,7 @@ final class NamespaceSpawner {
             try {
                 AtFiles.renameat(top, tmp, top, name);
             } finally {
-                BootContext.closeQuietly(top);
+                Descriptor.closeQuietly(top);
             }
         }
     }
@@ -354,13 +354,13 @@ final class NamespaceSpawner {
                             Mounts.moveMount(tree, "", target, "",
                                     Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
                         } finally {
-                            BootContext.closeQuietly(target);
+                            Descriptor.closeQuietly(target);
                         }
                     }
                     return null;
                 });
             } finally {
-                BootContext.closeQuietly(tree);
+                Descriptor.closeQuietly(tree);
             }
         }
     }

@@ -119,7 +119,7 @@ final class NetnsCable {
 
     /** Undoes the making: like {@code ip netns delete NAME}. */
     private static void remove(BootContext context, String name) throws IOException {
-        BootContext.closeQuietly(context.netnsFd);
+        Descriptor.closeQuietly(context.netnsFd);
         context.netnsFd = -1;
         NamedNetns.delete(name);
     }

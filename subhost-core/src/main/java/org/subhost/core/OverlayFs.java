@@ -190,10 +190,10 @@ final class OverlayFs {
                         Mounts.mount("devpts", SubhostTree.procPath(pts), "devpts", Mounts.MS_NOSUID | Mounts.MS_NOEXEC,
                                 "newinstance,ptmxmode=0666,mode=0620,gid=" + tty);
                     } finally {
-                        BootContext.closeQuietly(pts);
+                        Descriptor.closeQuietly(pts);
                     }
                 } finally {
-                    BootContext.closeQuietly(dev);
+                    Descriptor.closeQuietly(dev);
                 }
             }
         }
@@ -211,13 +211,13 @@ final class OverlayFs {
                 // without the capability; its mode and owner are the outer node's.
                 int file = AtFiles.openat2(dev, name, Fds.O_WRONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_NOFOLLOW
                         | Fds.O_CLOEXEC, 0600, AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
-                BootContext.closeQuietly(file);
+                Descriptor.closeQuietly(file);
                 int target = AtFiles.openat2(dev, name, Fds.O_PATH | Fds.O_CLOEXEC, 0,
                         AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
                 try {
                     Mounts.bind("/dev/" + name, SubhostTree.procPath(target), false);
                 } finally {
-                    BootContext.closeQuietly(target);
+                    Descriptor.closeQuietly(target);
                 }
                 return;
             }
@@ -243,11 +243,11 @@ final class OverlayFs {
         try {
             Mounts.mount("tmpfs", SubhostTree.procPath(under), "tmpfs", flags, data);
         } finally {
-            BootContext.closeQuietly(under);
+            Descriptor.closeQuietly(under);
         }
         int top = root.open(name, Fds.O_PATH | Fds.O_DIRECTORY);
         if (Mounts.filesystemType(SubhostTree.procPath(top)) != TMPFS_MAGIC) {
-            BootContext.closeQuietly(top);
+            Descriptor.closeQuietly(top);
             throw new IOException(root.pathOf(name) + ": changed while a tmpfs was mounted on it");
         }
         return top;
@@ -273,7 +273,7 @@ final class OverlayFs {
                 try {
                     Mounts.mount("sysfs", SubhostTree.procPath(sys), "sysfs", NODEV_NOSUID_NOEXEC, null);
                 } finally {
-                    BootContext.closeQuietly(sys);
+                    Descriptor.closeQuietly(sys);
                 }
             }
         }
@@ -293,7 +293,7 @@ final class OverlayFs {
                 try {
                     newDirectory(run, "lock", 01777);
                 } finally {
-                    BootContext.closeQuietly(run);
+                    Descriptor.closeQuietly(run);
                 }
             }
         }
@@ -339,14 +339,14 @@ final class OverlayFs {
                     }
                     bindOnto(source, target, false);
                 } finally {
-                    BootContext.closeQuietly(target);
+                    Descriptor.closeQuietly(target);
                 }
                 int bound = root.open("etc/adjtime", Fds.O_PATH);
                 try {
                     Mounts.mount(null, SubhostTree.procPath(bound), null, Mounts.MS_REMOUNT | Mounts.MS_BIND
                             | Mounts.MS_RDONLY | NODEV_NOSUID_NOEXEC, null);
                 } finally {
-                    BootContext.closeQuietly(bound);
+                    Descriptor.closeQuietly(bound);
                 }
             }
         }
@@ -363,7 +363,7 @@ final class OverlayFs {
         try {
             Mounts.moveMount(tree, "", target, "", Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
         } finally {
-            BootContext.closeQuietly(tree);
+            Descriptor.closeQuietly(tree);
         }
     }
 
@@ -390,7 +390,7 @@ final class OverlayFs {
                 try {
                     source.bindOnto(target);
                 } finally {
-                    BootContext.closeQuietly(target);
+                    Descriptor.closeQuietly(target);
                 }
             }
         }

@@ -291,7 +291,7 @@ final class StateStore {
                     // An empty lock file left on /run does no harm; the next lock reuses it.
                 }
             }
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
             fd = -1;
         }
     }
