@@ -140,7 +140,7 @@ final class DiskAttachments {
      *
      * @param attachments what the configuration's {@code !} commands mounted
      */
-    record Adopt(List<DiskAttachment> attachments) implements BootStep.OnHost {
+    record Adopt(List<DiskAttachment> attachments) implements BootStep.OnHost<Void> {
         Adopt {
             attachments = List.copyOf(attachments);
         }
@@ -152,7 +152,7 @@ final class DiskAttachments {
         }
 
         @Override
-        public void apply(BootContext context) throws IOException {
+        public Void apply(StepInputs in) throws IOException {
             MountTable table = MountTable.ofThisThread();
             for (DiskAttachment a : attachments) {
                 if (!isMountedFrom(table, a.mountPoint(), a.loopDevice().toString())) {
@@ -160,11 +160,12 @@ final class DiskAttachments {
                             + " mounted on " + a.mountPoint());
                 }
             }
+            return null;
         }
 
         @Override
-        public void undo(BootContext context) throws IOException {
-            List<String> problems = releaseAll(attachments, context.log::line);
+        public void undo(Void nothing, StepInputs in) throws IOException {
+            List<String> problems = releaseAll(attachments, in.log()::line);
             if (!problems.isEmpty()) {
                 throw new IOException(String.join("; ", problems));
             }

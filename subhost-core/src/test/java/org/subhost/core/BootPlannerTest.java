@@ -20,7 +20,7 @@ class BootPlannerTest {
 
     private static List<String> describe(BootPlan plan) {
         return plan.steps().stream()
-                .map(s -> (s instanceof BootStep.Alongside alongside ? alongside.step() : s).getClass().getSimpleName())
+                .map(s -> (s instanceof BootStep.Alongside<?> alongside ? alongside.step() : s).getClass().getSimpleName())
                 .toList();
     }
 
