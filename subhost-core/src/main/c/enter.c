@@ -62,6 +62,7 @@
 
 #include "confine.h"
 #include "subhost-init.h"
+#include "util.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -77,7 +78,6 @@
 #endif
 
 #define EXIT_ENTER_FAILED 125
-#define EXIT_USAGE 2
 /* The relay's buffers: one terminal read at a time, in each direction. */
 #define RELAY_BUFFER 4096
 

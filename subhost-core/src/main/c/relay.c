@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "subhost-init.h"
+#include "util.h"
 
 #define STATUS_LIMIT 65536
 

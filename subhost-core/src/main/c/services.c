@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "subhost-init.h"
+#include "util.h"
 
 /* One line "SERVICE STATE\n" in one write; a service has no blank in its name (START is a
  * list separated by blanks). */

@@ -45,7 +45,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,12 +53,12 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "confine.h"
 #include "init-system.h"
 #include "subhost-init.h"
+#include "util.h"
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -69,7 +68,6 @@
 #endif
 
 #define EXIT_BOOT_FAILED 1
-#define EXIT_USAGE 2
 /* An upper bound on each wait, like tini's: the loop wakes up for SIGCHLD anyway. */
 #define WAIT_SECONDS 1
 
@@ -89,32 +87,18 @@ struct options {
 	char **program;
 };
 
-const char *log_name = "subhost";
+/* pid 1's command line, which usage() prints after the problem. */
+static const char USAGE[] = "usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
+	" [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]"
+	" {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]},"
+	" or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]";
 
 #ifndef __GLIBC__
 /*
  * Built against musl (statically, see subhost-core/pom.xml), which lacks glibc's
- * strerrorname_np and sigabbrev_np: the names of the errors and signals this program can
- * meet. NULL for others, which are then printed by number.
+ * sigabbrev_np: the names of the signals this program can meet; "?" for others.
+ * (strerrorname_np's stand-in is in util.c.)
  */
-static const char *strerrorname_np(int error)
-{
-	static const struct { int number; const char *name; } names[] = {
-		{EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {ESRCH, "ESRCH"}, {EINTR, "EINTR"},
-		{EIO, "EIO"}, {ENXIO, "ENXIO"}, {E2BIG, "E2BIG"}, {ENOEXEC, "ENOEXEC"},
-		{EBADF, "EBADF"}, {ECHILD, "ECHILD"}, {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
-		{EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"}, {EEXIST, "EEXIST"},
-		{ENODEV, "ENODEV"}, {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"}, {EINVAL, "EINVAL"},
-		{ENFILE, "ENFILE"}, {EMFILE, "EMFILE"}, {ETXTBSY, "ETXTBSY"}, {ENOSPC, "ENOSPC"},
-		{EROFS, "EROFS"}, {EPIPE, "EPIPE"}, {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOSYS, "ENOSYS"},
-		{ELOOP, "ELOOP"}, {EUSERS, "EUSERS"}, {EOPNOTSUPP, "EOPNOTSUPP"},
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (names[i].number == error)
-			return names[i].name;
-	return NULL;
-}
-
 static const char *sigabbrev_np(int sig)
 {
 	static const char *const names[] = {
@@ -132,56 +116,6 @@ static const char *sigabbrev_np(int sig)
 	return "?";
 }
 #endif
-
-/* One write(2) per line: the LOG file is shared with the services (O_APPEND). */
-void say(const char *format, ...)
-{
-	char line[512];
-	const int last = sizeof line - 2; /* room for the newline */
-	int n = snprintf(line, sizeof line - 1, "subhost-init[%s]: ", log_name);
-	n = n < 0 ? 0 : n > last ? last : n;
-	va_list args;
-	va_start(args, format);
-	int m = vsnprintf(line + n, sizeof line - 1 - n, format, args);
-	va_end(args);
-	n += m < 0 ? 0 : m;
-	n = n > last ? last : n; /* a truncated line is still one line */
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, n) < 0) {
-		/* Nowhere left to report it: the LOG file is our only channel. */
-	}
-}
-
-/* "ENOENT (No such file or directory)" */
-const char *reason(int error)
-{
-	static char text[128];
-	const char *name = strerrorname_np(error);
-	snprintf(text, sizeof text, "%s (%s)", name ? name : "errno", strerror(error));
-	return text;
-}
-
-static void usage(const char *problem)
-{
-	say("%s; usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
-	    " [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]"
-	    " {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]},"
-	    " or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]",
-	    problem);
-	exit(EXIT_USAGE);
-}
-
-long parse_number(const char *option, const char *text, long max)
-{
-	char *end;
-	errno = 0;
-	long value = text ? strtol(text, &end, 10) : -1;
-	if (text == NULL || errno != 0 || end == text || *end != '\0' || value < 0 || value > max) {
-		say("%s (%s) must be a number from 0 to %ld", option, text ? text : "missing", max);
-		usage("bad command line");
-	}
-	return value;
-}
 
 static struct options parse_options(int argc, char **argv)
 {
@@ -502,28 +436,9 @@ static bool reap_zombies(pid_t *script)
 	}
 }
 
-/* Waits up to the given time for one signal; returns it, or 0 after the timeout. */
-static int wait_for_signal(const sigset_t *blocked, long millis)
-{
-	struct timespec timeout = { millis / 1000, (millis % 1000) * 1000000L };
-	int sig = sigtimedwait(blocked, NULL, &timeout);
-	if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-		/* EAGAIN: the timeout passed; EINTR: a stop/continue interrupted the wait. */
-		say("sigtimedwait: %s", reason(errno));
-	}
-	return sig < 0 ? 0 : sig;
-}
-
 static bool is_shutdown(int sig)
 {
 	return sig == SIGTERM || sig == SIGINT || sig == SIGPWR;
-}
-
-static long now_millis(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
 }
 
 /* kill(-1) from a namespace's init reaches every other process of that namespace. */
@@ -563,53 +478,10 @@ static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *scrip
 	exit(0);
 }
 
-/* The --limit mode: runs one command for at most `seconds`; see the head of this file. */
-int run_limited(long seconds, char **program)
-{
-	sigset_t chld, original;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	/* Blocked before the fork, so that the child's exit is queued for sigtimedwait. */
-	sigprocmask(SIG_BLOCK, &chld, &original);
-	pid_t pid = fork();
-	if (pid < 0) {
-		say("fork for %s: %s", program[0], reason(errno));
-		return 126;
-	}
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &original, NULL);
-		setsid(); /* its own process group, so that a late start can be killed whole */
-		execvp(program[0], program);
-		int error = errno;
-		say("execvp %s: %s", program[0], reason(error));
-		_exit(error == ENOENT ? 127 : 126);
-	}
-	long deadline = now_millis() + seconds * 1000;
-	for (;;) {
-		int status;
-		pid_t done = waitpid(pid, &status, WNOHANG);
-		if (done == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (done < 0 && errno != EINTR) {
-			say("waitpid %d: %s", (int)pid, reason(errno));
-			return 126;
-		}
-		long left = deadline - now_millis();
-		if (left <= 0)
-			break;
-		wait_for_signal(&chld, left < 1000 ? left : 1000);
-	}
-	/* The group, or the child alone if it was killed before its setsid. */
-	if (kill(-pid, SIGKILL) < 0)
-		kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	/* Not "PROGRAM ...": a line "service ..." would read as a service's state in LOG. */
-	say("time limit (%ld s) passed: killed %s and its process group", seconds, program[0]);
-	return EXIT_TIMED_OUT;
-}
-
 int main(int argc, char **argv)
 {
+	/* Every mode's bad number ends with pid 1's usage, as it always has (see util.h). */
+	usage_line = USAGE;
 	if (argc > 1 && strcmp(argv[1], "--enter") == 0)
 		enter_main(argc, argv); /* enter.c */
 	if (argc > 1 && strcmp(argv[1], "--log-relay") == 0)

@@ -112,14 +112,14 @@ final class BootLog implements AutoCloseable {
             }
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
             fd = -1;
         }
     }
 
     @Override
     public synchronized void close() {
-        BootContext.closeQuietly(fd);
+        Descriptor.closeQuietly(fd);
         fd = -1;
     }
 }

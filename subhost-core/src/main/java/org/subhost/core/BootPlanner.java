@@ -2,7 +2,6 @@ package org.subhost.core;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,6 +20,11 @@ import org.subhost.config.SubhostConfig;
  * namespace and the cables; the mount namespace; PREMOUNT; the root; POSTMOUNT; the
  * shares; the control group; pivot_root; pid 1; and, back on the host, pid 1 into its
  * control group, the record of pid 1, and the release of the init.
+ *
+ * <p>It also wires what the steps hand on: a {@link Slot} for each result that a later step
+ * reads (the network namespace, what {@link InitSupervisor.PrepareInit} opened, pid 1, the
+ * state record), given to the step that makes it and to each step that reads it, so that the
+ * plan says who needs what and {@link BootPlan} can check it.
  */
 public final class BootPlanner {
     /** How long pid 1 waits for the subhost's processes after passing SIGTERM on, before SIGKILL. */
@@ -42,7 +46,18 @@ public final class BootPlanner {
         String name = config.name();
         Map<String, String> env = hookEnvironment(config);
         Optional<Path> cgroup = facts.subhostGroup(name);
-        List<BootStep> steps = new ArrayList<>();
+        List<BootStep<?>> steps = new ArrayList<>();
+        // What steps hand to later steps, each given below to the step that makes it and to
+        // the steps that read it.
+        Slot<SubhostState> booting = new Slot<>("the state record of the boot");
+        Slot<InitSupervisor.PreparedInit> prepared = new Slot<>("LOG, the log relay and the init");
+        Slot<InitSupervisor.CommandIo> io = prepared.part("LOG and /dev/null for commands",
+                InitSupervisor.PreparedInit::io);
+        Slot<LogRelay.Ends> relay = prepared.part("the log relay", InitSupervisor.PreparedInit::relay);
+        Slot<InitSupervisor.InitProgram> init = prepared.part("the init", InitSupervisor.PreparedInit::program);
+        Slot<Descriptor> netns = new Slot<>("network namespace " + name);
+        Slot<NamespaceSpawner.Pid1> pid1 = new Slot<>("pid 1");
+        Slot<SubhostState> running = new Slot<>("the state record of the running subhost");
 
         // 1. disk images that ! commands mounted become the boot's (released if it fails);
         //    checks, and a record of what will be made, before anything is made
@@ -51,30 +66,35 @@ public final class BootPlanner {
         }
         steps.add(new OverlayFs.CheckLayout(config.rootKind(), config.live(), config.upper(), config.work(),
                 config.lower()));
-        steps.add(new StateStore.RecordBooting(planned(config, cgroup)));
+        steps.add(new StateStore.RecordBooting(planned(config, cgroup), booting));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
-                config.base(), config.hookTimeout(), config.serviceTimeout()));
+                config.base(), config.hookTimeout(), config.serviceTimeout(), prepared));
         // 2. the network namespace and the cables. The cables are made while the namespace
         //    steps run (BootStep.Alongside), in the network namespace that the namespace
         //    thread makes for itself first; unless a user's PREMOUNT or POSTMOUNT, which runs
         //    among those, might look at them: then all of it comes first, in this order. The
         //    init sees them either way.
         boolean userHooks = config.premount().isPresent() || config.postmount().isPresent();
+        NetnsCable.CableSteps cables = NetnsCable.cableSteps(config, facts, netns, io);
         if (userHooks) {
-            steps.add(new NetnsCable.CreateNetns(name));
-            steps.addAll(NetnsCable.cableSteps(config, facts));
+            steps.add(new NetnsCable.CreateNetns(name, netns));
+            steps.addAll(cables.steps());
         } else {
-            steps.add(new BootStep.Alongside(new NetnsCable.AwaitNetns(name)));
-            NetnsCable.cableSteps(config, facts).forEach(step -> steps.add(new BootStep.Alongside(step)));
-            steps.add(new NetnsCable.CreateNetnsOnBootThread(name));
+            // The namespace thread's descriptor, which the caller's thread waits for and hands
+            // to the cables as netns.
+            Slot<Descriptor> made = new Slot<>("network namespace " + name + " of the namespace thread");
+            steps.add(alongside(new NetnsCable.AwaitNetns(name, made, netns)));
+            cables.steps().forEach(step -> steps.add(alongside(step)));
+            steps.add(new NetnsCable.CreateNetnsOnBootThread(name, made));
         }
         // 3. the mount namespace
-        steps.add(new OverlayFs.NewMountNamespace(name, userHooks));
+        steps.add(new OverlayFs.NewMountNamespace(name, userHooks ? Optional.of(netns) : Optional.empty()));
         // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)
         if (config.rootKind() != RootKind.PLAIN) {
             steps.add(config.premount()
-                    .<BootStep>map(cmd -> new InitSupervisor.RunHook("PREMOUNT", cmd, List.of(config.upper().toString()),
-                            env, config.base(), config.hookTimeout()))
+                    .<BootStep<?>>map(cmd -> new InitSupervisor.RunHook("PREMOUNT", cmd,
+                            List.of(config.upper().toString()), env, config.base(), config.hookTimeout(), config.log(),
+                            io))
                     .orElseGet(() -> InitSupervisor.WriteInterfaces.of(config)));
         }
         // 5. the root
@@ -83,7 +103,7 @@ public final class BootPlanner {
         if (config.postmount().isPresent()) {
             steps.add(new InitSupervisor.RunHook("POSTMOUNT", config.postmount().get(),
                     List.of(config.live().toString(), config.upper().toString()), env, config.base(),
-                    config.hookTimeout()));
+                    config.hookTimeout(), config.log(), io));
         } else {
             steps.addAll(OverlayFs.builtinPostmount(config));
         }
@@ -98,12 +118,17 @@ public final class BootPlanner {
         // at the level it gets (one found only in INIT's output is raised when pid 1 starts).
         boolean initSystem = config.init().flatMap(InitSystem::ofCommand).isPresent();
         steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, InitSystem.confinement(config.confinement(),
-                initSystem)));
+                initSystem), init, relay, pid1));
         // back on the host: account pid 1, record it, then let the init run (11)
-        cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group)));
-        steps.add(new StateStore.RecordRunning());
-        steps.add(new NamespaceSpawner.ReleaseInit());
-        return new BootPlan(name, steps);
+        cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group, pid1, relay)));
+        steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
+        steps.add(new NamespaceSpawner.ReleaseInit(config.log(), pid1));
+        return new BootPlan(name, steps, running);
+    }
+
+    /** {@code step}, run alongside the namespace steps. */
+    private static <R> BootStep<R> alongside(BootStep<R> step) {
+        return new BootStep.Alongside<>(step);
     }
 
     /** The environment of PREMOUNT, POSTMOUNT and INIT commands: CONFIG and ACTION (docs/spec.md §2). */
@@ -122,9 +147,19 @@ public final class BootPlanner {
             links.add(cable.hostName());
             ends.add(cable.subhostName());
         }
-        return new SubhostState(config.name(), SubhostState.Phase.BOOTING, Optional.empty(), config.file(),
-                config.log(), 0, config.live(), config.rootKind(), config.name(), links, ends, List.of(), cgroup,
-                config.start(), Instant.EPOCH, config.attachments()).withConfinement(InitSystem.confinement(
-                        config.confinement(), config.init().flatMap(InitSystem::ofCommand).isPresent()));
+        return SubhostState.builder(config.name())
+                .config(config.file())
+                .log(config.log())
+                .live(config.live())
+                .rootKind(config.rootKind())
+                .netns(config.name())
+                .hostLinks(links)
+                .cableEnds(ends)
+                .cgroup(cgroup)
+                .services(config.start())
+                .disks(config.attachments())
+                .confinement(InitSystem.confinement(config.confinement(),
+                        config.init().flatMap(InitSystem::ofCommand).isPresent()))
+                .build();
     }
 }

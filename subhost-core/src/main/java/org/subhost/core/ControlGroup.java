@@ -16,14 +16,14 @@ final class ControlGroup {
     private ControlGroup() {}
 
     /** mkdir of the group, before the root is switched. Undo: rmdir, once its processes are gone. */
-    record Create(Path group) implements BootStep.InNamespace {
+    record Create(Path group) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "control group " + group;
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             try {
                 Files.createDirectory(group);
             } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -31,31 +31,40 @@ final class ControlGroup {
                     throw new IOException("control group " + group + " exists and has processes");
                 }
             }
-            context.cgroup = java.util.Optional.of(group);
+            return null;
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
+        public void undo(Void nothing, StepInputs in) throws Exception {
             remove(group);
         }
     }
 
     /**
-     * pid 1 into the group, by writing its pid to {@code cgroup.procs}; and the log relay,
-     * whose memory is the subhost's too (it ends with the subhost, before the group goes).
+     * pid 1 ({@code pid1}) into the group, by writing its pid to {@code cgroup.procs}; and
+     * the log relay ({@code relay}), whose memory is the subhost's too (it ends with the
+     * subhost, before the group goes).
      */
-    record Join(Path group) implements BootStep.OnHost {
+    record Join(Path group, Slot<NamespaceSpawner.Pid1> pid1, Slot<LogRelay.Ends> relay)
+            implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
             return "pid 1 into control group " + group;
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            Files.writeString(group.resolve("cgroup.procs"), Integer.toString(context.pid1));
-            if (context.relayPid > 0) {
-                Files.writeString(group.resolve("cgroup.procs"), Integer.toString(context.relayPid));
+        public List<Slot<?>> consumes() {
+            return List.of(pid1, relay);
+        }
+
+        @Override
+        public Void apply(StepInputs in) throws Exception {
+            Files.writeString(group.resolve("cgroup.procs"), Integer.toString(in.get(pid1).pid()));
+            int relayPid = in.get(relay).pid();
+            if (relayPid > 0) {
+                Files.writeString(group.resolve("cgroup.procs"), Integer.toString(relayPid));
             }
+            return null;
         }
     }
 

@@ -20,7 +20,7 @@ final class DiskAttachments {
      *
      * @param attachments what the configuration's {@code !} commands mounted
      */
-    record Adopt(List<DiskAttachment> attachments) implements BootStep.OnHost {
+    record Adopt(List<DiskAttachment> attachments) implements BootStep.OnHost<Void> {
         Adopt {
             attachments = List.copyOf(attachments);
         }
@@ -32,13 +32,14 @@ final class DiskAttachments {
         }
 
         @Override
-        public void apply(BootContext context) throws IOException {
+        public Void apply(StepInputs in) throws IOException {
             DiskImages.requireMounted(attachments);
+            return null;
         }
 
         @Override
-        public void undo(BootContext context) throws IOException {
-            List<String> problems = DiskImages.releaseAll(attachments, context.log::line);
+        public void undo(Void nothing, StepInputs in) throws IOException {
+            List<String> problems = DiskImages.releaseAll(attachments, in.log()::line);
             if (!problems.isEmpty()) {
                 throw new IOException(String.join("; ", problems));
             }

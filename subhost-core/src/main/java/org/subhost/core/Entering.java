@@ -120,7 +120,7 @@ final class Entering {
             return spawn.spawn();
         } finally {
             if (empty != null) {
-                BootContext.closeQuietly(empty[0]);
+                Descriptor.closeQuietly(empty[0]);
             }
         }
     }

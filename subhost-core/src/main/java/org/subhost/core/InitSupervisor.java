@@ -45,7 +45,7 @@ final class InitSupervisor {
      * non-VLAN cable, so that the subhost never uses the host's network configuration by
      * accident (docs/spec.md §3.4, fix). Undo: the file is removed again if this step wrote it.
      */
-    record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep.InNamespace {
+    record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep.InNamespace<Boolean> {
         WriteInterfaces {
             interfaces = List.copyOf(interfaces);
         }
@@ -78,25 +78,26 @@ final class InitSupervisor {
         static final String RELATIVE = "etc/network/interfaces";
 
         /**
-         * Writes the file unless an entry of its name is there. The path is resolved inside
-         * UPPER ({@link SubhostTree}): a symbolic link planted on {@code etc/network} leads
-         * somewhere inside the subhost, never into the host's directories.
+         * Writes the file unless an entry of its name is there, and says whether it wrote
+         * it. The path is resolved inside UPPER ({@link SubhostTree}): a symbolic link
+         * planted on {@code etc/network} leads somewhere inside the subhost, never into the
+         * host's directories.
          */
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Boolean apply(StepInputs in) throws Exception {
             try (SubhostTree tree = SubhostTree.open(upper)) {
                 if (tree.exists(RELATIVE)
                         || !tree.createFile(RELATIVE, text().getBytes(StandardCharsets.UTF_8), 0644)) {
-                    context.log.line(file() + " exists; left as it is");
-                    return;
+                    in.log().line(file() + " exists; left as it is");
+                    return false;
                 }
             }
-            context.wroteInterfaces = true;
+            return true;
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            if (context.wroteInterfaces) {
+        public void undo(Boolean wrote, StepInputs in) throws Exception {
+            if (wrote) {
                 try (SubhostTree tree = SubhostTree.open(upper)) {
                     tree.remove(RELATIVE);
                 }
@@ -107,10 +108,11 @@ final class InitSupervisor {
     /**
      * A PREMOUNT or POSTMOUNT command of the user, which replaces the built-in step: run by
      * sh with the given arguments appended, {@code CONFIG} in its environment, BASE as its
-     * working directory, its output in LOG; a status other than 0 fails the boot.
+     * working directory, its output in LOG (the file {@code log}, open in {@code io}); a
+     * status other than 0 fails the boot.
      */
     record RunHook(String variable, String command, List<String> args, Map<String, String> env, Path base,
-            Duration limit) implements BootStep.InNamespace {
+            Duration limit, Path log, Slot<CommandIo> io) implements BootStep.InNamespace<Void> {
         RunHook {
             args = List.copyOf(args);
             env = Map.copyOf(env);
@@ -122,26 +124,87 @@ final class InitSupervisor {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public List<Slot<?>> consumes() {
+            return List.of(io);
+        }
+
+        @Override
+        public Void apply(StepInputs in) throws Exception {
+            CommandIo out = in.get(io);
             List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", command + " \"$@\"", variable));
             argv.addAll(args);
             Commands.Outcome outcome = Commands.run(argv, Commands.environment(env), base.toString(),
-                    context.devNullFd, context.logFd, context.logFd, limit);
+                    out.devNull().fd(), out.log().fd(), out.log().fd(), limit);
             if (outcome.status() != 0) {
                 throw new IOException(Commands.failure(variable, command, outcome, limit)
-                        + "; its output is in " + context.config.log());
+                        + "; its output is in " + log);
             }
+            return null;
         }
     }
+
+    /**
+     * The host's {@code /dev/null} and LOG, opened for appending: input and output of the
+     * commands that a boot runs before pid 1 ({@link RunHook}, {@code ifup} and {@code
+     * ifdown} of {@link NetnsCable.ConnectHostEnd}), and the relay's output.
+     *
+     * @param devNull the host's {@code /dev/null}, read and write
+     * @param log LOG, for appending
+     */
+    record CommandIo(Descriptor devNull, Descriptor log) {}
+
+    /**
+     * The init that pid 1 runs: the built-in one, which starts {@code services}, each
+     * within {@code serviceLimit}; or {@code script}, what the user's INIT printed, which
+     * may exec an init system as its last command.
+     *
+     * @param script the init script; empty for the built-in init
+     * @param services the services that the built-in init starts, in order (START)
+     * @param serviceLimit the time limit of each service's start in the built-in init; zero
+     *     for a script
+     * @param initSystem the init system that the script execs last ({@link InitSystem#of})
+     * @param hostMachineId the host's machine id, read before the root switch when an init
+     *     system is pid 1; empty otherwise
+     */
+    record InitProgram(Optional<String> script, List<String> services, Duration serviceLimit,
+            Optional<String> initSystem, String hostMachineId) {
+        InitProgram {
+            services = List.copyOf(services);
+        }
+
+        /** The built-in init, which starts {@code services}. */
+        static InitProgram builtIn(List<String> services, Duration serviceLimit) {
+            return new InitProgram(Optional.empty(), services, serviceLimit, Optional.empty(), "");
+        }
+
+        /** The init script {@code script}, which may exec {@code initSystem}. */
+        static InitProgram script(String script, Optional<String> initSystem, String hostMachineId) {
+            return new InitProgram(Optional.of(script), List.of(), Duration.ZERO, initSystem, hostMachineId);
+        }
+    }
+
+    /**
+     * What {@link PrepareInit} opened and decided, each part for the steps that read it:
+     * {@code io} for the hooks and {@code ifup}, {@code relay} for pid 1's output and its
+     * control group, {@code program} for pid 1.
+     *
+     * @param io the host's {@code /dev/null} and LOG
+     * @param relay the log relay and the write ends of its pipes
+     * @param program the init
+     */
+    record PreparedInit(CommandIo io, LogRelay.Ends relay, InitProgram program) {}
 
     /**
      * Opens LOG and {@code /dev/null} for the hooks, starts the log relay that pid 1's output
      * and service states go through ({@link LogRelay}), and decides the init: the built-in
      * one (pid 1 starts START's services itself), or the script that the user's INIT command
-     * prints (run now, on the host, with {@code CONFIG} and {@code ACTION} set).
+     * prints (run now, on the host, with {@code CONFIG} and {@code ACTION} set). All of it
+     * goes to {@code prepared}. Undo: the descriptors are closed, and the relay, which ends
+     * once every writer has closed its pipe, is waited for.
      */
     record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
-            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit) implements BootStep.OnHost {
+            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit,
+            Slot<PreparedInit> prepared) implements BootStep.OnHost<PreparedInit> {
         PrepareInit {
             services = List.copyOf(services);
             env = Map.copyOf(env);
@@ -159,48 +222,71 @@ final class InitSupervisor {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            context.logFd = LogFile.openForAppend(log);
-            context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
-            if (initCommand.isEmpty()) {
-                context.initScript = null;
-                context.services = services;
-                context.serviceLimit = serviceLimit;
-                LogRelay.start(context, name);
-                return;
+        public Optional<Slot<PreparedInit>> produces() {
+            return Optional.of(prepared);
+        }
+
+        @Override
+        public PreparedInit apply(StepInputs in) throws Exception {
+            Descriptor logFd = new Descriptor(LogFile.openForAppend(log));
+            Descriptor devNull = null;
+            try {
+                devNull = new Descriptor(Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC));
+                CommandIo io = new CommandIo(devNull, logFd);
+                InitProgram program = initCommand.isEmpty() ? InitProgram.builtIn(services, serviceLimit)
+                        : runInit(in, io);
+                // Last: a step that fails is not undone, and the relay would wait for nothing.
+                LogRelay.Ends relay = LogRelay.start(in.store().root().resolve(name), name, logFd.fd(), log);
+                return new PreparedInit(io, relay, program);
+            } catch (Exception | Error e) {
+                // Failed: no undo or release will close them.
+                logFd.close();
+                if (devNull != null) {
+                    devNull.close();
+                }
+                throw e;
             }
+        }
+
+        /** Runs INIT, whose output is the init script. */
+        private InitProgram runInit(StepInputs in, CommandIo io) throws IOException {
             Commands.Captured captured = Commands.capture(List.of("/bin/sh", "-c", initCommand.get()),
-                    Commands.environment(env), base.toString(), context.devNullFd, context.logFd, hookLimit);
+                    Commands.environment(env), base.toString(), io.devNull().fd(), io.log().fd(), hookLimit);
             if (captured.outcome().status() != 0) {
                 throw new IOException(Commands.failure("INIT", initCommand.get(), captured.outcome(), hookLimit));
             }
             if (captured.stdout().isBlank()) {
                 throw new IOException("INIT (" + initCommand.get() + ") printed no script");
             }
-            context.initScript = captured.stdout();
-            context.initSystem = InitSystem.of(context.initScript);
-            if (context.initSystem.isPresent()) {
-                context.hostMachineId = InitSystem.hostMachineId();
-                context.log.line("the init script execs " + context.initSystem.get()
+            String script = captured.stdout();
+            Optional<String> initSystem = InitSystem.of(script);
+            String hostMachineId = "";
+            if (initSystem.isPresent()) {
+                hostMachineId = InitSystem.hostMachineId();
+                in.log().line("the init script execs " + initSystem.get()
                         + ": pid 1 execs the script, and the init system becomes pid 1");
             }
-            // Last: a step that fails is not undone, and the relay would wait for nothing.
-            LogRelay.start(context, name);
+            return InitProgram.script(script, initSystem, hostMachineId);
         }
 
         @Override
-        public void undo(BootContext context) {
-            BootContext.closeQuietly(context.logFd);
-            BootContext.closeQuietly(context.devNullFd);
+        public void undo(PreparedInit done, StepInputs in) {
             // The relay ends once pid 1 (if it ran) and we have closed these.
-            BootContext.closeQuietly(context.outputFd);
-            BootContext.closeQuietly(context.statusFd);
-            context.logFd = context.devNullFd = context.outputFd = context.statusFd = -1;
+            release(done);
             try {
-                LogRelay.awaitEnd(context.store.root().resolve(name), Duration.ofSeconds(5));
+                LogRelay.awaitEnd(in.store().root().resolve(name), Duration.ofSeconds(5));
             } catch (Exception e) {
                 // No services file to wait on: no relay.
             }
+        }
+
+        @Override
+        public void release(PreparedInit done) {
+            done.io().log().close();
+            done.io().devNull().close();
+            // Closed already when pid 1 was spawned: it holds its own copies.
+            done.relay().output().close();
+            done.relay().status().close();
         }
     }
 

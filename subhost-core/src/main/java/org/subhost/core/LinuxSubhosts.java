@@ -105,19 +105,31 @@ public final class LinuxSubhosts implements Subhosts {
             }
             HostFacts facts = HostFacts.probe();
             BootPlan plan = BootPlanner.plan(config, facts);
-            try (BootContext context = new BootContext(config, store, BootLog.open("overlay-boot", name, config.log(), listener),
-                    facts)) {
-                context.log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
-                HostExposure.warn(config, context.log, System.err);
-                context.hostLinks = RtNetlink.open();
-                executor.apply(plan, context);
-                context.log.line("booted: pid 1 is " + context.pid1);
-                return new LinuxSubhost(store, name);
+            try (BootLog log = BootLog.open("overlay-boot", name, config.log(), listener)) {
+                log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
+                HostExposure.warn(config, log, System.err);
+                RtNetlink hostLinks = RtNetlink.open();
+                try {
+                    SubhostState running = executor.apply(plan, new BootServices(log, store, hostLinks));
+                    log.line("booted: pid 1 is " + running.pid1().orElseThrow().pid());
+                    return new LinuxSubhost(store, name);
+                } finally {
+                    closeQuietly(hostLinks);
+                }
             }
         } catch (SubhostException e) {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
             throw new SubhostException("boot " + name + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    /** Closes the boot's netlink socket; a failure to close is ignored. */
+    private static void closeQuietly(RtNetlink links) {
+        try {
+            links.close();
+        } catch (IOException e) {
+            // Closing a socket fails only for EBADF, a bug elsewhere; nothing to undo.
         }
     }
 

@@ -59,7 +59,7 @@ final class LogFile {
             }
             return fd;
         } catch (IOException | RuntimeException e) {
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
             throw e;
         }
     }
@@ -100,7 +100,7 @@ final class LogFile {
                 return cut && newline >= 0 ? text.substring(newline + 1) : text;
             }
         } finally {
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
         }
     }
 

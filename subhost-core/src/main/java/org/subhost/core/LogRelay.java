@@ -41,14 +41,24 @@ final class LogRelay {
     private LogRelay() {}
 
     /**
-     * Starts the relay for {@code name}: the pipes, the services file (made anew, mode
-     * 0600), the relay with the read ends, LOG and the file; leaves the write ends for pid
-     * 1 in {@code context.outputFd} and {@code context.statusFd}, and the relay's pid in
-     * {@code context.relayPid} for its move into the subhost's control group ({@link
-     * ControlGroup.Join}).
+     * The relay of one boot, running: the write ends of its pipes, for pid 1 (its output,
+     * and its service states), and the relay's pid, for its move into the subhost's control
+     * group ({@link ControlGroup.Join}).
+     *
+     * @param output the write end of the pipe to LOG: pid 1's standard output and error
+     * @param status the write end of the status channel: pid 1's service states
+     * @param pid the relay's pid (host)
      */
-    static void start(BootContext context, String name) throws IOException, SyscallException {
-        Path services = context.store.root().resolve(name).resolve(SERVICES);
+    record Ends(Descriptor output, Descriptor status, int pid) {}
+
+    /**
+     * Starts the relay for {@code name}, whose state directory is {@code stateDir}: the
+     * pipes, the services file (made anew, mode 0600), the relay with the read ends, LOG
+     * ({@code logFd}, the file {@code log}) and the services file; returns the write ends
+     * and the relay's pid.
+     */
+    static Ends start(Path stateDir, String name, int logFd, Path log) throws IOException, SyscallException {
+        Path services = stateDir.resolve(SERVICES);
         int[] output = Fds.pipe2(Fds.O_CLOEXEC);
         int[] status = null;
         int[] pid = null;
@@ -66,39 +76,38 @@ final class LogRelay {
                     .env(NamespaceSpawner.BASE_ENV)
                     .cwd(Path.of("/"))
                     .stdin(Redirect.fd(output[0]))
-                    .stdout(Redirect.fd(context.logFd))
-                    .stderr(Redirect.fd(context.logFd))
+                    .stdout(Redirect.fd(logFd))
+                    .stderr(Redirect.fd(logFd))
                     .keepFd(status[0], 3)
                     .keepFd(file, 4)
                     .keepFd(Entering.program(), 5)
                     .keepFd(pid[1], 6)
                     .newSession()
                     .spawn();
-            BootContext.closeQuietly(pid[1]);
+            Descriptor.closeQuietly(pid[1]);
             pid[1] = -1;
             int exit = Spawn.waitFor(first); // its first process, which forks the relay and exits
             String relay = new String(Fds.read(pid[0], 16), StandardCharsets.US_ASCII);
             if (exit != 0 || !relay.matches("[1-9][0-9]*")) {
                 throw new IOException("the log relay (subhost-init --log-relay) exited with status " + exit
-                        + "; see LOG " + context.config.log());
+                        + "; see LOG " + log);
             }
-            context.relayPid = Integer.parseInt(relay);
-            context.outputFd = output[1];
-            context.statusFd = status[1];
+            Ends ends = new Ends(new Descriptor(output[1]), new Descriptor(status[1]), Integer.parseInt(relay));
             output[1] = -1;
             status[1] = -1;
+            return ends;
         } finally {
-            BootContext.closeQuietly(output[0]);
-            BootContext.closeQuietly(output[1]);
+            Descriptor.closeQuietly(output[0]);
+            Descriptor.closeQuietly(output[1]);
             if (status != null) {
-                BootContext.closeQuietly(status[0]);
-                BootContext.closeQuietly(status[1]);
+                Descriptor.closeQuietly(status[0]);
+                Descriptor.closeQuietly(status[1]);
             }
             if (pid != null) {
-                BootContext.closeQuietly(pid[0]);
-                BootContext.closeQuietly(pid[1]);
+                Descriptor.closeQuietly(pid[0]);
+                Descriptor.closeQuietly(pid[1]);
             }
-            BootContext.closeQuietly(file);
+            Descriptor.closeQuietly(file);
         }
     }
 
@@ -126,7 +135,7 @@ final class LogRelay {
             }
             return true;
         } finally {
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
         }
     }
 

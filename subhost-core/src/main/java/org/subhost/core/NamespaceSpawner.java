@@ -89,8 +89,13 @@ final class NamespaceSpawner {
      * enters a cgroup namespace of its own and confines itself ({@code confinement}, passed
      * as {@link Confinement#arguments()}) before it runs the init script. Undo: SIGKILL to
      * pid 1, which takes every process of its pid namespace with it.
+     *
+     * <p>It runs the init of {@code init} with its output in the log relay's pipes of {@code
+     * relay} (whose ends it then closes: pid 1 holds its own), and hands pid 1 on in {@code
+     * pid1}.
      */
-    record StartPid1(String name, Duration grace, Confinement confinement) implements BootStep.InNamespace {
+    record StartPid1(String name, Duration grace, Confinement confinement, Slot<InitSupervisor.InitProgram> init,
+            Slot<LogRelay.Ends> relay, Slot<Pid1> pid1) implements BootStep.InNamespace<Pid1> {
         @Override
         public String describe() {
             return "pid 1 (" + REAPER + ") in new pid, ipc, uts, time and cgroup namespaces; hostname from"
@@ -115,11 +120,22 @@ final class NamespaceSpawner {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public List<Slot<?>> consumes() {
+            return List.of(init, relay);
+        }
+
+        @Override
+        public Optional<Slot<Pid1>> produces() {
+            return Optional.of(pid1);
+        }
+
+        @Override
+        public Pid1 apply(StepInputs in) throws Exception {
+            InitSupervisor.InitProgram program = in.get(init);
             installReaper(Path.of("/"));
-            String hostname = hostname(Path.of("/"), name, context.log);
-            if (context.initSystem.isPresent() && InitSystem.ownMachineId(context.hostMachineId, name)) {
-                context.log.line("/etc/machine-id was the host's: the subhost has one of its own now");
+            String hostname = hostname(Path.of("/"), name, in.log());
+            if (program.initSystem().isPresent() && InitSystem.ownMachineId(program.hostMachineId(), name)) {
+                in.log().line("/etc/machine-id was the host's: the subhost has one of its own now");
             }
             Namespaces.unshare(Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
             Namespaces.sethostname(hostname);
@@ -129,20 +145,29 @@ final class NamespaceSpawner {
             try {
                 ready = Fds.pipe2(Fds.O_CLOEXEC);
             } catch (Exception e) {
-                BootContext.closeQuietly(go[0]);
-                BootContext.closeQuietly(go[1]);
+                Descriptor.closeQuietly(go[0]);
+                Descriptor.closeQuietly(go[1]);
                 throw e;
             }
-            context.syncFd = go[1];
-            context.readyFd = ready[0];
+            Descriptor goEnd = new Descriptor(go[1]);
+            Descriptor readyEnd = new Descriptor(ready[0]);
             try {
-                context.pid1 = spawnReaper(context, go[0], ready[1]);
-            } finally {
-                // Only pid 1 holds these ends now: its end of file tells the other side.
-                BootContext.closeQuietly(go[0]);
-                BootContext.closeQuietly(ready[1]);
+                int pid;
+                try {
+                    pid = spawnReaper(program, in.get(relay), go[0], ready[1]);
+                } finally {
+                    // Only pid 1 holds these ends now: its end of file tells the other side.
+                    Descriptor.closeQuietly(go[0]);
+                    Descriptor.closeQuietly(ready[1]);
+                }
+                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd);
+            } catch (Exception | Error e) {
+                // Failed: no undo or release will close them. A pid 1 that runs sees the end of
+                // its sync pipe without a go, and exits.
+                goEnd.close();
+                readyEnd.close();
+                throw e;
             }
-            context.pid1fd = Pidfd.open(context.pid1);
         }
 
         /**
@@ -152,24 +177,26 @@ final class NamespaceSpawner {
          * /dev/null} (this thread is inside the new root), the pipes to the log relay, the
          * boot's two pipes.
          */
-        private int spawnReaper(BootContext context, int syncFd, int readyFd) throws Exception {
+        private int spawnReaper(InitSupervisor.InitProgram program, LogRelay.Ends relayEnds, int syncFd, int readyFd)
+                throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
             // An init system: pid 1 execs the script itself, and keeps CAP_SYS_ADMIN (it mounts)
             // at the admin level, systemd-nspawn's, unless CAPABILITIES asked for more or less.
-            args.addAll(InitSystem.confinement(confinement, context.initSystem.isPresent()).arguments());
-            if (context.initSystem.isPresent()) {
+            args.addAll(InitSystem.confinement(confinement, program.initSystem().isPresent()).arguments());
+            if (program.initSystem().isPresent()) {
                 args.add("--exec");
             }
             int script = -1;
             int devNull = -1;
             try {
-                if (context.initScript != null) {
-                    script = Fds.sealedMemfd("init script of " + name, context.initScript.getBytes(StandardCharsets.UTF_8));
+                if (program.script().isPresent()) {
+                    script = Fds.sealedMemfd("init script of " + name,
+                            program.script().get().getBytes(StandardCharsets.UTF_8));
                     args.addAll(List.of("--script-fd", "6"));
                 } else {
-                    args.addAll(List.of("--service-limit", Long.toString(context.serviceLimit.toSeconds())));
-                    for (String service : context.services) {
+                    args.addAll(List.of("--service-limit", Long.toString(program.serviceLimit().toSeconds())));
+                    for (String service : program.services()) {
                         args.addAll(List.of("--service", service));
                     }
                 }
@@ -179,33 +206,52 @@ final class NamespaceSpawner {
                         .env(BASE_ENV)
                         .cwd(Path.of("/"))
                         .stdin(Redirect.fd(devNull))
-                        .stdout(Redirect.fd(context.outputFd))
-                        .stderr(Redirect.fd(context.outputFd))
+                        .stdout(Redirect.fd(relayEnds.output().fd()))
+                        .stderr(Redirect.fd(relayEnds.output().fd()))
                         .keepFd(syncFd, 3)
                         .keepFd(readyFd, 4)
-                        .keepFd(context.statusFd, 5);
+                        .keepFd(relayEnds.status().fd(), 5);
                 if (script >= 0) {
                     spawn.keepFd(script, 6);
                 }
                 return spawnFirstProcess(spawn.newSession());
             } finally {
-                BootContext.closeQuietly(script);
-                BootContext.closeQuietly(devNull);
+                Descriptor.closeQuietly(script);
+                Descriptor.closeQuietly(devNull);
                 // pid 1 holds its own copies: ours would keep the log relay alive for ever.
-                BootContext.closeQuietly(context.outputFd);
-                BootContext.closeQuietly(context.statusFd);
-                context.outputFd = context.statusFd = -1;
+                relayEnds.output().close();
+                relayEnds.status().close();
             }
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            if (context.pid1fd != null) {
-                context.pid1fd.sendSignal(Signals.SIGKILL);
-                context.pid1fd.awaitExit(Duration.ofSeconds(10));
+        public void undo(Pid1 started, StepInputs in) throws Exception {
+            started.pidfd().sendSignal(Signals.SIGKILL);
+            started.pidfd().awaitExit(Duration.ofSeconds(10));
+        }
+
+        @Override
+        public void release(Pid1 started) {
+            started.go().close();
+            started.ready().close();
+            try {
+                started.pidfd().close();
+            } catch (SyscallException e) {
+                // EBADF only: nothing to undo.
             }
         }
     }
+
+    /**
+     * pid 1 as {@link StartPid1} started it, for the steps that account, record and release
+     * it.
+     *
+     * @param pid its pid, in the host's pid namespace
+     * @param pidfd a pidfd of it, for the undo's SIGKILL
+     * @param go the write end of the pipe that pid 1 waits on before it runs the init
+     * @param ready the read end of the pipe on which pid 1 says that the init runs
+     */
+    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready) {}
 
     /**
      * Spawns the first process, pid 1, of the pid namespace the calling thread unshared, and
@@ -245,8 +291,9 @@ final class NamespaceSpawner {
      * runs ({@code s}, after it mounted {@code /proc} and forked the script), so that a
      * command run right after the boot finds {@code /proc} and the init under way. No
      * polling: the wait ends the moment pid 1 writes, or ends (end of file on the pipe).
+     * Both pipes are pid 1's of {@code pid1}; its messages name LOG, the file {@code log}.
      */
-    record ReleaseInit() implements BootStep.OnHost {
+    record ReleaseInit(Path log, Slot<Pid1> pid1) implements BootStep.OnHost<Void> {
         /** How long pid 1 may take from the go to the start of the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
@@ -256,25 +303,30 @@ final class NamespaceSpawner {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            Fds.write(context.syncFd, new byte[] {'g'});
-            BootContext.closeQuietly(context.syncFd);
-            context.syncFd = -1;
-            if (!Fds.awaitReadable(context.readyFd, READY_LIMIT)) {
-                throw new IOException("pid 1 (" + context.pid1 + ") did not start the init within "
-                        + READY_LIMIT.toSeconds() + " s; see LOG " + context.config.log());
+        public List<Slot<?>> consumes() {
+            return List.of(pid1);
+        }
+
+        @Override
+        public Void apply(StepInputs in) throws Exception {
+            Pid1 started = in.get(pid1);
+            Fds.write(started.go().fd(), new byte[] {'g'});
+            started.go().close();
+            if (!Fds.awaitReadable(started.ready().fd(), READY_LIMIT)) {
+                throw new IOException("pid 1 (" + started.pid() + ") did not start the init within "
+                        + READY_LIMIT.toSeconds() + " s; see LOG " + log);
             }
-            byte[] said = Fds.read(context.readyFd, 1);
-            BootContext.closeQuietly(context.readyFd);
-            context.readyFd = -1;
+            byte[] said = Fds.read(started.ready().fd(), 1);
+            started.ready().close();
             if (said.length == 0) {
-                throw new IOException("pid 1 (" + context.pid1 + ") ended before it could start the init; see LOG "
-                        + context.config.log());
+                throw new IOException("pid 1 (" + started.pid() + ") ended before it could start the init; see LOG "
+                        + log);
             }
             if (said[0] != 's') {
-                throw new IOException("pid 1 (" + context.pid1 + ") said " + (said[0] & 0xff)
+                throw new IOException("pid 1 (" + started.pid() + ") said " + (said[0] & 0xff)
                         + " instead of s (started) on its ready pipe; is " + REAPER + " of another version?");
             }
+            return null;
         }
     }
 
@@ -307,7 +359,7 @@ final class NamespaceSpawner {
             try {
                 AtFiles.renameat(top, tmp, top, name);
             } finally {
-                BootContext.closeQuietly(top);
+                Descriptor.closeQuietly(top);
             }
         }
     }
@@ -354,13 +406,13 @@ final class NamespaceSpawner {
                             Mounts.moveMount(tree, "", target, "",
                                     Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
                         } finally {
-                            BootContext.closeQuietly(target);
+                            Descriptor.closeQuietly(target);
                         }
                     }
                     return null;
                 });
             } finally {
-                BootContext.closeQuietly(tree);
+                Descriptor.closeQuietly(tree);
             }
         }
     }

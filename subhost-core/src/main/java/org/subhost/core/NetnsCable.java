@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.subhost.config.Cable;
 import org.subhost.config.SubhostConfig;
 import org.subhost.config.VethCable;
@@ -35,44 +35,84 @@ final class NetnsCable {
 
     private NetnsCable() {}
 
-    /** The steps for every cable of {@code config}, in order; they need the network namespace made. */
-    static List<BootStep> cableSteps(SubhostConfig config, HostFacts facts) {
-        List<BootStep> steps = new ArrayList<>();
+    /**
+     * The steps for every cable of {@code config}, in order, and the slots of their host
+     * ends ({@link ConnectHostEnd}), for the state record.
+     *
+     * @param steps the steps
+     * @param hostEnds one slot per cable, in the same order
+     */
+    record CableSteps(List<BootStep<?>> steps, List<Slot<HostEnd>> hostEnds) {
+        CableSteps {
+            steps = List.copyOf(steps);
+            hostEnds = List.copyOf(hostEnds);
+        }
+    }
+
+    /**
+     * The steps for every cable of {@code config}, in order: the subhost ends are made in
+     * network namespace {@code netns}, and {@code ifup} writes to LOG through {@code io}.
+     */
+    static CableSteps cableSteps(SubhostConfig config, HostFacts facts, Slot<Descriptor> netns,
+            Slot<InitSupervisor.CommandIo> io) {
+        List<BootStep<?>> steps = new ArrayList<>();
+        List<Slot<HostEnd>> hostEnds = new ArrayList<>();
         for (Cable cable : config.cables()) {
             // instanceof, not a pattern switch: the JDK makes a class for each pattern switch
             // when it first runs, which the start-up cache cannot hold (about 1 ms of a cold
             // overlay-boot). Cable is sealed: these two are all there are.
             if (cable instanceof VethCable veth) {
-                steps.add(new AddVeth(veth));
+                steps.add(new AddVeth(veth, netns));
             } else {
                 steps.add(new AddVlan((VlanCable) cable));
             }
+            Slot<HostEnd> end = new Slot<>("host end " + cable.hostName());
+            hostEnds.add(end);
             steps.add(new ConnectHostEnd(cable.hostName(), cable.bridge(), facts.ifup(),
-                    config.acceptRouterAdvertisements()));
+                    config.acceptRouterAdvertisements(), io, end));
         }
-        return steps;
+        return new CableSteps(steps, hostEnds);
     }
 
     /**
-     * Network namespace NAME at {@code /run/netns/NAME}, with {@code lo} up; like {@code ip
-     * netns add NAME}. Undo: like {@code ip netns delete NAME}.
+     * What {@link ConnectHostEnd} made of a host end, for its undo and the state record.
+     *
+     * @param name the host end, NAMEi
+     * @param byIfup whether {@code ifup} configured it, so that {@code ifdown} takes it down
      */
-    record CreateNetns(String name) implements BootStep.OnHost {
+    record HostEnd(String name, boolean byIfup) {}
+
+    /**
+     * Network namespace NAME at {@code /run/netns/NAME}, with {@code lo} up; like {@code ip
+     * netns add NAME}. Its result, a descriptor of it, goes to {@code netns} for the cables
+     * and the setns of the namespace thread. Undo: like {@code ip netns delete NAME}.
+     */
+    record CreateNetns(String name, Slot<Descriptor> netns) implements BootStep.OnHost<Descriptor> {
         @Override
         public String describe() {
             return "network namespace " + name + " (/run/netns/" + name + ") with lo up";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            requireFree(name);
-            NamedNetns.create(name);
-            made(context, name);
+        public Optional<Slot<Descriptor>> produces() {
+            return Optional.of(netns);
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            remove(context, name);
+        public Descriptor apply(StepInputs in) throws Exception {
+            requireFree(name);
+            NamedNetns.create(name);
+            return open(name);
+        }
+
+        @Override
+        public void undo(Descriptor fd, StepInputs in) throws Exception {
+            remove(fd, name);
+        }
+
+        @Override
+        public void release(Descriptor fd) {
+            fd.close();
         }
     }
 
@@ -82,24 +122,35 @@ final class NetnsCable {
      * make the cables ({@link AwaitNetns}). First, because the name's bind mount must be
      * made in the host's mount namespace, before the thread has one of its own; and the
      * thread is then in it for the sysfs mount and pid 1, with no thread of its own to
-     * start for the namespace. Undo: like {@code ip netns delete NAME}.
+     * start for the namespace. Its result, a descriptor of it, goes to {@code made}, which
+     * {@link AwaitNetns} hands to the cables. Undo: like {@code ip netns delete NAME}.
      */
-    record CreateNetnsOnBootThread(String name) implements BootStep.InNamespace {
+    record CreateNetnsOnBootThread(String name, Slot<Descriptor> made) implements BootStep.InNamespace<Descriptor> {
         @Override
         public String describe() {
             return "network namespace " + name + " (/run/netns/" + name + ") with lo up, for this thread";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            requireFree(name);
-            NamedNetns.createForThisThread(name);
-            made(context, name);
+        public Optional<Slot<Descriptor>> produces() {
+            return Optional.of(made);
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            remove(context, name);
+        public Descriptor apply(StepInputs in) throws Exception {
+            requireFree(name);
+            NamedNetns.createForThisThread(name);
+            return open(name);
+        }
+
+        @Override
+        public void undo(Descriptor fd, StepInputs in) throws Exception {
+            remove(fd, name);
+        }
+
+        @Override
+        public void release(Descriptor fd) {
+            fd.close();
         }
     }
 
@@ -111,25 +162,25 @@ final class NetnsCable {
         }
     }
 
-    /** Opens the namespace made for the cables and the setns of others, and says it is there. */
-    private static void made(BootContext context, String name) throws SyscallException {
-        context.netnsFd = NamedNetns.open(name);
-        context.netnsReady.countDown();
+    /** Opens the namespace made, for the cables and the setns of others. */
+    private static Descriptor open(String name) throws SyscallException {
+        return new Descriptor(NamedNetns.open(name));
     }
 
     /** Undoes the making: like {@code ip netns delete NAME}. */
-    private static void remove(BootContext context, String name) throws IOException {
-        BootContext.closeQuietly(context.netnsFd);
-        context.netnsFd = -1;
+    private static void remove(Descriptor fd, String name) throws IOException {
+        fd.close();
         NamedNetns.delete(name);
     }
 
     /**
      * The caller's thread waits for the network namespace NAME that the namespace thread
-     * makes ({@link CreateNetnsOnBootThread}), before the cables, whose subhost ends are
-     * made in it.
+     * makes ({@link CreateNetnsOnBootThread}, into {@code made}), before the cables, whose
+     * subhost ends are made in it; and hands it to them in {@code netns}. The descriptor
+     * stays the maker's to close.
      */
-    record AwaitNetns(String name) implements BootStep.OnHost {
+    record AwaitNetns(String name, Slot<Descriptor> made, Slot<Descriptor> netns)
+            implements BootStep.OnHost<Descriptor> {
         /** How long the caller's thread waits for the network namespace. */
         static final Duration LIMIT = Duration.ofSeconds(30);
 
@@ -139,22 +190,37 @@ final class NetnsCable {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            if (!context.netnsReady.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        public List<Slot<?>> awaits() {
+            return List.of(made);
+        }
+
+        @Override
+        public Optional<Slot<Descriptor>> produces() {
+            return Optional.of(netns);
+        }
+
+        @Override
+        public Descriptor apply(StepInputs in) throws Exception {
+            Optional<Descriptor> fd;
+            try {
+                fd = in.await(made, LIMIT);
+            } catch (TimeoutException e) {
                 throw new IOException("network namespace " + name + " was not made within " + LIMIT.toSeconds() + " s");
             }
-            if (context.netnsFd < 0) {
+            if (fd.isEmpty()) {
                 throw new IllegalStateException("network namespace " + name + " was not made: the boot failed elsewhere");
             }
+            return fd.get();
         }
     }
 
     /**
      * A veth pair: host end NAMEi, subhost end ethi created in the subhost's namespace with
-     * its MAC; like {@code ip link add NAMEi type veth peer name ethi netns NAME address MAC}.
-     * Undo: deleting the host end, which deletes the pair.
+     * its MAC; like {@code ip link add NAMEi type veth peer name ethi netns NAME address MAC},
+     * with NAME as the descriptor in {@code netns}. Undo: deleting the host end, which
+     * deletes the pair.
      */
-    record AddVeth(VethCable cable) implements BootStep.OnHost {
+    record AddVeth(VethCable cable, Slot<Descriptor> netns) implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
             return "cable " + cable.index() + ": veth " + cable.hostName() + " <-> " + cable.subhostName()
@@ -162,17 +228,24 @@ final class NetnsCable {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            if (context.hostLinks.link(cable.hostName()).isPresent()) {
-                throw new IllegalStateException("interface " + cable.hostName() + " exists already on the host");
-            }
-            context.hostLinks.addVeth(cable.hostName(), cable.subhostName(), OptionalInt.of(context.netnsFd),
-                    cable.mac().map(m -> m.bytes()));
+        public List<Slot<?>> consumes() {
+            return List.of(netns);
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            deleteIfPresent(context.hostLinks, cable.hostName());
+        public Void apply(StepInputs in) throws Exception {
+            RtNetlink links = in.hostLinks();
+            if (links.link(cable.hostName()).isPresent()) {
+                throw new IllegalStateException("interface " + cable.hostName() + " exists already on the host");
+            }
+            links.addVeth(cable.hostName(), cable.subhostName(), OptionalInt.of(in.get(netns).fd()),
+                    cable.mac().map(m -> m.bytes()));
+            return null;
+        }
+
+        @Override
+        public void undo(Void nothing, StepInputs in) throws Exception {
+            deleteIfPresent(in.hostLinks(), cable.hostName());
         }
     }
 
@@ -180,7 +253,7 @@ final class NetnsCable {
      * A VLAN link NAMEi.N with tag N on the host end NAMEi; like {@code ip link add link NAMEi
      * name NAMEi.N type vlan id N}. Undo: deleting it.
      */
-    record AddVlan(VlanCable cable) implements BootStep.OnHost {
+    record AddVlan(VlanCable cable) implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
             return "cable " + cable.carrier().index() + " VLAN " + cable.vlanId() + ": " + cable.hostName()
@@ -188,13 +261,14 @@ final class NetnsCable {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            context.hostLinks.addVlan(cable.hostName(), cable.carrier().hostName(), cable.vlanId());
+        public Void apply(StepInputs in) throws Exception {
+            in.hostLinks().addVlan(cable.hostName(), cable.carrier().hostName(), cable.vlanId());
+            return null;
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            deleteIfPresent(context.hostLinks, cable.hostName());
+        public void undo(Void nothing, StepInputs in) throws Exception {
+            deleteIfPresent(in.hostLinks(), cable.hostName());
         }
     }
 
@@ -204,13 +278,8 @@ final class NetnsCable {
      * ifup NAMEi}), falling back to bringing it up when ifupdown is missing or fails. Undo:
      * {@code ifdown} when ifup configured it; the link itself goes with its cable.
      */
-    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup, boolean acceptRa)
-            implements BootStep.OnHost {
-        /** A host end that takes the defaults; ACCEPT_RA unset. */
-        ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup) {
-            this(hostName, bridge, ifup, false);
-        }
-
+    record ConnectHostEnd(String hostName, Optional<String> bridge, Optional<Path> ifup, boolean acceptRa,
+            Slot<InitSupervisor.CommandIo> io, Slot<HostEnd> end) implements BootStep.OnHost<HostEnd> {
         @Override
         public String describe() {
             return bridge.map(b -> "host end " + hostName + ": port of bridge " + b + ", up")
@@ -218,11 +287,21 @@ final class NetnsCable {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            RtNetlink links = context.hostLinks;
+        public List<Slot<?>> consumes() {
+            return List.of(io);
+        }
+
+        @Override
+        public Optional<Slot<HostEnd>> produces() {
+            return Optional.of(end);
+        }
+
+        @Override
+        public HostEnd apply(StepInputs in) throws Exception {
+            RtNetlink links = in.hostLinks();
             // Before the link is up or ifup runs: from then on an advertisement would count.
             if (!acceptRa && !refuseRouterAdvertisements(hostName)) {
-                context.log.line(hostName + ": no IPv6 on this host end; no router advertisements to refuse");
+                in.log().line(hostName + ": no IPv6 on this host end; no router advertisements to refuse");
             }
             if (bridge.isPresent()) {
                 if (links.link(bridge.get()).isEmpty()) {
@@ -231,30 +310,32 @@ final class NetnsCable {
                 }
                 links.setMaster(hostName, bridge.get());
                 links.setUp(hostName);
-                return;
+                return new HostEnd(hostName, false);
             }
             if (ifup.isEmpty()) {
-                context.log.line(hostName + ": no ifup on this host (ifupdown is not installed); bringing it up only");
+                in.log().line(hostName + ": no ifup on this host (ifupdown is not installed); bringing it up only");
                 links.setUp(hostName);
-                return;
+                return new HostEnd(hostName, false);
             }
+            InitSupervisor.CommandIo out = in.get(io);
             Commands.Outcome outcome = Commands.run(List.of(ifup.get().toString(), hostName),
-                    Commands.environment(Map.of()), "/", context.devNullFd, context.logFd, context.logFd,
+                    Commands.environment(Map.of()), "/", out.devNull().fd(), out.log().fd(), out.log().fd(),
                     IFUP_LIMIT);
             if (outcome.status() == 0) {
-                context.ifupped.add(hostName);
-            } else {
-                context.log.line(Commands.failure("ifup", ifup.get() + " " + hostName, outcome, IFUP_LIMIT)
-                        + "; bringing " + hostName + " up only");
-                links.setUp(hostName);
+                return new HostEnd(hostName, true);
             }
+            in.log().line(Commands.failure("ifup", ifup.get() + " " + hostName, outcome, IFUP_LIMIT)
+                    + "; bringing " + hostName + " up only");
+            links.setUp(hostName);
+            return new HostEnd(hostName, false);
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            if (context.ifupped.remove(hostName) && ifup.isPresent()) {
+        public void undo(HostEnd made, StepInputs in) throws Exception {
+            if (made.byIfup() && ifup.isPresent()) {
                 // The ifdown of the same ifupdown whose ifup configured it.
-                ifdown(ifup.get().resolveSibling("ifdown"), hostName, context.devNullFd, context.logFd);
+                InitSupervisor.CommandIo out = in.get(io);
+                ifdown(ifup.get().resolveSibling("ifdown"), hostName, out.devNull().fd(), out.log().fd());
             }
         }
     }

@@ -63,7 +63,7 @@ final class OutputPipe implements AutoCloseable {
 
     /** Closes our copy of the write end (the command has its own now) and starts reading. */
     void start() {
-        BootContext.closeQuietly(writeEnd);
+        Descriptor.closeQuietly(writeEnd);
         writeEnd = -1;
         reader = Thread.ofPlatform().daemon().name("output of " + what).start(this::read);
     }
@@ -136,7 +136,7 @@ final class OutputPipe implements AutoCloseable {
     @Override
     public void close() {
         end();
-        BootContext.closeQuietly(writeEnd);
+        Descriptor.closeQuietly(writeEnd);
         writeEnd = -1;
         if (reader != null) {
             try {
@@ -145,6 +145,6 @@ final class OutputPipe implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        BootContext.closeQuietly(readEnd);
+        Descriptor.closeQuietly(readEnd);
     }
 }

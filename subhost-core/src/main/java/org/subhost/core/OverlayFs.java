@@ -37,17 +37,17 @@ final class OverlayFs {
      * directory exists; for an overlay LIVE differs from UPPER and LOWER and WORK lies on
      * UPPER's filesystem; for an overlay or a bind, LIVE is not a mount point already.
      */
-    record CheckLayout(RootKind kind, Path live, Path upper, Path work, Path lower) implements BootStep.OnHost {
+    record CheckLayout(RootKind kind, Path live, Path upper, Path work, Path lower) implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
             return "check LIVE, UPPER, WORK, LOWER for a root of kind " + kind.name().toLowerCase(java.util.Locale.ROOT);
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             directory("LIVE", live);
             if (kind == RootKind.PLAIN) {
-                return;
+                return null;
             }
             directory("UPPER", upper);
             if (kind == RootKind.OVERLAY) {
@@ -68,6 +68,7 @@ final class OverlayFs {
             if (hasMount(live.toRealPath())) {
                 throw new IOException("LIVE (" + live + ") already has a mount");
             }
+            return null;
         }
 
         /** Whether a mount's root is at {@code dir}: statx, or on kernels before 5.8 the mount table. */
@@ -85,28 +86,34 @@ final class OverlayFs {
 
     /**
      * A new mount namespace for the thread, with every mount private, then, with {@code
-     * enterNetns}, the subhost's network namespace. Order matters: unshare(CLONE_NEWNS)
+     * enter}, the subhost's network namespace. Order matters: unshare(CLONE_NEWNS)
      * copies the host's mounts with their propagation, so "/" is made recursively private
      * before anything is mounted, or the mounts would propagate back into the host's
      * namespace. The network namespace must be entered before sysfs is mounted, so that it
      * shows the subhost's interfaces: here when a user's hook runs next (it may look at the
-     * network); else the thread made it for itself before ({@link
-     * NetnsCable.CreateNetnsOnBootThread}) and is in it already.
+     * network), through the descriptor in {@code enter}; else the thread made it for itself
+     * before ({@link NetnsCable.CreateNetnsOnBootThread}) and is in it already.
      */
-    record NewMountNamespace(String netns, boolean enterNetns) implements BootStep.InNamespace {
+    record NewMountNamespace(String netns, Optional<Slot<Descriptor>> enter) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "new mount namespace with every mount private"
-                    + (enterNetns ? "; enter network namespace " + netns : "");
+                    + (enter.isPresent() ? "; enter network namespace " + netns : "");
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public List<Slot<?>> consumes() {
+            return enter.isPresent() ? List.of(enter.get()) : List.of();
+        }
+
+        @Override
+        public Void apply(StepInputs in) throws Exception {
             Namespaces.unshare(Namespaces.CLONE_NEWNS);
             Mounts.makeRprivate("/");
-            if (enterNetns) {
-                Namespaces.setns(context.netnsFd, Namespaces.CLONE_NEWNET);
+            if (enter.isPresent()) {
+                Namespaces.setns(in.get(enter.get()).fd(), Namespaces.CLONE_NEWNET);
             }
+            return null;
         }
     }
 
@@ -117,7 +124,7 @@ final class OverlayFs {
      * onto itself, so that it is a mount point for pivot_root whether or not it was one
      * (docs/spec.md §3.5, fix).
      */
-    record MountRoot(RootKind kind, String name, Path live, Path upper, Path work, Path lower) implements BootStep.InNamespace {
+    record MountRoot(RootKind kind, String name, Path live, Path upper, Path work, Path lower) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return switch (kind) {
@@ -129,13 +136,14 @@ final class OverlayFs {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             switch (kind) {
                 case OVERLAY -> Mounts.mount(name, live.toString(), "overlay", 0,
                         "lowerdir=" + escape(lower) + ",upperdir=" + escape(upper) + ",workdir=" + escape(work));
                 case BIND -> Mounts.bind(upper.toString(), live.toString(), false);
                 case PLAIN -> Mounts.bind(live.toString(), live.toString(), false);
             }
+            return null;
         }
 
         /** Overlayfs splits its options at ',' and its layers at ':'; a backslash escapes them. */
@@ -156,7 +164,7 @@ final class OverlayFs {
      * <p>{@code dev} is resolved inside LIVE ({@link SubhostTree}) and mounted on through its
      * descriptor; the nodes are made by name in the new tmpfs, through its descriptor too.
      */
-    record MountDev(Path live) implements BootStep.InNamespace {
+    record MountDev(Path live) implements BootStep.InNamespace<Void> {
         private static final int TTY_GID = 5;
 
         @Override
@@ -166,9 +174,9 @@ final class OverlayFs {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             try (SubhostTree root = SubhostTree.open(live)) {
-                int tty = groupId(root, "tty", context.log).orElse(TTY_GID);
+                int tty = groupId(root, "tty", in.log()).orElse(TTY_GID);
                 int dev = mountTmpfs(root, "dev", "mode=755,size=50M", Mounts.MS_NOSUID);
                 try {
                     node(dev, "null", 1, 3, 0666, 0);
@@ -190,12 +198,13 @@ final class OverlayFs {
                         Mounts.mount("devpts", SubhostTree.procPath(pts), "devpts", Mounts.MS_NOSUID | Mounts.MS_NOEXEC,
                                 "newinstance,ptmxmode=0666,mode=0620,gid=" + tty);
                     } finally {
-                        BootContext.closeQuietly(pts);
+                        Descriptor.closeQuietly(pts);
                     }
                 } finally {
-                    BootContext.closeQuietly(dev);
+                    Descriptor.closeQuietly(dev);
                 }
             }
+            return null;
         }
 
         private static void node(int dev, String name, int major, int minor, int mode, int gid) throws IOException {
@@ -211,13 +220,13 @@ final class OverlayFs {
                 // without the capability; its mode and owner are the outer node's.
                 int file = AtFiles.openat2(dev, name, Fds.O_WRONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_NOFOLLOW
                         | Fds.O_CLOEXEC, 0600, AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
-                BootContext.closeQuietly(file);
+                Descriptor.closeQuietly(file);
                 int target = AtFiles.openat2(dev, name, Fds.O_PATH | Fds.O_CLOEXEC, 0,
                         AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
                 try {
                     Mounts.bind("/dev/" + name, SubhostTree.procPath(target), false);
                 } finally {
-                    BootContext.closeQuietly(target);
+                    Descriptor.closeQuietly(target);
                 }
                 return;
             }
@@ -243,11 +252,11 @@ final class OverlayFs {
         try {
             Mounts.mount("tmpfs", SubhostTree.procPath(under), "tmpfs", flags, data);
         } finally {
-            BootContext.closeQuietly(under);
+            Descriptor.closeQuietly(under);
         }
         int top = root.open(name, Fds.O_PATH | Fds.O_DIRECTORY);
         if (Mounts.filesystemType(SubhostTree.procPath(top)) != TMPFS_MAGIC) {
-            BootContext.closeQuietly(top);
+            Descriptor.closeQuietly(top);
             throw new IOException(root.pathOf(name) + ": changed while a tmpfs was mounted on it");
         }
         return top;
@@ -260,42 +269,44 @@ final class OverlayFs {
     }
 
     /** sysfs on LIVE/sys, mounted from inside the subhost's network namespace (docs/spec.md §3.6, fix). */
-    record MountSys(Path live) implements BootStep.InNamespace {
+    record MountSys(Path live) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "sysfs on " + live.resolve("sys") + " (showing the subhost's own interfaces)";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             try (SubhostTree root = SubhostTree.open(live)) {
                 int sys = root.directory("sys", 0755);
                 try {
                     Mounts.mount("sysfs", SubhostTree.procPath(sys), "sysfs", NODEV_NOSUID_NOEXEC, null);
                 } finally {
-                    BootContext.closeQuietly(sys);
+                    Descriptor.closeQuietly(sys);
                 }
             }
+            return null;
         }
     }
 
     /** A tmpfs of RAM_SIZE (mode 755) on LIVE/run, with {@code run/lock} (1777). */
-    record MountRun(Path live, String size) implements BootStep.InNamespace {
+    record MountRun(Path live, String size) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "tmpfs of " + size + " on " + live.resolve("run") + " with run/lock";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             try (SubhostTree root = SubhostTree.open(live)) {
                 int run = mountTmpfs(root, "run", "mode=755,size=" + size, Mounts.MS_NOSUID | Mounts.MS_NODEV);
                 try {
                     newDirectory(run, "lock", 01777);
                 } finally {
-                    BootContext.closeQuietly(run);
+                    Descriptor.closeQuietly(run);
                 }
             }
+            return null;
         }
     }
 
@@ -306,7 +317,7 @@ final class OverlayFs {
      * per-mount flags: the read-only one is set by a remount (MS_REMOUNT|MS_BIND|MS_RDONLY)
      * of the new mount, reached by resolving the name once more.
      */
-    record BindAdjtime(Path source, Path live) implements BootStep.InNamespace {
+    record BindAdjtime(Path source, Path live) implements BootStep.InNamespace<Void> {
         /** The host's file. */
         static final Path HOST_ADJTIME = Path.of("/etc/adjtime");
 
@@ -316,9 +327,9 @@ final class OverlayFs {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             if (!Files.isRegularFile(source)) {
-                return;
+                return null;
             }
             try (SubhostTree root = SubhostTree.open(live)) {
                 int target;
@@ -326,29 +337,30 @@ final class OverlayFs {
                     target = root.open("etc/adjtime", Fds.O_PATH);
                 } catch (SyscallException e) {
                     if (e.is(Errno.ENOENT)) {
-                        return;
+                        return null;
                     }
                     throw e;
                 }
                 try {
                     FileStatus status = AtFiles.fstat(target);
                     if (!status.isRegularFile()) {
-                        context.log.line(root.pathOf("etc/adjtime") + " is a " + status.typeName()
+                        in.log().line(root.pathOf("etc/adjtime") + " is a " + status.typeName()
                                 + ", not a regular file; the host's /etc/adjtime is not bound on it");
-                        return;
+                        return null;
                     }
                     bindOnto(source, target, false);
                 } finally {
-                    BootContext.closeQuietly(target);
+                    Descriptor.closeQuietly(target);
                 }
                 int bound = root.open("etc/adjtime", Fds.O_PATH);
                 try {
                     Mounts.mount(null, SubhostTree.procPath(bound), null, Mounts.MS_REMOUNT | Mounts.MS_BIND
                             | Mounts.MS_RDONLY | NODEV_NOSUID_NOEXEC, null);
                 } finally {
-                    BootContext.closeQuietly(bound);
+                    Descriptor.closeQuietly(bound);
                 }
             }
+            return null;
         }
     }
 
@@ -363,7 +375,7 @@ final class OverlayFs {
         try {
             Mounts.moveMount(tree, "", target, "", Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
         } finally {
-            BootContext.closeQuietly(tree);
+            Descriptor.closeQuietly(tree);
         }
     }
 
@@ -372,7 +384,7 @@ final class OverlayFs {
      * point is made when the subhost lacks it. The source is opened once ({@link
      * ShareSource}) and bound from its descriptor; the mount point is resolved inside LIVE.
      */
-    record BindShare(Share share, Path live) implements BootStep.InNamespace {
+    record BindShare(Share share, Path live) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "share " + share.hostPath() + " on " + target();
@@ -383,16 +395,17 @@ final class OverlayFs {
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             try (ShareSource source = ShareSource.open(share.hostPath());
                     SubhostTree root = SubhostTree.open(live)) {
                 int target = mountPoint(root, share.subhostPath().toString(), source.directory());
                 try {
                     source.bindOnto(target);
                 } finally {
-                    BootContext.closeQuietly(target);
+                    Descriptor.closeQuietly(target);
                 }
             }
+            return null;
         }
     }
 
@@ -403,18 +416,19 @@ final class OverlayFs {
      * mount below it, so no path leads back to the host's tree (pivot_root(2), NOTES).
      * The kernel requires LIVE to be a mount point, which {@link MountRoot} ensures.
      */
-    record PivotRoot(Path live) implements BootStep.InNamespace {
+    record PivotRoot(Path live) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "pivot_root into " + live + "; detach the old root with all the host's mounts";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             Fds.chdir(live.toString());
             Mounts.pivotRoot(".", ".");
             Mounts.umount2(".", Mounts.MNT_DETACH);
             Fds.chdir("/");
+            return null;
         }
     }
 
@@ -422,14 +436,14 @@ final class OverlayFs {
      * The steps for the root and its mounts, in the order of docs/spec.md §3, without the
      * PREMOUNT/POSTMOUNT commands.
      */
-    static List<BootStep> rootSteps(SubhostConfig config) {
+    static List<BootStep<?>> rootSteps(SubhostConfig config) {
         return List.of(new MountRoot(config.rootKind(), config.name(), config.live(), config.upper(),
                 config.work(), config.lower()));
     }
 
     /** The built-in POSTMOUNT's steps. */
-    static List<BootStep> builtinPostmount(SubhostConfig config) {
-        List<BootStep> steps = new ArrayList<>();
+    static List<BootStep<?>> builtinPostmount(SubhostConfig config) {
+        List<BootStep<?>> steps = new ArrayList<>();
         steps.add(new MountDev(config.live()));
         steps.add(new MountSys(config.live()));
         config.ramSize().ifPresent(size -> steps.add(new MountRun(config.live(), size)));
@@ -438,8 +452,8 @@ final class OverlayFs {
     }
 
     /** The SHARE steps. */
-    static List<BootStep> shareSteps(SubhostConfig config) {
-        return config.shares().stream().map(s -> (BootStep) new BindShare(s, config.live())).toList();
+    static List<BootStep<?>> shareSteps(SubhostConfig config) {
+        return config.shares().stream().<BootStep<?>>map(s -> new BindShare(s, config.live())).toList();
     }
 
     /**

@@ -8,6 +8,7 @@ import java.nio.file.NotDirectoryException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.subhost.SubhostException;
 import org.subhost.linux.NamespaceRequest;
@@ -20,6 +21,13 @@ import org.subhost.linux.NamespaceThread;
  *
  * <p>Each step is written to the LOG before it runs. An undo that fails is logged and
  * kept as a suppressed exception; the remaining undos still run.
+ *
+ * <p>The executor keeps what the steps hand on ({@link BootResults}): each step's result
+ * goes into the step's {@link Slot}, and each step reads only the slots it declares
+ * ({@link StepInputs}). It keeps each applied step with its result too, so that an undo
+ * gets what its own apply returned, and once the boot has ended, done or rolled back,
+ * every applied step releases what its result holds open ({@link BootStep#release}): no
+ * descriptor of a boot stays open in the JVM.
  */
 public final class PlanExecutor {
 
@@ -36,7 +44,7 @@ public final class PlanExecutor {
          * @param step the step about to run
          * @throws Exception to make the step fail
          */
-        void beforeStep(int index, BootStep step) throws Exception;
+        void beforeStep(int index, BootStep<?> step) throws Exception;
     }
 
     /** Injects nothing. */
@@ -63,6 +71,7 @@ public final class PlanExecutor {
     private static final List<String> USED_AFTER_ROOT_SWITCH = List.of(
             "org.subhost.core.NamespaceSpawner",
             "org.subhost.core.NamespaceSpawner$StartPid1",
+            "org.subhost.core.NamespaceSpawner$Pid1",
             "org.subhost.core.Commands",
             "org.subhost.core.Commands$Outcome",
             "org.subhost.linux.Spawn",
@@ -105,7 +114,9 @@ public final class PlanExecutor {
     }
 
     /**
-     * Applies {@code plan}, or undoes what it applied and throws.
+     * Applies {@code plan}, or undoes what it applied and throws. Either way, what the
+     * applied steps' results hold open (descriptors, pid 1's pidfd) is closed before it
+     * returns ({@link BootStep#release}); the subhost itself stays, when it booted.
      *
      * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the cables, when no
      * user's hook could look at them) run on the caller's thread while the namespace thread
@@ -115,35 +126,40 @@ public final class PlanExecutor {
      * fails, the other stops before its next step, and everything applied by both is undone
      * in the reverse order of completion.
      *
+     * <p>Each step's result goes into its slot ({@link BootStep#produces()}) before the
+     * next step of its thread starts; the other thread reads it only after it has waited
+     * for it ({@link StepInputs#await}) or after both threads have ended (the host steps
+     * after the namespace steps), so it sees the result whole.
+     *
      * @param plan the steps
-     * @param context the boot's shared state
+     * @param services LOG, the state store and the host's netlink socket, for every step
+     * @return the state record of the running subhost ({@link BootPlan#running()})
      * @throws SubhostException naming the failed step and the reason
      */
-    public void apply(BootPlan plan, BootContext context) throws SubhostException {
-        List<BootStep> steps = plan.steps();
-        // Both threads add to it; the order of completion is the order of undo.
-        List<BootStep> applied = Collections.synchronizedList(new ArrayList<>(steps.size()));
-        AtomicBoolean failed = new AtomicBoolean();
-        int alongside = runEnd(steps, 0, BootStep.Place.HOST);
-        int namespace = runEnd(steps, alongside, BootStep.Place.HOST_ALONGSIDE);
-        int after = runEnd(steps, namespace, BootStep.Place.NAMESPACE);
+    SubhostState apply(BootPlan plan, BootServices services) throws SubhostException {
+        List<BootStep<?>> steps = plan.steps();
+        int alongside = BootPlan.runEnd(steps, 0, BootStep.Place.HOST);
+        int namespace = BootPlan.runEnd(steps, alongside, BootStep.Place.HOST_ALONGSIDE);
+        int after = BootPlan.runEnd(steps, namespace, BootStep.Place.NAMESPACE);
+        // Both threads add to the applied steps; the order of completion is the order of undo.
+        Boot boot = new Boot(plan, services, new BootResults(BootPlan.producedBy(steps, 0, steps.size())),
+                Collections.synchronizedList(new ArrayList<>(steps.size())), new AtomicBoolean());
         try {
-            applyRange(steps, 0, alongside, applied, context, failed);
+            applyRange(boot, 0, alongside);
             if (namespace < after) {
                 // The namespace steps change the thread's mount namespace and root, so they get
                 // a fresh platform thread that is thrown away afterwards. CLONE_FS is unshared
                 // there first: the kernel refuses unshare(CLONE_NEWNS) to a thread that shares
                 // its root and working directory with other threads.
                 loadWhatIsUsedAfterTheRootSwitch();
-                NamespaceThread.Running<Void, StepFailure> namespaceRun = startNamespaceRun(plan, steps, namespace,
-                        after, applied, context, failed);
+                NamespaceThread.Running<Void, StepFailure> namespaceRun = startNamespaceRun(boot, namespace, after);
                 StepFailure alongsideFailure = null;
                 try {
-                    applyRange(steps, alongside, namespace, applied, context, failed);
+                    applyRange(boot, alongside, namespace);
                 } catch (StepFailure failure) {
                     alongsideFailure = failure;
                 } finally {
-                    context.laneEnded();
+                    laneEnded(boot, alongside, namespace);
                 }
                 try {
                     namespaceRun.await();
@@ -157,83 +173,147 @@ public final class PlanExecutor {
                     throw alongsideFailure;
                 }
             } else {
-                applyRange(steps, alongside, namespace, applied, context, failed);
+                applyRange(boot, alongside, namespace);
             }
-            applyRange(steps, after, steps.size(), applied, context, failed);
+            applyRange(boot, after, steps.size());
         } catch (StepFailure failure) {
-            throw rollBack(plan, applied, context, failure);
+            throw rollBack(boot, failure);
         } catch (Exception | Error e) {
             // The namespace thread itself could not be set up: no step ran there.
-            throw rollBack(plan, applied, context, new StepFailure(namespace + 1, "start the boot thread", e));
+            throw rollBack(boot, new StepFailure(namespace + 1, "start the boot thread", e));
+        } finally {
+            release(boot);
+        }
+        return boot.results.get(plan.running());
+    }
+
+    /**
+     * One application of a plan: its services, the results so far, the steps applied (in
+     * the order they ended) and whether a step has failed.
+     */
+    private record Boot(BootPlan plan, BootServices services, BootResults results, List<Applied<?>> applied,
+            AtomicBoolean failed) {
+        /** {@return what {@code step} works with} */
+        StepInputs inputs(BootStep<?> step) {
+            return new StepInputs(services, results, step);
         }
     }
 
-    private NamespaceThread.Running<Void, StepFailure> startNamespaceRun(BootPlan plan, List<BootStep> steps,
-            int from, int to, List<BootStep> applied, BootContext context, AtomicBoolean failed) {
-        return NamespaceThread.start("boot " + plan.name(), NamespaceRequest.builder().build(), () -> {
+    /**
+     * A step that was applied, with its result: what its undo and release get back.
+     *
+     * @param <R> the type of the result
+     */
+    private record Applied<R>(BootStep<R> step, R result) {
+        /** Applies {@code step}. */
+        static <R> Applied<R> of(BootStep<R> step, StepInputs in) throws Exception {
+            return new Applied<>(step, step.apply(in));
+        }
+
+        /** Puts the result into the step's slot, if it has one, for the steps after it. */
+        void handOn(BootResults results) {
+            Optional<Slot<R>> slot = step.produces();
+            if (slot.isPresent()) {
+                results.put(slot.get(), result);
+            }
+        }
+
+        void undo(StepInputs in) throws Exception {
+            step.undo(result, in);
+        }
+
+        void release() {
+            step.release(result);
+        }
+    }
+
+    private NamespaceThread.Running<Void, StepFailure> startNamespaceRun(Boot boot, int from, int to) {
+        return NamespaceThread.start("boot " + boot.plan.name(), NamespaceRequest.builder().build(), () -> {
             try {
-                applyRange(steps, from, to, applied, context, failed);
+                applyRange(boot, from, to);
             } finally {
-                context.laneEnded();
+                laneEnded(boot, from, to);
             }
             return null;
         });
     }
 
-    /** The index after the run of steps of {@code place} that starts at {@code from}. */
-    private static int runEnd(List<BootStep> steps, int from, BootStep.Place place) {
-        int i = from;
-        while (i < steps.size() && steps.get(i).place() == place) {
-            i++;
+    /**
+     * Called when the steps {@code from} to {@code to}, one thread's, have ended, done or
+     * failed: a step of the other thread that waits for a result of theirs (the network
+     * namespace, {@link NetnsCable.AwaitNetns}) stops waiting, since a thread that failed or
+     * stopped will not make it.
+     */
+    private static void laneEnded(Boot boot, int from, int to) {
+        for (Slot<?> slot : BootPlan.producedBy(boot.plan.steps(), from, to)) {
+            boot.results.abandon(slot);
         }
-        return i;
     }
 
     /**
      * Applies steps {@code from} (inclusive) to {@code to}; stops with a failure before a
-     * step once {@code failed} is set by the other thread of the boot.
+     * step once a step of the boot's other thread has failed.
      */
-    private void applyRange(List<BootStep> steps, int from, int to, List<BootStep> applied, BootContext context,
-            AtomicBoolean failed) throws StepFailure {
+    private void applyRange(Boot boot, int from, int to) throws StepFailure {
+        List<BootStep<?>> steps = boot.plan.steps();
         for (int i = from; i < to; i++) {
             int index = i + 1;
-            BootStep step = steps.get(i);
-            if (failed.get()) {
+            BootStep<?> step = steps.get(i);
+            if (boot.failed.get()) {
                 throw StepFailure.stopped(index, step.describe());
             }
-            context.log.line("step " + index + ": " + step.describe());
+            boot.services.log().line("step " + index + ": " + step.describe());
             try {
                 faults.beforeStep(index, step);
-                step.apply(context);
+                Applied<?> done = Applied.of(step, boot.inputs(step));
+                // Undone from here on, even if its result could not be handed on.
+                boot.applied.add(done);
+                done.handOn(boot.results);
             } catch (Exception | Error e) {
                 // An Error too (OutOfMemoryError, StackOverflowError): what the boot made so
                 // far must still be undone, or its netns, links, cgroup and record stay.
                 // A step that fails after the other thread's did (such as one waiting for
                 // what the other thread would have made) is a consequence, not the cause.
-                boolean otherFailedFirst = failed.getAndSet(true);
+                boolean otherFailedFirst = boot.failed.getAndSet(true);
                 throw new StepFailure(index, step.describe(), e, otherFailedFirst);
             }
-            applied.add(step);
         }
     }
 
-    private SubhostException rollBack(BootPlan plan, List<BootStep> applied, BootContext context,
-            StepFailure failure) {
-        String message = "boot " + plan.name() + ": step " + failure.index + " (" + failure.step + ") failed: "
+    private SubhostException rollBack(Boot boot, StepFailure failure) {
+        BootLog log = boot.services.log();
+        String message = "boot " + boot.plan.name() + ": step " + failure.index + " (" + failure.step + ") failed: "
                 + reason(failure.getCause());
-        context.log.error(message);
+        log.error(message);
         SubhostException exception = new SubhostException(message, failure.step, failure.getCause());
+        List<Applied<?>> applied = boot.applied;
         for (int i = applied.size() - 1; i >= 0; i--) {
-            BootStep step = applied.get(i);
+            Applied<?> done = applied.get(i);
             try {
-                step.undo(context);
+                done.undo(boot.inputs(done.step()));
             } catch (Exception | Error e) {
-                context.log.warning("undo of \"" + step.describe() + "\" failed: " + reason(e));
+                log.warning("undo of \"" + done.step().describe() + "\" failed: " + reason(e));
                 exception.addSuppressed(e);
             }
         }
-        context.log.line("boot " + plan.name() + ": rolled back " + applied.size() + " step(s)");
+        log.line("boot " + boot.plan.name() + ": rolled back " + applied.size() + " step(s)");
         return exception;
+    }
+
+    /**
+     * Closes what the applied steps' results hold open, the last applied first, once the
+     * boot has ended (both threads have); after the undos when it failed.
+     */
+    private static void release(Boot boot) {
+        List<Applied<?>> applied = boot.applied;
+        for (int i = applied.size() - 1; i >= 0; i--) {
+            try {
+                applied.get(i).release();
+            } catch (RuntimeException e) {
+                // A release only closes this process's handles; one that fails (EBADF, a bug
+                // elsewhere) must not keep the others open.
+            }
+        }
     }
 
     /** A failure's reason for people: the kernel's words, or what is wrong with which path. */

@@ -67,7 +67,7 @@ final class ShareSource implements AutoCloseable {
             FileStatus status = AtFiles.fstat(fd);
             return new ShareSource(hostPath, fd, status.isDirectory());
         } catch (SyscallException e) {
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
             throw e;
         }
     }
@@ -135,7 +135,7 @@ final class ShareSource implements AutoCloseable {
         try {
             Mounts.moveMount(tree, "", target, "", Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
         } finally {
-            BootContext.closeQuietly(tree);
+            Descriptor.closeQuietly(tree);
         }
     }
 
@@ -151,7 +151,7 @@ final class ShareSource implements AutoCloseable {
 
     @Override
     public void close() {
-        BootContext.closeQuietly(fd);
+        Descriptor.closeQuietly(fd);
         fd = -1;
     }
 }

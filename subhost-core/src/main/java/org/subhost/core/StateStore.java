@@ -291,52 +291,83 @@ final class StateStore {
                     // An empty lock file left on /run does no harm; the next lock reuses it.
                 }
             }
-            BootContext.closeQuietly(fd);
+            Descriptor.closeQuietly(fd);
             fd = -1;
         }
     }
 
     /**
      * The first record of a boot, before any host resource is made, so that a boot killed
-     * midway leaves a record of what to remove. Undo: the record goes.
+     * midway leaves a record of what to remove; written as {@code planned} says, from where
+     * LOG ends now, and handed on in {@code booting}. Undo: the record goes.
      */
-    record RecordBooting(SubhostState planned) implements BootStep.OnHost {
+    record RecordBooting(SubhostState planned, Slot<SubhostState> booting) implements BootStep.OnHost<SubhostState> {
         @Override
         public String describe() {
             return "record the boot in /run/subhost/" + planned.name() + "/state";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            long offset = java.nio.file.Files.exists(planned.log()) ? java.nio.file.Files.size(planned.log()) : 0;
-            context.logOffset = offset;
-            context.state = new SubhostState(planned.name(), SubhostState.Phase.BOOTING, Optional.empty(),
-                    planned.config(), planned.log(), offset, planned.live(), planned.rootKind(), planned.netns(),
-                    planned.hostLinks(), planned.cableEnds(), List.of(), planned.cgroup(), planned.services(),
-                    java.time.Instant.now(), planned.disks(), planned.confinement());
-            context.store.write(context.state);
+        public Optional<Slot<SubhostState>> produces() {
+            return Optional.of(booting);
         }
 
         @Override
-        public void undo(BootContext context) throws Exception {
-            context.store.remove(planned.name());
+        public SubhostState apply(StepInputs in) throws Exception {
+            long offset = java.nio.file.Files.exists(planned.log()) ? java.nio.file.Files.size(planned.log()) : 0;
+            SubhostState state = planned.toBuilder().logOffset(offset).started(java.time.Instant.now()).build();
+            in.store().write(state);
+            return state;
+        }
+
+        @Override
+        public void undo(SubhostState state, StepInputs in) throws Exception {
+            in.store().remove(planned.name());
         }
     }
 
-    /** The record of the running subhost: pid 1 with its start time. */
-    record RecordRunning() implements BootStep.OnHost {
+    /**
+     * The record of the running subhost: the record of {@code booting} with pid 1 of {@code
+     * pid1} and its start time, and the host ends that ifup configured ({@code hostEnds}),
+     * handed on in {@code running}. Messages name LOG, the file {@code log}.
+     */
+    record RecordRunning(Path log, Slot<SubhostState> booting, Slot<NamespaceSpawner.Pid1> pid1,
+            List<Slot<NetnsCable.HostEnd>> hostEnds, Slot<SubhostState> running) implements BootStep.OnHost<SubhostState> {
+        RecordRunning {
+            hostEnds = List.copyOf(hostEnds);
+        }
+
         @Override
         public String describe() {
             return "record pid 1 and its start time";
         }
 
         @Override
-        public void apply(BootContext context) throws Exception {
-            ProcessIdentity pid1 = ProcessIdentity.of(context.pid1).orElseThrow(() -> new IOException(
-                    "pid 1 (" + context.pid1 + ") ended at once; see " + context.config.log()));
-            context.pid1StartTime = pid1.startTime();
-            context.state = context.state.running(pid1, context.ifupped);
-            context.store.write(context.state);
+        public List<Slot<?>> consumes() {
+            List<Slot<?>> slots = new ArrayList<>(List.of(booting, pid1));
+            slots.addAll(hostEnds);
+            return slots;
+        }
+
+        @Override
+        public Optional<Slot<SubhostState>> produces() {
+            return Optional.of(running);
+        }
+
+        @Override
+        public SubhostState apply(StepInputs in) throws Exception {
+            int pid = in.get(pid1).pid();
+            ProcessIdentity identity = ProcessIdentity.of(pid).orElseThrow(() -> new IOException(
+                    "pid 1 (" + pid + ") ended at once; see " + log));
+            List<String> ifupped = new ArrayList<>();
+            for (Slot<NetnsCable.HostEnd> end : hostEnds) {
+                if (in.get(end).byIfup()) {
+                    ifupped.add(in.get(end).name());
+                }
+            }
+            SubhostState state = in.get(booting).running(identity, ifupped);
+            in.store().write(state);
+            return state;
         }
     }
 }

@@ -78,40 +78,160 @@ record SubhostState(
         requireNonNull(confinement, "confinement");
     }
 
-    /** A record with disk attachments and the default confinement. */
-    SubhostState(String name, Phase phase, Optional<ProcessIdentity> pid1, Optional<Path> config, Path log,
-            long logOffset, Path live, RootKind rootKind, String netns, List<String> hostLinks,
-            List<String> cableEnds, List<String> ifupped, Optional<Path> cgroup, List<String> services,
-            Instant started, List<DiskAttachment> disks) {
-        this(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks, cableEnds, ifupped,
-                cgroup, services, started, disks, Confinement.DEFAULT);
+    /**
+     * A record of {@code name} to be filled in by name: phase {@link Phase#BOOTING}, no pid 1,
+     * no .conf file, LOG offset 0, network namespace {@code name}, no links, cable ends,
+     * ifup'ed ends, control group, services or disks, started at the epoch, the default
+     * confinement, until set. LOG, LIVE and the root's kind have no default.
+     *
+     * @param name NAME
+     * @return the builder
+     */
+    static Builder builder(String name) {
+        return new Builder(name);
     }
 
-    /** A record without disk attachments, with the default confinement. */
-    SubhostState(String name, Phase phase, Optional<ProcessIdentity> pid1, Optional<Path> config, Path log,
-            long logOffset, Path live, RootKind rootKind, String netns, List<String> hostLinks,
-            List<String> cableEnds, List<String> ifupped, Optional<Path> cgroup, List<String> services,
-            Instant started) {
-        this(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks, cableEnds, ifupped,
-                cgroup, services, started, List.of());
+    /** {@return a builder that starts from this record} */
+    Builder toBuilder() {
+        return new Builder(name).phase(phase).pid1(pid1).config(config).log(log).logOffset(logOffset).live(live)
+                .rootKind(rootKind).netns(netns).hostLinks(hostLinks).cableEnds(cableEnds).ifupped(ifupped)
+                .cgroup(cgroup).services(services).started(started).disks(disks).confinement(confinement);
     }
 
     /** The same record, now running with pid 1 {@code pid1}. */
     SubhostState running(ProcessIdentity pid1, List<String> ifupped) {
-        return new SubhostState(name, Phase.RUNNING, Optional.of(pid1), config, log, logOffset, live, rootKind,
-                netns, hostLinks, cableEnds, ifupped, cgroup, services, started, disks, confinement);
+        return toBuilder().phase(Phase.RUNNING).pid1(Optional.of(pid1)).ifupped(ifupped).build();
     }
 
     /** The same record without disk attachments (they have been handed on). */
     SubhostState withoutDisks() {
-        return new SubhostState(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks,
-                cableEnds, ifupped, cgroup, services, started, List.of(), confinement);
+        return toBuilder().disks(List.of()).build();
     }
 
     /** The same record with {@code confinement}. */
     SubhostState withConfinement(Confinement confinement) {
-        return new SubhostState(name, phase, pid1, config, log, logOffset, live, rootKind, netns, hostLinks,
-                cableEnds, ifupped, cgroup, services, started, disks, confinement);
+        return toBuilder().confinement(confinement).build();
+    }
+
+    /**
+     * A state record built by name, so that no caller lines up seventeen positional
+     * arguments, half of them lists of strings and paths. Each setter takes the record
+     * component of its name (see the record's parameters) and refuses null.
+     */
+    static final class Builder {
+        private final String name;
+        private Phase phase = Phase.BOOTING;
+        private Optional<ProcessIdentity> pid1 = Optional.empty();
+        private Optional<Path> config = Optional.empty();
+        private Path log;
+        private long logOffset;
+        private Path live;
+        private RootKind rootKind;
+        private String netns;
+        private List<String> hostLinks = List.of();
+        private List<String> cableEnds = List.of();
+        private List<String> ifupped = List.of();
+        private Optional<Path> cgroup = Optional.empty();
+        private List<String> services = List.of();
+        private Instant started = Instant.EPOCH;
+        private List<DiskAttachment> disks = List.of();
+        private Confinement confinement = Confinement.DEFAULT;
+
+        private Builder(String name) {
+            this.name = requireNonNull(name, "name");
+            this.netns = name;
+        }
+
+        Builder phase(Phase phase) {
+            this.phase = requireNonNull(phase, "phase");
+            return this;
+        }
+
+        Builder pid1(Optional<ProcessIdentity> pid1) {
+            this.pid1 = requireNonNull(pid1, "pid1");
+            return this;
+        }
+
+        Builder config(Optional<Path> config) {
+            this.config = requireNonNull(config, "config");
+            return this;
+        }
+
+        Builder log(Path log) {
+            this.log = requireNonNull(log, "log");
+            return this;
+        }
+
+        Builder logOffset(long logOffset) {
+            this.logOffset = logOffset;
+            return this;
+        }
+
+        Builder live(Path live) {
+            this.live = requireNonNull(live, "live");
+            return this;
+        }
+
+        Builder rootKind(RootKind rootKind) {
+            this.rootKind = requireNonNull(rootKind, "rootKind");
+            return this;
+        }
+
+        Builder netns(String netns) {
+            this.netns = requireNonNull(netns, "netns");
+            return this;
+        }
+
+        Builder hostLinks(List<String> hostLinks) {
+            this.hostLinks = List.copyOf(hostLinks);
+            return this;
+        }
+
+        Builder cableEnds(List<String> cableEnds) {
+            this.cableEnds = List.copyOf(cableEnds);
+            return this;
+        }
+
+        Builder ifupped(List<String> ifupped) {
+            this.ifupped = List.copyOf(ifupped);
+            return this;
+        }
+
+        Builder cgroup(Optional<Path> cgroup) {
+            this.cgroup = requireNonNull(cgroup, "cgroup");
+            return this;
+        }
+
+        Builder services(List<String> services) {
+            this.services = List.copyOf(services);
+            return this;
+        }
+
+        Builder started(Instant started) {
+            this.started = requireNonNull(started, "started");
+            return this;
+        }
+
+        Builder disks(List<DiskAttachment> disks) {
+            this.disks = List.copyOf(disks);
+            return this;
+        }
+
+        Builder confinement(Confinement confinement) {
+            this.confinement = requireNonNull(confinement, "confinement");
+            return this;
+        }
+
+        /**
+         * {@return the record}
+         *
+         * @throws NullPointerException when LOG, LIVE or the root's kind was not set
+         */
+        SubhostState build() {
+            return new SubhostState(name, phase, pid1, config, requireNonNull(log, "log"), logOffset,
+                    requireNonNull(live, "live"), requireNonNull(rootKind, "rootKind"), netns, hostLinks, cableEnds,
+                    ifupped, cgroup, services, started, disks, confinement);
+        }
     }
 
     /** The record as the text of the state file. */
@@ -160,24 +280,24 @@ record SubhostState(
         Optional<ProcessIdentity> pid1 = m.containsKey("pid")
                 ? Optional.of(new ProcessIdentity(Integer.parseInt(m.get("pid")), Long.parseLong(m.get("starttime"))))
                 : Optional.empty();
-        return new SubhostState(
-                required(m, "name"),
-                Phase.valueOf(required(m, "phase").toUpperCase(java.util.Locale.ROOT)),
-                pid1,
-                Optional.ofNullable(m.get("config")).map(Path::of),
-                Path.of(required(m, "log")),
-                Long.parseLong(m.getOrDefault("logoffset", "0")),
-                Path.of(required(m, "live")),
-                RootKind.valueOf(required(m, "root").toUpperCase(java.util.Locale.ROOT)),
-                required(m, "netns"),
-                words(m.get("links")),
-                words(m.get("ends")),
-                words(m.get("ifup")),
-                Optional.ofNullable(m.get("cgroup")).map(Path::of),
-                words(m.get("services")),
-                Instant.ofEpochMilli(Long.parseLong(required(m, "started"))),
-                disks(m),
-                confinement(m.get("confinement")));
+        return builder(required(m, "name"))
+                .phase(Phase.valueOf(required(m, "phase").toUpperCase(java.util.Locale.ROOT)))
+                .pid1(pid1)
+                .config(Optional.ofNullable(m.get("config")).map(Path::of))
+                .log(Path.of(required(m, "log")))
+                .logOffset(Long.parseLong(m.getOrDefault("logoffset", "0")))
+                .live(Path.of(required(m, "live")))
+                .rootKind(RootKind.valueOf(required(m, "root").toUpperCase(java.util.Locale.ROOT)))
+                .netns(required(m, "netns"))
+                .hostLinks(words(m.get("links")))
+                .cableEnds(words(m.get("ends")))
+                .ifupped(words(m.get("ifup")))
+                .cgroup(Optional.ofNullable(m.get("cgroup")).map(Path::of))
+                .services(words(m.get("services")))
+                .started(Instant.ofEpochMilli(Long.parseLong(required(m, "started"))))
+                .disks(disks(m))
+                .confinement(confinement(m.get("confinement")))
+                .build();
     }
 
     /** The {@code confinement=} line; none in a record of a subhost booted before it existed. */

@@ -100,7 +100,7 @@ final class SubhostTree implements AutoCloseable {
      */
     boolean exists(String relative) throws IOException {
         try {
-            BootContext.closeQuietly(open(relative, Fds.O_PATH));
+            Descriptor.closeQuietly(open(relative, Fds.O_PATH));
             return true;
         } catch (SyscallException e) {
             if (e.is(Errno.ENOENT)) {
@@ -142,12 +142,12 @@ final class SubhostTree implements AutoCloseable {
                         throw failure(prefix.toString(), again);
                     }
                 }
-                BootContext.closeQuietly(current);
+                Descriptor.closeQuietly(current);
                 current = next;
             }
             return current;
         } catch (IOException | RuntimeException | Error e) {
-            BootContext.closeQuietly(current);
+            Descriptor.closeQuietly(current);
             throw e;
         }
     }
@@ -194,11 +194,11 @@ final class SubhostTree implements AutoCloseable {
                 AtFiles.fchmod(file, mode);
                 writeAll(file, content, rel);
             } finally {
-                BootContext.closeQuietly(file);
+                Descriptor.closeQuietly(file);
             }
             return true;
         } finally {
-            BootContext.closeQuietly(parent);
+            Descriptor.closeQuietly(parent);
         }
     }
 
@@ -225,7 +225,7 @@ final class SubhostTree implements AutoCloseable {
                 throw failure(rel, e);
             }
         } finally {
-            BootContext.closeQuietly(parent);
+            Descriptor.closeQuietly(parent);
         }
     }
 
@@ -254,7 +254,7 @@ final class SubhostTree implements AutoCloseable {
         } catch (SyscallException e) {
             throw failure(rel, e);
         } finally {
-            BootContext.closeQuietly(path);
+            Descriptor.closeQuietly(path);
         }
         checkRegular(rel, before, limit);
         int file;
@@ -276,7 +276,7 @@ final class SubhostTree implements AutoCloseable {
         } catch (SyscallException e) {
             throw failure(rel, e);
         } finally {
-            BootContext.closeQuietly(file);
+            Descriptor.closeQuietly(file);
         }
     }
 
@@ -354,7 +354,7 @@ final class SubhostTree implements AutoCloseable {
 
     @Override
     public void close() {
-        BootContext.closeQuietly(fd);
+        Descriptor.closeQuietly(fd);
         fd = -1;
     }
 }

@@ -94,8 +94,8 @@ final class Teardown {
         } catch (Exception e) {
             problems.add(PlanExecutor.reason(e));
         } finally {
-            BootContext.closeQuietly(logFd);
-            BootContext.closeQuietly(devNull);
+            Descriptor.closeQuietly(logFd);
+            Descriptor.closeQuietly(devNull);
         }
         if (problems.isEmpty()) {
             try {
@@ -163,7 +163,7 @@ final class Teardown {
             return Optional.empty();
         }
         if (!state.pid1().get().isAlive()) {
-            BootContext.closeQuietly(pidfd.fd());
+            Descriptor.closeQuietly(pidfd.fd());
             return Optional.empty();
         }
         return Optional.of(pidfd);

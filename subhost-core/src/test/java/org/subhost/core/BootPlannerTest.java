@@ -20,7 +20,7 @@ class BootPlannerTest {
 
     private static List<String> describe(BootPlan plan) {
         return plan.steps().stream()
-                .map(s -> (s instanceof BootStep.Alongside alongside ? alongside.step() : s).getClass().getSimpleName())
+                .map(s -> (s instanceof BootStep.Alongside<?> alongside ? alongside.step() : s).getClass().getSimpleName())
                 .toList();
     }
 
@@ -135,5 +135,52 @@ class BootPlannerTest {
         assertThat(planned.hostLinks()).containsExactly("ex10", "ex10.7", "ex11");
         assertThat(planned.cableEnds()).containsExactly("eth0", "eth0.7", "eth1");
         assertThat(planned.services()).containsExactly("a", "b");
+    }
+
+    /** Each step that reads earlier results, with the steps that make them: "Reader <- Maker, Maker". */
+    private static List<String> readers(BootPlan plan) {
+        java.util.Map<Slot<?>, String> makers = new java.util.IdentityHashMap<>();
+        for (BootStep<?> step : plan.steps()) {
+            step.produces().ifPresent(slot -> makers.put(slot, name(step)));
+        }
+        List<String> readers = new java.util.ArrayList<>();
+        for (BootStep<?> step : plan.steps()) {
+            List<String> read = java.util.stream.Stream.concat(step.awaits().stream(), step.consumes().stream())
+                    .map(slot -> makers.get(slot.producedAs())).toList();
+            if (!read.isEmpty()) {
+                readers.add(name(step) + " <- " + String.join(", ", read));
+            }
+        }
+        return readers;
+    }
+
+    private static String name(BootStep<?> step) {
+        return (step instanceof BootStep.Alongside<?> alongside ? alongside.step() : step).getClass().getSimpleName();
+    }
+
+    @Test
+    void eachStepReadsWhatTheStepThatMakesItHandsOn(@TempDir Path base) throws Exception {
+        SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("br0= =").start("none");
+
+        assertThat(readers(BootPlanner.plan(builder.build(), UNIFIED))).containsExactly(
+                "AwaitNetns <- CreateNetnsOnBootThread",
+                "AddVeth <- AwaitNetns",
+                "ConnectHostEnd <- PrepareInit",
+                "AddVeth <- AwaitNetns",
+                "ConnectHostEnd <- PrepareInit",
+                "StartPid1 <- PrepareInit, PrepareInit",
+                "Join <- StartPid1, PrepareInit",
+                "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
+                "ReleaseInit <- StartPid1");
+        assertThat(readers(BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP))).containsExactly(
+                "AddVeth <- CreateNetns",
+                "ConnectHostEnd <- PrepareInit",
+                "AddVeth <- CreateNetns",
+                "ConnectHostEnd <- PrepareInit",
+                "NewMountNamespace <- CreateNetns",
+                "RunHook <- PrepareInit",
+                "StartPid1 <- PrepareInit, PrepareInit",
+                "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
+                "ReleaseInit <- StartPid1");
     }
 }

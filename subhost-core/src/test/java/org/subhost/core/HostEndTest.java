@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterEach;
@@ -27,7 +28,13 @@ class HostEndTest {
     private String netns;
     private Path base;
     private RtNetlink links;
-    private BootContext context;
+    private BootLog log;
+    private Descriptor logFd;
+    private Descriptor devNull;
+    private BootServices services;
+    /** What the step reads from the boot's PrepareInit: LOG and /dev/null, for ifup and ifdown. */
+    private final Slot<InitSupervisor.CommandIo> io = new Slot<>("LOG and /dev/null for commands");
+    private final BootResults results = new BootResults(List.of(io));
 
     @BeforeEach
     void setUp() throws Exception {
@@ -38,12 +45,11 @@ class HostEndTest {
         NamedNetns.create(netns);
         links = RtNetlink.openIn(NamedNetns.path(netns));
         links.addVeth(name + "0", "eth0", OptionalInt.empty(), Optional.empty());
-        SubhostConfig config = SubhostConfig.builder(name, base).start("none").log(base.resolve("log")).build();
-        context = new BootContext(config, new StateStore(base.resolve("state")),
-                BootLog.open("overlay-boot", name, base.resolve("log")), HostFacts.probe());
-        context.hostLinks = links;
-        context.logFd = Fds.open(base.resolve("log").toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CLOEXEC);
-        context.devNullFd = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
+        log = BootLog.open("overlay-boot", name, base.resolve("log"));
+        services = new BootServices(log, new StateStore(base.resolve("state")), links);
+        logFd = new Descriptor(Fds.open(base.resolve("log").toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CLOEXEC));
+        devNull = new Descriptor(Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC));
+        results.put(io, new InitSupervisor.CommandIo(devNull, logFd));
     }
 
     @AfterEach
@@ -52,8 +58,10 @@ class HostEndTest {
             return;
         }
         try {
-            context.close();
-            context.log.close();
+            logFd.close();
+            devNull.close();
+            links.close();
+            log.close();
         } finally {
             NamedNetns.delete(netns);
         }
@@ -76,6 +84,16 @@ class HostEndTest {
         return ifup;
     }
 
+    /** The step for host end NAME0, without a bridge, with {@code ifup} when the host has one. */
+    private NetnsCable.ConnectHostEnd hostEnd(Optional<Path> ifup) {
+        return new NetnsCable.ConnectHostEnd(name + "0", Optional.empty(), ifup, false, io,
+                new Slot<>("host end " + name + "0"));
+    }
+
+    private StepInputs inputs(BootStep<?> step) {
+        return new StepInputs(services, results, step);
+    }
+
     private boolean hostEndUp() throws Exception {
         return links.link(name + "0").orElseThrow().up();
     }
@@ -83,16 +101,15 @@ class HostEndTest {
     @Test
     void withIfupdownTheHostEndIsLeftToIfup() throws Exception {
         Path ifup = fakeIfup(0);
-        NetnsCable.ConnectHostEnd step = new NetnsCable.ConnectHostEnd(name + "0", Optional.empty(), Optional.of(ifup));
+        NetnsCable.ConnectHostEnd step = hostEnd(Optional.of(ifup));
         assertThat(step.describe()).isEqualTo("host end " + name + "0: ifup " + name + "0 (else just up)");
 
-        step.apply(context);
+        NetnsCable.HostEnd end = step.apply(inputs(step));
 
         assertThat(Files.readString(base.resolve("calls"))).isEqualTo("ifup " + name + "0\n");
-        assertThat(context.ifupped).containsExactly(name + "0");
+        assertThat(end).isEqualTo(new NetnsCable.HostEnd(name + "0", true));
         assertThat(hostEndUp()).as("up by us, although ifup configured it").isFalse();
-        step.undo(context);
-        assertThat(context.ifupped).as("after the undo's ifdown").isEmpty();
+        step.undo(end, inputs(step));
         assertThat(Files.readString(base.resolve("calls"))).as("the undo: ifdown of the same ifupdown")
                 .isEqualTo("ifup " + name + "0\nifdown --force " + name + "0\n");
     }
@@ -100,27 +117,27 @@ class HostEndTest {
     @Test
     void whenIfupFailsTheHostEndIsBroughtUpAndTheFailureLogged() throws Exception {
         Path ifup = fakeIfup(1);
-        NetnsCable.ConnectHostEnd step = new NetnsCable.ConnectHostEnd(name + "0", Optional.empty(), Optional.of(ifup));
+        NetnsCable.ConnectHostEnd step = hostEnd(Optional.of(ifup));
 
-        step.apply(context);
+        NetnsCable.HostEnd end = step.apply(inputs(step));
 
         assertThat(Files.readString(base.resolve("calls"))).isEqualTo("ifup " + name + "0\n");
-        assertThat(context.ifupped).isEmpty();
+        assertThat(end.byIfup()).isFalse();
         assertThat(hostEndUp()).isTrue();
         assertThat(Files.readString(base.resolve("log"))).contains("ifup (" + ifup + " " + name + "0) exited with status 1;"
                 + " bringing " + name + "0 up only");
-        step.undo(context);
+        step.undo(end, inputs(step));
         assertThat(Files.readString(base.resolve("calls"))).as("no ifdown for what ifup did not configure")
                 .isEqualTo("ifup " + name + "0\n");
     }
 
     @Test
     void withoutIfupdownTheHostEndIsBroughtUp() throws Exception {
-        NetnsCable.ConnectHostEnd step = new NetnsCable.ConnectHostEnd(name + "0", Optional.empty(), Optional.empty());
+        NetnsCable.ConnectHostEnd step = hostEnd(Optional.empty());
 
-        step.apply(context);
+        NetnsCable.HostEnd end = step.apply(inputs(step));
 
-        assertThat(context.ifupped).isEmpty();
+        assertThat(end.byIfup()).isFalse();
         assertThat(hostEndUp()).isTrue();
         assertThat(Files.readString(base.resolve("log")))
                 .contains(name + "0: no ifup on this host (ifupdown is not installed); bringing it up only");

@@ -85,9 +85,10 @@ class NameEscapeTest {
         Path base = Files.createDirectories(dir.resolve("base"));
         SubhostState planned = BootPlanner.planned(SubhostConfig.builder("ok", base).start("none").build(), Optional.empty());
         Files.delete(base);
-        return new SubhostState(name, planned.phase(), planned.pid1(), planned.config(), planned.log(),
-                planned.logOffset(), planned.live(), planned.rootKind(), name, planned.hostLinks(), planned.cableEnds(),
-                planned.ifupped(), planned.cgroup(), planned.services(), planned.started());
+        return SubhostState.builder(name).phase(planned.phase()).pid1(planned.pid1()).config(planned.config())
+                .log(planned.log()).logOffset(planned.logOffset()).live(planned.live()).rootKind(planned.rootKind())
+                .netns(name).hostLinks(planned.hostLinks()).cableEnds(planned.cableEnds()).ifupped(planned.ifupped())
+                .cgroup(planned.cgroup()).services(planned.services()).started(planned.started()).build();
     }
 
     /** Every path under {@code top}, relative to it, sorted. */

@@ -15,11 +15,13 @@ import org.subhost.config.RootKind;
 class SubhostStateTest {
 
     private static SubhostState sample() {
-        return new SubhostState("mta", SubhostState.Phase.RUNNING, Optional.of(new ProcessIdentity(4242, 987654)),
-                Optional.of(Path.of("/opt/mta/mta.conf")), Path.of("/tmp/oly-mta.log"), 120, Path.of("/opt/mta/live"),
-                RootKind.OVERLAY, "mta", List.of("mta0", "mta0.302"), List.of("eth0", "eth0.302"), List.of("mta0"),
-                Optional.of(Path.of("/sys/fs/cgroup/unified/mta")), List.of("networking", "/etc/init.d/postfix"),
-                Instant.ofEpochMilli(1_700_000_000_123L));
+        return SubhostState.builder("mta").phase(SubhostState.Phase.RUNNING)
+                .pid1(Optional.of(new ProcessIdentity(4242, 987654))).config(Optional.of(Path.of("/opt/mta/mta.conf")))
+                .log(Path.of("/tmp/oly-mta.log")).logOffset(120).live(Path.of("/opt/mta/live")).rootKind(RootKind.OVERLAY)
+                .netns("mta").hostLinks(List.of("mta0", "mta0.302")).cableEnds(List.of("eth0", "eth0.302"))
+                .ifupped(List.of("mta0")).cgroup(Optional.of(Path.of("/sys/fs/cgroup/unified/mta")))
+                .services(List.of("networking", "/etc/init.d/postfix")).started(Instant.ofEpochMilli(1_700_000_000_123L))
+                .build();
     }
 
     @Test
@@ -30,9 +32,9 @@ class SubhostStateTest {
 
     @Test
     void aBootingRecordHasNoPid() {
-        SubhostState booting = new SubhostState("ex1", SubhostState.Phase.BOOTING, Optional.empty(), Optional.empty(),
-                Path.of("/tmp/oly-ex1.log"), 0, Path.of("/ex1/live"), RootKind.PLAIN, "ex1", List.of(), List.of(),
-                List.of(), Optional.empty(), List.of(), Instant.ofEpochMilli(5));
+        SubhostState booting = SubhostState.builder("ex1").phase(SubhostState.Phase.BOOTING)
+                .log(Path.of("/tmp/oly-ex1.log")).live(Path.of("/ex1/live")).rootKind(RootKind.PLAIN)
+                .started(Instant.ofEpochMilli(5)).build();
         String text = booting.format();
         assertThat(text).doesNotContain("pid=").contains("phase=booting\n");
         assertThat(SubhostState.parse(text)).isEqualTo(booting);
@@ -40,11 +42,11 @@ class SubhostStateTest {
 
     @Test
     void diskAttachmentsSurviveFormatThenParseInTheirOrder() {
-        SubhostState state = new SubhostState("mta", SubhostState.Phase.BOOTING, Optional.empty(), Optional.empty(),
-                Path.of("/tmp/oly-mta.log"), 0, Path.of("/opt/mta/live"), RootKind.OVERLAY, "mta", List.of(),
-                List.of(), List.of(), Optional.empty(), List.of(), Instant.ofEpochMilli(5), List.of(
+        SubhostState state = SubhostState.builder("mta").phase(SubhostState.Phase.BOOTING)
+                .log(Path.of("/tmp/oly-mta.log")).live(Path.of("/opt/mta/live")).rootKind(RootKind.OVERLAY)
+                .started(Instant.ofEpochMilli(5)).disks(List.of(
                         DiskAttachment.parse("/opt/mta/lower\t/dev/loop3\t/opt/mta/os image.img"),
-                        DiskAttachment.parse("/opt/mta/data\t/dev/loop4\t/opt/mta/data.img")));
+                        DiskAttachment.parse("/opt/mta/data\t/dev/loop4\t/opt/mta/data.img"))).build();
         String text = state.format();
         assertThat(text).contains("disk1=/opt/mta/lower\t/dev/loop3\t/opt/mta/os image.img\n",
                 "disk2=/opt/mta/data\t/dev/loop4\t/opt/mta/data.img\n");
@@ -91,5 +93,26 @@ class SubhostStateTest {
         assertThat(running.pid1()).contains(new ProcessIdentity(7, 8));
         assertThat(running.ifupped()).isEmpty();
         assertThat(running.hostLinks()).containsExactly("mta0", "mta0.302");
+    }
+
+    @Test
+    void toBuilderGivesTheSameRecordBack() {
+        SubhostState state = sample().withConfinement(Confinement.NONE);
+        assertThat(state.toBuilder().build()).isEqualTo(state);
+    }
+
+    @Test
+    void aBuiltRecordNamesItsNetworkNamespaceAfterItselfUnlessTold() {
+        SubhostState.Builder builder = SubhostState.builder("ex1").log(Path.of("/tmp/oly-ex1.log"))
+                .live(Path.of("/ex1/live")).rootKind(RootKind.PLAIN);
+        assertThat(builder.build().netns()).isEqualTo("ex1");
+        assertThat(builder.netns("other").build().netns()).isEqualTo("other");
+    }
+
+    @Test
+    void aRecordIsNotBuiltWithoutItsLog() {
+        assertThatThrownBy(() -> SubhostState.builder("ex1").live(Path.of("/ex1/live")).rootKind(RootKind.PLAIN).build())
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("log");
     }
 }
