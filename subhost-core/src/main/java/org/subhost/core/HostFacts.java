@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.subhost.linux.MountTable;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.SyscallException;
 

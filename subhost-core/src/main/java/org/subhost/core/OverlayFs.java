@@ -14,6 +14,7 @@ import org.subhost.linux.AtFiles;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.FileStatus;
+import org.subhost.linux.MountTable;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.Namespaces;

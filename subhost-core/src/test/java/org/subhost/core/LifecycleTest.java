@@ -18,6 +18,7 @@ import org.subhost.SubhostStatus;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.Fds;
+import org.subhost.linux.MountTable;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.NamespaceRequest;
 import org.subhost.linux.NamespaceThread;

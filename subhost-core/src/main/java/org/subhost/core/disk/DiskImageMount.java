@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import org.subhost.config.DiskAttachment;
 import org.subhost.linux.Errno;
+import org.subhost.linux.MountTable;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.disk.DiskFormatException;
@@ -165,14 +166,14 @@ final class DiskImageMount {
      * at {@code offset}.
      */
     private static Optional<Path> alreadyMountedOn(Path mountPath, Path image, long offset) throws DiskImageException {
-        MountInfo mounts;
+        MountTable mounts;
         try {
-            mounts = MountInfo.ofThisThread();
+            mounts = MountTable.ofThisThread();
         } catch (IOException e) {
             throw new DiskImageException("cannot read /proc/thread-self/mountinfo: " + DiskImages.reason(e));
         }
         for (Path prefix = mountPath; prefix != null; prefix = prefix.getParent()) {
-            String source = mounts.topmost(prefix).map(MountInfo.Entry::source).orElse(null);
+            String source = mounts.topmost(prefix).map(MountTable.Entry::source).orElse(null);
             if (source == null || !source.startsWith("/dev/loop")) {
                 continue;
             }

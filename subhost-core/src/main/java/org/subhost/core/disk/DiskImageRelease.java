@@ -10,6 +10,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.subhost.config.DiskAttachment;
 import org.subhost.linux.Errno;
+import org.subhost.linux.MountTable;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.disk.LoopBacking;
@@ -62,7 +63,7 @@ final class DiskImageRelease {
 
     /** Releases one attachment; see the class comment. */
     static void release(DiskAttachment a, Consumer<String> log) throws IOException {
-        Optional<MountInfo.Entry> top = MountInfo.ofThisThread().topmost(a.mountPoint());
+        Optional<MountTable.Entry> top = MountTable.ofThisThread().topmost(a.mountPoint());
         String loop = a.loopDevice().toString();
         if (top.isPresent() && top.get().source().equals(loop)) {
             log.accept("unmounting disk image " + a.image() + " (" + loop + ") from " + a.mountPoint());
@@ -76,7 +77,7 @@ final class DiskImageRelease {
                         + " frees it and " + loop + " when its last user is gone");
                 Mounts.umount2(a.mountPoint().toString(), Mounts.MNT_DETACH | Mounts.UMOUNT_NOFOLLOW);
             }
-        } else if (top.isPresent() && MountInfo.ofThisThread().isMountedFrom(a.mountPoint(), loop)) {
+        } else if (top.isPresent() && MountTable.ofThisThread().isMountedFrom(a.mountPoint(), loop)) {
             throw new IOException(loop + " on " + a.mountPoint() + " is covered by another mount ("
                     + top.get().source() + ", type " + top.get().fsType() + "); unmount that first");
         }
@@ -118,7 +119,7 @@ final class DiskImageRelease {
      * top or covered), in the calling thread's mount namespace.
      */
     static void requireMounted(List<DiskAttachment> attachments) throws IOException {
-        MountInfo table = MountInfo.ofThisThread();
+        MountTable table = MountTable.ofThisThread();
         for (DiskAttachment a : attachments) {
             if (!table.isMountedFrom(a.mountPoint(), a.loopDevice().toString())) {
                 throw new IOException("disk image " + a.image() + " (" + a.loopDevice() + ") is no longer"

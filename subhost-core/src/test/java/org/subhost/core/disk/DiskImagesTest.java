@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subhost.config.DiskAttachment;
+import org.subhost.linux.MountTable;
 
 /**
  * The owner of disk images, where it ends before anything is mounted (no root needed):
@@ -83,12 +84,12 @@ class DiskImagesTest {
 
     @Test
     void mountInfoDecodesEscapesAndKnowsWhatIsOnTop() {
-        MountInfo table = MountInfo.parse(List.of(
+        MountTable table = MountTable.parse(List.of(
                 "36 35 98:0 / /ex\\0401/mnt rw - ext4 /dev/loop3 rw",
                 "37 36 98:0 / /ex\\0401/mnt rw - tmpfs tmpfs rw",
                 "broken line"));
         assertThat(table.mounts()).hasSize(2);
-        assertThat(table.topmost(Path.of("/ex 1/mnt"))).map(MountInfo.Entry::source).contains("tmpfs");
+        assertThat(table.topmost(Path.of("/ex 1/mnt"))).map(MountTable.Entry::source).contains("tmpfs");
         assertThat(table.isMountedFrom(Path.of("/ex 1/mnt"), "/dev/loop3")).as("covered, but there").isTrue();
         assertThat(table.topmost(Path.of("/ex 1"))).isEmpty();
     }

@@ -1,4 +1,4 @@
-package org.subhost.core;
+package org.subhost.linux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
