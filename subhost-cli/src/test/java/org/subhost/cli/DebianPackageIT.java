@@ -2,21 +2,17 @@ package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.subhost.cli.DebianFixtures.exec;
+import static org.subhost.cli.DebianFixtures.files;
+import static org.subhost.cli.DebianFixtures.ok;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.subhost.ExecResult;
 import org.subhost.Subhost;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
@@ -33,8 +29,6 @@ import org.subhost.config.SubhostConfig;
  * Runs after package (failsafe), on the packaged jars, as root.
  */
 class DebianPackageIT {
-    private static final Path CHECKOUT = Path.of(System.getProperty("user.dir")).getParent();
-    private static final Duration LIMIT = Duration.ofMinutes(3);
     /**
      * What is not the package's in the writable layer: dpkg's database and log, and /tmp
      * (the inner subhost's LOG, the JVM's hsperfdata).
@@ -45,12 +39,9 @@ class DebianPackageIT {
     void installsWorksAndPurgesCleanlyInADebianWithoutJava(@TempDir Path tmp) throws Exception {
         assumeTrue(CliSupport.isRoot(), "building the package and booting a subhost need root");
         Path dir = tmp.toRealPath();
-        Path tree = Path.of(lastLine(run(dir, List.of(CHECKOUT.resolve(".ci/debian-tree").toString()))));
-        assertThat(tree.resolve("usr/bin/java")).as("the Debian tree has no Java").doesNotExist();
+        Path tree = DebianFixtures.debianTree(dir);
         Path share = Files.createDirectories(dir.resolve("share"));
-        Path deb = Path.of(lastLine(run(dir, List.of(CHECKOUT.resolve("bin/package-deb").toString(),
-                "--output", share.toString()))));
-        assertThat(deb.getFileName().toString()).matches("subhost_[0-9][^_]*_[a-z0-9]+\\.deb");
+        Path deb = Files.copy(DebianFixtures.subhostDeb(dir), share.resolve(DebianFixtures.subhostDeb(dir).getFileName()));
 
         String name = "shtpkg" + Long.toString(System.nanoTime() & 0xffffL, 36);
         for (String sub : List.of("root", "work", "live")) {
@@ -115,56 +106,7 @@ class DebianPackageIT {
         }
         // Nothing of the subhost is left on the host, by the kernel's own lists.
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(dir.toString());
-        assertThat(run(dir, List.of("ip", "netns", "list"))).doesNotContain(name);
+        assertThat(DebianFixtures.run(dir, List.of("ip", "netns", "list"))).doesNotContain(name);
         assertThat(subhosts.find(name)).isEmpty();
-    }
-
-    /** Runs {@code script} with sh inside the subhost; the result whatever its status. */
-    private static ExecResult exec(Subhost subhost, String script) throws Exception {
-        return subhost.exec(List.of("/bin/sh", "-c", script), LIMIT);
-    }
-
-    /** Runs {@code script} inside the subhost, which must succeed; its standard output. */
-    private static String ok(Subhost subhost, String script) throws Exception {
-        ExecResult r = exec(subhost, script);
-        assertThat(r.status()).as("%s in the subhost: %s %s", script, r.stdout(), r.stderr()).isZero();
-        return r.stdout();
-    }
-
-    /** The files and directories under {@code root}, relative, directories with a slash. */
-    private static Set<String> files(Path root) throws IOException {
-        Set<String> out = new TreeSet<>();
-        try (Stream<Path> all = Files.walk(root)) {
-            all.filter(p -> !p.equals(root)).forEach(p -> out.add(root.relativize(p)
-                    + (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? "/" : "")));
-        }
-        return out;
-    }
-
-    /** Runs a program on the host (at most 20 minutes), which must succeed; its standard output. */
-    private static String run(Path dir, List<String> argv) throws Exception {
-        Path err = Files.createTempFile(dir, "stderr", ".log");
-        Process p = new ProcessBuilder(argv).directory(dir.toFile())
-                .redirectError(ProcessBuilder.Redirect.to(err.toFile())).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(20, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new AssertionError(argv + " did not finish within 20 minutes");
-        }
-        String stderr = Files.readString(err);
-        assertThat(p.exitValue()).as("%s: %s%s", argv, out, tail(stderr)).isZero();
-        return out;
-    }
-
-    private static String tail(String text) {
-        List<String> lines = new ArrayList<>(text.lines().toList());
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-    }
-
-    private static String lastLine(String out) {
-        List<String> lines = out.lines().filter(l -> !l.isBlank()).toList();
-        assertThat(lines).as("the program's output").isNotEmpty();
-        return lines.getLast().strip();
     }
 }

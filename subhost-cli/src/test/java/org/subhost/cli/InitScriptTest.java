@@ -1,7 +1,6 @@
 package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,18 +18,39 @@ import org.junit.jupiter.api.io.TempDir;
  * prints how it was called: its LSB header, what each action runs, and the LSB exit
  * statuses for a program that is not installed or a list that does not exist. That it
  * drives real subhosts is {@link HostStartKernelTest}'s part. Needs no root.
+ *
+ * <p>The script runs as a copy whose two paths under /etc (the default list, and
+ * /etc/default/subhosts, which it reads) lie in the test's own directory: what this host
+ * keeps in /etc (Debian's overlay-boot installs an /etc/subhosts.conf) changes nothing.
  */
 class InitScriptTest {
     private static final Path SCRIPT = TestCheckout.REPO.resolve("init/subhosts");
+    /** The lines of the script that name a path under /etc, and what else nothing in its code names. */
+    private static final String DEFAULT_LIST = "SUBHOSTS_CONF=${SUBHOSTS_CONF:-/etc/subhosts.conf}";
+    private static final String DEFAULTS_FILE = "[ -r /etc/default/subhosts ] && . /etc/default/subhosts";
 
     @TempDir
     Path tmp;
 
     private Path program;
     private Path list;
+    /** The test's own /etc, and the copy of the script that uses it. */
+    private Path etc;
+    private Path script;
 
     @BeforeEach
     void standIn() throws Exception {
+        etc = tmp.resolve("etc");
+        Files.createDirectories(etc.resolve("default"));
+        String text = Files.readString(SCRIPT);
+        List<String> code = text.lines().filter(l -> !l.startsWith("#") && !l.contains("echo ")).toList();
+        assertThat(code.stream().filter(l -> l.contains("/etc/")).toList()).as("the script's code lines that name /etc")
+                .containsExactly(DEFAULT_LIST, DEFAULTS_FILE);
+        script = tmp.resolve("init.d/subhosts");
+        Files.createDirectories(script.getParent());
+        Files.writeString(script, text.replace(DEFAULT_LIST, DEFAULT_LIST.replace("/etc/", etc + "/"))
+                .replace(DEFAULTS_FILE, DEFAULTS_FILE.replace("/etc/", etc + "/")));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         program = tmp.resolve("subhosts");
         Files.writeString(program, """
                 #!/bin/sh
@@ -45,7 +65,7 @@ class InitScriptTest {
         Map<String, String> env = new HashMap<>(Map.of("PATH", TestCheckout.SYSTEM_PATH,
                 "SUBHOSTS_PROGRAM", program.toString(), "SUBHOSTS_CONF", list.toString()));
         env.putAll(extra);
-        List<String> command = new ArrayList<>(List.of(SCRIPT.toString()));
+        List<String> command = new ArrayList<>(List.of(script.toString()));
         command.addAll(List.of(args));
         return TestCheckout.run(env, command);
     }
@@ -80,14 +100,24 @@ class InitScriptTest {
 
     @Test
     void theListDefaultsToEtcSubhostsConf() throws Exception {
-        // Only where this host has none: the script checks that the list exists.
-        Path etc = Path.of("/etc/subhosts.conf");
-        assumeTrue(!Files.exists(etc), "this host has an /etc/subhosts.conf");
-        TestCheckout.Ran ran = TestCheckout.run(Map.of("PATH", TestCheckout.SYSTEM_PATH,
-                "SUBHOSTS_PROGRAM", program.toString()), List.of(SCRIPT.toString(), "start"));
-        assertThat(ran.status()).isEqualTo(6);
-        assertThat(ran.err()).isEqualTo("subhosts: no list of subhosts (/etc/subhosts.conf); create it, or name"
-                + " another with SUBHOSTS_CONF in /etc/default/subhosts\n");
+        Map<String, String> env = Map.of("PATH", TestCheckout.SYSTEM_PATH, "SUBHOSTS_PROGRAM", program.toString());
+        Path defaultList = etc.resolve("subhosts.conf");
+        TestCheckout.Ran none = TestCheckout.run(env, List.of(script.toString(), "start"));
+        assertThat(none).isEqualTo(new TestCheckout.Ran(6, "", "subhosts: no list of subhosts (" + defaultList
+                + "); create it, or name another with SUBHOSTS_CONF in /etc/default/subhosts\n"));
+
+        Files.writeString(defaultList, "# none\n");
+        assertThat(TestCheckout.run(env, List.of(script.toString(), "start")))
+                .isEqualTo(new TestCheckout.Ran(0, "subhosts start with SUBHOSTS_CONF=" + defaultList + "\n", ""));
+    }
+
+    @Test
+    void etcDefaultSubhostsNamesAnotherListAndStopOptions() throws Exception {
+        Path other = Files.writeString(tmp.resolve("other.conf"), "# none\n");
+        Files.writeString(etc.resolve("default/subhosts"), "SUBHOSTS_CONF=" + other + "\nSUBHOSTS_STOP_OPTIONS=\"--grace 30\"\n");
+        Map<String, String> env = Map.of("PATH", TestCheckout.SYSTEM_PATH, "SUBHOSTS_PROGRAM", program.toString());
+        assertThat(TestCheckout.run(env, List.of(script.toString(), "stop")))
+                .isEqualTo(new TestCheckout.Ran(0, "subhosts stop --grace 30 with SUBHOSTS_CONF=" + other + "\n", ""));
     }
 
     @Test
@@ -108,7 +138,7 @@ class InitScriptTest {
 
     @Test
     void rejectsAnUnknownAction() throws Exception {
-        String usage = "Usage: " + SCRIPT + " {start|stop|restart|force-reload|status}\n";
+        String usage = "Usage: " + script + " {start|stop|restart|force-reload|status}\n";
         assertThat(script(Map.of(), "reload")).isEqualTo(new TestCheckout.Ran(2, "", usage));
         assertThat(script(Map.of())).isEqualTo(new TestCheckout.Ran(2, "", usage));
     }

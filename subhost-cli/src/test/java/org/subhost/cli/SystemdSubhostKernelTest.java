@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.subhost.linux.Mounts;
 
 /**
  * systemd both ways, with the real systemd: a subhost over the host's own root (LOWER=/)
@@ -28,6 +31,15 @@ import org.junit.jupiter.api.io.TempDir;
  * the test probes harmlessly (writing back only values it read). The commands are the
  * launchers of a copy of the checkout ({@link TestCheckout}), as an administrator runs
  * them.
+ *
+ * <p>Nor may the subhost see the host's own subhosts: whatever the host has of Debian's
+ * overlay-boot or of an install of ours (the list, the init script and its rc links, the
+ * units, an installed copy) is hidden by whiteouts in the upper layer. Otherwise, on a
+ * host with Debian's overlay-boot, systemd-sysv-generator makes {@code subhosts.service}
+ * of the host's {@code /etc/init.d/subhosts} at the subhost's boot (no native unit of that
+ * name exists yet) and starts it, as its rc links ask; the unit stays active (exited), so
+ * that after bin/install and daemon-reload, when our unit file has replaced it under the
+ * same name, {@code systemctl start subhosts.service} finds it active and starts nothing.
  */
 class SystemdSubhostKernelTest {
     /** Units of a Debian host that must not run again in a subhost over its root. */
@@ -36,6 +48,17 @@ class SystemdSubhostKernelTest {
             "man-db.timer", "logrotate.timer", "cron.service", "systemd-pstore.service", "systemd-timesyncd.service",
             "getty@tty1.service", "serial-getty@ttyS0.service");
 
+    /**
+     * What of the subhosts' own boot support a host may have, as globs of absolute paths:
+     * Debian's overlay-boot (its list and init script, their rc links, its unit) and an
+     * install of ours (the same, the units, the commands and the installed copy).
+     */
+    private static final List<String> HOSTS_SUBHOSTS = List.of("/etc/subhosts.conf", "/etc/default/subhosts",
+            "/etc/init.d/subhosts", "/etc/rc?.d/[SK][0-9][0-9]subhosts", "/etc/systemd/system/subhosts*",
+            "/etc/systemd/system/*.wants/subhosts*", "/usr/local/lib/systemd/system/subhosts*",
+            "/usr/lib/systemd/system/subhosts*", "/lib/systemd/system/subhosts*", "/usr/local/lib/subhost",
+            "/usr/local/sbin/overlay-*", "/usr/local/sbin/subhosts");
+
     /** Where the subhost sees the copy of the checkout. */
     private static final String CHECKOUT_INSIDE = "/opt/subhost-checkout";
 
@@ -43,6 +66,7 @@ class SystemdSubhostKernelTest {
     Path tmp;
 
     private InterruptedRun run;
+    private List<Path> hiddenFromTheHost;
     private TestCheckout checkout;
     private Map<String, String> env;
 
@@ -57,6 +81,7 @@ class SystemdSubhostKernelTest {
         for (String unit : MASKED) {
             Files.createSymbolicLink(systemUnits.resolve(unit), Path.of("/dev/null"));
         }
+        hiddenFromTheHost = hideInUpper(run.base.resolve("root"), HOSTS_SUBHOSTS);
         // The checkout's copy is shared in: systemd-tmpfiles empties the subhost's /tmp at boot
         // (in the upper layer only: the host's /tmp stays as it is).
         Files.write(Path.of(run.conf), List.of("BASE=.", "LOWER=/", "CABLES=", "LOG=" + run.base.resolve("log"),
@@ -182,11 +207,63 @@ class SystemdSubhostKernelTest {
         assertThat(restart.out()).as(restart.describe()).isEqualTo("active\nrestarted\ninactive\n");
 
         // The list's unit starts the subhost's own unit, and stops it again.
+        // Our unit, which nothing started at the boot (not a unit that systemd-sysv-generator made
+        // of a host's init script).
+        TestCheckout.Ran loaded = inside("systemctl show -p FragmentPath -p SourcePath -p ActiveState subhosts.service");
+        assertThat(loaded.out().lines().sorted().toList()).as(loaded.describe() + "; hidden from the host: "
+                + hiddenFromTheHost).containsExactly("ActiveState=inactive",
+                        "FragmentPath=/usr/local/lib/systemd/system/subhosts.service", "SourcePath=");
         TestCheckout.Ran list = inside("echo " + conf + " > /etc/subhosts.conf && systemctl start subhosts.service"
                 + " && systemctl is-active " + unit + " && systemctl stop subhosts.service; systemctl is-active " + unit
                 + "; test -e /run/subhost/" + nested + " || echo nothing-left");
         assertThat(list.out()).as(list.describe() + "; " + inside("journalctl --no-pager -n 30 -u subhosts.service").out())
                 .isEqualTo("active\ninactive\nnothing-left\n");
+    }
+
+    /**
+     * Whiteouts in {@code upper} for each of the host's paths that match {@code globs}
+     * (a glob in any component); the host's paths hidden. A whiteout goes where the
+     * host's directory really is ({@code /lib} is {@code /usr/lib} on a merged /usr): a
+     * directory in the upper layer where the lower has a symlink would hide the symlink.
+     */
+    static List<Path> hideInUpper(Path upper, List<String> globs) throws IOException {
+        List<Path> hidden = new ArrayList<>();
+        for (String glob : globs) {
+            for (Path host : expand(Path.of("/"), Path.of(glob).subpath(0, Path.of(glob).getNameCount()))) {
+                Path real = host.getParent().toRealPath().resolve(host.getFileName());
+                Path whiteout = upper.resolve(Path.of("/").relativize(real));
+                if (Files.exists(whiteout, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Files.createDirectories(whiteout.getParent());
+                Mounts.mknod(whiteout.toString(), Mounts.S_IFCHR, 0, 0);
+                hidden.add(host);
+            }
+        }
+        return hidden;
+    }
+
+    /** The paths under {@code dir} that {@code rest} (a relative path whose components may be globs) matches. */
+    private static List<Path> expand(Path dir, Path rest) throws IOException {
+        String first = rest.getName(0).toString();
+        List<Path> matches = new ArrayList<>();
+        if (first.matches(".*[*?\\[{].*")) {
+            if (Files.isDirectory(dir)) {
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, first)) {
+                    entries.forEach(matches::add);
+                }
+            }
+        } else if (Files.exists(dir.resolve(first), LinkOption.NOFOLLOW_LINKS)) {
+            matches.add(dir.resolve(first));
+        }
+        if (rest.getNameCount() == 1) {
+            return matches;
+        }
+        List<Path> found = new ArrayList<>();
+        for (Path match : matches) {
+            found.addAll(expand(match, rest.subpath(1, rest.getNameCount())));
+        }
+        return found;
     }
 
     private static String field(String text, String regex) {
