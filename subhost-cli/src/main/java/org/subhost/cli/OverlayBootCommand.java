@@ -3,8 +3,11 @@ package org.subhost.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
+import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
@@ -22,7 +25,7 @@ import org.subhost.config.SubhostConfig;
 final class OverlayBootCommand extends Command {
     static final String NAME = "overlay-boot";
 
-    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--hook-timeout SECONDS]"
+    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--strict] [-q] [--hook-timeout SECONDS]"
             + " [--service-timeout SECONDS] [--command-timeout SECONDS] CONF";
 
     private static final String SECONDS = "a number of seconds";
@@ -30,7 +33,12 @@ final class OverlayBootCommand extends Command {
     static final String DESCRIPTION = """
             Boots the subhost that the configuration file CONF describes: its network
             namespace and cables, its root filesystem on LIVE, and its services. Returns
-            once the subhost's init runs; the subhost keeps running. Needs root.
+            once the subhost's init runs; the subhost keeps running. Ends with one line:
+            NAME, pid 1, LOG, the START services' states and how many warnings there
+            were. Needs root.
+
+            Lines of CONF that are ignored although they look meant (STRAT=none, an
+            indented or repeated variable) are warnings on standard error and in LOG.
 
             CONF must be the canonical absolute path of the file (as realpath CONF prints
             it), so that a subhost is not started by accident from another directory or
@@ -41,6 +49,8 @@ final class OverlayBootCommand extends Command {
                           ACTION=overlay-boot), print the resolved configuration, one
                           VAR=value line each, then a blank line and the boot plan,
                           one step a line; boot nothing
+              --strict    make the warnings about CONF's lines errors
+              -q, --quiet print no line when the boot succeeds
               --hook-timeout SECONDS
                           how long PREMOUNT, POSTMOUNT and INIT may each run before
                           they are killed and the boot fails (default 60)
@@ -54,8 +64,8 @@ final class OverlayBootCommand extends Command {
             Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
             """;
 
-    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run")
-            .value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run").flag("--strict")
+            .flag("-q").flag("--quiet").value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
 
     @Override
     String name() {
@@ -85,7 +95,7 @@ final class OverlayBootCommand extends Command {
         Duration commandTimeout = args.seconds("--command-timeout", 1, SubhostConfig.DEFAULT_COMMAND_TIMEOUT);
         String conf = args.firstOperand().orElseThrow(() -> CommandExit.usage("missing CONF"));
         Path path = CliSupport.canonicalConf(conf);
-        SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, err).toBuilder()
+        SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, args.has("--strict"), err).toBuilder()
                 .hookTimeout(hookTimeout).serviceTimeout(serviceTimeout).build();
         if (dryRun) {
             config.describe().forEach(out::println);
@@ -99,13 +109,33 @@ final class OverlayBootCommand extends Command {
         // When systemd runs this as a unit's ExecStart: its notifications, and its journal,
         // where a failure's line carries the error priority.
         SystemdService systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
+        BootSummary summary = new BootSummary(systemd);
         try {
-            Subhost subhost = Subhosts.linux().boot(config, systemd);
+            Subhost subhost = Subhosts.linux().boot(config, summary);
             int pid1 = subhost.pid();
             systemd.ready(pid1, "running; pid 1 is " + pid1);
+            if (!args.has("-q") && !args.has("--quiet")) {
+                out.println(BootSummary.line(config.name(), pid1, config.log(), services(subhost, config), summary.warnings()));
+            }
             return EXIT_OK;
         } catch (SubhostException e) {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
+        }
+    }
+
+    /**
+     * The START services with their states now; each "not known" when the status cannot be
+     * read (pid 1 ended at once), which LOG then explains.
+     */
+    private static List<SubhostStatus.ServiceStatus> services(Subhost subhost, SubhostConfig config) {
+        try {
+            return subhost.status().services();
+        } catch (SubhostException e) {
+            List<SubhostStatus.ServiceStatus> unknown = new ArrayList<>();
+            for (String service : config.start()) {
+                unknown.add(new SubhostStatus.ServiceStatus(service, "not known"));
+            }
+            return unknown;
         }
     }
 }

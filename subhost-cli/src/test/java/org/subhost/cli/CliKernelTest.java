@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.Subhosts;
 import org.subhost.testing.HostLeftovers;
 import org.subhost.testing.Uid;
 
@@ -81,8 +82,8 @@ class CliKernelTest {
                 "CABLES==06:20:03:4e:a6:f2"));
         Instant before = Instant.now();
         assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
-        assertThat(out()).isEmpty();
         assertThat(err()).isEmpty();
+        String booted = out();
 
         assertThat(run("overlay-list", "--json")).isZero();
         List<?> entries = (List<?>) JsonText.parse(out());
@@ -117,6 +118,8 @@ class CliKernelTest {
         assertThat(confinement.get("kept").toString()).contains("net_admin", "setuid").doesNotContain("sys_admin");
         long pid = (Long) status.get("pid");
         assertThat(Path.of("/proc", Long.toString(pid))).as("pid 1 of %s on the host", name).isDirectory();
+        assertThat(booted).isEqualTo(name + " booted: pid 1 is " + pid + "; LOG " + base.resolve("log")
+                + "; services: none; no warnings\n");
 
         assertThat(run("overlay-list")).isZero();
         assertThat(out().lines().toList().getFirst()).matches("NAME +PID +UPTIME_S +CONFIG");
@@ -138,6 +141,7 @@ class CliKernelTest {
 
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
         assertThat(err()).isEmpty();
+        assertThat(out()).isEqualTo(name + " stopped\n");
         assertThat(leftovers()).isEmpty();
         assertThat(run("overlay-list", "--json")).isZero();
         assertThat((List<?>) JsonText.parse(out())).noneMatch(o -> name.equals(((Map<?, ?>) o).get("name")));
@@ -145,7 +149,8 @@ class CliKernelTest {
         assertThat(run("overlay-stop", conf)).isEqualTo(1);
         assertThat(err()).isEqualTo(name + " is not running\n");
         assertThat(run("overlay-go", name, "true")).isEqualTo(1);
-        assertThat(err()).isEqualTo(name + " is not running\n");
+        assertThat(err()).isEqualTo("overlay-go: " + name
+                + " is not running; overlay-go without NAME lists the running subhosts\n");
         assertThat(run("overlay-go")).isZero();
         assertThat(out().lines()).doesNotContain(name);
     }
@@ -183,7 +188,8 @@ class CliKernelTest {
                 + "/live) does not exist\n");
         assertThat(leftovers()).isEmpty();
         assertThat(run("overlay-go", name, "true")).isEqualTo(1);
-        assertThat(err()).isEqualTo(name + " is not running\n");
+        assertThat(err()).isEqualTo("overlay-go: " + name
+                + " is not running; overlay-go without NAME lists the running subhosts\n");
     }
 
     @Test
@@ -193,6 +199,53 @@ class CliKernelTest {
         assertThat(run("overlay-boot", "--hook-timeout", "1", conf)).isEqualTo(1);
         assertThat(err()).startsWith("overlay-boot: boot " + name + ": step ")
                 .contains("failed: PREMOUNT (exec sleep 86399 #) did not finish within 1 s and was killed");
+        assertThat(leftovers()).isEmpty();
+    }
+
+    /** A typo boots as the old tool would (the line ignored), with a warning on standard error, in LOG and counted. */
+    @Test
+    void aTypoIsAWarningOnStandardErrorAndInLogThatTheSummaryCounts() throws IOException {
+        Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"), "STRAT=none"));
+        String warning = conf + ":4: warning: STRAT: unknown variable; did you mean START?";
+
+        assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        assertThat(err()).isEqualTo(warning + "\n");
+        assertThat(out()).matches(Pattern.quote(name) + " booted: pid 1 is \\d+; LOG " + Pattern.quote(base.resolve("log")
+                .toString()) + "; services: none; 1 warning\n");
+        assertThat(Files.readAllLines(base.resolve("log"))).anyMatch(line -> line.endsWith(" overlay-boot[" + name + "]: "
+                + warning));
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+        assertThat(err()).as("stop").isEqualTo(warning + "\n");
+
+        assertThat(run("overlay-boot", "--strict", conf)).isEqualTo(2);
+        assertThat(err()).isEqualTo(conf + ":4: STRAT: unknown variable; did you mean START?\n");
+        assertThat(out()).isEmpty();
+        assertThat(Subhosts.linux().find(name)).isEmpty();
+    }
+
+    /**
+     * The issue's case: another file with the same NAME does not stop the subhost booted from
+     * CONF; the refusal names CONF, and --force stops it all the same.
+     */
+    @Test
+    void stopRefusesAnotherFileOfTheSameNameUnlessForced() throws IOException {
+        Path other = Files.write(base.resolve("other.conf"), List.of("BASE=.", "NAME=" + name, "START=none",
+                "LOG=" + base.resolve("log")));
+        assertThat(run("overlay-boot", "-q", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        assertThat(out()).as("-q").isEmpty();
+        int pid = Subhosts.linux().find(name).orElseThrow().pid();
+
+        assertThat(run("overlay-stop", other.toString())).isEqualTo(1);
+        assertThat(err()).isEqualTo("overlay-stop: " + name + " was booted from " + conf + ", not from " + other
+                + "; nothing was stopped: give that CONF, or --force to stop it all the same\n");
+        assertThat(out()).isEmpty();
+        assertThat(Subhosts.linux().find(name)).as("still running").isPresent();
+        assertThat(Path.of("/proc", Integer.toString(pid))).isDirectory();
+
+        assertThat(run("overlay-stop", "--force", "-q", other.toString())).as("overlay-stop --force (err: %s)", err())
+                .isZero();
+        assertThat(out()).as("-q").isEmpty();
+        assertThat(err()).isEmpty();
         assertThat(leftovers()).isEmpty();
     }
 

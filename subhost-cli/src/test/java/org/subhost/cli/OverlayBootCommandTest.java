@@ -169,6 +169,25 @@ class OverlayBootCommandTest {
     }
 
     @Test
+    void dryRunWarnsAboutATypoAndGoesOn() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "STRAT=none", "START=none");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(err()).isEqualTo(conf + ":2: warning: STRAT: unknown variable; did you mean START?\n");
+        assertThat(out().lines()).contains("START=none");
+    }
+
+    @Test
+    void strictMakesEveryTypoAnErrorAtOnce() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "STRAT=none", "CABELS= =", "name=x", "START = none");
+        assertThat(run("--dry-run", "--strict", conf.toString())).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo(conf + ":2: STRAT: unknown variable; did you mean START?\n"
+                + conf + ":3: CABELS: unknown variable; did you mean CABLES?\n"
+                + conf + ":4: name: unknown variable; did you mean NAME?\n"
+                + conf + ":5: START: ignored, as white space stands before =; did you mean START=none?\n");
+    }
+
+    @Test
     void dryRunRunsCommandsWithActionOverlayBoot() throws IOException {
         Path conf = conf("ex1.conf", "BASE=.", "INIT=!echo \"$ACTION\"");
         assertThat(run("--dry-run", conf.toString())).isZero();

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.subhost.ConfigMismatchException;
 import org.subhost.NotRunningException;
 import org.subhost.ProgressListener;
 import org.subhost.Subhost;
@@ -15,6 +16,7 @@ import org.subhost.Subhosts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subhost.config.Cable;
+import org.subhost.config.ConfigWarning;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
 import org.subhost.core.disk.DiskImages;
@@ -107,6 +109,10 @@ public final class LinuxSubhosts implements Subhosts {
             BootPlan plan = BootPlanner.plan(config, facts);
             try (BootLog log = BootLog.open("overlay-boot", name, config.log(), listener)) {
                 log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
+                // The reader's warnings were printed where the file was read; LOG keeps them too.
+                for (ConfigWarning warning : config.warnings()) {
+                    log.warning(warning.toString());
+                }
                 HostExposure.warn(config, log, System.err);
                 RtNetlink hostLinks = RtNetlink.open();
                 try {
@@ -130,6 +136,35 @@ public final class LinuxSubhosts implements Subhosts {
             links.close();
         } catch (IOException e) {
             // Closing a socket fails only for EBADF, a bug elsewhere; nothing to undo.
+        }
+    }
+
+    /**
+     * Refuses to stop a running subhost that was booted from another file than {@code
+     * config}'s. Checked under the NAME's lock, against the record, so that no boot from
+     * another file can come in between. A record whose pid 1 is gone is left to the stop to
+     * clear, whichever file it names: what it lists is of no running subhost.
+     */
+    private static void checkBootedFrom(SubhostState state, SubhostConfig config) throws ConfigMismatchException {
+        if (config.file().isEmpty() || state.pid1().isEmpty() || !state.pid1().get().isAlive()) {
+            return;
+        }
+        Path given = config.file().get();
+        Optional<Path> bootedFrom = state.config();
+        if (bootedFrom.isEmpty() || !sameFile(bootedFrom.get(), given)) {
+            throw new ConfigMismatchException(state.name(), bootedFrom, given);
+        }
+    }
+
+    /** Whether two paths name one file: the same path, or (through links) the same inode. */
+    private static boolean sameFile(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            return true;
+        }
+        try {
+            return java.nio.file.Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false; // one of them is gone: not the same file now
         }
     }
 
@@ -195,10 +230,23 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public void stop(SubhostConfig config, Duration grace, ProgressListener listener) throws SubhostException {
+        stop(config, grace, listener, false);
+    }
+
+    @Override
+    public void forceStop(SubhostConfig config, Duration grace, ProgressListener listener) throws SubhostException {
+        stop(config, grace, listener, true);
+    }
+
+    private void stop(SubhostConfig config, Duration grace, ProgressListener listener, boolean anyConf)
+            throws SubhostException {
         String name = config.name();
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> state = store.read(name);
             if (state.isPresent()) {
+                if (!anyConf) {
+                    checkBootedFrom(state.get(), config);
+                }
                 Teardown.stopRecorded(store, state.get(), grace, listener);
                 return;
             }
