@@ -70,6 +70,28 @@ public interface Subhosts {
     List<String> plan(SubhostConfig config);
 
     /**
+     * Everything this host can tell before a boot of {@code config} that would make the boot
+     * fail (errors) or leave the subhost not as meant (warnings), all at once, each with
+     * its fix; boots nothing, changes nothing. Like {@code overlay-boot --dry-run}: a BASE
+     * without {@code live}, {@code root} and {@code work} gives three errors, where a boot
+     * would stop at the first. A boot checks again, step by step; with an error the boot
+     * would fail at the first step that meets it.
+     *
+     * <p>Errors: a subhost of the NAME runs; LIVE, UPPER, WORK or LOWER missing or no
+     * directory; UPPER or WORK on an overlay, or WORK on another filesystem than UPPER;
+     * LIVE with a mount; a SHARE source missing; a cable's bridge missing, or a host end's
+     * name taken. Warnings: a host end without bridge that ifup cannot configure; a
+     * subhost's {@code /etc/network/interfaces} (in UPPER) that names no {@code ethi} of a
+     * cable; a hostname that is the host's own; a START service the subhost's root lacks.
+     * A fact this process may not read (without root, the subhost's files) is left out.
+     *
+     * @param config the subhost's configuration
+     * @return the problems, errors first, in the order the boot would meet them; empty
+     *     when none is found
+     */
+    List<BootProblem> preflight(SubhostConfig config);
+
+    /**
      * Stops the subhost of {@code config} as {@link Subhost#stop} does. When it is not
      * running, removes what it may have left (a network namespace NAME, host links of its
      * cables, a stale record) and throws {@link NotRunningException}, as {@code overlay-stop}

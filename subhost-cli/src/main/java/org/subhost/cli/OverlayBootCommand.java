@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.subhost.BootProblem;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
@@ -37,8 +38,12 @@ final class OverlayBootCommand extends Command {
             NAME, pid 1, LOG, the START services' states and how many warnings there
             were. Needs root.
 
-            Lines of CONF that are ignored although they look meant (STRAT=none, an
-            indented or repeated variable) are warnings on standard error and in LOG.
+            Before anything is made, a preflight looks for every problem that would make
+            the boot fail (a missing LIVE, UPPER, WORK or SHARE source, UPPER on an
+            overlay, a missing bridge, ...) and names them all at once, each with its fix;
+            then nothing boots. Lines of CONF that are ignored although they look meant
+            (STRAT=none, an indented or repeated variable) are warnings on standard error
+            and in LOG.
 
             CONF must be the canonical absolute path of the file (as realpath CONF prints
             it), so that a subhost is not started by accident from another directory or
@@ -48,7 +53,10 @@ final class OverlayBootCommand extends Command {
               --dry-run   read and check CONF (running its !commands with
                           ACTION=overlay-boot), print the resolved configuration, one
                           VAR=value line each, then a blank line and the boot plan,
-                          one step a line; boot nothing
+                          one step a line; then the preflight: every problem
+                          the boot would meet on this host, with its fix, on
+                          standard error (exit status 1 when the boot would
+                          fail); boot nothing
               --strict    make the warnings about CONF's lines errors
               -q, --quiet print no line when the boot succeeds
               --hook-timeout SECONDS
@@ -61,7 +69,8 @@ final class OverlayBootCommand extends Command {
                           how long each VAR=!command of CONF may run (default 30)
               -h, --help  print this help and exit
 
-            Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
+            Exit status: 0 done, 1 the boot failed (or would fail, with --dry-run), 2 bad
+            usage or a bad configuration.
             """;
 
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run").flag("--strict")
@@ -97,18 +106,39 @@ final class OverlayBootCommand extends Command {
         Path path = CliSupport.canonicalConf(conf);
         SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, args.has("--strict"), err).toBuilder()
                 .hookTimeout(hookTimeout).serviceTimeout(serviceTimeout).build();
+        Subhosts subhosts = Subhosts.linux();
         if (dryRun) {
             config.describe().forEach(out::println);
             out.println();
-            Subhosts.linux().plan(config).forEach(out::println);
+            subhosts.plan(config).forEach(out::println);
             // Nothing boots: what the reading mounted (overlay-diskfile) goes again.
             CliSupport.release(NAME, config.attachments(), err);
+            List<BootProblem> problems = subhosts.preflight(config);
+            for (BootProblem problem : problems) {
+                err.println(NAME + ": " + problem);
+            }
+            long errors = problems.stream().filter(BootProblem::isError).count();
+            if (errors > 0) {
+                throw CommandExit.failure(config.name() + " would not boot: " + count(errors, "error"));
+            }
             return EXIT_OK;
         }
         CliSupport.requireRoot(NAME);
         // When systemd runs this as a unit's ExecStart: its notifications, and its journal,
         // where a failure's line carries the error priority.
         SystemdService systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
+        // Every mistake at once, before anything is made; the boot writes the warnings itself.
+        List<BootProblem> problems = subhosts.preflight(config);
+        if (problems.stream().anyMatch(BootProblem::isError)) {
+            for (BootProblem problem : problems) {
+                err.println(problem.isError() ? systemd.errorLine(NAME + ": " + problem)
+                        : systemd.warningLine(NAME + ": " + problem));
+            }
+            CliSupport.release(NAME, config.attachments(), err);
+            long errors = problems.stream().filter(BootProblem::isError).count();
+            throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + config.name() + " was not booted: "
+                    + count(errors, "error") + "; nothing was done"));
+        }
         BootSummary summary = new BootSummary(systemd);
         try {
             Subhost subhost = Subhosts.linux().boot(config, summary);
@@ -121,6 +151,11 @@ final class OverlayBootCommand extends Command {
         } catch (SubhostException e) {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
         }
+    }
+
+    /** {@code 1 error}, {@code 3 errors}. */
+    private static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     /**

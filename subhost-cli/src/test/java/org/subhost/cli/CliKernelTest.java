@@ -136,7 +136,9 @@ class CliKernelTest {
         assertThat(names).containsAll(entries.stream().map(e -> (String) ((Map<?, ?>) e).get("name")).toList());
 
         assertThat(run("overlay-boot", conf)).isEqualTo(1);
-        assertThat(err()).isEqualTo("overlay-boot: " + name + " is already running (pid " + pid + "); stop it first\n");
+        assertThat(errBesidesHostWarnings()).isEqualTo("overlay-boot: error: " + name + " is already running (pid " + pid + "); fix: overlay-stop "
+                + conf + " first, or give this subhost another NAME=\n"
+                + "overlay-boot: " + name + " was not booted: 1 error; nothing was done\n");
         assertThat(Path.of("/proc", Long.toString(pid))).as("the running pid 1 is left alone").isDirectory();
 
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
@@ -178,15 +180,32 @@ class CliKernelTest {
         assertThat(shared.resolve("file")).as("the host's own files survive the stop").hasContent("from the host");
     }
 
+    /**
+     * The issue's broken BASE: the boot names every missing directory and SHARE source at once,
+     * each with its fix, and does nothing; --dry-run says the same after the plan.
+     */
     @Test
-    void bootFailsNamingTheStepWhenLiveDoesNotExist() throws IOException {
-        Files.delete(base.resolve("live"));
+    void aBrokenBaseIsRefusedWithEveryProblemAtOnce() throws IOException {
+        Path spool = base.resolve("spool");
+        Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"), "SHARE=" + spool));
+        for (String dir : List.of("live", "root", "work")) {
+            Files.delete(base.resolve(dir));
+        }
+        String problems = "overlay-boot: error: LIVE (" + base + "/live) does not exist; fix: mkdir -p " + base + "/live\n"
+                + "overlay-boot: error: UPPER (" + base + "/root) does not exist; fix: mkdir -p " + base + "/root\n"
+                + "overlay-boot: error: WORK (" + base + "/work) does not exist; fix: mkdir -p " + base + "/work\n"
+                + "overlay-boot: error: SHARE source (" + spool + ") does not exist on the host; fix: mkdir -p " + spool
+                + ", or remove the SHARE= line that names it\n";
         assertThat(run("overlay-boot", conf)).isEqualTo(1);
         assertThat(out()).isEmpty();
-        assertThat(err()).isEqualTo("overlay-boot: boot " + name
-                + ": step 1 (check LIVE, UPPER, WORK, LOWER for a root of kind overlay) failed: LIVE (" + base
-                + "/live) does not exist\n");
+        assertThat(errBesidesHostWarnings()).isEqualTo(problems + "overlay-boot: " + name
+                + " was not booted: 4 errors; nothing was done\n");
         assertThat(leftovers()).isEmpty();
+        assertThat(base.resolve("log")).as("nothing was done, not even LOG").doesNotExist();
+
+        assertThat(run("overlay-boot", "--dry-run", conf)).isEqualTo(1);
+        assertThat(out()).contains("\n\n 1. [host] check LIVE");
+        assertThat(errBesidesHostWarnings()).isEqualTo(problems + "overlay-boot: " + name + " would not boot: 4 errors\n");
         assertThat(run("overlay-go", name, "true")).isEqualTo(1);
         assertThat(err()).isEqualTo("overlay-go: " + name
                 + " is not running; overlay-go without NAME lists the running subhosts\n");
@@ -361,6 +380,15 @@ class CliKernelTest {
 
     private String err() {
         return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Standard error without the preflight's warnings that depend on the host (ifupdown
+     * installed or not, the host's hostname in LOWER's /etc/hostname).
+     */
+    private String errBesidesHostWarnings() {
+        return err().lines().filter(line -> !line.startsWith("overlay-boot: warning: "))
+                .map(line -> line + "\n").collect(java.util.stream.Collectors.joining());
     }
 
     /** The one object named {@code name} in the JSON array {@code json}. */

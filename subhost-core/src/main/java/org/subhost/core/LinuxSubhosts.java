@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.subhost.BootProblem;
 import org.subhost.ConfigMismatchException;
 import org.subhost.NotRunningException;
 import org.subhost.ProgressListener;
@@ -188,6 +189,12 @@ public final class LinuxSubhosts implements Subhosts {
         // The warnings a boot would give, on standard error: overlay-boot --dry-run shows them.
         HostExposure.warn(config, null, System.err);
         return BootPlanner.plan(config, HostFacts.probe()).lines();
+    }
+
+    @Override
+    public List<BootProblem> preflight(SubhostConfig config) {
+        return Preflight.check(config, PreflightProbe.probe(config, store, HostFacts.findIfup(),
+                IfupdownStanzas.HOST_FILE));
     }
 
     @Override
