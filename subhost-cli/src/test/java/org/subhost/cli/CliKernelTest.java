@@ -1,6 +1,7 @@
 package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -90,7 +91,7 @@ class CliKernelTest {
         assertThat(entries).extracting(e -> (String) ((Map<?, ?>) e).get("name")).as("by NAME").isSorted();
         Map<String, Object> status = onlyEntryNamed(entries);
         assertThat(status).containsOnlyKeys("name", "pid", "config", "started", "uptime_s", "root", "live", "log",
-                "cgroup", "cables", "services", "confinement", "init_system");
+                "cgroup", "cables", "services", "confinement", "init_system", "shares");
         assertThat(status.get("init_system")).as("the built-in init, no init system as pid 1").isNull();
         assertThat(status.get("config")).isEqualTo(conf);
         assertThat(status.get("root")).isEqualTo("overlay");
@@ -141,10 +142,16 @@ class CliKernelTest {
                 + "overlay-boot: " + name + " was not booted: 1 error; nothing was done\n");
         assertThat(Path.of("/proc", Long.toString(pid))).as("the running pid 1 is left alone").isDirectory();
 
-        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+        assertThat(run("overlay-stop", "--grace", "2", conf)).as("overlay-stop (err: %s)", err()).isZero();
         assertThat(err()).isEmpty();
         assertThat(out()).isEqualTo(name + " stopped\n");
         assertThat(leftovers()).isEmpty();
+        // One deadline: pid 1 got the stop's grace, not the one it was started with.
+        assertThat(Files.readAllLines(base.resolve("log")))
+                .anyMatch(line -> line.endsWith(" overlay-stop[" + name + "]: stopping pid 1 (" + pid
+                        + "): SIGTERM, SIGKILL after 2 s"))
+                .anyMatch(line -> line.equals("subhost-init[" + name + "]: SIGTERM received; sending SIGTERM to every"
+                        + " process, SIGKILL after 2 s"));
         assertThat(run("overlay-list", "--json")).isZero();
         assertThat((List<?>) JsonText.parse(out())).noneMatch(o -> name.equals(((Map<?, ?>) o).get("name")));
 
@@ -170,11 +177,40 @@ class CliKernelTest {
 
         assertThat(run("overlay-share", shared.toString(), name)).as("overlay-share (err: %s)", err()).isZero();
         assertThat(err()).isEmpty();
+        assertThat(out()).isEqualTo("shared " + shared + " into " + name + "\n");
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/file")).isZero();
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/before")).isEqualTo(1);
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "echo inside > " + shared + "/written")).isZero();
         assertThat(shared.resolve("written")).hasContent("inside");
         assertThat(base.resolve("root" + shared + "/written")).doesNotExist();
+
+        // The same share again is no second mount on top.
+        assertThat(run("overlay-share", shared.toString(), name)).as("overlay-share again (err: %s)", err()).isZero();
+        assertThat(out()).isEqualTo(shared + " is shared into " + name + " already\n");
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "test \"$(grep -c ' " + shared + " ' /proc/self/mountinfo)\" = 1"))
+                .as("one mount at the shared path").isZero();
+        assertThat(run("overlay-list", "--json")).isZero();
+        assertThat(onlyEntryNamed(JsonText.parse(out())).get("shares"))
+                .isEqualTo(List.of(Map.of("host", shared.toString(), "subhost", shared.toString())));
+        Path other = Files.createDirectory(base.resolve("other")).toRealPath();
+        assertThatThrownBy(() -> Subhosts.linux().find(name).orElseThrow().share(other, shared))
+                .hasMessage("share " + other + " into " + name + ": " + shared + " is shared from " + shared
+                        + " already; remove that share first");
+
+        // And the way back: the overlay's own view shows again, and the record and LOG say so.
+        assertThat(run("overlay-share", "--remove", shared.toString(), name)).as("--remove (err: %s)", err()).isZero();
+        assertThat(out()).isEqualTo("removed the share of " + shared + " on " + shared + " from " + name + "\n");
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/before")).isZero();
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/file")).isEqualTo(1);
+        assertThat(run("overlay-list", "--json")).isZero();
+        assertThat(onlyEntryNamed(JsonText.parse(out())).get("shares")).isEqualTo(List.of());
+        assertThat(run("overlay-share", "-q", "--remove", shared.toString(), name)).isEqualTo(1);
+        assertThat(err()).isEqualTo("overlay-share: remove the share on " + shared + " from " + name
+                + ": no share is there (it has none)\n");
+        assertThat(Files.readAllLines(base.resolve("log")))
+                .anyMatch(line -> line.endsWith(" overlay-share[" + name + "]: shared " + shared + " on " + shared))
+                .anyMatch(line -> line.endsWith(" overlay-share[" + name + "]: removed the share of " + shared + " on "
+                        + shared));
 
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
         assertThat(shared.resolve("file")).as("the host's own files survive the stop").hasContent("from the host");
