@@ -36,7 +36,10 @@ public interface Subhosts {
      * so far are undone in reverse and the exception names the step. A warning (such as
      * UPPER being reachable by users other than root, docs/security.md) goes to LOG and to
      * standard error; it does not stop the boot. The configuration's own warnings ({@link
-     * SubhostConfig#warnings()}, lines of its file that were ignored) go to LOG.
+     * SubhostConfig#warnings()}, lines of its file that were ignored) and the warnings of
+     * {@link #preflight} go to LOG. The boot does not refuse the preflight's errors at once:
+     * its steps meet them one by one; call {@link #preflight} first to have them all, as
+     * {@code overlay-boot} does.
      *
      * @param config the subhost's configuration
      * @return the running subhost

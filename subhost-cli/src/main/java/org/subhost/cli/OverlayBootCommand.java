@@ -127,9 +127,13 @@ final class OverlayBootCommand extends Command {
         // When systemd runs this as a unit's ExecStart: its notifications, and its journal,
         // where a failure's line carries the error priority.
         SystemdService systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
-        // Every mistake at once, before anything is made; the boot writes the warnings itself.
+        // Every mistake at once, before anything is made; the boot writes the warnings to LOG.
         List<BootProblem> problems = subhosts.preflight(config);
-        if (problems.stream().anyMatch(BootProblem::isError)) {
+        if (problems.stream().noneMatch(BootProblem::isError)) {
+            for (BootProblem problem : problems) {
+                err.println(systemd.warningLine(NAME + ": " + problem));
+            }
+        } else {
             for (BootProblem problem : problems) {
                 err.println(problem.isError() ? systemd.errorLine(NAME + ": " + problem)
                         : systemd.warningLine(NAME + ": " + problem));

@@ -114,6 +114,14 @@ public final class LinuxSubhosts implements Subhosts {
                 for (ConfigWarning warning : config.warnings()) {
                     log.warning(warning.toString());
                 }
+                // The preflight's warnings, for LOG; its errors the steps meet themselves
+                // (overlay-boot has refused them before, all at once).
+                for (BootProblem problem : Preflight.check(config, PreflightProbe.probe(config, store, facts.ifup(),
+                        IfupdownStanzas.HOST_FILE))) {
+                    if (!problem.isError()) {
+                        log.warning(problem.toString());
+                    }
+                }
                 HostExposure.warn(config, log, System.err);
                 RtNetlink hostLinks = RtNetlink.open();
                 try {
