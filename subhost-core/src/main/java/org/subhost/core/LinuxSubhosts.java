@@ -114,14 +114,7 @@ public final class LinuxSubhosts implements Subhosts {
                 for (ConfigWarning warning : config.warnings()) {
                     log.warning(warning.toString());
                 }
-                // The preflight's warnings, for LOG; its errors the steps meet themselves
-                // (overlay-boot has refused them before, all at once).
-                for (BootProblem problem : Preflight.check(config, PreflightProbe.probe(config, store, facts.ifup(),
-                        IfupdownStanzas.HOST_FILE))) {
-                    if (!problem.isError()) {
-                        log.warning(problem.toString());
-                    }
-                }
+                warnOfPreflight(config, facts, log);
                 HostExposure.warn(config, log, System.err);
                 RtNetlink hostLinks = RtNetlink.open();
                 try {
@@ -136,6 +129,24 @@ public final class LinuxSubhosts implements Subhosts {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
             throw new SubhostException("boot " + name + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    /**
+     * Writes the preflight's warnings to LOG; its errors the steps meet themselves
+     * (overlay-boot has refused them before, all at once). A fault of the preflight's own
+     * is a line of LOG too: warnings must never stop a boot.
+     */
+    private void warnOfPreflight(SubhostConfig config, HostFacts facts, BootLog log) {
+        try {
+            for (BootProblem problem : Preflight.check(config, PreflightProbe.probe(config, store, facts.ifup(),
+                    IfupdownStanzas.HOST_FILE))) {
+                if (!problem.isError()) {
+                    log.warning(problem.toString());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.line("the preflight failed (" + e + "); the boot goes on without its warnings");
         }
     }
 
