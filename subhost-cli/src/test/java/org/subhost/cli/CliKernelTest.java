@@ -202,7 +202,12 @@ class CliKernelTest {
         assertThat(run("overlay-share", "--remove", shared.toString(), name)).as("--remove (err: %s)", err()).isZero();
         assertThat(out()).isEqualTo("removed the share of " + shared + " on " + shared + " from " + name + "\n");
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/before")).isZero();
-        assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/file")).isEqualTo(1);
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "grep -q ' " + shared + " ' /proc/self/mountinfo"))
+                .as("a mount at the shared path inside").isEqualTo(1);
+        // A write lands in the overlay's upper layer again (LOWER=/ still shows the host's files).
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "echo late > " + shared + "/after")).isZero();
+        assertThat(shared.resolve("after")).doesNotExist();
+        assertThat(base.resolve("root" + shared + "/after")).hasContent("late");
         assertThat(run("overlay-list", "--json")).isZero();
         assertThat(onlyEntryNamed(JsonText.parse(out())).get("shares")).isEqualTo(List.of());
         assertThat(run("overlay-share", "-q", "--remove", shared.toString(), name)).isEqualTo(1);
