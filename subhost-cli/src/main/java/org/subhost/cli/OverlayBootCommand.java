@@ -111,9 +111,11 @@ final class OverlayBootCommand extends Command {
             config.describe().forEach(out::println);
             out.println();
             subhosts.plan(config).forEach(out::println);
-            // Nothing boots: what the reading mounted (overlay-diskfile) goes again.
-            CliSupport.release(NAME, config.attachments(), err);
+            // While what the reading mounted (overlay-diskfile) is there: LOWER, UPPER or
+            // WORK may be on it.
             List<BootProblem> problems = subhosts.preflight(config);
+            // Nothing boots: what the reading mounted goes again.
+            CliSupport.release(NAME, config.attachments(), err);
             for (BootProblem problem : problems) {
                 err.println(NAME + ": " + problem);
             }
