@@ -17,7 +17,10 @@
  * session of its own, says so (--ready-fd: one byte 's', so the SDK returns from the boot
  * without polling), then reaps every orphan of the subhost and stays alive, even with no
  * process left, until SIGTERM, SIGINT or SIGPWR: then every process gets SIGTERM, after
- * the grace period SIGKILL, and pid 1 exits 0.
+ * the grace period SIGKILL, and pid 1 exits 0. The grace period is --grace, unless the
+ * stop that sent the signal from the host gave its own: the SDK queues its SIGTERM with the
+ * caller's grace in seconds as the signal's value (SI_QUEUE), so that pid 1 and the stop
+ * keep one deadline.
  *
  * The init is one of: the built-in one (--service-limit, services.c), which starts each
  * --service in order and tells their states on --status-fd, a descriptor that only pid 1
@@ -70,6 +73,8 @@
 #define EXIT_BOOT_FAILED 1
 /* An upper bound on each wait, like tini's: the loop wakes up for SIGCHLD anyway. */
 #define WAIT_SECONDS 1
+/* The longest grace period: one day, as for --grace. */
+#define MAX_GRACE 86400
 
 struct options {
 	bool timens;
@@ -146,7 +151,7 @@ static struct options parse_options(int argc, char **argv)
 		} else if (strcmp(arg, "--ready-fd") == 0) {
 			options.ready_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--grace") == 0) {
-			options.grace = parse_number(arg, argv[++i], 86400);
+			options.grace = parse_number(arg, argv[++i], MAX_GRACE);
 		} else if (strcmp(arg, "--limit") == 0) {
 			options.limit = parse_number(arg, argv[++i], 86400);
 		} else if (strcmp(arg, "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
@@ -441,6 +446,21 @@ static bool is_shutdown(int sig)
 	return sig == SIGTERM || sig == SIGINT || sig == SIGPWR;
 }
 
+/*
+ * The grace of a stop: the value a shutdown signal was queued with from outside this pid
+ * namespace (the kernel shows such a sender as si_pid 0), else --grace. A process of the
+ * subhost that forges both (rt_sigqueueinfo lets it set si_pid) only sets the grace of a
+ * shutdown it could start anyway; the host's stop kills pid 1 after its own grace in any
+ * case.
+ */
+static long grace_of(int sig, const siginfo_t *info, long grace)
+{
+	if (is_shutdown(sig) && info->si_code == SI_QUEUE && info->si_pid == 0
+	    && info->si_value.sival_int >= 0 && info->si_value.sival_int <= MAX_GRACE)
+		return info->si_value.sival_int;
+	return grace;
+}
+
 /* kill(-1) from a namespace's init reaches every other process of that namespace. */
 static bool signal_everyone(int sig)
 {
@@ -537,9 +557,10 @@ int main(int argc, char **argv)
 		busy = reap_zombies(&script);
 		if (had_children && !busy)
 			say("no service running; keeping the subhost alive");
-		int sig = wait_for_signal(&blocked, WAIT_SECONDS * 1000L);
+		siginfo_t info;
+		int sig = wait_for_signal_info(&blocked, WAIT_SECONDS * 1000L, &info);
 		if (is_shutdown(sig))
-			shut_down(sig, options.grace, &blocked, &script);
+			shut_down(sig, grace_of(sig, &info, options.grace), &blocked, &script);
 		/* SIGCHLD: reaped at the top of the loop; any other signal is ignored. */
 	}
 }

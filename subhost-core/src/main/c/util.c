@@ -96,8 +96,13 @@ long now_millis(void)
 /* Waits up to the given time for one signal; returns it, or 0 after the timeout. */
 int wait_for_signal(const sigset_t *blocked, long millis)
 {
+	return wait_for_signal_info(blocked, millis, NULL);
+}
+
+int wait_for_signal_info(const sigset_t *blocked, long millis, siginfo_t *info)
+{
 	struct timespec timeout = { millis / 1000, (millis % 1000) * 1000000L };
-	int sig = sigtimedwait(blocked, NULL, &timeout);
+	int sig = sigtimedwait(blocked, info, &timeout);
 	if (sig < 0 && errno != EAGAIN && errno != EINTR) {
 		/* EAGAIN: the timeout passed; EINTR: a stop/continue interrupted the wait. */
 		say("sigtimedwait: %s", reason(errno));

@@ -47,6 +47,12 @@ long now_millis(void);
 int wait_for_signal(const sigset_t *blocked, long millis);
 
 /*
+ * Waits as wait_for_signal does, and fills `info` with what came with the signal (the
+ * sender's si_code, si_pid and value: sigtimedwait(2)); `info` is undefined after 0.
+ */
+int wait_for_signal_info(const sigset_t *blocked, long millis, siginfo_t *info);
+
+/*
  * The --limit mode: runs PROGRAM (argv, NULL-terminated, found on the PATH) in a session of
  * its own for at most `seconds`; when it has not exited by then, its whole process group
  * gets SIGKILL. Returns its status (128 + signal when killed), EXIT_TIMED_OUT after the

@@ -3,6 +3,7 @@ package org.subhost;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.subhost.config.Share;
 
 /**
  * A running subhost, as seen from the host: a handle that names it and reaches it through
@@ -67,20 +68,42 @@ public interface Subhost {
      * same path, live: the subhost sees the host's own tree there, not the overlay's view
      * of it. Like {@code overlay-share DIR NAME}. The mount point is made when missing.
      *
+     * <p>A share is recorded (its status lists it, {@link SubhostStatus#shares()}) and
+     * written to LOG. The same share again is no second mount: it is left as it is, and the
+     * call returns false. A path inside that is shared from another host path already is
+     * refused; {@link #unshare} it first.
+     *
      * @param hostPath an existing directory or file of the host; also the path inside
+     * @return true when it was shared now, false when it was shared so already
      * @throws NotRunningException if the subhost is not running
-     * @throws SubhostException if the host path does not exist or the kernel refuses
+     * @throws SubhostException if the host path does not exist, the path inside is shared
+     *     from another host path, or the kernel refuses
      */
-    void share(Path hostPath) throws SubhostException;
+    boolean share(Path hostPath) throws SubhostException;
 
     /**
      * Like {@link #share(Path)}, onto another path {@code subhostPath} inside the subhost.
      *
      * @param hostPath an existing directory or file of the host
      * @param subhostPath the absolute path inside the subhost where it appears
+     * @return true when it was shared now, false when it was shared so already
      * @throws SubhostException as for {@link #share(Path)}
      */
-    void share(Path hostPath, Path subhostPath) throws SubhostException;
+    boolean share(Path hostPath, Path subhostPath) throws SubhostException;
+
+    /**
+     * Undoes a share: unmounts what is bound at {@code subhostPath} inside the subhost (a
+     * lazy unmount: what the subhost has open there stays usable until closed), so that
+     * the overlay's own view of that path shows again. Like {@code overlay-share --remove
+     * DIR NAME}. Works for a share of the boot's SHARE lines as for one made live; the
+     * record and LOG say so.
+     *
+     * @param subhostPath the absolute path inside the subhost where a share is
+     * @return the share that was removed
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if no share is recorded at that path, or the kernel refuses
+     */
+    Share unshare(Path subhostPath) throws SubhostException;
 
     /**
      * What the subhost looks like now: pid 1, uptime, root, cables with their MAC

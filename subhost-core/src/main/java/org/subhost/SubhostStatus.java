@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import org.subhost.config.Confinement;
 import org.subhost.config.RootKind;
+import org.subhost.config.Share;
 
 /**
  * What a running subhost looks like from the host, read from its state record and checked
@@ -28,6 +29,8 @@ import org.subhost.config.RootKind;
  * @param initSystem the init system that is its pid 1 (such as {@code
  *     /usr/lib/systemd/systemd}), when its init script made one pid 1; empty when pid 1 is
  *     the SDK's own
+ * @param shares the host paths bound into it, the boot's SHAREs and those shared live since
+ *     ({@link Subhost#share}), in the order made; those removed are gone
  */
 public record SubhostStatus(
         String name,
@@ -41,7 +44,8 @@ public record SubhostStatus(
         List<ServiceStatus> services,
         Optional<Path> cgroup,
         Confinement confinement,
-        Optional<String> initSystem) {
+        Optional<String> initSystem,
+        List<Share> shares) {
 
     /**
      * A status whose pid 1 is the SDK's own.
@@ -64,6 +68,29 @@ public record SubhostStatus(
         this(name, pid, started, config, rootKind, live, log, cables, services, cgroup, confinement, Optional.empty());
     }
 
+    /**
+     * A status without shares.
+     *
+     * @param name the subhost's NAME
+     * @param pid the host pid of its pid 1
+     * @param started when pid 1 started
+     * @param config the configuration file it was booted from, if any
+     * @param rootKind how its root filesystem is made
+     * @param live where its root is mounted (LIVE)
+     * @param log its LOG file
+     * @param cables its cables
+     * @param services its START services and their last known state
+     * @param cgroup its control group, if the host has a cgroup v2 hierarchy
+     * @param confinement what its processes are kept from doing to the host
+     * @param initSystem the init system that is its pid 1, if one is
+     */
+    public SubhostStatus(String name, int pid, Instant started, Optional<Path> config, RootKind rootKind, Path live,
+            Path log, List<CableStatus> cables, List<ServiceStatus> services, Optional<Path> cgroup,
+            Confinement confinement, Optional<String> initSystem) {
+        this(name, pid, started, config, rootKind, live, log, cables, services, cgroup, confinement, initSystem,
+                List.of());
+    }
+
     /** Checks that every part is present, and copies the lists. */
     public SubhostStatus {
         requireNonNull(name, "name");
@@ -77,6 +104,7 @@ public record SubhostStatus(
         requireNonNull(cgroup, "cgroup");
         requireNonNull(confinement, "confinement");
         requireNonNull(initSystem, "initSystem");
+        shares = List.copyOf(shares);
     }
 
     /** {@return how long pid 1 has been running, up to now} */

@@ -45,18 +45,29 @@ final class CliSupport {
     }
 
     /**
-     * Reads CONF with ACTION {@code command}; a bad configuration ends the command with status
-     * 2, after releasing the disk images that its {@code !} commands mounted before it failed.
+     * Reads CONF with ACTION {@code command}, printing the reading's warnings (lines it
+     * ignored although they look meant, such as {@code STRAT=none}) on {@code err}; a bad
+     * configuration ends the command with status 2, after releasing the disk images that
+     * its {@code !} commands mounted before it failed.
      */
     static SubhostConfig readConfig(String command, Path conf, PrintStream err) throws CommandExit {
-        return readConfig(command, conf, SubhostConfig.DEFAULT_COMMAND_TIMEOUT, err);
+        return readConfig(command, conf, SubhostConfig.DEFAULT_COMMAND_TIMEOUT, false, err);
     }
 
-    /** Reads CONF as {@link #readConfig(String, Path, PrintStream)}, with {@code !} commands limited to {@code limit}. */
-    static SubhostConfig readConfig(String command, Path conf, Duration limit, PrintStream err)
+    /**
+     * Reads CONF as {@link #readConfig(String, Path, PrintStream)}, with {@code !} commands
+     * limited to {@code limit}; when {@code strict}, a line that would be a warning ends the
+     * command as a bad configuration ({@code --strict}).
+     */
+    static SubhostConfig readConfig(String command, Path conf, Duration limit, boolean strict, PrintStream err)
             throws CommandExit {
         try {
-            return SubhostConfig.read(conf, command, limit);
+            SubhostConfig config = strict ? SubhostConfig.readStrict(conf, command, limit)
+                    : SubhostConfig.read(conf, command, limit);
+            for (var warning : config.warnings()) {
+                err.println(warning);
+            }
+            return config;
         } catch (ConfigException e) {
             err.println(e.getMessage()); // it names the file and line already
             release(command, e.attachments(), err);

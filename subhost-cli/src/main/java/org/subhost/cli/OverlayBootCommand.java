@@ -3,8 +3,12 @@ package org.subhost.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.subhost.BootProblem;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
+import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 
@@ -22,7 +26,7 @@ import org.subhost.config.SubhostConfig;
 final class OverlayBootCommand extends Command {
     static final String NAME = "overlay-boot";
 
-    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--hook-timeout SECONDS]"
+    static final String USAGE_LINE = "Usage: overlay-boot [--dry-run] [--strict] [-q] [--hook-timeout SECONDS]"
             + " [--service-timeout SECONDS] [--command-timeout SECONDS] CONF";
 
     private static final String SECONDS = "a number of seconds";
@@ -30,7 +34,16 @@ final class OverlayBootCommand extends Command {
     static final String DESCRIPTION = """
             Boots the subhost that the configuration file CONF describes: its network
             namespace and cables, its root filesystem on LIVE, and its services. Returns
-            once the subhost's init runs; the subhost keeps running. Needs root.
+            once the subhost's init runs; the subhost keeps running. Ends with one line:
+            NAME, pid 1, LOG, the START services' states and how many warnings there
+            were. Needs root.
+
+            Before anything is made, a preflight looks for every problem that would make
+            the boot fail (a missing LIVE, UPPER, WORK or SHARE source, UPPER on an
+            overlay, a missing bridge, ...) and names them all at once, each with its fix;
+            then nothing boots. Lines of CONF that are ignored although they look meant
+            (STRAT=none, an indented or repeated variable) are warnings on standard error
+            and in LOG.
 
             CONF must be the canonical absolute path of the file (as realpath CONF prints
             it), so that a subhost is not started by accident from another directory or
@@ -40,7 +53,12 @@ final class OverlayBootCommand extends Command {
               --dry-run   read and check CONF (running its !commands with
                           ACTION=overlay-boot), print the resolved configuration, one
                           VAR=value line each, then a blank line and the boot plan,
-                          one step a line; boot nothing
+                          one step a line; then the preflight: every problem
+                          the boot would meet on this host, with its fix, on
+                          standard error (exit status 1 when the boot would
+                          fail); boot nothing
+              --strict    make the warnings about CONF's lines errors
+              -q, --quiet print no line when the boot succeeds
               --hook-timeout SECONDS
                           how long PREMOUNT, POSTMOUNT and INIT may each run before
                           they are killed and the boot fails (default 60)
@@ -51,11 +69,12 @@ final class OverlayBootCommand extends Command {
                           how long each VAR=!command of CONF may run (default 30)
               -h, --help  print this help and exit
 
-            Exit status: 0 done, 1 the boot failed, 2 bad usage or a bad configuration.
+            Exit status: 0 done, 1 the boot failed (or would fail, with --dry-run), 2 bad
+            usage or a bad configuration.
             """;
 
-    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run")
-            .value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run").flag("--strict")
+            .flag("-q").flag("--quiet").value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
 
     @Override
     String name() {
@@ -85,27 +104,79 @@ final class OverlayBootCommand extends Command {
         Duration commandTimeout = args.seconds("--command-timeout", 1, SubhostConfig.DEFAULT_COMMAND_TIMEOUT);
         String conf = args.firstOperand().orElseThrow(() -> CommandExit.usage("missing CONF"));
         Path path = CliSupport.canonicalConf(conf);
-        SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, err).toBuilder()
+        SubhostConfig config = CliSupport.readConfig(NAME, path, commandTimeout, args.has("--strict"), err).toBuilder()
                 .hookTimeout(hookTimeout).serviceTimeout(serviceTimeout).build();
+        Subhosts subhosts = Subhosts.linux();
         if (dryRun) {
             config.describe().forEach(out::println);
             out.println();
-            Subhosts.linux().plan(config).forEach(out::println);
-            // Nothing boots: what the reading mounted (overlay-diskfile) goes again.
+            subhosts.plan(config).forEach(out::println);
+            // While what the reading mounted (overlay-diskfile) is there: LOWER, UPPER or
+            // WORK may be on it.
+            List<BootProblem> problems = subhosts.preflight(config);
+            // Nothing boots: what the reading mounted goes again.
             CliSupport.release(NAME, config.attachments(), err);
+            for (BootProblem problem : problems) {
+                err.println(NAME + ": " + problem);
+            }
+            long errors = problems.stream().filter(BootProblem::isError).count();
+            if (errors > 0) {
+                throw CommandExit.failure(config.name() + " would not boot: " + count(errors, "error"));
+            }
             return EXIT_OK;
         }
         CliSupport.requireRoot(NAME);
         // When systemd runs this as a unit's ExecStart: its notifications, and its journal,
         // where a failure's line carries the error priority.
         SystemdService systemd = SystemdService.of(System.getenv(), NAME, config.name(), err).connect();
+        // Every mistake at once, before anything is made; the boot writes the warnings to LOG.
+        List<BootProblem> problems = subhosts.preflight(config);
+        if (problems.stream().noneMatch(BootProblem::isError)) {
+            for (BootProblem problem : problems) {
+                err.println(systemd.warningLine(NAME + ": " + problem));
+            }
+        } else {
+            for (BootProblem problem : problems) {
+                err.println(problem.isError() ? systemd.errorLine(NAME + ": " + problem)
+                        : systemd.warningLine(NAME + ": " + problem));
+            }
+            CliSupport.release(NAME, config.attachments(), err);
+            long errors = problems.stream().filter(BootProblem::isError).count();
+            throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + config.name() + " was not booted: "
+                    + count(errors, "error") + "; nothing was done"));
+        }
+        BootSummary summary = new BootSummary(systemd);
         try {
-            Subhost subhost = Subhosts.linux().boot(config, systemd);
+            Subhost subhost = Subhosts.linux().boot(config, summary);
             int pid1 = subhost.pid();
             systemd.ready(pid1, "running; pid 1 is " + pid1);
+            if (!args.has("-q") && !args.has("--quiet")) {
+                out.println(BootSummary.line(config.name(), pid1, config.log(), services(subhost, config), summary.warnings()));
+            }
             return EXIT_OK;
         } catch (SubhostException e) {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
+        }
+    }
+
+    /** {@code 1 error}, {@code 3 errors}. */
+    private static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    /**
+     * The START services with their states now; each "not known" when the status cannot be
+     * read (pid 1 ended at once), which LOG then explains.
+     */
+    private static List<SubhostStatus.ServiceStatus> services(Subhost subhost, SubhostConfig config) {
+        try {
+            return subhost.status().services();
+        } catch (SubhostException e) {
+            List<SubhostStatus.ServiceStatus> unknown = new ArrayList<>();
+            for (String service : config.start()) {
+                unknown.add(new SubhostStatus.ServiceStatus(service, "not known"));
+            }
+            return unknown;
         }
     }
 }

@@ -34,7 +34,7 @@ final class OverlayGoCommand extends Command {
               -h, --help  print this help and exit (only before NAME)
 
             Exit status: the shell's or CMD's status (125: entering failed); 1 when NAME
-            is not running; 2 bad usage.
+            is not running ("overlay-go: NAME is not running; ..."); 2 bad usage.
             """;
 
     /** Options before NAME only: what follows NAME is CMD's, --help included. */
@@ -72,10 +72,19 @@ final class OverlayGoCommand extends Command {
         String name = operands.getFirst();
         Optional<Subhost> subhost = subhosts.find(name);
         if (subhost.isEmpty()) {
-            throw new NotRunningException(name);
+            throw notRunning(name);
         }
         List<String> command = operands.size() > 1 ? operands.subList(1, operands.size()) : SHELL;
         out.flush();
-        return subhost.get().execInteractive(command);
+        try {
+            return subhost.get().execInteractive(command);
+        } catch (NotRunningException e) {
+            throw notRunning(name); // it stopped since it was found
+        }
+    }
+
+    /** {@code overlay-go: NAME is not running; ...}, with the way to see what runs; status 1. */
+    static CommandExit notRunning(String name) {
+        return CommandExit.failure(name + " is not running; overlay-go without NAME lists the running subhosts");
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
+import org.subhost.config.Share;
 
 /**
  * {@code overlay-list [--json]}: the running subhosts, as a table or as JSON for machines.
@@ -28,8 +29,10 @@ final class OverlayListCommand extends Command {
               --json      print a JSON array instead, one object per subhost with name, pid,
                           config, started (ISO-8601), uptime_s, root, live, log, cgroup,
                           init_system, cables (host, subhost, mac, bridge, up), services
-                          (name, state) and confinement (capabilities as CAPABILITIES
+                          (name, state), confinement (capabilities as CAPABILITIES
                           writes them, the list of capabilities kept, seccomp, files)
+                          and shares (host, subhost: the boot's SHAREs and those
+                          of overlay-share since)
               -h, --help  print this help and exit
 
             Exit status: 0, or 2 for bad usage.
@@ -108,6 +111,14 @@ final class OverlayListCommand extends Command {
         confinement.put("seccomp", s.confinement().seccomp());
         confinement.put("files", s.confinement().files());
         m.put("confinement", confinement);
+        List<Object> shares = new ArrayList<>();
+        for (Share share : s.shares()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("host", share.hostPath().toString());
+            entry.put("subhost", share.subhostPath().toString());
+            shares.add(entry);
+        }
+        m.put("shares", shares);
         return m;
     }
 }

@@ -8,11 +8,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import org.subhost.BootProblem;
 import org.subhost.NotRunningException;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.ConfigException;
+import org.subhost.config.ConfigWarning;
 import org.subhost.config.SubhostConfig;
 
 /**
@@ -145,8 +147,21 @@ final class SubhostsCommand extends Command {
         for (SubhostsList.Entry entry : list.entries()) {
             try {
                 SubhostConfig config = SubhostConfig.read(canonical(entry), OverlayBootCommand.NAME);
+                for (ConfigWarning warning : config.warnings()) {
+                    err.println(warning);
+                }
                 if (subhosts.find(config.name()).isPresent()) {
                     out.println(config.name() + ": already running");
+                    continue;
+                }
+                // As overlay-boot: every mistake at once, before anything is made.
+                List<BootProblem> errors = subhosts.preflight(config).stream().filter(BootProblem::isError).toList();
+                if (!errors.isEmpty()) {
+                    failed++;
+                    for (BootProblem error : errors) {
+                        err.println(NAME + ": " + list.where(entry) + ": " + error);
+                    }
+                    CliSupport.release(NAME, config.attachments(), err);
                     continue;
                 }
                 subhosts.boot(config);

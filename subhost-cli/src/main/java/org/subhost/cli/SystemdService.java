@@ -121,6 +121,11 @@ final class SystemdService implements ProgressListener {
         return journal ? "<" + INFO + ">" + line : line;
     }
 
+    /** A warning's line: with priority 4 for the journal, as it is otherwise. */
+    String warningLine(String line) {
+        return journal ? "<" + WARNING + ">" + line : line;
+    }
+
     /** A line for the end of the command: with a priority for the journal, as it is otherwise. */
     String errorLine(String line) {
         return journal ? "<" + ERR + ">" + line : line;

@@ -1,6 +1,7 @@
 package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -20,6 +21,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.Subhosts;
 import org.subhost.testing.HostLeftovers;
 import org.subhost.testing.Uid;
 
@@ -81,15 +83,15 @@ class CliKernelTest {
                 "CABLES==06:20:03:4e:a6:f2"));
         Instant before = Instant.now();
         assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
-        assertThat(out()).isEmpty();
-        assertThat(err()).isEmpty();
+        assertThat(errBesidesHostWarnings()).isEmpty();
+        String booted = out();
 
         assertThat(run("overlay-list", "--json")).isZero();
         List<?> entries = (List<?>) JsonText.parse(out());
         assertThat(entries).extracting(e -> (String) ((Map<?, ?>) e).get("name")).as("by NAME").isSorted();
         Map<String, Object> status = onlyEntryNamed(entries);
         assertThat(status).containsOnlyKeys("name", "pid", "config", "started", "uptime_s", "root", "live", "log",
-                "cgroup", "cables", "services", "confinement", "init_system");
+                "cgroup", "cables", "services", "confinement", "init_system", "shares");
         assertThat(status.get("init_system")).as("the built-in init, no init system as pid 1").isNull();
         assertThat(status.get("config")).isEqualTo(conf);
         assertThat(status.get("root")).isEqualTo("overlay");
@@ -117,6 +119,9 @@ class CliKernelTest {
         assertThat(confinement.get("kept").toString()).contains("net_admin", "setuid").doesNotContain("sys_admin");
         long pid = (Long) status.get("pid");
         assertThat(Path.of("/proc", Long.toString(pid))).as("pid 1 of %s on the host", name).isDirectory();
+        // How many warnings is the host's business: ifupdown or not, its hostname in /etc/hostname.
+        assertThat(booted).matches(Pattern.quote(name + " booted: pid 1 is " + pid + "; LOG " + base.resolve("log")
+                + "; services: none; ") + "(no warnings|1 warning|\\d+ warnings)\n");
 
         assertThat(run("overlay-list")).isZero();
         assertThat(out().lines().toList().getFirst()).matches("NAME +PID +UPTIME_S +CONFIG");
@@ -133,19 +138,29 @@ class CliKernelTest {
         assertThat(names).containsAll(entries.stream().map(e -> (String) ((Map<?, ?>) e).get("name")).toList());
 
         assertThat(run("overlay-boot", conf)).isEqualTo(1);
-        assertThat(err()).isEqualTo("overlay-boot: " + name + " is already running (pid " + pid + "); stop it first\n");
+        assertThat(errBesidesHostWarnings()).isEqualTo("overlay-boot: error: " + name + " is already running (pid " + pid + "); fix: overlay-stop "
+                + conf + " first, or give this subhost another NAME=\n"
+                + "overlay-boot: " + name + " was not booted: 1 error; nothing was done\n");
         assertThat(Path.of("/proc", Long.toString(pid))).as("the running pid 1 is left alone").isDirectory();
 
-        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+        assertThat(run("overlay-stop", "--grace", "2", conf)).as("overlay-stop (err: %s)", err()).isZero();
         assertThat(err()).isEmpty();
+        assertThat(out()).isEqualTo(name + " stopped\n");
         assertThat(leftovers()).isEmpty();
+        // One deadline: pid 1 got the stop's grace, not the one it was started with.
+        assertThat(Files.readAllLines(base.resolve("log")))
+                .anyMatch(line -> line.endsWith(" overlay-stop[" + name + "]: stopping pid 1 (" + pid
+                        + "): SIGTERM, SIGKILL after 2 s"))
+                .anyMatch(line -> line.equals("subhost-init[" + name + "]: SIGTERM received; sending SIGTERM to every"
+                        + " process, SIGKILL after 2 s"));
         assertThat(run("overlay-list", "--json")).isZero();
         assertThat((List<?>) JsonText.parse(out())).noneMatch(o -> name.equals(((Map<?, ?>) o).get("name")));
 
         assertThat(run("overlay-stop", conf)).isEqualTo(1);
         assertThat(err()).isEqualTo(name + " is not running\n");
         assertThat(run("overlay-go", name, "true")).isEqualTo(1);
-        assertThat(err()).isEqualTo(name + " is not running\n");
+        assertThat(err()).isEqualTo("overlay-go: " + name
+                + " is not running; overlay-go without NAME lists the running subhosts\n");
         assertThat(run("overlay-go")).isZero();
         assertThat(out().lines()).doesNotContain(name);
     }
@@ -163,27 +178,79 @@ class CliKernelTest {
 
         assertThat(run("overlay-share", shared.toString(), name)).as("overlay-share (err: %s)", err()).isZero();
         assertThat(err()).isEmpty();
+        assertThat(out()).isEqualTo("shared " + shared + " into " + name + "\n");
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/file")).isZero();
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/before")).isEqualTo(1);
         assertThat(run("overlay-go", name, "/bin/sh", "-c", "echo inside > " + shared + "/written")).isZero();
         assertThat(shared.resolve("written")).hasContent("inside");
         assertThat(base.resolve("root" + shared + "/written")).doesNotExist();
 
+        // The same share again is no second mount on top.
+        assertThat(run("overlay-share", shared.toString(), name)).as("overlay-share again (err: %s)", err()).isZero();
+        assertThat(out()).isEqualTo(shared + " is shared into " + name + " already\n");
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "test \"$(grep -c ' " + shared + " ' /proc/self/mountinfo)\" = 1"))
+                .as("one mount at the shared path").isZero();
+        assertThat(run("overlay-list", "--json")).isZero();
+        assertThat(onlyEntryNamed(JsonText.parse(out())).get("shares"))
+                .isEqualTo(List.of(Map.of("host", shared.toString(), "subhost", shared.toString())));
+        Path other = Files.createDirectory(base.resolve("other")).toRealPath();
+        assertThatThrownBy(() -> Subhosts.linux().find(name).orElseThrow().share(other, shared))
+                .hasMessage("share " + other + " into " + name + ": " + shared + " is shared from " + shared
+                        + " already; remove that share first");
+
+        // And the way back: the overlay's own view shows again, and the record and LOG say so.
+        assertThat(run("overlay-share", "--remove", shared.toString(), name)).as("--remove (err: %s)", err()).isZero();
+        assertThat(out()).isEqualTo("removed the share of " + shared + " on " + shared + " from " + name + "\n");
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "test -f " + shared + "/before")).isZero();
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "grep -q ' " + shared + " ' /proc/self/mountinfo"))
+                .as("a mount at the shared path inside").isEqualTo(1);
+        // A write lands in the overlay's upper layer again (LOWER=/ still shows the host's files).
+        assertThat(run("overlay-go", name, "/bin/sh", "-c", "echo late > " + shared + "/after")).isZero();
+        assertThat(shared.resolve("after")).doesNotExist();
+        assertThat(base.resolve("root" + shared + "/after")).hasContent("late");
+        assertThat(run("overlay-list", "--json")).isZero();
+        assertThat(onlyEntryNamed(JsonText.parse(out())).get("shares")).isEqualTo(List.of());
+        assertThat(run("overlay-share", "-q", "--remove", shared.toString(), name)).isEqualTo(1);
+        assertThat(err()).isEqualTo("overlay-share: remove the share on " + shared + " from " + name
+                + ": no share is there (it has none)\n");
+        assertThat(Files.readAllLines(base.resolve("log")))
+                .anyMatch(line -> line.endsWith(" overlay-share[" + name + "]: shared " + shared + " on " + shared))
+                .anyMatch(line -> line.endsWith(" overlay-share[" + name + "]: removed the share of " + shared + " on "
+                        + shared));
+
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
         assertThat(shared.resolve("file")).as("the host's own files survive the stop").hasContent("from the host");
     }
 
+    /**
+     * The issue's broken BASE: the boot names every missing directory and SHARE source at once,
+     * each with its fix, and does nothing; --dry-run says the same after the plan.
+     */
     @Test
-    void bootFailsNamingTheStepWhenLiveDoesNotExist() throws IOException {
-        Files.delete(base.resolve("live"));
+    void aBrokenBaseIsRefusedWithEveryProblemAtOnce() throws IOException {
+        Path spool = base.resolve("spool");
+        Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"), "SHARE=" + spool));
+        for (String dir : List.of("live", "root", "work")) {
+            Files.delete(base.resolve(dir));
+        }
+        String problems = "overlay-boot: error: LIVE (" + base + "/live) does not exist; fix: mkdir -p " + base + "/live\n"
+                + "overlay-boot: error: UPPER (" + base + "/root) does not exist; fix: mkdir -p " + base + "/root\n"
+                + "overlay-boot: error: WORK (" + base + "/work) does not exist; fix: mkdir -p " + base + "/work\n"
+                + "overlay-boot: error: SHARE source (" + spool + ") does not exist on the host; fix: mkdir -p " + spool
+                + ", or remove the SHARE= line that names it\n";
         assertThat(run("overlay-boot", conf)).isEqualTo(1);
         assertThat(out()).isEmpty();
-        assertThat(err()).isEqualTo("overlay-boot: boot " + name
-                + ": step 1 (check LIVE, UPPER, WORK, LOWER for a root of kind overlay) failed: LIVE (" + base
-                + "/live) does not exist\n");
+        assertThat(errBesidesHostWarnings()).isEqualTo(problems + "overlay-boot: " + name
+                + " was not booted: 4 errors; nothing was done\n");
         assertThat(leftovers()).isEmpty();
+        assertThat(base.resolve("log")).as("nothing was done, not even LOG").doesNotExist();
+
+        assertThat(run("overlay-boot", "--dry-run", conf)).isEqualTo(1);
+        assertThat(out()).contains("\n\n 1. [host] check LIVE");
+        assertThat(errBesidesHostWarnings()).isEqualTo(problems + "overlay-boot: " + name + " would not boot: 4 errors\n");
         assertThat(run("overlay-go", name, "true")).isEqualTo(1);
-        assertThat(err()).isEqualTo(name + " is not running\n");
+        assertThat(err()).isEqualTo("overlay-go: " + name
+                + " is not running; overlay-go without NAME lists the running subhosts\n");
     }
 
     @Test
@@ -191,8 +258,58 @@ class CliKernelTest {
         Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
                 "PREMOUNT=exec sleep 86399 #"));
         assertThat(run("overlay-boot", "--hook-timeout", "1", conf)).isEqualTo(1);
-        assertThat(err()).startsWith("overlay-boot: boot " + name + ": step ")
+        assertThat(errBesidesHostWarnings()).startsWith("overlay-boot: boot " + name + ": step ")
                 .contains("failed: PREMOUNT (exec sleep 86399 #) did not finish within 1 s and was killed");
+        assertThat(leftovers()).isEmpty();
+    }
+
+    /** A typo boots as the old tool would (the line ignored), with a warning on standard error, in LOG and counted. */
+    @Test
+    void aTypoIsAWarningOnStandardErrorAndInLogThatTheSummaryCounts() throws IOException {
+        Files.write(Path.of(conf), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"), "STRAT=none"));
+        // A hostname of its own, so that the host's is not the subhost's: no warning of the preflight.
+        Files.createDirectories(base.resolve("root/etc"));
+        Files.writeString(base.resolve("root/etc/hostname"), "typo\n");
+        String warning = conf + ":4: warning: STRAT: unknown variable; did you mean START?";
+
+        assertThat(run("overlay-boot", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        assertThat(err()).isEqualTo(warning + "\n");
+        assertThat(out()).matches(Pattern.quote(name) + " booted: pid 1 is \\d+; LOG " + Pattern.quote(base.resolve("log")
+                .toString()) + "; services: none; 1 warning\n");
+        assertThat(Files.readAllLines(base.resolve("log"))).anyMatch(line -> line.endsWith(" overlay-boot[" + name + "]: "
+                + warning));
+        assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
+        assertThat(err()).as("stop").isEqualTo(warning + "\n");
+
+        assertThat(run("overlay-boot", "--strict", conf)).isEqualTo(2);
+        assertThat(err()).isEqualTo(conf + ":4: STRAT: unknown variable; did you mean START?\n");
+        assertThat(out()).isEmpty();
+        assertThat(Subhosts.linux().find(name)).isEmpty();
+    }
+
+    /**
+     * The issue's case: another file with the same NAME does not stop the subhost booted from
+     * CONF; the refusal names CONF, and --force stops it all the same.
+     */
+    @Test
+    void stopRefusesAnotherFileOfTheSameNameUnlessForced() throws IOException {
+        Path other = Files.write(base.resolve("other.conf"), List.of("BASE=.", "NAME=" + name, "START=none",
+                "LOG=" + base.resolve("log")));
+        assertThat(run("overlay-boot", "-q", conf)).as("overlay-boot (err: %s)", err()).isZero();
+        assertThat(out()).as("-q").isEmpty();
+        int pid = Subhosts.linux().find(name).orElseThrow().pid();
+
+        assertThat(run("overlay-stop", other.toString())).isEqualTo(1);
+        assertThat(err()).isEqualTo("overlay-stop: " + name + " was booted from " + conf + ", not from " + other
+                + "; nothing was stopped: give that CONF, or --force to stop it all the same\n");
+        assertThat(out()).isEmpty();
+        assertThat(Subhosts.linux().find(name)).as("still running").isPresent();
+        assertThat(Path.of("/proc", Integer.toString(pid))).isDirectory();
+
+        assertThat(run("overlay-stop", "--force", "-q", other.toString())).as("overlay-stop --force (err: %s)", err())
+                .isZero();
+        assertThat(out()).as("-q").isEmpty();
+        assertThat(err()).isEmpty();
         assertThat(leftovers()).isEmpty();
     }
 
@@ -308,6 +425,15 @@ class CliKernelTest {
 
     private String err() {
         return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Standard error without the preflight's warnings that depend on the host (ifupdown
+     * installed or not, the host's hostname in LOWER's /etc/hostname).
+     */
+    private String errBesidesHostWarnings() {
+        return err().lines().filter(line -> !line.startsWith("overlay-boot: warning: "))
+                .map(line -> line + "\n").collect(java.util.stream.Collectors.joining());
     }
 
     /** The one object named {@code name} in the JSON array {@code json}. */

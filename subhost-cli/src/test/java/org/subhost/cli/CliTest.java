@@ -25,7 +25,7 @@ class CliTest {
     @Test
     void dispatchesToOverlayBoot() {
         assertThat(run("overlay-boot", "--help")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: overlay-boot [--dry-run] [--hook-timeout SECONDS]");
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: overlay-boot [--dry-run] [--strict] [-q] [--hook-timeout SECONDS]");
     }
 
     @Test

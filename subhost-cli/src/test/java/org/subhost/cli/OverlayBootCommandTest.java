@@ -25,6 +25,10 @@ class OverlayBootCommandTest {
     @BeforeEach
     void realDirectory() throws IOException {
         dir = tmp.toRealPath();
+        // The directories of a subhost with BASE=., so that the preflight has no error.
+        for (String sub : List.of("live", "root", "work")) {
+            Files.createDirectories(dir.resolve(sub));
+        }
     }
 
     private int run(String... args) {
@@ -41,6 +45,16 @@ class OverlayBootCommandTest {
 
     private String err() {
         return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Standard error without the preflight's warnings, which depend on the host (ifupdown
+     * installed or not, its hostname in LOWER's /etc/hostname); tests of the preflight's own
+     * rules are in subhost-core.
+     */
+    private String errBesidesHostWarnings() {
+        return err().lines().filter(line -> !line.startsWith("overlay-boot: warning: "))
+                .map(line -> line + "\n").collect(java.util.stream.Collectors.joining());
     }
 
     /**
@@ -78,7 +92,7 @@ class OverlayBootCommandTest {
                 "INIT=!echo cat /etc/xmpl.init",
                 "SHARE=/srv/spool",
                 "SHARE=data:/var/data");
-        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(run("--dry-run", conf.toString())).as("the SHARE sources are missing").isOne();
         List<String> plan = assertConfigThenPlan(
                 "NAME=xmpl",
                 "LOG=/tmp/oly-xmpl.log",
@@ -100,7 +114,13 @@ class OverlayBootCommandTest {
                 "SHARE=" + dir + "/data:/var/data");
         assertThat(plan).anyMatch(line -> line.contains("] share /srv/spool on "))
                 .anyMatch(line -> line.contains("] share " + dir + "/data on "));
-        assertThat(err()).isEmpty();
+        // The preflight after the plan: whether br0 exists is the host's business.
+        assertThat(err().lines()).contains("overlay-boot: error: UPPER (" + dir + "/layers/upper) does not exist; fix:"
+                + " mkdir -p " + dir + "/layers/upper", "overlay-boot: error: SHARE source (/srv/spool) does not exist"
+                + " on the host; fix: mkdir -p /srv/spool, or remove the SHARE= line that names it",
+                "overlay-boot: error: SHARE source (" + dir + "/data) does not exist on the host; fix: mkdir -p " + dir
+                + "/data, or remove the SHARE= line that names it");
+        assertThat(err()).containsPattern("\noverlay-boot: xmpl would not boot: [34] errors\n$");
     }
 
     @Test
@@ -126,9 +146,11 @@ class OverlayBootCommandTest {
                 "CONFINE_FILES=on");
     }
 
+    /** The example, in a directory of its own where its comment's mkdir has been done. */
     @Test
     void dryRunOfTheMinimalExample() throws IOException {
-        Path example = Checkout.checkoutDir().resolve("subhost-examples/example").toRealPath();
+        Path example = dir;
+        Files.copy(Checkout.checkoutDir().resolve("subhost-examples/example/minimal.conf"), dir.resolve("minimal.conf"));
         assertThat(run("--dry-run", example.resolve("minimal.conf").toString())).isZero();
         assertConfigThenPlan(
                 "NAME=minimal",
@@ -166,6 +188,25 @@ class OverlayBootCommandTest {
         Path conf = conf("bad.conf", "BASE=.", "CAPABILITIES=+sys_tyme");
         assertThat(run("--dry-run", conf.toString())).isNotZero();
         assertThat(err()).contains(conf + ":2: capability (sys_tyme) is not known");
+    }
+
+    @Test
+    void dryRunWarnsAboutATypoAndGoesOn() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "STRAT=none", "START=none");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        assertThat(errBesidesHostWarnings()).isEqualTo(conf + ":2: warning: STRAT: unknown variable; did you mean START?\n");
+        assertThat(out().lines()).contains("START=none");
+    }
+
+    @Test
+    void strictMakesEveryTypoAnErrorAtOnce() throws IOException {
+        Path conf = conf("ex1.conf", "BASE=.", "STRAT=none", "CABELS= =", "name=x", "START = none");
+        assertThat(run("--dry-run", "--strict", conf.toString())).isEqualTo(2);
+        assertThat(out()).isEmpty();
+        assertThat(err()).isEqualTo(conf + ":2: STRAT: unknown variable; did you mean START?\n"
+                + conf + ":3: CABELS: unknown variable; did you mean CABLES?\n"
+                + conf + ":4: name: unknown variable; did you mean NAME?\n"
+                + conf + ":5: START: ignored, as white space stands before =; did you mean START=none?\n");
     }
 
     @Test

@@ -47,7 +47,7 @@ class SubhostsKernelTest {
         a = runs.get(0);
         b = runs.get(1);
         c = runs.get(2);
-        Files.delete(c.base.resolve("live")); // so that its boot fails in its first step
+        Files.delete(c.base.resolve("live")); // so that the preflight refuses its boot
         list = Files.createDirectories(tmp.toRealPath().resolve("etc")).resolve("subhosts.conf");
     }
 
@@ -86,8 +86,8 @@ class SubhostsKernelTest {
         String relativeB = list.getParent().relativize(Path.of(b.conf)).toString();
         assertThat(relativeB).startsWith("../");
         writeList("# the subhosts of this test", a.conf, "", "  " + relativeB + "  ", c.conf, missing.toString());
-        String bootOfCFails = "subhosts: " + list + ":5: boot " + c.name + ": step 1 (check LIVE, UPPER, WORK, LOWER"
-                + " for a root of kind overlay) failed: LIVE (" + c.base + "/live) does not exist\n";
+        String bootOfCFails = "subhosts: " + list + ":5: error: LIVE (" + c.base + "/live) does not exist; fix: mkdir -p "
+                + c.base + "/live\n";
         String missingFails = "subhosts: " + list + ":6: configuration file (" + missing + ") does not exist\n";
 
         assertThat(subhosts("start")).as("start (err: %s)", err()).isEqualTo(1);

@@ -29,6 +29,13 @@ import java.util.function.Supplier;
  *
  * <p>Every rule broken becomes a {@link ConfigException} naming the file, the line and the
  * variable; nothing else escapes, whatever the file holds.
+ *
+ * <p>A line that the old tool ignores although it looks meant is still ignored, but
+ * becomes a {@link ConfigWarning}: a name followed by {@code =} (white space allowed
+ * around the name) that is no variable, with the nearest known variable when one is near
+ * ({@code STRAT=none}: did you mean START?); a known variable that is indented or has
+ * white space before its {@code =}; a second assignment of a variable other than SHARE.
+ * Read strictly, such lines are errors, found before any {@code !} command runs.
  */
 final class ConfReader {
     /** The variables, in the order they are evaluated. SHARE comes last and is never run. */
@@ -39,27 +46,45 @@ final class ConfReader {
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
     private record Assignment(String variable, int line, String value) {}
 
+    /** The most characters of a value that a warning quotes. */
+    private static final int QUOTED_VALUE_LIMIT = 40;
+
     private final Path file;
     private final Path config;
     private final Path fileDirectory;
     private final String action;
     private final ValueCommandRunner runner;
+    private final boolean strict;
     private final Map<String, Assignment> first = new HashMap<>();
     private final List<Assignment> shares = new ArrayList<>();
+    private final List<ConfigWarning> warnings = new ArrayList<>();
 
-    private ConfReader(Path file, String action, ValueCommandRunner runner) {
+    private ConfReader(Path file, String action, ValueCommandRunner runner, boolean strict) {
         this.file = file;
         this.config = file.toAbsolutePath();
         Path parent = config.normalize().getParent();
         this.fileDirectory = parent == null ? config.getRoot() : parent;
         this.action = action;
         this.runner = runner;
+        this.strict = strict;
     }
 
-    /** Reads {@code file}, running {@code !} commands with {@code runner}. */
+    /** Reads {@code file}, running {@code !} commands with {@code runner}; warnings are kept in the result. */
     static SubhostConfig read(Path file, String action, ValueCommandRunner runner) throws ConfigException {
-        ConfReader reader = new ConfReader(file, action, runner);
+        return read(file, action, runner, false);
+    }
+
+    /**
+     * Reads {@code file}, running {@code !} commands with {@code runner}; when {@code strict},
+     * any line that would be a warning is an error instead, before any command runs.
+     */
+    static SubhostConfig read(Path file, String action, ValueCommandRunner runner, boolean strict)
+            throws ConfigException {
+        ConfReader reader = new ConfReader(file, action, runner, strict);
         reader.scan(reader.readBytes());
+        if (strict && !reader.warnings.isEmpty()) {
+            throw new ConfigException(file, reader.warnings);
+        }
         return reader.evaluate();
     }
 
@@ -103,10 +128,112 @@ final class ConfReader {
                     shares.add(assignment);
                 }
             } else {
-                first.putIfAbsent(variable, assignment);
+                Assignment earlier = first.putIfAbsent(variable, assignment);
+                if (earlier != null) {
+                    warn(line, variable, variable + ": assigned again; the first assignment (line " + earlier.line()
+                            + ") counts, this one is ignored");
+                }
             }
             return;
         }
+        warnIfMeant(bytes, start, end, line);
+    }
+
+    /**
+     * Warns about a line that is no assignment but looks like one: white space, a name,
+     * white space, {@code =}. Comments ({@code #}) and free text are no such lines.
+     */
+    private void warnIfMeant(byte[] bytes, int start, int end, int line) {
+        int i = skipBlanks(bytes, start, end);
+        int nameStart = i;
+        if (i == end || !isNameStart(bytes[i])) {
+            return;
+        }
+        while (i < end && (isNameStart(bytes[i]) || (bytes[i] >= '0' && bytes[i] <= '9'))) {
+            i++;
+        }
+        int nameEnd = i;
+        i = skipBlanks(bytes, i, end);
+        if (i == end || bytes[i] != '=') {
+            return;
+        }
+        String word = new String(bytes, nameStart, nameEnd - nameStart, StandardCharsets.US_ASCII);
+        if (VARIABLES.contains(word)) {
+            String value = decode(bytes, i + 1, end);
+            String quoted = value == null ? "..." : quote(Rules.trim(value));
+            String how = nameStart > start ? "the line is indented" : "white space stands before =";
+            warn(line, word, word + ": ignored, as " + how + "; did you mean " + word + "=" + quoted + "?");
+        } else {
+            Optional<String> near = nearestVariable(word);
+            warn(line, word, word + ": unknown variable" + near.map(v -> "; did you mean " + v + "?").orElse(""));
+        }
+    }
+
+    private void warn(int line, String variable, String reason) {
+        warnings.add(new ConfigWarning(file, line, variable, reason));
+    }
+
+    private static int skipBlanks(byte[] bytes, int i, int end) {
+        while (i < end && (bytes[i] == ' ' || bytes[i] == '\t')) {
+            i++;
+        }
+        return i;
+    }
+
+    private static boolean isNameStart(byte b) {
+        return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || b == '_';
+    }
+
+    /** A value as a warning quotes it: printable, and cut short when long. */
+    private static String quote(String value) {
+        String shown = Rules.printable(value);
+        return shown.length() <= QUOTED_VALUE_LIMIT ? shown : shown.substring(0, QUOTED_VALUE_LIMIT) + "...";
+    }
+
+    /**
+     * The known variable nearest to {@code word}, ignoring case, when it is near enough to
+     * be the one meant: at most one edit (a letter added, dropped, changed, or two letters
+     * swapped) per three letters of the word, at least one; the first in reading order on
+     * a tie.
+     */
+    static Optional<String> nearestVariable(String word) {
+        String upper = word.toUpperCase(java.util.Locale.ROOT);
+        int allowed = Math.max(1, Math.min(3, word.length() / 3));
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String variable : VARIABLES) {
+            int d = editDistance(upper, variable);
+            if (d < bestDistance) {
+                best = variable;
+                bestDistance = d;
+            }
+        }
+        return bestDistance <= allowed && bestDistance < word.length() ? Optional.of(best) : Optional.empty();
+    }
+
+    /**
+     * The optimal string alignment distance: insertions, deletions, substitutions and
+     * swaps of two neighbours, each counting one; the swap is the typist's usual slip
+     * (STRAT, CABELS).
+     */
+    static int editDistance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
     }
 
     private static boolean startsWith(byte[] bytes, int start, String prefix) {
@@ -183,6 +310,7 @@ final class ConfReader {
                 throw new ConfigException(file, share.line(), "SHARE", e.getMessage());
             }
         }
+        builder.warnings(warnings);
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {

@@ -13,6 +13,8 @@ import java.util.OptionalInt;
  * {@code /ex1/ex1.conf:3: NAME (webmail-frontend) must be at most 12 characters}, or
  * {@code /ex1/ex1.conf: Missing BASE=...} when no line is to blame (a required variable
  * is absent, a default is bad). {@link #reason()} is the message without that prefix.
+ * A strict reading ({@link SubhostConfig#readStrict}) refuses every line it would warn
+ * about at once: then the message has one such line for each, in file order.
  * A command-line tool prints {@link #getMessage()} as it is; the stack trace is of no use
  * to a user.
  */
@@ -43,6 +45,19 @@ public final class ConfigException extends Exception {
         this.reason = reason;
     }
 
+    /**
+     * The lines of {@code file} that a strict reading refuses, each a {@link ConfigWarning}
+     * turned error: one message line {@code FILE:LINE: REASON} for each; the first one's line
+     * and variable.
+     */
+    ConfigException(Path file, List<ConfigWarning> refused) {
+        super(String.join("\n", refused.stream().map(w -> file + ":" + w.line() + ": " + w.reason()).toList()));
+        this.file = file.toString();
+        this.line = refused.getFirst().line();
+        this.variable = refused.getFirst().variable();
+        this.reason = String.join("\n", refused.stream().map(ConfigWarning::reason).toList());
+    }
+
     /** {@return the configuration file, as it was given to the reader} */
     public Path file() {
         return Path.of(file);
@@ -58,7 +73,10 @@ public final class ConfigException extends Exception {
         return Optional.ofNullable(variable);
     }
 
-    /** {@return the message without its {@code FILE:LINE: } prefix} */
+    /**
+     * {@return the message without its {@code FILE:LINE: } prefix; for several lines refused
+     * at once, each line's reason, one a line}
+     */
     public String reason() {
         return reason;
     }

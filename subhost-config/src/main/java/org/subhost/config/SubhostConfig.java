@@ -74,6 +74,7 @@ public final class SubhostConfig {
     private final Duration serviceTimeout;
     private final List<DiskAttachment> attachments;
     private final Confinement confinement;
+    private final List<ConfigWarning> warnings;
 
     private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
             List<Share> shares) {
@@ -100,6 +101,7 @@ public final class SubhostConfig {
         this.serviceTimeout = b.serviceTimeout;
         this.attachments = b.attachments;
         this.confinement = b.confinement;
+        this.warnings = b.warnings;
     }
 
     /**
@@ -139,6 +141,32 @@ public final class SubhostConfig {
      */
     public static SubhostConfig read(Path confFile, String action, Duration commandTimeout)
             throws ConfigException {
+        return read(confFile, action, commandTimeout, false);
+    }
+
+    /**
+     * Reads a {@code .conf} file as {@link #read(Path, String, Duration)} does, but refuses
+     * every line that the reading would only warn about ({@link #warnings()}): an unknown
+     * variable such as {@code STRAT=none}, a known one that is no assignment ({@code START =
+     * none}), a second assignment. Those lines are found before any {@code !} command runs,
+     * and all of them are named in one exception. Like {@code overlay-boot --strict}.
+     *
+     * @param confFile the configuration file; a relative path resolves against the working
+     *     directory
+     * @param action the command on whose behalf the file is read, given to {@code !} commands
+     *     as ACTION
+     * @param commandTimeout how long each {@code !} command may run
+     * @return the checked configuration, without warnings
+     * @throws ConfigException as for {@link #read(Path, String, Duration)}, and naming every
+     *     line that would be a warning, one a line
+     */
+    public static SubhostConfig readStrict(Path confFile, String action, Duration commandTimeout)
+            throws ConfigException {
+        return read(confFile, action, commandTimeout, true);
+    }
+
+    private static SubhostConfig read(Path confFile, String action, Duration commandTimeout, boolean strict)
+            throws ConfigException {
         Objects.requireNonNull(confFile, "confFile");
         Objects.requireNonNull(action, "action");
         // A private file per reading, where commands such as overlay-diskfile report what
@@ -151,7 +179,8 @@ public final class SubhostConfig {
                     "cannot make a temporary file for the disk attachments of ! commands: " + e.getMessage());
         }
         try {
-            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report.file()));
+            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report.file()),
+                    strict);
             List<DiskAttachment> attached = report.read(confFile);
             return attached.isEmpty() ? config : config.toBuilder().attachments(attached).build();
         } catch (ConfigException e) {
@@ -332,6 +361,18 @@ public final class SubhostConfig {
     }
 
     /**
+     * The lines of the {@code .conf} file that the reading ignored although they look meant
+     * ({@link ConfigWarning}): unknown variables, known ones that are no assignment, second
+     * assignments. A boot writes them to LOG; {@code overlay-boot} prints them.
+     *
+     * @return the warnings in file order; empty for a clean file and for a configuration
+     *     built in code
+     */
+    public List<ConfigWarning> warnings() {
+        return warnings;
+    }
+
+    /**
      * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
      * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
      * POSTMOUNT INIT RAM_SIZE CAPABILITIES SECCOMP CONFINE_FILES, then one {@code SHARE=hostdir:subhostdir} per share. Paths
@@ -437,6 +478,7 @@ public final class SubhostConfig {
         private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
         private List<DiskAttachment> attachments = List.of();
         private Confinement confinement = Confinement.DEFAULT;
+        private List<ConfigWarning> warnings = List.of();
 
         private Builder(String name, Path base) {
             name(name);
@@ -466,6 +508,7 @@ public final class SubhostConfig {
             serviceTimeout = c.serviceTimeout;
             attachments = c.attachments;
             confinement = c.confinement;
+            warnings = c.warnings;
         }
 
         /**
@@ -831,6 +874,12 @@ public final class SubhostConfig {
          */
         public Builder attachments(List<DiskAttachment> attachments) {
             this.attachments = List.copyOf(attachments);
+            return this;
+        }
+
+        /** Sets the reader's warnings about the file ({@link SubhostConfig#warnings()}). */
+        Builder warnings(List<ConfigWarning> warnings) {
+            this.warnings = List.copyOf(warnings);
             return this;
         }
 

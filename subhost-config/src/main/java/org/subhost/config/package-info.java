@@ -8,7 +8,8 @@
  * {@link org.subhost.config.VlanCable} (numbered, named virtual cables),
  * {@link org.subhost.config.CableSpec} (one cable as CABLES writes it),
  * {@link org.subhost.config.MacAddress}, {@link org.subhost.config.Share},
- * {@link org.subhost.config.RootKind} and {@link org.subhost.config.ConfigException}
- * (a configuration error naming file and line).
+ * {@link org.subhost.config.RootKind}, {@link org.subhost.config.ConfigException}
+ * (a configuration error naming file and line) and {@link org.subhost.config.ConfigWarning}
+ * (a line the reading ignored although it looks meant, such as a misspelt variable).
  */
 package org.subhost.config;

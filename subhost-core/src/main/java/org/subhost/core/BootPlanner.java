@@ -160,6 +160,7 @@ public final class BootPlanner {
                 .disks(config.attachments())
                 .confinement(InitSystem.confinement(config.confinement(),
                         config.init().flatMap(InitSystem::ofCommand).isPresent()))
+                .shares(config.shares())
                 .build();
     }
 }

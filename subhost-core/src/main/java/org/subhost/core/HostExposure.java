@@ -51,7 +51,7 @@ final class HostExposure {
     static void warn(SubhostConfig config, BootLog log, PrintStream err) {
         for (String warning : warnings(config)) {
             if (log != null) {
-                log.line("warning: " + warning);
+                log.warning("warning: " + warning);
             }
             err.println("subhost " + config.name() + ": warning: " + warning);
         }

@@ -292,9 +292,13 @@ final class InitSupervisor {
 
     /**
      * Ends pid 1: SIGTERM, which it passes on to every process of the subhost and follows
-     * with SIGKILL after its own grace; then SIGKILL from here if it is still there after
+     * with SIGKILL after {@code grace}; then SIGKILL from here if it is still there after
      * {@code grace} and a second more. Returns when it is gone. Its exit status, when we are
      * its parent, is 128 + signal for a signal, as a shell reports it.
+     *
+     * <p>The SIGTERM carries {@code grace} in whole seconds as its value (SI_QUEUE, {@link
+     * Pidfd#sendSignal(int, int)}): pid 1 takes it in place of the grace it was started
+     * with, so that its deadline and ours are one (subhost-init.c).
      */
     static void terminate(Pidfd pid1, Duration grace) throws SyscallException {
         terminate(pid1, Signals.SIGTERM, grace);
@@ -307,7 +311,11 @@ final class InitSupervisor {
      */
     static void terminate(Pidfd pid1, int signal, Duration grace) throws SyscallException {
         if (pid1.isAlive()) {
-            pid1.sendSignal(signal);
+            if (signal == Signals.SIGTERM) {
+                pid1.sendSignal(signal, (int) Math.min(grace.toSeconds(), SubhostConfig.MAX_TIMEOUT.toSeconds()));
+            } else {
+                pid1.sendSignal(signal); // an init system's own signal, which has its own deadlines
+            }
             if (!pid1.awaitTermination(grace.plusSeconds(1))) {
                 pid1.sendSignal(Signals.SIGKILL);
                 if (!pid1.awaitTermination(Duration.ofSeconds(10))) {

@@ -17,7 +17,9 @@ import org.subhost.NotRunningException;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
+import org.subhost.config.Share;
 import org.subhost.linux.Fds;
+import org.subhost.linux.MountTable;
 import org.subhost.linux.Pidfd;
 import org.subhost.linux.Signals;
 import org.subhost.linux.netlink.Link;
@@ -136,27 +138,102 @@ final class LinuxSubhost implements Subhost {
     }
 
     @Override
-    public void share(Path hostPath) throws SubhostException {
-        share(hostPath, hostPath);
+    public boolean share(Path hostPath) throws SubhostException {
+        return share(hostPath, hostPath);
     }
 
     @Override
-    public void share(Path hostPath, Path subhostPath) throws SubhostException {
+    public boolean share(Path hostPath, Path subhostPath) throws SubhostException {
         if (!hostPath.isAbsolute() || !subhostPath.isAbsolute()) {
             throw new IllegalArgumentException("share paths (" + hostPath + ", " + subhostPath + ") must be absolute");
         }
-        SubhostState state = running();
-        if (!Files.exists(hostPath)) {
-            throw new SubhostException("share " + hostPath + " into " + name + ": no such file or directory on the host");
-        }
-        try (Pidfd pid1 = pidfd(state)) {
-            NamespaceSpawner.share(name, pid1, hostPath, subhostPath.normalize());
+        Share share = new Share(hostPath, subhostPath);
+        SubhostState.checkRecordable(share);
+        String what = "share " + share.hostPath() + " into " + name;
+        // Under the NAME's lock: the record's list of shares changes only with it held, and
+        // a stop cannot come in between.
+        try (StateStore.NameLock lock = store.lock(name)) {
+            SubhostState state = running();
+            Optional<Share> there = sharedAt(state, share.subhostPath());
+            if (there.isPresent()) {
+                if (there.get().equals(share)) {
+                    return false;
+                }
+                throw new SubhostException(what + ": " + share.subhostPath() + " is shared from "
+                        + there.get().hostPath() + " already; remove that share first");
+            }
+            if (!Files.exists(share.hostPath())) {
+                throw new SubhostException(what + ": no such file or directory on the host");
+            }
+            try (Pidfd pid1 = pidfd(state)) {
+                NamespaceSpawner.share(name, pid1, share.hostPath(), share.subhostPath());
+            }
+            List<Share> shares = new ArrayList<>(state.shares());
+            // An entry whose mount the subhost has undone itself is replaced.
+            shares.removeIf(s -> s.subhostPath().equals(share.subhostPath()));
+            shares.add(share);
+            store.write(state.toBuilder().shares(shares).build());
+            try (BootLog log = BootLog.open("overlay-share", name, state.log())) {
+                log.line("shared " + share.hostPath() + " on " + share.subhostPath());
+            }
+            return true;
         } catch (SubhostException e) {
             throw e;
         } catch (Exception e) {
-            throw new SubhostException("share " + hostPath + " into " + name + " at " + subhostPath + ": "
-                    + PlanExecutor.reason(e), e);
+            throw new SubhostException(what + " at " + share.subhostPath() + ": " + PlanExecutor.reason(e), e);
         }
+    }
+
+    @Override
+    public Share unshare(Path subhostPath) throws SubhostException {
+        if (!subhostPath.isAbsolute()) {
+            throw new IllegalArgumentException("share path (" + subhostPath + ") must be absolute");
+        }
+        Path path = subhostPath.normalize();
+        String what = "remove the share on " + path + " from " + name;
+        try (StateStore.NameLock lock = store.lock(name)) {
+            SubhostState state = running();
+            Optional<Share> there = state.shares().stream().filter(s -> s.subhostPath().equals(path)).findFirst();
+            if (there.isEmpty()) {
+                throw new SubhostException(what + ": no share is there (" + (state.shares().isEmpty() ? "it has none"
+                        : "its shares are on " + String.join(", ", state.shares().stream()
+                                .map(s -> s.subhostPath().toString()).toList())) + ")");
+            }
+            if (mounted(state, path)) {
+                try (Pidfd pid1 = pidfd(state)) {
+                    NamespaceSpawner.unshare(name, pid1, path);
+                }
+            }
+            List<Share> shares = new ArrayList<>(state.shares());
+            shares.remove(there.get());
+            store.write(state.toBuilder().shares(shares).build());
+            try (BootLog log = BootLog.open("overlay-share", name, state.log())) {
+                log.line("removed the share of " + there.get().hostPath() + " on " + path);
+            }
+            return there.get();
+        } catch (SubhostException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SubhostException(what + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    /**
+     * The recorded share at {@code subhostPath}, when a mount is still there: the subhost's
+     * root may have unmounted it, and then the record's entry is stale.
+     */
+    private static Optional<Share> sharedAt(SubhostState state, Path subhostPath) throws IOException {
+        Optional<Share> there = state.shares().stream().filter(s -> s.subhostPath().equals(subhostPath)).findFirst();
+        return there.isPresent() && mounted(state, subhostPath) ? there : Optional.empty();
+    }
+
+    /**
+     * Whether a mount is at {@code path} inside the subhost: its pid 1's mountinfo, whose
+     * mount points the kernel gives relative to that process's root, the subhost's.
+     */
+    private static boolean mounted(SubhostState state, Path path) throws IOException {
+        return MountTable.read(Path.of("/proc", Integer.toString(state.pid1().orElseThrow().pid()), "mountinfo"))
+                .isMountPoint(path);
     }
 
     @Override
@@ -183,7 +260,7 @@ final class LinuxSubhost implements Subhost {
                 state.live(), state.log(), cables,
                 LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup(),
                 state.confinement(),
-                InitSystem.running(state.pid1().orElseThrow().pid()));
+                InitSystem.running(state.pid1().orElseThrow().pid()), state.shares());
     }
 
     @Override

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.subhost.BootProblem;
+import org.subhost.ConfigMismatchException;
 import org.subhost.NotRunningException;
 import org.subhost.ProgressListener;
 import org.subhost.Subhost;
@@ -15,6 +17,7 @@ import org.subhost.Subhosts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subhost.config.Cable;
+import org.subhost.config.ConfigWarning;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
 import org.subhost.core.disk.DiskImages;
@@ -107,6 +110,11 @@ public final class LinuxSubhosts implements Subhosts {
             BootPlan plan = BootPlanner.plan(config, facts);
             try (BootLog log = BootLog.open("overlay-boot", name, config.log(), listener)) {
                 log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
+                // The reader's warnings were printed where the file was read; LOG keeps them too.
+                for (ConfigWarning warning : config.warnings()) {
+                    log.warning(warning.toString());
+                }
+                warnOfPreflight(config, facts, log);
                 HostExposure.warn(config, log, System.err);
                 RtNetlink hostLinks = RtNetlink.open();
                 try {
@@ -124,12 +132,59 @@ public final class LinuxSubhosts implements Subhosts {
         }
     }
 
+    /**
+     * Writes the preflight's warnings to LOG; its errors the steps meet themselves
+     * (overlay-boot has refused them before, all at once). A fault of the preflight's own
+     * is a line of LOG too: warnings must never stop a boot.
+     */
+    private void warnOfPreflight(SubhostConfig config, HostFacts facts, BootLog log) {
+        try {
+            for (BootProblem problem : Preflight.check(config, PreflightProbe.probe(config, store, facts.ifup(),
+                    IfupdownStanzas.HOST_FILE))) {
+                if (!problem.isError()) {
+                    log.warning(problem.toString());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.line("the preflight failed (" + e + "); the boot goes on without its warnings");
+        }
+    }
+
     /** Closes the boot's netlink socket; a failure to close is ignored. */
     private static void closeQuietly(RtNetlink links) {
         try {
             links.close();
         } catch (IOException e) {
             // Closing a socket fails only for EBADF, a bug elsewhere; nothing to undo.
+        }
+    }
+
+    /**
+     * Refuses to stop a running subhost that was booted from another file than {@code
+     * config}'s. Checked under the NAME's lock, against the record, so that no boot from
+     * another file can come in between. A record whose pid 1 is gone is left to the stop to
+     * clear, whichever file it names: what it lists is of no running subhost.
+     */
+    private static void checkBootedFrom(SubhostState state, SubhostConfig config) throws ConfigMismatchException {
+        if (config.file().isEmpty() || state.pid1().isEmpty() || !state.pid1().get().isAlive()) {
+            return;
+        }
+        Path given = config.file().get();
+        Optional<Path> bootedFrom = state.config();
+        if (bootedFrom.isEmpty() || !sameFile(bootedFrom.get(), given)) {
+            throw new ConfigMismatchException(state.name(), bootedFrom, given);
+        }
+    }
+
+    /** Whether two paths name one file: the same path, or (through links) the same inode. */
+    private static boolean sameFile(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            return true;
+        }
+        try {
+            return java.nio.file.Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false; // one of them is gone: not the same file now
         }
     }
 
@@ -153,6 +208,12 @@ public final class LinuxSubhosts implements Subhosts {
         // The warnings a boot would give, on standard error: overlay-boot --dry-run shows them.
         HostExposure.warn(config, null, System.err);
         return BootPlanner.plan(config, HostFacts.probe()).lines();
+    }
+
+    @Override
+    public List<BootProblem> preflight(SubhostConfig config) {
+        return Preflight.check(config, PreflightProbe.probe(config, store, HostFacts.findIfup(),
+                IfupdownStanzas.HOST_FILE));
     }
 
     @Override
@@ -195,10 +256,23 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public void stop(SubhostConfig config, Duration grace, ProgressListener listener) throws SubhostException {
+        stop(config, grace, listener, false);
+    }
+
+    @Override
+    public void forceStop(SubhostConfig config, Duration grace, ProgressListener listener) throws SubhostException {
+        stop(config, grace, listener, true);
+    }
+
+    private void stop(SubhostConfig config, Duration grace, ProgressListener listener, boolean anyConf)
+            throws SubhostException {
         String name = config.name();
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> state = store.read(name);
             if (state.isPresent()) {
+                if (!anyConf) {
+                    checkBootedFrom(state.get(), config);
+                }
                 Teardown.stopRecorded(store, state.get(), grace, listener);
                 return;
             }

@@ -416,4 +416,19 @@ final class NamespaceSpawner {
             }
         }
     }
+
+    /**
+     * Unmounts what is at {@code subhostPath} inside the subhost of {@code pid1}, live:
+     * umount2(2) with MNT_DETACH (what is open there stays usable until closed, and the
+     * mounts below it go too) and UMOUNT_NOFOLLOW (a link the subhost put there is not
+     * followed), by a thread that entered the subhost's mount namespace, where "/" is the
+     * subhost's root. Undoes {@link #share}.
+     */
+    static void unshare(String name, Pidfd pid1, Path subhostPath) throws Exception {
+        NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, Namespaces.CLONE_NEWNS).build();
+        NamespaceThread.run("remove a share from " + name, request, () -> {
+            Mounts.umount2(subhostPath.toString(), Mounts.MNT_DETACH | Mounts.UMOUNT_NOFOLLOW);
+            return null;
+        });
+    }
 }

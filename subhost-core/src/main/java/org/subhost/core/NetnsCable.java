@@ -322,6 +322,7 @@ final class NetnsCable {
                     Commands.environment(Map.of()), "/", out.devNull().fd(), out.log().fd(), out.log().fd(),
                     IFUP_LIMIT);
             if (outcome.status() == 0) {
+                in.log().line(hostName + ": configured by " + ifup.get() + " " + hostName);
                 return new HostEnd(hostName, true);
             }
             in.log().line(Commands.failure("ifup", ifup.get() + " " + hostName, outcome, IFUP_LIMIT)
@@ -335,7 +336,8 @@ final class NetnsCable {
             if (made.byIfup() && ifup.isPresent()) {
                 // The ifdown of the same ifupdown whose ifup configured it.
                 InitSupervisor.CommandIo out = in.get(io);
-                ifdown(ifup.get().resolveSibling("ifdown"), hostName, out.devNull().fd(), out.log().fd());
+                ifdown(ifup.get().resolveSibling("ifdown"), hostName, out.devNull().fd(), out.log().fd())
+                        .ifPresent(line -> in.log().line(line));
             }
         }
     }
@@ -367,20 +369,28 @@ final class NetnsCable {
         return true;
     }
 
-    /** {@code ifdown --force NAME}, for a host end that ifup configured; failures are logged by ifdown. */
-    static void ifdown(String hostName, int devNullFd, int logFd) throws SyscallException {
+    /**
+     * {@code ifdown --force NAME}, for a host end that ifup configured; what ifdown prints
+     * goes to {@code logFd}.
+     *
+     * @return the line for LOG that says how it went; empty when ifdown is not there
+     */
+    static Optional<String> ifdown(String hostName, int devNullFd, int logFd) throws SyscallException {
         Optional<Path> ifdown = HostFacts.findIfup().map(p -> p.resolveSibling("ifdown"));
-        if (ifdown.isPresent()) {
-            ifdown(ifdown.get(), hostName, devNullFd, logFd);
-        }
+        return ifdown.isPresent() ? ifdown(ifdown.get(), hostName, devNullFd, logFd) : Optional.empty();
     }
 
-    /** {@code PROGRAM --force NAME} with program {@code ifdown}, when it is there. */
-    private static void ifdown(Path ifdown, String hostName, int devNullFd, int logFd) throws SyscallException {
-        if (Files.isExecutable(ifdown)) {
-            Commands.run(List.of(ifdown.toString(), "--force", hostName), Commands.environment(Map.of()), "/",
-                    devNullFd, logFd, logFd, IFUP_LIMIT);
+    /** {@code PROGRAM --force NAME} with program {@code ifdown}, when it is there; the line for LOG. */
+    private static Optional<String> ifdown(Path ifdown, String hostName, int devNullFd, int logFd)
+            throws SyscallException {
+        if (!Files.isExecutable(ifdown)) {
+            return Optional.empty();
         }
+        String command = ifdown + " --force " + hostName;
+        Commands.Outcome outcome = Commands.run(List.of(ifdown.toString(), "--force", hostName),
+                Commands.environment(Map.of()), "/", devNullFd, logFd, logFd, IFUP_LIMIT);
+        return Optional.of(outcome.status() == 0 ? hostName + ": taken down by " + command
+                : Commands.failure("ifdown", command, outcome, IFUP_LIMIT) + "; " + hostName + " is removed all the same");
     }
 
     /** Deletes the host link {@code name} when it exists; a link already gone is fine. */

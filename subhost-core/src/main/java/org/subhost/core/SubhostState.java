@@ -12,6 +12,7 @@ import java.util.Optional;
 import org.subhost.config.Confinement;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.RootKind;
+import org.subhost.config.Share;
 
 /**
  * The record of a subhost kept under {@code /run/subhost/NAME/state}: what it is made of on
@@ -26,7 +27,10 @@ import org.subhost.config.RootKind;
  * disk2=}, ... in {@link DiskAttachment}'s tab-separated form; a record written before
  * they existed has none and reads as none. The confinement is one line, {@code confinement=}
  * in the form {@code CAPABILITIES=... SECCOMP=... CONFINE_FILES=...}; a record written before it
- * existed stands for a subhost booted unconfined ({@link Confinement#NONE}).
+ * existed stands for a subhost booted unconfined ({@link Confinement#NONE}). The shares are
+ * one line each, {@code share1=}, {@code share2=}, ... as {@code HOSTPATH<tab>SUBHOSTPATH}
+ * (a path with a tab or a line break is never shared); a record written before they were
+ * kept has none.
  *
  * @param name NAME
  * @param phase booting or running
@@ -45,6 +49,8 @@ import org.subhost.config.RootKind;
  * @param started when the boot started
  * @param disks disk images mounted for it by {@code !} commands, released after pid 1
  * @param confinement what pid 1 was told to keep its processes from
+ * @param shares the host paths bound into it, the boot's SHAREs and the live ones since, in
+ *     the order made
  */
 record SubhostState(
         String name,
@@ -63,7 +69,8 @@ record SubhostState(
         List<String> services,
         Instant started,
         List<DiskAttachment> disks,
-        Confinement confinement) {
+        Confinement confinement,
+        List<Share> shares) {
 
     /** Where in its life a recorded subhost is. */
     enum Phase { BOOTING, RUNNING }
@@ -76,13 +83,14 @@ record SubhostState(
         services = List.copyOf(services);
         disks = List.copyOf(disks);
         requireNonNull(confinement, "confinement");
+        shares = List.copyOf(shares);
     }
 
     /**
      * A record of {@code name} to be filled in by name: phase {@link Phase#BOOTING}, no pid 1,
      * no .conf file, LOG offset 0, network namespace {@code name}, no links, cable ends,
-     * ifup'ed ends, control group, services or disks, started at the epoch, the default
-     * confinement, until set. LOG, LIVE and the root's kind have no default.
+     * ifup'ed ends, control group, services, disks or shares, started at the epoch, the
+     * default confinement, until set. LOG, LIVE and the root's kind have no default.
      *
      * @param name NAME
      * @return the builder
@@ -95,7 +103,8 @@ record SubhostState(
     Builder toBuilder() {
         return new Builder(name).phase(phase).pid1(pid1).config(config).log(log).logOffset(logOffset).live(live)
                 .rootKind(rootKind).netns(netns).hostLinks(hostLinks).cableEnds(cableEnds).ifupped(ifupped)
-                .cgroup(cgroup).services(services).started(started).disks(disks).confinement(confinement);
+                .cgroup(cgroup).services(services).started(started).disks(disks).confinement(confinement)
+                .shares(shares);
     }
 
     /** The same record, now running with pid 1 {@code pid1}. */
@@ -136,6 +145,7 @@ record SubhostState(
         private Instant started = Instant.EPOCH;
         private List<DiskAttachment> disks = List.of();
         private Confinement confinement = Confinement.DEFAULT;
+        private List<Share> shares = List.of();
 
         private Builder(String name) {
             this.name = requireNonNull(name, "name");
@@ -222,6 +232,14 @@ record SubhostState(
             return this;
         }
 
+        Builder shares(List<Share> shares) {
+            for (Share share : shares) {
+                checkRecordable(share);
+            }
+            this.shares = List.copyOf(shares);
+            return this;
+        }
+
         /**
          * {@return the record}
          *
@@ -230,7 +248,7 @@ record SubhostState(
         SubhostState build() {
             return new SubhostState(name, phase, pid1, config, requireNonNull(log, "log"), logOffset,
                     requireNonNull(live, "live"), requireNonNull(rootKind, "rootKind"), netns, hostLinks, cableEnds,
-                    ifupped, cgroup, services, started, disks, confinement);
+                    ifupped, cgroup, services, started, disks, confinement, shares);
         }
     }
 
@@ -259,6 +277,9 @@ record SubhostState(
             m.put("disk" + (i + 1), disks.get(i).toString());
         }
         m.put("confinement", confinement.toString());
+        for (int i = 0; i < shares.size(); i++) {
+            m.put("share" + (i + 1), shares.get(i).hostPath() + "\t" + shares.get(i).subhostPath());
+        }
         StringBuilder b = new StringBuilder();
         m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
         return b.toString();
@@ -297,6 +318,7 @@ record SubhostState(
                 .started(Instant.ofEpochMilli(Long.parseLong(required(m, "started"))))
                 .disks(disks(m))
                 .confinement(confinement(m.get("confinement")))
+                .shares(shares(m))
                 .build();
     }
 
@@ -318,6 +340,36 @@ record SubhostState(
             }
         }
         return c;
+    }
+
+    /** The {@code share1=}, {@code share2=}, ... lines in their order; none in an older record. */
+    private static List<Share> shares(Map<String, String> m) {
+        List<Share> out = new ArrayList<>();
+        for (int i = 1; m.containsKey("share" + i); i++) {
+            String line = m.get("share" + i);
+            int tab = line.indexOf('\t');
+            if (tab < 0) {
+                throw new IllegalArgumentException("state record's share" + i + " (" + line + ") lacks its tab");
+            }
+            out.add(new Share(Path.of(line.substring(0, tab)), Path.of(line.substring(tab + 1))));
+        }
+        return out;
+    }
+
+    /**
+     * Refuses a share that the record's line form cannot hold: a path with a tab (the
+     * separator) or a line break (the end of the line).
+     *
+     * @throws IllegalArgumentException naming the path
+     */
+    static void checkRecordable(Share share) {
+        for (Path p : List.of(share.hostPath(), share.subhostPath())) {
+            String text = p.toString();
+            if (text.indexOf('\t') >= 0 || text.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("share path (" + text.replace("\t", "\\t").replace("\n", "\\n")
+                        + ") must not contain a tab or a line break");
+            }
+        }
     }
 
     /** The {@code disk1=}, {@code disk2=}, ... lines in their order; none in an older record. */

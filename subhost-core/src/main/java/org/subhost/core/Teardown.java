@@ -61,7 +61,7 @@ final class Teardown {
             }
             for (String name : state.ifupped()) {
                 try {
-                    NetnsCable.ifdown(name, devNull, logFd);
+                    NetnsCable.ifdown(name, devNull, logFd).ifPresent(log::line);
                 } catch (Exception e) {
                     problems.add("ifdown " + name + ": " + PlanExecutor.reason(e));
                 }

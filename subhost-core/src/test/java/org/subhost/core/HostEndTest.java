@@ -112,6 +112,11 @@ class HostEndTest {
         step.undo(end, inputs(step));
         assertThat(Files.readString(base.resolve("calls"))).as("the undo: ifdown of the same ifupdown")
                 .isEqualTo("ifup " + name + "0\nifdown --force " + name + "0\n");
+        // The LOG says which way each went (docs/configuration.md, Cables).
+        assertThat(Files.readString(base.resolve("log")))
+                .contains(" overlay-boot[" + name + "]: " + name + "0: configured by " + ifup + " " + name + "0\n")
+                .contains(" overlay-boot[" + name + "]: " + name + "0: taken down by " + ifup.resolveSibling("ifdown")
+                        + " --force " + name + "0\n");
     }
 
     @Test

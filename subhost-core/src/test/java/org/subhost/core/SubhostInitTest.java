@@ -189,6 +189,32 @@ class SubhostInitTest {
                 prefix() + "stopped");
     }
 
+    /**
+     * A stop hands pid 1 its grace: a SIGTERM queued from the host with a value (as
+     * InitSupervisor.terminate sends it) sets the grace instead of --grace, so that a stop
+     * with --grace 1 does not log one deadline and keep another.
+     */
+    @Test
+    void aSigtermQueuedFromTheHostWithAGraceTakesThatGrace() throws Exception {
+        startInNewNamespaces(List.of("--grace", "30", "--name", name),
+                "(trap '' TERM; exec " + sleeper + ") >/dev/null 2>&1 & echo started");
+        ProcessHandle sleep = awaitSleeper();
+        awaitLogLine(prefix() + "init script exited with status 0");
+
+        try (org.subhost.linux.Pidfd pid1 = org.subhost.linux.Pidfd.open((int) reaper().pid())) {
+            pid1.sendSignal(org.subhost.linux.Signals.SIGTERM, 1);
+        }
+
+        assertThat(exitStatus()).isZero();
+        assertThat(sleep.isAlive()).isFalse();
+        assertThat(logLines()).containsExactly(
+                "started",
+                prefix() + "init script exited with status 0",
+                prefix() + "SIGTERM received; sending SIGTERM to every process, SIGKILL after 1 s",
+                prefix() + "grace period (1 s) over; sent SIGKILL to the processes left",
+                prefix() + "stopped");
+    }
+
     @Test
     void syncFdHoldsTheScriptBackUntilTheGoByte() throws Exception {
         startWithSyncPipe(List.of("--sync-fd", "3", "--name", name), "echo script runs; [ -e /proc/self/fd/3 ] && echo fd 3 open || echo fd 3 closed");

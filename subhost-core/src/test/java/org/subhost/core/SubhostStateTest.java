@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.subhost.config.Confinement;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.RootKind;
+import org.subhost.config.Share;
 
 class SubhostStateTest {
 
@@ -77,6 +78,25 @@ class SubhostStateTest {
                 + "live=/ex1/live\nroot=overlay\nnetns=ex1\nlinks=\nends=\nifup=\nservices=\nstarted=5\n";
         assertThat(SubhostState.parse(old).disks()).isEmpty();
         assertThat(SubhostState.parse(old).pid1()).contains(new ProcessIdentity(4242, 99));
+    }
+
+    @Test
+    void sharesSurviveFormatThenParseInTheirOrder() {
+        List<Share> shares = List.of(new Share(Path.of("/srv/spool"), Path.of("/srv/spool")),
+                new Share(Path.of("/srv/my data"), Path.of("/var/data:x")));
+        SubhostState state = sample().toBuilder().shares(shares).build();
+        assertThat(state.format()).contains("share1=/srv/spool\t/srv/spool\nshare2=/srv/my data\t/var/data:x\n");
+        assertThat(SubhostState.parse(state.format()).shares()).isEqualTo(shares);
+        String old = "name=ex1\nphase=running\npid=4242\nstarttime=99\nlog=/tmp/oly-ex1.log\nlogoffset=0\n"
+                + "live=/ex1/live\nroot=overlay\nnetns=ex1\nlinks=\nends=\nifup=\nservices=\nstarted=5\n";
+        assertThat(SubhostState.parse(old).shares()).as("a record written before shares were kept").isEmpty();
+    }
+
+    @Test
+    void refusesASharePathTheRecordCannotHold() {
+        assertThatThrownBy(() -> sample().toBuilder().shares(List.of(new Share(Path.of("/srv/a\tb"), Path.of("/x")))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("share path (/srv/a\\tb) must not contain a tab or a line break");
     }
 
     @Test
