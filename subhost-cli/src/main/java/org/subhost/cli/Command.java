@@ -7,9 +7,9 @@ import org.subhost.SubhostException;
 
 /**
  * One command of the CLI, such as {@code overlay-boot}, in the shape every command of the
- * family shares. A command declares its name, usage line, description and {@link
- * CliArgs.Syntax syntax}, and its body ({@link #execute}); {@link #run} does the rest, the
- * same way for each:
+ * family shares. A command gives its usage line (which names it), description and {@link
+ * CliArgs.Syntax syntax} to the constructor, and its body ({@link #execute}); {@link #run}
+ * does the rest, the same way for each:
  * <ul>
  * <li>{@code -h} or {@code --help} among the options: the usage line, a blank line and the
  *     description on standard output; status 0. It wins over any mistake in the other
@@ -36,21 +36,52 @@ abstract class Command {
     static final int EXIT_USAGE = 2;
     /** The environment variable that asks for the stack trace of an internal error. */
     static final String DEBUG_VARIABLE = "SUBHOST_DEBUG";
+    private static final String USAGE_PREFIX = "Usage: ";
 
-    /** The name the user types, such as {@code overlay-boot}. */
-    abstract String name();
+    private final String name;
+    private final String usageLine;
+    private final String description;
+    private final CliArgs.Syntax syntax;
 
     /**
-     * The usage line, {@code Usage: COMMAND ...}: the first line of {@code --help}, of every
-     * usage error, and the SYNOPSIS of the command's manual page.
+     * A command that {@code usageLine} names.
+     *
+     * @param usageLine {@code Usage: COMMAND ...}: the first line of {@code --help}, of every
+     *     usage error, and the SYNOPSIS of the command's manual page; COMMAND is its name
+     * @param description what {@code --help} prints after the usage line and a blank line,
+     *     ending with a line break
+     * @param syntax the options and operands the command takes
      */
-    abstract String usageLine();
+    Command(String usageLine, String description, CliArgs.Syntax syntax) {
+        if (!usageLine.startsWith(USAGE_PREFIX) || !description.endsWith("\n")) {
+            throw new IllegalArgumentException("usage line (" + usageLine + ") must start with \"" + USAGE_PREFIX
+                    + "\" and the description end with a line break");
+        }
+        this.name = usageLine.substring(USAGE_PREFIX.length()).split(" ", 2)[0];
+        this.usageLine = usageLine;
+        this.description = description;
+        this.syntax = syntax;
+    }
+
+    /** The name the user types, such as {@code overlay-boot}: the usage line's first word after "Usage:". */
+    final String name() {
+        return name;
+    }
+
+    /** The usage line, {@code Usage: COMMAND ...}. */
+    final String usageLine() {
+        return usageLine;
+    }
 
     /** What {@code --help} prints after the usage line and a blank line, ending with a line break. */
-    abstract String description();
+    final String description() {
+        return description;
+    }
 
     /** The options and operands the command takes. */
-    abstract CliArgs.Syntax syntax();
+    final CliArgs.Syntax syntax() {
+        return syntax;
+    }
 
     /**
      * The command's work, with its arguments parsed.

@@ -76,24 +76,8 @@ final class OverlayBootCommand extends Command {
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run").flag("--strict")
             .flag("-q").flag("--quiet").value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
 
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
+    OverlayBootCommand() {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
     }
 
     @Override

@@ -52,6 +52,8 @@ final class OverlayDiskfileCommand extends Command {
             Exit status: 0 done, 1 the image cannot be mounted, 2 bad usage.
             """;
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(3);
+
     private final Map<String, String> environment;
     private final Path workingDirectory;
 
@@ -62,30 +64,9 @@ final class OverlayDiskfileCommand extends Command {
 
     /** The command with an environment and working directory of the caller's (tests). */
     OverlayDiskfileCommand(Map<String, String> environment, Path workingDirectory) {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
         this.environment = environment;
         this.workingDirectory = workingDirectory;
-    }
-
-    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(3);
-
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
     }
 
     @Override

@@ -40,24 +40,8 @@ final class OverlayGoCommand extends Command {
     /** Options before NAME only: what follows NAME is CMD's, --help included. */
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(Integer.MAX_VALUE).optionsBeforeOperandsOnly();
 
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
+    OverlayGoCommand() {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
     }
 
     @Override

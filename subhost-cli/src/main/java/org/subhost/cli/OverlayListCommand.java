@@ -40,24 +40,8 @@ final class OverlayListCommand extends Command {
 
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(0).flag("--json");
 
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
+    OverlayListCommand() {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
     }
 
     @Override

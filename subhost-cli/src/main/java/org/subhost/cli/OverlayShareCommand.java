@@ -43,24 +43,8 @@ final class OverlayShareCommand extends Command {
 
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(2).flag("--remove").flag("-q").flag("--quiet");
 
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
+    OverlayShareCommand() {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
     }
 
     @Override

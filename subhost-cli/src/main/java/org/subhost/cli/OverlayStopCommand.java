@@ -50,24 +50,8 @@ final class OverlayStopCommand extends Command {
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).value("--grace", "a number of seconds")
             .flag("--force").flag("-q").flag("--quiet");
 
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
+    OverlayStopCommand() {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
     }
 
     @Override

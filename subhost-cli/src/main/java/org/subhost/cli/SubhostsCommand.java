@@ -77,6 +77,9 @@ final class SubhostsCommand extends Command {
             configuration cannot be read.
             """;
 
+    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--units")
+            .value("--grace", "a number of seconds");
+
     private final Function<String, String> getenv;
 
     /** The command, reading SUBHOSTS_CONF from this process's environment. */
@@ -86,30 +89,8 @@ final class SubhostsCommand extends Command {
 
     /** The command, reading SUBHOSTS_CONF through {@code getenv} (for tests). */
     SubhostsCommand(Function<String, String> getenv) {
+        super(USAGE_LINE, DESCRIPTION, SYNTAX);
         this.getenv = getenv;
-    }
-
-    private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--units")
-            .value("--grace", "a number of seconds");
-
-    @Override
-    String name() {
-        return NAME;
-    }
-
-    @Override
-    String usageLine() {
-        return USAGE_LINE;
-    }
-
-    @Override
-    String description() {
-        return DESCRIPTION;
-    }
-
-    @Override
-    CliArgs.Syntax syntax() {
-        return SYNTAX;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -120,28 +121,20 @@ class CliTest {
     }
 
     @Test
+    void aCommandIsNamedByItsUsageLine() {
+        assertThat(new OverlayGoCommand().name()).isEqualTo("overlay-go");
+        assertThat(new SubhostsCommand().name()).isEqualTo("subhosts");
+        assertThatThrownBy(() -> new Command("overlay-x CONF", "X.\n", CliArgs.Syntax.operands(1)) {
+            @Override
+            int execute(CliArgs args, PrintStream out, PrintStream err) {
+                return 0;
+            }
+        }).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("usage line (overlay-x CONF) must start");
+    }
+
+    @Test
     void anUnexpectedExceptionIsOneLineNamingTheCommandWithoutATrace() {
-        Command broken = new Command() {
-            @Override
-            String name() {
-                return "overlay-broken";
-            }
-
-            @Override
-            String usageLine() {
-                return "Usage: overlay-broken";
-            }
-
-            @Override
-            String description() {
-                return "Breaks.\n";
-            }
-
-            @Override
-            CliArgs.Syntax syntax() {
-                return CliArgs.Syntax.operands(0);
-            }
-
+        Command broken = new Command("Usage: overlay-broken", "Breaks.\n", CliArgs.Syntax.operands(0)) {
             @Override
             int execute(CliArgs args, PrintStream out, PrintStream err) {
                 throw new IllegalStateException("no state (x) here");
