@@ -20,7 +20,7 @@ import java.util.Locale;
  * paths from a .conf or a file cannot hold one.
  *
  * <p>Keys: {@code settled STATE} (not run; pid 1 reports STATE at its turn), {@code kind
- * initd|unit}, {@code type simple|exec|forking|oneshot|notify}, {@code pre}, {@code start},
+ * initd|unit}, {@code source FILE}, {@code type simple|exec|forking|oneshot|notify}, {@code pre}, {@code start},
  * {@code post}, {@code reload}, {@code stop} (one command each, repeated in order), {@code
  * user UID GID GROUPS...}, {@code env NAME=VALUE...}, {@code cwd PATH} ({@code -PATH}: may be
  * missing), {@code rundir MODE NAMES...} (mode in octal), {@code pidfile PATH}, {@code umask
@@ -54,6 +54,7 @@ final class ServiceTable {
             }
             ServiceSpec s = r.spec().orElseThrow();
             w.field("kind", s.kind() == ServiceSpec.Kind.UNIT ? "unit" : "initd");
+            w.field("source", s.source());
             w.field("type", s.type().name().toLowerCase(Locale.ROOT));
             commands(w, "pre", s.startPre());
             commands(w, "start", s.start());

@@ -125,10 +125,18 @@ final class SubhostTree implements AutoCloseable {
      * nothing is there.
      */
     Optional<String> typeName(String relative) throws IOException {
+        return typeName(relative, true);
+    }
+
+    /**
+     * The kind of file {@code relative} is; with {@code follow} false, a symbolic link in its
+     * last component is told as such ({@code "symbolic link"}), not followed.
+     */
+    Optional<String> typeName(String relative, boolean follow) throws IOException {
         String rel = relative(relative);
         int path;
         try {
-            path = openAt(rel, Fds.O_PATH, 0);
+            path = openAt(rel, Fds.O_PATH | (follow ? 0 : Fds.O_NOFOLLOW), 0);
         } catch (SyscallException e) {
             if (e.is(Errno.ENOENT)) {
                 return Optional.empty();

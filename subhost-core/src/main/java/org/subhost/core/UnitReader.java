@@ -99,9 +99,30 @@ final class UnitReader {
     static Optional<String> find(SubhostTree tree, String unit) throws IOException {
         for (String dir : SEARCH_PATH) {
             String path = dir + "/" + unit;
-            if (tree.typeName(path).isPresent()) {
+            if (tree.typeName(path, false).isPresent()) {
                 return Optional.of(path);
             }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why the unit at {@code path} is masked: a link to {@code /dev/null} (a character device,
+     * or nothing at all inside the subhost's tree before its {@code /dev} is mounted) or a link
+     * that leads nowhere; empty for a unit file.
+     */
+    private static Optional<String> masked(SubhostTree tree, String path) throws IOException {
+        Optional<String> followed;
+        try {
+            followed = tree.typeName(path);
+        } catch (IOException e) {
+            followed = Optional.empty(); // a loop of links: leads nowhere
+        }
+        if (followed.isEmpty() || followed.get().equals("character device")) {
+            return Optional.of(path + ": masked (a link to /dev/null or to nothing inside the subhost)");
+        }
+        if (!followed.get().equals("regular file")) {
+            return Optional.of(path + ": a " + followed.get() + ", not a unit file");
         }
         return Optional.empty();
     }
@@ -151,9 +172,9 @@ final class UnitReader {
             List<String> warnings) throws IOException, UnitException, Skipped {
         String main = find(tree, unit).orElseThrow(() -> new UnitException(
                 "no " + unit + " in " + String.join(", ", SEARCH_PATH) + ", and no /etc/init.d/" + name));
-        if (!"regular file".equals(tree.typeName(main).orElse(""))) {
-            throw new UnitException(main + ": masked (a " + tree.typeName(main).orElse("missing file")
-                    + ", not a unit file)");
+        Optional<String> masked = masked(tree, main);
+        if (masked.isPresent()) {
+            throw new UnitException(masked.get());
         }
         List<UnitFile.Entry> entries = new ArrayList<>(parse(tree, main, warnings));
         for (String dropIn : dropIns(tree, unit)) {
