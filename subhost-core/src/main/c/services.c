@@ -120,6 +120,7 @@ static int ready_out = -1;
 static int notify_fd = -1;
 static char notify_name[32];   /* "@xxxxx" */
 static sigset_t child_mask;
+static bool holding;           /* services_hold: the host stops the services; nothing restarts */
 
 /* ---- the table ---- */
 
@@ -553,7 +554,8 @@ static void finish(struct service *s, const char *state)
 /* The start failed or the main process ended: restart as Restart= says, or stay failed. */
 static void ended(struct service *s, bool failure, const char *why)
 {
-	bool restart = s->unit && (s->restart == R_ALWAYS || (s->restart == R_ON_FAILURE && failure));
+	bool supervised = s->unit || s->pidfile != NULL; /* an init.d script with SUPERVISE= */
+	bool restart = supervised && !holding && (s->restart == R_ALWAYS || (s->restart == R_ON_FAILURE && failure));
 	if (restart && start_limit_hit(s, now_millis())) {
 		tell(s, "failed (%s; start limit: %ld starts within %ld ms, restarts %d)", why, s->burst,
 		     s->interval_millis, s->restarts);
@@ -588,7 +590,7 @@ static void started(struct service *s)
 {
 	s->phase = P_RUNNING;
 	s->deadline = 0;
-	if (!s->unit) {
+	if (!s->unit && s->pidfile == NULL) {
 		tell(s, "started");
 		settle(s, "started");
 		s->phase = P_DONE;
@@ -629,6 +631,8 @@ static void begin_start(struct service *s)
 {
 	long now = now_millis();
 	if (s->settled_state != NULL) {
+		if (s->unit) /* the host's stop leaves a unit to pid 1, which has nothing to stop here */
+			tell(s, "starting (unit %s)", s->source);
 		tell(s, "%s", s->settled_state);
 		finish(s, s->settled_state);
 		return;
@@ -947,10 +951,23 @@ bool services_supervising(void)
 {
 	for (size_t i = 0; i < service_count; i++) {
 		const struct service *s = &services[i];
-		if (s->unit && s->phase != P_DONE && s->phase != P_IDLE)
+		if ((s->unit || s->pidfile != NULL) && s->phase != P_DONE && s->phase != P_IDLE)
 			return true;
 	}
 	return false;
+}
+
+void services_hold(void)
+{
+	if (holding)
+		return;
+	holding = true;
+	say("the host stops the services: none is restarted from now on");
+	for (size_t i = 0; i < service_count; i++)
+		if (services[i].phase == P_RESTART_WAIT) {
+			tell(&services[i], "stopped (while waiting to restart; restarts %d)", services[i].restarts);
+			services[i].phase = P_DONE;
+		}
 }
 
 long services_tick(long cap)
@@ -1091,6 +1108,8 @@ int services_test_main(int status_fd)
 		if (services_settled() && !services_supervising())
 			break;
 		int sig = wait_for_signal(&blocked, wait);
+		if (sig == SIGUSR2)
+			services_hold();
 		if (sig == SIGTERM || sig == SIGINT) {
 			services_stop_all(&blocked, now_millis() + 10000);
 			break;

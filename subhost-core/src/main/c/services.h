@@ -36,6 +36,10 @@ bool services_reaped(pid_t pid, int status);
  * until the next thing due (at most `cap`). */
 long services_tick(long cap);
 
+/* SIGUSR2 from the host's stop: no service is restarted any more, since the host stops the
+ * init.d services (`service NAME stop`) before it asks pid 1 to shut down. */
+void services_hold(void);
+
 /* Whether every START service has started or failed. */
 bool services_settled(void);
 

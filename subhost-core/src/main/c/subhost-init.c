@@ -28,7 +28,8 @@
  * table of init.d scripts and systemd units in the sealed memfd of --services-fd, which the
  * SDK checked on the host side), supervises the units' services (Restart=), tells their
  * states on --status-fd, a descriptor that only pid 1 holds, and keeps --ready-fd open
- * until every START service has started or failed, writing a line "NAME STATE" for each;
+ * until every START service has started or failed, writing a line "NAME STATE" for each
+ * (SIGUSR2: the host is stopping the init.d services; no service is restarted any more);
  * a script read from --script-fd (a sealed memfd) and run by /bin/sh -c, so that the
  * script is not in pid 1's command line, which ps shows; or PROGRAM. At SIGTERM the
  * built-in init stops the units' services in reverse order (services_stop_all) before
@@ -593,6 +594,8 @@ int main(int argc, char **argv)
 		int sig = wait_for_signal_info(&blocked, wait, &info);
 		if (is_shutdown(sig))
 			shut_down(sig, grace_of(sig, &info, options.grace), &blocked, &script);
+		if (sig == SIGUSR2 && builtin)
+			services_hold();
 		/* SIGCHLD: reaped at the top of the loop; any other signal is ignored. */
 	}
 }

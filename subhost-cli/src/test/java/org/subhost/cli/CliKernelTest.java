@@ -341,8 +341,10 @@ class CliKernelTest {
         }
         assertThat(run("overlay-list", "--json")).isZero();
         Map<String, Object> status = onlyEntryNamed(JsonText.parse(out()));
-        assertThat(status.get("services")).isEqualTo(List.of(Map.of("name", hanging.toString(),
-                "state", "timed out (killed after 1 s)")));
+        Map<String, Object> service = new java.util.HashMap<>(Map.of("name", hanging.toString(),
+                "state", "timed out (killed after 1 s)", "phase", "timed", "restarts", 0L));
+        service.put("main_pid", null);
+        assertThat(status.get("services")).isEqualTo(List.of(service));
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
     }
 

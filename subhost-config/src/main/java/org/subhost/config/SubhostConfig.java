@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -69,6 +72,9 @@ public final class SubhostConfig {
     private final String init;
     private final String ramSize;
     private final boolean acceptRouterAdvertisements;
+    // Services (issue 25): START_PREFER, SUPERVISE
+    private final boolean preferUnits;
+    private final Map<String, String> supervise;
     private final List<Share> shares;
     private final Duration hookTimeout;
     private final Duration serviceTimeout;
@@ -96,6 +102,8 @@ public final class SubhostConfig {
         this.init = b.init;
         this.ramSize = b.ramSize;
         this.acceptRouterAdvertisements = b.acceptRouterAdvertisements;
+        this.preferUnits = b.preferUnits;
+        this.supervise = Collections.unmodifiableMap(new LinkedHashMap<>(b.supervise));
         this.shares = shares;
         this.hookTimeout = b.hookTimeout;
         this.serviceTimeout = b.serviceTimeout;
@@ -309,6 +317,28 @@ public final class SubhostConfig {
         return acceptRouterAdvertisements;
     }
 
+    /**
+     * {@return START_PREFER: whether a START name that has both an init.d script and a
+     * systemd unit runs as the unit ({@code START_PREFER=unit}); false (the default,
+     * {@code init.d}): as the script, as START always ran it}
+     */
+    public boolean preferUnits() {
+        return preferUnits;
+    }
+
+    /**
+     * SUPERVISE: the init.d services of START that the built-in init restarts when their
+     * daemon dies, each with the PID file (inside the subhost) that names its daemon once
+     * the script's start has exited 0: {@code SUPERVISE=ssh:/run/sshd.pid} restarts {@code
+     * service ssh start} when the pid in {@code /run/sshd.pid} ends with a failure, as
+     * {@code Restart=on-failure} does for a unit.
+     *
+     * @return the services and their PID files, in the order written; empty unless set
+     */
+    public Map<String, String> supervise() {
+        return supervise;
+    }
+
     /** {@return the SHARE binds in file order, without a share of LOWER onto itself} */
     public List<Share> shares() {
         return shares;
@@ -401,6 +431,13 @@ public final class SubhostConfig {
             // Only when set: the lines of a configuration without it stay as they were.
             lines.add("ACCEPT_RA=yes");
         }
+        if (preferUnits) {
+            lines.add("START_PREFER=unit");
+        }
+        if (!supervise.isEmpty()) {
+            lines.add("SUPERVISE=" + supervise.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
+                    .collect(Collectors.joining(" ")));
+        }
         lines.add("CAPABILITIES=" + confinement.capabilitiesText());
         lines.add("SECCOMP=" + (confinement.seccomp() ? "on" : "off"));
         lines.add("CONFINE_FILES=" + (confinement.files() ? "on" : "off"));
@@ -473,6 +510,8 @@ public final class SubhostConfig {
         private String init;
         private String ramSize = DEFAULT_RAM_SIZE;
         private boolean acceptRouterAdvertisements;
+        private boolean preferUnits;
+        private final Map<String, String> supervise = new LinkedHashMap<>();
         private final List<Share> shares = new ArrayList<>();
         private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
         private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
@@ -503,6 +542,8 @@ public final class SubhostConfig {
             init = c.init;
             ramSize = c.ramSize;
             acceptRouterAdvertisements = c.acceptRouterAdvertisements;
+            preferUnits = c.preferUnits;
+            supervise.putAll(c.supervise);
             shares.addAll(c.shares);
             hookTimeout = c.hookTimeout;
             serviceTimeout = c.serviceTimeout;
@@ -824,6 +865,50 @@ public final class SubhostConfig {
          */
         public Builder acceptRouterAdvertisements(boolean accept) {
             this.acceptRouterAdvertisements = accept;
+            return this;
+        }
+
+        /**
+         * Sets START_PREFER from its text: {@code init.d} (the default) or {@code unit}, the
+         * kind that runs a START name that has both an init.d script and a systemd unit.
+         *
+         * @param text the value
+         * @return this builder
+         * @throws IllegalArgumentException for another value
+         */
+        public Builder startPrefer(String text) {
+            String value = text.strip();
+            if (!value.equals("init.d") && !value.equals("unit")) {
+                throw new IllegalArgumentException("START_PREFER (" + value + ") must be init.d or unit");
+            }
+            this.preferUnits = value.equals("unit");
+            return this;
+        }
+
+        /**
+         * Sets SUPERVISE from its text: {@code NAME:PIDFILE} pairs separated by blanks, each
+         * NAME a START name of an init.d script, each PIDFILE an absolute path inside the
+         * subhost; {@code none} or nothing for none.
+         *
+         * @param text the value
+         * @return this builder
+         * @throws IllegalArgumentException for a pair that is not {@code NAME:/absolute/path}
+         */
+        public Builder supervise(String text) {
+            supervise.clear();
+            String value = text.strip();
+            if (value.isEmpty() || value.equals("none")) {
+                return this;
+            }
+            for (String pair : value.split("\\s+")) {
+                int colon = pair.indexOf(':');
+                if (colon <= 0 || colon + 1 == pair.length() || pair.charAt(colon + 1) != '/') {
+                    throw new IllegalArgumentException("SUPERVISE (" + pair
+                            + ") must be NAME:PIDFILE, PIDFILE an absolute path inside the subhost, such as"
+                            + " ssh:/run/sshd.pid");
+                }
+                supervise.put(pair.substring(0, colon), pair.substring(colon + 1));
+            }
             return this;
         }
 

@@ -49,6 +49,9 @@ final class ServiceTable {
         for (UnitReader.Reading r : readings) {
             w.field("service", r.name());
             if (r.settled().isPresent()) {
+                // Only a unit's reading is settled before the boot: an init.d script always runs.
+                w.field("kind", "unit");
+                w.field("source", r.name().endsWith(".service") ? r.name() : r.name() + ".service");
                 w.field("settled", r.settled().get());
                 continue;
             }

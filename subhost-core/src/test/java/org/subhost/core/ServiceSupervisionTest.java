@@ -179,6 +179,34 @@ class ServiceSupervisionTest {
     }
 
     @Test
+    void aSupervisedInitDScriptIsStartedAgainUntilTheHostSaysItStops() throws Exception {
+        Path pidFile = dir.resolve("daemon.pid");
+        Path script = dir.resolve("daemon");
+        Files.writeString(script, "#!/bin/sh\nsleep 1000." + marker + " & echo $! > " + pidFile + "\n");
+        Files.setAttribute(script, "unix:mode", 0755);
+        ServiceSpec plain = ServiceSpec.initScript(script.toString(), Duration.ofSeconds(10));
+        ServiceSpec supervised = ServiceSpec.builder(script.toString(), ServiceSpec.Kind.INIT_D, script.toString())
+                .type(ServiceSpec.Type.FORKING).start(plain.start()).startTimeout(Duration.ofSeconds(10))
+                .killMode(ServiceSpec.KillMode.NONE).restart(ServiceSpec.Restart.ON_FAILURE)
+                .pidFile(pidFile.toString()).build();
+        start(supervised);
+        int first = awaitRunning(script.toString(), 0);
+        ProcessHandle.of(first).orElseThrow().destroyForcibly();
+        int second = awaitRunning(script.toString(), 1);
+        new ProcessBuilder("kill", "-USR2", Long.toString(init.pid())).start().waitFor();
+        await("the hold in the log", () -> {
+            try {
+                return log().contains("subhost-init[t1]: the host stops the services: none is restarted from now on\n");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        ProcessHandle.of(second).orElseThrow().destroyForcibly();
+        awaitStatus(script + " failed (signal 9)");
+        assertThat(log()).startsWith("subhost-init[t1]: starting service " + script + "\n");
+    }
+
+    @Test
     void oneshotRunsEachCommandInOrderAndIsStartedWhenAllExitedZero() throws Exception {
         ServiceSpec.Builder b = unit("setup", ServiceSpec.Type.ONESHOT, "echo one");
         b.start.add(sh("echo two"));

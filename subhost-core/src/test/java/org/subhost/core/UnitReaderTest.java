@@ -218,6 +218,31 @@ class UnitReaderTest {
                         + "service|1|ssh|kind|1|initd|source|1|/etc/init.d/ssh|type|1|oneshot|"
                         + "start|5||service|service|ssh|start|umask|1|22|restart|4|no|100|5|10000|"
                         + "timeout|2|30000|90000|kill|2|none|15|remain|1|1|notify|1|main|"
-                        + "service|1|gone|settled|1|skipped (why)|");
+                        + "service|1|gone|kind|1|unit|source|1|gone.service|settled|1|skipped (why)|");
+    }
+
+    private List<UnitReader.Reading> start(List<String> names, boolean preferUnits) throws Exception {
+        try (SubhostTree tree = SubhostTree.open(root)) {
+            return StartServices.read(tree, names, preferUnits, java.util.Map.of("cron", "/run/crond.pid"), LIMIT);
+        }
+    }
+
+    @Test
+    void startRunsAnInitDScriptWhereThereIsOneAndTheUnitOtherwise() throws Exception {
+        write("etc/init.d/ssh", "#!/bin/sh\n");
+        write("etc/init.d/cron", "#!/bin/sh\n");
+        write("lib/systemd/system/ssh.service", "[Service]\nExecStart=/usr/sbin/sshd -D\n");
+        write("lib/systemd/system/rsyslog.service", "[Service]\nType=notify\nExecStart=/usr/sbin/rsyslogd -n\n");
+        List<UnitReader.Reading> r = start(List.of("rsyslog", "ssh", "cron", "/etc/rc.local", "nosuch"), false);
+        assertThat(r).extracting(x -> x.spec().orElseThrow().kind()).containsExactly(ServiceSpec.Kind.UNIT,
+                ServiceSpec.Kind.INIT_D, ServiceSpec.Kind.INIT_D, ServiceSpec.Kind.INIT_D, ServiceSpec.Kind.INIT_D);
+        assertThat(r.get(1).spec().orElseThrow().start().getFirst().argv()).containsExactly("service", "ssh", "start");
+        assertThat(r.get(2).spec().orElseThrow().pidFile()).contains("/run/crond.pid");
+        assertThat(r.get(2).spec().orElseThrow().restart()).isEqualTo(ServiceSpec.Restart.ON_FAILURE);
+        assertThat(r.get(3).spec().orElseThrow().start().getFirst().argv()).containsExactly("/etc/rc.local", "start");
+        assertThat(r.get(4).warnings()).containsExactly("START: nosuch has no /etc/init.d/nosuch and no nosuch.service"
+                + " in /etc/systemd/system, /run/systemd/system, /lib/systemd/system, /usr/lib/systemd/system; it runs"
+                + " as service nosuch start");
+        assertThat(start(List.of("ssh"), true).getFirst().spec().orElseThrow().kind()).isEqualTo(ServiceSpec.Kind.UNIT);
     }
 }
