@@ -942,6 +942,11 @@ void services_begin(int status_fd, int ready_fd, const sigset_t *original)
 	services_tick(0);
 }
 
+bool services_any(void)
+{
+	return service_count > 0;
+}
+
 bool services_settled(void)
 {
 	return cursor >= service_count;

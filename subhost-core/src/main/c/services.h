@@ -40,6 +40,9 @@ long services_tick(long cap);
  * init.d services (`service NAME stop`) before it asks pid 1 to shut down. */
 void services_hold(void);
 
+/* Whether there is any START service at all. */
+bool services_any(void);
+
 /* Whether every START service has started or failed. */
 bool services_settled(void);
 

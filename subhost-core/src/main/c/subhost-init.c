@@ -567,11 +567,19 @@ int main(int argc, char **argv)
 	}
 
 	pid_t script = -1;
-	if (builtin) {
-		/* Not dumpable: without CAP_SYS_PTRACE no process of the subhost can reach pid 1's
-		 * descriptors (/proc/1/fd: the status and ready channels) or memory. Each service's
-		 * exec makes its own process dumpable again. */
+	if (builtin && !services_any()) {
+		/* START=none: nothing to tell, and pid 1 stays as open to look at as any reaper. */
+		if (options.status_fd >= 0)
+			close(options.status_fd);
+		options.status_fd = -1;
+	} else if (builtin) {
+		/* Not dumpable while it holds the status and ready channels: without CAP_SYS_PTRACE
+		 * no process of the subhost can reach pid 1's descriptors (/proc/1/fd) or memory to
+		 * write a state of its own there. Each service's exec makes its own process
+		 * dumpable again. */
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
+	if (builtin) {
 		if (options.ready_fd >= 0)
 			say_started(options.ready_fd, false);
 		/* The ready channel stays open until every START service has started or failed. */

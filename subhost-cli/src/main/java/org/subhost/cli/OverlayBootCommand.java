@@ -34,7 +34,8 @@ final class OverlayBootCommand extends Command {
     static final String DESCRIPTION = """
             Boots the subhost that the configuration file CONF describes: its network
             namespace and cables, its root filesystem on LIVE, and its services. Returns
-            once the subhost's init runs; the subhost keeps running. Ends with one line:
+            once the subhost's init runs and, with the built-in init, every START
+            service has started or failed; the subhost keeps running. Ends with one line:
             NAME, pid 1, LOG, the START services' states and how many warnings there
             were. Needs root.
 
@@ -70,8 +71,14 @@ final class OverlayBootCommand extends Command {
               -h, --help  print this help and exit
 
             Exit status: 0 done, 1 the boot failed (or would fail, with --dry-run), 2 bad
-            usage or a bad configuration.
+            usage or a bad configuration, 3 the subhost runs but a START service failed
+            (named on standard error).
             """;
+
+    /** The subhost runs, but a START service failed. */
+    static final int EXIT_SERVICE_FAILED = 3;
+    /** The first words of the states of a START service that failed to start. */
+    private static final java.util.Set<String> FAILED_PHASES = java.util.Set.of("failed", "timed");
 
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run").flag("--strict")
             .flag("-q").flag("--quiet").value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
@@ -133,11 +140,22 @@ final class OverlayBootCommand extends Command {
         try {
             Subhost subhost = Subhosts.linux().boot(config, summary);
             int pid1 = subhost.pid();
-            systemd.ready(pid1, "running; pid 1 is " + pid1);
-            if (!args.has("-q") && !args.has("--quiet")) {
-                out.println(BootSummary.line(config.name(), pid1, config.log(), services(subhost, config), summary.warnings()));
+            // The built-in init has started or failed every START service by now.
+            List<SubhostStatus.ServiceStatus> services = services(subhost, config);
+            List<String> failed = new ArrayList<>();
+            for (SubhostStatus.ServiceStatus s : services) {
+                if (FAILED_PHASES.contains(s.phase())) {
+                    failed.add(s.name());
+                    err.println(systemd.errorLine(NAME + ": " + config.name() + ": service " + s.name() + " "
+                            + s.state() + "; see LOG " + config.log()));
+                }
             }
-            return EXIT_OK;
+            systemd.ready(pid1, "running; pid 1 is " + pid1
+                    + (failed.isEmpty() ? "" : "; failed: " + String.join(" ", failed)));
+            if (!args.has("-q") && !args.has("--quiet")) {
+                out.println(BootSummary.line(config.name(), pid1, config.log(), services, summary.warnings()));
+            }
+            return failed.isEmpty() ? EXIT_OK : EXIT_SERVICE_FAILED;
         } catch (SubhostException e) {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
         }
