@@ -3,6 +3,7 @@
  *
  *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]
  *            [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]
+ *            [--notify-socket @NAME]
  *            {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N
  *             | -- PROGRAM [ARGS...]}
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
@@ -97,13 +98,14 @@ struct options {
 	long service_limit; /* --service-limit: the built-in init (services.c); -1: not it */
 	char **services;  /* --service S, in order, NULL-terminated */
 	int services_fd;  /* --services-fd: the checked table of START services (services.h); -1: none */
+	const char *notify_socket; /* --notify-socket: NOTIFY_SOCKET of an init system (--exec); NULL: none */
 	bool start_services; /* --start-services: the built-in init in this process, for tests */
 	char **program;
 };
 
 /* pid 1's command line, which usage() prints after the problem. */
 static const char USAGE[] = "usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
-	" [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]"
+	" [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec] [--notify-socket @NAME]"
 	" {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N | -- PROGRAM [ARGS...]},"
 	" or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]";
 
@@ -133,7 +135,7 @@ static const char *sigabbrev_np(int sig)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, -1, false, NULL };
+	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, -1, NULL, false, NULL };
 	static char *no_services[] = { NULL };
 	options.services = calloc((size_t)argc, sizeof(char *));
 	if (options.services == NULL)
@@ -174,6 +176,8 @@ static struct options parse_options(int argc, char **argv)
 		} else if (strcmp(arg, "--service") == 0 && i + 1 < argc && argv[i + 1][0] != '\0'
 			   && options.services != no_services) {
 			options.services[services++] = argv[++i];
+		} else if (strcmp(arg, "--notify-socket") == 0 && i + 1 < argc && argv[i + 1][0] == '@') {
+			options.notify_socket = argv[++i];
 		} else if (strcmp(arg, "--services-fd") == 0) {
 			options.services_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--start-services") == 0) {
@@ -192,6 +196,8 @@ static struct options parse_options(int argc, char **argv)
 		usage("give one of --service-limit (with --service), --script-fd or -- PROGRAM");
 	if ((services > 0 || options.start_services || options.services_fd >= 0) && !builtin)
 		usage("--service, --services-fd and --start-services need --service-limit");
+	if (options.notify_socket != NULL && !options.exec)
+		usage("--notify-socket needs --exec");
 	if (services > 0 && options.services_fd >= 0)
 		usage("give START's services by --service or by --services-fd, not both");
 	return options;
@@ -563,6 +569,10 @@ int main(int argc, char **argv)
 	confine(&options.confinement, false);
 	if (options.exec) {
 		char *sh[] = { "/bin/sh", "-c", init_script, NULL };
+		/* Where the init system says READY=1 (sd_notify): the SDK's socket, an abstract name in
+		 * the subhost's network namespace, as systemd-nspawn's --notify-ready gives one. */
+		if (options.notify_socket != NULL && setenv("NOTIFY_SOCKET", options.notify_socket, 1) != 0)
+			say("setenv NOTIFY_SOCKET: %s", reason(errno));
 		exec_init_system(init_script != NULL ? sh : options.program, &original, options.ready_fd);
 	}
 

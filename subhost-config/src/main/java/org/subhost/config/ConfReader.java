@@ -43,7 +43,7 @@ final class ConfReader {
             "WORK", "LOWER", "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "ACCEPT_RA",
             "CAPABILITIES", "SECCOMP", "CONFINE_FILES",
             // Services (issue 25)
-            "START_PREFER", "SUPERVISE",
+            "START_PREFER", "SUPERVISE", "INIT_READY_TIMEOUT",
             "SHARE");
 
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
@@ -309,6 +309,10 @@ final class ConfReader {
         Optional<String> prefer = value("START_PREFER", base);
         if (prefer.isPresent()) {
             set("START_PREFER", () -> builder.startPrefer(prefer.get()));
+        }
+        Optional<String> ready = value("INIT_READY_TIMEOUT", base);
+        if (ready.isPresent()) {
+            set("INIT_READY_TIMEOUT", () -> builder.initReadyTimeout(ready.get()));
         }
         Optional<String> supervise = value("SUPERVISE", base);
         if (supervise.isPresent()) {

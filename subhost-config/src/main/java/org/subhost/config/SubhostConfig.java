@@ -51,6 +51,8 @@ public final class SubhostConfig {
     public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(60);
     /** How long one START service's start may run unless set: 30 seconds. */
     public static final Duration DEFAULT_SERVICE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long the boot waits for an init system's READY=1 unless INIT_READY_TIMEOUT is set: 90 seconds. */
+    public static final Duration DEFAULT_INIT_READY_TIMEOUT = Duration.ofSeconds(90);
     /** The longest time limit that may be set for hooks and services: one day. */
     public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
@@ -72,9 +74,10 @@ public final class SubhostConfig {
     private final String init;
     private final String ramSize;
     private final boolean acceptRouterAdvertisements;
-    // Services (issue 25): START_PREFER, SUPERVISE
+    // Services (issue 25): START_PREFER, SUPERVISE, INIT_READY_TIMEOUT
     private final boolean preferUnits;
     private final Map<String, String> supervise;
+    private final Duration initReadyTimeout;
     private final List<Share> shares;
     private final Duration hookTimeout;
     private final Duration serviceTimeout;
@@ -103,6 +106,7 @@ public final class SubhostConfig {
         this.ramSize = b.ramSize;
         this.acceptRouterAdvertisements = b.acceptRouterAdvertisements;
         this.preferUnits = b.preferUnits;
+        this.initReadyTimeout = b.initReadyTimeout;
         this.supervise = Collections.unmodifiableMap(new LinkedHashMap<>(b.supervise));
         this.shares = shares;
         this.hookTimeout = b.hookTimeout;
@@ -339,6 +343,17 @@ public final class SubhostConfig {
         return supervise;
     }
 
+    /**
+     * INIT_READY_TIMEOUT: how long {@code overlay-boot} waits for an init system as pid 1
+     * (INIT that execs systemd) to say READY=1 on the NOTIFY_SOCKET it gets, before it
+     * returns all the same; {@link #DEFAULT_INIT_READY_TIMEOUT} unless set.
+     *
+     * @return the time limit
+     */
+    public Duration initReadyTimeout() {
+        return initReadyTimeout;
+    }
+
     /** {@return the SHARE binds in file order, without a share of LOWER onto itself} */
     public List<Share> shares() {
         return shares;
@@ -434,6 +449,9 @@ public final class SubhostConfig {
         if (preferUnits) {
             lines.add("START_PREFER=unit");
         }
+        if (!initReadyTimeout.equals(DEFAULT_INIT_READY_TIMEOUT)) {
+            lines.add("INIT_READY_TIMEOUT=" + initReadyTimeout.toSeconds());
+        }
         if (!supervise.isEmpty()) {
             lines.add("SUPERVISE=" + supervise.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
                     .collect(Collectors.joining(" ")));
@@ -511,6 +529,7 @@ public final class SubhostConfig {
         private String ramSize = DEFAULT_RAM_SIZE;
         private boolean acceptRouterAdvertisements;
         private boolean preferUnits;
+        private Duration initReadyTimeout = DEFAULT_INIT_READY_TIMEOUT;
         private final Map<String, String> supervise = new LinkedHashMap<>();
         private final List<Share> shares = new ArrayList<>();
         private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
@@ -543,6 +562,7 @@ public final class SubhostConfig {
             ramSize = c.ramSize;
             acceptRouterAdvertisements = c.acceptRouterAdvertisements;
             preferUnits = c.preferUnits;
+            initReadyTimeout = c.initReadyTimeout;
             supervise.putAll(c.supervise);
             shares.addAll(c.shares);
             hookTimeout = c.hookTimeout;
@@ -882,6 +902,25 @@ public final class SubhostConfig {
                 throw new IllegalArgumentException("START_PREFER (" + value + ") must be init.d or unit");
             }
             this.preferUnits = value.equals("unit");
+            return this;
+        }
+
+        /**
+         * Sets INIT_READY_TIMEOUT from its text: a whole number of seconds from 1 to
+         * {@link #MAX_TIMEOUT}'s.
+         *
+         * @param text the value
+         * @return this builder
+         * @throws IllegalArgumentException for another value
+         */
+        public Builder initReadyTimeout(String text) {
+            String value = text.strip();
+            long seconds = value.matches("[0-9]{1,6}") ? Long.parseLong(value) : -1;
+            if (seconds < 1 || seconds > MAX_TIMEOUT.toSeconds()) {
+                throw new IllegalArgumentException("INIT_READY_TIMEOUT (" + value + ") must be a number of seconds from 1"
+                        + " to " + MAX_TIMEOUT.toSeconds());
+            }
+            this.initReadyTimeout = Duration.ofSeconds(seconds);
             return this;
         }
 

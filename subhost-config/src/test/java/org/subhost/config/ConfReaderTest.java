@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -409,6 +410,17 @@ class ConfReaderTest {
         assertThat(c.describe()).contains("START_PREFER=unit");
         Path conf = write(dir, "ex1.conf", "BASE=.", "START_PREFER=systemd");
         assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: START_PREFER (systemd) must be init.d or unit");
+    }
+
+    @Test
+    void initReadyTimeoutIsNinetySecondsUnlessSet() throws Exception {
+        assertThat(read(write(dir, "ex1.conf", "BASE=.")).initReadyTimeout()).isEqualTo(Duration.ofSeconds(90));
+        SubhostConfig c = read(write(dir, "ex1.conf", "BASE=.", "INIT_READY_TIMEOUT=300"));
+        assertThat(c.initReadyTimeout()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(c.describe()).contains("INIT_READY_TIMEOUT=300");
+        Path conf = write(dir, "ex1.conf", "BASE=.", "INIT_READY_TIMEOUT=0");
+        assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: INIT_READY_TIMEOUT (0) must be a number of seconds"
+                + " from 1 to 86400");
     }
 
     @Test

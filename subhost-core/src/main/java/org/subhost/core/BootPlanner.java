@@ -133,7 +133,7 @@ public final class BootPlanner {
         steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
         steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, services.isPresent()
                 ? InitSupervisor.servicesWait(config.start().size(), config.serviceTimeout()) : Duration.ZERO,
-                config.start()));
+                config.start(), config.initReadyTimeout()));
         return new BootPlan(name, steps, running);
     }
 

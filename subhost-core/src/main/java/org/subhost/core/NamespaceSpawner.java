@@ -26,6 +26,7 @@ import org.subhost.linux.Redirect;
 import org.subhost.linux.Signals;
 import org.subhost.linux.Spawn;
 import org.subhost.linux.SyscallException;
+import org.subhost.linux.UnixDatagram;
 
 /**
  * Starts processes in a subhost's namespaces: its pid 1 at boot, and later commands and
@@ -155,21 +156,32 @@ final class NamespaceSpawner {
             }
             Descriptor goEnd = new Descriptor(go[1]);
             Descriptor readyEnd = new Descriptor(ready[0]);
+            Optional<Descriptor> notify = Optional.empty();
             try {
+                // An init system says READY=1 here: a socket of ours with an abstract name in
+                // the subhost's network namespace (this thread's), which it gets as NOTIFY_SOCKET.
+                Optional<String> notifyAddress = Optional.empty();
+                if (program.initSystem().isPresent()) {
+                    notify = Optional.of(new Descriptor(UnixDatagram.socket()));
+                    notifyAddress = Optional.of("@subhost-init-ready/" + name + "/"
+                            + Long.toHexString(new java.security.SecureRandom().nextLong()));
+                    UnixDatagram.bind(notify.get().fd(), notifyAddress.get());
+                }
                 int pid;
                 try {
-                    pid = spawnReaper(program, in.get(relay), services.map(in::get), go[0], ready[1]);
+                    pid = spawnReaper(program, in.get(relay), services.map(in::get), notifyAddress, go[0], ready[1]);
                 } finally {
                     // Only pid 1 holds these ends now: its end of file tells the other side.
                     Descriptor.closeQuietly(go[0]);
                     Descriptor.closeQuietly(ready[1]);
                 }
-                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd);
+                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd, notify);
             } catch (Exception | Error e) {
                 // Failed: no undo or release will close them. A pid 1 that runs sees the end of
                 // its sync pipe without a go, and exits.
                 goEnd.close();
                 readyEnd.close();
+                notify.ifPresent(Descriptor::close);
                 throw e;
             }
         }
@@ -182,7 +194,8 @@ final class NamespaceSpawner {
          * boot's two pipes.
          */
         private int spawnReaper(InitSupervisor.InitProgram program, LogRelay.Ends relayEnds,
-                Optional<List<UnitReader.Reading>> readings, int syncFd, int readyFd) throws Exception {
+                Optional<List<UnitReader.Reading>> readings, Optional<String> notifyAddress, int syncFd, int readyFd)
+                throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
             // An init system: pid 1 execs the script itself, and keeps CAP_SYS_ADMIN (it mounts)
@@ -190,6 +203,7 @@ final class NamespaceSpawner {
             args.addAll(InitSystem.confinement(confinement, program.initSystem().isPresent()).arguments());
             if (program.initSystem().isPresent()) {
                 args.add("--exec");
+                notifyAddress.ifPresent(a -> args.addAll(List.of("--notify-socket", a)));
             }
             int script = -1;
             int devNull = -1;
@@ -244,6 +258,7 @@ final class NamespaceSpawner {
         public void release(Pid1 started) {
             started.go().close();
             started.ready().close();
+            started.readySocket().ifPresent(Descriptor::close);
             try {
                 started.pidfd().close();
             } catch (SyscallException e) {
@@ -260,8 +275,9 @@ final class NamespaceSpawner {
      * @param pidfd a pidfd of it, for the undo's SIGKILL
      * @param go the write end of the pipe that pid 1 waits on before it runs the init
      * @param ready the read end of the pipe on which pid 1 says that the init runs
+     * @param readySocket the socket on which an init system as pid 1 says READY=1; empty for another init
      */
-    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready) {}
+    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready, Optional<Descriptor> readySocket) {}
 
     /**
      * Spawns the first process, pid 1, of the pid namespace the calling thread unshared, and
@@ -303,8 +319,8 @@ final class NamespaceSpawner {
      * polling: the wait ends the moment pid 1 writes, or ends (end of file on the pipe).
      * Both pipes are pid 1's of {@code pid1}; its messages name LOG, the file {@code log}.
      */
-    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, Duration servicesWait, List<String> start)
-            implements BootStep.OnHost<Void> {
+    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, Duration servicesWait, List<String> start,
+            Duration initReady) implements BootStep.OnHost<Void> {
         /** How long pid 1 may take from the go to the start of the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
@@ -337,6 +353,9 @@ final class NamespaceSpawner {
             if (said.length == 1 && said[0] == 's' && !servicesWait.isZero()) {
                 awaitServices(in, started);
             }
+            if (said.length == 1 && said[0] == 's' && started.readySocket().isPresent()) {
+                awaitInitSystem(in, started.readySocket().get());
+            }
             started.ready().close();
             if (said.length == 0) {
                 throw new IOException("pid 1 (" + started.pid() + ") ended before it could start the init; see LOG "
@@ -347,6 +366,30 @@ final class NamespaceSpawner {
                         + " instead of s (started) on its ready pipe; is " + REAPER + " of another version?");
             }
             return null;
+        }
+
+        /**
+         * An init system as pid 1 says READY=1 on its NOTIFY_SOCKET once it has started
+         * (systemd: when its default target is reached): the boot returns then, so that
+         * {@code overlay-go NAME systemctl ...} right after it finds systemd answering; after
+         * {@code initReady} without it, the boot returns all the same, with a warning. Any
+         * process of the subhost could send to the socket: READY=1 only ends this wait.
+         */
+        private void awaitInitSystem(StepInputs in, Descriptor notify) throws Exception {
+            long deadline = System.nanoTime() + initReady.toNanos();
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !Fds.awaitReadable(notify.fd(), Duration.ofNanos(left))) {
+                    in.log().warning("the init system did not say READY=1 within " + initReady.toSeconds()
+                            + " s (INIT_READY_TIMEOUT); the boot returns, it goes on starting");
+                    return;
+                }
+                String message = new String(UnixDatagram.receive(notify.fd(), 4096), StandardCharsets.UTF_8);
+                if (("\n" + message + "\n").contains("\nREADY=1\n")) {
+                    in.log().line("the init system says READY=1");
+                    return;
+                }
+            }
         }
 
         /**
