@@ -286,12 +286,20 @@ static void field(struct service *s, const char *key, char **v, size_t n)
 
 void services_load_table(int fd)
 {
-	size_t size = 0, capacity = 65536;
-	table = malloc(capacity);
+	/* One allocation of the table's own size (the SDK's memfd is sealed): pid 1 stays small. */
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		say("fstat the services' table (fd %d): %s", fd, reason(errno));
+		exit(1);
+	}
+	if (st.st_size > TABLE_LIMIT)
+		malformed("longer than 1 MiB");
+	size_t size = 0, capacity = (size_t)st.st_size;
+	table = malloc(capacity + 1);
+	if (table == NULL)
+		malformed("out of memory");
 	lseek(fd, 0, SEEK_SET);
-	for (;;) {
-		if (table == NULL)
-			malformed("out of memory");
+	while (size < capacity) {
 		ssize_t n = read(fd, table + size, capacity - size);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -302,21 +310,16 @@ void services_load_table(int fd)
 		if (n == 0)
 			break;
 		size += (size_t)n;
-		if (size == capacity) {
-			if (capacity >= TABLE_LIMIT)
-				malformed("longer than 1 MiB");
-			capacity *= 2;
-			table = realloc(table, capacity);
-		}
 	}
 	close(fd);
 	table_at = table;
 	table_end = table + size;
 	struct service *s = NULL;
-	char *values[4096];
 	while (table_at < table_end) {
 		char *key = token();
 		size_t n = (size_t)number(token(), 4096);
+		/* The field's values, for the moment it is read: a field keeps what it needs. */
+		char **values = array(n, sizeof(char *));
 		for (size_t i = 0; i < n; i++)
 			values[i] = token();
 		if (strcmp(key, "subhost-services") == 0) {
@@ -332,6 +335,7 @@ void services_load_table(int fd)
 		} else {
 			field(s, key, values, n);
 		}
+		free(values);
 	}
 }
 
@@ -610,8 +614,11 @@ static void started(struct service *s)
 static void make_runtime_directories(struct service *s)
 {
 	for (size_t i = 0; s->rundirs && s->rundirs[i]; i++) {
-		char path[4096];
-		snprintf(path, sizeof path, "/run/%s", s->rundirs[i]);
+		char path[512];
+		if (snprintf(path, sizeof path, "/run/%s", s->rundirs[i]) >= (int)sizeof path) {
+			say("service %s: RuntimeDirectory %s: too long", s->name, s->rundirs[i]);
+			continue;
+		}
 		/* Each component below /run, as mkdir -p; the last gets the mode and the owner. */
 		for (char *slash = path + 5; (slash = strchr(slash, '/')) != NULL; slash++) {
 			*slash = '\0';
@@ -886,7 +893,7 @@ static void read_notifications(void)
 	if (notify_fd < 0)
 		return;
 	for (;;) {
-		char text[4096];
+		char text[1024]; /* READY=1, MAINPID=: a longer STATUS= is cut (MSG_TRUNC), which is harmless */
 		union {
 			struct cmsghdr header;
 			char space[CMSG_SPACE(sizeof(struct ucred))];
