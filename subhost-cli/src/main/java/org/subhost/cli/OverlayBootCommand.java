@@ -172,7 +172,7 @@ final class OverlayBootCommand extends Command {
      */
     private static List<SubhostStatus.ServiceStatus> services(Subhost subhost, SubhostConfig config) {
         try {
-            return subhost.status().services();
+            return subhost.services(); // the record and the services file: no more of the status
         } catch (SubhostException e) {
             List<SubhostStatus.ServiceStatus> unknown = new ArrayList<>();
             for (String service : config.start()) {
