@@ -418,7 +418,8 @@ final class NamespaceSpawner {
                 String[] lines = text.toString().split("\n", -1);
                 for (int i = told; i < lines.length - 1; i++) {
                     if (!lines[i].endsWith(" started")) {
-                        in.log().warning("service " + lines[i]);
+                        // overlay-boot names each failed one itself: in LOG only
+                        in.log().line("service " + lines[i]);
                     }
                 }
                 told = lines.length - 1;
