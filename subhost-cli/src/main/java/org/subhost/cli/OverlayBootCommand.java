@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.subhost.BootProblem;
+import org.subhost.ProgressListener;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
@@ -136,7 +137,7 @@ final class OverlayBootCommand extends Command {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + config.name() + " was not booted: "
                     + count(errors, "error") + "; nothing was done"));
         }
-        BootSummary summary = new BootSummary(systemd);
+        BootSummary summary = new BootSummary(unitWarningsOn(err, systemd));
         try {
             Subhost subhost = Subhosts.linux().boot(config, summary);
             int pid1 = subhost.pid();
@@ -160,6 +161,29 @@ final class OverlayBootCommand extends Command {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
         }
     }
+
+    /**
+     * The START units' warnings that the boot finds as it reads them from the subhost's root
+     * ({@code /lib/systemd/system/rsyslog.service:11: rsyslog.service starts without ...},
+     * {@code START: x has no /etc/init.d/x and no x.service ...}), on the admin's terminal as
+     * they come (the journal gets every line from {@code systemd} anyway); every line goes on
+     * to {@code systemd}. The preflight's and the reader's warnings are printed before the boot.
+     */
+    private static ProgressListener unitWarningsOn(PrintStream err, SystemdService systemd) {
+        return new ProgressListener() {
+            @Override
+            public void line(Severity severity, String text) {
+                if (severity == Severity.WARNING && !systemd.journal() && UNIT_WARNING.matcher(text).find()) {
+                    err.println(NAME + ": " + text);
+                }
+                systemd.line(severity, text);
+            }
+        };
+    }
+
+    /** A warning of the unit reader: it names a unit file or drop-in with its line, or START. */
+    private static final java.util.regex.Pattern UNIT_WARNING = java.util.regex.Pattern
+            .compile("^(START: |/\\S+\\.service(\\.d/\\S+\\.conf)?:[0-9]+: )");
 
     /** {@code 1 error}, {@code 3 errors}. */
     private static String count(long n, String noun) {

@@ -99,10 +99,6 @@ final class SystemdService implements ProgressListener {
                 case ERROR -> ERR;
             };
             err.println("<" + priority + ">" + prefix + text);
-        } else if (severity == Severity.WARNING) {
-            // On the admin's terminal too: what a boot went on despite (a unit's directives
-            // outside the built-in init's subset, with their file:line).
-            err.println(prefix + text);
         }
         status(text);
     }
