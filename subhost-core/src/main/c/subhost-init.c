@@ -3,7 +3,9 @@
  *
  *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]
  *            [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]
- *            {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]}
+ *            [--notify-socket @NAME]
+ *            {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N
+ *             | -- PROGRAM [ARGS...]}
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
  *   subhost-init --enter ...       (enter.c: a process entering a running subhost)
  *   subhost-init --log-relay ...   (relay.c: the host side of a subhost's output)
@@ -22,10 +24,17 @@
  * caller's grace in seconds as the signal's value (SI_QUEUE), so that pid 1 and the stop
  * keep one deadline.
  *
- * The init is one of: the built-in one (--service-limit, services.c), which starts each
- * --service in order and tells their states on --status-fd, a descriptor that only pid 1
- * and that child hold; a script read from --script-fd (a sealed memfd) and run by /bin/sh
- * -c, so that the script is not in pid 1's command line, which ps shows; or PROGRAM.
+ * The init is one of: the built-in one (--service-limit, services.h), which pid 1 runs
+ * itself: it starts START's services in order (each --service as an init.d script, or the
+ * table of init.d scripts and systemd units in the sealed memfd of --services-fd, which the
+ * SDK checked on the host side), supervises the units' services (Restart=), tells their
+ * states on --status-fd, a descriptor that only pid 1 holds, and keeps --ready-fd open
+ * until every START service has started or failed, writing a line "NAME STATE" for each
+ * (SIGUSR2: the host is stopping the init.d services; no service is restarted any more);
+ * a script read from --script-fd (a sealed memfd) and run by /bin/sh -c, so that the
+ * script is not in pid 1's command line, which ps shows; or PROGRAM. At SIGTERM the
+ * built-in init stops the units' services in reverse order (services_stop_all) before
+ * every process gets SIGTERM, all within the grace.
  *
  * With --exec, pid 1 does not stay: once confined, it sets up what an init system needs
  * (init-system.h: cgroup2 on /sys/fs/cgroup, a console of its own), says that the init runs,
@@ -33,8 +42,7 @@
  * was the shell of the init script: a script that ends with "exec /lib/systemd/systemd"
  * makes systemd pid 1 of the subhost.
  *
- * With --limit it is not pid 1 but a time limit for one command, which the built-in init
- * puts around each service's start: PROGRAM runs in a session of its own; when it
+ * With --limit it is not pid 1 but a time limit for one command: PROGRAM runs in a session of its own; when it
  * has not exited after SECONDS, its whole process group gets SIGKILL and the exit status
  * is 124, as timeout(1) gives. Otherwise the status is PROGRAM's (128 + signal for a
  * signal). A service that daemonised in time keeps running: only a late start is killed.
@@ -60,6 +68,7 @@
 
 #include "confine.h"
 #include "init-system.h"
+#include "services.h"
 #include "subhost-init.h"
 #include "util.h"
 
@@ -88,14 +97,16 @@ struct options {
 	int script_fd;    /* --script-fd: the init script, run by /bin/sh -c; -1: none */
 	long service_limit; /* --service-limit: the built-in init (services.c); -1: not it */
 	char **services;  /* --service S, in order, NULL-terminated */
+	int services_fd;  /* --services-fd: the checked table of START services (services.h); -1: none */
+	const char *notify_socket; /* --notify-socket: NOTIFY_SOCKET of an init system (--exec); NULL: none */
 	bool start_services; /* --start-services: the built-in init in this process, for tests */
 	char **program;
 };
 
 /* pid 1's command line, which usage() prints after the problem. */
 static const char USAGE[] = "usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
-	" [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]"
-	" {--service-limit SECONDS [--service S]... | --script-fd N | -- PROGRAM [ARGS...]},"
+	" [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec] [--notify-socket @NAME]"
+	" {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N | -- PROGRAM [ARGS...]},"
 	" or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]";
 
 #ifndef __GLIBC__
@@ -124,7 +135,7 @@ static const char *sigabbrev_np(int sig)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, false, NULL };
+	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, -1, NULL, false, NULL };
 	static char *no_services[] = { NULL };
 	options.services = calloc((size_t)argc, sizeof(char *));
 	if (options.services == NULL)
@@ -165,6 +176,10 @@ static struct options parse_options(int argc, char **argv)
 		} else if (strcmp(arg, "--service") == 0 && i + 1 < argc && argv[i + 1][0] != '\0'
 			   && options.services != no_services) {
 			options.services[services++] = argv[++i];
+		} else if (strcmp(arg, "--notify-socket") == 0 && i + 1 < argc && argv[i + 1][0] == '@') {
+			options.notify_socket = argv[++i];
+		} else if (strcmp(arg, "--services-fd") == 0) {
+			options.services_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--start-services") == 0) {
 			options.start_services = true;
 		} else {
@@ -179,8 +194,12 @@ static struct options parse_options(int argc, char **argv)
 		usage("PROGRAM is missing after --");
 	if (builtin + (options.script_fd >= 0) + program > 1)
 		usage("give one of --service-limit (with --service), --script-fd or -- PROGRAM");
-	if ((services > 0 || options.start_services) && !builtin)
-		usage("--service and --start-services need --service-limit");
+	if ((services > 0 || options.start_services || options.services_fd >= 0) && !builtin)
+		usage("--service, --services-fd and --start-services need --service-limit");
+	if (options.notify_socket != NULL && !options.exec)
+		usage("--notify-socket needs --exec");
+	if (services > 0 && options.services_fd >= 0)
+		usage("give START's services by --service or by --services-fd, not both");
 	return options;
 }
 
@@ -276,7 +295,7 @@ static void enter_cgroup_namespace(void)
 	}
 }
 
-static void say_started(int fd);
+static void say_started(int fd, bool close_it);
 
 /* --exec: the Container Interface's mounts and console, while pid 1 may still mount. */
 static void prepare_init_system(void)
@@ -296,7 +315,7 @@ static void exec_init_system(char **program, const sigset_t *original, int ready
 {
 	say("pid 1 execs %s, which makes an init system pid 1", program[0]);
 	if (ready_fd >= 0)
-		say_started(ready_fd);
+		say_started(ready_fd, true);
 	char error[256];
 	int rc = init_system_exec(program, original, error, sizeof error);
 	say("%s: %s", error, reason(-rc));
@@ -332,7 +351,7 @@ static void wait_for_sync(int fd)
 /* Tells the SDK that the init script runs: one byte 's' once it is forked, /proc being
  * mounted before. The SDK waits for it (or for end of file: pid 1 ended) instead of polling
  * /proc. The descriptor is close-on-exec from the start, so the script never inherits it. */
-static void say_started(int fd)
+static void say_started(int fd, bool close_it)
 {
 	ssize_t n;
 	do {
@@ -340,7 +359,8 @@ static void say_started(int fd)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		say("write ready fd %d: %s", fd, reason(errno));
-	close(fd);
+	if (close_it)
+		close(fd);
 }
 
 /* The init script of --script-fd, read whole (at most 1 MiB) before anything runs. */
@@ -378,12 +398,11 @@ static char *read_script(int fd)
 	return script;
 }
 
-/* What pid 1 runs: PROGRAM, the init script, or the built-in init (services.c). */
+/* What pid 1 runs besides the built-in init's services: PROGRAM or the init script. */
 static pid_t spawn_init(const struct options *options, char *script, const sigset_t *original_mask)
 {
 	char *sh[] = { "/bin/sh", "-c", script, NULL };
-	char *builtin[] = { "built-in init", NULL };
-	char **program = options->service_limit >= 0 ? builtin : script != NULL ? sh : options->program;
+	char **program = script != NULL ? sh : options->program;
 	pid_t pid = fork();
 	if (pid < 0) {
 		say("fork for %s: %s", program[0], reason(errno));
@@ -397,13 +416,6 @@ static pid_t spawn_init(const struct options *options, char *script, const sigse
 	sigprocmask(SIG_SETMASK, original_mask, NULL);
 	if (setsid() < 0)
 		say("setsid for %s: %s", program[0], reason(errno));
-	if (options->service_limit >= 0) {
-		/* Not dumpable: without CAP_SYS_PTRACE no process of the subhost can reach this
-		 * one's descriptors (/proc/PID/fd) or memory, so the status channel stays pid 1's.
-		 * Each service's exec makes its own process dumpable again. */
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		_exit(start_services(options->services, options->service_limit, options->status_fd));
-	}
 	execvp(program[0], program);
 	int error = errno;
 	say("execvp %s: %s", program[0], reason(error));
@@ -429,6 +441,8 @@ static bool reap_zombies(pid_t *script)
 			if (pid == *script) {
 				log_script_end(status);
 				*script = -1;
+			} else {
+				services_reaped(pid, status);
 			}
 		} else if (pid == 0) {
 			return true; /* children left, none of them exited */
@@ -473,10 +487,17 @@ static bool signal_everyone(int sig)
 
 static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *script)
 {
-	say("SIG%s received; sending SIGTERM to every process, SIGKILL after %ld s",
-	    sigabbrev_np(sig), grace);
-	signal_everyone(SIGTERM);
 	long deadline = now_millis() + grace * 1000;
+	/* The units' services first, each as its unit says, in reverse order, within the grace. */
+	if (services_supervising()) {
+		say("SIG%s received; stopping the units' services, then SIGTERM to every process, SIGKILL after %ld s"
+		    " in all", sigabbrev_np(sig), grace);
+		services_stop_all(blocked, deadline);
+	} else {
+		say("SIG%s received; sending SIGTERM to every process, SIGKILL after %ld s",
+		    sigabbrev_np(sig), grace);
+	}
+	signal_everyone(SIGTERM);
 	long left;
 	while (reap_zombies(script) && (left = deadline - now_millis()) > 0)
 		wait_for_signal(blocked, left); /* further TERMs change nothing: already stopping */
@@ -487,6 +508,8 @@ static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *scrip
 		pid_t pid = waitpid(-1, &status, 0);
 		if (pid > 0 && pid == *script)
 			log_script_end(status);
+		else if (pid > 0)
+			services_reaped(pid, status);
 		if (pid < 0 && errno == ECHILD)
 			break; /* every child reaped */
 		if (pid < 0 && errno != EINTR) {
@@ -509,8 +532,13 @@ int main(int argc, char **argv)
 	struct options options = parse_options(argc, argv);
 	if (options.limit >= 0)
 		return run_limited(options.limit, options.program);
+	bool builtin = options.service_limit >= 0;
+	if (builtin && options.services_fd >= 0)
+		services_load_table(options.services_fd);
+	else if (builtin)
+		services_load_names(options.services, options.service_limit);
 	if (options.start_services)
-		return start_services(options.services, options.service_limit, options.status_fd);
+		return services_test_main(options.status_fd);
 	if (getpid() != 1) {
 		/* kill(-1) outside a pid namespace would reach every process of the host. */
 		say("must be pid 1 of a new pid namespace (pid %d)", (int)getpid());
@@ -541,26 +569,51 @@ int main(int argc, char **argv)
 	confine(&options.confinement, false);
 	if (options.exec) {
 		char *sh[] = { "/bin/sh", "-c", init_script, NULL };
+		/* Where the init system says READY=1 (sd_notify): the SDK's socket, an abstract name in
+		 * the subhost's network namespace, as systemd-nspawn's --notify-ready gives one. */
+		if (options.notify_socket != NULL && setenv("NOTIFY_SOCKET", options.notify_socket, 1) != 0)
+			say("setenv NOTIFY_SOCKET: %s", reason(errno));
 		exec_init_system(init_script != NULL ? sh : options.program, &original, options.ready_fd);
 	}
 
-	pid_t script = spawn_init(&options, init_script, &original);
-	/* The built-in init holds the status channel alone now; when it is done, the channel
-	 * ends, and the states it told are final. */
-	if (options.status_fd >= 0)
-		close(options.status_fd);
-	if (options.ready_fd >= 0)
-		say_started(options.ready_fd);
+	pid_t script = -1;
+	if (builtin && !services_any()) {
+		/* START=none: nothing to tell, and pid 1 stays as open to look at as any reaper. */
+		if (options.status_fd >= 0)
+			close(options.status_fd);
+		options.status_fd = -1;
+	} else if (builtin) {
+		/* Not dumpable while it holds the status and ready channels: without CAP_SYS_PTRACE
+		 * no process of the subhost can reach pid 1's descriptors (/proc/1/fd) or memory to
+		 * write a state of its own there. Each service's exec makes its own process
+		 * dumpable again. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
+	if (builtin) {
+		if (options.ready_fd >= 0)
+			say_started(options.ready_fd, false);
+		/* The ready channel stays open until every START service has started or failed. */
+		services_begin(options.status_fd, options.ready_fd, &original);
+	} else {
+		script = spawn_init(&options, init_script, &original);
+		if (options.status_fd >= 0)
+			close(options.status_fd);
+		if (options.ready_fd >= 0)
+			say_started(options.ready_fd, true);
+	}
 	bool busy = true;
 	for (;;) {
 		bool had_children = busy;
 		busy = reap_zombies(&script);
-		if (had_children && !busy)
+		if (had_children && !busy && !services_supervising())
 			say("no service running; keeping the subhost alive");
+		long wait = builtin ? services_tick(WAIT_SECONDS * 1000L) : WAIT_SECONDS * 1000L;
 		siginfo_t info;
-		int sig = wait_for_signal_info(&blocked, WAIT_SECONDS * 1000L, &info);
+		int sig = wait_for_signal_info(&blocked, wait, &info);
 		if (is_shutdown(sig))
 			shut_down(sig, grace_of(sig, &info, options.grace), &blocked, &script);
+		if (sig == SIGUSR2 && builtin)
+			services_hold();
 		/* SIGCHLD: reaped at the top of the loop; any other signal is ignored. */
 	}
 }

@@ -12,11 +12,7 @@
  */
 int enter_main(int argc, char **argv) __attribute__((noreturn));
 
-/*
- * The built-in init (services.c): starts each of the NULL-terminated `services` in order
- * under run_limited, says so in LOG and tells each state on `status_fd` (-1: nowhere).
- */
-int start_services(char *const *services, long limit, int status_fd);
+/* The built-in init's services (services.c) are pid 1's own: see services.h. */
 
 /* The log relay (relay.c), when argv[1] is "--log-relay"; never returns. */
 int relay_main(int argc, char **argv) __attribute__((noreturn));

@@ -115,6 +115,19 @@ public interface Subhost {
     SubhostStatus status() throws SubhostException;
 
     /**
+     * START's services and what the init last said of each (its state, main pid and
+     * restarts), as {@link #status()} has them, without the rest of the status: what a
+     * caller looks at right after the boot, which returns once each has started or failed.
+     *
+     * @return the services, in START order
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if its record cannot be read
+     */
+    default List<SubhostStatus.ServiceStatus> services() throws SubhostException {
+        return status().services();
+    }
+
+    /**
      * Stops the subhost and returns when nothing of it is left. In order: each START
      * service's stop ({@code service NAME stop} or {@code PATH stop}) in reverse order
      * inside the subhost, each given at most {@code grace}; then pid 1 gets SIGTERM, which

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.subhost.config.Confinement;
 import org.subhost.config.RootKind;
 import org.subhost.config.Share;
@@ -135,15 +136,45 @@ public record SubhostStatus(
     /**
      * One START service and what the init last said of it.
      *
+     * <p>An init.d script's state is {@code started}, {@code failed (status N)} or {@code timed
+     * out (killed after N s)}; a unit's starts with one of {@code starting}, {@code running},
+     * {@code started}, {@code exited}, {@code restarting}, {@code failed}, {@code skipped},
+     * {@code stopping}, {@code stopped}, with the details in parentheses ({@code running (pid
+     * 412, restarts 1)}); {@code unknown} before the init has reached it.
+     *
      * @param name the service as written in START
-     * @param state {@code started}, {@code failed (status N)}, or {@code unknown} before the
-     *     init has reached it
+     * @param state what the init last said of it
+     * @param mainPid a unit's main process, as its pid inside the subhost, while it runs
+     * @param restarts how often the init has restarted a unit's service
      */
-    public record ServiceStatus(String name, String state) {
-        /** Checks that both parts are present. */
+    public record ServiceStatus(String name, String state, OptionalInt mainPid, int restarts) {
+        /** Checks that the parts are present and the count is not negative. */
         public ServiceStatus {
             requireNonNull(name, "name");
             requireNonNull(state, "state");
+            requireNonNull(mainPid, "mainPid");
+            if (restarts < 0) {
+                throw new IllegalArgumentException("restarts (" + restarts + ") must not be negative");
+            }
+        }
+
+        /**
+         * A service whose state tells no main process and no restarts (an init.d script's).
+         *
+         * @param name the service as written in START
+         * @param state what the init last said of it
+         */
+        public ServiceStatus(String name, String state) {
+            this(name, state, OptionalInt.empty(), 0);
+        }
+
+        /**
+         * {@return the first word of the state: {@code running}, {@code failed}, {@code
+         * started}, {@code unknown}, ...}
+         */
+        public String phase() {
+            int blank = state.indexOf(' ');
+            return blank < 0 ? state : state.substring(0, blank);
         }
     }
 }

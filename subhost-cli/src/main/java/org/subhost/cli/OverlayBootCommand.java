@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.subhost.BootProblem;
+import org.subhost.ProgressListener;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
@@ -34,7 +35,8 @@ final class OverlayBootCommand extends Command {
     static final String DESCRIPTION = """
             Boots the subhost that the configuration file CONF describes: its network
             namespace and cables, its root filesystem on LIVE, and its services. Returns
-            once the subhost's init runs; the subhost keeps running. Ends with one line:
+            once the subhost's init runs and, with the built-in init, every START
+            service has started or failed; the subhost keeps running. Ends with one line:
             NAME, pid 1, LOG, the START services' states and how many warnings there
             were. Needs root.
 
@@ -70,8 +72,14 @@ final class OverlayBootCommand extends Command {
               -h, --help  print this help and exit
 
             Exit status: 0 done, 1 the boot failed (or would fail, with --dry-run), 2 bad
-            usage or a bad configuration.
+            usage or a bad configuration, 3 the subhost runs but a START service failed
+            (named on standard error).
             """;
+
+    /** The subhost runs, but a START service failed. */
+    static final int EXIT_SERVICE_FAILED = 3;
+    /** The first words of the states of a START service that failed to start. */
+    private static final java.util.Set<String> FAILED_PHASES = java.util.Set.of("failed", "timed");
 
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(1).flag("--dry-run").flag("--strict")
             .flag("-q").flag("--quiet").value("--hook-timeout", SECONDS).value("--service-timeout", SECONDS).value("--command-timeout", SECONDS);
@@ -129,19 +137,53 @@ final class OverlayBootCommand extends Command {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + config.name() + " was not booted: "
                     + count(errors, "error") + "; nothing was done"));
         }
-        BootSummary summary = new BootSummary(systemd);
+        BootSummary summary = new BootSummary(unitWarningsOn(err, systemd));
         try {
             Subhost subhost = Subhosts.linux().boot(config, summary);
             int pid1 = subhost.pid();
-            systemd.ready(pid1, "running; pid 1 is " + pid1);
-            if (!args.has("-q") && !args.has("--quiet")) {
-                out.println(BootSummary.line(config.name(), pid1, config.log(), services(subhost, config), summary.warnings()));
+            // The built-in init has started or failed every START service by now.
+            List<SubhostStatus.ServiceStatus> services = services(subhost, config);
+            List<String> failed = new ArrayList<>();
+            for (SubhostStatus.ServiceStatus s : services) {
+                if (FAILED_PHASES.contains(s.phase())) {
+                    failed.add(s.name());
+                    err.println(systemd.errorLine(NAME + ": " + config.name() + ": service " + s.name() + " "
+                            + s.state() + "; see LOG " + config.log()));
+                }
             }
-            return EXIT_OK;
+            systemd.ready(pid1, "running; pid 1 is " + pid1
+                    + (failed.isEmpty() ? "" : "; failed: " + String.join(" ", failed)));
+            if (!args.has("-q") && !args.has("--quiet")) {
+                out.println(BootSummary.line(config.name(), pid1, config.log(), services, summary.warnings()));
+            }
+            return failed.isEmpty() ? EXIT_OK : EXIT_SERVICE_FAILED;
         } catch (SubhostException e) {
             throw CommandExit.line(EXIT_FAILURE, systemd.errorLine(NAME + ": " + e.getMessage()));
         }
     }
+
+    /**
+     * The START units' warnings that the boot finds as it reads them from the subhost's root
+     * ({@code /lib/systemd/system/rsyslog.service:11: rsyslog.service starts without ...},
+     * {@code START: x has no /etc/init.d/x and no x.service ...}), on the admin's terminal as
+     * they come (the journal gets every line from {@code systemd} anyway); every line goes on
+     * to {@code systemd}. The preflight's and the reader's warnings are printed before the boot.
+     */
+    private static ProgressListener unitWarningsOn(PrintStream err, SystemdService systemd) {
+        return new ProgressListener() {
+            @Override
+            public void line(Severity severity, String text) {
+                if (severity == Severity.WARNING && !systemd.journal() && UNIT_WARNING.matcher(text).find()) {
+                    err.println(NAME + ": " + text);
+                }
+                systemd.line(severity, text);
+            }
+        };
+    }
+
+    /** A warning of the unit reader: it names a unit file or drop-in with its line, or START. */
+    private static final java.util.regex.Pattern UNIT_WARNING = java.util.regex.Pattern
+            .compile("^(START: |/\\S+\\.service(\\.d/\\S+\\.conf)?:[0-9]+: )");
 
     /** {@code 1 error}, {@code 3 errors}. */
     private static String count(long n, String noun) {
@@ -154,7 +196,7 @@ final class OverlayBootCommand extends Command {
      */
     private static List<SubhostStatus.ServiceStatus> services(Subhost subhost, SubhostConfig config) {
         try {
-            return subhost.status().services();
+            return subhost.services(); // the record and the services file: no more of the status
         } catch (SubhostException e) {
             List<SubhostStatus.ServiceStatus> unknown = new ArrayList<>();
             for (String service : config.start()) {

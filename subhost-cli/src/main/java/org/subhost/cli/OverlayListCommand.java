@@ -29,7 +29,7 @@ final class OverlayListCommand extends Command {
               --json      print a JSON array instead, one object per subhost with name, pid,
                           config, started (ISO-8601), uptime_s, root, live, log, cgroup,
                           init_system, cables (host, subhost, mac, bridge, up), services
-                          (name, state), confinement (capabilities as CAPABILITIES
+                          (name, state, phase, main_pid, restarts), confinement (capabilities as CAPABILITIES
                           writes them, the list of capabilities kept, seccomp, files)
                           and shares (host, subhost: the boot's SHAREs and those
                           of overlay-share since)
@@ -86,7 +86,13 @@ final class OverlayListCommand extends Command {
         m.put("cables", cables);
         List<Object> services = new ArrayList<>();
         for (SubhostStatus.ServiceStatus service : s.services()) {
-            services.add(Map.of("name", service.name(), "state", service.state()));
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("name", service.name());
+            one.put("state", service.state());
+            one.put("phase", service.phase());
+            one.put("main_pid", service.mainPid().isPresent() ? service.mainPid().getAsInt() : null);
+            one.put("restarts", service.restarts());
+            services.add(one);
         }
         m.put("services", services);
         Map<String, Object> confinement = new LinkedHashMap<>();

@@ -66,7 +66,8 @@ class ManPagesTest {
     void overlayListDocumentsEveryJsonField() throws IOException {
         String source = Files.readString(MAN_DIR.resolve("overlay-list.8"));
         for (String field : List.of("name", "pid", "config", "started", "uptime_s", "root", "live", "log", "cgroup", "init_system",
-                "cables", "host", "subhost", "mac", "bridge", "up", "services", "state", "shares")) {
+                "cables", "host", "subhost", "mac", "bridge", "up", "services", "state", "phase", "main_pid", "restarts",
+                "shares")) {
             assertThat(source).as("field %s", field).containsPattern("(?m)^\\.BR? " + field + "( |$)");
         }
     }

@@ -115,6 +115,11 @@ class SystemdSubhostKernelTest {
 
         TestCheckout.Ran boot = command("overlay-boot", run.conf);
         assertThat(boot.status()).as(boot.describe() + "; LOG: " + run.logSince(0)).isZero();
+        // The boot returned once systemd said READY=1 on the NOTIFY_SOCKET it got: it answers at once.
+        TestCheckout.Ran ready = inside("systemctl is-system-running");
+        assertThat(ready.out().lines().findFirst().orElse("")).as(ready.describe() + "; LOG: " + run.logSince(0))
+                .isIn("running", "degraded");
+        assertThat(run.logSince(0)).contains("the init system says READY=1");
         TestCheckout.Ran list = command("overlay-list", "--json");
         assertThat(list.out()).as(list.describe()).contains("\"init_system\"");
 

@@ -41,7 +41,10 @@ final class ConfReader {
     /** The variables, in the order they are evaluated. SHARE comes last and is never run. */
     private static final List<String> VARIABLES = List.of("BASE", "NAME", "LOG", "CABLES", "LIVE", "UPPER",
             "WORK", "LOWER", "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "ACCEPT_RA",
-            "CAPABILITIES", "SECCOMP", "CONFINE_FILES", "SHARE");
+            "CAPABILITIES", "SECCOMP", "CONFINE_FILES",
+            // Services (issue 25)
+            "START_PREFER", "SUPERVISE", "INIT_READY_TIMEOUT",
+            "SHARE");
 
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
     private record Assignment(String variable, int line, String value) {}
@@ -301,6 +304,19 @@ final class ConfReader {
         Optional<String> files = value("CONFINE_FILES", base);
         if (files.isPresent()) {
             set("CONFINE_FILES", () -> builder.confineFiles(Confinement.parseSwitch("CONFINE_FILES", files.get())));
+        }
+        // Services (issue 25)
+        Optional<String> prefer = value("START_PREFER", base);
+        if (prefer.isPresent()) {
+            set("START_PREFER", () -> builder.startPrefer(prefer.get()));
+        }
+        Optional<String> ready = value("INIT_READY_TIMEOUT", base);
+        if (ready.isPresent()) {
+            set("INIT_READY_TIMEOUT", () -> builder.initReadyTimeout(ready.get()));
+        }
+        Optional<String> supervise = value("SUPERVISE", base);
+        if (supervise.isPresent()) {
+            set("SUPERVISE", () -> builder.supervise(supervise.get()));
         }
         for (Assignment share : shares) {
             String text = text(share);

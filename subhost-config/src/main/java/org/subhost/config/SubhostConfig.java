@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -48,6 +51,8 @@ public final class SubhostConfig {
     public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(60);
     /** How long one START service's start may run unless set: 30 seconds. */
     public static final Duration DEFAULT_SERVICE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long the boot waits for an init system's READY=1 unless INIT_READY_TIMEOUT is set: 90 seconds. */
+    public static final Duration DEFAULT_INIT_READY_TIMEOUT = Duration.ofSeconds(90);
     /** The longest time limit that may be set for hooks and services: one day. */
     public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
@@ -69,6 +74,10 @@ public final class SubhostConfig {
     private final String init;
     private final String ramSize;
     private final boolean acceptRouterAdvertisements;
+    // Services (issue 25): START_PREFER, SUPERVISE, INIT_READY_TIMEOUT
+    private final boolean preferUnits;
+    private final Map<String, String> supervise;
+    private final Duration initReadyTimeout;
     private final List<Share> shares;
     private final Duration hookTimeout;
     private final Duration serviceTimeout;
@@ -96,6 +105,9 @@ public final class SubhostConfig {
         this.init = b.init;
         this.ramSize = b.ramSize;
         this.acceptRouterAdvertisements = b.acceptRouterAdvertisements;
+        this.preferUnits = b.preferUnits;
+        this.initReadyTimeout = b.initReadyTimeout;
+        this.supervise = Collections.unmodifiableMap(new LinkedHashMap<>(b.supervise));
         this.shares = shares;
         this.hookTimeout = b.hookTimeout;
         this.serviceTimeout = b.serviceTimeout;
@@ -309,6 +321,39 @@ public final class SubhostConfig {
         return acceptRouterAdvertisements;
     }
 
+    /**
+     * {@return START_PREFER: whether a START name that has both an init.d script and a
+     * systemd unit runs as the unit ({@code START_PREFER=unit}); false (the default,
+     * {@code init.d}): as the script, as START always ran it}
+     */
+    public boolean preferUnits() {
+        return preferUnits;
+    }
+
+    /**
+     * SUPERVISE: the init.d services of START that the built-in init restarts when their
+     * daemon dies, each with the PID file (inside the subhost) that names its daemon once
+     * the script's start has exited 0: {@code SUPERVISE=ssh:/run/sshd.pid} restarts {@code
+     * service ssh start} when the pid in {@code /run/sshd.pid} ends with a failure, as
+     * {@code Restart=on-failure} does for a unit.
+     *
+     * @return the services and their PID files, in the order written; empty unless set
+     */
+    public Map<String, String> supervise() {
+        return supervise;
+    }
+
+    /**
+     * INIT_READY_TIMEOUT: how long {@code overlay-boot} waits for an init system as pid 1
+     * (INIT that execs systemd) to say READY=1 on the NOTIFY_SOCKET it gets, before it
+     * returns all the same; {@link #DEFAULT_INIT_READY_TIMEOUT} unless set.
+     *
+     * @return the time limit
+     */
+    public Duration initReadyTimeout() {
+        return initReadyTimeout;
+    }
+
     /** {@return the SHARE binds in file order, without a share of LOWER onto itself} */
     public List<Share> shares() {
         return shares;
@@ -401,6 +446,16 @@ public final class SubhostConfig {
             // Only when set: the lines of a configuration without it stay as they were.
             lines.add("ACCEPT_RA=yes");
         }
+        if (preferUnits) {
+            lines.add("START_PREFER=unit");
+        }
+        if (!initReadyTimeout.equals(DEFAULT_INIT_READY_TIMEOUT)) {
+            lines.add("INIT_READY_TIMEOUT=" + initReadyTimeout.toSeconds());
+        }
+        if (!supervise.isEmpty()) {
+            lines.add("SUPERVISE=" + supervise.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
+                    .collect(Collectors.joining(" ")));
+        }
         lines.add("CAPABILITIES=" + confinement.capabilitiesText());
         lines.add("SECCOMP=" + (confinement.seccomp() ? "on" : "off"));
         lines.add("CONFINE_FILES=" + (confinement.files() ? "on" : "off"));
@@ -473,6 +528,9 @@ public final class SubhostConfig {
         private String init;
         private String ramSize = DEFAULT_RAM_SIZE;
         private boolean acceptRouterAdvertisements;
+        private boolean preferUnits;
+        private Duration initReadyTimeout = DEFAULT_INIT_READY_TIMEOUT;
+        private final Map<String, String> supervise = new LinkedHashMap<>();
         private final List<Share> shares = new ArrayList<>();
         private Duration hookTimeout = DEFAULT_HOOK_TIMEOUT;
         private Duration serviceTimeout = DEFAULT_SERVICE_TIMEOUT;
@@ -503,6 +561,9 @@ public final class SubhostConfig {
             init = c.init;
             ramSize = c.ramSize;
             acceptRouterAdvertisements = c.acceptRouterAdvertisements;
+            preferUnits = c.preferUnits;
+            initReadyTimeout = c.initReadyTimeout;
+            supervise.putAll(c.supervise);
             shares.addAll(c.shares);
             hookTimeout = c.hookTimeout;
             serviceTimeout = c.serviceTimeout;
@@ -824,6 +885,69 @@ public final class SubhostConfig {
          */
         public Builder acceptRouterAdvertisements(boolean accept) {
             this.acceptRouterAdvertisements = accept;
+            return this;
+        }
+
+        /**
+         * Sets START_PREFER from its text: {@code init.d} (the default) or {@code unit}, the
+         * kind that runs a START name that has both an init.d script and a systemd unit.
+         *
+         * @param text the value
+         * @return this builder
+         * @throws IllegalArgumentException for another value
+         */
+        public Builder startPrefer(String text) {
+            String value = text.strip();
+            if (!value.equals("init.d") && !value.equals("unit")) {
+                throw new IllegalArgumentException("START_PREFER (" + value + ") must be init.d or unit");
+            }
+            this.preferUnits = value.equals("unit");
+            return this;
+        }
+
+        /**
+         * Sets INIT_READY_TIMEOUT from its text: a whole number of seconds from 1 to
+         * {@link #MAX_TIMEOUT}'s.
+         *
+         * @param text the value
+         * @return this builder
+         * @throws IllegalArgumentException for another value
+         */
+        public Builder initReadyTimeout(String text) {
+            String value = text.strip();
+            long seconds = value.matches("[0-9]{1,6}") ? Long.parseLong(value) : -1;
+            if (seconds < 1 || seconds > MAX_TIMEOUT.toSeconds()) {
+                throw new IllegalArgumentException("INIT_READY_TIMEOUT (" + value + ") must be a number of seconds from 1"
+                        + " to " + MAX_TIMEOUT.toSeconds());
+            }
+            this.initReadyTimeout = Duration.ofSeconds(seconds);
+            return this;
+        }
+
+        /**
+         * Sets SUPERVISE from its text: {@code NAME:PIDFILE} pairs separated by blanks, each
+         * NAME a START name of an init.d script, each PIDFILE an absolute path inside the
+         * subhost; {@code none} or nothing for none.
+         *
+         * @param text the value
+         * @return this builder
+         * @throws IllegalArgumentException for a pair that is not {@code NAME:/absolute/path}
+         */
+        public Builder supervise(String text) {
+            supervise.clear();
+            String value = text.strip();
+            if (value.isEmpty() || value.equals("none")) {
+                return this;
+            }
+            for (String pair : value.split("\\s+")) {
+                int colon = pair.indexOf(':');
+                if (colon <= 0 || colon + 1 == pair.length() || pair.charAt(colon + 1) != '/') {
+                    throw new IllegalArgumentException("SUPERVISE (" + pair
+                            + ") must be NAME:PIDFILE, PIDFILE an absolute path inside the subhost, such as"
+                            + " ssh:/run/sshd.pid");
+                }
+                supervise.put(pair.substring(0, colon), pair.substring(colon + 1));
+            }
             return this;
         }
 

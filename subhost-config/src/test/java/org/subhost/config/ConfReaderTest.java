@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.BeforeEach;
@@ -396,6 +398,39 @@ class ConfReaderTest {
         assertThat(c.acceptRouterAdvertisements()).isTrue();
         assertThat(c.describe()).contains("ACCEPT_RA=yes");
         assertThat(read(write(dir, "ex1.conf", "BASE=.", "ACCEPT_RA=no")).acceptRouterAdvertisements()).isFalse();
+    }
+
+    @Test
+    void startPreferIsInitDByDefaultAndUnitWhenAsked() throws Exception {
+        SubhostConfig plain = read(write(dir, "ex1.conf", "BASE=."));
+        assertThat(plain.preferUnits()).isFalse();
+        assertThat(plain.describe()).noneMatch(l -> l.startsWith("START_PREFER") || l.startsWith("SUPERVISE"));
+        SubhostConfig c = read(write(dir, "ex1.conf", "BASE=.", "START_PREFER=unit"));
+        assertThat(c.preferUnits()).isTrue();
+        assertThat(c.describe()).contains("START_PREFER=unit");
+        Path conf = write(dir, "ex1.conf", "BASE=.", "START_PREFER=systemd");
+        assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: START_PREFER (systemd) must be init.d or unit");
+    }
+
+    @Test
+    void initReadyTimeoutIsNinetySecondsUnlessSet() throws Exception {
+        assertThat(read(write(dir, "ex1.conf", "BASE=.")).initReadyTimeout()).isEqualTo(Duration.ofSeconds(90));
+        SubhostConfig c = read(write(dir, "ex1.conf", "BASE=.", "INIT_READY_TIMEOUT=300"));
+        assertThat(c.initReadyTimeout()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(c.describe()).contains("INIT_READY_TIMEOUT=300");
+        Path conf = write(dir, "ex1.conf", "BASE=.", "INIT_READY_TIMEOUT=0");
+        assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: INIT_READY_TIMEOUT (0) must be a number of seconds"
+                + " from 1 to 86400");
+    }
+
+    @Test
+    void superviseNamesInitDServicesWithTheirPidFiles() throws Exception {
+        SubhostConfig c = read(write(dir, "ex1.conf", "BASE=.", "SUPERVISE= ssh:/run/sshd.pid  cron:/run/crond.pid"));
+        assertThat(c.supervise()).containsExactly(Map.entry("ssh", "/run/sshd.pid"), Map.entry("cron", "/run/crond.pid"));
+        assertThat(c.describe()).contains("SUPERVISE=ssh:/run/sshd.pid cron:/run/crond.pid");
+        Path conf = write(dir, "ex1.conf", "BASE=.", "SUPERVISE=ssh:run/sshd.pid");
+        assertThatThrownBy(() -> read(conf)).hasMessage(conf + ":2: SUPERVISE (ssh:run/sshd.pid) must be NAME:PIDFILE,"
+                + " PIDFILE an absolute path inside the subhost, such as ssh:/run/sshd.pid");
     }
 
     @Test

@@ -111,6 +111,15 @@ public final class BootPlanner {
         steps.addAll(OverlayFs.shareSteps(config));
         // 8. the control group
         cgroup.ifPresent(group -> steps.add(new ControlGroup.Create(group)));
+        // 8b. START's services, read from the subhost's root and checked before pid 1 exists:
+        //     their warnings name file:line in LOG and on the admin's terminal
+        Optional<Slot<List<UnitReader.Reading>>> services = Optional.empty();
+        if (config.init().isEmpty() && !config.start().isEmpty()) {
+            Slot<List<UnitReader.Reading>> read = new Slot<>("START's services, read from the subhost's root");
+            steps.add(new InitSupervisor.ReadServices(config.live(), config.start(), config.preferUnits(),
+                    config.supervise(), config.serviceTimeout(), read));
+            services = Optional.of(read);
+        }
         // 9. the switch of root
         steps.add(new OverlayFs.PivotRoot(config.live()));
         // 10. pid 1
@@ -118,11 +127,13 @@ public final class BootPlanner {
         // at the level it gets (one found only in INIT's output is raised when pid 1 starts).
         boolean initSystem = config.init().flatMap(InitSystem::ofCommand).isPresent();
         steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, InitSystem.confinement(config.confinement(),
-                initSystem), init, relay, pid1));
+                initSystem), init, relay, services, pid1));
         // back on the host: account pid 1, record it, then let the init run (11)
         cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group, pid1, relay)));
         steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
-        steps.add(new NamespaceSpawner.ReleaseInit(config.log(), pid1));
+        steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, services.isPresent()
+                ? InitSupervisor.servicesWait(config.start().size(), config.serviceTimeout()) : Duration.ZERO,
+                config.start(), config.initReadyTimeout()));
         return new BootPlan(name, steps, running);
     }
 

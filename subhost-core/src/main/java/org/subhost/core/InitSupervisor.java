@@ -144,6 +144,61 @@ final class InitSupervisor {
     }
 
     /**
+     * How long the boot waits for {@code count} START services to start or fail: each may
+     * take the service timeout, and pid 1 enforces that; a few seconds more for the rest.
+     */
+    static Duration servicesWait(int count, Duration serviceLimit) {
+        return serviceLimit.multipliedBy(Math.max(1, count)).plusSeconds(5);
+    }
+
+    /**
+     * Reads what runs each START name from the subhost's root, now mounted on {@code live}
+     * ({@link StartServices}: init.d scripts, systemd units and their drop-ins), checks the
+     * units against the built-in init's subset, and writes every warning to LOG and to the
+     * admin's terminal, each naming its file:line. pid 1 gets the result in its compact
+     * form ({@link ServiceTable}); it reads no file of the subhost for it. Runs in the
+     * namespace thread before the switch of root, through {@link SubhostTree}: no link of
+     * the subhost's leads out of LIVE.
+     */
+    record ReadServices(Path live, List<String> start, boolean preferUnits, Map<String, String> supervise,
+            Duration serviceLimit, Slot<List<UnitReader.Reading>> read)
+            implements BootStep.InNamespace<List<UnitReader.Reading>> {
+        ReadServices {
+            start = List.copyOf(start);
+            supervise = Map.copyOf(supervise);
+        }
+
+        @Override
+        public String describe() {
+            return "read START's services (" + String.join(" ", start) + ") from " + live
+                    + ": /etc/init.d/NAME, else the unit NAME.service in " + String.join(", ", UnitReader.SEARCH_PATH)
+                    + (preferUnits ? " (a unit before a script: START_PREFER=unit)" : "")
+                    + (supervise.isEmpty() ? "" : "; SUPERVISE " + String.join(" ", supervise.keySet()));
+        }
+
+        @Override
+        public Optional<Slot<List<UnitReader.Reading>>> produces() {
+            return Optional.of(read);
+        }
+
+        @Override
+        public List<UnitReader.Reading> apply(StepInputs in) throws Exception {
+            List<UnitReader.Reading> readings;
+            try (SubhostTree tree = SubhostTree.open(live)) {
+                readings = StartServices.read(tree, start, preferUnits, supervise, serviceLimit);
+            }
+            for (UnitReader.Reading r : readings) {
+                r.warnings().forEach(in.log()::warning);
+                r.spec().filter(s -> s.kind() == ServiceSpec.Kind.UNIT)
+                        .ifPresent(s -> in.log().line("service " + r.name() + ": the unit " + s.source()
+                                + " (Type=" + s.type().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+            }
+            ServiceTable.encode(readings); // refuses a table too large for pid 1 now, not in pid 1
+            return readings;
+        }
+    }
+
+    /**
      * The host's {@code /dev/null} and LOG, opened for appending: input and output of the
      * commands that a boot runs before pid 1 ({@link RunHook}, {@code ifup} and {@code
      * ifdown} of {@link NetnsCable.ConnectHostEnd}), and the relay's output.

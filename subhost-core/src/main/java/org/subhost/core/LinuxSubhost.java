@@ -279,6 +279,11 @@ final class LinuxSubhost implements Subhost {
     }
 
     /** The record, if pid 1 runs; else NotRunningException. */
+    @Override
+    public List<SubhostStatus.ServiceStatus> services() throws SubhostException {
+        return LogRelay.serviceStates(store.root().resolve(name), running().services());
+    }
+
     private SubhostState running() throws SubhostException {
         try {
             Optional<SubhostState> state = store.read(name);

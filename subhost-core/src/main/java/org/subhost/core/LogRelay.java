@@ -146,26 +146,60 @@ final class LogRelay {
      */
     static List<SubhostStatus.ServiceStatus> serviceStates(Path stateDir, List<String> services) {
         Map<String, String> states = new TreeMap<>();
+        for (String line : statusLines(stateDir)) {
+            int space = line.indexOf(' ');
+            if (space > 0) {
+                states.put(line.substring(0, space), line.substring(space + 1));
+            }
+        }
+        List<SubhostStatus.ServiceStatus> out = new ArrayList<>();
+        for (String service : services) {
+            out.add(serviceStatus(service, states.getOrDefault(service, "unknown")));
+        }
+        return out;
+    }
+
+    private static final java.util.regex.Pattern PID = java.util.regex.Pattern.compile("[(, ]pid ([0-9]{1,9})[,)]");
+    private static final java.util.regex.Pattern RESTARTS = java.util.regex.Pattern
+            .compile("[(, ;]restarts ([0-9]{1,9})\\)");
+
+    /** The lines of {@code stateDir/services}, at most {@link #SERVICES_LIMIT} bytes; none without the file. */
+    private static List<String> statusLines(Path stateDir) {
         try (FileChannel channel = FileChannel.open(stateDir.resolve(SERVICES), StandardOpenOption.READ,
                 java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer buffer = ByteBuffer.allocate(SERVICES_LIMIT);
             while (buffer.hasRemaining() && channel.read(buffer) > 0) {
                 // up to the limit
             }
-            String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
-            for (String line : text.split("\n")) {
-                int space = line.indexOf(' ');
-                if (space > 0) {
-                    states.put(line.substring(0, space), line.substring(space + 1));
-                }
-            }
+            return List.of(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8).split("\n"));
         } catch (IOException e) {
             // No file (a subhost booted before this version, or with INIT): every state unknown.
+            return List.of();
         }
-        List<SubhostStatus.ServiceStatus> out = new ArrayList<>();
-        for (String service : services) {
-            out.add(new SubhostStatus.ServiceStatus(service, states.getOrDefault(service, "unknown")));
+    }
+
+    /**
+     * The START services that pid 1 runs as systemd units: those it said {@code starting (unit
+     * FILE)} of on its status channel. Empty without a services file.
+     */
+    static java.util.Set<String> unitServices(Path stateDir) {
+        java.util.Set<String> units = new java.util.HashSet<>();
+        for (String line : statusLines(stateDir)) {
+            int space = line.indexOf(' ');
+            if (space > 0 && line.startsWith("starting (unit ", space + 1)) {
+                units.add(line.substring(0, space));
+            }
         }
-        return out;
+        return units;
+    }
+
+    /** A state line's main pid (while running) and restarts, as services.c writes them. */
+    static SubhostStatus.ServiceStatus serviceStatus(String service, String state) {
+        java.util.regex.Matcher pid = PID.matcher(state);
+        java.util.regex.Matcher restarts = RESTARTS.matcher(state);
+        return new SubhostStatus.ServiceStatus(service, state,
+                state.startsWith("running ") && pid.find() ? java.util.OptionalInt.of(Integer.parseInt(pid.group(1)))
+                        : java.util.OptionalInt.empty(),
+                restarts.find() ? Integer.parseInt(restarts.group(1)) : 0);
     }
 }

@@ -26,6 +26,7 @@ import org.subhost.linux.Redirect;
 import org.subhost.linux.Signals;
 import org.subhost.linux.Spawn;
 import org.subhost.linux.SyscallException;
+import org.subhost.linux.UnixDatagram;
 
 /**
  * Starts processes in a subhost's namespaces: its pid 1 at boot, and later commands and
@@ -92,10 +93,12 @@ final class NamespaceSpawner {
      *
      * <p>It runs the init of {@code init} with its output in the log relay's pipes of {@code
      * relay} (whose ends it then closes: pid 1 holds its own), and hands pid 1 on in {@code
-     * pid1}.
+     * pid1}. The built-in init gets START's services as {@code services} read them
+     * ({@link InitSupervisor.ReadServices}), in a sealed memfd.
      */
     record StartPid1(String name, Duration grace, Confinement confinement, Slot<InitSupervisor.InitProgram> init,
-            Slot<LogRelay.Ends> relay, Slot<Pid1> pid1) implements BootStep.InNamespace<Pid1> {
+            Slot<LogRelay.Ends> relay, Optional<Slot<List<UnitReader.Reading>>> services, Slot<Pid1> pid1)
+            implements BootStep.InNamespace<Pid1> {
         @Override
         public String describe() {
             return "pid 1 (" + REAPER + ") in new pid, ipc, uts, time and cgroup namespaces; hostname from"
@@ -121,7 +124,9 @@ final class NamespaceSpawner {
 
         @Override
         public List<Slot<?>> consumes() {
-            return List.of(init, relay);
+            List<Slot<?>> slots = new ArrayList<>(List.of(init, relay));
+            services.ifPresent(slots::add);
+            return slots;
         }
 
         @Override
@@ -151,21 +156,32 @@ final class NamespaceSpawner {
             }
             Descriptor goEnd = new Descriptor(go[1]);
             Descriptor readyEnd = new Descriptor(ready[0]);
+            Optional<Descriptor> notify = Optional.empty();
             try {
+                // An init system says READY=1 here: a socket of ours with an abstract name in
+                // the subhost's network namespace (this thread's), which it gets as NOTIFY_SOCKET.
+                Optional<String> notifyAddress = Optional.empty();
+                if (program.initSystem().isPresent()) {
+                    notify = Optional.of(new Descriptor(UnixDatagram.socket()));
+                    notifyAddress = Optional.of("@subhost-init-ready/" + name + "/"
+                            + Long.toHexString(new java.security.SecureRandom().nextLong()));
+                    UnixDatagram.bind(notify.get().fd(), notifyAddress.get());
+                }
                 int pid;
                 try {
-                    pid = spawnReaper(program, in.get(relay), go[0], ready[1]);
+                    pid = spawnReaper(program, in.get(relay), services.map(in::get), notifyAddress, go[0], ready[1]);
                 } finally {
                     // Only pid 1 holds these ends now: its end of file tells the other side.
                     Descriptor.closeQuietly(go[0]);
                     Descriptor.closeQuietly(ready[1]);
                 }
-                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd);
+                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd, notify);
             } catch (Exception | Error e) {
                 // Failed: no undo or release will close them. A pid 1 that runs sees the end of
                 // its sync pipe without a go, and exits.
                 goEnd.close();
                 readyEnd.close();
+                notify.ifPresent(Descriptor::close);
                 throw e;
             }
         }
@@ -177,7 +193,8 @@ final class NamespaceSpawner {
          * /dev/null} (this thread is inside the new root), the pipes to the log relay, the
          * boot's two pipes.
          */
-        private int spawnReaper(InitSupervisor.InitProgram program, LogRelay.Ends relayEnds, int syncFd, int readyFd)
+        private int spawnReaper(InitSupervisor.InitProgram program, LogRelay.Ends relayEnds,
+                Optional<List<UnitReader.Reading>> readings, Optional<String> notifyAddress, int syncFd, int readyFd)
                 throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
@@ -186,6 +203,7 @@ final class NamespaceSpawner {
             args.addAll(InitSystem.confinement(confinement, program.initSystem().isPresent()).arguments());
             if (program.initSystem().isPresent()) {
                 args.add("--exec");
+                notifyAddress.ifPresent(a -> args.addAll(List.of("--notify-socket", a)));
             }
             int script = -1;
             int devNull = -1;
@@ -196,8 +214,14 @@ final class NamespaceSpawner {
                     args.addAll(List.of("--script-fd", "6"));
                 } else {
                     args.addAll(List.of("--service-limit", Long.toString(program.serviceLimit().toSeconds())));
-                    for (String service : program.services()) {
-                        args.addAll(List.of("--service", service));
+                    if (readings.isPresent()) {
+                        // The checked table of init.d scripts and units (ServiceTable), sealed.
+                        script = Fds.sealedMemfd("services of " + name, ServiceTable.encode(readings.get()));
+                        args.addAll(List.of("--services-fd", "6"));
+                    } else {
+                        for (String service : program.services()) {
+                            args.addAll(List.of("--service", service));
+                        }
                     }
                 }
                 devNull = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_NOFOLLOW | Fds.O_CLOEXEC);
@@ -234,6 +258,7 @@ final class NamespaceSpawner {
         public void release(Pid1 started) {
             started.go().close();
             started.ready().close();
+            started.readySocket().ifPresent(Descriptor::close);
             try {
                 started.pidfd().close();
             } catch (SyscallException e) {
@@ -250,8 +275,9 @@ final class NamespaceSpawner {
      * @param pidfd a pidfd of it, for the undo's SIGKILL
      * @param go the write end of the pipe that pid 1 waits on before it runs the init
      * @param ready the read end of the pipe on which pid 1 says that the init runs
+     * @param readySocket the socket on which an init system as pid 1 says READY=1; empty for another init
      */
-    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready) {}
+    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready, Optional<Descriptor> readySocket) {}
 
     /**
      * Spawns the first process, pid 1, of the pid namespace the calling thread unshared, and
@@ -293,13 +319,20 @@ final class NamespaceSpawner {
      * polling: the wait ends the moment pid 1 writes, or ends (end of file on the pipe).
      * Both pipes are pid 1's of {@code pid1}; its messages name LOG, the file {@code log}.
      */
-    record ReleaseInit(Path log, Slot<Pid1> pid1) implements BootStep.OnHost<Void> {
+    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, Duration servicesWait, List<String> start,
+            Duration initReady) implements BootStep.OnHost<Void> {
         /** How long pid 1 may take from the go to the start of the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
+        ReleaseInit {
+            start = List.copyOf(start);
+        }
+
         @Override
         public String describe() {
-            return "release pid 1; return when it has /proc mounted and the init running";
+            return "release pid 1; return when it has /proc mounted and the init running"
+                    + (servicesWait.isZero() ? "" : ", and every START service has started or failed (at most "
+                            + servicesWait.toSeconds() + " s)");
         }
 
         @Override
@@ -317,6 +350,12 @@ final class NamespaceSpawner {
                         + READY_LIMIT.toSeconds() + " s; see LOG " + log);
             }
             byte[] said = Fds.read(started.ready().fd(), 1);
+            if (said.length == 1 && said[0] == 's' && !servicesWait.isZero()) {
+                awaitServices(in, started);
+            }
+            if (said.length == 1 && said[0] == 's' && started.readySocket().isPresent()) {
+                awaitInitSystem(in, started.readySocket().get());
+            }
             started.ready().close();
             if (said.length == 0) {
                 throw new IOException("pid 1 (" + started.pid() + ") ended before it could start the init; see LOG "
@@ -327,6 +366,77 @@ final class NamespaceSpawner {
                         + " instead of s (started) on its ready pipe; is " + REAPER + " of another version?");
             }
             return null;
+        }
+
+        /**
+         * An init system as pid 1 says READY=1 on its NOTIFY_SOCKET once it has started
+         * (systemd: when its default target is reached): the boot returns then, so that
+         * {@code overlay-go NAME systemctl ...} right after it finds systemd answering; after
+         * {@code initReady} without it, the boot returns all the same, with a warning. Any
+         * process of the subhost could send to the socket: READY=1 only ends this wait.
+         */
+        private void awaitInitSystem(StepInputs in, Descriptor notify) throws Exception {
+            long deadline = System.nanoTime() + initReady.toNanos();
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !Fds.awaitReadable(notify.fd(), Duration.ofNanos(left))) {
+                    in.log().warning("the init system did not say READY=1 within " + initReady.toSeconds()
+                            + " s (INIT_READY_TIMEOUT); the boot returns, it goes on starting");
+                    return;
+                }
+                String message = new String(UnixDatagram.receive(notify.fd(), 4096), StandardCharsets.UTF_8);
+                if (("\n" + message + "\n").contains("\nREADY=1\n")) {
+                    in.log().line("the init system says READY=1");
+                    return;
+                }
+            }
+        }
+
+        /**
+         * The built-in init keeps the ready pipe open until every START service has started
+         * or failed, and writes a line {@code NAME STATE} for each: the boot returns then,
+         * so that a command run right after it finds the services up (and READY=1 to systemd
+         * means the same). The services file, which the log relay writes a moment later, is
+         * waited for too, so that status shows the same states at once.
+         */
+        private void awaitServices(StepInputs in, Pid1 started) throws Exception {
+            long deadline = System.nanoTime() + servicesWait.toNanos();
+            StringBuilder text = new StringBuilder();
+            int told = 0;
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !Fds.awaitReadable(started.ready().fd(), Duration.ofNanos(left))) {
+                    in.log().warning("START's services have not all started or failed within "
+                            + servicesWait.toSeconds() + " s; the boot returns, they go on starting");
+                    return;
+                }
+                byte[] chunk = Fds.read(started.ready().fd(), 4096);
+                if (chunk.length == 0) {
+                    break;
+                }
+                text.append(new String(chunk, StandardCharsets.UTF_8));
+                String[] lines = text.toString().split("\n", -1);
+                for (int i = told; i < lines.length - 1; i++) {
+                    if (!lines[i].endsWith(" started")) {
+                        // overlay-boot names each failed one itself: in LOG only
+                        in.log().line("service " + lines[i]);
+                    }
+                }
+                told = lines.length - 1;
+            }
+            Path stateDir = in.store().root().resolve(name);
+            while (System.nanoTime() < deadline) {
+                java.util.Set<String> known = new java.util.HashSet<>();
+                LogRelay.serviceStates(stateDir, start).forEach(s -> {
+                    if (!s.state().equals("unknown") && !s.phase().equals("starting")) {
+                        known.add(s.name());
+                    }
+                });
+                if (known.containsAll(start)) {
+                    return;
+                }
+                Thread.sleep(2);
+            }
         }
     }
 

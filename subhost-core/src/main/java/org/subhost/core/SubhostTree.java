@@ -95,6 +95,64 @@ final class SubhostTree implements AutoCloseable {
     }
 
     /**
+     * The names in the directory {@code relative} (resolved inside the tree), sorted; empty
+     * when there is no such directory. Only names: nothing of the entries is opened.
+     *
+     * @throws IOException when {@code relative} is something else than a directory, or unreadable
+     */
+    List<String> list(String relative) throws IOException {
+        String rel = relative(relative);
+        int dir;
+        try {
+            dir = openAt(rel, Fds.O_RDONLY | Fds.O_DIRECTORY, 0);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return List.of();
+            }
+            throw failure(rel, e);
+        }
+        // The magic link leads to the very directory opened above, whatever its path is now.
+        try (java.util.stream.Stream<Path> entries = java.nio.file.Files.list(Path.of(procPath(dir)))) {
+            return entries.map(p -> p.getFileName().toString()).sorted().toList();
+        } finally {
+            Descriptor.closeQuietly(dir);
+        }
+    }
+
+    /**
+     * The kind of file {@code relative} is, following links inside the tree ({@code
+     * "character device"} for a unit masked by a link to {@code /dev/null}); empty when
+     * nothing is there.
+     */
+    Optional<String> typeName(String relative) throws IOException {
+        return typeName(relative, true);
+    }
+
+    /**
+     * The kind of file {@code relative} is; with {@code follow} false, a symbolic link in its
+     * last component is told as such ({@code "symbolic link"}), not followed.
+     */
+    Optional<String> typeName(String relative, boolean follow) throws IOException {
+        String rel = relative(relative);
+        int path;
+        try {
+            path = openAt(rel, Fds.O_PATH | (follow ? 0 : Fds.O_NOFOLLOW), 0);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return Optional.empty();
+            }
+            throw failure(rel, e);
+        }
+        try {
+            return Optional.of(AtFiles.fstat(path).typeName());
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        } finally {
+            Descriptor.closeQuietly(path);
+        }
+    }
+
+    /**
      * Whether {@code relative} exists inside the tree (following links inside it); a link
      * that leads nowhere inside it does not.
      */

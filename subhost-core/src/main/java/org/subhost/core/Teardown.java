@@ -49,7 +49,11 @@ final class Teardown {
                     // An init system as pid 1 stops its own services at its shutdown; START
                     // names the built-in init's, which it never started.
                     if (initSystem.isEmpty()) {
-                        stopServices(state, pidfd, grace, logFd >= 0 ? logFd : devNull, log);
+                        // SIGUSR2: the built-in init restarts nothing while the init.d services stop
+                        // (SUPERVISE=); a pid 1 of another kind ignores it.
+                        pidfd.sendSignal(org.subhost.linux.Signals.SIGUSR2);
+                        stopServices(state, LogRelay.unitServices(store.root().resolve(state.name())), pidfd,
+                                grace, logFd >= 0 ? logFd : devNull, log);
                     }
                     int signal = initSystem.map(InitSystem::stopSignal).orElse(org.subhost.linux.Signals.SIGTERM);
                     log.line("stopping pid 1 (" + pid + initSystem.map(p -> ", the init system " + p).orElse("") + "): "
@@ -169,10 +173,19 @@ final class Teardown {
         return Optional.of(pidfd);
     }
 
-    private static void stopServices(SubhostState state, Pidfd pid1, Duration limit, int logFd,
-            BootLog log) {
+    /**
+     * Stops START's init.d services from the host, in reverse order. The units' services are
+     * pid 1's own: it stops them (ExecStop=, KillSignal=, TimeoutStopSec=) when it gets its
+     * SIGTERM, in reverse order too, before every other process is signalled.
+     */
+    private static void stopServices(SubhostState state, java.util.Set<String> units, Pidfd pid1, Duration limit,
+            int logFd, BootLog log) {
         List<String> services = state.services();
         for (int i = services.size() - 1; i >= 0; i--) {
+            if (units.contains(services.get(i))) {
+                log.line("service " + services.get(i) + " is a systemd unit: pid 1 stops it after the init.d services");
+                continue;
+            }
             List<String> command = InitSupervisor.stopCommand(services.get(i));
             log.line("stopping service " + services.get(i) + ": " + String.join(" ", command));
             // Its output reaches LOG through a pipe that we copy: LOG itself stays out of the

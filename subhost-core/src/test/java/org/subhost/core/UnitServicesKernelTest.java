@@ -1,0 +1,107 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.subhost.Subhost;
+import org.subhost.SubhostStatus.ServiceStatus;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * START's systemd units under the built-in init on the real kernel, over the host's {@code /}
+ * with units of the test's own in UPPER: the boot returns once every START service has started
+ * or failed, a unit's service killed from the host comes back, status shows main pids and
+ * restarts, the stop ends them in reverse order, and nothing is left.
+ */
+class UnitServicesKernelTest extends SubhostKernelTest {
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+
+    private void unit(String file, String text) throws Exception {
+        Path path = base.resolve("root/etc/systemd/system").resolve(file);
+        Files.createDirectories(path.getParent());
+        Files.writeString(path, text);
+    }
+
+    /** The command line of {@code pid} as /proc has it, NULs as blanks; empty when it is gone. */
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace('\0', ' ');
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    private Map<String, ServiceStatus> services(Subhost s) throws Exception {
+        return s.status().services().stream().collect(Collectors.toMap(ServiceStatus::name, x -> x));
+    }
+
+    @Test
+    void unitsStartBeforeTheBootReturnsAreSupervisedAndStopInReverseOrder() throws Exception {
+        String marker = name + "-" + System.nanoTime();
+        Path record = Files.createDirectories(base.resolve("root/srv")).resolve("record");
+        unit("t25simple.service", """
+                [Unit]
+                Description=a simple service of the test
+                [Service]
+                ExecStart=@/bin/sleep sleep-%s 1000
+                Restart=on-failure
+                RestartSec=50ms
+                ProtectSystem=full
+                """.formatted(marker));
+        unit("t25notify.service", """
+                [Service]
+                Type=notify
+                ExecStart=/usr/bin/python3 -c "import os, socket, time; time.sleep(0.3); \\
+                  s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); a = os.environ['NOTIFY_SOCKET']; \\
+                  s.sendto(b'READY=1', chr(0) + a[1:]); time.sleep(1000)" %s
+                ExecStop=/bin/sh -c 'echo stop t25notify $MAINPID >> /srv/record'
+                """.formatted(marker));
+        unit("t25bad.service", "[Service]\nExecStart=/bin/false\n");
+        Files.createDirectories(base.resolve("root/etc/init.d"));
+        LifecycleTest.service(base.resolve("root/etc/init.d/t25initd"), "sysv", Path.of("/srv/record"));
+
+        config = SubhostConfig.builder(name, base).log(base.resolve("log"))
+                .start("t25simple t25notify t25bad t25initd").build();
+        Subhost s = subhosts.boot(config);
+
+        // Every START service has started or failed by now, without waiting.
+        Map<String, ServiceStatus> states = services(s);
+        assertThat(states.get("t25simple").state()).matches("running \\(pid [0-9]+, restarts 0\\)");
+        assertThat(states.get("t25notify").phase()).isEqualTo("running");
+        assertThat(states.get("t25bad").state()).isEqualTo("failed (status 1)");
+        assertThat(states.get("t25initd")).isEqualTo(new ServiceStatus("t25initd", "started"));
+        assertThat(Files.readAllLines(record)).containsExactly("start sysv");
+        String log = Files.readString(base.resolve("log"));
+        assertThat(log).contains("/etc/systemd/system/t25simple.service:7: t25simple.service starts without what"
+                + " these directives ask, outside the built-in init's subset: ProtectSystem= (line 7)\n");
+
+        // SIGKILL from the host: the main process comes back as a new one.
+        OptionalInt first = states.get("t25simple").mainPid();
+        assertThat(first).isPresent();
+        ProcessHandle sleeper = ProcessHandle.allProcesses().filter(p -> cmdline(p.pid()).startsWith("sleep-" + marker))
+                .findFirst().orElseThrow();
+        sleeper.destroyForcibly();
+        long deadline = System.nanoTime() + TEN_SECONDS.toNanos();
+        while (services(s).get("t25simple").restarts() < 1 || !services(s).get("t25simple").phase().equals("running")) {
+            assertThat(System.nanoTime()).as("t25simple restarted").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(services(s).get("t25simple").mainPid()).isPresent().isNotEqualTo(first);
+
+        int notifyPid = services(s).get("t25notify").mainPid().orElseThrow();
+        s.stop(TEN_SECONDS);
+        // The init.d script by the host first, then the units by pid 1, last first.
+        assertThat(Files.readAllLines(record)).containsExactly("start sysv", "stop sysv",
+                "stop t25notify " + notifyPid);
+        String stopped = Files.readString(base.resolve("log"));
+        assertThat(stopped.indexOf("service t25notify stopped")).isLessThan(stopped.indexOf("service t25simple stopping"));
+        KernelFixture.assertNothingLeft(name, base);
+    }
+}
