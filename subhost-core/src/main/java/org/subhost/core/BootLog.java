@@ -90,7 +90,10 @@ final class BootLog implements AutoCloseable {
         line(ProgressListener.Severity.WARNING, text);
     }
 
-    private synchronized void line(ProgressListener.Severity severity, String text) {
+    private synchronized void line(ProgressListener.Severity severity, String raw) {
+        // One line, whatever a subhost put into the text (a path, a program's name): a line
+        // break in it would forge a line of LOG or of the journal (docs/security.md).
+        String text = Printable.of(raw);
         try {
             listener.line(severity, text);
         } catch (RuntimeException e) {
