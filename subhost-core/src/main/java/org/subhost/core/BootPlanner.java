@@ -68,7 +68,7 @@ public final class BootPlanner {
                 config.lower()));
         steps.add(new StateStore.RecordBooting(planned(config, cgroup), booting));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
-                config.base(), config.hookTimeout(), config.serviceTimeout(), prepared));
+                config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
         // 2. the network namespace and the cables. The cables are made while the namespace
         //    steps run (BootStep.Alongside), in the network namespace that the namespace
         //    thread makes for itself first; unless a user's PREMOUNT or POSTMOUNT, which runs

@@ -108,6 +108,13 @@ public final class LinuxSubhosts implements Subhosts {
             }
             HostFacts facts = HostFacts.probe();
             BootPlan plan = BootPlanner.plan(config, facts);
+            try {
+                // The SDK's own lines count to LOG_MAX as well: a subhost that prints nothing
+                // never has its relay rotate LOG.
+                LogFile.rotateIfFull(config.log(), config.logMax());
+            } catch (IOException e) {
+                // A LOG refused here is refused, with the reason, when the boot opens it.
+            }
             try (BootLog log = BootLog.open("overlay-boot", name, config.log(), listener)) {
                 log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
                 // The reader's warnings were printed where the file was read; LOG keeps them too.
