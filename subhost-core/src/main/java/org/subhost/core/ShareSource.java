@@ -17,8 +17,8 @@ import org.subhost.linux.SyscallException;
  * bound into the subhost is what was checked, whatever happens to its path afterwards.
  *
  * <p>Example: {@code SHARE=/srv/mail:/var/mail} opens {@code /srv/mail}; {@link #bindOnto}
- * then clones the tree of that descriptor ({@code open_tree} with AT_EMPTY_PATH) and moves
- * the clone onto the mount point's descriptor.
+ * then clones the tree of that descriptor ({@code open_tree} with AT_EMPTY_PATH), makes the
+ * clone nodev and moves it onto the mount point's descriptor.
  *
  * <p>Refused: a source whose path another user than root could change, that is, one with
  * a directory on the way (of the path as written or as resolved) that belongs to another
@@ -122,10 +122,11 @@ final class ShareSource implements AutoCloseable {
 
     /**
      * Binds the source, with the mounts below it, onto the file or directory that {@code
-     * target} names: open_tree(fd, "", OPEN_TREE_CLONE|AT_RECURSIVE|AT_EMPTY_PATH), then
-     * move_mount to {@code target} with both paths empty. The clone is made in the calling
-     * thread's mount namespace (the host's view of the source must be in it) and attached
-     * in that of the thread that calls {@code move_mount}: the same thread here.
+     * target} names: open_tree(fd, "", OPEN_TREE_CLONE|AT_RECURSIVE|AT_EMPTY_PATH), made
+     * nodev ({@link #cloneTree}), then move_mount to {@code target} with both paths empty.
+     * The clone is made in the calling thread's mount namespace (the host's view of the
+     * source must be in it) and attached in that of the thread that calls {@code
+     * move_mount}: the same thread here.
      *
      * @param target an O_PATH descriptor of the mount point
      * @throws IOException when the kernel refuses
@@ -140,13 +141,21 @@ final class ShareSource implements AutoCloseable {
     }
 
     /**
-     * A detached recursive clone of the source's tree, for a caller that attaches it
-     * elsewhere (a live share: cloned in the host's mount namespace, moved in the
-     * subhost's); the caller closes it.
+     * A detached recursive clone of the source's tree, every mount of it nodev (mount_setattr
+     * before it is attached: a device node in a shared directory is never opened through
+     * the share), for a caller that attaches it elsewhere (a live share: cloned in the
+     * host's mount namespace, moved in the subhost's); the caller closes it.
      */
     int cloneTree() throws IOException {
-        return Mounts.openTree(fd, "", Mounts.OPEN_TREE_CLONE | Mounts.OPEN_TREE_CLOEXEC | Mounts.AT_RECURSIVE
+        int tree = Mounts.openTree(fd, "", Mounts.OPEN_TREE_CLONE | Mounts.OPEN_TREE_CLOEXEC | Mounts.AT_RECURSIVE
                 | Mounts.AT_EMPTY_PATH);
+        try {
+            Mounts.setAttributes(tree, "", Mounts.AT_EMPTY_PATH | Mounts.AT_RECURSIVE, Mounts.MOUNT_ATTR_NODEV, 0);
+            return tree;
+        } catch (SyscallException e) {
+            Descriptor.closeQuietly(tree);
+            throw e;
+        }
     }
 
     @Override

@@ -109,7 +109,8 @@ class BootPlannerTest {
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
         assertThat(describe(plan)).doesNotContain("WriteInterfaces", "RunHook");
-        assertThat(plan.lines().get(6)).isEqualTo(" 7. [ns] bind " + base + " on itself (the root is the directory itself)");
+        assertThat(plan.lines().get(6)).isEqualTo(" 7. [ns] bind " + base + " on itself (nodev; the root is the directory"
+                + " itself)");
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
+import org.subhost.linux.Mounts;
 
 /**
  * A SHARE source whose path another user could swap is refused, at boot and live: here a
@@ -117,6 +118,27 @@ class ShareSourceTest {
         assertThat(r.stdout()).isEqualTo("ours\n");
         s.share(ours, Path.of("/mnt/ours"));
         assertThat(s.exec(List.of("/bin/cat", "/mnt/ours/file"), TEN_SECONDS).stdout()).isEqualTo("ours\n");
+        s.stop(TEN_SECONDS);
+    }
+
+    @Test
+    void aDeviceNodeInAShareOrTheRootCannotBeOpened() throws Exception {
+        // Old chroots and debootstrap trees carry device nodes; through a share or the
+        // root they would reach the host's devices (1:11 its kernel log; here 1:3, harmless).
+        Path shared = Files.createDirectories(base.resolve("tree"));
+        Mounts.mknod(shared.resolve("null").toString(), Mounts.S_IFCHR | 0666, 1, 3);
+        Mounts.mknod(base.resolve("root/planted-null").toString(), Mounts.S_IFCHR | 0666, 1, 3);
+        config = minimal().addShare(new Share(shared, Path.of("/srv/tree"))).build();
+        Subhost s = subhosts.boot(config);
+
+        ExecResult r = s.exec(List.of("/bin/sh", "-c", "cat /srv/tree/null; cat /planted-null; cat /dev/null"
+                + " && echo dev-null-works"), TEN_SECONDS);
+        assertThat(r.stderr()).isEqualTo("cat: /srv/tree/null: Permission denied\n"
+                + "cat: /planted-null: Permission denied\n");
+        assertThat(r.stdout()).isEqualTo("dev-null-works\n");
+        s.share(shared, Path.of("/mnt/tree"));
+        assertThat(s.exec(List.of("/bin/cat", "/mnt/tree/null"), TEN_SECONDS).stderr())
+                .isEqualTo("/bin/cat: /mnt/tree/null: Permission denied\n");
         s.stop(TEN_SECONDS);
     }
 }
