@@ -395,11 +395,12 @@ final class OverlayFs {
     }
 
     /**
-     * A SHARE: the host's directory or file bound (recursively, nodev) into the subhost; the mount
-     * point is made when the subhost lacks it. The source is opened once ({@link
-     * ShareSource}) and bound from its descriptor; the mount point is resolved inside LIVE.
+     * A SHARE: the host's directory or file bound (recursively, nodev) into the subhost;
+     * the mount point is made when the subhost lacks it. The source is opened once ({@link
+     * ShareSource}), checked against what every subhost writes ({@code known}), and bound
+     * from its descriptor; the mount point is resolved inside LIVE.
      */
-    record BindShare(Share share, Path live) implements BootStep.InNamespace<Void> {
+    record BindShare(Share share, Path live, Slot<Hiding.Known> known) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
             return "share " + share.hostPath() + " on " + target() + " (nodev)";
@@ -410,8 +411,13 @@ final class OverlayFs {
         }
 
         @Override
+        public List<Slot<?>> consumes() {
+            return List.of(known);
+        }
+
+        @Override
         public Void apply(StepInputs in) throws Exception {
-            try (ShareSource source = ShareSource.open(share.hostPath());
+            try (ShareSource source = ShareSource.open(share.hostPath(), in.get(known).written());
                     SubhostTree root = SubhostTree.open(live)) {
                 int target = mountPoint(root, share.subhostPath().toString(), source.directory());
                 try {
@@ -466,9 +472,9 @@ final class OverlayFs {
         return steps;
     }
 
-    /** The SHARE steps. */
-    static List<BootStep<?>> shareSteps(SubhostConfig config) {
-        return config.shares().stream().<BootStep<?>>map(s -> new BindShare(s, config.live())).toList();
+    /** The SHARE steps, which read what is known of the other subhosts. */
+    static List<BootStep<?>> shareSteps(SubhostConfig config, Slot<Hiding.Known> known) {
+        return config.shares().stream().<BootStep<?>>map(s -> new BindShare(s, config.live(), known)).toList();
     }
 
     /**

@@ -1,0 +1,337 @@
+package org.subhost.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.subhost.config.ConfigException;
+import org.subhost.config.SubhostConfig;
+import org.subhost.linux.AtFiles;
+import org.subhost.linux.Errno;
+import org.subhost.linux.Fds;
+import org.subhost.linux.FileStatus;
+import org.subhost.linux.Flock;
+import org.subhost.linux.SyscallException;
+
+/**
+ * The index of subhost trees: one file, {@code /run/subhost/.trees}, with a line for each
+ * subhost booted on this host ({@link SubhostTrees}), so that a boot learns in one read
+ * what every other subhost is made of: which directories they write (a SHARE source must
+ * not lie in one) and which are private to them (hidden from every other subhost).
+ *
+ * <p>Why one file and not the state records: a boot reads all of it, and with thousands of
+ * subhosts running, opening a record per subhost would cost more than the boot itself;
+ * the index is read with one open and one read. It is rewritten whole (a new file renamed
+ * over the old one) under an exclusive {@code flock} of {@code .trees.lock}, so that
+ * readers, which take no lock, always see a whole index; writers wait for each other.
+ *
+ * <p>A stopped subhost keeps its line, marked stopped: its BASE is still a subhost's, with
+ * its root's files in UPPER, and stays hidden from the others. A line goes when its BASE
+ * no longer exists, looked at only when there are many stopped lines, so that a boot's
+ * cost does not grow with them.
+ *
+ * <p>Also the subhosts that {@code /etc/subhosts.conf} lists ({@link #listed()}), which may
+ * not have booted yet: their files are read for their paths, without running their
+ * {@code !} commands.
+ *
+ * <p>Trust: the index lives in the state directory (root's alone, mode 0700), and is
+ * believed only when it is a regular file of ours that no one else may write, as the
+ * records are ({@link StateStore}).
+ */
+final class TreeIndex {
+    /** The index's file name in the state directory. */
+    static final String FILE = ".trees";
+    private static final String LOCK = ".trees.lock";
+    private static final String HEADER = "# subhost trees (docs/architecture.md), next=";
+    /** The most an index may be: 64 MiB, some 200000 subhosts. */
+    private static final long LIMIT = 64L << 20;
+    /** How many stopped lines are kept without looking whether their BASE still exists. */
+    private static final int STOPPED_UNCHECKED = 64;
+
+    private final Path root;
+    private final Optional<Path> list;
+
+    /**
+     * The index in the state directory {@code root}; {@code list} is the file that lists
+     * the subhosts that start with the host, when it is to be read.
+     */
+    TreeIndex(Path root, Optional<Path> list) {
+        this.root = root;
+        this.list = list;
+    }
+
+    /** {@return the state directory, which holds the index and every record} */
+    Path root() {
+        return root;
+    }
+
+    /**
+     * The index as it is now.
+     *
+     * @param next the number the next registration gets
+     * @param entries every subhost in it, in the order registered
+     */
+    record Snapshot(long next, List<SubhostTrees> entries) {
+        /** Copies the list. */
+        Snapshot {
+            entries = List.copyOf(entries);
+        }
+
+        /** {@return the entry of {@code name}, if any} */
+        Optional<SubhostTrees> get(String name) {
+            return entries.stream().filter(e -> e.name().equals(name)).findFirst();
+        }
+
+        /** {@return every entry but that of {@code name}} */
+        List<SubhostTrees> others(String name) {
+            return entries.stream().filter(e -> !e.name().equals(name)).toList();
+        }
+    }
+
+    /**
+     * Reads the index, without a lock: it is only ever replaced whole.
+     *
+     * @return the index; empty when there is none yet
+     * @throws IOException when it cannot be read or cannot be trusted
+     */
+    Snapshot read() throws IOException {
+        Path file = root.resolve(FILE);
+        int fd;
+        try {
+            fd = Fds.open(file.toString(), Fds.O_RDONLY | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return new Snapshot(1, List.of());
+            }
+            throw new IOException(file + ": " + e.errnoText(), e);
+        }
+        try {
+            FileStatus status = AtFiles.fstat(fd);
+            if (!status.isRegularFile() || status.uid() != 0 && status.uid() != ourUid()
+                    || (status.permissions() & 0022) != 0) {
+                throw new IOException(file + ": not a regular file of ours that only we may write; refused: remove it"
+                        + " (it is made again at the next boot)");
+            }
+            if (status.size() > LIMIT) {
+                throw new IOException(file + ": larger than the index can be (" + LIMIT + " bytes)");
+            }
+            byte[] bytes = Fds.read(fd, (int) status.size() + 1);
+            return parse(file, new String(bytes, StandardCharsets.UTF_8));
+        } finally {
+            Descriptor.closeQuietly(fd);
+        }
+    }
+
+    private static Snapshot parse(Path file, String text) throws IOException {
+        long next = 1;
+        List<SubhostTrees> entries = new ArrayList<>();
+        int number = 0;
+        for (String line : text.split("\n")) {
+            number++;
+            if (line.isEmpty()) {
+                continue;
+            }
+            if (line.startsWith(HEADER)) {
+                next = Long.parseLong(line.substring(HEADER.length()).strip());
+                continue;
+            }
+            try {
+                entries.add(SubhostTrees.parse(line));
+            } catch (RuntimeException e) {
+                throw new IOException(file + ":" + number + ": not a line of the index (" + e.getMessage()
+                        + "); remove the file (it is made again at the next boot)", e);
+            }
+        }
+        return new Snapshot(next, entries);
+    }
+
+    /**
+     * Adds {@code entry} (booting, or stopped by a boot that did not get far), replacing any
+     * line of its NAME, with the next number.
+     *
+     * @return the index with it, as it was written
+     */
+    Snapshot register(SubhostTrees entry) throws IOException {
+        return change(snapshot -> {
+            List<SubhostTrees> out = new ArrayList<>(snapshot.others(entry.name()));
+            out.add(entry.with(snapshot.next(), entry.phase(), entry.pid1()));
+            return new Snapshot(snapshot.next() + 1, out);
+        });
+    }
+
+    /**
+     * Replaces the line of {@code name} with what {@code change} makes of it; nothing when
+     * there is none.
+     *
+     * @return the index as it was written
+     */
+    Snapshot update(String name, UnaryOperator<SubhostTrees> change) throws IOException {
+        return change(snapshot -> {
+            List<SubhostTrees> out = new ArrayList<>();
+            for (SubhostTrees e : snapshot.entries()) {
+                out.add(e.name().equals(name) ? change.apply(e) : e);
+            }
+            return new Snapshot(snapshot.next(), out);
+        });
+    }
+
+    /** Marks {@code name} stopped: no pid 1; its trees stay, hidden from the others. */
+    void stopped(String name) throws IOException {
+        update(name, e -> e.with(e.seq(), SubhostTrees.Phase.STOPPED, Optional.empty()));
+    }
+
+    /** Reads, changes and writes the index under its lock. */
+    private Snapshot change(UnaryOperator<Snapshot> change) throws IOException {
+        int lock;
+        try {
+            lock = Fds.open(root.resolve(LOCK).toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_CLOEXEC,
+                    StateStore.FILE_MODE);
+        } catch (SyscallException e) {
+            throw new IOException(root.resolve(LOCK) + ": " + e.errnoText(), e);
+        }
+        try {
+            Flock.flock(lock, Flock.LOCK_EX);
+            Snapshot changed = prune(change.apply(read()));
+            write(changed);
+            return changed;
+        } finally {
+            Descriptor.closeQuietly(lock);
+        }
+    }
+
+    /**
+     * Drops stopped lines whose BASE is gone, once there are more than a few of them
+     * beyond the running ones: looking costs a stat per line.
+     */
+    private static Snapshot prune(Snapshot snapshot) {
+        long stopped = snapshot.entries().stream().filter(e -> !e.active()).count();
+        long active = snapshot.entries().size() - stopped;
+        if (stopped <= STOPPED_UNCHECKED + 2 * active) {
+            return snapshot;
+        }
+        List<SubhostTrees> kept = snapshot.entries().stream()
+                .filter(e -> e.active() || e.path(SubhostTrees.Role.BASE).map(Files::isDirectory).orElse(false))
+                .toList();
+        return new Snapshot(snapshot.next(), kept);
+    }
+
+    private void write(Snapshot snapshot) throws IOException {
+        StringBuilder text = new StringBuilder(HEADER).append(snapshot.next()).append('\n');
+        for (SubhostTrees e : snapshot.entries()) {
+            text.append(e.format()).append('\n');
+        }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        Path tmp = root.resolve(FILE + ".tmp");
+        Files.deleteIfExists(tmp);
+        int fd;
+        try {
+            fd = Fds.open(tmp.toString(), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_NOFOLLOW | Fds.O_CLOEXEC,
+                    StateStore.FILE_MODE);
+        } catch (SyscallException e) {
+            throw new IOException(tmp + ": " + e.errnoText(), e);
+        }
+        try {
+            AtFiles.fchmod(fd, StateStore.FILE_MODE);
+            int done = 0;
+            while (done < bytes.length) {
+                done += Fds.write(fd, done == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, done, bytes.length));
+            }
+        } finally {
+            Descriptor.closeQuietly(fd);
+        }
+        try {
+            AtFiles.renameat(org.subhost.linux.Mounts.AT_FDCWD, tmp.toString(), org.subhost.linux.Mounts.AT_FDCWD,
+                    root.resolve(FILE).toString());
+        } catch (SyscallException e) {
+            throw new IOException("rename " + tmp + ": " + e.errnoText(), e);
+        }
+    }
+
+    /**
+     * The subhosts that the list file names (one {@code .conf} a line, as {@code subhosts}
+     * reads it, docs/spec.md §10), each read for its paths without running its {@code !}
+     * commands. A file that cannot be read so (missing, broken, or computing a value with a
+     * command) is passed over: that subhost is known once it boots.
+     */
+    List<SubhostTrees> listed() {
+        if (list.isEmpty()) {
+            return List.of();
+        }
+        String text;
+        try {
+            text = Files.readString(list.get(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return List.of();
+        }
+        Path dir = list.get().toAbsolutePath().getParent();
+        List<SubhostTrees> out = new ArrayList<>();
+        for (String raw : text.split("\n")) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            try {
+                SubhostConfig config = SubhostConfig.readWithoutCommands(dir.resolve(line).normalize());
+                out.add(SubhostTrees.of(config).with(0, SubhostTrees.Phase.LISTED, Optional.empty()));
+            } catch (ConfigException | RuntimeException e) {
+                // Not readable for its paths now; known once it boots.
+            }
+        }
+        return out;
+    }
+
+    /** The list of subhosts that start with the host: SUBHOSTS_CONF when set, else {@code /etc/subhosts.conf}. */
+    static Path defaultList() {
+        String env = System.getenv("SUBHOSTS_CONF");
+        return env == null || env.isEmpty() ? Path.of("/etc/subhosts.conf") : Path.of(env).toAbsolutePath().normalize();
+    }
+
+    /**
+     * The boot step that registers the subhost's trees in the index (phase booting) and
+     * reads what is known of the others: the index with it, and the listed subhosts. Its
+     * SHAREs are checked against what every subhost writes here, before anything is made
+     * ({@link ShareSource#checkWritten}; the share steps check again when they open them).
+     * Undo: the entry is marked stopped.
+     *
+     * @param planned the entry from the configuration, LOWER's device not read yet
+     * @param known where what is known goes
+     */
+    record Register(SubhostTrees planned, Slot<Hiding.Known> known) implements BootStep.OnHost<Hiding.Known> {
+        @Override
+        public String describe() {
+            return "register the trees of " + planned.name() + " in /run/subhost/" + FILE
+                    + (planned.shares().isEmpty() ? "" : "; check each SHARE against what subhosts write");
+        }
+
+        @Override
+        public Optional<Slot<Hiding.Known>> produces() {
+            return Optional.of(known);
+        }
+
+        @Override
+        public Hiding.Known apply(StepInputs in) throws Exception {
+            TreeIndex index = in.trees();
+            Snapshot snapshot = index.register(planned.withLowerDevice());
+            SubhostTrees self = snapshot.get(planned.name()).orElseThrow();
+            Hiding.Known k = new Hiding.Known(self, snapshot, index.listed());
+            List<SubhostTrees.Written> written = k.written();
+            for (org.subhost.config.Share share : planned.shares()) {
+                ShareSource.checkWritten(share.hostPath(), written);
+            }
+            return k;
+        }
+
+        @Override
+        public void undo(Hiding.Known done, StepInputs in) throws Exception {
+            in.trees().stopped(planned.name());
+        }
+    }
+
+    private static int ourUid() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+}
