@@ -1,8 +1,6 @@
 package org.subhost.core;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -59,13 +57,14 @@ final class Hiding {
 
     /**
      * What a boot knows of the other subhosts after it registered its own trees ({@link
-     * TreeIndex.Register}).
+     * TreeIndex.Register}), and what it hides of them.
      *
      * @param self this subhost's entry, as registered (with its number)
      * @param index the index with this subhost in it
      * @param listed the subhosts that the list file names, read for their paths
+     * @param plan what this subhost hides; null for a live share, which plans its own
      */
-    record Known(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed) {
+    record Known(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed, Plan plan) {
         /** Copies the list. */
         Known {
             listed = List.copyOf(listed);
@@ -73,8 +72,13 @@ final class Hiding {
 
         /** Every other subhost: those of the index (any phase), then the listed ones. */
         List<SubhostTrees> others() {
-            List<SubhostTrees> out = new ArrayList<>(index.others(self.name()));
-            listed.stream().filter(l -> !l.name().equals(self.name())).forEach(out::add);
+            return others(self.name(), index, listed);
+        }
+
+        /** Every subhost but {@code name}: those of {@code index} (any phase), then those {@code listed}. */
+        static List<SubhostTrees> others(String name, TreeIndex.Snapshot index, List<SubhostTrees> listed) {
+            List<SubhostTrees> out = new ArrayList<>(index.others(name));
+            listed.stream().filter(l -> !l.name().equals(name)).forEach(out::add);
             return out;
         }
 
@@ -91,22 +95,6 @@ final class Hiding {
             }
             listed.stream().filter(l -> !l.name().equals(self.name())).forEach(l -> out.addAll(l.written()));
             return out;
-        }
-    }
-
-    /**
-     * What a boot hid.
-     *
-     * @param whole the host paths hidden whole (directories of subhosts' trees, the state
-     *     directory, HIDE), recorded in the index so that later boots need not carry what
-     *     lies in them
-     * @param seen the index's next number when the plan was made: later registrations are
-     *     not in it
-     */
-    record Hidden(List<Path> whole, long seen) {
-        /** Copies the list. */
-        Hidden {
-            whole = List.copyOf(whole);
         }
     }
 
@@ -140,15 +128,17 @@ final class Hiding {
         }
 
         /**
-         * The paths inside the subhost where {@code host} shows, {@code /} left out. With
-         * {@code checkDevice}, the root's path only when {@code host} lies on the root's
-         * device (an overlay's layer stops at mounts), or when either is not known.
+         * The paths inside the subhost where {@code host} shows, {@code /} left out. With a
+         * {@code devices} lookup, the root's path only when {@code host} lies on the root's
+         * device (an overlay's layer stops at mounts), or when either is not known; without
+         * one (null), wherever it lies below the root.
          */
-        List<Path> images(Path host, boolean checkDevice) {
-            List<Path> out = new ArrayList<>();
+        List<Path> images(Path host, Devices devices) {
+            List<Path> out = new ArrayList<>(2);
             if (root.isPresent() && host.startsWith(root.get().path())) {
                 long device = root.get().device();
-                if (!checkDevice || device == 0 || deviceOrZero(host) == 0 || deviceOrZero(host) == device) {
+                long hostDevice = devices == null || device == 0 ? 0 : devices.of(host);
+                if (hostDevice == 0 || hostDevice == device) {
                     out.add(Path.of("/").resolve(root.get().path().relativize(host)));
                 }
             }
@@ -160,9 +150,17 @@ final class Hiding {
             out.removeIf(p -> p.getNameCount() == 0);
             return out;
         }
+    }
 
-        private static long deviceOrZero(Path path) {
-            return SubhostTrees.device(path);
+    /**
+     * The devices that host paths are on, each looked at once (stat's st_dev; 0 when it
+     * cannot be read): a plan asks for the same few paths for every subhost it looks at.
+     */
+    static final class Devices {
+        private final java.util.Map<Path, Long> known = new java.util.HashMap<>();
+
+        long of(Path path) {
+            return known.computeIfAbsent(path, SubhostTrees::device);
         }
     }
 
@@ -174,20 +172,10 @@ final class Hiding {
          */
         Optional<List<String>> names(Path dir, int most);
 
-        /** The host's directories. */
+        /** The host's directories (read with java.io.File, which makes no Path of each entry). */
         Lister HOST = (dir, most) -> {
-            List<String> names = new ArrayList<>();
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-                for (Path entry : entries) {
-                    names.add(entry.getFileName().toString());
-                    if (names.size() > most) {
-                        break;
-                    }
-                }
-                return Optional.of(names);
-            } catch (IOException | RuntimeException e) {
-                return Optional.empty();
-            }
+            String[] names = dir.toFile().list();
+            return names == null ? Optional.empty() : Optional.of(java.util.Arrays.asList(names));
         };
     }
 
@@ -221,26 +209,30 @@ final class Hiding {
      * {@code hide}. A path that lies in another of the plan is left out.
      */
     static Plan plan(SubhostTrees self, List<SubhostTrees> others, Path stateRoot, List<Path> hide, Lister lister) {
-        Set<Path> known = new HashSet<>();
-        for (SubhostTrees s : others) {
-            s.trees().stream().filter(t -> t.role() != SubhostTrees.Role.LOWER).forEach(t -> known.add(t.path()));
-        }
-        self.trees().stream().filter(t -> t.role() != SubhostTrees.Role.LOWER).forEach(t -> known.add(t.path()));
         Map<Path, List<Path>> byParent = new LinkedHashMap<>();
         for (SubhostTrees s : others) {
             if (s.name().equals(self.name())) {
                 continue;
             }
-            for (Path p : s.hidden()) {
+            for (Path p : Facts.of(s).hidden()) {
                 Path parent = p.getParent();
                 byParent.computeIfAbsent(parent == null ? p : parent, k -> new ArrayList<>()).add(p);
             }
         }
+        // The names that known trees have in each of those directories.
+        Map<Path, Set<String>> known = new java.util.HashMap<>();
+        for (Path dir : byParent.keySet()) {
+            known.put(dir, new HashSet<>());
+        }
+        for (SubhostTrees s : others) {
+            addKnown(Facts.of(s), known);
+        }
+        addKnown(Facts.of(self), known);
         List<Path> whole = new ArrayList<>();
         List<Path> paths = new ArrayList<>();
         for (Map.Entry<Path, List<Path>> group : byParent.entrySet()) {
             Path dir = group.getKey();
-            if (dir.getParent() != null && holdsOnlyTrees(dir, known, lister)) {
+            if (dir.getParent() != null && holdsOnlyTrees(dir, known.get(dir), lister)) {
                 whole.add(dir);
             } else {
                 paths.addAll(group.getValue());
@@ -252,24 +244,70 @@ final class Hiding {
         return new Plan(keptWhole, outermost(paths, keptWhole));
     }
 
-    /** Whether each entry of {@code dir} is a known tree: reads at most one more entry than there are. */
-    private static boolean holdsOnlyTrees(Path dir, Set<Path> known, Lister lister) {
-        int inDir = 0;
-        for (Path p : known) {
-            if (dir.equals(p.getParent())) {
-                inDir++;
+    private static void addKnown(Facts facts, Map<Path, Set<String>> known) {
+        for (int i = 0; i < facts.parents().size(); i++) {
+            Set<String> names = known.get(facts.parents().get(i));
+            if (names != null) {
+                names.add(facts.names().get(i));
             }
         }
-        Optional<List<String>> names = lister.names(dir, inDir);
-        if (names.isEmpty() || names.get().isEmpty() || names.get().size() > inDir) {
+    }
+
+    /** Whether each entry of {@code dir} is one of the {@code known} names. */
+    private static boolean holdsOnlyTrees(Path dir, Set<String> known, Lister lister) {
+        Optional<List<String>> names = lister.names(dir, known.size());
+        if (names.isEmpty() || names.get().isEmpty() || names.get().size() > known.size()) {
             return false;
         }
         for (String name : names.get()) {
-            if (!known.contains(dir.resolve(name))) {
+            if (!known.contains(name)) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * What a plan needs of one subhost, worked out once for each entry of the index (whose
+     * entries are the same objects from boot to boot while their lines do not change): its
+     * {@link SubhostTrees#hidden()} paths, and each of its trees (LOWER aside) as its
+     * directory and name there.
+     *
+     * @param hidden what the others hide of it
+     * @param parents the directory of each tree
+     * @param names the name of each tree in its directory
+     */
+    record Facts(List<Path> hidden, List<Path> parents, List<String> names) {
+        private static final int MOST = 1 << 15;
+        private static final Map<SubhostTrees, Facts> CACHE = new java.util.IdentityHashMap<>();
+
+        /** The facts of {@code entry}. */
+        static Facts of(SubhostTrees entry) {
+            synchronized (CACHE) {
+                Facts facts = CACHE.get(entry);
+                if (facts == null) {
+                    if (CACHE.size() >= MOST) {
+                        CACHE.clear();
+                    }
+                    facts = compute(entry);
+                    CACHE.put(entry, facts);
+                }
+                return facts;
+            }
+        }
+
+        private static Facts compute(SubhostTrees entry) {
+            List<Path> parents = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            for (SubhostTrees.Tree tree : entry.trees()) {
+                Path parent = tree.path().getParent();
+                if (tree.role() != SubhostTrees.Role.LOWER && parent != null) {
+                    parents.add(parent);
+                    names.add(tree.path().getFileName().toString());
+                }
+            }
+            return new Facts(List.copyOf(entry.hidden()), List.copyOf(parents), List.copyOf(names));
+        }
     }
 
     /** {@code paths} without duplicates and without those that lie in another one or in {@code covered}. */
@@ -463,19 +501,17 @@ final class Hiding {
     }
 
     /**
-     * The boot step that hides what {@link #plan} says in the subhost's tree, after the
-     * shares (a path shown through a share is hidden at the share's target) and before the
-     * switch of root. A share whose target lies in a hidden path is covered by it: a line in
-     * LOG says so.
+     * The boot step that hides what {@link #plan} said (when the trees were registered) in
+     * the subhost's tree, after the shares (a path shown through a share is hidden at the
+     * share's target) and before the switch of root. A share whose target lies in a hidden
+     * path is covered by it: a line in LOG says so.
      *
      * @param name NAME
      * @param live LIVE, the subhost's root
      * @param hide the paths of the host that HIDE names
-     * @param known what the boot knows of the other subhosts
-     * @param hidden where what was hidden goes
+     * @param known what the boot knows of the other subhosts, and the plan
      */
-    record HideTrees(String name, Path live, List<Path> hide, Slot<Known> known, Slot<Hidden> hidden)
-            implements BootStep.InNamespace<Hidden> {
+    record HideTrees(String name, Path live, List<Path> hide, Slot<Known> known) implements BootStep.InNamespace<Void> {
         /** Copies the list. */
         HideTrees {
             hide = List.copyOf(hide);
@@ -494,18 +530,13 @@ final class Hiding {
         }
 
         @Override
-        public Optional<Slot<Hidden>> produces() {
-            return Optional.of(hidden);
-        }
-
-        @Override
-        public Hidden apply(StepInputs in) throws Exception {
+        public Void apply(StepInputs in) throws Exception {
             Known k = in.get(known);
-            Plan plan = plan(k.self(), k.others(), in.store().root(), hide, Lister.HOST);
             View view = View.of(k.self());
+            Devices devices = new Devices();
             List<Path> images = new ArrayList<>();
-            for (Path p : plan.all()) {
-                images.addAll(view.images(p, true));
+            for (Path p : k.plan().all()) {
+                images.addAll(view.images(p, devices));
             }
             images = outermost(images, List.of());
             try (SubhostTree root = SubhostTree.open(live);
@@ -525,27 +556,25 @@ final class Hiding {
                     in.log().line("hid " + mounter.hidden().size() + " path(s) of the host from " + name);
                 }
             }
-            return new Hidden(plan.whole(), k.index().next());
+            return null;
         }
     }
 
     /**
      * The boot step that makes the hiding mutual with the subhosts that boot at the same
-     * time or later, once pid 1 runs and before its init does: records the subhost as
-     * running in the index (with what it hid whole), hides in it the trees of subhosts
-     * registered since its plan was made, and hides its own trees in every running subhost
-     * that shows them and has not hidden them whole. A subhost it cannot reach (stopped
-     * meanwhile) is passed over with a line in LOG; so is any failure, which leaves the
-     * boot standing: its trees were visible before it booted as well.
+     * time or later, once pid 1 runs and before its init does: hides in the subhost the
+     * trees of subhosts registered after it (their boots may have read the index before
+     * this one's pid 1 existed), and hides its own trees in every running subhost that
+     * shows them and has not hidden them whole, entering its mount namespace by the pid 1
+     * of its state record. The index is only read. A subhost it cannot reach (booting
+     * still, or stopped meanwhile) is passed over; any failure is a line in LOG and leaves
+     * the boot standing: its trees were visible before it booted as well.
      *
      * @param name NAME
      * @param known what the boot knew of the other subhosts
-     * @param hidden what the boot hid
      * @param pid1 pid 1
-     * @param running the record of the running subhost (pid 1's identity)
      */
-    record Carry(String name, Slot<Known> known, Slot<Hidden> hidden, Slot<NamespaceSpawner.Pid1> pid1,
-            Slot<SubhostState> running) implements BootStep.OnHost<Void> {
+    record Carry(String name, Slot<Known> known, Slot<NamespaceSpawner.Pid1> pid1) implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
             return "hide the trees of subhosts booted meanwhile in " + name + ", and " + name
@@ -554,23 +583,21 @@ final class Hiding {
 
         @Override
         public List<Slot<?>> consumes() {
-            return List.of(known, hidden, pid1, running);
+            return List.of(known, pid1);
         }
 
         @Override
         public Void apply(StepInputs in) throws Exception {
-            Hidden h = in.get(hidden);
-            ProcessIdentity identity = in.get(running).pid1().orElseThrow();
-            TreeIndex.Snapshot now = in.trees().update(name, e -> e.running(identity, h.whole()));
-            SubhostTrees self = now.get(name).orElseThrow(() -> new IOException(
-                    "the index of subhost trees lost " + name));
-            // Registered after this boot's plan: hidden here now, before the init runs.
+            SubhostTrees self = in.get(known).self();
+            TreeIndex.Snapshot now = in.trees().read();
+            // Registered after this boot's plan was made: hidden here now, before the init runs.
             List<Path> late = new ArrayList<>();
             View view = View.of(self);
+            Devices devices = new Devices();
             for (SubhostTrees other : now.others(name)) {
-                if (other.seq() >= h.seen()) {
-                    for (Path p : outermost(other.hidden(), h.whole())) {
-                        late.addAll(view.images(p, true));
+                if (other.seq() > self.seq()) {
+                    for (Path p : outermost(other.hidden(), self.hiddenWhole())) {
+                        late.addAll(view.images(p, devices));
                     }
                 }
             }
@@ -580,35 +607,44 @@ final class Hiding {
                     in.log().line("hid " + done.size() + " path(s) of subhosts booted meanwhile from " + name);
                 }
             }
+            List<Path> mine = self.hidden();
             for (SubhostTrees other : now.others(name)) {
-                carryInto(other, self, in.log());
+                carryInto(other, self, mine, devices, in);
             }
             return null;
         }
 
-        /** Hides {@code self}'s trees in {@code other} when it runs and shows them. */
-        private static void carryInto(SubhostTrees other, SubhostTrees self, BootLog log) {
-            if (other.phase() != SubhostTrees.Phase.RUNNING || other.pid1().isEmpty()) {
+        /** Hides {@code self}'s trees ({@code mine}) in {@code other} when it runs and shows them. */
+        private static void carryInto(SubhostTrees other, SubhostTrees self, List<Path> mine, Devices devices,
+                StepInputs in) {
+            if (!other.active()) {
+                return;
+            }
+            // Hidden whole there already: the usual case, seen before anything is read.
+            if (mine.stream().allMatch(p -> other.hiddenWhole().stream().anyMatch(p::startsWith))) {
                 return;
             }
             View view = View.of(other);
             List<Path> images = new ArrayList<>();
-            for (Path p : outermost(self.hidden(), other.hiddenWhole())) {
-                images.addAll(view.images(p, true));
+            for (Path p : outermost(mine, other.hiddenWhole())) {
+                images.addAll(view.images(p, devices));
             }
             if (images.isEmpty()) {
                 return;
             }
-            ProcessIdentity identity = other.pid1().get();
-            Optional<Pidfd> pidfd = open(identity);
-            if (pidfd.isEmpty()) {
-                return; // stopped meanwhile: nothing to hide in
-            }
-            try (Pidfd fd = pidfd.get()) {
-                hideIn(other.name(), fd, images);
+            try {
+                // pid 1 from the record, which names no running subhost when its pid 1 is gone.
+                Optional<ProcessIdentity> identity = in.store().read(other.name()).flatMap(SubhostState::pid1);
+                Optional<Pidfd> pidfd = identity.flatMap(Hiding::open);
+                if (pidfd.isEmpty()) {
+                    return; // booting still (its own carry hides this one), or stopped meanwhile
+                }
+                try (Pidfd fd = pidfd.get()) {
+                    hideIn(other.name(), fd, images);
+                }
             } catch (Exception e) {
-                log.warning("could not hide " + self.name() + "'s trees in subhost " + other.name() + ": "
-                        + Printable.of(PlanExecutor.reason(e)));
+                in.log().warning("could not hide " + self.name() + "'s trees in subhost " + other.name() + ": "
+                        + PlanExecutor.reason(e));
             }
         }
     }

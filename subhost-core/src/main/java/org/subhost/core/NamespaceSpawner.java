@@ -516,17 +516,16 @@ final class NamespaceSpawner {
             throws Exception {
         TreeIndex.Snapshot snapshot = trees.read();
         // A subhost booted before the index existed is known by its record alone.
-        SubhostTrees self = snapshot.get(name).orElseGet(() -> new SubhostTrees(name, 0, SubhostTrees.Phase.RUNNING,
-                state.pid1(), List.of(new SubhostTrees.Tree(SubhostTrees.Role.LIVE, state.live(), 0)), List.of(),
-                List.of()));
-        Hiding.Known known = new Hiding.Known(self, snapshot, trees.listed());
+        SubhostTrees self = snapshot.get(name).orElseGet(() -> new SubhostTrees(name, 0, SubhostTrees.Phase.ACTIVE,
+                List.of(new SubhostTrees.Tree(SubhostTrees.Role.LIVE, state.live(), 0)), List.of(), List.of()));
+        Hiding.Known known = new Hiding.Known(self, snapshot, trees.listed(), null);
         org.subhost.config.Share share = new org.subhost.config.Share(hostPath, subhostPath);
         try (ShareSource source = ShareSource.open(hostPath, known.written())) {
             Hiding.Plan plan = Hiding.plan(self, known.others(), trees.root(), self.hiddenWhole(), Hiding.Lister.HOST);
             Hiding.View view = Hiding.View.of(self).sharesOnly(List.of(share));
             List<Path> images = new ArrayList<>();
             for (Path p : plan.all()) {
-                images.addAll(view.images(p, false));
+                images.addAll(view.images(p, null));
             }
             List<Path> hides = Hiding.outermost(images, List.of());
             List<Integer> nulls = new ArrayList<>();

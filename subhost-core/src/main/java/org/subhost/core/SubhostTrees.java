@@ -15,7 +15,9 @@ import org.subhost.config.SubhostConfig;
 /**
  * What one subhost is made of on the host's file system, as the index of subhost trees
  * keeps it ({@link TreeIndex}): its directories and LOG, the host directories it shares,
- * pid 1 while it runs, and the directories it hides whole from itself.
+ * and the directories it hides whole from itself. Not pid 1: a boot that carries its
+ * hides into a running subhost reads that one's state record, which is checked against
+ * the kernel, and the index is written only where a boot or a stop changes what it says.
  *
  * <p>Example: a subhost {@code mta} with BASE {@code /opt/mta} has the trees BASE {@code
  * /opt/mta}, UPPER {@code /opt/mta/root}, WORK {@code /opt/mta/work}, LIVE {@code
@@ -28,22 +30,22 @@ import org.subhost.config.SubhostConfig;
  *
  * @param name NAME
  * @param seq the index's number for this entry, higher for every later registration
- * @param phase booting, running or stopped
- * @param pid1 pid 1 once it runs
+ * @param phase booting or running, stopped, or only listed
  * @param trees the directories and files, each once, with their roles
  * @param shares the host directories shared into it, at boot and live
  * @param hiddenWhole the host directories it hides whole from itself (each holds nothing but
  *     subhosts' trees), so that a subhost whose BASE lies in one is hidden there already
  */
-record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity> pid1, List<Tree> trees,
-        List<Share> shares, List<Path> hiddenWhole) {
+record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<Share> shares,
+        List<Path> hiddenWhole) {
 
     /** Where in its life a subhost of the index is. */
     enum Phase {
-        /** Registered by a boot that has not recorded pid 1 yet. */
-        BOOTING,
-        /** pid 1 runs (or ran: {@link ProcessIdentity#isAlive} tells). */
-        RUNNING,
+        /**
+         * Registered by a boot, and not stopped since: it boots or runs (or its pid 1 died;
+         * its state record tells).
+         */
+        ACTIVE,
         /**
          * Stopped, or its boot failed: its root's files in UPPER and its LOG are still a
          * subhost's, and stay hidden; its BASE is not hidden as a whole (a subhost booted once
@@ -103,15 +105,14 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
     SubhostTrees {
         requireNonNull(name, "name");
         requireNonNull(phase, "phase");
-        requireNonNull(pid1, "pid1");
         trees = List.copyOf(trees);
         shares = List.copyOf(shares);
         hiddenWhole = List.copyOf(hiddenWhole);
     }
 
     /**
-     * The trees of {@code config} as a boot registers them: phase booting, no pid 1 yet,
-     * the device of LOWER not read ({@link #withLowerDevice}), so that a plan stays a pure
+     * The trees of {@code config} as a boot registers them: phase active, the device of
+     * LOWER not read ({@link #withLowerDevice}), so that a plan stays a pure
      * function of the configuration.
      */
     static SubhostTrees of(SubhostConfig config) {
@@ -127,14 +128,14 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
         }
         trees.add(new Tree(Role.LOG, config.log(), 0));
         trees.add(new Tree(Role.LOG_ROTATED, LogFile.rotated(config.log()), 0));
-        return new SubhostTrees(config.name(), 0, Phase.BOOTING, Optional.empty(), trees, config.shares(), List.of());
+        return new SubhostTrees(config.name(), 0, Phase.ACTIVE, trees, config.shares(), List.of());
     }
 
     /** The same entry with the device that LOWER is on, read now. */
     SubhostTrees withLowerDevice() {
         List<Tree> read = trees.stream()
                 .map(t -> t.role() == Role.LOWER ? new Tree(Role.LOWER, t.path(), device(t.path())) : t).toList();
-        return new SubhostTrees(name, seq, phase, pid1, read, shares, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, read, shares, hiddenWhole);
     }
 
     /** The device that {@code path} is on, or 0 when it cannot be read. */
@@ -156,9 +157,9 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
         return trees.stream().filter(t -> t.role() == Role.LOWER).findFirst();
     }
 
-    /** {@return whether it is booting or running (neither stopped nor only listed)} */
+    /** {@return whether it boots or runs (neither stopped nor only listed)} */
     boolean active() {
-        return phase == Phase.BOOTING || phase == Phase.RUNNING;
+        return phase == Phase.ACTIVE;
     }
 
     /**
@@ -198,14 +199,14 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
         return out;
     }
 
-    /** The same entry with {@code phase}, pid 1 {@code pid1} and {@code seq}. */
-    SubhostTrees with(long seq, Phase phase, Optional<ProcessIdentity> pid1) {
-        return new SubhostTrees(name, seq, phase, pid1, trees, shares, hiddenWhole);
+    /** The same entry with {@code seq} and {@code phase}. */
+    SubhostTrees with(long seq, Phase phase) {
+        return new SubhostTrees(name, seq, phase, trees, shares, hiddenWhole);
     }
 
-    /** The same entry, running as {@code pid1}, hiding {@code whole} whole. */
-    SubhostTrees running(ProcessIdentity pid1, List<Path> whole) {
-        return new SubhostTrees(name, seq, Phase.RUNNING, Optional.of(pid1), trees, shares, whole);
+    /** The same entry, hiding {@code whole} whole. */
+    SubhostTrees hidingWhole(List<Path> whole) {
+        return new SubhostTrees(name, seq, phase, trees, shares, whole);
     }
 
     /** The same entry with one more share (a live one). */
@@ -214,28 +215,44 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
         if (!more.contains(share)) {
             more.add(share);
         }
-        return new SubhostTrees(name, seq, phase, pid1, trees, more, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, trees, more, hiddenWhole);
     }
 
     /** The same entry without {@code share} (a live share taken away). */
     SubhostTrees withoutShare(Share share) {
         List<Share> fewer = new ArrayList<>(shares);
         fewer.remove(share);
-        return new SubhostTrees(name, seq, phase, pid1, trees, fewer, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, trees, fewer, hiddenWhole);
     }
 
     /**
      * The entry as one line of the index: tab-separated {@code key=value} fields, values
-     * with {@code %}, tab, line ends and other control characters as {@code %XX}.
+     * with {@code %}, tab, line ends and other control characters as {@code %XX}. A path
+     * below BASE is written relative to it ({@code UPPER=root}), and LOG's rotated file not
+     * at all when it is LOG's name with {@code .1}: a line stays short, for an index that
+     * every boot reads whole.
      */
     String format() {
-        StringBuilder b = new StringBuilder();
+        StringBuilder b = new StringBuilder(160);
         field(b, "name", name);
         field(b, "seq", Long.toString(seq));
         field(b, "phase", phase.name().toLowerCase(java.util.Locale.ROOT));
-        pid1.ifPresent(p -> field(b, "pid1", p.pid() + ":" + p.startTime()));
+        Optional<Path> base = path(Role.BASE);
+        Optional<Path> log = path(Role.LOG);
         for (Tree tree : trees) {
-            field(b, tree.role().name(), (tree.role() == Role.LOWER ? tree.device() + ":" : "") + tree.path());
+            if (tree.role() == Role.LOG_ROTATED && log.isPresent() && tree.path().equals(LogFile.rotated(log.get()))) {
+                continue;
+            }
+            String value;
+            if (tree.role() == Role.LOWER) {
+                value = tree.device() + ":" + tree.path();
+            } else if (tree.role() != Role.BASE && base.isPresent() && tree.path().startsWith(base.get())
+                    && !tree.path().equals(base.get())) {
+                value = base.get().relativize(tree.path()).toString();
+            } else {
+                value = tree.path().toString();
+            }
+            field(b, tree.role().name(), value);
         }
         for (Share share : shares) {
             // A colon in a path is written %3a, so that the first colon parts the two.
@@ -264,8 +281,8 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
         String name = null;
         long seq = 0;
         Phase phase = Phase.STOPPED;
-        Optional<ProcessIdentity> pid1 = Optional.empty();
-        List<Tree> trees = new ArrayList<>();
+        List<Role> roles = new ArrayList<>();
+        List<String> values = new ArrayList<>();
         List<Share> shares = new ArrayList<>();
         List<Path> hidden = new ArrayList<>();
         for (String field : line.split("\t")) {
@@ -275,37 +292,50 @@ record SubhostTrees(String name, long seq, Phase phase, Optional<ProcessIdentity
             }
             String key = field.substring(0, eq);
             String raw = field.substring(eq + 1);
-            String value = decode(raw);
             switch (key) {
-                case "name" -> name = value;
-                case "seq" -> seq = Long.parseLong(value);
-                case "phase" -> phase = Phase.valueOf(value.toUpperCase(java.util.Locale.ROOT));
-                case "pid1" -> {
-                    int colon = value.indexOf(':');
-                    pid1 = Optional.of(new ProcessIdentity(Integer.parseInt(value.substring(0, colon)),
-                            Long.parseLong(value.substring(colon + 1))));
-                }
+                case "name" -> name = decode(raw);
+                case "seq" -> seq = Long.parseLong(raw);
+                case "phase" -> phase = Phase.valueOf(raw.toUpperCase(java.util.Locale.ROOT));
                 case "share" -> {
                     int colon = raw.indexOf(':');
                     shares.add(new Share(Path.of(decode(raw.substring(0, colon))), Path.of(decode(raw.substring(colon + 1)))));
                 }
-                case "hidden" -> hidden.add(Path.of(value));
+                case "hidden" -> hidden.add(Path.of(decode(raw)));
                 default -> {
-                    Role role = Role.valueOf(key);
-                    if (role == Role.LOWER) {
-                        int colon = value.indexOf(':');
-                        trees.add(new Tree(role, Path.of(value.substring(colon + 1)),
-                                Long.parseLong(value.substring(0, colon))));
-                    } else {
-                        trees.add(new Tree(role, Path.of(value), 0));
-                    }
+                    roles.add(Role.valueOf(key));
+                    values.add(decode(raw));
                 }
             }
         }
         if (name == null) {
             throw new IllegalArgumentException("no name");
         }
-        return new SubhostTrees(name, seq, phase, pid1, trees, shares, hidden);
+        Path base = null;
+        for (int i = 0; i < roles.size(); i++) {
+            if (roles.get(i) == Role.BASE) {
+                base = Path.of(values.get(i));
+            }
+        }
+        List<Tree> trees = new ArrayList<>();
+        Path log = null;
+        boolean rotated = false;
+        for (int i = 0; i < roles.size(); i++) {
+            Role role = roles.get(i);
+            String value = values.get(i);
+            if (role == Role.LOWER) {
+                int colon = value.indexOf(':');
+                trees.add(new Tree(role, Path.of(value.substring(colon + 1)), Long.parseLong(value.substring(0, colon))));
+                continue;
+            }
+            Path path = value.startsWith("/") || base == null ? Path.of(value) : base.resolve(value);
+            trees.add(new Tree(role, path, 0));
+            log = role == Role.LOG ? path : log;
+            rotated |= role == Role.LOG_ROTATED;
+        }
+        if (log != null && !rotated) {
+            trees.add(new Tree(Role.LOG_ROTATED, LogFile.rotated(log), 0));
+        }
+        return new SubhostTrees(name, seq, phase, trees, shares, hidden);
     }
 
     /** {@code text} with {@code %} and every control character as {@code %XX}. */

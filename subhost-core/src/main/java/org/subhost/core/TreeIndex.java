@@ -130,8 +130,15 @@ final class TreeIndex {
         long next = 1;
         List<SubhostTrees> entries = new ArrayList<>();
         int number = 0;
-        for (String line : text.split("\n")) {
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                end = text.length();
+            }
             number++;
+            String line = text.substring(start, end);
+            start = end + 1;
             if (line.isEmpty()) {
                 continue;
             }
@@ -140,7 +147,7 @@ final class TreeIndex {
                 continue;
             }
             try {
-                entries.add(SubhostTrees.parse(line));
+                entries.add(Lines.parse(line));
             } catch (RuntimeException e) {
                 throw new IOException(file + ":" + number + ": not a line of the index (" + e.getMessage()
                         + "); remove the file (it is made again at the next boot)", e);
@@ -150,15 +157,60 @@ final class TreeIndex {
     }
 
     /**
-     * Adds {@code entry} (booting, or stopped by a boot that did not get far), replacing any
-     * line of its NAME, with the next number.
+     * The lines of the index read before, with the entries they are, and the other way
+     * round: every boot reads and writes the whole index, whose lines are mostly those it
+     * had the last time, and parsing or formatting thousands of them anew would cost more
+     * than the rest of the boot. Bounded: emptied when it holds many more than an index has.
+     */
+    private static final class Lines {
+        private static final int MOST = 1 << 15;
+        private static final java.util.Map<String, SubhostTrees> PARSED = new java.util.HashMap<>();
+        // By identity: an entry read from a line is that line's object until the line changes.
+        private static final java.util.Map<SubhostTrees, String> FORMATTED = new java.util.IdentityHashMap<>();
+
+        static synchronized SubhostTrees parse(String line) {
+            SubhostTrees entry = PARSED.get(line);
+            if (entry == null) {
+                entry = SubhostTrees.parse(line);
+                remember(line, entry);
+            }
+            return entry;
+        }
+
+        static synchronized String format(SubhostTrees entry) {
+            String line = FORMATTED.get(entry);
+            if (line == null) {
+                line = entry.format();
+                remember(line, entry);
+            }
+            return line;
+        }
+
+        private static void remember(String line, SubhostTrees entry) {
+            if (PARSED.size() >= MOST) {
+                PARSED.clear();
+                FORMATTED.clear();
+            }
+            PARSED.put(line, entry);
+            FORMATTED.put(entry, line);
+        }
+    }
+
+    /**
+     * Adds {@code entry} (active), replacing any line of its NAME, with the next number, as
+     * {@code finish} completes it from the index with it in (the directories it hides
+     * whole, which later boots read): the one rewrite of the index that a boot makes.
      *
      * @return the index with it, as it was written
      */
-    Snapshot register(SubhostTrees entry) throws IOException {
+    Snapshot register(SubhostTrees entry, java.util.function.BiFunction<SubhostTrees, Snapshot, SubhostTrees> finish)
+            throws IOException {
         return change(snapshot -> {
             List<SubhostTrees> out = new ArrayList<>(snapshot.others(entry.name()));
-            out.add(entry.with(snapshot.next(), entry.phase(), entry.pid1()));
+            SubhostTrees numbered = entry.with(snapshot.next(), SubhostTrees.Phase.ACTIVE);
+            List<SubhostTrees> with = new ArrayList<>(out);
+            with.add(numbered);
+            out.add(finish.apply(numbered, new Snapshot(snapshot.next() + 1, with)));
             return new Snapshot(snapshot.next() + 1, out);
         });
     }
@@ -179,9 +231,9 @@ final class TreeIndex {
         });
     }
 
-    /** Marks {@code name} stopped: no pid 1; its trees stay, hidden from the others. */
+    /** Marks {@code name} stopped: its trees stay, hidden from the others. */
     void stopped(String name) throws IOException {
-        update(name, e -> e.with(e.seq(), SubhostTrees.Phase.STOPPED, Optional.empty()));
+        update(name, e -> e.with(e.seq(), SubhostTrees.Phase.STOPPED));
     }
 
     /** Reads, changes and writes the index under its lock. */
@@ -222,7 +274,7 @@ final class TreeIndex {
     private void write(Snapshot snapshot) throws IOException {
         StringBuilder text = new StringBuilder(HEADER).append(snapshot.next()).append('\n');
         for (SubhostTrees e : snapshot.entries()) {
-            text.append(e.format()).append('\n');
+            text.append(Lines.format(e)).append('\n');
         }
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         Path tmp = root.resolve(FILE + ".tmp");
@@ -276,7 +328,7 @@ final class TreeIndex {
             }
             try {
                 SubhostConfig config = SubhostConfig.readWithoutCommands(dir.resolve(line).normalize());
-                out.add(SubhostTrees.of(config).with(0, SubhostTrees.Phase.LISTED, Optional.empty()));
+                out.add(SubhostTrees.of(config).with(0, SubhostTrees.Phase.LISTED));
             } catch (ConfigException | RuntimeException e) {
                 // Not readable for its paths now; known once it boots.
             }
@@ -291,16 +343,24 @@ final class TreeIndex {
     }
 
     /**
-     * The boot step that registers the subhost's trees in the index (phase booting) and
-     * reads what is known of the others: the index with it, and the listed subhosts. Its
-     * SHAREs are checked against what every subhost writes here, before anything is made
-     * ({@link ShareSource#checkWritten}; the share steps check again when they open them).
-     * Undo: the entry is marked stopped.
+     * The boot step that registers the subhost's trees in the index and plans what it hides
+     * of the others ({@link Hiding#plan}) from the index with it in and the listed
+     * subhosts, recording in its line the directories it hides whole; its SHAREs are
+     * checked against what every subhost writes here, before anything is made ({@link
+     * ShareSource#checkWritten}; the share steps check again when they open them). Undo:
+     * the entry is marked stopped.
      *
      * @param planned the entry from the configuration, LOWER's device not read yet
+     * @param hide the host paths that HIDE names
      * @param known where what is known goes
      */
-    record Register(SubhostTrees planned, Slot<Hiding.Known> known) implements BootStep.OnHost<Hiding.Known> {
+    record Register(SubhostTrees planned, List<Path> hide, Slot<Hiding.Known> known)
+            implements BootStep.OnHost<Hiding.Known> {
+        /** Copies the list. */
+        Register {
+            hide = List.copyOf(hide);
+        }
+
         @Override
         public String describe() {
             return "register the trees of " + planned.name() + " in /run/subhost/" + FILE
@@ -315,12 +375,20 @@ final class TreeIndex {
         @Override
         public Hiding.Known apply(StepInputs in) throws Exception {
             TreeIndex index = in.trees();
-            Snapshot snapshot = index.register(planned.withLowerDevice());
+            List<SubhostTrees> listed = index.listed();
+            Hiding.Plan[] plan = new Hiding.Plan[1];
+            Snapshot snapshot = index.register(planned.withLowerDevice(), (self, with) -> {
+                plan[0] = Hiding.plan(self, Hiding.Known.others(self.name(), with, listed), index.root(), hide,
+                        Hiding.Lister.HOST);
+                return self.hidingWhole(plan[0].whole());
+            });
             SubhostTrees self = snapshot.get(planned.name()).orElseThrow();
-            Hiding.Known k = new Hiding.Known(self, snapshot, index.listed());
-            List<SubhostTrees.Written> written = k.written();
-            for (org.subhost.config.Share share : planned.shares()) {
-                ShareSource.checkWritten(share.hostPath(), written);
+            Hiding.Known k = new Hiding.Known(self, snapshot, listed, plan[0]);
+            if (!planned.shares().isEmpty()) {
+                List<SubhostTrees.Written> written = k.written();
+                for (org.subhost.config.Share share : planned.shares()) {
+                    ShareSource.checkWritten(share.hostPath(), written);
+                }
             }
             return k;
         }

@@ -20,7 +20,7 @@ class HidingPlanTest {
     private static final Path STATE = Path.of("/run/subhost");
 
     private static SubhostTrees trees(String name, Path base, Path log, List<Share> shares) {
-        return new SubhostTrees(name, 1, SubhostTrees.Phase.RUNNING, Optional.empty(), List.of(
+        return new SubhostTrees(name, 1, SubhostTrees.Phase.ACTIVE, List.of(
                 new SubhostTrees.Tree(SubhostTrees.Role.BASE, base, 0),
                 new SubhostTrees.Tree(SubhostTrees.Role.LIVE, base.resolve("live"), 0),
                 new SubhostTrees.Tree(SubhostTrees.Role.UPPER, base.resolve("root"), 0),
@@ -52,7 +52,7 @@ class HidingPlanTest {
         SubhostTrees a = trees("a", dir.resolve("a"), dir.resolve("a/log"), List.of());
         SubhostTrees b = trees("b", dir.resolve("b"), dir.resolve("b/log"), List.of());
         SubhostTrees stopped = trees("c", dir.resolve("c"), dir.resolve("c/log"), List.of())
-                .with(1, SubhostTrees.Phase.STOPPED, Optional.empty());
+                .with(1, SubhostTrees.Phase.STOPPED);
         Hiding.Plan plan = Hiding.plan(a, List.of(b, stopped), STATE, List.of(),
                 lister(Map.of(dir, List.of("a", "b", "c"))));
         assertThat(plan.whole()).containsExactly(STATE, dir);
@@ -71,13 +71,13 @@ class HidingPlanTest {
         SubhostTrees self = trees("ex1", Path.of("/ex1"), Path.of("/ex1/log"),
                 List.of(new Share(Path.of("/opt"), Path.of("/mnt/opt"))));
         Hiding.View view = Hiding.View.of(self);
-        assertThat(view.images(Path.of("/opt/mta"), false)).containsExactly(Path.of("/opt/mta"), Path.of("/mnt/opt/mta"));
-        assertThat(view.images(Path.of("/"), false)).as("never the root itself").isEmpty();
-        assertThat(view.sharesOnly(self.shares()).images(Path.of("/opt/mta"), false))
+        assertThat(view.images(Path.of("/opt/mta"), null)).containsExactly(Path.of("/opt/mta"), Path.of("/mnt/opt/mta"));
+        assertThat(view.images(Path.of("/"), null)).as("never the root itself").isEmpty();
+        assertThat(view.sharesOnly(self.shares()).images(Path.of("/opt/mta"), null))
                 .containsExactly(Path.of("/mnt/opt/mta"));
-        SubhostTrees ownTree = new SubhostTrees("t", 1, SubhostTrees.Phase.RUNNING, Optional.empty(),
+        SubhostTrees ownTree = new SubhostTrees("t", 1, SubhostTrees.Phase.ACTIVE,
                 List.of(new SubhostTrees.Tree(SubhostTrees.Role.LOWER, Path.of("/srv/debian"), 0)), List.of(), List.of());
-        assertThat(Hiding.View.of(ownTree).images(Path.of("/opt/mta"), false)).as("a LOWER of its own").isEmpty();
+        assertThat(Hiding.View.of(ownTree).images(Path.of("/opt/mta"), null)).as("a LOWER of its own").isEmpty();
     }
 
     @Test
@@ -91,7 +91,7 @@ class HidingPlanTest {
         Path base = Path.of("/srv/a b/tab\there/new\nline%25");
         SubhostTrees entry = trees("ex1", base, base.resolve("log"), List.of(new Share(Path.of("/srv/x:y"),
                 Path.of("/mnt/z"))));
-        entry = entry.running(new ProcessIdentity(4242, 99), List.of(Path.of("/srv/all")));
+        entry = entry.hidingWhole(List.of(Path.of("/srv/all")));
         String line = entry.format();
         assertThat(line).doesNotContain("\n").contains("BASE=/srv/a b/tab%09here/new%0aline%2525");
         assertThat(SubhostTrees.parse(line)).isEqualTo(entry);
