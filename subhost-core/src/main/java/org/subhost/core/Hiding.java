@@ -24,7 +24,7 @@ import org.subhost.linux.SyscallException;
 
 /**
  * What a subhost must not see of the host: the BASE, LOG and state of every other subhost
- * (running, stopped, or listed in {@code /etc/subhosts.conf}), the state directory, and the
+ * (booting, running, or listed in {@code /etc/subhosts.conf}), the state directory, and the
  * paths its {@code HIDE=} names (docs/security.md, "What stays visible").
  *
  * <p>Example: with LOWER {@code /}, subhost {@code ex1} would read {@code /opt/mta/root},
@@ -167,15 +167,33 @@ final class Hiding {
     /** The entries of a host directory, for the test of a directory that holds only subhosts' trees. */
     interface Lister {
         /**
-         * At most {@code most + 1} names of {@code dir}'s entries (more than {@code most}
-         * says "too many"); empty when it cannot be read.
+         * The names of {@code dir}'s entries (a lister may stop after {@code most + 1}:
+         * more than {@code most} known ones means some are not); empty when it cannot be read.
          */
         Optional<List<String>> names(Path dir, int most);
 
+        /** Whether {@code path} is a directory that holds {@code root}, {@code work} and {@code live}. */
+        default boolean looksLikeBase(Path path) {
+            return false;
+        }
+
         /** The host's directories (read with java.io.File, which makes no Path of each entry). */
-        Lister HOST = (dir, most) -> {
-            String[] names = dir.toFile().list();
-            return names == null ? Optional.empty() : Optional.of(java.util.Arrays.asList(names));
+        Lister HOST = new Lister() {
+            @Override
+            public Optional<List<String>> names(Path dir, int most) {
+                String[] names = dir.toFile().list();
+                return names == null ? Optional.empty() : Optional.of(java.util.Arrays.asList(names));
+            }
+
+            @Override
+            public boolean looksLikeBase(Path path) {
+                for (String layer : new String[] {"root", "work", "live"}) {
+                    if (!java.nio.file.Files.isDirectory(path.resolve(layer), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
         };
     }
 
@@ -219,6 +237,15 @@ final class Hiding {
                 byParent.computeIfAbsent(parent == null ? p : parent, k -> new ArrayList<>()).add(p);
             }
         }
+        // The directory of this subhost's own BASE too: when it holds nothing but subhosts'
+        // trees, this subhost hides it whole, and a subhost booted there later is hidden in
+        // it already, with no mount namespace to enter (its own BASE it does not need to see).
+        for (Path p : self.hidden()) {
+            Path parent = p.getParent();
+            if (parent != null) {
+                byParent.computeIfAbsent(parent, k -> new ArrayList<>());
+            }
+        }
         // The names that known trees have in each of those directories.
         Map<Path, Set<String>> known = new java.util.HashMap<>();
         for (Path dir : byParent.keySet()) {
@@ -253,14 +280,18 @@ final class Hiding {
         }
     }
 
-    /** Whether each entry of {@code dir} is one of the {@code known} names. */
+    /**
+     * Whether each entry of {@code dir} is one of the {@code known} names, or looks like the
+     * BASE of a subhost not in the index yet (one booting at the same time): a directory
+     * with {@code root}, {@code work} and {@code live} in it, the default layout.
+     */
     private static boolean holdsOnlyTrees(Path dir, Set<String> known, Lister lister) {
         Optional<List<String>> names = lister.names(dir, known.size());
-        if (names.isEmpty() || names.get().isEmpty() || names.get().size() > known.size()) {
+        if (names.isEmpty() || names.get().isEmpty()) {
             return false;
         }
         for (String name : names.get()) {
-            if (!known.contains(name)) {
+            if (!known.contains(name) && !lister.looksLikeBase(dir.resolve(name))) {
                 return false;
             }
         }

@@ -26,7 +26,7 @@ import org.subhost.config.SubhostConfig;
  * <p>Two uses: a SHARE source must not lie in what a subhost writes ({@link #written()}:
  * UPPER, WORK, LIVE and the sources of its shares), and every other subhost hides what is
  * private to it ({@link #hidden()}: BASE, and LOG, its rotated file, UPPER, WORK and LIVE
- * when they are outside BASE).
+ * when they are outside BASE), while it boots, runs or is listed.
  *
  * @param name NAME
  * @param seq the index's number for this entry, higher for every later registration
@@ -47,9 +47,10 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
          */
         ACTIVE,
         /**
-         * Stopped, or its boot failed: its root's files in UPPER and its LOG are still a
-         * subhost's, and stay hidden; its BASE is not hidden as a whole (a subhost booted once
-         * with BASE {@code /srv} must not hide {@code /srv} from every later one).
+         * Stopped, or its boot failed: neither running nor listed, it is not hidden by
+         * itself ({@link #hidden()} is empty: a subhost booted once with BASE {@code /srv}
+         * must not hide {@code /srv} from every later one), but its trees still count as a
+         * subhost's when a directory that holds only subhosts' trees is hidden whole.
          */
         STOPPED,
         /** Not booted (or not known to have): named by the list of subhosts that start with the host. */
@@ -181,12 +182,15 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
 
     /**
      * What every other subhost must not see of this one: BASE, and each of LOG, LOG's
-     * rotated file, UPPER, WORK and LIVE that lies outside BASE; of a stopped one, UPPER,
-     * WORK, LIVE, LOG and LOG's rotated file, wherever they are.
+     * rotated file, UPPER, WORK and LIVE that lies outside BASE; nothing of a stopped one
+     * ({@link Phase#STOPPED}).
      */
     List<Path> hidden() {
+        if (phase == Phase.STOPPED) {
+            return List.of();
+        }
         List<Path> out = new ArrayList<>();
-        Optional<Path> base = phase == Phase.STOPPED ? Optional.empty() : path(Role.BASE);
+        Optional<Path> base = path(Role.BASE);
         base.ifPresent(out::add);
         for (Tree tree : trees) {
             if (tree.role() == Role.BASE || tree.role() == Role.LOWER) {

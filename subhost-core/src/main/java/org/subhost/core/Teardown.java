@@ -142,8 +142,8 @@ final class Teardown {
     }
 
     /**
-     * Marks {@code name} stopped in the index of subhost trees (its trees stay hidden from
-     * the others); a failure is added to {@code problems}, for a line in LOG: it leaves an
+     * Marks {@code name} stopped in the index of subhost trees (its trees stay known as a
+     * subhost's, no longer hidden by themselves); a failure is added to {@code problems}, for a line in LOG: it leaves an
      * entry whose pid 1 is gone, which nothing takes for a running subhost.
      */
     static void markStopped(TreeIndex trees, String name, List<String> problems) {

@@ -29,10 +29,11 @@ import org.subhost.linux.SyscallException;
  * over the old one) under an exclusive {@code flock} of {@code .trees.lock}, so that
  * readers, which take no lock, always see a whole index; writers wait for each other.
  *
- * <p>A stopped subhost keeps its line, marked stopped: its BASE is still a subhost's, with
- * its root's files in UPPER, and stays hidden from the others. A line goes when its BASE
- * no longer exists, looked at only when there are many stopped lines, so that a boot's
- * cost does not grow with them.
+ * <p>A stopped subhost keeps its line, marked stopped: its BASE is still a subhost's, and
+ * a directory that holds it and other subhosts' trees is still one that only subhosts' trees
+ * are in. A line goes when its BASE no longer exists, looked at only when the stopped
+ * lines have doubled since the last look, so that what looking costs (a stat per line)
+ * stays a small part of each write.
  *
  * <p>Also the subhosts that {@code /etc/subhosts.conf} lists ({@link #listed()}), which may
  * not have booted yet: their files are read for their paths, without running their
@@ -47,6 +48,7 @@ final class TreeIndex {
     static final String FILE = ".trees";
     private static final String LOCK = ".trees.lock";
     private static final String HEADER = "# subhost trees (docs/architecture.md), next=";
+    private static final String KEPT = " kept=";
     /** The most an index may be: 64 MiB, some 200000 subhosts. */
     private static final long LIMIT = 64L << 20;
     /** How many stopped lines are kept without looking whether their BASE still exists. */
@@ -74,11 +76,17 @@ final class TreeIndex {
      *
      * @param next the number the next registration gets
      * @param entries every subhost in it, in the order registered
+     * @param kept how many stopped lines the last pruning kept
      */
-    record Snapshot(long next, List<SubhostTrees> entries) {
+    record Snapshot(long next, List<SubhostTrees> entries, long kept) {
         /** Copies the list. */
         Snapshot {
             entries = List.copyOf(entries);
+        }
+
+        /** An index that has never been pruned. */
+        Snapshot(long next, List<SubhostTrees> entries) {
+            this(next, entries, 0);
         }
 
         /** {@return the entry of {@code name}, if any} */
@@ -128,6 +136,7 @@ final class TreeIndex {
 
     private static Snapshot parse(Path file, String text) throws IOException {
         long next = 1;
+        long kept = 0;
         List<SubhostTrees> entries = new ArrayList<>();
         int number = 0;
         int start = 0;
@@ -143,7 +152,10 @@ final class TreeIndex {
                 continue;
             }
             if (line.startsWith(HEADER)) {
-                next = Long.parseLong(line.substring(HEADER.length()).strip());
+                String rest = line.substring(HEADER.length()).strip();
+                int k = rest.indexOf(KEPT.strip());
+                next = Long.parseLong((k < 0 ? rest : rest.substring(0, k)).strip());
+                kept = k < 0 ? 0 : Long.parseLong(rest.substring(k + KEPT.strip().length()).strip());
                 continue;
             }
             try {
@@ -153,7 +165,7 @@ final class TreeIndex {
                         + "); remove the file (it is made again at the next boot)", e);
             }
         }
-        return new Snapshot(next, entries);
+        return new Snapshot(next, entries, kept);
     }
 
     /**
@@ -210,8 +222,8 @@ final class TreeIndex {
             SubhostTrees numbered = entry.with(snapshot.next(), SubhostTrees.Phase.ACTIVE);
             List<SubhostTrees> with = new ArrayList<>(out);
             with.add(numbered);
-            out.add(finish.apply(numbered, new Snapshot(snapshot.next() + 1, with)));
-            return new Snapshot(snapshot.next() + 1, out);
+            out.add(finish.apply(numbered, new Snapshot(snapshot.next() + 1, with, snapshot.kept())));
+            return new Snapshot(snapshot.next() + 1, out, snapshot.kept());
         });
     }
 
@@ -227,11 +239,11 @@ final class TreeIndex {
             for (SubhostTrees e : snapshot.entries()) {
                 out.add(e.name().equals(name) ? change.apply(e) : e);
             }
-            return new Snapshot(snapshot.next(), out);
+            return new Snapshot(snapshot.next(), out, snapshot.kept());
         });
     }
 
-    /** Marks {@code name} stopped: its trees stay, hidden from the others. */
+    /** Marks {@code name} stopped: its trees stay, as a subhost's (no longer hidden by themselves). */
     void stopped(String name) throws IOException {
         update(name, e -> e.with(e.seq(), SubhostTrees.Phase.STOPPED));
     }
@@ -256,23 +268,24 @@ final class TreeIndex {
     }
 
     /**
-     * Drops stopped lines whose BASE is gone, once there are more than a few of them
-     * beyond the running ones: looking costs a stat per line.
+     * Drops stopped lines whose BASE is gone, when the stopped lines are more than a few and
+     * twice as many as the last pruning kept: looking costs a stat per line, so it is done
+     * the more rarely the more lines stay.
      */
     private static Snapshot prune(Snapshot snapshot) {
         long stopped = snapshot.entries().stream().filter(e -> !e.active()).count();
-        long active = snapshot.entries().size() - stopped;
-        if (stopped <= STOPPED_UNCHECKED + 2 * active) {
+        if (stopped <= Math.max(STOPPED_UNCHECKED, 2 * snapshot.kept())) {
             return snapshot;
         }
         List<SubhostTrees> kept = snapshot.entries().stream()
                 .filter(e -> e.active() || e.path(SubhostTrees.Role.BASE).map(Files::isDirectory).orElse(false))
                 .toList();
-        return new Snapshot(snapshot.next(), kept);
+        return new Snapshot(snapshot.next(), kept, kept.stream().filter(e -> !e.active()).count());
     }
 
     private void write(Snapshot snapshot) throws IOException {
-        StringBuilder text = new StringBuilder(HEADER).append(snapshot.next()).append('\n');
+        StringBuilder text = new StringBuilder(HEADER).append(snapshot.next()).append(KEPT).append(snapshot.kept())
+                .append('\n');
         for (SubhostTrees e : snapshot.entries()) {
             text.append(Lines.format(e)).append('\n');
         }
