@@ -216,23 +216,31 @@ class ShareSourceTest {
     }
 
     @Test
-    void aDeviceNodeInAShareOrTheRootCannotBeOpened() throws Exception {
-        // Old chroots and debootstrap trees carry device nodes; through a share or the
-        // root they would reach the host's devices (1:11 its kernel log; here 1:3, harmless).
+    void aKernelLogNodePlantedInLowerUpperOrAShareCannotBeOpened() throws Exception {
+        // Issue 21, way 4: old chroots and debootstrap trees carry device nodes. A node 1:11
+        // (the host's /dev/kmsg) in LOWER, UPPER or a shared tree let root inside write the
+        // host's kernel log: opening it for writing needs no capability.
         Path shared = Files.createDirectories(base.resolve("tree"));
-        Mounts.mknod(shared.resolve("null").toString(), Mounts.S_IFCHR | 0666, 1, 3);
-        Mounts.mknod(base.resolve("root/planted-null").toString(), Mounts.S_IFCHR | 0666, 1, 3);
+        Path inLower = base.resolve("lower-kmsg"); // LOWER is /: the subhost sees it at the same path
+        Mounts.mknod(inLower.toString(), Mounts.S_IFCHR | 0622, 1, 11);
+        Mounts.mknod(base.resolve("root/upper-kmsg").toString(), Mounts.S_IFCHR | 0622, 1, 11);
+        Mounts.mknod(shared.resolve("kmsg").toString(), Mounts.S_IFCHR | 0622, 1, 11);
         config = minimal().addShare(new Share(shared, Path.of("/srv/tree"))).build();
         Subhost s = subhosts.boot(config);
 
-        ExecResult r = s.exec(List.of("/bin/sh", "-c", "cat /srv/tree/null; cat /planted-null; cat /dev/null"
-                + " && echo dev-null-works"), TEN_SECONDS);
-        assertThat(r.stderr()).isEqualTo("cat: /srv/tree/null: Permission denied\n"
-                + "cat: /planted-null: Permission denied\n");
-        assertThat(r.stdout()).isEqualTo("dev-null-works\n");
+        for (String node : List.of(inLower.toString(), "/upper-kmsg", "/srv/tree/kmsg")) {
+            assertThat(writeTo(s, node)).as(node).isEqualTo("dd: failed to open '" + node + "': Permission denied\n");
+        }
+        ExecResult devNull = s.exec(List.of("/bin/sh", "-c", "echo x > /dev/null && echo dev-null-works"), TEN_SECONDS);
+        assertThat(devNull.stdout()).as("the built-in /dev is not nodev").isEqualTo("dev-null-works\n");
         s.share(shared, Path.of("/mnt/tree"));
-        assertThat(s.exec(List.of("/bin/cat", "/mnt/tree/null"), TEN_SECONDS).stderr())
-                .isEqualTo("/bin/cat: /mnt/tree/null: Permission denied\n");
+        assertThat(writeTo(s, "/mnt/tree/kmsg")).isEqualTo("dd: failed to open '/mnt/tree/kmsg': Permission denied\n");
         s.stop(TEN_SECONDS);
+    }
+
+    /** Writes a line to {@code node} inside {@code s}: what dd says on standard error. */
+    private static String writeTo(Subhost s, String node) throws SubhostException {
+        return s.exec(List.of("/bin/sh", "-c", "printf 'subhost test: a planted 1:11 reached the kernel log\\n'"
+                + " | dd of=" + node + " status=none"), TEN_SECONDS).stderr();
     }
 }
