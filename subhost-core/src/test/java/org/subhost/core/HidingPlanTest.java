@@ -1,6 +1,7 @@
 package org.subhost.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -66,6 +67,20 @@ class HidingPlanTest {
                 .as("the first there hides it too: those booted there later need not enter it")
                 .containsExactly(STATE, dir);
         assertThat(withAStranger.paths()).as("nothing of a stopped one by itself").containsExactly(dir.resolve("b"));
+
+        Hiding.Lister booting = new Hiding.Lister() {
+            @Override
+            public Optional<List<String>> names(Path d, int most) {
+                return Optional.of(List.of("a", "b", "d"));
+            }
+
+            @Override
+            public boolean looksLikeBase(Path path) {
+                return path.equals(dir.resolve("d"));
+            }
+        };
+        assertThat(Hiding.plan(a, List.of(b), STATE, List.of(), booting).whole())
+                .as("d, laid out as a BASE, is a subhost that boots at the same time").containsExactly(STATE, dir);
     }
 
     @Test
@@ -111,6 +126,30 @@ class HidingPlanTest {
             SubhostConfig plain = SubhostConfig.builder("ex1", base).live(base).upper(base).lower(base).build();
             assertThat(SubhostTrees.of(plain).written()).extracting(SubhostTrees.Written::what)
                     .containsExactly("the LIVE of subhost ex1");
+        } finally {
+            java.nio.file.Files.delete(base);
+        }
+    }
+    @Test
+    void aShareSourceInAnotherSubhostsWorkOrLiveOrBelowItsShareIsRefusedNamingWhichAndWhy() throws Exception {
+        Path base = java.nio.file.Files.createTempDirectory("hiding-plan-").toRealPath();
+        try {
+            SubhostConfig mta = SubhostConfig.builder("mta", base)
+                    .addShare(new Share(Path.of("/srv/mail"), Path.of("/var/mail"))).build();
+            List<SubhostTrees.Written> written = SubhostTrees.of(mta).written();
+            String why = ", where root inside that subhost can write: it could swap %s for a symbolic link or another"
+                    + " directory between two boots; share a directory that no subhost writes";
+            for (String layer : List.of("work", "live")) {
+                Path source = base.resolve(layer + "/x");
+                assertThatThrownBy(() -> ShareSource.checkWritten(source, written)).hasMessage("SHARE " + source
+                        + " refused: it lies in " + base.resolve(layer) + ", the " + layer.toUpperCase()
+                        + " of subhost mta" + why.formatted(source));
+            }
+            Path below = Path.of("/srv/mail/spool");
+            assertThatThrownBy(() -> ShareSource.checkWritten(below, written)).hasMessage("SHARE " + below
+                    + " refused: it lies in /srv/mail, shared with subhost mta at /var/mail" + why.formatted(below));
+            ShareSource.checkWritten(Path.of("/srv/mail"), written); // the same directory shared again
+            ShareSource.checkWritten(base.resolve("other"), written);
         } finally {
             java.nio.file.Files.delete(base);
         }
