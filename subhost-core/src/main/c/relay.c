@@ -2,66 +2,250 @@
  * The log relay of subhost-init: the host side of a subhost's output.
  *
  *   subhost-init --log-relay [--name NAME] [--status-fd N --status-file-fd M] [--pid-fd P]
+ *                [--log-max BYTES --rotated-fd R --log-dir-fd D --log-file NAME]
  *
  * The SDK starts it on the host, in the host's namespaces, from its own copy of this
  * program, with the read end of the pipe that pid 1's output (and so every service's)
- * goes to as descriptor 0 and LOG as descriptor 1; with --status-fd, the read end of pid
- * 1's status channel (services.c) and the file that keeps the states. It copies each to its
- * file until every writer has closed its pipe (the subhost has ended), then exits. So no
- * process of the subhost holds LOG, or any file of the host: they hold pipes only.
+ * goes to as descriptor 0 and LOG as descriptors 1 and 2; with --status-fd, the read end
+ * of pid 1's status channel (services.c) and the file that keeps the states. It copies
+ * each to its file until every writer has closed its pipe (the subhost has ended), then
+ * exits. So no process of the subhost holds LOG, or any file of the host: they hold pipes
+ * only.
+ *
+ * What it copies to LOG is made safe to read: the subhost writes what it likes, and an
+ * administrator reads LOG on a terminal, or a log collector reads it line by line. Line
+ * breaks and tabs stay; every other control character (C0, DEL, and the C1 controls
+ * U+0080 to U+009F that some terminals obey), the line and paragraph separators U+2028
+ * and U+2029, and every byte that is not UTF-8 become \xNN or \uNNNN. A character cut in
+ * two by a read waits for its rest.
+ *
+ * With --log-max, LOG is bounded: when the next write would take it past BYTES, LOG and
+ * its rotated file (LOG.1, descriptor R, both opened and checked by the SDK) change names
+ * in one step (renameat2 with RENAME_EXCHANGE in LOG's directory, descriptor D), the file
+ * that is LOG now is emptied and written on. So LOG.1 keeps the newest part before LOG,
+ * and the two never hold much more than twice BYTES; no name is ever made anew, where
+ * another user of a shared directory such as /tmp could have put a file first. When the
+ * exchange fails (LOG.1 removed, a file system without it), LOG is emptied where it is,
+ * once said in it: bounded either way. Whatever happens to LOG, the relay goes on reading
+ * its pipe (what it cannot write is dropped), so that the subhost's services never block
+ * on their output.
  *
  * It forks once at the start and the parent exits, so that the SDK reaps the parent at
  * once and the relay itself, a child of the host's init from then on, never waits as a
  * zombie of a long-lived JVM. With --pid-fd the parent first writes the relay's pid there
- * (the SDK puts it into the subhost's control group, where its memory is the subhost's). It holds nothing but its four descriptors: a static program
- * of some 50 kB, no heap to speak of. The status file is kept to STATUS_LIMIT bytes: pid 1
- * writes a line per service and state, and nothing else can write there.
+ * (the SDK puts it into the subhost's control group, where its memory is the subhost's).
+ * It holds nothing but its descriptors: a static program of some 50 kB, no heap to speak
+ * of. The status file is kept to STATUS_LIMIT bytes: pid 1 writes a line per service and
+ * state, and nothing else can write there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "subhost-init.h"
 #include "util.h"
 
 #define STATUS_LIMIT 65536
+#define CHUNK 8192
+/* The longest escape of one input byte ("\xNN") or character ("\uNNNN" of two or three bytes). */
+#define ESCAPED_MAX (CHUNK * 4 + 32)
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* LOG and its bound. */
+struct log {
+	int fd;          /* LOG now (also descriptors 1 and 2) */
+	int rotated;     /* LOG.1, or -1 without --log-max */
+	int dir;         /* LOG's directory */
+	const char *name;
+	char rotated_name[512];
+	long max;        /* 0: no bound */
+	long size;       /* what LOG holds, as far as we know (the SDK appends its own lines) */
+	bool said;       /* the failed exchange is said once */
+};
+
+/* Writes all of buffer, or drops what cannot be written: the subhost must not block on LOG. */
+static void write_all(int fd, const char *buffer, size_t length)
+{
+	for (size_t done = 0; done < length;) {
+		ssize_t w = write(fd, buffer + done, length - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* LOG full, gone or unwritable: dropped */
+		done += (size_t)w;
+	}
+}
+
+/*
+ * Makes room for `length` more bytes in LOG: when they would take it past the bound, LOG
+ * and LOG.1 exchange names and the new LOG (the old LOG.1) is emptied; see the file comment.
+ */
+static void make_room(struct log *log, size_t length)
+{
+	if (log->max <= 0 || log->size + (long)length <= log->max)
+		return;
+	struct stat st;
+	if (fstat(log->fd, &st) == 0)
+		log->size = (long)st.st_size; /* the SDK's lines count too */
+	if (log->size == 0 || log->size + (long)length <= log->max)
+		return;
+	if (syscall(SYS_renameat2, log->dir, log->name, log->dir, log->rotated_name, RENAME_EXCHANGE) == 0) {
+		int older = log->fd;
+		log->fd = log->rotated;
+		log->rotated = older;
+		dup2(log->fd, STDOUT_FILENO);
+		dup2(log->fd, STDERR_FILENO);
+	} else if (!log->said) {
+		int error = errno;
+		log->said = true;
+		if (ftruncate(log->fd, 0) == 0)
+			log->size = 0;
+		say("LOG reached LOG_MAX (%ld bytes) and could not be rotated into %s: %s; LOG starts again,"
+		    " its older part is lost", log->max, log->rotated_name, reason(error));
+		if (fstat(log->fd, &st) == 0)
+			log->size = (long)st.st_size;
+		return;
+	}
+	if (ftruncate(log->fd, 0) != 0) {
+		/* Not a regular file any more, or read-only: what follows is dropped or appended. */
+	}
+	log->size = 0;
+}
+
+/* Writes `length` bytes of text to LOG, within its bound. */
+static void log_write(struct log *log, const char *text, size_t length)
+{
+	if (length == 0)
+		return;
+	make_room(log, length);
+	write_all(log->fd, text, length);
+	log->size += (long)length;
+}
+
+/*
+ * The length of the UTF-8 character at text (at most `have` bytes there): 1 to 4; 0 when
+ * those bytes are the start of a character that needs more; -1 when they are no UTF-8.
+ * Overlong forms, surrogates and values past U+10FFFF are no UTF-8.
+ */
+static int utf8_length(const unsigned char *text, size_t have, unsigned *code)
+{
+	unsigned char c = text[0];
+	int length;
+	unsigned min;
+	if (c < 0x80) {
+		*code = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		length = 2, min = 0x80, *code = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		length = 3, min = 0x800, *code = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		length = 4, min = 0x10000, *code = c & 0x07;
+	} else {
+		return -1;
+	}
+	for (int i = 1; i < length; i++) {
+		if ((size_t)i >= have)
+			return 0;
+		if ((text[i] & 0xc0) != 0x80)
+			return -1;
+		*code = (*code << 6) | (text[i] & 0x3f);
+	}
+	if (*code < min || *code > 0x10ffff || (*code >= 0xd800 && *code <= 0xdfff))
+		return -1;
+	return length;
+}
+
+/*
+ * Escapes `length` bytes of input into out (room for ESCAPED_MAX); returns the bytes
+ * written there. A character cut at the end is left: *used says how many bytes were taken.
+ * With `end`, nothing is left (a cut character's bytes become \xNN).
+ */
+static size_t escape(const unsigned char *in, size_t length, bool end, char *out, size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i = 0;
+	while (i < length) {
+		unsigned code;
+		int n = utf8_length(in + i, length - i, &code);
+		if (n == 0 && !end)
+			break;
+		if (n <= 0) {
+			out[o++] = '\\', out[o++] = 'x', out[o++] = hex[in[i] >> 4], out[o++] = hex[in[i] & 15];
+			i++;
+		} else if ((code < 0x20 && code != '\n' && code != '\t') || code == 0x7f) {
+			out[o++] = '\\', out[o++] = 'x', out[o++] = hex[code >> 4], out[o++] = hex[code & 15];
+			i++;
+		} else if ((code >= 0x80 && code <= 0x9f) || code == 0x2028 || code == 0x2029) {
+			o += (size_t)snprintf(out + o, 8, "\\u%04x", code);
+			i += (size_t)n;
+		} else {
+			memcpy(out + o, in + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
+		}
+	}
+	*used = i;
+	return o;
+}
+
+/* What is read from the output pipe and not written yet: the start of a cut character. */
+struct pending {
+	unsigned char bytes[CHUNK + 4];
+	size_t length;
+};
+
+/* Copies what the output pipe has to LOG, escaped; false at end of file or on an error. */
+static bool copy_output(int from, struct log *log, struct pending *p)
+{
+	static char escaped[ESCAPED_MAX];
+	ssize_t n;
+	do {
+		n = read(from, p->bytes + p->length, CHUNK);
+	} while (n < 0 && errno == EINTR);
+	bool end = n <= 0;
+	if (n > 0)
+		p->length += (size_t)n;
+	size_t used;
+	size_t out = escape(p->bytes, p->length, end, escaped, &used);
+	log_write(log, escaped, out);
+	memmove(p->bytes, p->bytes + used, p->length - used);
+	p->length -= used;
+	return !end;
+}
 
 /* Copies what `from` has to `to` (at most `room` bytes of it, the rest is dropped); false at
  * end of file or on an error of `from`. */
 static bool copy(int from, int to, long *room)
 {
-	char buffer[8192];
+	char buffer[CHUNK];
 	ssize_t n;
 	do {
 		n = read(from, buffer, sizeof buffer);
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return false;
-	size_t keep = (size_t)n;
-	if (room != NULL) {
-		keep = *room < (long)keep ? (size_t)*room : keep;
-		*room -= (long)keep;
-	}
-	for (size_t done = 0; done < keep;) {
-		ssize_t w = write(to, buffer + done, keep - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break; /* LOG full or gone: the subhost must not block on it */
-		done += (size_t)w;
-	}
+	size_t keep = *room < (long)n ? (size_t)*room : (size_t)n;
+	*room -= (long)keep;
+	write_all(to, buffer, keep);
 	return true;
 }
 
 int relay_main(int argc, char **argv)
 {
 	int status_fd = -1, status_file = -1, pid_fd = -1;
+	struct log log = { .fd = STDOUT_FILENO, .rotated = -1, .dir = -1, .name = NULL };
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
 			log_name = argv[++i];
@@ -74,14 +258,36 @@ int relay_main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--status-file-fd") == 0) {
 			status_file = (int)parse_number(argv[i], argv[i + 1], 1023);
 			i++;
+		} else if (strcmp(argv[i], "--log-max") == 0) {
+			log.max = parse_number(argv[i], argv[i + 1], 1L << 50);
+			i++;
+		} else if (strcmp(argv[i], "--rotated-fd") == 0) {
+			log.rotated = (int)parse_number(argv[i], argv[i + 1], 1023);
+			i++;
+		} else if (strcmp(argv[i], "--log-dir-fd") == 0) {
+			log.dir = (int)parse_number(argv[i], argv[i + 1], 1023);
+			i++;
+		} else if (strcmp(argv[i], "--log-file") == 0 && i + 1 < argc && argv[i + 1][0] != '\0'
+			   && strchr(argv[i + 1], '/') == NULL) {
+			log.name = argv[++i];
 		} else {
 			say("option (%s) is not known; usage: subhost-init --log-relay [--name NAME]"
-			    " [--status-fd N --status-file-fd M] [--pid-fd P]", argv[i]);
+			    " [--status-fd N --status-file-fd M] [--pid-fd P]"
+			    " [--log-max BYTES --rotated-fd R --log-dir-fd D --log-file NAME]", argv[i]);
 			exit(2);
 		}
 	}
 	if ((status_fd < 0) != (status_file < 0)) {
 		say("--status-fd and --status-file-fd go together");
+		exit(2);
+	}
+	if (log.max > 0 && (log.rotated < 0 || log.dir < 0 || log.name == NULL)) {
+		say("--log-max needs --rotated-fd, --log-dir-fd and --log-file");
+		exit(2);
+	}
+	if (log.name != NULL
+	    && snprintf(log.rotated_name, sizeof log.rotated_name, "%s.1", log.name) >= (int)sizeof log.rotated_name) {
+		say("--log-file (%s) is too long", log.name);
 		exit(2);
 	}
 	pid_t pid = fork();
@@ -105,6 +311,10 @@ int relay_main(int argc, char **argv)
 		close(pid_fd);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	struct stat st;
+	if (fstat(log.fd, &st) == 0)
+		log.size = (long)st.st_size;
+	static struct pending pending;
 	bool output = true, status = status_fd >= 0;
 	long room = STATUS_LIMIT;
 	while (output || status) {
@@ -115,7 +325,7 @@ int relay_main(int argc, char **argv)
 			say("log relay: poll: %s", reason(errno));
 			exit(1);
 		}
-		if (p[0].revents && !copy(0, 1, NULL))
+		if (p[0].revents && !copy_output(0, &log, &pending))
 			output = false;
 		if (p[1].revents && !copy(status_fd, status_file, &room))
 			status = false;

@@ -66,7 +66,11 @@ public interface Subhost {
     /**
      * Binds the host's directory (or file) {@code hostPath} into the running subhost at the
      * same path, live: the subhost sees the host's own tree there, not the overlay's view
-     * of it. Like {@code overlay-share DIR NAME}. The mount point is made when missing.
+     * of it, nodev. Like {@code overlay-share DIR NAME}. The mount point is made when
+     * missing. The path is checked as a SHARE of the configuration is (docs/security.md,
+     * "SHARE sources"): refused with a symbolic link on it, inside what a subhost writes
+     * (any subhost's UPPER, WORK, LIVE, or below another share's source), or where another
+     * user could swap it; what it shows of other subhosts' trees is hidden below it.
      *
      * <p>A share is recorded (its status lists it, {@link SubhostStatus#shares()}) and
      * written to LOG. The same share again is no second mount: it is left as it is, and the
@@ -76,8 +80,8 @@ public interface Subhost {
      * @param hostPath an existing directory or file of the host; also the path inside
      * @return true when it was shared now, false when it was shared so already
      * @throws NotRunningException if the subhost is not running
-     * @throws SubhostException if the host path does not exist, the path inside is shared
-     *     from another host path, or the kernel refuses
+     * @throws SubhostException if the host path does not exist or is refused (the message
+     *     says why), the path inside is shared from another host path, or the kernel refuses
      */
     boolean share(Path hostPath) throws SubhostException;
 

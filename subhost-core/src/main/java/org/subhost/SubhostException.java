@@ -8,7 +8,9 @@ import java.util.Optional;
  * <p>The message is for people: it says what failed, on which path or interface, and the
  * kernel's reason, for example {@code boot ex1: step "mount overlay on /ex1/live" failed:
  * mount(overlay on /ex1/live, type overlay): EINVAL (Invalid argument)}. {@link #step()}
- * names the boot step where there is one.
+ * names the boot step where there is one. It is one line: control characters in it (names
+ * that a subhost chose, such as a path or a control group, may hold any) are escaped as
+ * {@code \xNN}, so that printing it cannot forge a line of a log or act on a terminal.
  */
 public class SubhostException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -43,7 +45,7 @@ public class SubhostException extends Exception {
      * @param cause the exception that caused it, or null
      */
     public SubhostException(String message, String step, Throwable cause) {
-        super(message, cause);
+        super(message == null ? null : org.subhost.core.Printable.of(message), cause);
         this.step = step;
     }
 

@@ -64,8 +64,16 @@ final class Json {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    // Besides what RFC 8259 requires: DEL and the C1 controls, which a terminal
+                    // may obey; U+2028 and U+2029, line breaks to JavaScript; a lone surrogate,
+                    // which is no character. A subhost names some of what is printed here.
+                    boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1));
+                    if (c < 0x20 || c >= 0x7f && c <= 0x9f || c == '\u2028' || c == '\u2029'
+                            || Character.isSurrogate(c) && !pair) {
                         b.append(String.format("\\u%04x", (int) c));
+                    } else if (pair) {
+                        b.append(c).append(s.charAt(++i));
                     } else {
                         b.append(c);
                     }

@@ -29,4 +29,12 @@ class JsonTest {
         assertThat(Json.write(nasty)).isEqualTo("\"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 é\"");
         assertThat(JsonText.parse(Json.write(Map.of("path", nasty)))).isEqualTo(Map.of("path", nasty));
     }
+
+    @Test
+    void whatATerminalOrAJavaScriptReaderWouldObeyIsEscapedToo() {
+        // An init system's path that a subhost chose: DEL, C1 controls (CSI), line separators, a lone surrogate.
+        String named = "/x\u007f\u009b2J\u0085\u2028\u2029\uD800 \uD83D\uDE00";
+        assertThat(Json.write(named)).isEqualTo("\"/x\\u007f\\u009b2J\\u0085\\u2028\\u2029\\ud800 \uD83D\uDE00\"");
+        assertThat(JsonText.parse(Json.write(Map.of("init_system", named)))).isEqualTo(Map.of("init_system", named));
+    }
 }

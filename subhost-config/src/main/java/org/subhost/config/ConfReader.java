@@ -44,6 +44,8 @@ final class ConfReader {
             "CAPABILITIES", "SECCOMP", "CONFINE_FILES",
             // Services (issue 25)
             "START_PREFER", "SUPERVISE", "INIT_READY_TIMEOUT",
+            // issue 21
+            "LOG_MAX", "HIDE",
             "SHARE");
 
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
@@ -317,6 +319,15 @@ final class ConfReader {
         Optional<String> supervise = value("SUPERVISE", base);
         if (supervise.isPresent()) {
             set("SUPERVISE", () -> builder.supervise(supervise.get()));
+        }
+        // issue 21: LOG's bound, and the host paths the subhost must not see
+        Optional<String> logMax = value("LOG_MAX", base);
+        if (logMax.isPresent()) {
+            set("LOG_MAX", () -> builder.logMax(logMax.get()));
+        }
+        Optional<String> hide = value("HIDE", base);
+        if (hide.isPresent()) {
+            set("HIDE", () -> builder.hide(hide.get()));
         }
         for (Assignment share : shares) {
             String text = text(share);

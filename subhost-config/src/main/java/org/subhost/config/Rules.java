@@ -137,6 +137,66 @@ final class Rules {
         return service;
     }
 
+    /** The smallest LOG_MAX: one page; a bound smaller than a few lines would rotate at every line. */
+    static final long MIN_LOG_MAX = 4096;
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,15})([kKmMgG]?)");
+
+    /**
+     * Reads a LOG_MAX value: a size in bytes, digits with an optional {@code k}, {@code m}
+     * or {@code g} suffix (either case, powers of 1024), at least {@link #MIN_LOG_MAX}.
+     */
+    static long parseLogMax(String text) {
+        java.util.regex.Matcher m = SIZE.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("LOG_MAX (" + printable(text)
+                    + ") must be a size: digits with an optional k, m or g suffix");
+        }
+        long bytes = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        if (bytes > Long.MAX_VALUE >> 31) {
+            throw new IllegalArgumentException("LOG_MAX (" + text + ") is too large");
+        }
+        return checkLogMax(text, bytes << shift);
+    }
+
+    /** Checks a LOG_MAX in bytes; {@code text} is the value as written, for the message. */
+    static long checkLogMax(String text, long bytes) {
+        if (bytes < MIN_LOG_MAX) {
+            throw new IllegalArgumentException("LOG_MAX (" + text + ") must be at least 4k (" + MIN_LOG_MAX
+                    + " bytes)");
+        }
+        return bytes;
+    }
+
+    /**
+     * Reads a HIDE value: host paths separated by white space, relative ones resolved
+     * against {@code base}; none may be {@code /}.
+     */
+    static List<Path> parseHide(String text, Path base) {
+        List<Path> out = new java.util.ArrayList<>();
+        for (String word : words(text)) {
+            out.add(checkHide(base.resolve(path("HIDE", word)).normalize()));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Checks one HIDE path: absolute and normalised, and not {@code /}, which is the subhost's root. */
+    static Path checkHide(Path path) {
+        if (!path.isAbsolute()) {
+            throw new IllegalArgumentException("HIDE path (" + path + ") must be absolute");
+        }
+        if (path.getNameCount() == 0) {
+            throw new IllegalArgumentException("HIDE path (/) must not be the root: set LOWER to a tree of its own"
+                    + " instead");
+        }
+        return path;
+    }
+
     /** Splits a space separated list (CABLES, START) into its words; empty for blank text. */
     static List<String> words(String text) {
         String stripped = trim(text);

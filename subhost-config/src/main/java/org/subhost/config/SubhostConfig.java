@@ -55,6 +55,8 @@ public final class SubhostConfig {
     public static final Duration DEFAULT_INIT_READY_TIMEOUT = Duration.ofSeconds(90);
     /** The longest time limit that may be set for hooks and services: one day. */
     public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+    /** How large LOG may grow when LOG_MAX is not set: 10 MiB, and as much again in its rotated file. */
+    public static final long DEFAULT_LOG_MAX = 10L << 20;
 
     private final Path file;
     private final String name;
@@ -84,6 +86,9 @@ public final class SubhostConfig {
     private final List<DiskAttachment> attachments;
     private final Confinement confinement;
     private final List<ConfigWarning> warnings;
+    // LOG_MAX and HIDE (issue 21)
+    private final long logMax;
+    private final List<Path> hide;
 
     private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
             List<Share> shares) {
@@ -114,6 +119,8 @@ public final class SubhostConfig {
         this.attachments = b.attachments;
         this.confinement = b.confinement;
         this.warnings = b.warnings;
+        this.logMax = b.logMax;
+        this.hide = b.hide;
     }
 
     /**
@@ -200,6 +207,26 @@ public final class SubhostConfig {
         } finally {
             report.delete();
         }
+    }
+
+    /**
+     * Reads a {@code .conf} file without running anything: a value that is a {@code !}
+     * command is refused, as a command that failed would be. For a reader that wants to
+     * know what a configuration says (its BASE, LOG, LOWER, SHARE lines) but acts for
+     * another subhost, such as a boot that hides from its subhost the directories of those
+     * that {@code /etc/subhosts.conf} lists: it must not run their commands.
+     *
+     * @param confFile the configuration file; a relative path resolves against the working
+     *     directory
+     * @return the checked configuration
+     * @throws ConfigException when the file cannot be read, breaks a rule, or has a value
+     *     that is a command (the message says that it was not run)
+     */
+    public static SubhostConfig readWithoutCommands(Path confFile) throws ConfigException {
+        Objects.requireNonNull(confFile, "confFile");
+        return ConfReader.read(confFile, "read", (command, directory, config, action) -> {
+            throw new ValueCommandException("was not run: the file is read without running its commands");
+        });
     }
 
     /**
@@ -418,6 +445,22 @@ public final class SubhostConfig {
     }
 
     /**
+     * {@return LOG_MAX: how large LOG may grow, in bytes, before its newest part is kept in
+     * its rotated file {@code LOG.1} and LOG starts again; {@link #DEFAULT_LOG_MAX} unless set}
+     */
+    public long logMax() {
+        return logMax;
+    }
+
+    /**
+     * {@return HIDE: host paths that the subhost must not see, besides what every subhost
+     * hides of the others (their BASE, LOG and state); absolute, in the order given}
+     */
+    public List<Path> hide() {
+        return hide;
+    }
+
+    /**
      * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
      * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
      * POSTMOUNT INIT RAM_SIZE CAPABILITIES SECCOMP CONFINE_FILES, then one {@code SHARE=hostdir:subhostdir} per share. Paths
@@ -459,6 +502,13 @@ public final class SubhostConfig {
         lines.add("CAPABILITIES=" + confinement.capabilitiesText());
         lines.add("SECCOMP=" + (confinement.seccomp() ? "on" : "off"));
         lines.add("CONFINE_FILES=" + (confinement.files() ? "on" : "off"));
+        // Only when set: the lines of a configuration without them stay as they were.
+        if (logMax != DEFAULT_LOG_MAX) {
+            lines.add("LOG_MAX=" + sizeText(logMax));
+        }
+        if (!hide.isEmpty()) {
+            lines.add("HIDE=" + hide.stream().map(Path::toString).collect(Collectors.joining(" ")));
+        }
         shares.forEach(share -> lines.add("SHARE=" + share));
         return List.copyOf(lines);
     }
@@ -483,6 +533,17 @@ public final class SubhostConfig {
     @Override
     public String toString() {
         return describe().stream().collect(Collectors.joining(", ", "SubhostConfig[", "]"));
+    }
+
+    /** {@code bytes} as LOG_MAX reads it back: with the largest suffix that divides it. */
+    private static String sizeText(long bytes) {
+        for (String suffix : new String[] {"G", "M", "K"}) {
+            int shift = suffix.equals("G") ? 30 : suffix.equals("M") ? 20 : 10;
+            if (bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + suffix;
+            }
+        }
+        return Long.toString(bytes);
     }
 
     /** Whether an overlay root on LIVE can work: LIVE must differ from UPPER and LOWER. */
@@ -537,6 +598,8 @@ public final class SubhostConfig {
         private List<DiskAttachment> attachments = List.of();
         private Confinement confinement = Confinement.DEFAULT;
         private List<ConfigWarning> warnings = List.of();
+        private long logMax = DEFAULT_LOG_MAX;
+        private List<Path> hide = List.of();
 
         private Builder(String name, Path base) {
             name(name);
@@ -570,6 +633,8 @@ public final class SubhostConfig {
             attachments = c.attachments;
             confinement = c.confinement;
             warnings = c.warnings;
+            logMax = c.logMax;
+            hide = c.hide;
         }
 
         /**
@@ -872,6 +937,57 @@ public final class SubhostConfig {
          */
         public Builder ramSize(String size) {
             this.ramSize = Rules.parseRamSize(size).orElse(null);
+            return this;
+        }
+
+        /**
+         * Sets LOG_MAX: how large LOG may grow before its newest part goes to {@code LOG.1},
+         * a size such as {@code 10M}, {@code 512k} or {@code 1g} (powers of 1024), at least
+         * {@code 4k}.
+         *
+         * @param size the LOG_MAX value
+         * @return this builder
+         */
+        public Builder logMax(String size) {
+            this.logMax = Rules.parseLogMax(size);
+            return this;
+        }
+
+        /**
+         * Sets LOG_MAX in bytes, at least 4096.
+         *
+         * @param bytes the largest LOG
+         * @return this builder
+         */
+        public Builder logMax(long bytes) {
+            this.logMax = Rules.checkLogMax(bytes + " bytes", bytes);
+            return this;
+        }
+
+        /**
+         * Sets HIDE: host paths, separated by white space, that the subhost must not see
+         * (relative ones resolve against BASE); {@code /} is refused.
+         *
+         * @param paths the HIDE value
+         * @return this builder
+         */
+        public Builder hide(String paths) {
+            this.hide = Rules.parseHide(paths, base);
+            return this;
+        }
+
+        /**
+         * Sets HIDE from paths: each absolute, none {@code /}.
+         *
+         * @param paths the host paths to hide
+         * @return this builder
+         */
+        public Builder hide(List<Path> paths) {
+            List<Path> out = new ArrayList<>();
+            for (Path p : paths) {
+                out.add(Rules.checkHide(Objects.requireNonNull(p, "path").normalize()));
+            }
+            this.hide = List.copyOf(out);
             return this;
         }
 

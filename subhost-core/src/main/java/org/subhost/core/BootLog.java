@@ -18,7 +18,10 @@ import org.subhost.linux.WallClock;
  *
  * <p>The descriptor is opened once, before the root is switched, and stays valid afterwards. A
  * LOG that cannot be written does not stop a boot: the line goes to SLF4J instead, with
- * the reason.
+ * the reason. When the log relay has rotated LOG meanwhile (LOG_MAX: LOG and LOG.1
+ * exchanged names), the descriptor is of LOG.1, which a second rotation would empty: the
+ * line goes to LOG as it is now, opened again, so that the lines of a stop of a subhost
+ * that prints without end are not lost.
  */
 final class BootLog implements AutoCloseable {
     /**
@@ -75,6 +78,29 @@ final class BootLog implements AutoCloseable {
         return LogFile.readSince(log, offset);
     }
 
+    /**
+     * Whether {@code fd} is still the file named LOG: the relay may have rotated it. A
+     * LOG that cannot be looked at now counts as unchanged.
+     */
+    private boolean stillLog() {
+        int named;
+        try {
+            named = Fds.open(file.toString(), Fds.O_PATH | Fds.O_NOFOLLOW | Fds.O_CLOEXEC);
+        } catch (org.subhost.linux.SyscallException e) {
+            return true;
+        }
+        try {
+            org.subhost.linux.FileStatus there = org.subhost.linux.AtFiles.fstat(named);
+            org.subhost.linux.FileStatus open = org.subhost.linux.AtFiles.fstat(fd);
+            return there.inode() == open.inode() && there.deviceMajor() == open.deviceMajor()
+                    && there.deviceMinor() == open.deviceMinor();
+        } catch (org.subhost.linux.SyscallException e) {
+            return true;
+        } finally {
+            Descriptor.closeQuietly(named);
+        }
+    }
+
     /** Appends one line; when LOG cannot be written, logs it through SLF4J instead. */
     void line(String text) {
         line(ProgressListener.Severity.INFO, text);
@@ -90,11 +116,23 @@ final class BootLog implements AutoCloseable {
         line(ProgressListener.Severity.WARNING, text);
     }
 
-    private synchronized void line(ProgressListener.Severity severity, String text) {
+    private synchronized void line(ProgressListener.Severity severity, String raw) {
+        // One line, whatever a subhost put into the text (a path, a program's name): a line
+        // break in it would forge a line of LOG or of the journal (docs/security.md).
+        String text = Printable.of(raw);
         try {
             listener.line(severity, text);
         } catch (RuntimeException e) {
             // A listener's bug must not stop a boot or a stop half-way.
+        }
+        if (fd >= 0 && !stillLog()) {
+            try {
+                int again = LogFile.openForAppend(file);
+                Descriptor.closeQuietly(fd);
+                fd = again;
+            } catch (IOException e) {
+                // The rotated file takes the line: better there than nowhere.
+            }
         }
         if (fd < 0) {
             Slf4j.LOGGER.info("{}{}", prefix, text);

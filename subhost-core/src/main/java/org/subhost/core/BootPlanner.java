@@ -58,6 +58,7 @@ public final class BootPlanner {
         Slot<Descriptor> netns = new Slot<>("network namespace " + name);
         Slot<NamespaceSpawner.Pid1> pid1 = new Slot<>("pid 1");
         Slot<SubhostState> running = new Slot<>("the state record of the running subhost");
+        Slot<Hiding.Known> known = new Slot<>("what is known of the other subhosts");
 
         // 1. disk images that ! commands mounted become the boot's (released if it fails);
         //    checks, and a record of what will be made, before anything is made
@@ -67,8 +68,9 @@ public final class BootPlanner {
         steps.add(new OverlayFs.CheckLayout(config.rootKind(), config.live(), config.upper(), config.work(),
                 config.lower()));
         steps.add(new StateStore.RecordBooting(planned(config, cgroup), booting));
+        steps.add(new TreeIndex.Register(SubhostTrees.of(config), config.hide(), known));
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
-                config.base(), config.hookTimeout(), config.serviceTimeout(), prepared));
+                config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
         // 2. the network namespace and the cables. The cables are made while the namespace
         //    steps run (BootStep.Alongside), in the network namespace that the namespace
         //    thread makes for itself first; unless a user's PREMOUNT or POSTMOUNT, which runs
@@ -107,8 +109,9 @@ public final class BootPlanner {
         } else {
             steps.addAll(OverlayFs.builtinPostmount(config));
         }
-        // 7. SHARE
-        steps.addAll(OverlayFs.shareSteps(config));
+        // 7. SHARE, then what the subhost must not see of the host, where its root or a share shows it
+        steps.addAll(OverlayFs.shareSteps(config, known));
+        steps.add(new Hiding.HideTrees(name, config.live(), config.hide(), known));
         // 8. the control group
         cgroup.ifPresent(group -> steps.add(new ControlGroup.Create(group)));
         // 8b. START's services, read from the subhost's root and checked before pid 1 exists:
@@ -131,6 +134,7 @@ public final class BootPlanner {
         // back on the host: account pid 1, record it, then let the init run (11)
         cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group, pid1, relay)));
         steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
+        steps.add(new Hiding.Carry(name, known, pid1));
         steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, services.isPresent()
                 ? InitSupervisor.servicesWait(config.start().size(), config.serviceTimeout()) : Duration.ZERO,
                 config.start(), config.initReadyTimeout()));

@@ -2,6 +2,7 @@ package org.subhost.core;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Optional;
 import org.subhost.linux.netlink.RtNetlink;
 
 /**
@@ -13,12 +14,19 @@ import org.subhost.linux.netlink.RtNetlink;
  * @param log the LOG lines of the boot
  * @param store the state records
  * @param hostLinks rtnetlink in the host's network namespace, for the cables' host ends
+ * @param trees the index of subhost trees, in the state directory
  */
-record BootServices(BootLog log, StateStore store, RtNetlink hostLinks) {
+record BootServices(BootLog log, StateStore store, RtNetlink hostLinks, TreeIndex trees) {
     /** Checks that each is there. */
     BootServices {
         requireNonNull(log, "log");
         requireNonNull(store, "store");
         requireNonNull(hostLinks, "hostLinks");
+        requireNonNull(trees, "trees");
+    }
+
+    /** The services with the index in the state directory, reading no list of subhosts. */
+    BootServices(BootLog log, StateStore store, RtNetlink hostLinks) {
+        this(log, store, hostLinks, new TreeIndex(store.root(), Optional.empty()));
     }
 }

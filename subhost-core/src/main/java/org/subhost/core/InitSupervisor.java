@@ -258,7 +258,7 @@ final class InitSupervisor {
      * once every writer has closed its pipe, is waited for.
      */
     record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
-            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit,
+            Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit, long logMax,
             Slot<PreparedInit> prepared) implements BootStep.OnHost<PreparedInit> {
         PrepareInit {
             services = List.copyOf(services);
@@ -267,7 +267,8 @@ final class InitSupervisor {
 
         @Override
         public String describe() {
-            return "open LOG " + log + "; init script: "
+            return "open LOG " + log + " (at most " + LogFile.sizeText(logMax) + ", and as much in " + log.getFileName()
+                    + ".1); init script: "
                     + initCommand.map(c -> InitSystem.ofCommand(c)
                             .map(p -> "init system " + p + " as pid 1 (INIT " + c + "; confined at the admin level,"
                                     + " which keeps CAP_SYS_ADMIN; stopped with " + InitSystem.signalName(
@@ -291,7 +292,7 @@ final class InitSupervisor {
                 InitProgram program = initCommand.isEmpty() ? InitProgram.builtIn(services, serviceLimit)
                         : runInit(in, io);
                 // Last: a step that fails is not undone, and the relay would wait for nothing.
-                LogRelay.Ends relay = LogRelay.start(in.store().root().resolve(name), name, logFd.fd(), log);
+                LogRelay.Ends relay = LogRelay.start(in.store().root().resolve(name), name, logFd.fd(), log, logMax);
                 return new PreparedInit(io, relay, program);
             } catch (Exception | Error e) {
                 // Failed: no undo or release will close them.

@@ -34,10 +34,12 @@ final class LinuxSubhost implements Subhost {
     private static final Duration FOREVER = Duration.ofDays(365 * 100);
 
     private final StateStore store;
+    private final TreeIndex trees;
     private final String name;
 
-    LinuxSubhost(StateStore store, String name) {
+    LinuxSubhost(StateStore store, TreeIndex trees, String name) {
         this.store = store;
+        this.trees = trees;
         this.name = name;
     }
 
@@ -166,7 +168,7 @@ final class LinuxSubhost implements Subhost {
                 throw new SubhostException(what + ": no such file or directory on the host");
             }
             try (Pidfd pid1 = pidfd(state)) {
-                NamespaceSpawner.share(name, pid1, share.hostPath(), share.subhostPath());
+                NamespaceSpawner.share(name, pid1, state, share.hostPath(), share.subhostPath(), trees);
             }
             List<Share> shares = new ArrayList<>(state.shares());
             // An entry whose mount the subhost has undone itself is replaced.
@@ -207,6 +209,8 @@ final class LinuxSubhost implements Subhost {
             List<Share> shares = new ArrayList<>(state.shares());
             shares.remove(there.get());
             store.write(state.toBuilder().shares(shares).build());
+            // It no longer writes there: a later SHARE below that source is let through.
+            trees.update(name, e -> e.withoutShare(there.get()));
             try (BootLog log = BootLog.open("overlay-share", name, state.log())) {
                 log.line("removed the share of " + there.get().hostPath() + " on " + path);
             }

@@ -39,10 +39,12 @@ public final class LinuxSubhosts implements Subhosts {
     }
     private final StateStore store;
     private final PlanExecutor executor;
+    private final TreeIndex trees;
 
-    private LinuxSubhosts(StateStore store, PlanExecutor executor) {
+    private LinuxSubhosts(StateStore store, PlanExecutor executor, Optional<Path> subhostsList) {
         this.store = store;
         this.executor = executor;
+        this.trees = new TreeIndex(store.root(), subhostsList);
     }
 
     /**
@@ -52,7 +54,17 @@ public final class LinuxSubhosts implements Subhosts {
      * @return the subhosts
      */
     public static LinuxSubhosts create(Path stateRoot) {
-        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(PlanExecutor.NO_FAULTS));
+        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(PlanExecutor.NO_FAULTS),
+                Optional.of(TreeIndex.defaultList()));
+    }
+
+    /**
+     * A test seam: the subhosts recorded under {@code stateRoot}, with {@code subhostsList}
+     * as the list of subhosts that start with the host (whose trees every boot hides).
+     */
+    static LinuxSubhosts create(Path stateRoot, Path subhostsList) {
+        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(PlanExecutor.NO_FAULTS),
+                Optional.of(subhostsList));
     }
 
     /**
@@ -63,7 +75,8 @@ public final class LinuxSubhosts implements Subhosts {
      * @return the subhosts
      */
     public static LinuxSubhosts withFaults(Path stateRoot, PlanExecutor.FaultInjector faults) {
-        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(faults));
+        return new LinuxSubhosts(new StateStore(stateRoot), new PlanExecutor(faults),
+                Optional.of(TreeIndex.defaultList()));
     }
 
     @Override
@@ -108,6 +121,13 @@ public final class LinuxSubhosts implements Subhosts {
             }
             HostFacts facts = HostFacts.probe();
             BootPlan plan = BootPlanner.plan(config, facts);
+            try {
+                // The SDK's own lines count to LOG_MAX as well: a subhost that prints nothing
+                // never has its relay rotate LOG.
+                LogFile.rotateIfFull(config.log(), config.logMax());
+            } catch (IOException e) {
+                // A LOG refused here is refused, with the reason, when the boot opens it.
+            }
             try (BootLog log = BootLog.open("overlay-boot", name, config.log(), listener)) {
                 log.line("booting " + name + config.file().map(f -> " from " + f).orElse(""));
                 // The reader's warnings were printed where the file was read; LOG keeps them too.
@@ -118,9 +138,9 @@ public final class LinuxSubhosts implements Subhosts {
                 HostExposure.warn(config, log, System.err);
                 RtNetlink hostLinks = RtNetlink.open();
                 try {
-                    SubhostState running = executor.apply(plan, new BootServices(log, store, hostLinks));
+                    SubhostState running = executor.apply(plan, new BootServices(log, store, hostLinks, trees));
                     log.line("booted: pid 1 is " + running.pid1().orElseThrow().pid());
-                    return new LinuxSubhost(store, name);
+                    return new LinuxSubhost(store, trees, name);
                 } finally {
                     closeQuietly(hostLinks);
                 }
@@ -221,7 +241,7 @@ public final class LinuxSubhosts implements Subhosts {
         try {
             Optional<SubhostState> state = store.read(name);
             if (state.isPresent() && state.get().pid1().isPresent() && state.get().pid1().get().isAlive()) {
-                return Optional.of(new LinuxSubhost(store, name));
+                return Optional.of(new LinuxSubhost(store, trees, name));
             }
         } catch (IOException | IllegalArgumentException e) {
             // An unreadable or impossible record names no running subhost.
@@ -286,6 +306,8 @@ public final class LinuxSubhosts implements Subhosts {
                 problems.add("state directory: " + PlanExecutor.reason(e));
             }
             Teardown.removeLinks(config.cables().stream().map(Cable::hostName).toList(), problems);
+            // An index that cannot be updated only keeps an entry whose pid 1 is gone: not a failure of the stop.
+            Teardown.markStopped(trees, name, new ArrayList<>());
             if (NamedNetns.exists(name)) {
                 NamedNetns.delete(name);
             }

@@ -19,8 +19,15 @@ import org.subhost.linux.SyscallException;
  *
  * <p>Opening: never through a symbolic link (O_NOFOLLOW), never blocking (O_NONBLOCK: a
  * FIFO without a reader fails at once), created with mode 0600 whatever the umask;
- * refused unless it is a regular file of the user the SDK runs as (root), and an old one
- * readable or writable by others keeps at most 0640. Reading: only a regular file, and at
+ * refused unless it is a regular file of the user the SDK runs as (root) with one name (a
+ * second name, a hard link, could be a file of the host's that writing and rotating LOG
+ * would change), and an old one readable or writable by others keeps at most 0640.
+ *
+ * <p>Bounding (LOG_MAX): LOG and its rotated file {@link #rotated LOG.1} change names in one
+ * step when LOG is full (renameat2 with RENAME_EXCHANGE), and the file that is LOG now is
+ * emptied: by the log relay while the subhost runs ({@code relay.c}), and here when a boot
+ * starts ({@link #rotateIfFull}). No name is ever made anew but the first time, where
+ * another user could have put a file first. Reading: only a regular file, and at
  * most {@link #READ_LIMIT} bytes, the last ones: a subhost writes to its LOG as much as it
  * likes, and a status must not read gigabytes.
  */
@@ -33,6 +40,21 @@ final class LogFile {
     static final int READ_LIMIT = 1 << 20;
 
     private LogFile() {}
+
+    /** {@code bytes} as LOG_MAX writes it: {@code 10M}, {@code 512K}, or bytes. */
+    static String sizeText(long bytes) {
+        for (int shift : new int[] {30, 20, 10}) {
+            if (bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + (shift == 30 ? "G" : shift == 20 ? "M" : "K");
+            }
+        }
+        return bytes + " bytes";
+    }
+
+    /** {@return the rotated file of {@code log}: {@code LOG.1}, which keeps LOG's newest part before the current one} */
+    static Path rotated(Path log) {
+        return log.resolveSibling(log.getFileName() + ".1");
+    }
 
     /**
      * Opens {@code log} for appending, creating it (mode 0600) when missing; its directory is
@@ -61,6 +83,89 @@ final class LogFile {
         } catch (IOException | RuntimeException e) {
             Descriptor.closeQuietly(fd);
             throw e;
+        }
+    }
+
+    /**
+     * What the log relay needs to rotate LOG: its rotated file, opened as {@link
+     * #openForAppend} opens LOG (made when missing, with the same checks), and LOG's
+     * directory, checked to hold as LOG the very file that {@code logFd} is.
+     *
+     * @param rotated LOG.1, open for appending
+     * @param directory LOG's directory (O_PATH)
+     * @param name LOG's name in it
+     */
+    record Rotation(Descriptor rotated, Descriptor directory, String name) implements AutoCloseable {
+        @Override
+        public void close() {
+            rotated.close();
+            directory.close();
+        }
+    }
+
+    /**
+     * Opens what the rotation of {@code log}, open as {@code logFd}, needs.
+     *
+     * @throws IOException when LOG.1 is refused (as LOG would be), or LOG is no longer
+     *     the file at its path
+     */
+    static Rotation openRotation(Path log, int logFd) throws IOException {
+        Path absolute = log.toAbsolutePath();
+        Descriptor rotated = new Descriptor(openForAppend(rotated(absolute)));
+        try {
+            int dir = Fds.open(absolute.getParent().toString(), Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC);
+            Descriptor directory = new Descriptor(dir);
+            try {
+                String name = absolute.getFileName().toString();
+                int named = AtFiles.openat2(dir, name, Fds.O_PATH | Fds.O_NOFOLLOW | Fds.O_CLOEXEC, 0,
+                        AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
+                try {
+                    FileStatus there = AtFiles.fstat(named);
+                    FileStatus open = AtFiles.fstat(logFd);
+                    if (there.inode() != open.inode() || there.deviceMajor() != open.deviceMajor()
+                            || there.deviceMinor() != open.deviceMinor()) {
+                        throw new IOException("LOG (" + log + ") was replaced while it was opened; refused");
+                    }
+                } finally {
+                    Descriptor.closeQuietly(named);
+                }
+                return new Rotation(rotated, directory, name);
+            } catch (IOException | RuntimeException e) {
+                directory.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            rotated.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Rotates {@code log} when it holds {@code max} bytes or more, as the log relay does: LOG
+     * and LOG.1 change names and the new LOG is emptied. For the lines that the SDK writes
+     * itself (a boot's and a stop's): a subhost that prints nothing never makes its relay
+     * rotate. Nothing when LOG is missing or smaller.
+     *
+     * @return whether it rotated
+     * @throws IOException when LOG or LOG.1 is refused, or the kernel refuses the exchange
+     */
+    static boolean rotateIfFull(Path log, long max) throws IOException {
+        long size;
+        try {
+            size = (Long) Files.getAttribute(log, "unix:size", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+        if (size < max) {
+            return false;
+        }
+        int fd = openForAppend(log);
+        try (Rotation rotation = openRotation(log, fd)) {
+            AtFiles.exchange(rotation.directory().fd(), rotation.name(), rotation.name() + ".1");
+            AtFiles.truncate(rotation.rotated().fd(), 0);
+            return true;
+        } finally {
+            Descriptor.closeQuietly(fd);
         }
     }
 
@@ -118,12 +223,17 @@ final class LogFile {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
-    /** Checks that {@code fd} is a regular file of ours; returns what statx says of it. */
+    /** Checks that {@code fd} is a regular file of ours with one name; returns what statx says of it. */
     private static FileStatus check(Path log, int fd) throws IOException {
         FileStatus status = AtFiles.fstat(fd);
         if (!status.isRegularFile()) {
             throw new IOException("LOG (" + log + ") is a " + status.typeName() + ", not a regular file; refused: "
                     + "remove it, or set LOG to another path");
+        }
+        if (status.links() != 1) {
+            throw new IOException("LOG (" + log + ") has " + status.links() + " names (hard links); refused: another"
+                    + " name could be a file of the host's, which writing and rotating LOG would change; remove it,"
+                    + " or set LOG to another path");
         }
         int us = ourUid();
         if (status.uid() != us) {

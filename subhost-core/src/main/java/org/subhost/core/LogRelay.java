@@ -54,16 +54,20 @@ final class LogRelay {
     /**
      * Starts the relay for {@code name}, whose state directory is {@code stateDir}: the
      * pipes, the services file (made anew, mode 0600), the relay with the read ends, LOG
-     * ({@code logFd}, the file {@code log}) and the services file; returns the write ends
-     * and the relay's pid.
+     * ({@code logFd}, the file {@code log}), what it needs to keep LOG within {@code logMax}
+     * bytes ({@link LogFile#openRotation}) and the services file; returns the write ends and
+     * the relay's pid.
      */
-    static Ends start(Path stateDir, String name, int logFd, Path log) throws IOException, SyscallException {
+    static Ends start(Path stateDir, String name, int logFd, Path log, long logMax)
+            throws IOException, SyscallException {
         Path services = stateDir.resolve(SERVICES);
         int[] output = Fds.pipe2(Fds.O_CLOEXEC);
         int[] status = null;
         int[] pid = null;
         int file = -1;
+        LogFile.Rotation rotation = null;
         try {
+            rotation = LogFile.openRotation(log, logFd);
             status = Fds.pipe2(Fds.O_CLOEXEC);
             pid = Fds.pipe2(Fds.O_CLOEXEC);
             file = Fds.open(services.toString(), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_TRUNC | Fds.O_NOFOLLOW
@@ -72,7 +76,9 @@ final class LogRelay {
             Flock.flock(file, Flock.LOCK_EX);
             int first = Spawn.program(Path.of("/proc/self/fd/5"))
                     .argv0("subhost-init")
-                    .args("--log-relay", "--name", name, "--status-fd", "3", "--status-file-fd", "4", "--pid-fd", "6")
+                    .args("--log-relay", "--name", name, "--status-fd", "3", "--status-file-fd", "4", "--pid-fd", "6",
+                            "--log-max", Long.toString(logMax), "--rotated-fd", "7", "--log-dir-fd", "8",
+                            "--log-file", rotation.name())
                     .env(NamespaceSpawner.BASE_ENV)
                     .cwd(Path.of("/"))
                     .stdin(Redirect.fd(output[0]))
@@ -82,6 +88,8 @@ final class LogRelay {
                     .keepFd(file, 4)
                     .keepFd(Entering.program(), 5)
                     .keepFd(pid[1], 6)
+                    .keepFd(rotation.rotated().fd(), 7)
+                    .keepFd(rotation.directory().fd(), 8)
                     .newSession()
                     .spawn();
             Descriptor.closeQuietly(pid[1]);
@@ -108,6 +116,9 @@ final class LogRelay {
                 Descriptor.closeQuietly(pid[1]);
             }
             Descriptor.closeQuietly(file);
+            if (rotation != null) {
+                rotation.close();
+            }
         }
     }
 

@@ -499,32 +499,68 @@ final class NamespaceSpawner {
     /**
      * Binds the host's {@code hostPath} onto {@code subhostPath} inside the subhost of {@code
      * pid1}, live. The tree is cloned in the host's mount namespace with {@code open_tree(
-     * OPEN_TREE_CLONE | AT_RECURSIVE)}, which gives a detached mount, and attached inside
-     * with {@code move_mount} by a thread that entered the subhost's mount namespace; a bind
-     * mount by path could not work, since the host's tree is not visible inside.
+     * OPEN_TREE_CLONE | AT_RECURSIVE)}, which gives a detached mount (made nodev), and
+     * attached inside with {@code move_mount} by a thread that entered the subhost's mount
+     * namespace; a bind mount by path could not work, since the host's tree is not visible
+     * inside.
+     *
+     * <p>The source is checked as a boot's SHAREs are, against what every subhost writes
+     * ({@link ShareSource}), with what the index of subhost trees and the list of subhosts
+     * say now. What the share shows of other subhosts (their BASE, LOG, the state
+     * directory) and of the subhost's HIDE is hidden below its target at once, on the same
+     * thread ({@link Hiding}); the share is added to the subhost's entry in the index, so
+     * that a subhost that boots later hides its trees there too and no later SHARE source
+     * lies in it.
      */
-    static void share(String name, Pidfd pid1, Path hostPath, Path subhostPath) throws Exception {
-        try (ShareSource source = ShareSource.open(hostPath)) {
-            int tree = source.cloneTree();
+    static void share(String name, Pidfd pid1, SubhostState state, Path hostPath, Path subhostPath, TreeIndex trees)
+            throws Exception {
+        TreeIndex.Snapshot snapshot = trees.read();
+        // A subhost booted before the index existed is known by its record alone.
+        SubhostTrees self = snapshot.get(name).orElseGet(() -> new SubhostTrees(name, 0, SubhostTrees.Phase.ACTIVE,
+                List.of(new SubhostTrees.Tree(SubhostTrees.Role.LIVE, state.live(), 0)), List.of(), List.of()));
+        Hiding.Known known = new Hiding.Known(self, snapshot, trees.listed(), null);
+        org.subhost.config.Share share = new org.subhost.config.Share(hostPath, subhostPath);
+        try (ShareSource source = ShareSource.open(hostPath, known.written())) {
+            Hiding.Plan plan = Hiding.plan(self, known.others(), trees.root(), self.hiddenWhole(), Hiding.Lister.HOST);
+            Hiding.View view = Hiding.View.of(self).sharesOnly(List.of(share));
+            List<Path> images = new ArrayList<>();
+            for (Path p : plan.all()) {
+                images.addAll(view.images(p, null));
+            }
+            List<Path> hides = Hiding.outermost(images, List.of());
+            List<Integer> nulls = new ArrayList<>();
+            int tree = -1;
             try {
+                for (int i = 0; i < hides.size(); i++) {
+                    nulls.add(Hiding.nullDevice());
+                }
+                tree = source.cloneTree();
+                int detached = tree;
                 NamespaceRequest request = NamespaceRequest.builder().enterPidfd(pid1, Namespaces.CLONE_NEWNS).build();
                 NamespaceThread.run("share into " + name, request, () -> {
                     // setns into a mount namespace makes its root the thread's: "/" is the subhost's.
                     try (SubhostTree root = SubhostTree.open(Path.of("/"))) {
                         int target = OverlayFs.mountPoint(root, subhostPath.toString(), source.directory());
                         try {
-                            Mounts.moveMount(tree, "", target, "",
+                            Mounts.moveMount(detached, "", target, "",
                                     Mounts.MOVE_MOUNT_F_EMPTY_PATH | Mounts.MOVE_MOUNT_T_EMPTY_PATH);
                         } finally {
                             Descriptor.closeQuietly(target);
+                        }
+                        try (Hiding.Mounter mounter = new Hiding.Mounter(root, () -> Hiding.take(nulls))) {
+                            for (Path image : hides) {
+                                mounter.hide(image);
+                            }
                         }
                     }
                     return null;
                 });
             } finally {
                 Descriptor.closeQuietly(tree);
+                nulls.forEach(Descriptor::closeQuietly);
             }
         }
+        trees.update(name, e -> e.withShare(share));
     }
 
     /**

@@ -36,6 +36,8 @@ final class OutputPipe implements AutoCloseable {
     private volatile boolean overflowed;
     private long seen;
     private Thread reader;
+    /** What goes to LOG is escaped as the log relay escapes a subhost's output. */
+    private final Printable.Output escaper = new Printable.Output();
 
     private OutputPipe(String what, long limit, int copyTo) throws SyscallException {
         this.what = what;
@@ -70,6 +72,23 @@ final class OutputPipe implements AutoCloseable {
 
     private void read() {
         try {
+            copy();
+        } finally {
+            if (copyTo >= 0) {
+                byte[] rest = escaper.escape(new byte[0], 0, true);
+                try {
+                    if (rest.length > 0) {
+                        Fds.write(copyTo, rest);
+                    }
+                } catch (SyscallException e) {
+                    // LOG failed: the rest of a cut character is lost.
+                }
+            }
+        }
+    }
+
+    private void copy() {
+        try {
             while (true) {
                 if (ended && System.nanoTime() - endedAt > DRAIN.toNanos()) {
                     return; // a daemon left behind keeps writing: the rest is not the command's
@@ -88,8 +107,9 @@ final class OutputPipe implements AutoCloseable {
                 seen += bytes.length;
                 int keep = (int) Math.min(room, bytes.length);
                 if (copyTo >= 0) {
-                    if (keep > 0) {
-                        Fds.write(copyTo, keep == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, keep));
+                    byte[] escaped = escaper.escape(bytes, keep, false);
+                    if (escaped.length > 0) {
+                        Fds.write(copyTo, escaped);
                     }
                 } else {
                     kept.write(bytes, 0, keep);

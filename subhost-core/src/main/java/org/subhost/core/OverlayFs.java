@@ -130,19 +130,33 @@ final class OverlayFs {
         public String describe() {
             return switch (kind) {
                 case OVERLAY -> "mount overlay " + name + " on " + live + " (lowerdir=" + lower + ", upperdir="
-                        + upper + ", workdir=" + work + ")";
-                case BIND -> "bind " + upper + " on " + live;
-                case PLAIN -> "bind " + live + " on itself (the root is the directory itself)";
+                        + upper + ", workdir=" + work + ", nodev)";
+                case BIND -> "bind " + upper + " on " + live + " (nodev)";
+                case PLAIN -> "bind " + live + " on itself (nodev; the root is the directory itself)";
             };
         }
 
+        /**
+         * Mounts the root nodev: a device node anywhere in LOWER or UPPER (an old chroot or a
+         * debootstrap tree carries some, such as 1:11, the host's kernel log) cannot be
+         * opened through it; the subhost's devices are those of its own {@code /dev}, a tmpfs
+         * mounted on top ({@link MountDev}). A bind takes no per-mount flags, so a bound
+         * root gets nodev from mount_setattr afterwards, which leaves its other flags as
+         * they are.
+         */
         @Override
         public Void apply(StepInputs in) throws Exception {
             switch (kind) {
-                case OVERLAY -> Mounts.mount(name, live.toString(), "overlay", 0,
+                case OVERLAY -> Mounts.mount(name, live.toString(), "overlay", Mounts.MS_NODEV,
                         "lowerdir=" + escape(lower) + ",upperdir=" + escape(upper) + ",workdir=" + escape(work));
-                case BIND -> Mounts.bind(upper.toString(), live.toString(), false);
-                case PLAIN -> Mounts.bind(live.toString(), live.toString(), false);
+                case BIND -> {
+                    Mounts.bind(upper.toString(), live.toString(), false);
+                    Mounts.setAttributes(Mounts.AT_FDCWD, live.toString(), 0, Mounts.MOUNT_ATTR_NODEV, 0);
+                }
+                case PLAIN -> {
+                    Mounts.bind(live.toString(), live.toString(), false);
+                    Mounts.setAttributes(Mounts.AT_FDCWD, live.toString(), 0, Mounts.MOUNT_ATTR_NODEV, 0);
+                }
             }
             return null;
         }
@@ -381,14 +395,15 @@ final class OverlayFs {
     }
 
     /**
-     * A SHARE: the host's directory or file bound (recursively) into the subhost; the mount
-     * point is made when the subhost lacks it. The source is opened once ({@link
-     * ShareSource}) and bound from its descriptor; the mount point is resolved inside LIVE.
+     * A SHARE: the host's directory or file bound (recursively, nodev) into the subhost;
+     * the mount point is made when the subhost lacks it. The source is opened once ({@link
+     * ShareSource}), checked against what every subhost writes ({@code known}), and bound
+     * from its descriptor; the mount point is resolved inside LIVE.
      */
-    record BindShare(Share share, Path live) implements BootStep.InNamespace<Void> {
+    record BindShare(Share share, Path live, Slot<Hiding.Known> known) implements BootStep.InNamespace<Void> {
         @Override
         public String describe() {
-            return "share " + share.hostPath() + " on " + target();
+            return "share " + share.hostPath() + " on " + target() + " (nodev)";
         }
 
         private Path target() {
@@ -396,8 +411,13 @@ final class OverlayFs {
         }
 
         @Override
+        public List<Slot<?>> consumes() {
+            return List.of(known);
+        }
+
+        @Override
         public Void apply(StepInputs in) throws Exception {
-            try (ShareSource source = ShareSource.open(share.hostPath());
+            try (ShareSource source = ShareSource.open(share.hostPath(), in.get(known).written());
                     SubhostTree root = SubhostTree.open(live)) {
                 int target = mountPoint(root, share.subhostPath().toString(), source.directory());
                 try {
@@ -452,9 +472,9 @@ final class OverlayFs {
         return steps;
     }
 
-    /** The SHARE steps. */
-    static List<BootStep<?>> shareSteps(SubhostConfig config) {
-        return config.shares().stream().<BootStep<?>>map(s -> new BindShare(s, config.live())).toList();
+    /** The SHARE steps, which read what is known of the other subhosts. */
+    static List<BootStep<?>> shareSteps(SubhostConfig config, Slot<Hiding.Known> known) {
+        return config.shares().stream().<BootStep<?>>map(s -> new BindShare(s, config.live(), known)).toList();
     }
 
     /**

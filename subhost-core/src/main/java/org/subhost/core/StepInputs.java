@@ -39,6 +39,11 @@ public final class StepInputs {
         return services.store();
     }
 
+    /** {@return the index of subhost trees} */
+    TreeIndex trees() {
+        return services.trees();
+    }
+
     /** {@return rtnetlink in the host's network namespace} */
     RtNetlink hostLinks() {
         return services.hostLinks();

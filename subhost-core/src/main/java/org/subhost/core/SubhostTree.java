@@ -82,6 +82,29 @@ final class SubhostTree implements AutoCloseable {
         return openAt(relative(relative), flags, 0);
     }
 
+    /**
+     * Opens {@code relative} inside the tree with no symbolic link anywhere on the way
+     * (RESOLVE_NO_SYMLINKS besides the tree's rules): for a path that must be the very
+     * directory the host names, never one that a link of the subhost leads to.
+     *
+     * @param flags O_* flags; O_CLOEXEC and O_NOFOLLOW are added
+     * @return a descriptor owned by the caller
+     * @throws SyscallException when the kernel refuses (ENOENT, ENOTDIR, ELOOP for a link)
+     */
+    int openWithoutLinks(String relative, int flags) throws SyscallException {
+        String rel = relative(relative);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return AtFiles.openat2(fd, rel.isEmpty() ? "." : rel, flags | Fds.O_CLOEXEC | Fds.O_NOFOLLOW, 0,
+                        RESOLVE | AtFiles.RESOLVE_NO_SYMLINKS);
+            } catch (SyscallException e) {
+                if (!e.is(Errno.EAGAIN) || attempt == RACE_RETRIES) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     private int openAt(String relative, int flags, int mode) throws SyscallException {
         for (int attempt = 1; ; attempt++) {
             try {

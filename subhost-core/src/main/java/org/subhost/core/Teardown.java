@@ -107,6 +107,9 @@ final class Teardown {
             } catch (Exception e) {
                 problems.add("state record: " + PlanExecutor.reason(e));
             }
+            List<String> index = new ArrayList<>();
+            markStopped(new TreeIndex(store.root(), Optional.empty()), state.name(), index);
+            index.forEach(log::warning);
         }
         if (!problems.isEmpty()) {
             String message = "stop " + state.name() + ": could not remove everything: " + String.join("; ", problems);
@@ -135,6 +138,19 @@ final class Teardown {
             if (!run(store, state, grace, log)) {
                 throw new org.subhost.NotRunningException(state.name());
             }
+        }
+    }
+
+    /**
+     * Marks {@code name} stopped in the index of subhost trees (its trees stay known as a
+     * subhost's, no longer hidden by themselves); a failure is added to {@code problems}, for a line in LOG: it leaves an
+     * entry whose pid 1 is gone, which nothing takes for a running subhost.
+     */
+    static void markStopped(TreeIndex trees, String name, List<String> problems) {
+        try {
+            trees.stopped(name);
+        } catch (Exception e) {
+            problems.add("the index of subhost trees: " + PlanExecutor.reason(e));
         }
     }
 

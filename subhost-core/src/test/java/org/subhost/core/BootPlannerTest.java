@@ -51,22 +51,33 @@ class BootPlannerTest {
 
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
-        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "AwaitNetns",
-                "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "CreateNetnsOnBootThread",
+        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "Register", "PrepareInit",
+                "AwaitNetns", "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "CreateNetnsOnBootThread",
                 "NewMountNamespace", "WriteInterfaces", "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime",
-                "BindShare", "Create", "PivotRoot", "StartPid1", "Join", "RecordRunning", "ReleaseInit");
-        assertThat(plan.lines().get(3))
-                .isEqualTo(" 4. [host, alongside ns] network namespace ex1 once the namespace thread made it");
+                "BindShare", "HideTrees", "Create", "PivotRoot", "StartPid1", "Join", "RecordRunning", "Carry",
+                "ReleaseInit");
+        assertThat(plan.lines().get(2)).isEqualTo(" 3. [host] register the trees of ex1 in /run/subhost/.trees;"
+                + " check each SHARE against what subhosts write");
+        assertThat(plan.lines().get(4))
+                .isEqualTo(" 5. [host, alongside ns] network namespace ex1 once the namespace thread made it");
         // The namespace thread makes the network namespace for itself, first: the name's bind
         // mount must be in the host's mount namespace, and sysfs and pid 1 need it later.
-        assertThat(plan.lines().get(8))
-                .isEqualTo(" 9. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
-        assertThat(plan.lines().get(9)).isEqualTo("10. [ns] new mount namespace with every mount private");
-        assertThat(plan.lines().get(4))
-                .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
-        assertThat(plan.lines().get(5)).isEqualTo(" 6. [host, alongside ns] host end ex10: port of bridge br0, up");
-        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
-        assertThat(plan.lines().get(17)).isEqualTo("18. [ns] control group /sys/fs/cgroup/ex1");
+        assertThat(plan.lines().get(9))
+                .isEqualTo("10. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
+        assertThat(plan.lines().get(10)).isEqualTo("11. [ns] new mount namespace with every mount private");
+        assertThat(plan.lines().get(5))
+                .isEqualTo(" 6. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
+        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] host end ex10: port of bridge br0, up");
+        assertThat(plan.lines().get(7)).isEqualTo(" 8. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
+        assertThat(plan.lines().get(12)).isEqualTo("13. [ns] mount overlay ex1 on " + base.resolve("live")
+                + " (lowerdir=/, upperdir=" + base.resolve("root") + ", workdir=" + base.resolve("work") + ", nodev)");
+        assertThat(plan.lines().get(17)).isEqualTo("18. [ns] share " + shared + " on " + base.resolve("live")
+                + shared + " (nodev)");
+        assertThat(plan.lines().get(18)).isEqualTo("19. [ns] hide the BASE, LOG and state of every other subhost,"
+                + " where " + base.resolve("live") + " shows them");
+        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] control group /sys/fs/cgroup/ex1");
+        assertThat(plan.lines().get(24)).isEqualTo("25. [host] hide the trees of subhosts booted meanwhile in ex1,"
+                + " and ex1's in the running subhosts that show them");
     }
 
     @Test
@@ -76,11 +87,11 @@ class BootPlannerTest {
 
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
-        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "PrepareInit", "CreateNetns",
-                "NewMountNamespace", "RunHook", "MountRoot", "RunHook", "PivotRoot", "StartPid1", "RecordRunning",
-                "ReleaseInit");
-        assertThat(plan.lines().get(5)).isEqualTo(" 6. [ns] PREMOUNT: /usr/local/bin/pre " + base.resolve("root"));
-        assertThat(plan.lines().get(7)).isEqualTo(" 8. [ns] POSTMOUNT: /usr/local/bin/post " + base.resolve("live")
+        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "Register", "PrepareInit",
+                "CreateNetns", "NewMountNamespace", "RunHook", "MountRoot", "RunHook", "HideTrees", "PivotRoot",
+                "StartPid1", "RecordRunning", "Carry", "ReleaseInit");
+        assertThat(plan.lines().get(6)).isEqualTo(" 7. [ns] PREMOUNT: /usr/local/bin/pre " + base.resolve("root"));
+        assertThat(plan.lines().get(8)).isEqualTo(" 9. [ns] POSTMOUNT: /usr/local/bin/post " + base.resolve("live")
                 + " " + base.resolve("root"));
     }
 
@@ -88,17 +99,17 @@ class BootPlannerTest {
     void cablesAreMadeBeforeTheNamespaceStepsWhenAUsersHookRunsThere(@TempDir Path base) throws Exception {
         SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("=").start("none");
 
-        assertThat(BootPlanner.plan(builder.build(), NO_CGROUP).lines().get(4))
-                .isEqualTo(" 5. [host, alongside ns] cable 0: veth ex10 <-> eth0");
+        assertThat(BootPlanner.plan(builder.build(), NO_CGROUP).lines().get(5))
+                .isEqualTo(" 6. [host, alongside ns] cable 0: veth ex10 <-> eth0");
         List<String> withPremount = BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP).lines();
-        assertThat(withPremount.get(4)).as("a PREMOUNT may look at the cables, as with the old tool")
-                .isEqualTo(" 5. [host] cable 0: veth ex10 <-> eth0");
-        assertThat(withPremount.get(6)).as("and the netns is entered before it runs")
-                .isEqualTo(" 7. [ns] new mount namespace with every mount private; enter network namespace ex1");
-        assertThat(withPremount.get(3)).isEqualTo(" 4. [host] network namespace ex1 (/run/netns/ex1) with lo up");
+        assertThat(withPremount.get(5)).as("a PREMOUNT may look at the cables, as with the old tool")
+                .isEqualTo(" 6. [host] cable 0: veth ex10 <-> eth0");
+        assertThat(withPremount.get(7)).as("and the netns is entered before it runs")
+                .isEqualTo(" 8. [ns] new mount namespace with every mount private; enter network namespace ex1");
+        assertThat(withPremount.get(4)).isEqualTo(" 5. [host] network namespace ex1 (/run/netns/ex1) with lo up");
         assertThat(withPremount).noneMatch(line -> line.contains("for this thread") || line.contains("made it"));
         assertThat(BootPlanner.plan(builder.premount(Optional.empty()).postmount("/usr/local/bin/post").build(), NO_CGROUP).lines()
-                .get(5)).as("a POSTMOUNT too").isEqualTo(" 6. [host] host end ex10: ifup ex10 (else just up)");
+                .get(6)).as("a POSTMOUNT too").isEqualTo(" 7. [host] host end ex10: ifup ex10 (else just up)");
     }
 
     @Test
@@ -109,7 +120,8 @@ class BootPlannerTest {
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
         assertThat(describe(plan)).doesNotContain("WriteInterfaces", "RunHook");
-        assertThat(plan.lines().get(6)).isEqualTo(" 7. [ns] bind " + base + " on itself (the root is the directory itself)");
+        assertThat(plan.lines().get(7)).isEqualTo(" 8. [ns] bind " + base + " on itself (nodev; the root is the directory"
+                + " itself)");
     }
 
     @Test
@@ -168,9 +180,11 @@ class BootPlannerTest {
                 "ConnectHostEnd <- PrepareInit",
                 "AddVeth <- AwaitNetns",
                 "ConnectHostEnd <- PrepareInit",
+                "HideTrees <- Register",
                 "StartPid1 <- PrepareInit, PrepareInit",
                 "Join <- StartPid1, PrepareInit",
                 "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
+                "Carry <- Register, StartPid1",
                 "ReleaseInit <- StartPid1");
         assertThat(readers(BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP))).containsExactly(
                 "AddVeth <- CreateNetns",
@@ -179,8 +193,10 @@ class BootPlannerTest {
                 "ConnectHostEnd <- PrepareInit",
                 "NewMountNamespace <- CreateNetns",
                 "RunHook <- PrepareInit",
+                "HideTrees <- Register",
                 "StartPid1 <- PrepareInit, PrepareInit",
                 "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
+                "Carry <- Register, StartPid1",
                 "ReleaseInit <- StartPid1");
     }
 }

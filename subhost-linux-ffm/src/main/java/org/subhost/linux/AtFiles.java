@@ -80,6 +80,14 @@ public final class AtFiles {
     // int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
     private static final Downcall RENAMEAT = Native.lazyDowncall("renameat",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    // int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags)
+    private static final Downcall RENAMEAT2 = Native.lazyDowncall("renameat2",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+    // int ftruncate(int fd, off_t length)
+    private static final Downcall FTRUNCATE = Native.lazyDowncall("ftruncate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    /** renameat2(2) flag: the two names change places, in one step; both must exist. */
+    private static final int RENAME_EXCHANGE = 2;
     // int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
     private static final Downcall FCHMODAT = Native.lazyDowncall("fchmodat",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
@@ -100,6 +108,7 @@ public final class AtFiles {
     private static final int STATX_BASIC_STATS = 0x7ff;
     /** struct statx: 256 bytes; the offsets of the members we read. */
     private static final long STATX_SIZE = 256;
+    private static final long STX_NLINK = 16;
     private static final long STX_UID = 20;
     private static final long STX_GID = 24;
     private static final long STX_MODE = 28;
@@ -267,6 +276,54 @@ public final class AtFiles {
     }
 
     /**
+     * Swaps two names of one directory in one step: renameat2(2) with RENAME_EXCHANGE, like
+     * {@code mv --exchange A B}. Both must exist; nothing is made, removed or followed, so a
+     * name that someone else could take in a shared directory is never left free. Used to
+     * rotate a log: the old file and the current one change places.
+     *
+     * <p>Errnos to expect: ENOENT (one of them is missing), EINVAL (a file system without
+     * RENAME_EXCHANGE), EPERM (a sticky directory and files of another user), EXDEV.
+     *
+     * @param dirFd the directory, an O_PATH descriptor will do
+     * @param a one name in it
+     * @param b the other name in it
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void exchange(int dirFd, String a, String b) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            rc = (int) RENAMEAT2.call(errnoSegment, dirFd, Native.address(Memory.cString(arena, a)), dirFd,
+                    Native.address(Memory.cString(arena, b)), RENAME_EXCHANGE);
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("renameat2", Mounts.at(dirFd, a) + " and " + b + ", RENAME_EXCHANGE", errno);
+        }
+    }
+
+    /**
+     * Cuts the open file {@code fd} to {@code length} bytes: ftruncate(2).
+     *
+     * @param fd a descriptor open for writing
+     * @param length the new size
+     * @throws SyscallException when the kernel refuses (EINVAL: not a regular file, EBADF)
+     */
+    public static void truncate(int fd, long length) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            rc = (int) FTRUNCATE.call(errnoSegment, fd, length);
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("ftruncate", "fd " + fd + ", " + length, errno);
+        }
+    }
+
+    /**
      * Sets the permission bits of {@code name} in {@code dirFd}: fchmodat(2) without flags,
      * never opening the file (device nodes act when opened). It follows a symbolic link in
      * {@code name}: call it only on an entry the caller just made in a directory it owns.
@@ -355,7 +412,7 @@ public final class AtFiles {
             status = new FileStatus(Memory.getShort(buffer, STX_MODE) & 0xffff, Memory.getInt(buffer, STX_UID),
                     Memory.getInt(buffer, STX_GID), Memory.getLong(buffer, STX_SIZE),
                     Memory.getInt(buffer, STX_DEV_MAJOR), Memory.getInt(buffer, STX_DEV_MINOR),
-                    Memory.getLong(buffer, STX_INO));
+                    Memory.getLong(buffer, STX_INO), Memory.getInt(buffer, STX_NLINK));
         }
         if (rc == -1) {
             throw new SyscallException("statx", "fd " + fd + ", AT_EMPTY_PATH", errno);

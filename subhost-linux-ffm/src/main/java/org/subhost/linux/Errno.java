@@ -37,6 +37,8 @@ public final class Errno {
     public static final int EEXIST = 17;
     /** No such device: no link of that name, or no such filesystem type. */
     public static final int ENODEV = 19;
+    /** Cross-device link; openat2's RESOLVE_BENEATH or RESOLVE_IN_ROOT when a path would leave the root. */
+    public static final int EXDEV = 18;
     /** Not a directory. */
     public static final int ENOTDIR = 20;
     /** Is a directory. */

@@ -18,8 +18,10 @@ package org.subhost.linux;
  * @param deviceMajor the major number of the device the file lives on
  * @param deviceMinor the minor number of the device the file lives on
  * @param inode the inode number on that device
+ * @param links the number of hard links (names) the file has
  */
-public record FileStatus(int mode, int uid, int gid, long size, int deviceMajor, int deviceMinor, long inode) {
+public record FileStatus(int mode, int uid, int gid, long size, int deviceMajor, int deviceMinor, long inode,
+        int links) {
     /** st_mode: the bits of the file type. */
     public static final int S_IFMT = 0170000;
     /** st_mode: a regular file. */

@@ -113,6 +113,22 @@ public final class Mounts {
     /** move_mount(2): an empty target path means the target descriptor itself. */
     public static final int MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
+    /** mount_setattr(2) attribute: the mount is read-only. */
+    public static final long MOUNT_ATTR_RDONLY = 0x1;
+    /** mount_setattr(2) attribute: set-user-id and set-group-id bits and file capabilities are ignored. */
+    public static final long MOUNT_ATTR_NOSUID = 0x2;
+    /** mount_setattr(2) attribute: device nodes on the mount cannot be opened. */
+    public static final long MOUNT_ATTR_NODEV = 0x4;
+    /** mount_setattr(2) attribute: no program on the mount can be executed. */
+    public static final long MOUNT_ATTR_NOEXEC = 0x8;
+
+    /** fsopen(2) flag: the file system context's descriptor is close-on-exec. */
+    public static final int FSOPEN_CLOEXEC = 1;
+    /** fsmount(2) flag: the mount's descriptor is close-on-exec. */
+    public static final int FSMOUNT_CLOEXEC = 1;
+    private static final int FSCONFIG_SET_STRING = 1;
+    private static final int FSCONFIG_CMD_CREATE = 6;
+
     /** mknod(2) file type: character device. */
     public static final int S_IFCHR = 0020000;
     /** mknod(2) file type: block device. */
@@ -150,6 +166,9 @@ public final class Mounts {
             .add("MOVE_MOUNT_T_AUTOMOUNTS", MOVE_MOUNT_T_AUTOMOUNTS)
             .add("MOVE_MOUNT_T_EMPTY_PATH", MOVE_MOUNT_T_EMPTY_PATH)
             .build();
+    static final FlagNames MOUNT_ATTRIBUTES = FlagNames.builder()
+            .add("MOUNT_ATTR_RDONLY", MOUNT_ATTR_RDONLY).add("MOUNT_ATTR_NOSUID", MOUNT_ATTR_NOSUID)
+            .add("MOUNT_ATTR_NODEV", MOUNT_ATTR_NODEV).add("MOUNT_ATTR_NOEXEC", MOUNT_ATTR_NOEXEC).build();
     static final FlagNames FILE_TYPES = FlagNames.builder()
             .add("S_IFCHR", S_IFCHR).add("S_IFBLK", S_IFBLK).add("S_IFIFO", S_IFIFO)
             .add("S_IFREG", S_IFREG).build();
@@ -173,6 +192,22 @@ public final class Mounts {
     //                unsigned int flags): glibc >= 2.36 (syscall 429)
     private static final Downcall MOVE_MOUNT = Native.lazyDowncall("move_mount",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+    // int mount_setattr(int dfd, const char *path, unsigned int flags, struct mount_attr *attr,
+    //                   size_t size): glibc >= 2.36 (syscall 442)
+    private static final Downcall MOUNT_SETATTR = Native.lazyDowncall("mount_setattr",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
+    /** struct mount_attr: attr_set, attr_clr, propagation, userns_fd, each a u64 (MOUNT_ATTR_SIZE_VER0). */
+    private static final long MOUNT_ATTR_SIZE = 32;
+    // int fsopen(const char *fstype, unsigned int flags): glibc >= 2.36 (syscall 430)
+    private static final Downcall FSOPEN = Native.lazyDowncall("fsopen",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // int fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux):
+    // glibc >= 2.36 (syscall 431)
+    private static final Downcall FSCONFIG = Native.lazyDowncall("fsconfig",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    // int fsmount(int fd, unsigned int flags, unsigned int attr_flags): glibc >= 2.36 (syscall 432)
+    private static final Downcall FSMOUNT = Native.lazyDowncall("fsmount",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     // int mknod(const char *path, mode_t mode, dev_t dev): glibc >= 2.33 exports it
     private static final Downcall MKNOD = Native.lazyDowncall("mknod",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
@@ -186,6 +221,10 @@ public final class Mounts {
 
     /** statfs(2) f_type of a cgroup v2 hierarchy (linux/magic.h). */
     public static final long CGROUP2_SUPER_MAGIC = 0x63677270L;
+
+    // int fstatfs(int fd, struct statfs *buf)
+    private static final Downcall FSTATFS = Native.lazyDowncall("fstatfs",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
 
     /** struct statx: 256 bytes; stx_attributes at 8, stx_attributes_mask at 56 (both u64). */
     private static final long STATX_SIZE = 256;
@@ -416,6 +455,170 @@ public final class Mounts {
         }
     }
 
+    /**
+     * Sets and clears per-mount attributes of one mount, or with AT_RECURSIVE of every
+     * mount of a tree: mount_setattr(2) (system call 442), like {@code mount -o
+     * remount,bind,nodev} but without restating the attributes that stay.
+     *
+     * <p>Unlike a remount with MS_REMOUNT|MS_BIND, which replaces all per-mount flags with
+     * the ones given, it changes only the bits in {@code set} and {@code clear}, so that a
+     * read-only or nosuid mount below stays so. It also works on a detached tree from
+     * {@link #openTree} with OPEN_TREE_CLONE (Linux 5.12 and later), before the tree is
+     * attached anywhere: a share is made nodev before the subhost can see it.
+     *
+     * <p>Acts on the mount that {@code dirFd} and {@code path} name, whichever mount
+     * namespace it is in (a detached tree is in none).
+     *
+     * <p>Errnos to expect: EINVAL (a flag or attribute the kernel does not know, or a path
+     * that is no mount's root), EPERM (no CAP_SYS_ADMIN, or an attribute locked by a less
+     * privileged mount namespace), ENOSYS (before Linux 5.12).
+     *
+     * @param dirFd a descriptor of the mount (with AT_EMPTY_PATH and an empty path), of a
+     *     directory {@code path} is relative to, or AT_FDCWD
+     * @param path the mount point, or "" with AT_EMPTY_PATH
+     * @param flags AT_EMPTY_PATH, AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, or-ed
+     * @param set MOUNT_ATTR_* attributes to set
+     * @param clear MOUNT_ATTR_* attributes to clear
+     * @throws SyscallException when the kernel refuses
+     */
+    public static void setAttributes(int dirFd, String path, int flags, long set, long clear) throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment attr = arena.allocate(MOUNT_ATTR_SIZE, 8);
+            Memory.setLong(attr, 0, set);
+            Memory.setLong(attr, 8, clear);
+            rc = (int) MOUNT_SETATTR.call(errnoSegment, dirFd, Native.address(Memory.cString(arena, path)), flags,
+                    Native.address(attr), MOUNT_ATTR_SIZE);
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("mount_setattr", describeSetAttributes(dirFd, path, flags, set, clear), errno);
+        }
+    }
+
+    /** The arguments of mount_setattr(2) as its error message shows them. */
+    static String describeSetAttributes(int dirFd, String path, int flags, long set, long clear) {
+        StringBuilder out = new StringBuilder(at(dirFd, path));
+        if (flags != 0) {
+            out.append(", ").append(OPEN_TREE_FLAGS.format(flags));
+        }
+        if (set != 0) {
+            out.append(", set ").append(MOUNT_ATTRIBUTES.format(set));
+        }
+        if (clear != 0) {
+            out.append(", clear ").append(MOUNT_ATTRIBUTES.format(clear));
+        }
+        return out.toString();
+    }
+
+    /**
+     * A new file system of type {@code fstype}, mounted nowhere yet: fsopen(2), fsconfig(2)
+     * with each option of {@code options} ({@code key=value}, set as strings) and
+     * FSCONFIG_CMD_CREATE, then fsmount(2) with {@code attributes} (Linux 5.2 and later).
+     * Attach it with {@link #moveMount} (from the returned descriptor, with
+     * MOVE_MOUNT_F_EMPTY_PATH), also onto a descriptor: no path is needed, so that it can
+     * go into a mount namespace whose {@code /proc} is another pid namespace's. Closing
+     * the descriptor of a mount never attached frees it.
+     *
+     * <p>Errnos to expect: ENODEV (no such file system type), EINVAL (an option the file
+     * system does not take: the kernel's own words are not read back here), EPERM.
+     *
+     * @param fstype the file system type, such as {@code tmpfs}
+     * @param options its options as {@code key=value}, such as {@code mode=000}
+     * @param attributes MOUNT_ATTR_* of the new mount
+     * @return the mount's descriptor (close-on-exec), owned by the caller
+     * @throws SyscallException when the kernel refuses
+     */
+    public static int detachedMount(String fstype, java.util.List<String> options, long attributes)
+            throws SyscallException {
+        int context;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            context = (int) FSOPEN.call(errnoSegment, Native.address(Memory.cString(arena, fstype)), FSOPEN_CLOEXEC);
+            errno = Native.errno(errnoSegment);
+        }
+        if (context == -1) {
+            throw new SyscallException("fsopen", fstype + ", FSOPEN_CLOEXEC", errno);
+        }
+        try {
+            for (String option : options) {
+                int eq = option.indexOf('=');
+                fsconfig(context, FSCONFIG_SET_STRING, fstype, eq < 0 ? option : option.substring(0, eq),
+                        eq < 0 ? null : option.substring(eq + 1));
+            }
+            fsconfig(context, FSCONFIG_CMD_CREATE, fstype, null, null);
+            int mount;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment errnoSegment = Native.errnoSegment(arena);
+                mount = (int) FSMOUNT.call(errnoSegment, context, FSMOUNT_CLOEXEC, (int) attributes);
+                errno = Native.errno(errnoSegment);
+            }
+            if (mount == -1) {
+                throw new SyscallException("fsmount", fstype + ", FSMOUNT_CLOEXEC, " + MOUNT_ATTRIBUTES.format(attributes),
+                        errno);
+            }
+            return mount;
+        } finally {
+            try {
+                Fds.close(context);
+            } catch (SyscallException e) {
+                // EBADF only, a bug: the mount, if made, stands on its own descriptor.
+            }
+        }
+    }
+
+    private static void fsconfig(int context, int command, String fstype, String key, String value)
+            throws SyscallException {
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            rc = (int) FSCONFIG.call(errnoSegment, context, command, Native.address(Native.cString(arena, key)),
+                    Native.address(Native.cString(arena, value)), 0);
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("fsconfig", fstype + ", " + (command == FSCONFIG_CMD_CREATE ? "FSCONFIG_CMD_CREATE"
+                    : "FSCONFIG_SET_STRING " + key + "=" + value), errno);
+        }
+    }
+
+    /**
+     * Whether the file that {@code fd} names is the root of a mount, as statx(2) with
+     * AT_EMPTY_PATH reports it (STATX_ATTR_MOUNT_ROOT): {@link #isMountRoot(String)} for a
+     * descriptor, where no {@code /proc/self/fd} path would do (another pid namespace's
+     * {@code /proc}).
+     *
+     * @param fd an open descriptor, O_PATH will do
+     * @return whether a mount's root is there; empty before Linux 5.8
+     * @throws SyscallException when statx is refused (EBADF)
+     */
+    public static java.util.Optional<Boolean> isMountRoot(int fd) throws SyscallException {
+        int rc;
+        int errno;
+        long attributes;
+        long known;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
+            rc = (int) STATX.call(errnoSegment, fd, Native.address(Memory.cString(arena, "")),
+                    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, 0, Native.address(buffer));
+            errno = Native.errno(errnoSegment);
+            attributes = Memory.getLong(buffer, STX_ATTRIBUTES);
+            known = Memory.getLong(buffer, STX_ATTRIBUTES_MASK);
+        }
+        if (rc == -1) {
+            throw new SyscallException("statx", "fd " + fd + ", AT_EMPTY_PATH", errno);
+        }
+        if ((known & STATX_ATTR_MOUNT_ROOT) == 0) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of((attributes & STATX_ATTR_MOUNT_ROOT) != 0);
+    }
+
     /** A path relative to a directory descriptor as an error message shows it. */
     static String at(int dirFd, String path) {
         if (dirFd == AT_FDCWD) {
@@ -564,6 +767,31 @@ public final class Mounts {
         }
         if (rc == -1) {
             throw new SyscallException("statfs", path, errno);
+        }
+        return type;
+    }
+
+    /**
+     * The type of the file system that the file {@code fd} names is on: fstatfs(2)'s
+     * f_type, as {@link #filesystemType(String)} for a descriptor (O_PATH will do).
+     *
+     * @param fd an open descriptor
+     * @return the magic number, such as 0x01021994 for tmpfs
+     * @throws SyscallException when fstatfs is refused (EBADF)
+     */
+    public static long filesystemType(int fd) throws SyscallException {
+        int rc;
+        int errno;
+        long type;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(STATFS_SIZE, 8);
+            rc = (int) FSTATFS.call(errnoSegment, fd, Native.address(buffer));
+            errno = Native.errno(errnoSegment);
+            type = Memory.getLong(buffer, 0);
+        }
+        if (rc == -1) {
+            throw new SyscallException("fstatfs", "fd " + fd, errno);
         }
         return type;
     }
