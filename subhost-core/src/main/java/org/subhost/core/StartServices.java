@@ -74,7 +74,8 @@ final class StartServices {
         String pidFile = supervise.get(name);
         if (pidFile != null) {
             ServiceSpec.Builder b = ServiceSpec.builder(name, ServiceSpec.Kind.INIT_D, spec.source())
-                    .type(ServiceSpec.Type.FORKING).start(spec.start()).startTimeout(limit)
+                    .type(ServiceSpec.Type.FORKING).start(spec.start()).stop(spec.stop()).startTimeout(limit)
+                    .stopTimeout(limit)
                     .killMode(ServiceSpec.KillMode.NONE).restart(ServiceSpec.Restart.ON_FAILURE).pidFile(pidFile);
             spec = b.build();
         }
