@@ -443,21 +443,21 @@ static void tell(struct service *s, const char *format, ...)
 		free(s->last);
 		s->last = last;
 	}
-	/* A request is answered by the first state it led to that is not a step on the way. */
+	if (status_out >= 0) {
+		char line[512];
+		int n = snprintf(line, sizeof line, "%s %s\n", s->name, state);
+		if (n < 0 || n >= (int)sizeof line)
+			say("service %s: name too long for the status channel", s->name);
+		else
+			write_line(status_out, line, (size_t)n);
+	}
+	/* A request is answered by the first state it led to that is not a step on the way;
+	 * after the status line, so that the host never has an answer that its status lacks. */
 	if (s->request != 0 && !s->start_after_stop && strncmp(state, "starting", 8) != 0
 	    && strncmp(state, "stopping", 8) != 0) {
 		answer(s->request, "%s %s", s->name, state);
 		s->request = 0;
 	}
-	if (status_out < 0)
-		return;
-	char line[512];
-	int n = snprintf(line, sizeof line, "%s %s\n", s->name, state);
-	if (n < 0 || n >= (int)sizeof line) {
-		say("service %s: name too long for the status channel", s->name);
-		return;
-	}
-	write_line(status_out, line, (size_t)n);
 }
 
 /* The boot waits for this: the first "started" or "failed" of each START service. */

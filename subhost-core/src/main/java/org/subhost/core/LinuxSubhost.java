@@ -337,7 +337,9 @@ final class LinuxSubhost implements Subhost {
                 try (BootLog log = BootLog.open("overlay-service", name, state.log())) {
                     log.line(verb + " " + service + ": " + answer);
                 }
-                return LogRelay.serviceStatus(service, answer);
+                SubhostStatus.ServiceStatus outcome = LogRelay.serviceStatus(service, answer);
+                awaitRelayed(outcome, state.services());
+                return outcome;
             }
         } catch (SubhostException e) {
             throw e;
@@ -345,6 +347,29 @@ final class LinuxSubhost implements Subhost {
             throw new SubhostException(what + ": " + PlanExecutor.reason(e), e);
         }
     }
+
+    /**
+     * Waits until the services file shows {@code outcome}, at most {@link #RELAY_WAIT}: pid 1
+     * writes the state to its status channel before it answers, but the log relay, a process
+     * of its own, writes the file a moment later; so a status read right after a request
+     * agrees with its answer. A state that changed meanwhile (the service died again) ends
+     * the wait at its limit, and the status then shows the newer state.
+     */
+    private void awaitRelayed(SubhostStatus.ServiceStatus outcome, List<String> services) throws InterruptedException {
+        long deadline = System.nanoTime() + RELAY_WAIT.toNanos();
+        Path stateDir = store.root().resolve(name);
+        while (System.nanoTime() < deadline) {
+            for (SubhostStatus.ServiceStatus s : LogRelay.serviceStates(stateDir, services)) {
+                if (s.name().equals(outcome.name()) && s.state().equals(outcome.state())) {
+                    return;
+                }
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** How long a request's answer waits for the services file ({@link #awaitRelayed}). */
+    private static final Duration RELAY_WAIT = Duration.ofSeconds(1);
 
     /** The record, if pid 1 runs; else NotRunningException. */
     @Override
