@@ -73,8 +73,9 @@ class ServicesGuideKernelTest {
     void theMinimalSubhostAndTheMailHostRunAsWritten() throws Exception {
         assumeTrue(Uid.isRoot(), "the guide's commands need root (they boot subhosts)");
         assertThat(HostLeftovers.of("mini", "mta").find()).as("subhosts mini or mta of someone else's").isEmpty();
-        // The guide leaves LOG at its default.
-        List<Path> logs = List.of(Path.of("/tmp/oly-mini.log"), Path.of("/tmp/oly-mta.log"));
+        // The guide leaves LOG at its default (and LOG.1, LOG_MAX's other half, beside it).
+        List<Path> logs = List.of(Path.of("/tmp/oly-mini.log"), Path.of("/tmp/oly-mini.log.1"),
+                Path.of("/tmp/oly-mta.log"), Path.of("/tmp/oly-mta.log.1"));
         assertThat(logs).as("someone else's LOG of mini or mta").allMatch(Files::notExists);
         Path tree = DebianFixtures.debianTree(Files.createDirectories(tmp.resolve("fixtures")));
         List<Block> blocks = blocks(Files.readString(GUIDE));
