@@ -18,8 +18,24 @@
  * process: a process that leaves both (a daemon's own setsid child) is reached only by pid
  * 1's SIGTERM to everyone at the end.
  *
+ * A stop is pid 1's too, for both kinds: an init.d script's `service NAME stop` (or `PATH
+ * stop`), a unit's ExecStop=, KillSignal= and SIGKILL after TimeoutStopSec=. It runs as a
+ * state of the service (P_STOPPING), driven by the loop as a start is, so that pid 1 goes on
+ * reaping, supervising the others and answering while one service stops. At the shutdown
+ * every START service is stopped in reverse START order, whatever its kind.
+ *
+ * The host asks for a start, stop or restart of one service on the control channel: a
+ * SOCK_SEQPACKET socketpair whose other end pid 1 keeps at --control-fd for the host alone,
+ * which takes a copy of it with pidfd_getfd(2). That call needs the right to ptrace pid 1,
+ * which is not dumpable: only the host's root has it (and a subhost's root that kept
+ * CAP_SYS_PTRACE, who could make pid 1 do anything by ptrace anyway). No process of the
+ * subhost can send a byte on it otherwise: it has no name and no process of the subhost
+ * holds it. A request is one record "ID VERB NAME"; the answer is one record "ID NAME
+ * STATE", with the state that the request led to (the same line as on the status channel),
+ * or "ID ! REASON" when it was refused.
+ *
  * pid 1 is small: the table is one allocation of the memfd's size plus the arrays of
- * pointers into it; nothing grows while the services run.
+ * pointers into it; nothing grows while the services run but each service's last state.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,8 +78,15 @@ enum phase {
 	P_POST,          /* ExecStartPost= number `index` runs */
 	P_RUNNING,       /* started; the main process (if known) runs */
 	P_RESTART_WAIT,  /* RestartSec= passes */
-	P_STOPPING,      /* services_stop_all works on it */
+	P_STOPPING,      /* its stop runs (stop_step says how far) */
 	P_DONE           /* ended: failed, stopped, skipped; nothing more happens */
+};
+/* How far a stop is. */
+enum stop_step {
+	S_COMMANDS,      /* ExecStop= (an init.d script's stop) number `index` runs */
+	S_SIGNAL,        /* KillSignal= is due */
+	S_WAIT,          /* KillSignal= sent: the main and control processes are awaited */
+	S_KILLED         /* SIGKILL sent: their end is awaited, a second at most */
 };
 
 #define F_IGNORE 1    /* "-": a status other than 0 counts as success */
@@ -110,6 +133,12 @@ struct service {
 	long starts[START_HISTORY];
 	size_t start_count;
 	bool settled;                       /* started or failed once: the boot need not wait for it */
+	bool up;                            /* a start has run and no stop since: the shutdown stops it */
+	enum stop_step stop_step;
+	int stop_status;                    /* the first failed stop command's status (init.d), -1: none */
+	bool start_after_stop;              /* a restart: the start follows the stop */
+	unsigned long request;              /* the host's request that the next settled state answers; 0: none */
+	char *last;                         /* the last state told, for a request that changes nothing */
 };
 
 static struct service services[MAX_SERVICES];
@@ -120,7 +149,13 @@ static int ready_out = -1;
 static int notify_fd = -1;
 static char notify_name[32];   /* "@xxxxx" */
 static sigset_t child_mask;
-static bool holding;           /* services_hold: the host stops the services; nothing restarts */
+static bool holding;           /* services_hold or the shutdown: nothing restarts */
+static bool shutting_down;     /* services_stop_all: no start, no request any more */
+static int control_fd = -1;    /* pid 1's end of the control channel */
+
+static void stop_timed_out(struct service *s);
+static void read_control(void);
+static bool supervised(const struct service *s);
 
 /* ---- the table ---- */
 
@@ -193,6 +228,7 @@ static void defaults(struct service *s, char *name)
 	s->kill_mode = K_NONE;
 	s->kill_signal = SIGTERM;
 	s->remain = true;
+	s->stop_status = -1;
 }
 
 static void field(struct service *s, const char *key, char **v, size_t n)
@@ -346,14 +382,18 @@ void services_load_names(char *const *names, long seconds)
 			malformed("too many services");
 		struct service *s = &services[service_count++];
 		defaults(s, names[i]);
-		char *service_argv[] = { "-", "service", "service", names[i], "start" };
-		char *path_argv[] = { "-", names[i], names[i], "start" };
-		if (names[i][0] == '/')
+		char *service_argv[] = { "", "service", "service", names[i], "start" };
+		char *path_argv[] = { "", names[i], names[i], "start" };
+		char *service_stop[] = { "", "service", "service", names[i], "stop" };
+		char *path_stop[] = { "", names[i], names[i], "stop" };
+		if (names[i][0] == '/') {
 			add_command(s, CMD_START, path_argv, 4);
-		else
+			add_command(s, CMD_STOP, path_stop, 4);
+		} else {
 			add_command(s, CMD_START, service_argv, 5);
-		s->commands[CMD_START][0].flags = 0;
-		s->start_millis = seconds * 1000;
+			add_command(s, CMD_STOP, service_stop, 5);
+		}
+		s->start_millis = s->stop_millis = seconds * 1000;
 	}
 }
 
@@ -369,7 +409,26 @@ static void write_line(int fd, const char *line, size_t n)
 		say("status channel (fd %d): %s", fd, written < 0 ? reason(errno) : "short write");
 }
 
-/* One line "SERVICE STATE\n" in one write, in LOG as "service SERVICE STATE" too. */
+/* One record "ID TEXT" to the host on the control channel; dropped when the host reads
+ * no more (it gave up waiting): pid 1 never blocks on it. */
+static void answer(unsigned long id, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void answer(unsigned long id, const char *format, ...)
+{
+	if (control_fd < 0)
+		return;
+	char text[512];
+	int n = snprintf(text, sizeof text, "%lu ", id);
+	va_list args;
+	va_start(args, format);
+	int m = vsnprintf(text + n, sizeof text - (size_t)n, format, args);
+	va_end(args);
+	size_t length = m < 0 ? (size_t)n : (size_t)n + (size_t)m < sizeof text ? (size_t)(n + m) : sizeof text - 1;
+	if (send(control_fd, text, length, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		say("control channel: send the answer to request %lu: %s", id, reason(errno));
+}
+
+/* One line "SERVICE STATE\n" in one write, in LOG as "service SERVICE STATE" too; the
+ * answer to the host's request on the service, when this state settles it. */
 static void tell(struct service *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void tell(struct service *s, const char *format, ...)
 {
@@ -379,15 +438,26 @@ static void tell(struct service *s, const char *format, ...)
 	vsnprintf(state, sizeof state, format, args);
 	va_end(args);
 	say("service %s %s", s->name, state);
-	if (status_out < 0)
-		return;
-	char line[512];
-	int n = snprintf(line, sizeof line, "%s %s\n", s->name, state);
-	if (n < 0 || n >= (int)sizeof line) {
-		say("service %s: name too long for the status channel", s->name);
-		return;
+	char *last = strdup(state);
+	if (last != NULL) {
+		free(s->last);
+		s->last = last;
 	}
-	write_line(status_out, line, (size_t)n);
+	if (status_out >= 0) {
+		char line[512];
+		int n = snprintf(line, sizeof line, "%s %s\n", s->name, state);
+		if (n < 0 || n >= (int)sizeof line)
+			say("service %s: name too long for the status channel", s->name);
+		else
+			write_line(status_out, line, (size_t)n);
+	}
+	/* A request is answered by the first state it led to that is not a step on the way;
+	 * after the status line, so that the host never has an answer that its status lacks. */
+	if (s->request != 0 && !s->start_after_stop && strncmp(state, "starting", 8) != 0
+	    && strncmp(state, "stopping", 8) != 0) {
+		answer(s->request, "%s %s", s->name, state);
+		s->request = 0;
+	}
 }
 
 /* The boot waits for this: the first "started" or "failed" of each START service. */
@@ -558,8 +628,7 @@ static void finish(struct service *s, const char *state)
 /* The start failed or the main process ended: restart as Restart= says, or stay failed. */
 static void ended(struct service *s, bool failure, const char *why)
 {
-	bool supervised = s->unit || s->pidfile != NULL; /* an init.d script with SUPERVISE= */
-	bool restart = supervised && !holding && (s->restart == R_ALWAYS || (s->restart == R_ON_FAILURE && failure));
+	bool restart = supervised(s) && !holding && (s->restart == R_ALWAYS || (s->restart == R_ON_FAILURE && failure));
 	if (restart && start_limit_hit(s, now_millis())) {
 		tell(s, "failed (%s; start limit: %ld starts within %ld ms, restarts %d)", why, s->burst,
 		     s->interval_millis, s->restarts);
@@ -650,6 +719,7 @@ static void begin_start(struct service *s)
 		say("starting service %s", s->name);
 	s->starts[s->start_count++ % START_HISTORY] = now;
 	s->main_pid = s->control_pid = s->group = 0;
+	s->up = true;
 	make_runtime_directories(s);
 	s->deadline = s->start_millis > 0 ? now + s->start_millis : 0;
 	s->phase = P_PRE;
@@ -771,11 +841,21 @@ static bool is_clean(int status)
 	return sig == SIGHUP || sig == SIGINT || sig == SIGTERM || sig == SIGPIPE;
 }
 
+static void stop_next(struct service *s);
+
 static void control_exited(struct service *s, int status)
 {
 	s->control_pid = 0;
-	if (s->phase == P_STOPPING)
+	if (s->phase == P_STOPPING) {
+		if (s->stop_step == S_COMMANDS) {
+			const struct command *c = &s->commands[CMD_STOP][s->index];
+			if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !(c->flags & F_IGNORE) && s->stop_status < 0)
+				s->stop_status = status;
+			s->index++;
+		}
+		stop_next(s);
 		return;
+	}
 	const struct command *c = NULL;
 	if (s->phase == P_PRE)
 		c = &s->commands[CMD_PRE][s->index];
@@ -823,8 +903,11 @@ static void control_exited(struct service *s, int status)
 static void main_exited(struct service *s, int status)
 {
 	s->main_pid = 0;
-	if (s->phase == P_STOPPING)
+	if (s->phase == P_STOPPING) {
+		if (s->stop_step != S_COMMANDS)
+			stop_next(s);
 		return;
+	}
 	if (s->control_pid > 0)
 		kill_service(s, SIGKILL, true);
 	s->control_pid = 0;
@@ -963,7 +1046,7 @@ bool services_supervising(void)
 {
 	for (size_t i = 0; i < service_count; i++) {
 		const struct service *s = &services[i];
-		if ((s->unit || s->pidfile != NULL) && s->phase != P_DONE && s->phase != P_IDLE)
+		if ((supervised(s) && s->phase != P_DONE && s->phase != P_IDLE) || s->phase == P_STOPPING)
 			return true;
 	}
 	return false;
@@ -985,11 +1068,12 @@ void services_hold(void)
 long services_tick(long cap)
 {
 	read_notifications();
+	read_control();
 	long now = now_millis();
 	long next = cap;
 	for (size_t i = 0; i < service_count; i++) {
 		struct service *s = &services[i];
-		if (s->phase == P_RESTART_WAIT && now >= s->deadline) {
+		if (s->phase == P_RESTART_WAIT && now >= s->deadline && !holding) {
 			begin_start(s);
 		} else if (s->phase == P_PIDFILE) {
 			s->main_pid = read_pidfile(s);
@@ -1003,9 +1087,11 @@ long services_tick(long cap)
 		}
 		if (s->deadline > 0 && s->phase >= P_PRE && s->phase <= P_POST && now >= s->deadline)
 			start_timed_out(s);
+		else if (s->deadline > 0 && s->phase == P_STOPPING && now >= s->deadline)
+			stop_timed_out(s);
 	}
 	/* START's order: the next start begins when the one before has started or failed. */
-	while (cursor < service_count) {
+	while (cursor < service_count && !shutting_down) {
 		struct service *s = &services[cursor];
 		if (s->phase == P_IDLE)
 			begin_start(s);
@@ -1035,73 +1121,290 @@ static void reap(void)
 		services_reaped(pid, status);
 }
 
-/* Waits until `s` has neither a main nor a control process, or until `deadline`. */
-static bool wait_quiet(struct service *s, const sigset_t *blocked, long deadline)
+/* ---- the stop ---- */
+
+static bool quiet(const struct service *s)
 {
-	for (;;) {
-		reap();
-		if (s->main_pid <= 0 && s->control_pid <= 0)
-			return true;
-		long left = deadline - now_millis();
-		if (left <= 0)
-			return false;
-		wait_for_signal(blocked, left < 100 ? left : 100);
+	return s->main_pid <= 0 && s->control_pid <= 0;
+}
+
+static bool supervised(const struct service *s)
+{
+	return s->unit || s->pidfile != NULL; /* an init.d script with SUPERVISE= */
+}
+
+/* A start that the host asked for, now: the restarts before it do not count against it. */
+static void start_again(struct service *s)
+{
+	s->start_count = 0;
+	s->phase = P_DONE;
+	s->deadline = 0;
+	tell(s, "starting");
+	begin_start(s);
+}
+
+static void stop_done(struct service *s)
+{
+	s->main_pid = s->control_pid = 0;
+	s->phase = P_DONE;
+	s->deadline = 0;
+	s->up = false;
+	settle(s, "stopped"); /* a start that the stop cut off: the next service has its turn */
+	if (s->stop_status >= 0)
+		tell(s, "stopped (its stop: %s)", ending(s->stop_status));
+	else if (supervised(s))
+		tell(s, "stopped (restarts %d)", s->restarts);
+	else
+		tell(s, "stopped");
+	if (s->start_after_stop) {
+		s->start_after_stop = false;
+		if (shutting_down) {
+			if (s->request != 0)
+				answer(s->request, "! %s: the subhost is stopping; not started again", s->name);
+			s->request = 0;
+			return;
+		}
+		start_again(s);
 	}
 }
 
-static void stop_one(struct service *s, const sigset_t *blocked, long deadline)
+/* SIGKILL to whatever of the stop is left, then a second for it to end. */
+static void stop_timed_out(struct service *s)
 {
-	enum phase was = s->phase;
-	s->phase = P_STOPPING;
-	if (was == P_RESTART_WAIT || was == P_DONE || was == P_IDLE) {
-		if (was == P_RESTART_WAIT)
-			tell(s, "stopped (while waiting to restart; restarts %d)", s->restarts);
-		s->phase = P_DONE;
+	if (s->stop_step == S_KILLED) {
+		say("service %s: a process of it outlived SIGKILL by a second; left to the end", s->name);
+		stop_done(s);
 		return;
 	}
+	say("service %s: still running after its stop time; SIGKILL", s->name);
+	if (s->control_pid > 0) {
+		kill_group(s->control_pid, SIGKILL);
+		kill(s->control_pid, SIGKILL);
+	}
+	if (s->kill_mode == K_PROCESS && s->main_pid > 0)
+		kill(s->main_pid, SIGKILL);
+	else if (s->kill_mode != K_NONE && s->kill_mode != K_PROCESS)
+		kill_service(s, SIGKILL, true);
+	s->stop_step = S_KILLED;
+	s->deadline = now_millis() + 1000;
+	if (quiet(s))
+		stop_done(s);
+}
+
+/* Takes the stop as far as it goes without waiting: each command, then the signals. */
+static void stop_next(struct service *s)
+{
+	for (;;) {
+		switch (s->stop_step) {
+		case S_COMMANDS:
+			if (s->index < s->counts[CMD_STOP] && now_millis() < s->deadline) {
+				pid_t pid = launch(s, &s->commands[CMD_STOP][s->index], true);
+				if (pid > 0) {
+					s->control_pid = pid;
+					return; /* its exit says */
+				}
+			}
+			s->stop_step = S_SIGNAL;
+			continue;
+		case S_SIGNAL:
+			if (s->kill_mode == K_NONE) {
+				stop_done(s);
+				return;
+			}
+			kill_service(s, s->kill_signal, s->kill_mode == K_CONTROL_GROUP);
+			if (s->kill_signal != SIGKILL && s->kill_signal != SIGCONT)
+				kill_service(s, SIGCONT, s->kill_mode == K_CONTROL_GROUP);
+			s->stop_step = S_WAIT;
+			continue;
+		case S_WAIT:
+			if (!quiet(s))
+				return; /* its end, or the deadline, says */
+			/* What is left of its process groups (a daemon's helpers) goes now. */
+			if (s->kill_mode != K_PROCESS)
+				kill_service(s, SIGKILL, true);
+			s->stop_step = S_KILLED;
+			s->deadline = now_millis() + 1000;
+			continue;
+		case S_KILLED:
+			if (quiet(s))
+				stop_done(s);
+			return;
+		}
+	}
+}
+
+/*
+ * Begins the stop of `s`, to be done by `deadline` (CLOCK_MONOTONIC milliseconds; 0: its
+ * own TimeoutStopSec= alone). A service with nothing to stop is told so at once: a unit
+ * that is not running, an init.d script whose start has not run since its last stop.
+ */
+static void begin_stop(struct service *s, long deadline)
+{
+	enum phase was = s->phase;
+	if (was == P_STOPPING)
+		return;
+	if (was == P_RESTART_WAIT) {
+		s->phase = P_DONE;
+		s->deadline = 0;
+		tell(s, "stopped (while waiting to restart; restarts %d)", s->restarts);
+		return;
+	}
+	if (was == P_IDLE || (was == P_DONE && (supervised(s) || !s->up))) {
+		if (s->request != 0 && !s->start_after_stop) {
+			answer(s->request, "%s %s", s->name, s->last ? s->last : "unknown");
+			s->request = 0;
+		}
+		if (s->start_after_stop) {
+			s->start_after_stop = false;
+			start_again(s);
+		}
+		return;
+	}
+	s->phase = P_STOPPING;
 	tell(s, "stopping");
 	long now = now_millis();
-	long own = s->stop_millis > 0 && now + s->stop_millis < deadline ? now + s->stop_millis : deadline;
-	if (s->control_pid > 0) /* a start still under way */
+	s->deadline = s->stop_millis > 0 ? now + s->stop_millis : now + 90000;
+	if (deadline > 0 && deadline < s->deadline)
+		s->deadline = deadline;
+	s->stop_step = S_COMMANDS;
+	s->stop_status = -1;
+	s->index = 0;
+	if (s->control_pid > 0) {
+		/* A start still under way: killed, and its end no step of the stop's (pid 1 reaps it). */
 		kill_service(s, SIGKILL, false);
-	for (size_t i = 0; i < s->counts[CMD_STOP] && now_millis() < own; i++) {
-		s->control_pid = launch(s, &s->commands[CMD_STOP][i], true);
-		if (s->control_pid <= 0) {
-			s->control_pid = 0;
-			break;
-		}
-		pid_t main = s->main_pid;
-		s->main_pid = 0; /* waits for the command alone */
-		wait_quiet(s, blocked, own);
-		s->main_pid = main > 0 && kill(main, 0) == 0 ? main : 0;
-		if (s->control_pid > 0) {
-			kill_group(s->control_pid, SIGKILL);
-			kill(s->control_pid, SIGKILL);
-		}
+		s->control_pid = 0;
 	}
-	if (s->kill_mode != K_NONE) {
-		kill_service(s, s->kill_signal, s->kill_mode == K_CONTROL_GROUP);
-		if (s->kill_signal != SIGKILL && s->kill_signal != SIGCONT)
-			kill_service(s, SIGCONT, s->kill_mode == K_CONTROL_GROUP);
-		if (!wait_quiet(s, blocked, own)) {
-			say("service %s: still running after its stop time; SIGKILL", s->name);
-		}
-		if (s->kill_mode != K_PROCESS)
-			kill_service(s, SIGKILL, true);
-		else if (s->main_pid > 0)
-			kill(s->main_pid, SIGKILL);
-		wait_quiet(s, blocked, now_millis() + 1000);
-	}
-	s->main_pid = s->control_pid = 0;
-	s->phase = P_DONE;
-	tell(s, "stopped (restarts %d)", s->restarts);
+	stop_next(s);
 }
 
 void services_stop_all(const sigset_t *blocked, long deadline)
 {
-	for (size_t i = service_count; i-- > 0;)
-		if (services[i].unit)
-			stop_one(&services[i], blocked, deadline);
+	holding = true;
+	shutting_down = true;
+	for (size_t i = service_count; i-- > 0;) {
+		struct service *s = &services[i];
+		bool work = (s->phase != P_DONE && s->phase != P_IDLE) || (s->phase == P_DONE && !supervised(s) && s->up);
+		if (work && now_millis() >= deadline) {
+			/* The grace is over: pid 1's SIGKILL to every process follows at once. */
+			s->main_pid = s->control_pid = 0;
+			s->phase = P_DONE;
+			s->deadline = 0;
+			s->up = s->start_after_stop = false;
+			tell(s, "stopped (the grace was over: SIGKILL with every process)");
+			continue;
+		}
+		if (s->phase == P_STOPPING && s->deadline > deadline)
+			s->deadline = deadline; /* a stop that the host asked for is under way */
+		begin_stop(s, deadline);
+		while (s->phase == P_STOPPING) {
+			reap();
+			long wait = services_tick(100);
+			if (s->phase != P_STOPPING)
+				break;
+			wait_for_signal(blocked, wait < 1 ? 1 : wait); /* further TERMs change nothing */
+		}
+	}
+}
+
+/* ---- the host's requests ---- */
+
+void services_control_open(int number)
+{
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+		say("control channel: socketpair(AF_UNIX, SOCK_SEQPACKET): %s; the host cannot start or stop a service",
+		    reason(errno));
+		return;
+	}
+	/* The host's end where the host looks for it (pidfd_getfd), and nowhere else. */
+	if (fcntl(number, F_GETFD) >= 0 || dup3(pair[1], number, O_CLOEXEC) < 0) {
+		say("control channel: fd %d is taken or dup3 fails; the host cannot start or stop a service", number);
+		close(pair[0]);
+		close(pair[1]);
+		return;
+	}
+	close(pair[1]);
+	control_fd = pair[0];
+	/* SIGIO wakes pid 1's wait (it is blocked, so it queues) when a request comes. */
+	if (fcntl(control_fd, F_SETOWN, getpid()) != 0 || fcntl(control_fd, F_SETFL, O_ASYNC | O_NONBLOCK) != 0)
+		say("control channel: fcntl O_ASYNC: %s; a request is seen within a second", reason(errno));
+}
+
+/* A start that the host asked for: run it again unless it runs (a unit, a supervised script). */
+static void request_start(struct service *s)
+{
+	switch (s->phase) {
+	case P_STOPPING:
+		s->start_after_stop = true; /* after the stop under way */
+		return;
+	case P_PRE:
+	case P_START:
+	case P_PIDFILE:
+	case P_POST:
+		return; /* its start is under way: its outcome answers */
+	case P_RUNNING:
+		answer(s->request, "%s %s", s->name, s->last ? s->last : "unknown");
+		s->request = 0;
+		return;
+	default:
+		/* Ended, or waiting to restart; an init.d script's start runs again in any case,
+		 * since its daemon may have died since. */
+		start_again(s);
+	}
+}
+
+/* One request "ID VERB NAME" of the host. */
+static void request(char *text)
+{
+	char *end;
+	unsigned long id = strtoul(text, &end, 10);
+	if (end == text || *end != ' ' || id == 0)
+		return; /* no ID to answer to: only the host writes here, and it always gives one */
+	char *verb = end + 1;
+	char *name = strchr(verb, ' ');
+	if (name == NULL) {
+		answer(id, "! a request is ID VERB NAME");
+		return;
+	}
+	*name++ = '\0';
+	struct service *s = NULL;
+	for (size_t i = 0; i < service_count && s == NULL; i++)
+		if (strcmp(services[i].name, name) == 0)
+			s = &services[i];
+	bool start = strcmp(verb, "start") == 0, stop = strcmp(verb, "stop") == 0;
+	bool restart = strcmp(verb, "restart") == 0;
+	if (!start && !stop && !restart)
+		answer(id, "! %s: no such request (start, stop, restart)", verb);
+	else if (s == NULL)
+		answer(id, "! %s is no START service", name);
+	else if (shutting_down)
+		answer(id, "! %s: the subhost is stopping", name);
+	else if (s->phase == P_IDLE)
+		answer(id, "! %s has not had its turn in START yet", name);
+	else if (s->request != 0)
+		answer(id, "! %s: another request is under way", name);
+	else if (start) {
+		s->request = id;
+		request_start(s);
+	} else {
+		s->request = id;
+		s->start_after_stop = restart;
+		if (s->phase == P_STOPPING && !restart)
+			return; /* its stop's end answers */
+		begin_stop(s, 0);
+	}
+}
+
+static void read_control(void)
+{
+	for (int i = 0; control_fd >= 0 && i < 16; i++) { /* a few at a time: the services come first */
+		char text[512];
+		ssize_t n = recv(control_fd, text, sizeof text - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			return; /* EAGAIN: none left */
+		text[n] = '\0';
+		request(text);
+	}
 }
 
 int services_test_main(int status_fd)
@@ -1117,7 +1420,7 @@ int services_test_main(int status_fd)
 	for (;;) {
 		reap();
 		long wait = services_tick(1000);
-		if (services_settled() && !services_supervising())
+		if (services_settled() && !services_supervising() && control_fd < 0)
 			break;
 		int sig = wait_for_signal(&blocked, wait);
 		if (sig == SIGUSR2)

@@ -36,8 +36,18 @@ bool services_reaped(pid_t pid, int status);
  * until the next thing due (at most `cap`). */
 long services_tick(long cap);
 
-/* SIGUSR2 from the host's stop: no service is restarted any more, since the host stops the
- * init.d services (`service NAME stop`) before it asks pid 1 to shut down. */
+/*
+ * Opens the control channel: a SOCK_SEQPACKET socketpair whose one end pid 1 reads requests
+ * on, and whose other end it keeps at descriptor `number` (close-on-exec), for the host to
+ * take with pidfd_getfd(2). A request is "ID VERB NAME" (VERB: start, stop, restart); the
+ * answer "ID NAME STATE" once the request has led to a state that is not a step on the way
+ * (starting, stopping), or "ID ! REASON" when it is refused. Nothing when it cannot be made
+ * (a line in LOG says so).
+ */
+void services_control_open(int number);
+
+/* SIGUSR2 (from an older SDK's stop, which stopped the init.d services itself before it asked
+ * pid 1 to shut down): no service is restarted any more. */
 void services_hold(void);
 
 /* Whether there is any START service at all. */
@@ -46,18 +56,21 @@ bool services_any(void);
 /* Whether every START service has started or failed. */
 bool services_settled(void);
 
-/* Whether a unit's service is running or waiting for its restart (pid 1 must stay for it). */
+/* Whether a unit's (or a supervised script's) service is running or waiting for its restart,
+ * or any service is stopping (pid 1 must stay for it). */
 bool services_supervising(void);
 
 /*
- * Stops every unit's service in reverse START order (ExecStop=, KillSignal= to its
- * processes, SIGKILL after TimeoutStopSec=), all of it before `deadline` (CLOCK_MONOTONIC
- * milliseconds), reaping every child meanwhile. init.d services are stopped by the host
- * before pid 1 is asked to shut down.
+ * Stops every START service in reverse START order, whatever its kind, each only when the one
+ * after it in START has stopped: an init.d script by its stop (`service NAME stop`, `PATH
+ * stop`), a unit by ExecStop=, KillSignal= to its processes and SIGKILL after
+ * TimeoutStopSec=; all of it before `deadline` (CLOCK_MONOTONIC milliseconds), reaping every
+ * child meanwhile. Nothing is started or restarted from then on, and requests are refused.
  */
 void services_stop_all(const sigset_t *blocked, long deadline);
 
-/* --start-services: the services in the calling process, a subreaper, for tests; returns its exit status. */
+/* --start-services: the services in the calling process, a subreaper, for tests (with
+ * --control-fd, it stays until SIGTERM); returns its exit status. */
 int services_test_main(int status_fd);
 
 #endif

@@ -3,7 +3,7 @@
  *
  *   /.reaper [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]
  *            [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec]
- *            [--notify-socket @NAME]
+ *            [--notify-socket @NAME] [--control-fd N]
  *            {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N
  *             | -- PROGRAM [ARGS...]}
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
@@ -29,12 +29,13 @@
  * table of init.d scripts and systemd units in the sealed memfd of --services-fd, which the
  * SDK checked on the host side), supervises the units' services (Restart=), tells their
  * states on --status-fd, a descriptor that only pid 1 holds, and keeps --ready-fd open
- * until every START service has started or failed, writing a line "NAME STATE" for each
- * (SIGUSR2: the host is stopping the init.d services; no service is restarted any more);
+ * until every START service has started or failed, writing a line "NAME STATE" for each;
+ * it keeps the host's end of its control channel at --control-fd, on which the host asks for
+ * the start, stop or restart of one service (services.h);
  * a script read from --script-fd (a sealed memfd) and run by /bin/sh -c, so that the
  * script is not in pid 1's command line, which ps shows; or PROGRAM. At SIGTERM the
- * built-in init stops the units' services in reverse order (services_stop_all) before
- * every process gets SIGTERM, all within the grace.
+ * built-in init stops every START service in reverse START order, whatever its kind
+ * (services_stop_all), before every process gets SIGTERM, all within the grace.
  *
  * With --exec, pid 1 does not stay: once confined, it sets up what an init system needs
  * (init-system.h: cgroup2 on /sys/fs/cgroup, a console of its own), says that the init runs,
@@ -99,6 +100,7 @@ struct options {
 	char **services;  /* --service S, in order, NULL-terminated */
 	int services_fd;  /* --services-fd: the checked table of START services (services.h); -1: none */
 	const char *notify_socket; /* --notify-socket: NOTIFY_SOCKET of an init system (--exec); NULL: none */
+	int control_fd;   /* --control-fd: where the host's end of the control channel goes; -1: none */
 	bool start_services; /* --start-services: the built-in init in this process, for tests */
 	char **program;
 };
@@ -106,6 +108,7 @@ struct options {
 /* pid 1's command line, which usage() prints after the problem. */
 static const char USAGE[] = "usage: subhost-init [--timens] [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME]"
 	" [--caps HEX] [--seccomp on|off] [--files on|off] [--status-fd N] [--exec] [--notify-socket @NAME]"
+	" [--control-fd N]"
 	" {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N | -- PROGRAM [ARGS...]},"
 	" or subhost-init --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]";
 
@@ -135,7 +138,8 @@ static const char *sigabbrev_np(int sig)
 
 static struct options parse_options(int argc, char **argv)
 {
-	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, -1, NULL, false, NULL };
+	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, -1, NULL, -1, false,
+				   NULL };
 	static char *no_services[] = { NULL };
 	options.services = calloc((size_t)argc, sizeof(char *));
 	if (options.services == NULL)
@@ -178,6 +182,8 @@ static struct options parse_options(int argc, char **argv)
 			options.services[services++] = argv[++i];
 		} else if (strcmp(arg, "--notify-socket") == 0 && i + 1 < argc && argv[i + 1][0] == '@') {
 			options.notify_socket = argv[++i];
+		} else if (strcmp(arg, "--control-fd") == 0) {
+			options.control_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--services-fd") == 0) {
 			options.services_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--start-services") == 0) {
@@ -194,8 +200,8 @@ static struct options parse_options(int argc, char **argv)
 		usage("PROGRAM is missing after --");
 	if (builtin + (options.script_fd >= 0) + program > 1)
 		usage("give one of --service-limit (with --service), --script-fd or -- PROGRAM");
-	if ((services > 0 || options.start_services || options.services_fd >= 0) && !builtin)
-		usage("--service, --services-fd and --start-services need --service-limit");
+	if ((services > 0 || options.start_services || options.services_fd >= 0 || options.control_fd >= 0) && !builtin)
+		usage("--service, --services-fd, --control-fd and --start-services need --service-limit");
 	if (options.notify_socket != NULL && !options.exec)
 		usage("--notify-socket needs --exec");
 	if (services > 0 && options.services_fd >= 0)
@@ -488,10 +494,10 @@ static bool signal_everyone(int sig)
 static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *script)
 {
 	long deadline = now_millis() + grace * 1000;
-	/* The units' services first, each as its unit says, in reverse order, within the grace. */
-	if (services_supervising()) {
-		say("SIG%s received; stopping the units' services, then SIGTERM to every process, SIGKILL after %ld s"
-		    " in all", sigabbrev_np(sig), grace);
+	/* START's services first, in reverse order, each as its kind says, within the grace. */
+	if (services_any()) {
+		say("SIG%s received; stopping the services in reverse START order, then SIGTERM to every process,"
+		    " SIGKILL after %ld s in all", sigabbrev_np(sig), grace);
 		services_stop_all(blocked, deadline);
 	} else {
 		say("SIG%s received; sending SIGTERM to every process, SIGKILL after %ld s",
@@ -537,8 +543,11 @@ int main(int argc, char **argv)
 		services_load_table(options.services_fd);
 	else if (builtin)
 		services_load_names(options.services, options.service_limit);
-	if (options.start_services)
+	if (options.start_services) {
+		if (options.control_fd >= 0 && services_any())
+			services_control_open(options.control_fd);
 		return services_test_main(options.status_fd);
+	}
 	if (getpid() != 1) {
 		/* kill(-1) outside a pid namespace would reach every process of the host. */
 		say("must be pid 1 of a new pid namespace (pid %d)", (int)getpid());
@@ -590,6 +599,9 @@ int main(int argc, char **argv)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}
 	if (builtin) {
+		/* Only with services: START=none has nothing to start or stop. */
+		if (options.control_fd >= 0 && services_any())
+			services_control_open(options.control_fd);
 		if (options.ready_fd >= 0)
 			say_started(options.ready_fd, false);
 		/* The ready channel stays open until every START service has started or failed. */

@@ -132,14 +132,66 @@ public interface Subhost {
     }
 
     /**
-     * Stops the subhost and returns when nothing of it is left. In order: each START
-     * service's stop ({@code service NAME stop} or {@code PATH stop}) in reverse order
-     * inside the subhost, each given at most {@code grace}; then pid 1 gets SIGTERM, which
-     * it passes on to every process of the subhost, and SIGKILL if it is still there after
-     * {@code grace}; then the host's cable ends, the network namespace, the control group
-     * and the state record are removed.
+     * Starts one START service of the built-in init, as {@code overlay-service NAME SERVICE
+     * start} does, and returns once its start has led to a state: {@code running}, {@code
+     * started} or {@code exited} when it worked, {@code failed} or {@code restarting} when it
+     * did not. A unit's service (or an init.d script's with SUPERVISE=) that runs already is
+     * left as it is; an init.d script's start ({@code service NAME start}) runs again in any
+     * case, since its daemon may have died unseen. The restarts before do not count against
+     * the unit's start limit. pid 1 does the work ({@code docs/spec.md} §5): the call asks it
+     * on a channel that only the host's root can use.
      *
-     * @param grace how long each service's stop, and pid 1 after SIGTERM, may take
+     * <p>Example: {@code subhost.startService("rsyslog", Duration.ofSeconds(60)).phase()} is
+     * {@code running}.
+     *
+     * @param service a name of START, as written there
+     * @param timeout how long to wait for the outcome; pid 1 goes on after it
+     * @return the service's state now
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if the service is none of START, pid 1 is not the built-in init
+     *     (an INIT script's or an init system), it refuses (the subhost is stopping, the
+     *     service has not had its turn in START yet), or it does not answer within {@code
+     *     timeout}
+     */
+    SubhostStatus.ServiceStatus startService(String service, Duration timeout) throws SubhostException;
+
+    /**
+     * Stops one START service, as {@code overlay-service NAME SERVICE stop} does, and returns
+     * once it has stopped: an init.d script's by {@code service NAME stop} (or {@code PATH
+     * stop}), a unit's by its ExecStop=, KillSignal= to its processes and SIGKILL after its
+     * TimeoutStopSec=. It is not restarted until it is started again (a restart, or the next
+     * boot).
+     *
+     * @param service a name of START
+     * @param timeout how long to wait for the outcome; pid 1 goes on after it
+     * @return the service's state now: {@code stopped (...)}, or what it was when there was
+     *     nothing to stop
+     * @throws SubhostException as for {@link #startService}
+     */
+    SubhostStatus.ServiceStatus stopService(String service, Duration timeout) throws SubhostException;
+
+    /**
+     * Stops one START service as {@link #stopService} does, then starts it as {@link
+     * #startService} does, and returns once the start has led to a state.
+     *
+     * @param service a name of START
+     * @param timeout how long to wait for both; pid 1 goes on after it
+     * @return the service's state now
+     * @throws SubhostException as for {@link #startService}
+     */
+    SubhostStatus.ServiceStatus restartService(String service, Duration timeout) throws SubhostException;
+
+    /**
+     * Stops the subhost and returns when nothing of it is left. In order: each START service
+     * in reverse START order, whatever its kind (an init.d script by {@code service NAME stop}
+     * or {@code PATH stop}, a unit by its ExecStop=, KillSignal= and TimeoutStopSec=), which
+     * the built-in init does when it gets SIGTERM with {@code grace}; then every other process
+     * of the subhost gets SIGTERM, and SIGKILL once {@code grace} is over; then the host's
+     * cable ends, the network namespace, the control group and the state record are removed.
+     * (With an INIT script of the user's as the init, each START service's script is stopped
+     * from the host first, each given at most {@code grace}.)
+     *
+     * @param grace how long the services' stops and pid 1's end may take in all
      * @throws NotRunningException if the subhost was not running
      * @throws SubhostException if something of the subhost could not be removed; the
      *     message names it

@@ -125,7 +125,10 @@ final class OverlayBootCommand extends Command {
         List<BootProblem> problems = subhosts.preflight(config);
         if (problems.stream().noneMatch(BootProblem::isError)) {
             for (BootProblem problem : problems) {
-                err.println(systemd.warningLine(NAME + ": " + problem));
+                // The unit reader's warnings come again from the boot, as it reads LIVE.
+                if (!UNIT_WARNING.matcher(problem.problem()).find()) {
+                    err.println(systemd.warningLine(NAME + ": " + problem));
+                }
             }
         } else {
             for (BootProblem problem : problems) {
@@ -167,7 +170,8 @@ final class OverlayBootCommand extends Command {
      * ({@code /lib/systemd/system/rsyslog.service:11: rsyslog.service starts without ...},
      * {@code START: x has no /etc/init.d/x and no x.service ...}), on the admin's terminal as
      * they come (the journal gets every line from {@code systemd} anyway); every line goes on
-     * to {@code systemd}. The preflight's and the reader's warnings are printed before the boot.
+     * to {@code systemd}. The preflight's other warnings are printed before the boot (and
+     * with {@code --dry-run}, the reader's too, as the preflight reads UPPER over LOWER).
      */
     private static ProgressListener unitWarningsOn(PrintStream err, SystemdService systemd) {
         return new ProgressListener() {

@@ -34,20 +34,20 @@ class CliTest {
         assertThat(run("overlay-frobnicate")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .isEqualTo("subhost: unknown command (overlay-frobnicate); known are overlay-boot, overlay-stop, overlay-go, "
-                        + "overlay-share, overlay-list, subhosts, overlay-diskfile\n");
+                        + "overlay-share, overlay-list, subhosts, overlay-diskfile, overlay-service\n");
     }
 
     @Test
     void rejectsNoCommand() {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("Usage: Cli COMMAND [ARGS...], COMMAND one of "
-                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts, overlay-diskfile\n");
+                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts, overlay-diskfile, overlay-service\n");
     }
 
     @Test
     void everyCommandPrintsItsHelpOnStandardOutput() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "subhosts")) {
+                "subhosts", "overlay-service")) {
             out.reset();
             err.reset();
             assertThat(run(command, "--help")).as(command).isZero();
@@ -75,7 +75,7 @@ class CliTest {
     @Test
     void unknownOptionsAreUsageErrors() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "subhosts")) {
+                "subhosts", "overlay-service")) {
             err.reset();
             assertThat(run(command, "--frobnicate")).as(command).isEqualTo(2);
             assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
@@ -88,11 +88,11 @@ class CliTest {
     @Test
     void everyCommandReadsItsArgumentsWithTheSameMessages() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-share", "overlay-list", "subhosts",
-                "overlay-diskfile")) {
+                "overlay-diskfile", "overlay-service")) {
             err.reset();
-            assertThat(run(command, "a", "b", "c", "d")).as(command).isEqualTo(2);
+            assertThat(run(command, "a", "b", "c", "d", "e")).as(command).isEqualTo(2);
             assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
-                    .matches(command + ": too many arguments \\([a-d]\\)\nUsage: " + command + " .*\n"
+                    .matches(command + ": too many arguments \\([a-e]\\)\nUsage: " + command + " .*\n"
                             + "Try '" + command + " --help' for more.\n");
         }
         err.reset();
@@ -104,13 +104,31 @@ class CliTest {
     @Test
     void helpWinsOverAMistakeInEveryCommand() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "subhosts", "overlay-diskfile")) {
+                "subhosts", "overlay-diskfile", "overlay-service")) {
             out.reset();
             err.reset();
             assertThat(run(command, "--frobnicate", "-h")).as(command).isZero();
             assertThat(out.toString(StandardCharsets.UTF_8)).as(command).startsWith("Usage: " + command);
             assertThat(err.toString(StandardCharsets.UTF_8)).as(command).isEmpty();
         }
+    }
+
+    @Test
+    void overlayServiceNamesWhatIsMissingAndRefusesAnUnknownAction() {
+        assertThat(run("overlay-service", "ex1")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("overlay-service: missing SERVICE\n");
+        err.reset();
+        assertThat(run("overlay-service", "ex1", "ssh")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("overlay-service: missing start|stop|restart|status\n");
+        err.reset();
+        assertThat(run("overlay-service", "ex1", "ssh", "reload")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("overlay-service: unknown action (reload); give start,"
+                + " stop, restart or status\nUsage: overlay-service [--timeout SECONDS] NAME SERVICE"
+                + " start|stop|restart|status\nTry 'overlay-service --help' for more.\n");
+        err.reset();
+        assertThat(run("overlay-service", "--timeout", "0", "ex1", "ssh", "stop")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("overlay-service: --timeout (0) must be 1 to 86400"
+                + " seconds\n");
     }
 
     @Test

@@ -119,6 +119,25 @@ class DaemonKernelTest {
                 .isZero();
         assertThat(run("overlay-go", name, "pgrep", "-x", "cron")).as("cron runs").isZero();
 
+        // One service at a time, through pid 1: rsyslog's unit, ssh's script.
+        long before = pidOf("rsyslogd");
+        assertThat(run("overlay-service", name, "rsyslog", "restart")).as("restart rsyslog (err: %s)", err()).isZero();
+        String restarted = out();
+        long after = pidOf("rsyslogd");
+        assertThat(after).isNotEqualTo(before);
+        assertThat(restarted).isEqualTo("rsyslog: running (pid " + inside(after) + ", restarts 1)\n");
+        assertThat(run("overlay-service", name, "ssh", "stop")).as("stop ssh (err: %s)", err()).isZero();
+        assertThat(out()).isEqualTo("ssh: stopped\n");
+        assertThat(run("overlay-go", name, "service", "ssh", "status")).as("sshd is gone").isNotZero();
+        assertThat(run("overlay-service", name, "ssh", "status")).isEqualTo(3);
+        assertThat(out()).isEqualTo("ssh: stopped\n");
+        assertThat(run("overlay-service", name, "ssh", "start")).as("start ssh (err: %s)", err()).isZero();
+        assertThat(out()).isEqualTo("ssh: started\n");
+        assertThat(run("overlay-go", name, "service", "ssh", "status")).as("sshd is back").isZero();
+        assertThat(run("overlay-service", name, "sshd", "stop")).isEqualTo(1);
+        assertThat(err()).isEqualTo("overlay-service: stop service sshd of " + name + ": no such service in START"
+                + " (rsyslog networking ssh cron)\n");
+
         // The daemons hold the default bounding set (within this host's own) and the filter,
         // as the kernel reports it.
         long kept = Confinement.DEFAULT.capabilityMask() & boundingSetOfThisProcess();
@@ -146,13 +165,16 @@ class DaemonKernelTest {
 
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
         String log = log();
-        int cron = log.indexOf("stopping service cron");
-        int ssh = log.indexOf("stopping service ssh");
-        int networking = log.indexOf("stopping service networking");
+        int stop = log.indexOf("pid 1 stops the START services in reverse order at its SIGTERM: cron ssh networking"
+                + " rsyslog");
+        assertThat(stop).as("LOG: %s", log).isNotNegative();
+        int cron = log.indexOf("service cron stopping", stop);
+        int ssh = log.indexOf("service ssh stopping", stop);
+        int networking = log.indexOf("service networking stopping", stop);
         assertThat(cron).as("LOG: %s", log).isNotNegative();
         assertThat(ssh).as("ssh stopped after cron; LOG: %s", log).isGreaterThan(cron);
         assertThat(networking).as("networking stopped after ssh; LOG: %s", log).isGreaterThan(ssh);
-        assertThat(log.indexOf("service rsyslog stopping")).as("rsyslog, the first, stopped last; LOG: %s", log)
+        assertThat(log.indexOf("service rsyslog stopping", stop)).as("rsyslog, the first, stopped last; LOG: %s", log)
                 .isGreaterThan(networking);
         assertThat(HostLeftovers.of(name).under(base).find()).isEmpty();
     }
@@ -247,6 +269,17 @@ class DaemonKernelTest {
         out.reset();
         err.reset();
         return Cli.run(List.of(args), print(out), print(err));
+    }
+
+    /** The pid of the host's process {@code pid} inside the subhost's pid namespace (the last of NSpid). */
+    private static long inside(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("NSpid:")) {
+                String[] pids = line.substring(6).trim().split("\\s+");
+                return Long.parseLong(pids[pids.length - 1]);
+            }
+        }
+        throw new IOException("/proc/" + pid + "/status has no NSpid line");
     }
 
     private String out() {

@@ -75,6 +75,7 @@ class InstallTest {
         assertThat(filesWithModes(destdir)).isEqualTo(expected);
         assertThat(expected).containsKeys("usr/local/sbin/overlay-boot", "usr/local/sbin/overlay-stop",
                 "usr/local/sbin/overlay-go", "usr/local/sbin/overlay-share", "usr/local/sbin/overlay-list",
+                "usr/local/sbin/overlay-service",
                 "usr/local/sbin/subhosts", "usr/local/share/man/man8/subhosts.8");
         assertThat(install.out()).isEqualTo("install: installed " + (expected.size() - 1) + " files under " + destdir
                 + " (manifest: " + destdir + "/usr/local/lib/subhost/install-manifest)\n");

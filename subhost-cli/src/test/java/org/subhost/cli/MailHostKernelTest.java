@@ -113,7 +113,12 @@ class MailHostKernelTest {
         assertThat(imap).as("dovecot's greeting").startsWith("* OK");
 
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
-        assertThat(log()).contains("stopping service postfix", "service dovecot.service stopped");
+        String log = log();
+        int stop = log.indexOf("pid 1 stops the START services in reverse order at its SIGTERM: dovecot.service"
+                + " postfix networking rsyslog");
+        assertThat(stop).as("LOG: %s", log).isNotNegative();
+        assertThat(log.indexOf("service dovecot.service stopped", stop)).as("LOG: %s", log)
+                .isLessThan(log.indexOf("service postfix stopping", stop)).isNotNegative();
         assertThat(HostLeftovers.of(name).under(base).find()).isEmpty();
     }
 

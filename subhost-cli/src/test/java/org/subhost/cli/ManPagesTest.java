@@ -31,7 +31,7 @@ class ManPagesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-            "overlay-diskfile", "subhosts"})
+            "overlay-diskfile", "subhosts", "overlay-service"})
     void pageRendersWithoutWarnings(String command) throws IOException, InterruptedException {
         Path page = MAN_DIR.resolve(command + ".8");
         assertThat(page).as("manual page of %s", command).isRegularFile();
@@ -84,7 +84,7 @@ class ManPagesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts",
-            "overlay-diskfile"})
+            "overlay-diskfile", "overlay-service"})
     void helpStartsWithUsageAndThePageShowsTheSameOptions(String command) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -96,7 +96,7 @@ class ManPagesTest {
         assertThat(help).startsWith("Usage: " + command);
         // Each option the help lists is in the page's OPTIONS too (roff writes - as \-).
         String page = Files.readString(MAN_DIR.resolve(command + ".8")).replace("\\-", "-");
-        for (String option : List.of("--dry-run", "--grace", "--json", "--help")) {
+        for (String option : List.of("--dry-run", "--grace", "--json", "--timeout", "--help")) {
             if (help.contains(option)) {
                 assertThat(page).as("%s in the page of %s", option, command).contains(option);
             }
@@ -105,7 +105,7 @@ class ManPagesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts",
-            "overlay-diskfile"})
+            "overlay-diskfile", "overlay-service"})
     void helpsUsageLineIsThePagesSynopsis(String command) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int status = Cli.run(List.of(command, "--help"), new PrintStream(out, true, StandardCharsets.UTF_8),

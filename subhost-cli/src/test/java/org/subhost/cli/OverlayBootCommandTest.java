@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.subhost.testing.Uid;
 
 /** {@code overlay-boot}'s arguments, its --dry-run output and its refusals. */
 class OverlayBootCommandTest {
@@ -196,6 +197,24 @@ class OverlayBootCommandTest {
         assertThat(run("--dry-run", conf.toString())).isZero();
         assertThat(errBesidesHostWarnings()).isEqualTo(conf + ":2: warning: STRAT: unknown variable; did you mean START?\n");
         assertThat(out().lines()).contains("START=none");
+    }
+
+    @Test
+    void dryRunWarnsOfAStartUnitsDirectivesOutsideTheSubsetReadFromLowerAndUpper() throws IOException {
+        Path unit = Files.createDirectories(dir.resolve("lower/lib/systemd/system")).resolve("logd.service");
+        Files.writeString(unit, "[Service]\nExecStart=/usr/sbin/logd\nLimitNOFILE=1024\n");
+        Path dropIn = Files.createDirectories(dir.resolve("root/etc/systemd/system/logd.service.d"));
+        Files.writeString(dropIn.resolve("local.conf"), "[Service]\nProtectSystem=full\n");
+        Path conf = conf("ex1.conf", "BASE=.", "LOWER=lower", "START=logd");
+        assertThat(run("--dry-run", conf.toString())).isZero();
+        if (!Uid.isRoot()) {
+            return; // the preflight reads the layers as root; another user may not read them all
+        }
+        assertThat(err().lines()).contains("overlay-boot: warning: /lib/systemd/system/logd.service:3: logd.service"
+                + " starts without what these directives ask, outside the built-in init's subset: LimitNOFILE= (line 3),"
+                + " ProtectSystem= (/etc/systemd/system/logd.service.d/local.conf:2); fix: none, if logd runs without"
+                + " them (docs/spec.md §5.1 lists what the built-in init runs); else start it from a script of your own"
+                + " in START, or make an init system the subhost's init (INIT)");
     }
 
     @Test

@@ -282,6 +282,95 @@ final class LinuxSubhost implements Subhost {
         }
     }
 
+    @Override
+    public SubhostStatus.ServiceStatus startService(String service, Duration timeout) throws SubhostException {
+        return askPid1("start", service, timeout);
+    }
+
+    @Override
+    public SubhostStatus.ServiceStatus stopService(String service, Duration timeout) throws SubhostException {
+        return askPid1("stop", service, timeout);
+    }
+
+    @Override
+    public SubhostStatus.ServiceStatus restartService(String service, Duration timeout) throws SubhostException {
+        return askPid1("restart", service, timeout);
+    }
+
+    /**
+     * Asks pid 1 for {@code verb} on {@code service} on its control channel ({@link
+     * ServiceControl}), and writes the outcome to LOG. Under the NAME's lock: one request at
+     * a time, none while a boot or a stop is under way.
+     */
+    private SubhostStatus.ServiceStatus askPid1(String verb, String service, Duration timeout)
+            throws SubhostException {
+        java.util.Objects.requireNonNull(service, "service");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout (" + timeout + ") must not be negative");
+        }
+        String what = verb + " service " + service + " of " + name;
+        try (StateStore.NameLock lock = store.lock(name)) {
+            SubhostState state = running();
+            if (!state.services().contains(service)) {
+                throw new SubhostException(what + ": no such service in START ("
+                        + (state.services().isEmpty() ? "none" : String.join(" ", state.services())) + ")");
+            }
+            try (Pidfd pid1 = pidfd(state)) {
+                Optional<String> initSystem = InitSystem.running(pid1.pid());
+                if (initSystem.isPresent()) {
+                    throw new SubhostException(what + ": pid 1 is the init system " + initSystem.get()
+                            + ", which runs its own services: ask it inside (overlay-go " + name + " systemctl " + verb
+                            + " " + service + ", for systemd)");
+                }
+                Optional<ServiceControl> control = ServiceControl.open(pid1);
+                if (control.isEmpty()) {
+                    throw new SubhostException(what + ": pid 1 takes no requests for services (its init is the"
+                            + " script of INIT, or it was booted by an earlier version); run the service's script"
+                            + " inside: overlay-go " + name + " service " + service + " " + verb);
+                }
+                String answer;
+                try (ServiceControl channel = control.get()) {
+                    answer = channel.request(verb, service, timeout);
+                } catch (SubhostException e) {
+                    throw new SubhostException(what + ": " + e.getMessage(), e);
+                }
+                try (BootLog log = BootLog.open("overlay-service", name, state.log())) {
+                    log.line(verb + " " + service + ": " + answer);
+                }
+                SubhostStatus.ServiceStatus outcome = LogRelay.serviceStatus(service, answer);
+                awaitRelayed(outcome, state.services());
+                return outcome;
+            }
+        } catch (SubhostException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SubhostException(what + ": " + PlanExecutor.reason(e), e);
+        }
+    }
+
+    /**
+     * Waits until the services file shows {@code outcome}, at most {@link #RELAY_WAIT}: pid 1
+     * writes the state to its status channel before it answers, but the log relay, a process
+     * of its own, writes the file a moment later; so a status read right after a request
+     * agrees with its answer. A state that changed meanwhile (the service died again) ends
+     * the wait at its limit, and the status then shows the newer state.
+     */
+    private void awaitRelayed(SubhostStatus.ServiceStatus outcome, List<String> services) throws InterruptedException {
+        long deadline = System.nanoTime() + RELAY_WAIT.toNanos();
+        Path stateDir = store.root().resolve(name);
+        while (System.nanoTime() < deadline) {
+            for (SubhostStatus.ServiceStatus s : LogRelay.serviceStates(stateDir, services)) {
+                if (s.name().equals(outcome.name()) && s.state().equals(outcome.state())) {
+                    return;
+                }
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** How long a request's answer waits for the services file ({@link #awaitRelayed}). */
+    private static final Duration RELAY_WAIT = Duration.ofSeconds(1);
+
     /** The record, if pid 1 runs; else NotRunningException. */
     @Override
     public List<SubhostStatus.ServiceStatus> services() throws SubhostException {

@@ -159,9 +159,12 @@ public final class LinuxSubhosts implements Subhosts {
      */
     private void warnOfPreflight(SubhostConfig config, HostFacts facts, BootLog log) {
         try {
-            for (BootProblem problem : Preflight.check(config, PreflightProbe.probe(config, store, facts.ifup(),
-                    IfupdownStanzas.HOST_FILE))) {
-                if (!problem.isError()) {
+            PreflightFacts found = PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE);
+            // The unit reader's warnings the boot writes itself, as it reads them from LIVE.
+            java.util.Set<String> units = new java.util.HashSet<>();
+            found.unitWarnings().forEach(w -> units.add(w.text()));
+            for (BootProblem problem : Preflight.check(config, found)) {
+                if (!problem.isError() && !units.contains(problem.problem())) {
                     log.warning(problem.toString());
                 }
             }

@@ -214,6 +214,8 @@ final class NamespaceSpawner {
                     args.addAll(List.of("--script-fd", "6"));
                 } else {
                     args.addAll(List.of("--service-limit", Long.toString(program.serviceLimit().toSeconds())));
+                    // Where pid 1 keeps the host's end of its control channel (ServiceControl).
+                    args.addAll(List.of("--control-fd", Integer.toString(ServiceControl.FD)));
                     if (readings.isPresent()) {
                         // The checked table of init.d scripts and units (ServiceTable), sealed.
                         script = Fds.sealedMemfd("services of " + name, ServiceTable.encode(readings.get()));

@@ -31,7 +31,9 @@ import org.subhost.core.PreflightFacts.PathState;
  * ifup cannot configure (no stanza, or no ifupdown); a file {@code
  * UPPER/etc/network/interfaces} that names no {@code ethi} of a cable (written before the
  * cable was added: the boot never rewrites it); a hostname that is the host's own; a START
- * service that the subhost's root does not have.
+ * service that the subhost's root does not have; a START unit with directives outside the
+ * built-in init's subset, or one that cannot run (the unit reader's warnings, which the
+ * boot gives again as it reads LIVE).
  *
  * <p>Left to the boot's steps, which check again in any case: whatever changes between
  * the preflight and the boot, what only the kernel can say (a mount refused), and what the
@@ -218,16 +220,32 @@ final class Preflight {
         out.add(warning(problem, fix));
     }
 
-    /** START services that the subhost's root lacks: each start fails, seen only in LOG. */
+    /**
+     * START services that the subhost's root lacks (each start fails, seen only in LOG), and
+     * what the unit reader says of the others.
+     */
     private static void services(SubhostConfig config, PreflightFacts facts, List<BootProblem> out) {
-        if (config.init().isPresent() || facts.missingServices().isEmpty()) {
+        if (config.init().isPresent()) {
             return; // a user's INIT starts what it likes
+        }
+        for (PreflightFacts.UnitWarning w : facts.unitWarnings()) {
+            String unit = w.service().endsWith(".service") ? w.service() : w.service() + ".service";
+            out.add(warning(w.text(), w.fails()
+                    ? "correct the unit (a drop-in /etc/systemd/system/" + unit + ".d/NAME.conf in UPPER overrides"
+                            + " what LOWER has), or leave " + w.service() + " out of START"
+                    : "none, if " + w.service() + " runs without them (docs/spec.md §5.1 lists what the built-in"
+                            + " init runs); else start it from a script of your own in START, or make an init"
+                            + " system the subhost's init (INIT)"));
+        }
+        if (facts.missingServices().isEmpty()) {
+            return;
         }
         List<String> kept = new ArrayList<>(config.start());
         kept.removeAll(facts.missingServices());
         String start = kept.isEmpty() ? "none" : String.join(" ", kept);
         for (String service : facts.missingServices()) {
             String lacks = service.startsWith("/") ? "no " + service
+                    : service.endsWith(".service") ? "no unit " + service
                     : "neither /etc/init.d/" + service + " nor a unit " + service + ".service";
             out.add(warning("START service " + service + ": the subhost's root has " + lacks
                     + ", so its start will fail", "install it in the subhost, or leave it out: START=" + start));

@@ -34,6 +34,8 @@ import java.util.Set;
  *     with the file it comes from, when there is one
  * @param missingServices the START services that the subhost's root has neither an
  *     init.d script nor a systemd unit for, in START order
+ * @param unitWarnings what the unit reader says of START's other units, read from the
+ *     subhost's root as the boot will see it (UPPER over LOWER), in START order
  */
 record PreflightFacts(
         Map<Path, PathState> paths,
@@ -44,7 +46,8 @@ record PreflightFacts(
         Optional<InterfacesFile> upperInterfaces,
         Optional<String> hostname,
         Optional<HostnameFile> subhostHostname,
-        List<String> missingServices) {
+        List<String> missingServices,
+        List<UnitWarning> unitWarnings) {
 
     PreflightFacts {
         paths = Map.copyOf(paths);
@@ -56,6 +59,22 @@ record PreflightFacts(
         requireNonNull(hostname, "hostname");
         requireNonNull(subhostHostname, "subhostHostname");
         missingServices = List.copyOf(missingServices);
+        unitWarnings = List.copyOf(unitWarnings);
+    }
+
+    /**
+     * One warning of the unit reader of a START service ({@link UnitReader}).
+     *
+     * @param service the START name
+     * @param text the warning, naming its file:line ({@code /lib/systemd/system/rsyslog.service:11:
+     *     rsyslog.service starts without what these directives ask, ...})
+     * @param fails whether it is why the unit cannot run at all (its start will fail)
+     */
+    record UnitWarning(String service, String text, boolean fails) {
+        UnitWarning {
+            requireNonNull(service, "service");
+            requireNonNull(text, "text");
+        }
     }
 
     /** What a path is, as far as a boot cares. */
@@ -137,6 +156,7 @@ record PreflightFacts(
         private Optional<String> hostname = Optional.empty();
         private Optional<HostnameFile> subhostHostname = Optional.empty();
         private List<String> missingServices = List.of();
+        private List<UnitWarning> unitWarnings = List.of();
 
         private Builder() {}
 
@@ -199,9 +219,14 @@ record PreflightFacts(
             return this;
         }
 
+        Builder unitWarnings(List<UnitWarning> warnings) {
+            unitWarnings = List.copyOf(warnings);
+            return this;
+        }
+
         PreflightFacts build() {
             return new PreflightFacts(paths, runningPid, Optional.ofNullable(hostLinks), ifup, ifupdownStanzas, upperInterfaces, hostname,
-                    subhostHostname, missingServices);
+                    subhostHostname, missingServices, unitWarnings);
         }
     }
 }

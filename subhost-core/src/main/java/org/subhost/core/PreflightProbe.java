@@ -36,9 +36,6 @@ final class PreflightProbe {
     static final long OVERLAYFS_SUPER_MAGIC = 0x794c7630L;
     /** The most of a subhost's {@code etc/network/interfaces} that is read. */
     static final int INTERFACES_LIMIT = 1 << 16;
-    /** Where the built-in init finds a START name: an init.d script, or a systemd unit. */
-    private static final List<String> SERVICE_PLACES = List.of("etc/init.d/%s", "etc/systemd/system/%s.service",
-            "lib/systemd/system/%s.service", "usr/lib/systemd/system/%s.service");
 
     private PreflightProbe() {}
 
@@ -135,13 +132,7 @@ final class PreflightProbe {
             try (SubhostTree lower = overlay ? SubhostTree.open(config.lower()) : null) {
                 hostnameFile(upper, lower).ifPresent(facts::subhostHostname);
                 if (config.init().isEmpty()) {
-                    List<String> missing = new ArrayList<>();
-                    for (String service : config.start()) {
-                        if (!hasService(upper, service) && (lower == null || !hasService(lower, service))) {
-                            missing.add(service);
-                        }
-                    }
-                    facts.missingServices(missing);
+                    services(config, lower == null ? upper : new LayeredTree(upper, lower), facts);
                 }
             }
         } catch (IOException e) {
@@ -171,17 +162,45 @@ final class PreflightProbe {
                 .filter(name -> !name.isEmpty());
     }
 
-    /** Whether the tree has a script or unit for START name {@code service}. */
-    private static boolean hasService(SubhostTree tree, String service) throws IOException {
-        if (service.startsWith("/")) {
-            return tree.exists(service.substring(1));
-        }
-        for (String place : SERVICE_PLACES) {
-            if (tree.exists(String.format(place, service))) {
-                return true;
+    /**
+     * START's services as the boot will read them from the subhost's root ({@code root}:
+     * UPPER over LOWER for an overlay): those it has neither a script nor a unit for, and the
+     * unit reader's warnings of the others, as the boot gives them.
+     */
+    private static void services(SubhostConfig config, TreeReader root, PreflightFacts.Builder facts) {
+        List<String> missing = new ArrayList<>();
+        List<PreflightFacts.UnitWarning> warnings = new ArrayList<>();
+        for (String service : config.start()) {
+            try {
+                if (!hasService(root, service)) {
+                    missing.add(service);
+                    continue;
+                }
+                UnitReader.Reading reading = StartServices.read(root, List.of(service), config.preferUnits(),
+                        config.supervise(), config.serviceTimeout()).getFirst();
+                boolean fails = reading.settled().filter(s -> s.startsWith("failed")).isPresent();
+                List<String> texts = reading.warnings();
+                for (int i = 0; i < texts.size(); i++) {
+                    // A unit that cannot run: its reason is the reading's last warning.
+                    warnings.add(new PreflightFacts.UnitWarning(service, texts.get(i), fails && i == texts.size() - 1));
+                }
+            } catch (IOException | RuntimeException e) {
+                // A file this user may not read, or a tree that changes meanwhile: the boot reads LIVE.
             }
         }
-        return false;
+        facts.missingServices(missing);
+        facts.unitWarnings(warnings);
+    }
+
+    /** Whether the root has a script or unit for START name {@code service}, as StartServices looks for it. */
+    private static boolean hasService(TreeReader root, String service) throws IOException {
+        if (service.startsWith("/")) {
+            return root.typeName(service).isPresent();
+        }
+        if (service.endsWith(".service")) {
+            return UnitReader.find(root, service).isPresent();
+        }
+        return root.typeName("/etc/init.d/" + service).isPresent() || UnitReader.find(root, service + ".service").isPresent();
     }
 
     /** A regular file's bytes; empty when it is missing, or no regular file of at most {@code limit} bytes. */

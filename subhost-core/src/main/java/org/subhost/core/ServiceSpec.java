@@ -149,21 +149,29 @@ record ServiceSpec(String name, Kind kind, String source, Type type, List<ExecCo
 
     /**
      * An init.d script, or an absolute path, as START always ran it: {@code service NAME start}
-     * or {@code PATH start}, in a session of its own, done when it exits 0 within {@code limit}.
+     * or {@code PATH start}, in a session of its own, done when it exits 0 within {@code limit};
+     * stopped by {@code service NAME stop} or {@code PATH stop} within {@code limit} too.
      *
      * @param name the START entry
      * @param limit the .conf's service timeout
      * @return its spec
      */
     static ServiceSpec initScript(String name, Duration limit) {
-        List<String> argv = name.startsWith("/") ? List.of(name, "start") : List.of("service", name, "start");
         return builder(name, Kind.INIT_D, name.startsWith("/") ? name : "/etc/init.d/" + name)
                 .type(Type.ONESHOT)
-                .start(List.of(new ExecCommand(argv.getFirst(), argv, false, false)))
+                .start(List.of(scriptCommand(name, "start")))
+                .stop(List.of(scriptCommand(name, "stop")))
                 .startTimeout(limit)
+                .stopTimeout(limit)
                 .remainAfterExit(true)
                 .killMode(KillMode.NONE)
                 .build();
+    }
+
+    /** {@code service NAME ACTION}, or {@code PATH ACTION} for an absolute path. */
+    private static ExecCommand scriptCommand(String name, String action) {
+        List<String> argv = name.startsWith("/") ? List.of(name, action) : List.of("service", name, action);
+        return new ExecCommand(argv.getFirst(), argv, false, false);
     }
 
     /**
@@ -228,6 +236,17 @@ record ServiceSpec(String name, Kind kind, String source, Type type, List<ExecCo
 
         Builder startTimeout(Duration value) {
             startTimeout = value;
+            return this;
+        }
+
+        Builder stop(List<ExecCommand> commands) {
+            stop.clear();
+            stop.addAll(commands);
+            return this;
+        }
+
+        Builder stopTimeout(Duration value) {
+            stopTimeout = value;
             return this;
         }
 

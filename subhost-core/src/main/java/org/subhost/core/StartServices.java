@@ -35,7 +35,7 @@ final class StartServices {
      * @param limit the .conf's service timeout
      * @return one reading per name, with its warnings
      */
-    static List<UnitReader.Reading> read(SubhostTree tree, List<String> start, boolean preferUnits,
+    static List<UnitReader.Reading> read(TreeReader tree, List<String> start, boolean preferUnits,
             Map<String, String> supervise, Duration limit) throws IOException {
         List<UnitReader.Reading> readings = new ArrayList<>();
         for (String name : start) {
@@ -44,12 +44,12 @@ final class StartServices {
         return readings;
     }
 
-    /** As {@link #read(SubhostTree, List, boolean, Map, Duration)}, with the values of {@code config}. */
-    static List<UnitReader.Reading> read(SubhostTree tree, SubhostConfig config) throws IOException {
+    /** As {@link #read(TreeReader, List, boolean, Map, Duration)}, with the values of {@code config}. */
+    static List<UnitReader.Reading> read(TreeReader tree, SubhostConfig config) throws IOException {
         return read(tree, config.start(), config.preferUnits(), config.supervise(), config.serviceTimeout());
     }
 
-    private static UnitReader.Reading readOne(SubhostTree tree, String name, boolean preferUnits,
+    private static UnitReader.Reading readOne(TreeReader tree, String name, boolean preferUnits,
             Map<String, String> supervise, Duration limit) throws IOException {
         if (name.startsWith("/")) {
             return initScript(name, supervise, limit, List.of());
@@ -74,7 +74,8 @@ final class StartServices {
         String pidFile = supervise.get(name);
         if (pidFile != null) {
             ServiceSpec.Builder b = ServiceSpec.builder(name, ServiceSpec.Kind.INIT_D, spec.source())
-                    .type(ServiceSpec.Type.FORKING).start(spec.start()).startTimeout(limit)
+                    .type(ServiceSpec.Type.FORKING).start(spec.start()).stop(spec.stop()).startTimeout(limit)
+                    .stopTimeout(limit)
                     .killMode(ServiceSpec.KillMode.NONE).restart(ServiceSpec.Restart.ON_FAILURE).pidFile(pidFile);
             spec = b.build();
         }

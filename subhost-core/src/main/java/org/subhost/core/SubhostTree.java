@@ -10,6 +10,7 @@ import org.subhost.linux.AtFiles;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.FileStatus;
+import org.subhost.linux.LayerEntries;
 import org.subhost.linux.SyscallException;
 
 /**
@@ -33,7 +34,7 @@ import org.subhost.linux.SyscallException;
  * <p>What it leaves to the caller: mounting on a descriptor ({@link #procPath}), and the
  * trust in the top's own path, which is the host's configuration.
  */
-final class SubhostTree implements AutoCloseable {
+final class SubhostTree implements AutoCloseable, TreeReader {
     /** How every path below the top is resolved. */
     static final long RESOLVE = AtFiles.RESOLVE_IN_ROOT | AtFiles.RESOLVE_NO_MAGICLINKS;
     /** How often a walk that raced with a rename or mount (EAGAIN) is tried again. */
@@ -123,7 +124,8 @@ final class SubhostTree implements AutoCloseable {
      *
      * @throws IOException when {@code relative} is something else than a directory, or unreadable
      */
-    List<String> list(String relative) throws IOException {
+    @Override
+    public List<String> list(String relative) throws IOException {
         String rel = relative(relative);
         int dir;
         try {
@@ -143,19 +145,11 @@ final class SubhostTree implements AutoCloseable {
     }
 
     /**
-     * The kind of file {@code relative} is, following links inside the tree ({@code
-     * "character device"} for a unit masked by a link to {@code /dev/null}); empty when
-     * nothing is there.
-     */
-    Optional<String> typeName(String relative) throws IOException {
-        return typeName(relative, true);
-    }
-
-    /**
      * The kind of file {@code relative} is; with {@code follow} false, a symbolic link in its
      * last component is told as such ({@code "symbolic link"}), not followed.
      */
-    Optional<String> typeName(String relative, boolean follow) throws IOException {
+    @Override
+    public Optional<String> typeName(String relative, boolean follow) throws IOException {
         String rel = relative(relative);
         int path;
         try {
@@ -174,6 +168,47 @@ final class SubhostTree implements AutoCloseable {
             Descriptor.closeQuietly(path);
         }
     }
+
+    /**
+     * The entry {@code relative} itself, as an overlay's layer has it (a link in its last
+     * component not followed): its kind, whether it is a whiteout or an opaque directory,
+     * and a link's target; empty when nothing is there.
+     *
+     * @throws IOException when a component is not a directory, or the kernel refuses
+     */
+    Optional<LayerEntry> layerEntry(String relative) throws IOException {
+        String rel = relative(relative);
+        int path;
+        try {
+            path = openAt(rel, Fds.O_PATH | Fds.O_NOFOLLOW, 0);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR)) {
+                return Optional.empty();
+            }
+            throw failure(rel, e);
+        }
+        try {
+            FileStatus status = AtFiles.fstat(path);
+            boolean link = (status.mode() & FileStatus.S_IFMT) == FileStatus.S_IFLNK;
+            return Optional.of(new LayerEntry(status.typeName(), LayerEntries.isWhiteout(path),
+                    status.isDirectory() && LayerEntries.isOpaque(path),
+                    link ? Optional.of(LayerEntries.readLink(path)) : Optional.empty()));
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        } finally {
+            Descriptor.closeQuietly(path);
+        }
+    }
+
+    /**
+     * An entry of an overlay's layer ({@link #layerEntry}).
+     *
+     * @param typeName its kind, as {@link FileStatus#typeName()} names it
+     * @param whiteout whether it is a whiteout, which hides the lower layers' entry
+     * @param opaque whether it is an opaque directory, which hides what the lower layers have below it
+     * @param linkTarget a symbolic link's target, as written in it
+     */
+    record LayerEntry(String typeName, boolean whiteout, boolean opaque, Optional<String> linkTarget) {}
 
     /**
      * Whether {@code relative} exists inside the tree (following links inside it); a link
@@ -318,7 +353,8 @@ final class SubhostTree implements AutoCloseable {
      * @throws IOException when it is another kind of file (a FIFO, a device, a directory),
      *     larger than {@code limit}, or unreadable
      */
-    Optional<byte[]> readRegular(String relative, int limit) throws IOException {
+    @Override
+    public Optional<byte[]> readRegular(String relative, int limit) throws IOException {
         String rel = relative(relative);
         int path;
         try {
@@ -420,7 +456,7 @@ final class SubhostTree implements AutoCloseable {
         return String.join("/", names(relative));
     }
 
-    private static List<String> names(String relative) {
+    static List<String> names(String relative) {
         List<String> names = new ArrayList<>();
         for (String name : relative.split("/")) {
             if (name.equals("..")) {

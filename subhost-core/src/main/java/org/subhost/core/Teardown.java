@@ -13,7 +13,7 @@ import org.subhost.linux.netlink.NamedNetns;
 
 /**
  * Takes a subhost down (docs/spec.md §6) from its state record: its services in reverse
- * order, pid 1, the host's cable ends, the network namespace, the control group, the disk
+ * order (pid 1's own work at its SIGTERM, for the built-in init), pid 1, the host's cable ends, the network namespace, the control group, the disk
  * images mounted for it ({@link DiskImages}) and the record. Used by stop, and to clear what an interrupted boot or a dead pid 1 left.
  *
  * <p>Every part is attempted even when an earlier one fails; the failures are reported
@@ -49,11 +49,8 @@ final class Teardown {
                     // An init system as pid 1 stops its own services at its shutdown; START
                     // names the built-in init's, which it never started.
                     if (initSystem.isEmpty()) {
-                        // SIGUSR2: the built-in init restarts nothing while the init.d services stop
-                        // (SUPERVISE=); a pid 1 of another kind ignores it.
-                        pidfd.sendSignal(org.subhost.linux.Signals.SIGUSR2);
-                        stopServices(state, LogRelay.unitServices(store.root().resolve(state.name())), pidfd,
-                                grace, logFd >= 0 ? logFd : devNull, log);
+                        stopServices(state, store.root().resolve(state.name()), pidfd, grace,
+                                logFd >= 0 ? logFd : devNull, log);
                     }
                     int signal = initSystem.map(InitSystem::stopSignal).orElse(org.subhost.linux.Signals.SIGTERM);
                     log.line("stopping pid 1 (" + pid + initSystem.map(p -> ", the init system " + p).orElse("") + "): "
@@ -190,13 +187,28 @@ final class Teardown {
     }
 
     /**
-     * Stops START's init.d services from the host, in reverse order. The units' services are
-     * pid 1's own: it stops them (ExecStop=, KillSignal=, TimeoutStopSec=) when it gets its
-     * SIGTERM, in reverse order too, before every other process is signalled.
+     * Stops START's services in reverse order. The built-in init with its control channel
+     * ({@link ServiceControl}) stops every one of them itself, whatever its kind, when it gets
+     * its SIGTERM, before every other process is signalled: nothing to do here. Another pid 1
+     * (an INIT script's, or one of a version without the channel) gets SIGUSR2, which tells
+     * the built-in init to restart nothing while each init.d script is stopped from here; its
+     * units it stops at its SIGTERM.
      */
-    private static void stopServices(SubhostState state, java.util.Set<String> units, Pidfd pid1, Duration limit,
-            int logFd, BootLog log) {
+    private static void stopServices(SubhostState state, Path stateDir, Pidfd pid1, Duration limit, int logFd,
+            BootLog log) throws Exception {
         List<String> services = state.services();
+        if (services.isEmpty()) {
+            return;
+        }
+        Optional<ServiceControl> control = ServiceControl.open(pid1);
+        if (control.isPresent()) {
+            control.get().close();
+            log.line("pid 1 stops the START services in reverse order at its SIGTERM: "
+                    + String.join(" ", services.reversed()));
+            return;
+        }
+        pid1.sendSignal(org.subhost.linux.Signals.SIGUSR2);
+        java.util.Set<String> units = LogRelay.unitServices(stateDir);
         for (int i = services.size() - 1; i >= 0; i--) {
             if (units.contains(services.get(i))) {
                 log.line("service " + services.get(i) + " is a systemd unit: pid 1 stops it after the init.d services");

@@ -23,7 +23,8 @@ import java.util.TreeMap;
  * gives a {@link ServiceSpec} plus one warning that names the directives outside the subset
  * ({@code ProtectSystem=}, ...) with their file:line.
  *
- * <p>Read on the host side at the boot, through {@link SubhostTree}: every path is resolved
+ * <p>Read on the host side at the boot, through {@link SubhostTree} (by the preflight, through
+ * {@link LayeredTree}, UPPER over LOWER): every path is resolved
  * inside the subhost's root, only regular files are read, each at most {@link
  * UnitFile#MAX_BYTES}. A unit linked to {@code /dev/null} is masked. The subhost's own
  * {@code /etc/passwd} and {@code /etc/group} give {@code User=} and {@code Group=}.
@@ -96,7 +97,7 @@ final class UnitReader {
      * @param unit the unit's file name ({@code rsyslog.service})
      * @return its path inside the tree; empty when no directory has it
      */
-    static Optional<String> find(SubhostTree tree, String unit) throws IOException {
+    static Optional<String> find(TreeReader tree, String unit) throws IOException {
         for (String dir : SEARCH_PATH) {
             String path = dir + "/" + unit;
             if (tree.typeName(path, false).isPresent()) {
@@ -111,7 +112,7 @@ final class UnitReader {
      * or nothing at all inside the subhost's tree before its {@code /dev} is mounted) or a link
      * that leads nowhere; empty for a unit file.
      */
-    private static Optional<String> masked(SubhostTree tree, String path) throws IOException {
+    private static Optional<String> masked(TreeReader tree, String path) throws IOException {
         Optional<String> followed;
         try {
             followed = tree.typeName(path);
@@ -136,7 +137,7 @@ final class UnitReader {
      * @param serviceLimit the .conf's service timeout, the most that a start may take
      * @return the reading; a unit that cannot be run is a reading with a {@code failed} state
      */
-    static Reading read(SubhostTree tree, String name, Duration serviceLimit) throws IOException {
+    static Reading read(TreeReader tree, String name, Duration serviceLimit) throws IOException {
         String unit = name.endsWith(".service") ? name : name + ".service";
         List<String> warnings = new ArrayList<>();
         try {
@@ -168,7 +169,7 @@ final class UnitReader {
         }
     }
 
-    private static ServiceSpec readUnit(SubhostTree tree, String name, String unit, Duration serviceLimit,
+    private static ServiceSpec readUnit(TreeReader tree, String name, String unit, Duration serviceLimit,
             List<String> warnings) throws IOException, UnitException, Skipped {
         String main = find(tree, unit).orElseThrow(() -> new UnitException(
                 "no " + unit + " in " + String.join(", ", SEARCH_PATH) + ", and no /etc/init.d/" + name));
@@ -184,7 +185,7 @@ final class UnitReader {
     }
 
     /** The drop-ins of {@code unit}: each name once, from the first directory that has it, in the order of names. */
-    static List<String> dropIns(SubhostTree tree, String unit) throws IOException {
+    static List<String> dropIns(TreeReader tree, String unit) throws IOException {
         Map<String, String> byName = new TreeMap<>();
         for (String dir : SEARCH_PATH) {
             for (String file : tree.list(dir + "/" + unit + ".d")) {
@@ -196,7 +197,7 @@ final class UnitReader {
         return List.copyOf(byName.values());
     }
 
-    private static List<UnitFile.Entry> parse(SubhostTree tree, String path, List<String> warnings)
+    private static List<UnitFile.Entry> parse(TreeReader tree, String path, List<String> warnings)
             throws IOException {
         Optional<byte[]> bytes = tree.readRegular(path, UnitFile.MAX_BYTES);
         if (bytes.isEmpty()) {
@@ -210,7 +211,7 @@ final class UnitReader {
     }
 
     /** Reads the entries in order into the directives' values, lists with resets, the rest last one wins. */
-    private static ServiceSpec interpret(SubhostTree tree, String name, String unit, String main,
+    private static ServiceSpec interpret(TreeReader tree, String name, String unit, String main,
             List<UnitFile.Entry> entries, Duration serviceLimit, List<String> warnings)
             throws IOException, UnitException, Skipped {
         Map<String, List<UnitFile.Entry>> values = new LinkedHashMap<>();
@@ -436,7 +437,7 @@ final class UnitReader {
         return b.toString();
     }
 
-    private static void checkConditions(SubhostTree tree, List<UnitFile.Entry> conditions)
+    private static void checkConditions(TreeReader tree, List<UnitFile.Entry> conditions)
             throws IOException, Skipped {
         boolean anyTrigger = false, triggered = false;
         for (UnitFile.Entry e : conditions) {
@@ -581,7 +582,7 @@ final class UnitReader {
         }
     }
 
-    private static void environmentFile(SubhostTree tree, UnitFile.Entry e, Map<String, String> env,
+    private static void environmentFile(TreeReader tree, UnitFile.Entry e, Map<String, String> env,
             List<String> warnings) throws IOException, UnitException {
         String path = e.value();
         boolean optional = path.startsWith("-");
@@ -620,7 +621,7 @@ final class UnitReader {
         }
     }
 
-    private static ServiceSpec.Credentials credentials(SubhostTree tree, Optional<UnitFile.Entry> user,
+    private static ServiceSpec.Credentials credentials(TreeReader tree, Optional<UnitFile.Entry> user,
             Optional<UnitFile.Entry> group, List<UnitFile.Entry> supplementary) throws IOException, UnitException {
         List<String[]> passwd = table(tree, "/etc/passwd", 7);
         List<String[]> groups = table(tree, "/etc/group", 4);
@@ -682,7 +683,7 @@ final class UnitReader {
     }
 
     /** The rows of a colon-separated table with numeric third (and fourth) fields; other rows are skipped. */
-    private static List<String[]> table(SubhostTree tree, String path, int fields) throws IOException {
+    private static List<String[]> table(TreeReader tree, String path, int fields) throws IOException {
         List<String[]> rows = new ArrayList<>();
         Optional<byte[]> bytes = tree.readRegular(path, PASSWD_LIMIT);
         if (bytes.isEmpty()) {

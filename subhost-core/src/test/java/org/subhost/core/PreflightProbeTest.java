@@ -100,4 +100,39 @@ class PreflightProbeTest {
                 "START service ssh: the subhost's root has neither /etc/init.d/ssh nor a unit ssh.service, so its"
                         + " start will fail");
     }
+
+    @Test
+    void readsStartsUnitsFromUpperOverLowerAsTheBootWill() throws IOException {
+        for (String dir : List.of("live", "work", "root/etc/systemd/system/logd.service.d", "root/etc/init.d",
+                "lower/lib/systemd/system", "lower/etc/init.d")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        Files.writeString(base.resolve("lower/lib/systemd/system/logd.service"),
+                "[Service]\nExecStart=/usr/sbin/logd\nLimitNOFILE=1024\n");
+        Files.writeString(base.resolve("root/etc/systemd/system/logd.service.d/local.conf"),
+                "[Service]\nProtectSystem=full\n");
+        Files.writeString(base.resolve("lower/lib/systemd/system/bad.service"), "[Service]\nType=dbus-ish\n");
+        Files.writeString(base.resolve("lower/etc/init.d/ssh"), "#!/bin/sh\n");
+        SubhostConfig config = SubhostConfig.builder("pfx3", base).lower(Path.of("lower"))
+                .start("logd bad ssh gone.service").build();
+
+        PreflightFacts facts = PreflightProbe.probe(config, new StateStore(base.resolve("state")), Optional.empty(),
+                base.resolve("interfaces"));
+        if (!Uid.isRoot()) {
+            return; // the rest reads the trees, which the test made readable to root alone
+        }
+        assertThat(facts.missingServices()).containsExactly("gone.service");
+        assertThat(Preflight.check(config, facts)).extracting(BootProblem::toString).containsExactly(
+                "warning: /lib/systemd/system/logd.service:3: logd.service starts without what these directives ask,"
+                        + " outside the built-in init's subset: LimitNOFILE= (line 3), ProtectSystem="
+                        + " (/etc/systemd/system/logd.service.d/local.conf:2); fix: none, if logd runs without them"
+                        + " (docs/spec.md §5.1 lists what the built-in init runs); else start it from a script of your"
+                        + " own in START, or make an init system the subhost's init (INIT)",
+                "warning: /lib/systemd/system/bad.service:2: Type= (dbus-ish) must be simple, exec, forking, oneshot"
+                        + " or notify; fix: correct the unit (a drop-in"
+                        + " /etc/systemd/system/bad.service.d/NAME.conf in UPPER overrides what LOWER has), or leave bad"
+                        + " out of START",
+                "warning: START service gone.service: the subhost's root has no unit gone.service, so its start will"
+                        + " fail; fix: install it in the subhost, or leave it out: START=logd bad ssh");
+    }
 }

@@ -62,15 +62,45 @@ class ServiceSupervisionTest {
     }
 
     private void start(ServiceSpec... specs) throws IOException {
+        start("", specs);
+    }
+
+    /** The services in a process of their own, with {@code options} of subhost-init added. */
+    private void start(String options, ServiceSpec... specs) throws IOException {
         List<UnitReader.Reading> readings = new ArrayList<>();
         for (ServiceSpec s : specs) {
             readings.add(reading(s));
         }
         Files.write(dir.resolve("table"), ServiceTable.encode(readings));
         init = new ProcessBuilder("/bin/sh", "-c", "exec '" + reaper() + "' --name t1 --start-services"
-                + " --service-limit 30 --services-fd 4 --status-fd 3 3>'" + dir.resolve("status") + "' 4<'"
-                + dir.resolve("table") + "'").redirectErrorStream(true)
+                + " --service-limit 30 --services-fd 4 --status-fd 3 " + options + " 3>'" + dir.resolve("status")
+                + "' 4<'" + dir.resolve("table") + "'").redirectErrorStream(true)
                 .redirectOutput(dir.resolve("log").toFile()).start();
+    }
+
+    /** The services with the control channel, as pid 1 has it, and the host's end of it. */
+    private ServiceControl startControlled(ServiceSpec... specs) throws Exception {
+        start("--control-fd " + ServiceControl.FD, specs);
+        await("the control channel", () -> {
+            try (org.subhost.linux.Pidfd pidfd = org.subhost.linux.Pidfd.open((int) init.pid())) {
+                Optional<ServiceControl> c = ServiceControl.open(pidfd);
+                c.ifPresent(ServiceControl::close);
+                return c.isPresent();
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        try (org.subhost.linux.Pidfd pidfd = org.subhost.linux.Pidfd.open((int) init.pid())) {
+            return ServiceControl.open(pidfd).orElseThrow();
+        }
+    }
+
+    /** An init.d script of the test's own: {@code start} and {@code stop} write a line to {@code record}. */
+    private ServiceSpec initScript(String name, Path record) throws IOException {
+        Path script = dir.resolve(name);
+        Files.writeString(script, "#!/bin/sh\necho \"$1 " + name + "\" >> " + record + "\n");
+        Files.setAttribute(script, "unix:mode", 0755);
+        return ServiceSpec.initScript(script.toString(), Duration.ofSeconds(10));
     }
 
     private String status() {
@@ -274,6 +304,91 @@ class ServiceSupervisionTest {
         start(b.build());
         assertThat(init.waitFor(GUARD_MILLIS, TimeUnit.MILLISECONDS)).isTrue();
         assertThat(Files.readString(ids)).isEqualTo("65534 65534 65534 4\n0\n");
+    }
+
+    @Test
+    void theHostStopsAUnitWhichIsNotRestartedThenStartsAndRestartsIt() throws Exception {
+        ServiceSpec always = unit("keeper", ServiceSpec.Type.SIMPLE, "exec sleep 1000." + marker)
+                .restart(ServiceSpec.Restart.ALWAYS).build();
+        try (ServiceControl control = startControlled(always)) {
+            int first = awaitRunning("keeper", 0);
+            assertThat(control.request("stop", "keeper", Duration.ofSeconds(20))).isEqualTo("stopped (restarts 0)");
+            assertThat(ProcessHandle.of(first)).isEmpty();
+            Thread.sleep(300); // RestartSec= is 100 ms: a restart would have come by now
+            assertThat(status()).endsWith("keeper stopping\nkeeper stopped (restarts 0)\n");
+
+            String started = control.request("start", "keeper", Duration.ofSeconds(20));
+            assertThat(started).matches("running \\(pid [0-9]+, restarts 0\\)");
+            int second = awaitRunning("keeper", 0);
+            assertThat(started).isEqualTo("running (pid " + second + ", restarts 0)");
+            assertThat(control.request("start", "keeper", Duration.ofSeconds(20))).as("running already: as it is")
+                    .isEqualTo(started);
+
+            String restarted = control.request("restart", "keeper", Duration.ofSeconds(20));
+            assertThat(restarted).matches("running \\(pid [0-9]+, restarts 0\\)").isNotEqualTo(started);
+            assertThat(ProcessHandle.of(second)).isEmpty();
+            assertThat(status()).endsWith(String.join("\n", "keeper starting", "keeper " + started, "keeper stopping",
+                    "keeper stopped (restarts 0)", "keeper starting", "keeper " + restarted, ""));
+        }
+        stopAndAwaitExit();
+        assertThat(status()).endsWith("keeper stopped (restarts 0)\n");
+    }
+
+    @Test
+    void theHostStopsAnInitDScriptByItsStopAndStartsItAgainByItsStart() throws Exception {
+        Path record = dir.resolve("record");
+        try (ServiceControl control = startControlled(initScript("sysv", record))) {
+            awaitStatus(dir.resolve("sysv") + " started");
+            String name = dir.resolve("sysv").toString();
+            assertThat(control.request("stop", name, Duration.ofSeconds(20))).isEqualTo("stopped");
+            assertThat(control.request("stop", name, Duration.ofSeconds(20))).as("stopped already: nothing runs")
+                    .isEqualTo("stopped");
+            assertThat(control.request("start", name, Duration.ofSeconds(20))).isEqualTo("started");
+            assertThat(control.request("restart", name, Duration.ofSeconds(20))).isEqualTo("started");
+            assertThat(Files.readAllLines(record)).containsExactly("start sysv", "stop sysv", "start sysv", "stop sysv",
+                    "start sysv");
+        }
+        stopAndAwaitExit();
+        assertThat(Files.readAllLines(record)).endsWith("start sysv", "stop sysv");
+    }
+
+    @Test
+    void theShutdownStopsEveryServiceInReverseStartOrderWhateverItsKind() throws Exception {
+        Path record = dir.resolve("record");
+        ServiceSpec.Builder first = unit("first", ServiceSpec.Type.SIMPLE, "exec sleep 1000." + marker);
+        first.stop.add(sh("echo stop first >> " + record));
+        ServiceSpec.Builder third = unit("third", ServiceSpec.Type.SIMPLE, "exec sleep 1000." + marker);
+        third.stop.add(sh("echo stop third >> " + record));
+        try (ServiceControl control = startControlled(first.build(), initScript("second", record), third.build())) {
+            awaitRunning("third", 0);
+        }
+        stopAndAwaitExit();
+        assertThat(Files.readAllLines(record)).containsExactly("start second", "stop third", "stop second",
+                "stop first");
+    }
+
+    @Test
+    void requestsThatCannotBeDoneAreRefusedWithTheReason() throws Exception {
+        ServiceSpec slow = unit("slow", ServiceSpec.Type.NOTIFY, "exec sleep 1000." + marker)
+                .startTimeout(Duration.ofSeconds(20)).build();
+        try (ServiceControl control = startControlled(slow, unit("later", ServiceSpec.Type.SIMPLE,
+                "exec sleep 1000." + marker).build())) {
+            awaitStatus("slow starting (unit /lib/systemd/system/slow.service)");
+            assertThat(refusal(control, "start", "nosuch")).isEqualTo("nosuch is no START service");
+            assertThat(refusal(control, "reload", "slow")).isEqualTo("reload: no such request (start, stop, restart)");
+            assertThat(refusal(control, "start", "later")).isEqualTo("later has not had its turn in START yet");
+            // A stop of a start under way ends it; the next one then has its turn.
+            assertThat(control.request("stop", "slow", Duration.ofSeconds(20))).isEqualTo("stopped (restarts 0)");
+            awaitRunning("later", 0);
+        }
+    }
+
+    private static String refusal(ServiceControl control, String verb, String service) {
+        try {
+            return "answered " + control.request(verb, service, Duration.ofSeconds(20));
+        } catch (org.subhost.SubhostException e) {
+            return e.getMessage();
+        }
     }
 
     private static void await(String what, BooleanSupplier condition) {

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SubhostInitTest {
     private static final String USAGE_TEXT = "usage: subhost-init [--timens]"
             + " [--sync-fd N] [--ready-fd N] [--grace SECONDS] [--name NAME] [--caps HEX] [--seccomp on|off] [--files on|off]"
-            + " [--status-fd N] [--exec] [--notify-socket @NAME] {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N | -- PROGRAM [ARGS...]},"
+            + " [--status-fd N] [--exec] [--notify-socket @NAME] [--control-fd N] {--service-limit SECONDS [--service S... | --services-fd N] | --script-fd N | -- PROGRAM [ARGS...]},"
             + " or subhost-init --limit SECONDS"
             + " [--name NAME] -- PROGRAM [ARGS...]";
     private static final String USAGE = "bad command line; " + USAGE_TEXT;

@@ -216,8 +216,8 @@ class UnitReaderTest {
                         + "restart|4|no|100|5|10000|timeout|2|30000|90000|kill|2|control-group|15|remain|1|0|"
                         + "notify|1|main|"
                         + "service|1|ssh|kind|1|initd|source|1|/etc/init.d/ssh|type|1|oneshot|"
-                        + "start|5||service|service|ssh|start|umask|1|22|restart|4|no|100|5|10000|"
-                        + "timeout|2|30000|90000|kill|2|none|15|remain|1|1|notify|1|main|"
+                        + "start|5||service|service|ssh|start|stop|5||service|service|ssh|stop|umask|1|22|"
+                        + "restart|4|no|100|5|10000|timeout|2|30000|30000|kill|2|none|15|remain|1|1|notify|1|main|"
                         + "service|1|gone|kind|1|unit|source|1|gone.service|settled|1|skipped (why)|");
     }
 

@@ -1,6 +1,7 @@
 package org.subhost.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,72 @@ class UnitServicesKernelTest extends SubhostKernelTest {
 
     private Map<String, ServiceStatus> services(Subhost s) throws Exception {
         return s.status().services().stream().collect(Collectors.toMap(ServiceStatus::name, x -> x));
+    }
+
+    /**
+     * A process of the subhost tries to take the host's end of pid 1's control channel
+     * (pidfd_getfd of pid 1's descriptor 7, as the host does) after it dropped to {@code uid}
+     * (0: stays root); prints the call's result and errno.
+     */
+    private static java.util.List<String> takeTheControlChannel(int uid) {
+        return java.util.List.of("python3", "-c", String.join("\n",
+                "import ctypes, os",
+                "libc = ctypes.CDLL(None, use_errno=True)",
+                "if " + uid + ": os.setgroups([]); os.setgid(" + uid + "); os.setuid(" + uid + ")",
+                "fd = os.pidfd_open(1)",
+                "r = libc.syscall(438, fd, " + ServiceControl.FD + ", 0)",
+                "print(r, ctypes.get_errno())"));
+    }
+
+    @Test
+    void theHostStartsStopsAndRestartsOneServiceThroughPid1AndTheStopGoesInReverseStartOrder() throws Exception {
+        String marker = name + "-" + System.nanoTime();
+        Path record = Files.createDirectories(base.resolve("root/srv")).resolve("record");
+        unit("t25a.service", """
+                [Service]
+                ExecStart=/bin/sleep 1000%s
+                ExecStop=/bin/sh -c 'echo stop a >> /srv/record'
+                Restart=always
+                RestartSec=50ms
+                """.formatted(marker.hashCode() & 0xffff));
+        Files.createDirectories(base.resolve("root/etc/init.d"));
+        LifecycleTest.service(base.resolve("root/etc/init.d/t25b"), "b", Path.of("/srv/record"));
+        unit("t25c.service", """
+                [Service]
+                ExecStart=/bin/sleep 1000
+                ExecStop=/bin/sh -c 'echo stop c >> /srv/record'
+                """);
+        config = SubhostConfig.builder(name, base).log(base.resolve("log")).start("t25a t25b t25c").build();
+        Subhost s = subhosts.boot(config);
+        int first = services(s).get("t25a").mainPid().orElseThrow();
+
+        assertThat(s.stopService("t25a", TEN_SECONDS)).isEqualTo(new ServiceStatus("t25a", "stopped (restarts 0)"));
+        Thread.sleep(200); // RestartSec= is 50 ms: a restart would have come by now
+        assertThat(services(s).get("t25a").state()).isEqualTo("stopped (restarts 0)");
+        ServiceStatus started = s.startService("t25a", TEN_SECONDS);
+        assertThat(started.phase()).isEqualTo("running");
+        assertThat(started.mainPid()).isPresent().isNotEqualTo(OptionalInt.of(first));
+        assertThat(services(s).get("t25a")).isEqualTo(started);
+        assertThat(s.restartService("t25b", TEN_SECONDS)).isEqualTo(new ServiceStatus("t25b", "started"));
+        assertThat(Files.readAllLines(record)).containsExactly("start b", "stop a", "stop b", "start b");
+        assertThat(Files.readString(base.resolve("log"))).contains("overlay-service[" + name + "]: stop t25a: stopped"
+                + " (restarts 0)\n");
+
+        assertThatThrownBy(() -> s.startService("t25d", TEN_SECONDS)).isInstanceOf(org.subhost.SubhostException.class)
+                .hasMessage("start service t25d of " + name + ": no such service in START (t25a t25b t25c)");
+        // No process of the subhost reaches the channel: not root (with the default
+        // confinement, without CAP_SYS_PTRACE), not another user.
+        for (int uid : new int[] {0, 65534}) {
+            org.subhost.ExecResult taken = s.exec(takeTheControlChannel(uid), TEN_SECONDS);
+            assertThat(taken.stdout()).as("uid %d (stderr: %s)", uid, taken.stderr()).isEqualTo("-1 1\n"); // EPERM
+        }
+
+        s.stop(TEN_SECONDS);
+        assertThat(Files.readAllLines(record)).containsExactly("start b", "stop a", "stop b", "start b",
+                "stop c", "stop b", "stop a");
+        assertThat(Files.readString(base.resolve("log"))).contains("pid 1 stops the START services in reverse order at"
+                + " its SIGTERM: t25c t25b t25a\n");
+        KernelFixture.assertNothingLeft(name, base);
     }
 
     @Test
@@ -97,7 +164,7 @@ class UnitServicesKernelTest extends SubhostKernelTest {
 
         int notifyPid = services(s).get("t25notify").mainPid().orElseThrow();
         s.stop(TEN_SECONDS);
-        // The init.d script by the host first, then the units by pid 1, last first.
+        // Each by pid 1, in reverse START order: the init.d script, then the units.
         assertThat(Files.readAllLines(record)).containsExactly("start sysv", "stop sysv",
                 "stop t25notify " + notifyPid);
         String stopped = Files.readString(base.resolve("log"));

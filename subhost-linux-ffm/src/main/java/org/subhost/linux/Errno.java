@@ -68,8 +68,12 @@ public final class Errno {
     public static final int EUSERS = 87;
     /** Operation not supported: such as a link kind the kernel has no module for. */
     public static final int EOPNOTSUPP = 95;
+    /** Broken pipe: the other end of a pipe or socket is closed. */
+    public static final int EPIPE = 32;
     /** Address already in use. */
     public static final int EADDRINUSE = 98;
+    /** Connection reset by peer: the other end of a socket went away. */
+    public static final int ECONNRESET = 104;
     /** Connection timed out. */
     public static final int ETIMEDOUT = 110;
 }

@@ -66,6 +66,9 @@ public final class Pidfd implements AutoCloseable {
     // glibc >= 2.36 (syscall 424)
     private static final Downcall PIDFD_SEND_SIGNAL = Native.lazyDowncall("pidfd_send_signal",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // int pidfd_getfd(int pidfd, int targetfd, unsigned int flags): glibc >= 2.36 (syscall 438)
+    private static final Downcall PIDFD_GETFD = Native.lazyDowncall("pidfd_getfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     // int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
     private static final Downcall WAITID = Native.lazyDowncall("waitid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
@@ -153,6 +156,35 @@ public final class Pidfd implements AutoCloseable {
             throw new SyscallException("pidfd_send_signal", "pid " + pid + ", " + Signals.name(signal) + " with value "
                     + value, errno);
         }
+    }
+
+    /**
+     * A copy of the process's descriptor {@code targetFd} in this process, close-on-exec:
+     * pidfd_getfd(2) (system call 438, Linux 5.6). Like a descriptor passed over a socket, it
+     * shares the open file description with the process's own.
+     *
+     * <p>The kernel allows it only to a caller that may ptrace the process
+     * (PTRACE_MODE_ATTACH_REALCREDS): for a process that is not dumpable, only one with
+     * CAP_SYS_PTRACE. Errnos to expect: EBADF (no such descriptor in the process), EPERM,
+     * ESRCH (the process has exited), EMFILE.
+     *
+     * @param targetFd the descriptor's number in the process
+     * @return the copy, to be closed by the caller
+     * @throws SyscallException when the kernel refuses
+     */
+    public int getFd(int targetFd) throws SyscallException {
+        requireOpen();
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            rc = (int) PIDFD_GETFD.call(errnoSegment, fd, targetFd, 0);
+            errno = Native.errno(errnoSegment);
+        }
+        if (rc == -1) {
+            throw new SyscallException("pidfd_getfd", "pid " + pid + ", fd " + targetFd, errno);
+        }
+        return rc;
     }
 
     /**
