@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import org.subhost.config.Confinement;
 import org.subhost.config.RootKind;
 import org.subhost.config.Share;
@@ -130,6 +131,35 @@ public record SubhostStatus(
             requireNonNull(subhostName, "subhostName");
             requireNonNull(mac, "mac");
             requireNonNull(bridge, "bridge");
+        }
+    }
+
+    /**
+     * What a subhost uses of its host now, read from its control groups; a figure that the
+     * host's groups do not give is empty.
+     *
+     * @param memoryBytes the memory its processes use now (page cache and kernel memory
+     *     charged to it included), in bytes
+     * @param memoryPeakBytes the most they have used at once since the boot (on cgroup v2
+     *     since Linux 5.19), in bytes
+     * @param processes its tasks now: processes and their threads, as PIDS_MAX counts them
+     * @param cpuMicros the CPU time its processes have used since the boot, in microseconds
+     * @param oomKills how many of its processes the kernel has killed for going past
+     *     MEMORY_MAX
+     */
+    public record Usage(OptionalLong memoryBytes, OptionalLong memoryPeakBytes, OptionalLong processes,
+            OptionalLong cpuMicros, OptionalLong oomKills) {
+        /** Nothing known: a subhost without control groups. */
+        public static final Usage UNKNOWN = new Usage(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
+                OptionalLong.empty(), OptionalLong.empty());
+
+        /** Checks that every part is present. */
+        public Usage {
+            requireNonNull(memoryBytes, "memoryBytes");
+            requireNonNull(memoryPeakBytes, "memoryPeakBytes");
+            requireNonNull(processes, "processes");
+            requireNonNull(cpuMicros, "cpuMicros");
+            requireNonNull(oomKills, "oomKills");
         }
     }
 
