@@ -147,7 +147,7 @@ class RollbackTest {
             config = minimal().work(work).build();
             assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
                     .hasMessageEndingWith("failed: WORK (" + work + ") must be on the same filesystem as UPPER ("
-                            + base.resolve("root") + ")");
+                            + base.resolve("root") + "), and on the same mount of it");
         } finally {
             Files.deleteIfExists(work);
         }
