@@ -133,17 +133,18 @@ record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String>
      * {@code /proc/self/cgroup}, each found at its usual place under {@code /sys/fs/cgroup}
      * (one statfs each) or else in the mount table.
      *
-     * @param facts where v2 is and which unit runs this process
+     * @param v2Root where cgroup v2 is mounted ({@link HostFacts#findCgroup2})
+     * @param unitGroup the group of the unit that runs this process ({@link HostFacts#unitGroup})
      * @return the layout
      */
-    static CgroupLayout probe(HostFacts facts) {
+    static CgroupLayout probe(Optional<Path> v2Root, Optional<Path> unitGroup) {
         String procSelfCgroup;
         try {
             procSelfCgroup = Files.readString(Path.of("/proc/self/cgroup"));
         } catch (IOException e) {
             procSelfCgroup = "";
         }
-        return read(facts.cgroup2(), facts.unitGroup(), procSelfCgroup, CgroupLayout::v1Mount,
+        return read(v2Root, unitGroup, procSelfCgroup, CgroupLayout::v1Mount,
                 CgroupLayout::readControllers);
     }
 
@@ -211,7 +212,7 @@ record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String>
                 int dash = List.of(f).indexOf("-");
                 if (dash > 0 && dash + 3 < f.length && f[dash + 1].equals("cgroup")
                         && Set.of(f[dash + 3].split(",")).containsAll(controllers)) {
-                    return Optional.of(Path.of(MountTable.parse(List.of(line)).mounts().get(0).mountPoint().toString()));
+                    return Optional.of(org.subhost.linux.MountTable.parse(List.of(line)).mounts().get(0).mountPoint());
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -94,7 +94,7 @@ final class Cgroups {
     }
 
     /** Enables {@code controllers} below {@code parent}, those that its subtree_control lacks. */
-    private static void enableControllers(Path parent, Set<String> controllers) throws IOException {
+    static void enableControllers(Path parent, Set<String> controllers) throws IOException {
         Path control = parent.resolve("cgroup.subtree_control");
         Set<String> enabled = words(Files.readString(control));
         List<String> missing = controllers.stream().filter(c -> !enabled.contains(c)).sorted().toList();
@@ -120,6 +120,55 @@ final class Cgroups {
             CgroupLimits.write(supervisor.resolve("cgroup.procs"), Long.toString(self));
             CgroupLimits.write(control, value);
         }
+    }
+
+    /**
+     * Changes the limits of a running subhost: writes each variable whose value differs
+     * between {@code now} and {@code next}, and DISK_MAX into UPPER's quota. A v2
+     * controller that the subhost's group lacks is enabled in its parent first; a v1 group
+     * that the subhost lacks cannot be made for it while it runs (each of its processes would
+     * have to move), which is an error that says to boot it again with the limit set.
+     *
+     * @param groups the subhost's groups
+     * @param now its limits now
+     * @param next the limits it is to have
+     * @param upper UPPER, for DISK_MAX
+     * @param layout the host's layout, for messages
+     * @return the groups afterwards (with a v2 controller more, when one was enabled)
+     * @throws IOException naming the limit that cannot be set; those before it are set
+     */
+    static SubhostGroups change(SubhostGroups groups, org.subhost.config.Limits now, org.subhost.config.Limits next,
+            Optional<Path> upper, CgroupLayout layout) throws IOException {
+        List<String> changed = org.subhost.config.Limits.VARIABLES.stream()
+                .filter(v -> !now.text(v).equals(next.text(v))).toList();
+        SubhostGroups g = groups;
+        for (String variable : changed) {
+            String controller = SubhostGroups.CONTROLLER.get(variable);
+            if (controller == null || g.placement(controller).isPresent()) {
+                continue;
+            }
+            Optional<Path> v2 = g.v2();
+            if (v2.isPresent() && CgroupLayout.readControllers(v2.get().getParent()).contains(controller)) {
+                enableControllers(v2.get().getParent(), Set.of(controller));
+                Set<String> more = new java.util.TreeSet<>(g.v2Controllers());
+                more.add(controller);
+                g = new SubhostGroups(v2, more, g.v1());
+            } else if (!next.isKernelDefault(variable)) {
+                throw new IOException(variable + " (" + next.text(variable) + ") cannot be set on the running subhost:"
+                        + " it has no " + controller + " group, and this host has the " + controller
+                        + " controller on cgroup v1 or not at all (" + layout.describe() + "); set " + variable
+                        + " in its configuration and boot it again");
+            }
+        }
+        CgroupLimits.apply(CgroupLimits.writes(next, changed, g, layout));
+        if (changed.contains("DISK_MAX")) {
+            if (upper.isEmpty()) {
+                throw new IOException("DISK_MAX cannot be set on the running subhost: its record does not name UPPER"
+                        + " (it was booted by an older version); boot it again");
+            }
+            DiskQuota.set(upper.get(), next.diskMax(), line -> { });
+        }
+        return g;
     }
 
     /**

@@ -25,8 +25,9 @@ import org.subhost.config.Limits;
  * caller's group that is not a delegated unit's; v1 has no such rule.
  *
  * <p>Which controllers: memory and pids whenever the host offers them (usage, OOM kills and
- * the default PIDS_MAX; live changes of MEMORY_MAX); cpu when CPU_WEIGHT or CPU_MAX asks, io
- * (v1 blkio) when IO_WEIGHT asks; each in v2 when the v2 parent offers it, else in its v1
+ * the default PIDS_MAX; live changes of MEMORY_MAX); cpu when CPU_WEIGHT or CPU_MAX asks, and
+ * always where it is a v1 hierarchy (so that a live change finds its group); io (v1 blkio)
+ * when IO_WEIGHT asks; each in v2 when the v2 parent offers it, else in its v1
  * hierarchy; and the v1 devices hierarchy, where the host has one, for the device policy.
  * A limit whose controller the host has nowhere is an error that names it and the host's
  * layout ({@link #plan}).
@@ -90,11 +91,20 @@ record SubhostGroups(Optional<Path> v2, Set<String> v2Controllers, Map<String, P
                 controllers.add(always);
             }
         }
+        // A v1 group cannot be made for a running subhost without moving each of its
+        // processes; a v2 controller is enabled in place. So cpu is always there on v1, for
+        // a CPU_WEIGHT or CPU_MAX given later (and a fair share against the host's groups).
+        if (!layout.onV2("cpu") && layout.v1Hierarchy("cpu").isPresent()) {
+            controllers.add("cpu");
+        }
         Optional<Path> v2 = layout.v2Root().map(root -> layout.unitGroup().map(root::resolve).orElse(root)
                 .resolve(name));
         Set<String> onV2 = new TreeSet<>();
         Map<String, Path> v1 = new LinkedHashMap<>();
-        for (String controller : controllers) {
+        for (String controller : List.of("memory", "pids", "cpu", "io")) {
+            if (!controllers.contains(controller)) {
+                continue;
+            }
             if (layout.onV2(controller)) {
                 onV2.add(controller);
             } else {
