@@ -147,10 +147,9 @@ public interface Subhost {
      *
      * @param limits the limits the subhost is to have from now on
      * @throws NotRunningException if the subhost is not running
-     * @throws SubhostException if a limit cannot be applied on this host or to this subhost
-     *     (its controller is missing, or it was booted without a v1 group that the limit
-     *     needs); the message names the limit, and the limits before it in {@link
-     *     org.subhost.config.Limits#VARIABLES} order are set
+     * @throws SubhostException if a limit cannot be applied on this host (its controller is
+     *     missing, or MEMORY_HIGH on cgroup v1); the message names the limit, and the limits
+     *     are left as they were
      */
     void limit(Limits limits) throws SubhostException;
 

@@ -37,7 +37,7 @@ final class OverlayLimitCommand extends Command {
               -h, --help   print this help and exit
 
             Exit status: 0 done, 1 NAME is not running or a limit cannot be applied (the
-            limits before it are), 2 bad usage or a bad value.
+            limits stay as they were), 2 bad usage or a bad value.
             """;
 
     private static final CliArgs.Syntax SYNTAX = CliArgs.Syntax.operands(Limits.VARIABLES.size() * 4 + 1).flag("-q")

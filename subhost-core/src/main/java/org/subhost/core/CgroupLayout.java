@@ -32,12 +32,15 @@ import org.subhost.linux.SyscallException;
  *     v2Root}, when a unit runs it (the subhost's v2 group is made inside it)
  * @param v2Controllers the controllers that the v2 parent of the subhost's group offers
  *     (its {@code cgroup.controllers})
- * @param v1 the v1 hierarchies with at least one controller, in {@code /proc/self/cgroup}'s order
+ * @param v1 the v1 hierarchies with a controller that a subhost's groups use ({@link
+ *     #USED_V1}), in {@code /proc/self/cgroup}'s order
  */
 record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String> v2Controllers,
         List<Hierarchy> v1) {
     /** statfs(2) f_type of a cgroup v1 hierarchy (linux/magic.h CGROUP_SUPER_MAGIC). */
     static final long CGROUP1_SUPER_MAGIC = 0x27e0ebL;
+    /** The v1 controllers whose hierarchies a subhost's groups can be in. */
+    static final Set<String> USED_V1 = Set.of("memory", "pids", "cpu", "cpuacct", "blkio", "devices");
     /** Where hosts mount their cgroup hierarchies. */
     static final Path CGROUP_TOP = Path.of("/sys/fs/cgroup");
 
@@ -166,6 +169,9 @@ record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String>
                 continue;
             }
             Set<String> controllers = new LinkedHashSet<>(List.of(f[1].split(",")));
+            if (controllers.stream().noneMatch(USED_V1::contains)) {
+                continue; // freezer, cpuset, net_cls, ...: a subhost's groups never go there
+            }
             String own = f[2].strip();
             if (!own.startsWith("/") || own.contains("/..") || own.contains("\n")) {
                 continue;

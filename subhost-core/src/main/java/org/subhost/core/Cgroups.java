@@ -123,44 +123,73 @@ final class Cgroups {
     }
 
     /**
-     * Changes the limits of a running subhost: writes each variable whose value differs
-     * between {@code now} and {@code next}, and DISK_MAX into UPPER's quota. A v2
-     * controller that the subhost's group lacks is enabled in its parent first; a v1 group
-     * that the subhost lacks cannot be made for it while it runs (each of its processes would
-     * have to move), which is an error that says to boot it again with the limit set.
+     * The groups that a change of a running subhost's limits from {@code now} to {@code next}
+     * needs, made: a v2 controller that the subhost's group lacks is enabled in its parent; a
+     * v1 group that it lacks is made where a boot would put it now, and each of its
+     * processes moved in ({@link #moveAll}). The caller records them before it writes any
+     * limit ({@link #change}), so that the stop removes them whatever comes next.
+     *
+     * @param groups the subhost's groups
+     * @param now its limits now
+     * @param next the limits it is to have
+     * @param layout the host's layout
+     * @return the groups, with those added
+     * @throws IOException when a controller is missing on this host, or the kernel refuses
+     */
+    static SubhostGroups prepareChange(SubhostGroups groups, org.subhost.config.Limits now,
+            org.subhost.config.Limits next, CgroupLayout layout) throws IOException {
+        SubhostGroups g = groups;
+        for (String variable : changed(now, next)) {
+            String controller = SubhostGroups.CONTROLLER.get(variable);
+            if (controller == null || g.placement(controller).isPresent() || next.isKernelDefault(variable)) {
+                continue;
+            }
+            Optional<Path> v2 = g.v2();
+            Optional<CgroupLayout.Hierarchy> v1 = layout.v1Hierarchy(controller);
+            if (v2.isPresent() && CgroupLayout.readControllers(v2.get().getParent()).contains(controller)) {
+                enableControllers(v2.get().getParent(), Set.of(controller));
+                Set<String> more = new java.util.TreeSet<>(g.v2Controllers());
+                more.add(controller);
+                g = new SubhostGroups(v2, more, g.v1());
+            } else if (v1.isPresent()) {
+                // A group of the hierarchy, where a boot would have put it, and every process
+                // of the subhost moved into it.
+                Path dir = v1.get().groupOf(name(g));
+                makeOne(dir);
+                try {
+                    moveAll(g, dir);
+                } catch (IOException | RuntimeException e) {
+                    try {
+                        ControlGroup.remove(dir);
+                    } catch (IOException undo) {
+                        e.addSuppressed(undo);
+                    }
+                    throw e;
+                }
+                g = g.withV1(v1.get(), dir);
+            } else {
+                throw new IOException(variable + " (" + next.text(variable) + ") cannot be set: this host has no "
+                        + controller + " controller for the subhost's groups (" + layout.describe() + ")");
+            }
+        }
+        return g;
+    }
+
+    /**
+     * Writes each limit that differs between {@code now} and {@code next} into the
+     * subhost's groups (made by {@link #prepareChange}), and DISK_MAX into UPPER's quota.
      *
      * @param groups the subhost's groups
      * @param now its limits now
      * @param next the limits it is to have
      * @param upper UPPER, for DISK_MAX
      * @param layout the host's layout, for messages
-     * @return the groups afterwards (with a v2 controller more, when one was enabled)
      * @throws IOException naming the limit that cannot be set; those before it are set
      */
-    static SubhostGroups change(SubhostGroups groups, org.subhost.config.Limits now, org.subhost.config.Limits next,
+    static void change(SubhostGroups groups, org.subhost.config.Limits now, org.subhost.config.Limits next,
             Optional<Path> upper, CgroupLayout layout) throws IOException {
-        List<String> changed = org.subhost.config.Limits.VARIABLES.stream()
-                .filter(v -> !now.text(v).equals(next.text(v))).toList();
-        SubhostGroups g = groups;
-        for (String variable : changed) {
-            String controller = SubhostGroups.CONTROLLER.get(variable);
-            if (controller == null || g.placement(controller).isPresent()) {
-                continue;
-            }
-            Optional<Path> v2 = g.v2();
-            if (v2.isPresent() && CgroupLayout.readControllers(v2.get().getParent()).contains(controller)) {
-                enableControllers(v2.get().getParent(), Set.of(controller));
-                Set<String> more = new java.util.TreeSet<>(g.v2Controllers());
-                more.add(controller);
-                g = new SubhostGroups(v2, more, g.v1());
-            } else if (!next.isKernelDefault(variable)) {
-                throw new IOException(variable + " (" + next.text(variable) + ") cannot be set on the running subhost:"
-                        + " it has no " + controller + " group, and this host has the " + controller
-                        + " controller on cgroup v1 or not at all (" + layout.describe() + "); set " + variable
-                        + " in its configuration and boot it again");
-            }
-        }
-        CgroupLimits.apply(CgroupLimits.writes(next, changed, g, layout));
+        List<String> changed = changed(now, next);
+        CgroupLimits.apply(CgroupLimits.writes(next, changed, groups, layout));
         if (changed.contains("DISK_MAX")) {
             if (upper.isEmpty()) {
                 throw new IOException("DISK_MAX cannot be set on the running subhost: its record does not name UPPER"
@@ -168,19 +197,28 @@ final class Cgroups {
             }
             DiskQuota.set(upper.get(), next.diskMax(), line -> { });
         }
-        return g;
+    }
+
+    private static List<String> changed(org.subhost.config.Limits now, org.subhost.config.Limits next) {
+        return org.subhost.config.Limits.VARIABLES.stream().filter(v -> !now.text(v).equals(next.text(v))).toList();
+    }
+
+    /** The subhost's NAME: the last name of each of its groups. */
+    private static String name(SubhostGroups groups) {
+        return groups.directories().get(0).getFileName().toString();
     }
 
     /**
-     * Moves process {@code pid} into every group of the subhost: its pid into each {@code
-     * cgroup.procs}, the v2 group first.
+     * Moves process {@code pid} into the groups {@code dirs}: its pid into each {@code
+     * cgroup.procs}, in order.
      *
-     * @param groups the subhost's groups
+     * @param dirs groups of the subhost ({@link SubhostGroups#directories()}, or {@link
+     *     SubhostGroups#relayDirectories()})
      * @param pid the process (all its threads go along)
      * @throws IOException naming the group the kernel refused
      */
-    static void join(SubhostGroups groups, long pid) throws IOException {
-        for (Path dir : groups.directories()) {
+    static void join(List<Path> dirs, long pid) throws IOException {
+        for (Path dir : dirs) {
             CgroupLimits.write(dir.resolve("cgroup.procs"), Long.toString(pid));
         }
     }

@@ -87,8 +87,8 @@ final class ControlGroup {
 
     /**
      * pid 1 ({@code pid1}) into every group of the subhost, by writing its pid to each
-     * {@code cgroup.procs}; and the log relay ({@code relay}), whose memory is the
-     * subhost's too (it ends with the subhost, before the groups go). pid 1 waits for its
+     * {@code cgroup.procs}; and the log relay ({@code relay}) into its v2 and memory groups,
+     * since its memory is the subhost's too (it ends with the subhost, before the groups go). pid 1 waits for its
      * go before it starts anything of the subhost, and gets it only after this.
      */
     record Join(SubhostGroups groups, Slot<NamespaceSpawner.Pid1> pid1, Slot<LogRelay.Ends> relay)
@@ -106,10 +106,10 @@ final class ControlGroup {
 
         @Override
         public Void apply(StepInputs in) throws Exception {
-            Cgroups.join(groups, in.get(pid1).pid());
+            Cgroups.join(groups.directories(), in.get(pid1).pid());
             int relayPid = in.get(relay).pid();
             if (relayPid > 0) {
-                Cgroups.join(groups, relayPid);
+                Cgroups.join(groups.relayDirectories(), relayPid);
             }
             return null;
         }

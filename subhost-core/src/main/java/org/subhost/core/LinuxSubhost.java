@@ -280,19 +280,24 @@ final class LinuxSubhost implements Subhost {
                 return;
             }
             CgroupLayout layout = CgroupLayout.probe(HostFacts.findCgroup2(), Optional.empty());
-            SubhostGroups groups;
+            SubhostGroups groups = Cgroups.prepareChange(state.cgroups(), now, limits, layout);
+            if (!groups.equals(state.cgroups())) {
+                // Recorded before any limit is written: the stop removes the groups made.
+                state = state.toBuilder().cgroups(groups).build();
+                store.write(state);
+            }
             try {
-                groups = Cgroups.change(state.cgroups(), now, limits, state.upper(), layout);
+                Cgroups.change(groups, now, limits, state.upper(), layout);
             } catch (IOException e) {
                 // Back to the recorded limits, as far as the kernel lets: the record stays true.
                 try {
-                    Cgroups.change(state.cgroups(), limits, now, state.upper(), layout);
+                    Cgroups.change(groups, limits, now, state.upper(), layout);
                 } catch (IOException undo) {
                     e.addSuppressed(undo);
                 }
                 throw e;
             }
-            store.write(state.toBuilder().limits(limits).cgroups(groups).build());
+            store.write(state.toBuilder().limits(limits).build());
         } catch (SubhostException e) {
             throw e;
         } catch (IOException e) {

@@ -24,10 +24,9 @@ import org.subhost.config.Limits;
  * processes once controllers are enabled below it, so the v2 group never nests under a
  * caller's group that is not a delegated unit's; v1 has no such rule.
  *
- * <p>Which controllers: memory and pids whenever the host offers them (usage, OOM kills and
- * the default PIDS_MAX; live changes of MEMORY_MAX); cpu when CPU_WEIGHT or CPU_MAX asks, and
- * always where it is a v1 hierarchy (so that a live change finds its group); io (v1 blkio)
- * when IO_WEIGHT asks; each in v2 when the v2 parent offers it, else in its v1
+ * <p>Which controllers: memory, pids and cpu whenever the host offers them (usage, OOM kills,
+ * the default PIDS_MAX, and a fair share of CPU time as one group: CPU_WEIGHT 100 unless
+ * set); io (v1 blkio) when IO_WEIGHT asks (a live change that needs one later makes it then); each in v2 when the v2 parent offers it, else in its v1
  * hierarchy; and the v1 devices hierarchy, where the host has one, for the device policy.
  * A limit whose controller the host has nowhere is an error that names it and the host's
  * layout ({@link #plan}).
@@ -86,16 +85,13 @@ record SubhostGroups(Optional<Path> v2, Set<String> v2Controllers, Map<String, P
                     + "); set " + missingVariables(missing) + " in the configuration to boot without "
                     + (missing.size() == 1 ? "that limit" : "those limits"));
         }
-        for (String always : List.of("memory", "pids")) {
+        // memory and pids for the usage in the status and the default PIDS_MAX; cpu so that a
+        // subhost competes for CPU time as one, with its CPU_WEIGHT (100 unless set), against
+        // the host's other groups: its fair share, however many processes it runs.
+        for (String always : List.of("memory", "pids", "cpu")) {
             if (layout.offers(always)) {
                 controllers.add(always);
             }
-        }
-        // A v1 group cannot be made for a running subhost without moving each of its
-        // processes; a v2 controller is enabled in place. So cpu is always there on v1, for
-        // a CPU_WEIGHT or CPU_MAX given later (and a fair share against the host's groups).
-        if (!layout.onV2("cpu") && layout.v1Hierarchy("cpu").isPresent()) {
-            controllers.add("cpu");
         }
         Optional<Path> v2 = layout.v2Root().map(root -> layout.unitGroup().map(root::resolve).orElse(root)
                 .resolve(name));
@@ -123,6 +119,37 @@ record SubhostGroups(Optional<Path> v2, Set<String> v2Controllers, Map<String, P
             set.add(variable + "=" + (variable.endsWith("_WEIGHT") ? "100" : "none"));
         }
         return String.join(" ", set);
+    }
+
+    /**
+     * These groups with the v1 group {@code dir} for every controller of {@code hierarchy}
+     * too (one made for a running subhost).
+     *
+     * @param hierarchy the v1 hierarchy
+     * @param dir the subhost's group in it
+     * @return the groups
+     */
+    SubhostGroups withV1(CgroupLayout.Hierarchy hierarchy, Path dir) {
+        Map<String, Path> more = new LinkedHashMap<>(v1);
+        hierarchy.controllers().forEach(c -> more.put(c, dir));
+        return new SubhostGroups(v2, v2Controllers, more);
+    }
+
+    /**
+     * The groups that the log relay joins: the v2 group and the memory group, so that its
+     * memory counts as the subhost's; it is a process of the host's, which neither a
+     * subhost's PIDS_MAX nor its device policy is for.
+     *
+     * @return the directories, a part of {@link #directories()}
+     */
+    List<Path> relayDirectories() {
+        Set<Path> dirs = new LinkedHashSet<>();
+        v2.ifPresent(dirs::add);
+        Path memory = v1.get("memory");
+        if (memory != null) {
+            dirs.add(memory);
+        }
+        return List.copyOf(dirs);
     }
 
     /**

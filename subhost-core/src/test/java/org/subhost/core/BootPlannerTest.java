@@ -75,8 +75,8 @@ class BootPlannerTest {
                 + shared + " (nodev)");
         assertThat(plan.lines().get(18)).isEqualTo("19. [ns] hide the BASE, LOG and state of every other subhost,"
                 + " where " + base.resolve("live") + " shows them");
-        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] control groups /sys/fs/cgroup/ex1 (v2 controllers memory"
-                + " pids); PIDS_MAX=2048; devices c:1:3 c:1:5 c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:*");
+        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] control groups /sys/fs/cgroup/ex1 (v2 controllers cpu"
+                + " memory pids); PIDS_MAX=2048; devices c:1:3 c:1:5 c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:*");
         assertThat(plan.lines().get(24)).isEqualTo("25. [host] hide the trees of subhosts booted meanwhile in ex1,"
                 + " and ex1's in the running subhosts that show them");
     }

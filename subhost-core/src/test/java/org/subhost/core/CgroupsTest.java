@@ -112,7 +112,7 @@ class CgroupsTest {
                 new CgroupLimits.Write(List.of(g.resolve("io.weight"), g.resolve("io.bfq.weight")), "default 200",
                         "IO_WEIGHT (200)"));
         assertThat(SubhostGroups.plan("ex1", unified, Limits.DEFAULT).v2Controllers())
-                .as("memory and pids always, cpu and io when asked").containsExactlyInAnyOrder("memory", "pids");
+                .as("memory, pids and cpu always, io when asked").containsExactlyInAnyOrder("cpu", "memory", "pids");
     }
 
     @Test

@@ -137,6 +137,17 @@ class LimitsKernelTest extends SubhostKernelTest {
                 .hasMessageStartingWith("limits of " + name + ": MEMORY_HIGH (64M) needs the memory controller of"
                         + " cgroup v2, and this subhost's is on cgroup v1 at " + v1Group("memory").getParent() + " (hybrid:");
         assertThat(s.status().limits()).as("a refused change changes nothing").isEqualTo(now);
+
+        // IO_WEIGHT needs a blkio group, which the subhost was booted without: it is made and
+        // every process moved in; this machine's blkio has no weight file, which the message says.
+        assertThatThrownBy(() -> s.limit(now.with("IO_WEIGHT", "200"))).isInstanceOf(SubhostException.class)
+                .hasMessage("limits of " + name + ": IO_WEIGHT (200) cannot be applied: this host's "
+                        + v1Group("blkio") + " has no blkio.weight and no blkio.bfq.weight (an I/O weight needs the BFQ"
+                        + " scheduler or io.cost on the disks)");
+        assertThat(groupsOf(s.pid())).anyMatch(line -> line.startsWith("blkio:/") && line.endsWith("/" + name));
+        assertThat(Files.readString(Path.of("/run/subhost", name, "state"))).contains("\ncgroup.v1.blkio="
+                + v1Group("blkio") + "\n");
+        assertThat(s.status().limits()).isEqualTo(now);
     }
 
     @Test
