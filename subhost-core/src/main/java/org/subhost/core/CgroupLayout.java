@@ -147,8 +147,26 @@ record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String>
         } catch (IOException e) {
             procSelfCgroup = "";
         }
-        return read(v2Root, unitGroup, procSelfCgroup, CgroupLayout::v1Mount,
+        return read(v2Root, unitGroup, procSelfCgroup, CgroupLayout::knownV1Mount,
                 CgroupLayout::readControllers);
+    }
+
+    /**
+     * Where the hierarchies of this JVM's earlier lookups are mounted: a host does not move
+     * its cgroup mounts while it runs, and each lookup is a statfs(2) or two, which a JVM
+     * that boots many subhosts need not repeat. A hierarchy not found is looked up again.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<Set<String>, Path> V1_MOUNTS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Optional<Path> knownV1Mount(Set<String> controllers) {
+        Path known = V1_MOUNTS.get(controllers);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Optional<Path> found = v1Mount(controllers);
+        found.ifPresent(mount -> V1_MOUNTS.put(Set.copyOf(controllers), mount));
+        return found;
     }
 
     /**

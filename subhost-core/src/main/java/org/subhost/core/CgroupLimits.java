@@ -176,10 +176,25 @@ final class CgroupLimits {
      *     controllers below it)
      */
     static void write(Path file, String value) throws SyscallException {
+        writeEach(file, List.of(value));
+    }
+
+    /**
+     * Writes each of {@code values} to a control file with a write(2) of its own, through one
+     * open descriptor: the kernel takes one value per write ({@code devices.allow} one rule).
+     *
+     * @param file the control file
+     * @param values the values, without line ends
+     * @throws SyscallException naming the file and the value refused
+     */
+    static void writeEach(Path file, List<String> values) throws SyscallException {
         int fd = Fds.open(file.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
+        String value = "";
         try {
-            byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-            Fds.write(fd, bytes);
+            for (String v : values) {
+                value = v;
+                Fds.write(fd, v.getBytes(StandardCharsets.UTF_8));
+            }
         } catch (SyscallException e) {
             throw new SyscallException("write", file + ", " + value, e.errno());
         } finally {

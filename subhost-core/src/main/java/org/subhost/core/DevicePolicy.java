@@ -22,15 +22,16 @@ import org.subhost.linux.SyscallException;
  * is: a character node 1:11 (kmsg) or a block node of the host's disks planted in LOWER
  * opens nothing.
  *
- * <p>Where the host has the v1 devices controller, the subhost's group there denies all
- * ({@code a} into {@code devices.deny}) and then allows each rule ({@code devices.allow});
- * where it has cgroup v2, a BPF device program ({@link DeviceFilter}) is attached to the
- * subhost's v2 group with BPF_F_ALLOW_MULTI, so that an init system inside may narrow the
- * policy for its own groups but never widen it. A hybrid host gets both. When the v2
+ * <p>Where the host has cgroup v2 (unified or hybrid), a BPF device program ({@link
+ * DeviceFilter}) is attached to the subhost's v2 group with BPF_F_ALLOW_MULTI, so that an
+ * init system inside may narrow the policy for its own groups but never widen it; it needs
+ * no controller, and the kernel checks it before any v1 devices list. On a host without
+ * cgroup v2, the subhost's group in the v1 devices hierarchy denies all ({@code a} into
+ * {@code devices.deny}) and then allows each rule ({@code devices.allow}). When the v2
  * program cannot be loaded because the kernel refuses bpf(2) to this process (EPERM, as
- * inside another subhost, whose policy then holds for this one too) and no v1 controller
- * applies the policy either, the boot says so in LOG and goes on: the {@code nodev} mounts
- * still keep device nodes to the subhost's own {@code /dev}.
+ * inside another subhost, whose policy then holds for this one too), the boot says so in
+ * LOG and goes on: the {@code nodev} mounts still keep device nodes to the subhost's own
+ * {@code /dev}.
  *
  * @param rules the devices allowed, the defaults first
  */
@@ -127,9 +128,11 @@ record DevicePolicy(List<DeviceRule> rules) {
         if (v1 != null) {
             // Deny everything first: a new group starts with its parent's list, usually "a *:* rwm".
             CgroupLimits.write(v1.resolve("devices.deny"), "a");
+            List<String> allowed = new ArrayList<>();
             for (DeviceFilter.Rule rule : resolved) {
-                CgroupLimits.write(v1.resolve("devices.allow"), rule.toString());
+                allowed.add(rule.toString());
             }
+            CgroupLimits.writeEach(v1.resolve("devices.allow"), allowed);
             how.add("v1 devices controller");
         }
         if (groups.v2().isPresent()) {

@@ -27,7 +27,8 @@ import org.subhost.config.Limits;
  * <p>Which controllers: memory, pids and cpu whenever the host offers them (usage, OOM kills,
  * the default PIDS_MAX, and a fair share of CPU time as one group: CPU_WEIGHT 100 unless
  * set); io (v1 blkio) when IO_WEIGHT asks (a live change that needs one later makes it then); each in v2 when the v2 parent offers it, else in its v1
- * hierarchy; and the v1 devices hierarchy, where the host has one, for the device policy.
+ * hierarchy; and, on a host without cgroup v2, the v1 devices hierarchy for the device
+ * policy (with v2, a BPF program on the v2 group keeps it).
  * A limit whose controller the host has nowhere is an error that names it and the host's
  * layout ({@link #plan}).
  *
@@ -108,7 +109,12 @@ record SubhostGroups(Optional<Path> v2, Set<String> v2Controllers, Map<String, P
                 h.controllers().forEach(c -> v1.put(c, h.groupOf(name)));
             }
         }
-        layout.v1Hierarchy("devices").ifPresent(h -> h.controllers().forEach(c -> v1.put(c, h.groupOf(name))));
+        // The device policy: a BPF program on the v2 group wherever there is one (it needs no
+        // controller, and one attach of a loaded program costs next to nothing); the v1
+        // devices controller only on a host without cgroup v2.
+        if (v2.isEmpty()) {
+            layout.v1Hierarchy("devices").ifPresent(h -> h.controllers().forEach(c -> v1.put(c, h.groupOf(name))));
+        }
         return new SubhostGroups(v2, onV2, v1);
     }
 

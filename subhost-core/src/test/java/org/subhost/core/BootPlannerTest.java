@@ -219,20 +219,19 @@ class BootPlannerTest {
         BootPlan plan = BootPlanner.plan(config, facts);
 
         // memory under this process's own memory group, the others at the top of theirs
+        // The device policy is the v2 group's BPF program: no v1 devices group.
         assertThat(plan.lines()).contains("13. [ns] control groups /sys/fs/cgroup/unified/ex1,"
-                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1,"
-                + " /sys/fs/cgroup/devices/ex1; MEMORY_MAX=512M PIDS_MAX=2048 CPU_WEIGHT=300; devices c:1:3 c:1:5"
+                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1;"
+                + " MEMORY_MAX=512M PIDS_MAX=2048 CPU_WEIGHT=300; devices c:1:3 c:1:5"
                 + " c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:* c:10:200:rw",
                 "16. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
-                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1,"
-                + " /sys/fs/cgroup/devices/ex1");
+                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1");
         SubhostState planned = ((StateStore.RecordBooting) plan.steps().get(1)).planned();
         assertThat(planned.cgroups().record()).containsExactly(
                 Map.entry("cgroup", "/sys/fs/cgroup/unified/ex1"),
                 Map.entry("cgroup.v1.memory", "/sys/fs/cgroup/memory/process_api/f632/ex1"),
                 Map.entry("cgroup.v1.pids", "/sys/fs/cgroup/pids/ex1"),
-                Map.entry("cgroup.v1.cpu", "/sys/fs/cgroup/cpu/ex1"),
-                Map.entry("cgroup.v1.devices", "/sys/fs/cgroup/devices/ex1"));
+                Map.entry("cgroup.v1.cpu", "/sys/fs/cgroup/cpu/ex1"));
         assertThat(planned.limits()).isEqualTo(config.limits());
     }
 

@@ -69,7 +69,13 @@ class CgroupsTest {
         assertThat(SubhostGroups.fromRecord(groups.record())).isEqualTo(groups);
         assertThat(groups.directories()).containsExactly(Path.of("/sys/fs/cgroup/unified/ex1"),
                 Path.of("/sys/fs/cgroup/memory/process_api/f632/ex1"), Path.of("/sys/fs/cgroup/pids/ex1"),
-                Path.of("/sys/fs/cgroup/cpu/ex1"), Path.of("/sys/fs/cgroup/devices/ex1"));
+                Path.of("/sys/fs/cgroup/cpu/ex1"));
+        assertThat(groups.relayDirectories()).containsExactly(Path.of("/sys/fs/cgroup/unified/ex1"),
+                Path.of("/sys/fs/cgroup/memory/process_api/f632/ex1"));
+        CgroupLayout legacy = CgroupLayout.read(Optional.empty(), Optional.empty(), "5:devices:/\n8:pids:/\n",
+                c -> Optional.of(Path.of("/sys/fs/cgroup", String.join(",", c))), g -> Set.of());
+        assertThat(SubhostGroups.plan("ex1", legacy, Limits.DEFAULT).directories()).as("without v2: v1 devices")
+                .containsExactly(Path.of("/sys/fs/cgroup/pids/ex1"), Path.of("/sys/fs/cgroup/devices/ex1"));
         assertThat(groups.membership()).contains(Path.of("/sys/fs/cgroup/unified/ex1"));
         assertThat(SubhostGroups.fromRecord(Map.of("cgroup", "/sys/fs/cgroup/ex1")))
                 .as("a record from before the v1 groups").isEqualTo(new SubhostGroups(
