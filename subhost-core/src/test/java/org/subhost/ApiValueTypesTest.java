@@ -83,7 +83,7 @@ class ApiValueTypesTest {
     private static SubhostStatus withUsage(Limits limits, SubhostStatus.Usage usage) {
         return new SubhostStatus("ex1", 100, STARTED, Optional.of(Path.of("/ex1/ex1.conf")), RootKind.OVERLAY,
                 Path.of("/ex1/live"), Path.of("/tmp/oly-ex1.log"), List.of(CABLE), List.of(SSH), Optional.empty(),
-                Confinement.DEFAULT, Optional.empty(), limits, usage);
+                Confinement.DEFAULT, Optional.empty(), List.of(), limits, usage);
     }
 
     private static SubhostStatus status(String name, int pid, List<ServiceStatus> services) {

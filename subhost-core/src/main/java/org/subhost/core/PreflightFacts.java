@@ -91,7 +91,8 @@ record PreflightFacts(
      * One path of the configuration as it is now.
      *
      * @param kind directory, something else, or nothing
-     * @param device the filesystem's device number ({@code st_dev}), 0 when missing
+     * @param device the mount the directory is on (statx's mount id; its {@code st_dev} before
+     *     Linux 5.8), which UPPER and WORK must share; 0 when missing
      * @param onOverlay whether the filesystem is an overlay (which the kernel refuses as an
      *     overlay's upper layer)
      * @param mountRoot whether a mount's root is there
