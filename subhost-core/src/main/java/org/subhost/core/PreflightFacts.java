@@ -36,6 +36,8 @@ import java.util.Set;
  *     init.d script nor a systemd unit for, in START order
  * @param unitWarnings what the unit reader says of START's other units, read from the
  *     subhost's root as the boot will see it (UPPER over LOWER), in START order
+ * @param limitsRefusal why this host cannot apply the configuration's limits (a controller
+ *     it lacks), as {@link SubhostGroups#plan} says; empty when it can
  */
 record PreflightFacts(
         Map<Path, PathState> paths,
@@ -47,7 +49,8 @@ record PreflightFacts(
         Optional<String> hostname,
         Optional<HostnameFile> subhostHostname,
         List<String> missingServices,
-        List<UnitWarning> unitWarnings) {
+        List<UnitWarning> unitWarnings,
+        Optional<String> limitsRefusal) {
 
     PreflightFacts {
         paths = Map.copyOf(paths);
@@ -59,6 +62,7 @@ record PreflightFacts(
         requireNonNull(hostname, "hostname");
         requireNonNull(subhostHostname, "subhostHostname");
         missingServices = List.copyOf(missingServices);
+        requireNonNull(limitsRefusal, "limitsRefusal");
         unitWarnings = List.copyOf(unitWarnings);
     }
 
@@ -158,6 +162,7 @@ record PreflightFacts(
         private Optional<HostnameFile> subhostHostname = Optional.empty();
         private List<String> missingServices = List.of();
         private List<UnitWarning> unitWarnings = List.of();
+        private Optional<String> limitsRefusal = Optional.empty();
 
         private Builder() {}
 
@@ -225,9 +230,14 @@ record PreflightFacts(
             return this;
         }
 
+        Builder limitsRefusal(String reason) {
+            limitsRefusal = Optional.of(reason);
+            return this;
+        }
+
         PreflightFacts build() {
             return new PreflightFacts(paths, runningPid, Optional.ofNullable(hostLinks), ifup, ifupdownStanzas, upperInterfaces, hostname,
-                    subhostHostname, missingServices, unitWarnings);
+                    subhostHostname, missingServices, unitWarnings, limitsRefusal);
         }
     }
 }

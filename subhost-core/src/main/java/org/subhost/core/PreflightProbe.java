@@ -58,6 +58,11 @@ final class PreflightProbe {
             // No readable record (not root): not known to run; the boot checks under its lock.
         }
         hostLinks(config, facts);
+        try {
+            SubhostGroups.plan(config.name(), HostFacts.probe().cgroups(), config.limits());
+        } catch (IOException e) {
+            facts.limitsRefusal(e.getMessage());
+        }
         ifup.ifPresent(facts::ifup);
         IfupdownStanzas.stanzasOf(ifupdownFile).ifPresent(facts::ifupdownStanzas);
         hostname().ifPresent(facts::hostname);
