@@ -120,6 +120,37 @@ class LimitsKernelTest extends SubhostKernelTest {
     }
 
     @Test
+    void nodesPlantedInTheSubhostsTreeOrItsDevAreRefusedByTheDevicePolicy() throws Exception {
+        // Old chroots and debootstrap trees carry device nodes: the host's kernel log (1:11)
+        // and a block device of the host's (loop0, 7:0: one the host itself may open, which
+        // this machine's own disk is not), planted in the tree before the boot, as LOWER
+        // would bring them.
+        String disk = "7 0";
+        Path planted = Files.createDirectories(base.resolve("root/planted"));
+        KernelFixture.run("mknod", planted.resolve("kmsg").toString(), "c", "1", "11");
+        KernelFixture.run("sh", "-c", "mknod " + planted.resolve("disk") + " b " + disk);
+        Subhost s = boot(minimal());
+        // And planted by the host in the subhost's own /dev, a tmpfs that allows device nodes:
+        // there only the policy stands between the subhost and the node.
+        Path dev1 = Path.of("/proc", Integer.toString(s.pid()), "root", "dev");
+        KernelFixture.run("mknod", dev1.resolve("kmsg-planted").toString(), "c", "1", "11");
+        KernelFixture.run("sh", "-c", "mknod " + dev1.resolve("disk-planted") + " b " + disk);
+
+        ExecResult tried = inside(s, "for n in /planted/kmsg /dev/kmsg-planted; do echo subhost-test >$n && echo opened $n;"
+                + " done; for n in /planted/disk /dev/disk-planted; do head -c 1 $n >/dev/null && echo opened $n; done;"
+                + " ls /dev/kmsg-planted /dev/disk-planted");
+
+        assertThat(tried.stdout()).as("stderr: %s", tried.stderr()).isEqualTo("/dev/disk-planted\n/dev/kmsg-planted\n");
+        List<String> refusals = tried.stderr().lines().toList();
+        assertThat(refusals).hasSize(4);
+        // In /dev the policy refuses (EPERM); in the overlay root a nodev mount may refuse first (EACCES).
+        assertThat(refusals).filteredOn(line -> line.contains("/dev/")).hasSize(2)
+                .allMatch(line -> line.endsWith("Operation not permitted"));
+        assertThat(refusals).filteredOn(line -> line.contains("/planted/")).hasSize(2)
+                .allMatch(line -> line.endsWith("Operation not permitted") || line.endsWith("Permission denied"));
+    }
+
+    @Test
     void limitsChangeWhileTheSubhostRunsAndTheRecordFollows() throws Exception {
         Subhost s = boot(minimal().limit("MEMORY_MAX", "512M"));
 
