@@ -191,6 +191,19 @@ class LimitsKernelTest extends SubhostKernelTest {
     }
 
     @Test
+    void diskMaxOnAnUpperWithoutQuotaGroupsFailsTheBootSayingWhatToDoAndLeavesNothing() throws Exception {
+        // The test's temporary directory is on the host's / (ext4 here): no btrfs subvolume.
+        assertThatThrownBy(() -> boot(minimal().limit("DISK_MAX", "16M"))).isInstanceOf(SubhostException.class)
+                .hasMessageContaining("DISK_MAX (16M) cannot be applied to UPPER (" + base.resolve("root")
+                        + "), which is on ")
+                .hasMessageContaining(": DISK_MAX is kept by a btrfs quota group (project quotas of ext4"
+                        + " and XFS are not set by this SDK); put UPPER on an image of its own with overlay-diskfile,"
+                        + " whose size bounds it, or make UPPER a btrfs subvolume (btrfs subvolume create)");
+        config = null;
+        assertThat(KernelFixture.leftovers(name, base)).isEmpty();
+    }
+
+    @Test
     void aBootThatFailsAfterTheGroupsRemovesThemAll() throws Exception {
         // An init system that does not exist: pid 1 execs its script and fails after the groups were joined.
         assertThatThrownBy(() -> boot(minimal().init("echo exit 3; false"))).isInstanceOf(SubhostException.class);
