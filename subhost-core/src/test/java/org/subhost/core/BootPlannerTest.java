@@ -220,11 +220,11 @@ class BootPlannerTest {
 
         // memory under this process's own memory group, the others at the top of theirs
         // The device policy is the v2 group's BPF program: no v1 devices group.
-        assertThat(plan.lines()).contains("13. [ns] control groups /sys/fs/cgroup/unified/ex1,"
+        assertThat(plan.lines()).contains("15. [ns] control groups /sys/fs/cgroup/unified/ex1,"
                 + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1;"
                 + " MEMORY_MAX=512M PIDS_MAX=2048 CPU_WEIGHT=300; devices c:1:3 c:1:5"
                 + " c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:* c:10:200:rw",
-                "16. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
+                "18. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
                 + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1");
         SubhostState planned = ((StateStore.RecordBooting) plan.steps().get(1)).planned();
         assertThat(planned.cgroups().record()).containsExactly(
@@ -258,13 +258,13 @@ class BootPlannerTest {
     }
 
     @Test
-    void diskMaxIsSetOnUpperRightAfterTheFirstRecord(@TempDir Path base) throws Exception {
+    void diskMaxIsSetOnUpperRightAfterTheFirstRecordAndTheTreesRegistration(@TempDir Path base) throws Exception {
         SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").limit("DISK_MAX", "10G").build();
 
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
-        assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Limit", "PrepareInit");
-        assertThat(plan.lines().get(2)).isEqualTo(" 3. [host] DISK_MAX 10G on UPPER " + base.resolve("root")
+        assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Register", "Limit", "PrepareInit");
+        assertThat(plan.lines().get(3)).isEqualTo(" 4. [host] DISK_MAX 10G on UPPER " + base.resolve("root")
                 + " (its btrfs quota group)");
         assertThat(((StateStore.RecordBooting) plan.steps().get(1)).planned().upper()).contains(base.resolve("root"));
     }
