@@ -3,7 +3,7 @@
  * (overlay-go, Subhost.exec and execInteractive, the services' stops run by overlay-stop)
  * gets in.
  *
- *   subhost-init --enter --pidfd N [--cgroup DIR] [--pty | --pipes | --null-stdin] [--name NAME]
+ *   subhost-init --enter --pidfd N [--cgroup DIR]... [--pty | --pipes | --null-stdin] [--name NAME]
  *                [--caps HEX] [--seccomp on|off] -- PROGRAM [ARGS...]
  *
  * The SDK starts it on the host, from its own copy of this program (never the subhost's
@@ -12,9 +12,10 @@
  *
  * - The parent stays in the host's namespaces. It enters only the subhost's pid namespace
  *   for its children (setns of CLONE_NEWPID changes pid_for_children, never the caller), forks
- *   the child, moves the child into the subhost's control group DIR by writing the child's
- *   pid to DIR/cgroup.procs (opened here, on the host, after the fork: the child never holds
- *   a descriptor of the host's cgroup tree), and lets it go on. It then waits for the child,
+ *   the child, moves the child into each of the subhost's control groups DIR (its v2 group
+ *   and its group in each v1 hierarchy) by writing the child's pid to DIR/cgroup.procs
+ *   (opened here, on the host, after the fork: the child never holds a descriptor of the
+ *   host's cgroup tree), and lets it go on. It then waits for the child,
  *   passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on to it, and exits with its status (128 +
  *   signal when it was killed). With --pty it also relays the terminal (see below).
  * - The child waits for that go, enters the subhost's other namespaces with one setns on
@@ -80,10 +81,13 @@
 #define EXIT_ENTER_FAILED 125
 /* The relay's buffers: one terminal read at a time, in each direction. */
 #define RELAY_BUFFER 4096
+/* The most control groups a subhost has: its v2 group and one per v1 hierarchy. */
+#define MAX_CGROUPS 16
 
 struct enter_options {
 	int pidfd;
-	const char *cgroup; /* NULL: no control group to join */
+	const char *cgroups[MAX_CGROUPS]; /* the subhost's groups (v2 first, then v1) to join */
+	int ncgroups;
 	bool pty;
 	bool null_stdin;
 	bool pipes;
@@ -93,14 +97,14 @@ struct enter_options {
 
 static void enter_usage(const char *problem)
 {
-	say("%s; usage: subhost-init --enter --pidfd N [--cgroup DIR] [--pty | --pipes | --null-stdin] [--name NAME]"
+	say("%s; usage: subhost-init --enter --pidfd N [--cgroup DIR]... [--pty | --pipes | --null-stdin] [--name NAME]"
 	    " -- PROGRAM [ARGS...]", problem);
 	exit(EXIT_USAGE);
 }
 
 static struct enter_options parse_enter(int argc, char **argv)
 {
-	struct enter_options o = { -1, NULL, false, false, false, CONFINE_DEFAULTS, NULL };
+	struct enter_options o = { -1, { NULL }, 0, false, false, false, CONFINE_DEFAULTS, NULL };
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
@@ -109,7 +113,9 @@ static struct enter_options parse_enter(int argc, char **argv)
 		} else if (strcmp(arg, "--pidfd") == 0) {
 			o.pidfd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--cgroup") == 0 && i + 1 < argc && argv[i + 1][0] == '/') {
-			o.cgroup = argv[++i];
+			if (o.ncgroups == MAX_CGROUPS)
+				enter_usage("more than 16 --cgroup");
+			o.cgroups[o.ncgroups++] = argv[++i];
 		} else if (strcmp(arg, "--pty") == 0) {
 			o.pty = true;
 		} else if (strcmp(arg, "--pipes") == 0) {
@@ -166,7 +172,7 @@ static bool write_all(int fd, const char *bytes, size_t length)
 }
 
 /* The parent's part of the control group: the child's pid (as the host sees it) into
- * DIR/cgroup.procs. O_NOFOLLOW: DIR is the SDK's, on the host's cgroup2 mount. */
+ * DIR/cgroup.procs. O_NOFOLLOW: DIR is the SDK's, on one of the host's cgroup mounts. */
 static bool join_cgroup(const char *dir, pid_t child)
 {
 	char path[4096];
@@ -637,10 +643,14 @@ int enter_main(int argc, char **argv)
 	close(o.pidfd);
 	if (o.pty)
 		close(terminal[1]);
-	if (o.cgroup != NULL && !join_cgroup(o.cgroup, pid)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		exit(EXIT_ENTER_FAILED);
+	/* Every group before the go: the child runs nothing of its own until it is counted
+	 * and limited with the subhost in each hierarchy. */
+	for (int i = 0; i < o.ncgroups; i++) {
+		if (!join_cgroup(o.cgroups[i], pid)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			exit(EXIT_ENTER_FAILED);
+		}
 	}
 	if (!write_all(go[1], "g", 1)) {
 		say("write the go to the child: %s", reason(errno));

@@ -3,6 +3,7 @@ package org.subhost;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.subhost.config.Limits;
 import org.subhost.config.Share;
 
 /**
@@ -130,6 +131,27 @@ public interface Subhost {
     default List<SubhostStatus.ServiceStatus> services() throws SubhostException {
         return status().services();
     }
+
+    /**
+     * Changes the subhost's limits while it runs, like {@code overlay-limit NAME VAR=VALUE...}:
+     * each limit that differs from the current ones ({@link SubhostStatus#limits()}) is
+     * written into its control groups at once (DISK_MAX into UPPER's quota), and the new
+     * limits are recorded. A limit lowered below what the subhost uses now takes effect as
+     * the kernel does it: memory is reclaimed (or a process killed), no new process is let
+     * past PIDS_MAX while more run.
+     *
+     * <pre>{@code
+     * Subhost mta = Subhosts.linux().find("mta").orElseThrow();
+     * mta.limit(mta.status().limits().with("MEMORY_MAX", "2G"));
+     * }</pre>
+     *
+     * @param limits the limits the subhost is to have from now on
+     * @throws NotRunningException if the subhost is not running
+     * @throws SubhostException if a limit cannot be applied on this host (its controller is
+     *     missing, or MEMORY_HIGH on cgroup v1); the message names the limit, and the limits
+     *     are left as they were
+     */
+    void limit(Limits limits) throws SubhostException;
 
     /**
      * Starts one START service of the built-in init, as {@code overlay-service NAME SERVICE

@@ -8,7 +8,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import org.subhost.config.Confinement;
+import org.subhost.config.Limits;
 import org.subhost.config.RootKind;
 import org.subhost.config.Share;
 
@@ -32,6 +34,9 @@ import org.subhost.config.Share;
  *     the SDK's own
  * @param shares the host paths bound into it, the boot's SHAREs and those shared live since
  *     ({@link Subhost#share}), in the order made; those removed are gone
+ * @param limits the limits it was booted with or last given ({@code overlay-limit}); a subhost
+ *     booted before limits existed shows none
+ * @param usage what it uses now, from its control groups
  */
 public record SubhostStatus(
         String name,
@@ -46,7 +51,9 @@ public record SubhostStatus(
         Optional<Path> cgroup,
         Confinement confinement,
         Optional<String> initSystem,
-        List<Share> shares) {
+        List<Share> shares,
+        Limits limits,
+        Usage usage) {
 
     /**
      * A status whose pid 1 is the SDK's own.
@@ -70,7 +77,7 @@ public record SubhostStatus(
     }
 
     /**
-     * A status without shares.
+     * A status without shares, limits or usage.
      *
      * @param name the subhost's NAME
      * @param pid the host pid of its pid 1
@@ -92,6 +99,30 @@ public record SubhostStatus(
                 List.of());
     }
 
+    /**
+     * A status without limits or usage, as a record from before them gives.
+     *
+     * @param name the subhost's NAME
+     * @param pid the host pid of its pid 1
+     * @param started when pid 1 started
+     * @param config the configuration file it was booted from, if any
+     * @param rootKind how its root filesystem is made
+     * @param live where its root is mounted (LIVE)
+     * @param log its LOG file
+     * @param cables its cables
+     * @param services its START services and their last known state
+     * @param cgroup its control group, if the host has a cgroup v2 hierarchy
+     * @param confinement what its processes are kept from doing to the host
+     * @param initSystem the init system that is its pid 1, if one is
+     * @param shares the host paths bound into it
+     */
+    public SubhostStatus(String name, int pid, Instant started, Optional<Path> config, RootKind rootKind, Path live,
+            Path log, List<CableStatus> cables, List<ServiceStatus> services, Optional<Path> cgroup,
+            Confinement confinement, Optional<String> initSystem, List<Share> shares) {
+        this(name, pid, started, config, rootKind, live, log, cables, services, cgroup, confinement, initSystem,
+                shares, Limits.DEFAULT.withPidsMax(OptionalLong.empty()), Usage.UNKNOWN);
+    }
+
     /** Checks that every part is present, and copies the lists. */
     public SubhostStatus {
         requireNonNull(name, "name");
@@ -106,6 +137,8 @@ public record SubhostStatus(
         requireNonNull(confinement, "confinement");
         requireNonNull(initSystem, "initSystem");
         shares = List.copyOf(shares);
+        requireNonNull(limits, "limits");
+        requireNonNull(usage, "usage");
     }
 
     /** {@return how long pid 1 has been running, up to now} */
@@ -130,6 +163,35 @@ public record SubhostStatus(
             requireNonNull(subhostName, "subhostName");
             requireNonNull(mac, "mac");
             requireNonNull(bridge, "bridge");
+        }
+    }
+
+    /**
+     * What a subhost uses of its host now, read from its control groups; a figure that the
+     * host's groups do not give is empty.
+     *
+     * @param memoryBytes the memory its processes use now (page cache and kernel memory
+     *     charged to it included), in bytes
+     * @param memoryPeakBytes the most they have used at once since the boot (on cgroup v2
+     *     since Linux 5.19), in bytes
+     * @param processes its tasks now: processes and their threads, as PIDS_MAX counts them
+     * @param cpuMicros the CPU time its processes have used since the boot, in microseconds
+     * @param oomKills how many of its processes the kernel has killed for going past
+     *     MEMORY_MAX
+     */
+    public record Usage(OptionalLong memoryBytes, OptionalLong memoryPeakBytes, OptionalLong processes,
+            OptionalLong cpuMicros, OptionalLong oomKills) {
+        /** Nothing known: a subhost without control groups. */
+        public static final Usage UNKNOWN = new Usage(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
+                OptionalLong.empty(), OptionalLong.empty());
+
+        /** Checks that every part is present. */
+        public Usage {
+            requireNonNull(memoryBytes, "memoryBytes");
+            requireNonNull(memoryPeakBytes, "memoryPeakBytes");
+            requireNonNull(processes, "processes");
+            requireNonNull(cpuMicros, "cpuMicros");
+            requireNonNull(oomKills, "oomKills");
         }
     }
 

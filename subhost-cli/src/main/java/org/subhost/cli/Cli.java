@@ -19,7 +19,7 @@ import java.util.Map;
 public final class Cli {
     private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand(), new OverlayStopCommand(),
             new OverlayGoCommand(), new OverlayShareCommand(), new OverlayListCommand(), new SubhostsCommand(),
-            new OverlayDiskfileCommand(), new OverlayServiceCommand());
+            new OverlayDiskfileCommand(), new OverlayServiceCommand(), new OverlayLimitCommand());
 
     private Cli() {}
 

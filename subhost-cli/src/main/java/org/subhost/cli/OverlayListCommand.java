@@ -7,9 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
 import org.subhost.Subhosts;
+import org.subhost.config.Limits;
 import org.subhost.config.Share;
 
 /**
@@ -30,9 +32,13 @@ final class OverlayListCommand extends Command {
                           config, started (ISO-8601), uptime_s, root, live, log, cgroup,
                           init_system, cables (host, subhost, mac, bridge, up), services
                           (name, state, phase, main_pid, restarts), confinement (capabilities as CAPABILITIES
-                          writes them, the list of capabilities kept, seccomp, files)
-                          and shares (host, subhost: the boot's SHAREs and those
-                          of overlay-share since)
+                          writes them, the list of capabilities kept, seccomp, files),
+                          shares (host, subhost: the boot's SHAREs and those
+                          of overlay-share since), limits (memory_max, memory_high,
+                          pids_max, cpu_weight, cpu_max in percent of one CPU,
+                          io_weight, disk_max; null for none) and usage
+                          (memory_bytes, memory_peak_bytes, processes, cpu_usec,
+                          oom_kills; null when unknown)
               -h, --help  print this help and exit
 
             Exit status: 0, or 2 for bad usage.
@@ -58,6 +64,11 @@ final class OverlayListCommand extends Command {
             }
         }
         return EXIT_OK;
+    }
+
+    /** A number, or null in JSON. */
+    private static Optional<Long> optional(java.util.OptionalLong value) {
+        return value.isPresent() ? Optional.of(value.getAsLong()) : Optional.empty();
     }
 
     /** One subhost as a JSON object. */
@@ -109,6 +120,24 @@ final class OverlayListCommand extends Command {
             shares.add(entry);
         }
         m.put("shares", shares);
+        Limits l = s.limits();
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("memory_max", optional(l.memoryMax()));
+        limits.put("memory_high", optional(l.memoryHigh()));
+        limits.put("pids_max", optional(l.pidsMax()));
+        limits.put("cpu_weight", l.cpuWeight());
+        limits.put("cpu_max", l.cpuMaxPercent().isPresent() ? Optional.of(l.cpuMaxPercent().getAsInt()) : Optional.empty());
+        limits.put("io_weight", l.ioWeight());
+        limits.put("disk_max", optional(l.diskMax()));
+        m.put("limits", limits);
+        SubhostStatus.Usage u = s.usage();
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("memory_bytes", optional(u.memoryBytes()));
+        usage.put("memory_peak_bytes", optional(u.memoryPeakBytes()));
+        usage.put("processes", optional(u.processes()));
+        usage.put("cpu_usec", optional(u.cpuMicros()));
+        usage.put("oom_kills", optional(u.oomKills()));
+        m.put("usage", usage);
         return m;
     }
 }

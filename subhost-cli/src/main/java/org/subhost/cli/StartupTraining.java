@@ -64,7 +64,7 @@ public final class StartupTraining {
         Optional<CommandCaches.TrainingOptions> training = CommandCaches.trainingOptions();
         List<String> problems = new ArrayList<>();
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "overlay-service", "subhosts")) {
+                "overlay-service", "overlay-limit", "subhosts")) {
             expect(problems, command + " --help", Cli.run(List.of(command, "--help"), quiet, quiet), Command.EXIT_OK);
         }
         Path dir = Files.createTempDirectory("subhost-training-").toRealPath();

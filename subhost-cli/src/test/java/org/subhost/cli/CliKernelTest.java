@@ -91,7 +91,7 @@ class CliKernelTest {
         assertThat(entries).extracting(e -> (String) ((Map<?, ?>) e).get("name")).as("by NAME").isSorted();
         Map<String, Object> status = onlyEntryNamed(entries);
         assertThat(status).containsOnlyKeys("name", "pid", "config", "started", "uptime_s", "root", "live", "log",
-                "cgroup", "cables", "services", "confinement", "init_system", "shares");
+                "cgroup", "cables", "services", "confinement", "init_system", "shares", "limits", "usage");
         assertThat(status.get("init_system")).as("the built-in init, no init system as pid 1").isNull();
         assertThat(status.get("config")).isEqualTo(conf);
         assertThat(status.get("root")).isEqualTo("overlay");

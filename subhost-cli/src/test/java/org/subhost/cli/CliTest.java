@@ -34,20 +34,20 @@ class CliTest {
         assertThat(run("overlay-frobnicate")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .isEqualTo("subhost: unknown command (overlay-frobnicate); known are overlay-boot, overlay-stop, overlay-go, "
-                        + "overlay-share, overlay-list, subhosts, overlay-diskfile, overlay-service\n");
+                        + "overlay-share, overlay-list, subhosts, overlay-diskfile, overlay-service, overlay-limit\n");
     }
 
     @Test
     void rejectsNoCommand() {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("Usage: Cli COMMAND [ARGS...], COMMAND one of "
-                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts, overlay-diskfile, overlay-service\n");
+                + "overlay-boot, overlay-stop, overlay-go, overlay-share, overlay-list, subhosts, overlay-diskfile, overlay-service, overlay-limit\n");
     }
 
     @Test
     void everyCommandPrintsItsHelpOnStandardOutput() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "subhosts", "overlay-service")) {
+                "subhosts", "overlay-service", "overlay-limit")) {
             out.reset();
             err.reset();
             assertThat(run(command, "--help")).as(command).isZero();
@@ -75,7 +75,7 @@ class CliTest {
     @Test
     void unknownOptionsAreUsageErrors() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "subhosts", "overlay-service")) {
+                "subhosts", "overlay-service", "overlay-limit")) {
             err.reset();
             assertThat(run(command, "--frobnicate")).as(command).isEqualTo(2);
             assertThat(err.toString(StandardCharsets.UTF_8)).as(command)
@@ -104,7 +104,7 @@ class CliTest {
     @Test
     void helpWinsOverAMistakeInEveryCommand() {
         for (String command : List.of("overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-                "subhosts", "overlay-diskfile", "overlay-service")) {
+                "subhosts", "overlay-diskfile", "overlay-service", "overlay-limit")) {
             out.reset();
             err.reset();
             assertThat(run(command, "--frobnicate", "-h")).as(command).isZero();
@@ -129,6 +129,24 @@ class CliTest {
         assertThat(run("overlay-service", "--timeout", "0", "ex1", "ssh", "stop")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("overlay-service: --timeout (0) must be 1 to 86400"
                 + " seconds\n");
+    }
+
+    @Test
+    void overlayLimitChecksEveryAssignmentBeforeItAsksTheSubhost() {
+        assertThat(run("overlay-limit", "nosuch", "PIDS_MAX=500", "MEMORY_MAX=lots")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("overlay-limit: MEMORY_MAX (lots) must be none or a"
+                + " size: bytes, or a number with K, M, G or T\n");
+        err.reset();
+        assertThat(run("overlay-limit", "nosuch", "SWAP_MAX=1G")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("overlay-limit: limit (SWAP_MAX) is not known; the"
+                + " limits are MEMORY_MAX, MEMORY_HIGH, PIDS_MAX, CPU_WEIGHT, CPU_MAX, IO_WEIGHT, DISK_MAX\n");
+        err.reset();
+        assertThat(run("overlay-limit", "nosuch", "PIDS_MAX")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("overlay-limit: an assignment (PIDS_MAX) must be"
+                + " VAR=VALUE\nUsage: overlay-limit [-q] NAME [VAR=VALUE...]\nTry 'overlay-limit --help' for more.\n");
+        err.reset();
+        assertThat(run("overlay-limit")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("overlay-limit: missing NAME\n");
     }
 
     @Test

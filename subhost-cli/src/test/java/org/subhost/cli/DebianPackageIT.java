@@ -52,7 +52,10 @@ class DebianPackageIT {
         for (String sub : List.of("root", "work", "live")) {
             Files.createDirectories(share.resolve("inner/" + sub));
         }
-        Files.write(share.resolve("inner/inner.conf"), List.of("BASE=.", "NAME=shtinner", "START=none"));
+        // PIDS_MAX=none: no control group hierarchy is mounted inside the outer subhost, whose
+        // own PIDS_MAX holds the inner one too.
+        Files.write(share.resolve("inner/inner.conf"), List.of("BASE=.", "NAME=shtinner", "START=none",
+                "PIDS_MAX=none"));
         Path conf = Files.write(dir.resolve(name + ".conf"), List.of(
                 "BASE=.", "NAME=" + name, "LOWER=" + tree, "START=none", "LOG=" + dir.resolve("log"),
                 "SHARE=" + share + ":/srv/share", "CAPABILITIES=all", "CONFINE_FILES=off"));

@@ -31,7 +31,7 @@ class ManPagesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list",
-            "overlay-diskfile", "subhosts", "overlay-service"})
+            "overlay-diskfile", "subhosts", "overlay-service", "overlay-limit"})
     void pageRendersWithoutWarnings(String command) throws IOException, InterruptedException {
         Path page = MAN_DIR.resolve(command + ".8");
         assertThat(page).as("manual page of %s", command).isRegularFile();
@@ -67,7 +67,8 @@ class ManPagesTest {
         String source = Files.readString(MAN_DIR.resolve("overlay-list.8"));
         for (String field : List.of("name", "pid", "config", "started", "uptime_s", "root", "live", "log", "cgroup", "init_system",
                 "cables", "host", "subhost", "mac", "bridge", "up", "services", "state", "phase", "main_pid", "restarts",
-                "shares")) {
+                "shares", "limits", "memory_max", "memory_high", "pids_max", "cpu_weight", "cpu_max", "io_weight",
+                "disk_max", "usage", "memory_bytes", "memory_peak_bytes", "processes", "cpu_usec", "oom_kills")) {
             assertThat(source).as("field %s", field).containsPattern("(?m)^\\.BR? " + field + "( |$)");
         }
     }
@@ -76,7 +77,8 @@ class ManPagesTest {
     void overlayBootDocumentsEveryVariable() throws IOException {
         String source = Files.readString(MAN_DIR.resolve("overlay-boot.8"));
         for (String variable : List.of("BASE", "NAME", "LOG", "CABLES", "LIVE", "UPPER", "WORK", "LOWER", "START",
-                "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "SHARE")) {
+                "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "SHARE", "MEMORY_MAX", "MEMORY_HIGH", "PIDS_MAX", "CPU_WEIGHT",
+                "CPU_MAX", "IO_WEIGHT", "DISK_MAX", "DEVICES")) {
             assertThat(source).as("variable %s", variable).containsPattern("(?m)^\\.B " + variable + "$");
         }
         assertThat(source).contains("/run/subhost", "/run/netns", "EXIT STATUS", "EXAMPLES", ".SH FILES");
@@ -84,7 +86,7 @@ class ManPagesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts",
-            "overlay-diskfile", "overlay-service"})
+            "overlay-diskfile", "overlay-service", "overlay-limit"})
     void helpStartsWithUsageAndThePageShowsTheSameOptions(String command) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -105,7 +107,7 @@ class ManPagesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"overlay-boot", "overlay-stop", "overlay-go", "overlay-share", "overlay-list", "subhosts",
-            "overlay-diskfile", "overlay-service"})
+            "overlay-diskfile", "overlay-service", "overlay-limit"})
     void helpsUsageLineIsThePagesSynopsis(String command) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int status = Cli.run(List.of(command, "--help"), new PrintStream(out, true, StandardCharsets.UTF_8),

@@ -111,6 +111,14 @@ class OverlayBootCommandTest {
                 "CAPABILITIES=default",
                 "SECCOMP=on",
                 "CONFINE_FILES=on",
+                "MEMORY_MAX=none",
+                "MEMORY_HIGH=none",
+                "PIDS_MAX=2048",
+                "CPU_WEIGHT=100",
+                "CPU_MAX=none",
+                "IO_WEIGHT=100",
+                "DISK_MAX=none",
+                "DEVICES=",
                 "SHARE=/srv/spool:/srv/spool",
                 "SHARE=" + dir + "/data:/var/data");
         assertThat(plan).anyMatch(line -> line.contains("] share /srv/spool on "))
@@ -144,7 +152,15 @@ class OverlayBootCommandTest {
                 "RAM_SIZE=50M",
                 "CAPABILITIES=default",
                 "SECCOMP=on",
-                "CONFINE_FILES=on");
+                "CONFINE_FILES=on",
+                "MEMORY_MAX=none",
+                "MEMORY_HIGH=none",
+                "PIDS_MAX=2048",
+                "CPU_WEIGHT=100",
+                "CPU_MAX=none",
+                "IO_WEIGHT=100",
+                "DISK_MAX=none",
+                "DEVICES=");
     }
 
     /** The example, in a directory of its own where its comment's mkdir has been done. */
@@ -169,7 +185,15 @@ class OverlayBootCommandTest {
                 "RAM_SIZE=50M",
                 "CAPABILITIES=default",
                 "SECCOMP=on",
-                "CONFINE_FILES=on");
+                "CONFINE_FILES=on",
+                "MEMORY_MAX=none",
+                "MEMORY_HIGH=none",
+                "PIDS_MAX=2048",
+                "CPU_WEIGHT=100",
+                "CPU_MAX=none",
+                "IO_WEIGHT=100",
+                "DISK_MAX=none",
+                "DEVICES=");
     }
 
     @Test
@@ -177,7 +201,15 @@ class OverlayBootCommandTest {
         Path conf = conf("ntp.conf", "BASE=.", "CAPABILITIES=+sys_time -net_raw", "SECCOMP=off");
         assertThat(run("--dry-run", conf.toString())).isZero();
         assertThat(out().lines()).contains("CAPABILITIES=default -net_raw +sys_time", "SECCOMP=off",
-                "CONFINE_FILES=on");
+                "CONFINE_FILES=on",
+                "MEMORY_MAX=none",
+                "MEMORY_HIGH=none",
+                "PIDS_MAX=2048",
+                "CPU_WEIGHT=100",
+                "CPU_MAX=none",
+                "IO_WEIGHT=100",
+                "DISK_MAX=none",
+                "DEVICES=");
         assertThat(out().lines()).anyMatch(line -> line.matches(" ?\\d+\\. \\[ns\\] pid 1 .*; confined:"
                 + " CAPABILITIES=default -net_raw \\+sys_time SECCOMP=off CONFINE_FILES=on \\(keeps chown"
                 + " dac_override .* sys_time .*; no seccomp filter; /proc/sys, /sys read-only, /proc kernel files"

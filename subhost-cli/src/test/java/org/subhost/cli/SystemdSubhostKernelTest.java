@@ -161,12 +161,14 @@ class SystemdSubhostKernelTest {
         TestCheckout.Ran install = inside(CHECKOUT_INSIDE + "/bin/install >/dev/null && systemctl daemon-reload && echo ok");
         assertThat(install.out()).as(install.describe()).isEqualTo("ok\n");
         // The nested subhost's upper layer on a tmpfs (/run): overlayfs takes no overlay as upper.
+        // PIDS_MAX=none: on a hybrid host the cgroup2 that systemd has inside offers no pids
+        // controller (the outer subhost's PIDS_MAX holds the nested one too).
         String nested = "n" + run.name.substring(3);
         String dir = "/run/" + nested;
         String conf = dir + "/" + nested + ".conf";
         String unit = "subhosts@" + SystemdUnits.escapePath(Path.of(conf)) + ".service";
         TestCheckout.Ran prepared = inside("mkdir -p " + dir + "/root " + dir + "/work " + dir + "/live && printf '%s\\n'"
-                + " BASE=. LOWER=/ CABLES= START=none > " + conf + " && echo ok");
+                + " BASE=. LOWER=/ CABLES= START=none PIDS_MAX=none > " + conf + " && echo ok");
         assertThat(prepared.out()).as(prepared.describe()).isEqualTo("ok\n");
 
         TestCheckout.Ran start = inside("systemctl start " + unit + " && systemctl show -p ActiveState -p MainPID " + unit

@@ -46,6 +46,8 @@ final class ConfReader {
             "START_PREFER", "SUPERVISE", "INIT_READY_TIMEOUT",
             // issue 21
             "LOG_MAX", "HIDE",
+            // Limits and devices (issue 23)
+            "MEMORY_MAX", "MEMORY_HIGH", "PIDS_MAX", "CPU_WEIGHT", "CPU_MAX", "IO_WEIGHT", "DISK_MAX", "DEVICES",
             "SHARE");
 
     /** One {@code VAR=value} line; {@code value} is null when the line is not UTF-8. */
@@ -328,6 +330,17 @@ final class ConfReader {
         Optional<String> hide = value("HIDE", base);
         if (hide.isPresent()) {
             set("HIDE", () -> builder.hide(hide.get()));
+        }
+        // Limits and devices (issue 23)
+        for (String variable : Limits.VARIABLES) {
+            Optional<String> limit = value(variable, base);
+            if (limit.isPresent()) {
+                set(variable, () -> builder.limit(variable, limit.get()));
+            }
+        }
+        Optional<String> devices = value("DEVICES", base);
+        if (devices.isPresent()) {
+            set("DEVICES", () -> builder.devices(devices.get()));
         }
         for (Assignment share : shares) {
             String text = text(share);

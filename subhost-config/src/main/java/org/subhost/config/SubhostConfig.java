@@ -33,7 +33,9 @@ import java.util.stream.Collectors;
  * LIVE, UPPER, WORK {@code BASE/live}, {@code BASE/root}, {@code BASE/work}; LOWER
  * {@code /}; START {@code networking ssh}; RAM_SIZE {@code 50M}; no cables, shares,
  * PREMOUNT, POSTMOUNT or INIT; the safe {@link Confinement#DEFAULT} (CAPABILITIES {@code
- * default}, SECCOMP and CONFINE_FILES {@code on}). BASE is required and is stored as its real path.
+ * default}, SECCOMP and CONFINE_FILES {@code on}); the {@link Limits#DEFAULT} limits (PIDS_MAX
+ * {@value Limits#DEFAULT_PIDS_MAX}, nothing else limited) and no DEVICES beyond {@link
+ * DeviceRule#DEFAULTS}. BASE is required and is stored as its real path.
  *
  * <p>Checked here: the syntax of every value, NAME, interface names against the kernel's
  * limits, VLAN tags, MAC addresses, and that an overlay root's LIVE and WORK can work.
@@ -89,6 +91,8 @@ public final class SubhostConfig {
     // LOG_MAX and HIDE (issue 21)
     private final long logMax;
     private final List<Path> hide;
+    private final Limits limits;
+    private final List<DeviceRule> devices;
 
     private SubhostConfig(Builder b, Path log, List<Cable> cables, Path live, Path upper, Path work, Path lower,
             List<Share> shares) {
@@ -121,6 +125,8 @@ public final class SubhostConfig {
         this.warnings = b.warnings;
         this.logMax = b.logMax;
         this.hide = b.hide;
+        this.limits = b.limits;
+        this.devices = b.devices;
     }
 
     /**
@@ -461,9 +467,32 @@ public final class SubhostConfig {
     }
 
     /**
+     * How much of the host the subhost may take: MEMORY_MAX, MEMORY_HIGH, PIDS_MAX,
+     * CPU_WEIGHT, CPU_MAX, IO_WEIGHT and DISK_MAX, applied to its control group (and UPPER's
+     * quota) before pid 1 runs anything of the subhost.
+     *
+     * @return the limits; {@link Limits#DEFAULT} (PIDS_MAX {@value Limits#DEFAULT_PIDS_MAX},
+     *     nothing else limited) unless set
+     */
+    public Limits limits() {
+        return limits;
+    }
+
+    /**
+     * DEVICES: the devices that the subhost's processes may use beyond {@link
+     * DeviceRule#DEFAULTS}, which every subhost gets.
+     *
+     * @return the added devices in the order written; empty unless set
+     */
+    public List<DeviceRule> devices() {
+        return devices;
+    }
+
+    /**
      * The resolved configuration as {@code VAR=value} lines, as {@code overlay-boot
      * --dry-run} prints it: NAME LOG BASE CABLES LIVE UPPER WORK LOWER START PREMOUNT
-     * POSTMOUNT INIT RAM_SIZE CAPABILITIES SECCOMP CONFINE_FILES, then one {@code SHARE=hostdir:subhostdir} per share. Paths
+     * POSTMOUNT INIT RAM_SIZE CAPABILITIES SECCOMP CONFINE_FILES, the limits (MEMORY_MAX
+     * MEMORY_HIGH PIDS_MAX CPU_WEIGHT CPU_MAX IO_WEIGHT DISK_MAX) and DEVICES, then one {@code SHARE=hostdir:subhostdir} per share. Paths
      * are absolute, unset commands empty; CABLES and START are as written (trimmed).
      * Such lines, written to a file, read back as this configuration (unless a command
      * string holds a line break or starts with {@code !}).
@@ -509,6 +538,8 @@ public final class SubhostConfig {
         if (!hide.isEmpty()) {
             lines.add("HIDE=" + hide.stream().map(Path::toString).collect(Collectors.joining(" ")));
         }
+        lines.addAll(limits.assignments());
+        lines.add("DEVICES=" + devices.stream().map(DeviceRule::toString).collect(Collectors.joining(" ")));
         shares.forEach(share -> lines.add("SHARE=" + share));
         return List.copyOf(lines);
     }
@@ -600,6 +631,8 @@ public final class SubhostConfig {
         private List<ConfigWarning> warnings = List.of();
         private long logMax = DEFAULT_LOG_MAX;
         private List<Path> hide = List.of();
+        private Limits limits = Limits.DEFAULT;
+        private List<DeviceRule> devices = List.of();
 
         private Builder(String name, Path base) {
             name(name);
@@ -635,6 +668,8 @@ public final class SubhostConfig {
             warnings = c.warnings;
             logMax = c.logMax;
             hide = c.hide;
+            limits = c.limits;
+            devices = c.devices;
         }
 
         /**
@@ -899,6 +934,56 @@ public final class SubhostConfig {
         public Builder confineFiles(boolean on) {
             this.confinement = confinement.withFiles(on);
             return this;
+        }
+
+        /**
+         * Sets every limit at once: MEMORY_MAX, MEMORY_HIGH, PIDS_MAX, CPU_WEIGHT, CPU_MAX,
+         * IO_WEIGHT and DISK_MAX.
+         *
+         * @param limits how much of the host the subhost may take
+         * @return this builder
+         */
+        public Builder limits(Limits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * Sets one limit from its text, as a {@code .conf} line gives it: {@code
+         * limit("MEMORY_MAX", "512M")}, {@code limit("PIDS_MAX", "none")}, {@code
+         * limit("CPU_MAX", "150%")}; see {@link Limits}.
+         *
+         * @param variable one of {@link Limits#VARIABLES}
+         * @param value its value
+         * @return this builder
+         * @throws IllegalArgumentException naming the variable and the rule its value breaks
+         */
+        public Builder limit(String variable, String value) {
+            this.limits = limits.with(variable, value);
+            return this;
+        }
+
+        /**
+         * Sets DEVICES: the devices the subhost may use beyond {@link DeviceRule#DEFAULTS}.
+         *
+         * @param devices the added devices, in order; empty for none
+         * @return this builder
+         */
+        public Builder devices(List<DeviceRule> devices) {
+            this.devices = List.copyOf(devices);
+            return this;
+        }
+
+        /**
+         * Sets DEVICES from its text form: words such as {@code /dev/fuse}, {@code
+         * /dev/net/tun:rw} or {@code c:10:200} separated by white space; blank for none.
+         *
+         * @param text the DEVICES value
+         * @return this builder
+         * @throws IllegalArgumentException naming the word that is no device
+         */
+        public Builder devices(String text) {
+            return devices(DeviceRule.parseList(text));
         }
 
         /**

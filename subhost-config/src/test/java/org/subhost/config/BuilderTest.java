@@ -69,6 +69,14 @@ class BuilderTest {
                 "CAPABILITIES=admin",
                 "SECCOMP=off",
                 "CONFINE_FILES=on",
+                "MEMORY_MAX=none",
+                "MEMORY_HIGH=none",
+                "PIDS_MAX=2048",
+                "CPU_WEIGHT=100",
+                "CPU_MAX=none",
+                "IO_WEIGHT=100",
+                "DISK_MAX=none",
+                "DEVICES=",
                 "SHARE=/srv/spool:/var/spool");
         assertThat(c.vlans()).extracting(Cable::hostName).containsExactly("mta0.7");
     }

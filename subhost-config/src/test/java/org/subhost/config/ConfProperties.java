@@ -62,11 +62,14 @@ class ConfProperties {
             @ForAll("ramSizes") String ramSize,
             @ForAll("shares") List<Share> shares,
             @ForAll("noise") List<String> noise,
+            @ForAll("limits") Limits limits,
+            @ForAll("devices") List<DeviceRule> devices,
             @ForAll Random random) throws Exception {
         SubhostConfig model;
         try {
             SubhostConfig.Builder b = SubhostConfig.builder(name, dir).cables(cables).ramSize(ramSize).shares(shares)
-                    .premount(commands.get(0)).postmount(commands.get(1)).init(commands.get(2));
+                    .premount(commands.get(0)).postmount(commands.get(1)).init(commands.get(2)).limits(limits)
+                    .devices(devices);
             log.map(Path::of).ifPresent(b::log);
             live.map(Path::of).ifPresent(b::live);
             upper.map(Path::of).ifPresent(b::upper);
@@ -216,6 +219,43 @@ class ConfProperties {
     }
 
     @Provide
+    Arbitrary<Limits> limits() {
+        Arbitrary<String> size = Arbitraries.oneOf(Arbitraries.just("none"), Combinators.combine(
+                Arbitraries.longs().between(1, 1L << 40), Arbitraries.of("", "k", "M", "g", "T")).as((n, unit) -> n + unit)
+                );
+        Arbitrary<String> pids = Arbitraries.oneOf(Arbitraries.just("none"),
+                Arbitraries.longs().between(1, Limits.MAX_PIDS).map(Object::toString));
+        Arbitrary<String> weight = Arbitraries.integers().between(1, Limits.MAX_WEIGHT).map(Object::toString);
+        Arbitrary<String> percent = Arbitraries.oneOf(Arbitraries.just("none"),
+                Arbitraries.integers().between(1, Limits.MAX_CPU_PERCENT).map(p -> p + "%"));
+        Arbitrary<String> safeSize = size.filter(text -> {
+            try {
+                Limits.size("X", text);
+                return true;
+            } catch (IllegalArgumentException e) {
+                return false; // past 8 EiB
+            }
+        });
+        return Combinators.combine(safeSize, safeSize, pids, weight, percent, weight, safeSize)
+                .as((memoryMax, memoryHigh, pidsMax, cpuWeight, cpuMax, ioWeight, diskMax) -> Limits.DEFAULT
+                        .with("MEMORY_MAX", memoryMax).with("MEMORY_HIGH", memoryHigh).with("PIDS_MAX", pidsMax)
+                        .with("CPU_WEIGHT", cpuWeight).with("CPU_MAX", cpuMax).with("IO_WEIGHT", ioWeight)
+                        .with("DISK_MAX", diskMax));
+    }
+
+    @Provide
+    Arbitrary<List<DeviceRule>> devices() {
+        Arbitrary<String> number = Arbitraries.oneOf(Arbitraries.just("*"),
+                Arbitraries.integers().between(0, 4095).map(Object::toString));
+        Arbitrary<String> access = Arbitraries.of("", ":r", ":w", ":m", ":rw", ":wm", ":rm", ":rwm", ":mwr");
+        Arbitrary<String> numbers = Combinators.combine(Arbitraries.of("c", "b"), number, number, access)
+                .as((type, major, minor, a) -> type + ":" + major + ":" + minor + a);
+        Arbitrary<String> node = Combinators.combine(Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1)
+                .ofMaxLength(8), access).as((name, a) -> "/dev/" + name + a);
+        return Arbitraries.oneOf(numbers, node).map(DeviceRule::parse).list().ofMaxSize(3);
+    }
+
+    @Provide
     Arbitrary<List<Share>> shares() {
         Arbitrary<Path> absolute = Arbitraries.strings().withCharRange('a', 'z').withChars("._-").ofMinLength(1)
                 .ofMaxLength(6).list().ofMaxSize(3).map(l -> Path.of("/" + String.join("/", l)));
@@ -234,7 +274,8 @@ class ConfProperties {
                 .withChars(" \t\r!:/.=%#-_\0\u000b,;'\"$()é\u2028")
                 .withCharRange('a', 'f').withCharRange('0', '9').withCharRange('A', 'Z').ofMaxLength(25);
         Arbitrary<String> variable = Arbitraries.of("BASE", "NAME", "LOG", "CABLES", "LIVE", "UPPER", "WORK", "LOWER",
-                "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "SHARE", "FOO");
+                "START", "PREMOUNT", "POSTMOUNT", "INIT", "RAM_SIZE", "SHARE", "FOO", "MEMORY_MAX", "PIDS_MAX",
+                "CPU_MAX", "DEVICES");
         Arbitrary<String> assignment = Combinators.combine(variable, value).as((v, x) -> v + "=" + x);
         Arbitrary<String> base = Arbitraries.of("BASE=.", "BASE=sub", "BASE=/", "BASE=plain", "BASE=nope", "BASE=..",
                 "BASE=!x", "BASE=");

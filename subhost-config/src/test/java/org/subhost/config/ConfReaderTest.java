@@ -72,7 +72,15 @@ class ConfReaderTest {
                 "RAM_SIZE=50M",
                 "CAPABILITIES=default",
                 "SECCOMP=on",
-                "CONFINE_FILES=on");
+                "CONFINE_FILES=on",
+                "MEMORY_MAX=none",
+                "MEMORY_HIGH=none",
+                "PIDS_MAX=2048",
+                "CPU_WEIGHT=100",
+                "CPU_MAX=none",
+                "IO_WEIGHT=100",
+                "DISK_MAX=none",
+                "DEVICES=");
     }
 
     @Test
@@ -94,6 +102,14 @@ class ConfReaderTest {
                 "CAPABILITIES=+sys_time, -net_raw",
                 "SECCOMP=off",
                 "CONFINE_FILES=off",
+                "MEMORY_MAX=2g",
+                "MEMORY_HIGH=1536M",
+                "PIDS_MAX=700",
+                "CPU_WEIGHT=300",
+                "CPU_MAX=150%",
+                "IO_WEIGHT=50",
+                "DISK_MAX=10240M",
+                "DEVICES=/dev/fuse c:10:200:rw",
                 "SHARE=/srv/spool",
                 "SHARE=/srv/a:/var/a");
         SubhostConfig c = read(conf);
@@ -114,6 +130,14 @@ class ConfReaderTest {
                 "CAPABILITIES=default -net_raw +sys_time",
                 "SECCOMP=off",
                 "CONFINE_FILES=off",
+                "MEMORY_MAX=2G",
+                "MEMORY_HIGH=1536M",
+                "PIDS_MAX=700",
+                "CPU_WEIGHT=300",
+                "CPU_MAX=150%",
+                "IO_WEIGHT=50",
+                "DISK_MAX=10G",
+                "DEVICES=/dev/fuse c:10:200:rw",
                 "SHARE=/srv/spool:/srv/spool",
                 "SHARE=/srv/a:/var/a");
         assertThat(c.start()).containsExactly("networking", "postfix", "/etc/init.d/spamd");

@@ -66,6 +66,22 @@ class ValueTypesTest {
     }
 
     @Test
+    void limitsAndDeviceRulesAreEqualByValueAndByTheirText() {
+        Limits l = Limits.DEFAULT.with("MEMORY_MAX", "1G").with("CPU_MAX", "150%");
+        new EqualsTester()
+                .addEqualityGroup(Limits.DEFAULT, Limits.parse(Limits.DEFAULT.toString()), Limits.parse(""))
+                .addEqualityGroup(l, Limits.parse(l.toString()), Limits.DEFAULT.with("CPU_MAX", "150%")
+                        .with("MEMORY_MAX", "1024M"))
+                .addEqualityGroup(Limits.DEFAULT.with("PIDS_MAX", "none"))
+                .testEquals();
+        new EqualsTester()
+                .addEqualityGroup(DeviceRule.parse("/dev/fuse"), new DeviceRule.Node(Path.of("/dev/fuse"), "rwm"))
+                .addEqualityGroup(DeviceRule.parse("c:10:200:wr"), new DeviceRule.Numbers('c', 10, 200, "rw"))
+                .addEqualityGroup(DeviceRule.parse("b:7:*"), new DeviceRule.Numbers('b', 7, -1, "rwm"))
+                .testEquals();
+    }
+
+    @Test
     void cablesAreEqualByValue() {
         VethCable eth0 = new VethCable(0, "ex10", "eth0", Optional.empty(), Optional.of(MAC));
         new EqualsTester()
@@ -79,7 +95,8 @@ class ValueTypesTest {
     void everyPublicEntryOfTheValueTypesRefusesNull() {
         NullPointerTester tester = defaults();
         for (Class<?> type : List.of(MacAddress.class, CableSpec.class, Share.class, Confinement.class,
-                DiskAttachment.class, VethCable.class, VlanCable.class, Capability.class)) {
+                DiskAttachment.class, VethCable.class, VlanCable.class, Capability.class, Limits.class,
+                DeviceRule.class, DeviceRule.Node.class, DeviceRule.Numbers.class)) {
             tester.testAllPublicStaticMethods(type);
             tester.testAllPublicConstructors(type);
         }
@@ -87,6 +104,9 @@ class ValueTypesTest {
         tester.testAllPublicInstanceMethods(CableSpec.parse("br0=06:20:03:4e:a6:f2"));
         tester.testAllPublicInstanceMethods(Share.parse("/srv/spool", Path.of("/ex1")));
         tester.testAllPublicInstanceMethods(Confinement.DEFAULT);
+        tester.testAllPublicInstanceMethods(Limits.DEFAULT);
+        tester.testAllPublicInstanceMethods(DeviceRule.parse("/dev/fuse"));
+        tester.testAllPublicInstanceMethods(DeviceRule.parse("c:10:200"));
     }
 
     @Test
@@ -107,6 +127,8 @@ class ValueTypesTest {
                 .setDefault(CableSpec.class, CableSpec.parse("="))
                 .setDefault(Share.class, Share.parse("/srv/spool", Path.of("/ex1")))
                 .setDefault(Confinement.class, Confinement.DEFAULT)
+                .setDefault(Limits.class, Limits.DEFAULT)
+                .setDefault(char.class, 'c')
                 .setDefault(VethCable.class, new VethCable(0, "ex10", "eth0", Optional.empty(), Optional.empty()));
     }
 }

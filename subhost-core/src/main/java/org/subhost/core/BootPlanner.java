@@ -18,8 +18,10 @@ import org.subhost.config.SubhostConfig;
  *
  * <p>The steps follow docs/spec.md §3 in order: checks and the state record; the network
  * namespace and the cables; the mount namespace; PREMOUNT; the root; POSTMOUNT; the
- * shares; the control group; pivot_root; pid 1; and, back on the host, pid 1 into its
- * control group, the record of pid 1, and the release of the init.
+ * shares; the control groups with the limits and the device policy; pivot_root; pid 1;
+ * and, back on the host, pid 1 into its control groups, the record of pid 1, and the
+ * release of the init. A limit that the host cannot apply makes a step that refuses the
+ * boot before anything is made; DISK_MAX is set on UPPER right after the first record.
  *
  * <p>It also wires what the steps hand on: a {@link Slot} for each result that a later step
  * reads (the network namespace, what {@link InitSupervisor.PrepareInit} opened, pid 1, the
@@ -45,7 +47,17 @@ public final class BootPlanner {
     static BootPlan plan(SubhostConfig config, HostFacts facts) {
         String name = config.name();
         Map<String, String> env = hookEnvironment(config);
-        Optional<Path> cgroup = facts.subhostGroup(name);
+        // Where the control groups go, or why the limits cannot be applied here: then the
+        // plan's first check refuses the boot, and --dry-run shows why.
+        SubhostGroups groups;
+        Optional<String> refusal;
+        try {
+            groups = SubhostGroups.plan(name, facts.cgroups(), config.limits());
+            refusal = Optional.empty();
+        } catch (java.io.IOException e) {
+            groups = SubhostGroups.NONE;
+            refusal = Optional.of(e.getMessage());
+        }
         List<BootStep<?>> steps = new ArrayList<>();
         // What steps hand to later steps, each given below to the step that makes it and to
         // the steps that read it.
@@ -67,8 +79,13 @@ public final class BootPlanner {
         }
         steps.add(new OverlayFs.CheckLayout(config.rootKind(), config.live(), config.upper(), config.work(),
                 config.lower()));
-        steps.add(new StateStore.RecordBooting(planned(config, cgroup), booting));
+        refusal.ifPresent(reason -> steps.add(new ControlGroup.Refuse(reason)));
+        steps.add(new StateStore.RecordBooting(planned(config, groups), booting));
         steps.add(new TreeIndex.Register(SubhostTrees.of(config), config.hide(), known));
+        // DISK_MAX on UPPER, before anything writes to it
+        if (config.limits().diskMax().isPresent()) {
+            steps.add(new DiskQuota.Limit(config.upper(), config.limits().diskMax().getAsLong()));
+        }
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
                 config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
         // 2. the network namespace and the cables. The cables are made while the namespace
@@ -112,8 +129,11 @@ public final class BootPlanner {
         // 7. SHARE, then what the subhost must not see of the host, where its root or a share shows it
         steps.addAll(OverlayFs.shareSteps(config, known));
         steps.add(new Hiding.HideTrees(name, config.live(), config.hide(), known));
-        // 8. the control group
-        cgroup.ifPresent(group -> steps.add(new ControlGroup.Create(group)));
+        // 8. the control groups, with their limits and device policy
+        if (!groups.directories().isEmpty()) {
+            steps.add(new ControlGroup.Create(groups, config.limits(), DevicePolicy.of(config.devices()),
+                    facts.cgroups()));
+        }
         // 8b. START's services, read from the subhost's root and checked before pid 1 exists:
         //     their warnings name file:line in LOG and on the admin's terminal
         Optional<Slot<List<UnitReader.Reading>>> services = Optional.empty();
@@ -132,7 +152,9 @@ public final class BootPlanner {
         steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, InitSystem.confinement(config.confinement(),
                 initSystem), init, relay, services, pid1));
         // back on the host: account pid 1, record it, then let the init run (11)
-        cgroup.ifPresent(group -> steps.add(new ControlGroup.Join(group, pid1, relay)));
+        if (!groups.directories().isEmpty()) {
+            steps.add(new ControlGroup.Join(groups, pid1, relay));
+        }
         steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
         steps.add(new Hiding.Carry(name, known, pid1));
         steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, services.isPresent()
@@ -154,8 +176,8 @@ public final class BootPlanner {
         return env;
     }
 
-    /** The state record the boot will write first, from the configuration alone. */
-    static SubhostState planned(SubhostConfig config, Optional<Path> cgroup) {
+    /** The state record the boot will write first, from the configuration and where its groups go. */
+    static SubhostState planned(SubhostConfig config, SubhostGroups groups) {
         List<String> links = new ArrayList<>();
         List<String> ends = new ArrayList<>();
         for (Cable cable : config.cables()) {
@@ -170,7 +192,9 @@ public final class BootPlanner {
                 .netns(config.name())
                 .hostLinks(links)
                 .cableEnds(ends)
-                .cgroup(cgroup)
+                .cgroups(groups)
+                .limits(config.limits())
+                .upper(Optional.of(config.upper()))
                 .services(config.start())
                 .disks(config.attachments())
                 .confinement(InitSystem.confinement(config.confinement(),

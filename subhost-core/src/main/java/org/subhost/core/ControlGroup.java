@@ -6,50 +6,97 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.subhost.config.Limits;
 
 /**
- * The subhost's control group (docs/spec.md §3.8): a group named NAME at the top of the host's
- * cgroup v2 hierarchy, where pid 1 goes before it starts anything, so that every process
- * of the subhost is accounted there.
+ * The subhost's control groups (docs/architecture.md, "Control groups"): its group in the
+ * cgroup v2 hierarchy and in each cgroup v1 hierarchy it needs ({@link SubhostGroups}), made
+ * with its limits and device policy before pid 1 is spawned, joined by pid 1 and the log
+ * relay before pid 1 starts anything of the subhost, so that every process of the subhost
+ * is accounted and limited there from its first instruction.
  */
 final class ControlGroup {
     private ControlGroup() {}
 
-    /** mkdir of the group, before the root is switched. Undo: rmdir, once its processes are gone. */
-    record Create(Path group) implements BootStep.InNamespace<Void> {
+    /**
+     * A refusal found while planning: a limit that this host cannot apply (no such
+     * controller). The step fails the boot before anything is made, naming the limit, the
+     * controller and the host's layout; {@code overlay-boot --dry-run} shows it.
+     *
+     * @param reason the message
+     */
+    record Refuse(String reason) implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
-            return "control group " + group;
+            return "limits: refused: " + reason;
         }
 
         @Override
         public Void apply(StepInputs in) throws Exception {
+            throw new IOException(reason);
+        }
+    }
+
+    /**
+     * mkdir of the groups (with the v2 controllers enabled in the parent), then the limits
+     * written and the device policy applied, before the root is switched and before any
+     * process is in them. Undo: the groups removed, once their processes are gone.
+     *
+     * @param groups where the groups go
+     * @param limits the limits; those at the kernel's default are not written
+     * @param devices the device policy
+     * @param layout the host's layout, for messages
+     */
+    record Create(SubhostGroups groups, Limits limits, DevicePolicy devices, CgroupLayout layout)
+            implements BootStep.InNamespace<Void> {
+        @Override
+        public String describe() {
+            List<String> set = Limits.VARIABLES.stream().filter(v -> !v.equals("DISK_MAX") && !limits.isKernelDefault(v))
+                    .map(v -> v + "=" + limits.text(v)).toList();
+            return "control groups " + String.join(", ", groups.directories().stream().map(Path::toString).toList())
+                    + (groups.v2Controllers().isEmpty() ? "" : " (v2 controllers " + String.join(" ",
+                            new java.util.TreeSet<>(groups.v2Controllers())) + ")")
+                    + "; " + (set.isEmpty() ? "no limits" : String.join(" ", set))
+                    + "; devices " + devices.describe();
+        }
+
+        @Override
+        public Void apply(StepInputs in) throws Exception {
+            List<CgroupLimits.Write> writes = CgroupLimits.writes(limits, Limits.VARIABLES.stream()
+                    .filter(v -> !limits.isKernelDefault(v)).toList(), groups, layout);
+            Cgroups.make(groups);
             try {
-                Files.createDirectory(group);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                if (!Files.readString(group.resolve("cgroup.procs")).isBlank()) {
-                    throw new IOException("control group " + group + " exists and has processes");
+                CgroupLimits.apply(writes);
+                devices.apply(groups, in.log()::warning);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    Cgroups.remove(groups);
+                } catch (IOException undo) {
+                    e.addSuppressed(undo);
                 }
+                throw e;
             }
             return null;
         }
 
         @Override
         public void undo(Void nothing, StepInputs in) throws Exception {
-            remove(group);
+            Cgroups.remove(groups);
         }
     }
 
     /**
-     * pid 1 ({@code pid1}) into the group, by writing its pid to {@code cgroup.procs}; and
-     * the log relay ({@code relay}), whose memory is the subhost's too (it ends with the
-     * subhost, before the group goes).
+     * pid 1 ({@code pid1}) into every group of the subhost, by writing its pid to each
+     * {@code cgroup.procs}; and the log relay ({@code relay}) into its v2 and memory groups,
+     * since its memory is the subhost's too (it ends with the subhost, before the groups go). pid 1 waits for its
+     * go before it starts anything of the subhost, and gets it only after this.
      */
-    record Join(Path group, Slot<NamespaceSpawner.Pid1> pid1, Slot<LogRelay.Ends> relay)
+    record Join(SubhostGroups groups, Slot<NamespaceSpawner.Pid1> pid1, Slot<LogRelay.Ends> relay)
             implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
-            return "pid 1 into control group " + group;
+            return "pid 1 into control groups " + String.join(", ", groups.directories().stream().map(Path::toString)
+                    .toList());
         }
 
         @Override
@@ -59,10 +106,10 @@ final class ControlGroup {
 
         @Override
         public Void apply(StepInputs in) throws Exception {
-            Files.writeString(group.resolve("cgroup.procs"), Integer.toString(in.get(pid1).pid()));
+            Cgroups.join(groups.directories(), in.get(pid1).pid());
             int relayPid = in.get(relay).pid();
             if (relayPid > 0) {
-                Files.writeString(group.resolve("cgroup.procs"), Integer.toString(relayPid));
+                Cgroups.join(groups.relayDirectories(), relayPid);
             }
             return null;
         }
@@ -97,7 +144,14 @@ final class ControlGroup {
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (true) {
             try {
-                removeChildren(group);
+                // rmdir first: most groups have none below them, and listing a group's
+                // directory means a stat of each of its dozens of interface files.
+                try {
+                    Files.deleteIfExists(group);
+                    return;
+                } catch (FileSystemException busy) {
+                    removeChildren(group);
+                }
                 Files.deleteIfExists(group);
                 return;
             } catch (FileSystemException e) {

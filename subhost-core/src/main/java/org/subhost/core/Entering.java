@@ -68,7 +68,7 @@ final class Entering {
      * host-side subhost-init (our child), whose exit status is the program's (125 when it
      * could not enter).
      *
-     * @param cgroup the subhost's control group, joined before the program runs
+     * @param cgroups the subhost's control groups (v2 first), each joined before the program runs
      * @param confinement the subhost's, as its pid 1 applies it (the filesystem part is
      *     pid 1's alone: the mount namespace entered has it already)
      * @param in the caller's input, for {@link Input#GIVEN} and {@link Input#TERMINAL}
@@ -76,13 +76,13 @@ final class Entering {
      *     kill its process group, the program's included); not for a terminal, which stays
      *     the caller's foreground
      */
-    static int spawn(String name, Pidfd pid1, Optional<Path> cgroup, Confinement confinement, List<String> argv, Map<String, String> env,
+    static int spawn(String name, Pidfd pid1, List<Path> cgroups, Confinement confinement, List<String> argv, Map<String, String> env,
             Input input, int in, int out, int err, boolean newSession) throws SyscallException {
         List<String> args = new ArrayList<>(List.of("--enter", "--pidfd", Integer.toString(PIDFD)));
-        cgroup.ifPresent(group -> {
+        for (Path group : cgroups) {
             args.add("--cgroup");
             args.add(group.toAbsolutePath().toString());
-        });
+        }
         if (input == Input.TERMINAL) {
             args.add("--pty");
         } else if (input == Input.GIVEN) {

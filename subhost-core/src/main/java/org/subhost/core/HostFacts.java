@@ -20,11 +20,22 @@ import org.subhost.linux.SyscallException;
  * @param unitGroup the control group of the systemd unit that runs this process, relative
  *     to the cgroup v2 root, when it runs as a unit's command ({@link #unitGroup(Map,
  *     String)}): the subhost's group is made inside it
+ * @param cgroups the control groups' layout: which controllers are where ({@link CgroupLayout})
  */
-record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, Optional<Path> unitGroup) {
-    /** Facts of a process that no systemd unit runs. */
+record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, Optional<Path> unitGroup,
+        CgroupLayout cgroups) {
+    /** The controllers that a unified host without a unit offers at the top, for facts made in tests. */
+    static final java.util.Set<String> USUAL_V2_CONTROLLERS = java.util.Set.of("cpu", "io", "memory", "pids");
+
+    /** Facts of a process that no systemd unit runs, on a unified host with the usual controllers or none. */
     HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup) {
         this(cgroup2, adjtime, ifup, Optional.empty());
+    }
+
+    /** Facts on a unified host with the usual controllers (a unit's group among them), or without cgroups. */
+    HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, Optional<Path> unitGroup) {
+        this(cgroup2, adjtime, ifup, unitGroup, cgroup2.map(root -> new CgroupLayout(Optional.of(root), unitGroup,
+                USUAL_V2_CONTROLLERS, java.util.List.of())).orElse(CgroupLayout.NONE));
     }
 
     /**
@@ -75,7 +86,10 @@ record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, O
 
     /** Reads the facts from this host. */
     static HostFacts probe() {
-        return new HostFacts(findCgroup2(), Files.exists(Path.of("/etc/adjtime")), findIfup(), unitGroupOfThisProcess());
+        Optional<Path> cgroup2 = findCgroup2();
+        Optional<Path> unit = unitGroupOfThisProcess();
+        return new HostFacts(cgroup2, Files.exists(Path.of("/etc/adjtime")), findIfup(), unit,
+                CgroupLayout.probe(cgroup2, unit));
     }
 
     /**

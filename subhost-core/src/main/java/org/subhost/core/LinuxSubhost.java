@@ -17,6 +17,7 @@ import org.subhost.NotRunningException;
 import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.SubhostStatus;
+import org.subhost.config.Limits;
 import org.subhost.config.Share;
 import org.subhost.linux.Fds;
 import org.subhost.linux.MountTable;
@@ -65,7 +66,7 @@ final class LinuxSubhost implements Subhost {
         try (Pidfd pid1 = pidfd(state);
                 OutputPipe out = OutputPipe.capture("standard output of " + what, ExecResult.OUTPUT_LIMIT);
                 OutputPipe err = OutputPipe.capture("standard error of " + what, ExecResult.OUTPUT_LIMIT)) {
-            int pid = Entering.spawn(name, pid1, state.cgroup(), state.confinement(), command, NamespaceSpawner.BASE_ENV,
+            int pid = Entering.spawn(name, pid1, state.cgroups().directories(), state.confinement(), command, NamespaceSpawner.BASE_ENV,
                     Entering.Input.SUBHOST_NULL, -1, out.writeEnd(), err.writeEnd(), true);
             out.start();
             err.start();
@@ -128,7 +129,7 @@ final class LinuxSubhost implements Subhost {
             // A terminal of the subhost's own when ours is one (input and output): the
             // subhost never holds the caller's terminal, where TIOCSTI could push keys in.
             boolean terminal = Fds.isTerminal(0) && Fds.isTerminal(1);
-            int pid = Entering.spawn(name, pid1, state.cgroup(), state.confinement(), command, env,
+            int pid = Entering.spawn(name, pid1, state.cgroups().directories(), state.confinement(), command, env,
                     terminal ? Entering.Input.TERMINAL : Entering.Input.GIVEN, 0, 1, 2, false);
             return Commands.await(pid, FOREVER).status();
         } catch (SubhostException e) {
@@ -264,7 +265,44 @@ final class LinuxSubhost implements Subhost {
                 state.live(), state.log(), cables,
                 LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup(),
                 state.confinement(),
-                InitSystem.running(state.pid1().orElseThrow().pid()), state.shares());
+                InitSystem.running(state.pid1().orElseThrow().pid()), state.shares(), state.limits(),
+                Cgroups.usage(state.cgroups()));
+    }
+
+    @Override
+    public void limit(Limits limits) throws SubhostException {
+        java.util.Objects.requireNonNull(limits, "limits");
+        // Under the NAME lock: a stop or another change waits, and the record read is the last.
+        try (StateStore.NameLock lock = store.lock(name)) {
+            SubhostState state = running();
+            Limits now = state.limits();
+            if (now.equals(limits)) {
+                return;
+            }
+            CgroupLayout layout = CgroupLayout.probe(HostFacts.findCgroup2(), Optional.empty());
+            SubhostGroups groups = Cgroups.prepareChange(state.cgroups(), now, limits, layout);
+            if (!groups.equals(state.cgroups())) {
+                // Recorded before any limit is written: the stop removes the groups made.
+                state = state.toBuilder().cgroups(groups).build();
+                store.write(state);
+            }
+            try {
+                Cgroups.change(groups, now, limits, state.upper(), layout);
+            } catch (IOException e) {
+                // Back to the recorded limits, as far as the kernel lets: the record stays true.
+                try {
+                    Cgroups.change(groups, limits, now, state.upper(), layout);
+                } catch (IOException undo) {
+                    e.addSuppressed(undo);
+                }
+                throw e;
+            }
+            store.write(state.toBuilder().limits(limits).build());
+        } catch (SubhostException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SubhostException("limits of " + name + ": " + PlanExecutor.reason(e), e);
+        }
     }
 
     @Override

@@ -36,7 +36,7 @@ final class OverlayFs {
     /**
      * Checks the directories of the root before anything is made (docs/spec.md §3.5): each named
      * directory exists; for an overlay LIVE differs from UPPER and LOWER and WORK lies on
-     * UPPER's filesystem; for an overlay or a bind, LIVE is not a mount point already.
+     * UPPER's mount; for an overlay or a bind, LIVE is not a mount point already.
      */
     record CheckLayout(RootKind kind, Path live, Path upper, Path work, Path lower) implements BootStep.OnHost<Void> {
         @Override
@@ -57,10 +57,9 @@ final class OverlayFs {
                 if (live.equals(lower)) {
                     throw new IOException("LIVE (" + live + ") must differ from LOWER for an overlay root");
                 }
-                Object upperDev = Files.getAttribute(upper, "unix:dev");
-                Object workDev = Files.getAttribute(work, "unix:dev");
-                if (!upperDev.equals(workDev)) {
-                    throw new IOException("WORK (" + work + ") must be on the same filesystem as UPPER (" + upper + ")");
+                if (!sameMount(upper, work)) {
+                    throw new IOException("WORK (" + work + ") must be on the same filesystem as UPPER (" + upper
+                            + "), and on the same mount of it");
                 }
                 if (work.startsWith(upper) || upper.startsWith(work)) {
                     throw new IOException("WORK (" + work + ") and UPPER (" + upper + ") must not contain each other");
@@ -70,6 +69,22 @@ final class OverlayFs {
                 throw new IOException("LIVE (" + live + ") already has a mount");
             }
             return null;
+        }
+
+        /**
+         * Whether {@code upper} and {@code work} are on one mount, which overlayfs requires of
+         * them ("workdir and upperdir must reside under the same mount"): their statx mount
+         * ids. Not their device numbers: a btrfs subvolume has one of its own, though it is
+         * the same filesystem and mount as the directory beside it. Before Linux 5.8 (no mount
+         * id) the device numbers, as before.
+         */
+        private static boolean sameMount(Path upper, Path work) throws IOException {
+            java.util.OptionalLong upperMount = Mounts.mountId(upper.toString());
+            java.util.OptionalLong workMount = Mounts.mountId(work.toString());
+            if (upperMount.isPresent() && workMount.isPresent()) {
+                return upperMount.getAsLong() == workMount.getAsLong();
+            }
+            return Files.getAttribute(upper, "unix:dev").equals(Files.getAttribute(work, "unix:dev"));
         }
 
         /** Whether a mount's root is at {@code dir}: statx, or on kernels before 5.8 the mount table. */

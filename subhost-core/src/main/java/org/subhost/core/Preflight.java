@@ -25,7 +25,8 @@ import org.subhost.core.PreflightFacts.PathState;
  *
  * <p>Errors (the boot would fail): a subhost of the NAME runs; LIVE, UPPER, WORK or LOWER
  * (those the root kind uses) missing or no directory; UPPER or WORK on an overlay (the
- * kernel refuses it as an upper layer); WORK on another filesystem than UPPER; LIVE with a
+ * kernel refuses it as an upper layer); WORK on another filesystem than UPPER; a limit whose
+ * controller the host lacks (MEMORY_HIGH on cgroup v1, PIDS_MAX without any); LIVE with a
  * mount on it; a SHARE source missing; a cable's bridge missing; a host end's name taken.
  * Warnings (the boot would work, the subhost not as meant): a host end without bridge that
  * ifup cannot configure (no stanza, or no ifupdown); a file {@code
@@ -54,6 +55,11 @@ final class Preflight {
                     "overlay-stop " + conf(config) + " first, or give this subhost another NAME="));
         }
         root(config, facts, running, out);
+        facts.limitsRefusal().ifPresent(reason -> {
+            int fix = reason.lastIndexOf("; set ");
+            out.add(fix < 0 ? error(reason, "boot it on a host with that controller")
+                    : error(reason.substring(0, fix), reason.substring(fix + 2)));
+        });
         for (Share share : config.shares()) {
             PathState state = facts.paths().get(share.hostPath());
             if (state != null && state.kind() == Kind.MISSING) {

@@ -36,6 +36,8 @@ import java.util.Set;
  *     init.d script nor a systemd unit for, in START order
  * @param unitWarnings what the unit reader says of START's other units, read from the
  *     subhost's root as the boot will see it (UPPER over LOWER), in START order
+ * @param limitsRefusal why this host cannot apply the configuration's limits (a controller
+ *     it lacks), as {@link SubhostGroups#plan} says; empty when it can
  */
 record PreflightFacts(
         Map<Path, PathState> paths,
@@ -47,7 +49,8 @@ record PreflightFacts(
         Optional<String> hostname,
         Optional<HostnameFile> subhostHostname,
         List<String> missingServices,
-        List<UnitWarning> unitWarnings) {
+        List<UnitWarning> unitWarnings,
+        Optional<String> limitsRefusal) {
 
     PreflightFacts {
         paths = Map.copyOf(paths);
@@ -59,6 +62,7 @@ record PreflightFacts(
         requireNonNull(hostname, "hostname");
         requireNonNull(subhostHostname, "subhostHostname");
         missingServices = List.copyOf(missingServices);
+        requireNonNull(limitsRefusal, "limitsRefusal");
         unitWarnings = List.copyOf(unitWarnings);
     }
 
@@ -91,7 +95,8 @@ record PreflightFacts(
      * One path of the configuration as it is now.
      *
      * @param kind directory, something else, or nothing
-     * @param device the filesystem's device number ({@code st_dev}), 0 when missing
+     * @param device the mount the directory is on (statx's mount id; its {@code st_dev} before
+     *     Linux 5.8), which UPPER and WORK must share; 0 when missing
      * @param onOverlay whether the filesystem is an overlay (which the kernel refuses as an
      *     overlay's upper layer)
      * @param mountRoot whether a mount's root is there
@@ -157,6 +162,7 @@ record PreflightFacts(
         private Optional<HostnameFile> subhostHostname = Optional.empty();
         private List<String> missingServices = List.of();
         private List<UnitWarning> unitWarnings = List.of();
+        private Optional<String> limitsRefusal = Optional.empty();
 
         private Builder() {}
 
@@ -224,9 +230,14 @@ record PreflightFacts(
             return this;
         }
 
+        Builder limitsRefusal(String reason) {
+            limitsRefusal = Optional.of(reason);
+            return this;
+        }
+
         PreflightFacts build() {
             return new PreflightFacts(paths, runningPid, Optional.ofNullable(hostLinks), ifup, ifupdownStanzas, upperInterfaces, hostname,
-                    subhostHostname, missingServices, unitWarnings);
+                    subhostHostname, missingServices, unitWarnings, limitsRefusal);
         }
     }
 }

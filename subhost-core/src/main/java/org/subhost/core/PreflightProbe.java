@@ -58,6 +58,11 @@ final class PreflightProbe {
             // No readable record (not root): not known to run; the boot checks under its lock.
         }
         hostLinks(config, facts);
+        try {
+            SubhostGroups.plan(config.name(), HostFacts.probe().cgroups(), config.limits());
+        } catch (IOException e) {
+            facts.limitsRefusal(e.getMessage());
+        }
         ifup.ifPresent(facts::ifup);
         IfupdownStanzas.stanzasOf(ifupdownFile).ifPresent(facts::ifupdownStanzas);
         hostname().ifPresent(facts::hostname);
@@ -74,7 +79,12 @@ final class PreflightProbe {
             if (!Files.isDirectory(path)) {
                 return Optional.of(new PathState(Kind.NOT_DIRECTORY, 0, false, false));
             }
-            long device = ((Number) Files.getAttribute(path, "unix:dev")).longValue();
+            // The mount, not the device number: a btrfs subvolume has a device number of its
+            // own, though it is on the same filesystem and mount as WORK beside it, which is
+            // all that overlayfs asks of UPPER and WORK.
+            java.util.OptionalLong mount = Mounts.mountId(path.toString());
+            long device = mount.isPresent() ? mount.getAsLong()
+                    : ((Number) Files.getAttribute(path, "unix:dev")).longValue();
             boolean overlay = Mounts.filesystemType(path.toString()) == OVERLAYFS_SUPER_MAGIC;
             Path real = path.toRealPath();
             Optional<Boolean> root = Mounts.isMountRoot(real.toString());

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.subhost.config.Confinement;
 import org.subhost.config.DiskAttachment;
+import org.subhost.config.Limits;
 import org.subhost.config.RootKind;
 import org.subhost.config.Share;
 
@@ -30,7 +31,11 @@ import org.subhost.config.Share;
  * existed stands for a subhost booted unconfined ({@link Confinement#NONE}). The shares are
  * one line each, {@code share1=}, {@code share2=}, ... as {@code HOSTPATH<tab>SUBHOSTPATH}
  * (a path with a tab or a line break is never shared); a record written before they were
- * kept has none.
+ * kept has none. The control groups
+ * are {@code cgroup=} (the v2 group, as before), {@code cgroup.controllers=} and one {@code
+ * cgroup.v1.CONTROLLER=} per v1 controller ({@link SubhostGroups#record()}); the limits one line,
+ * {@code limits=} in {@link Limits#toString()}'s form, and {@code upper=} UPPER, whose quota
+ * DISK_MAX sets; a record written before they existed stands for a subhost without limits.
  *
  * @param name NAME
  * @param phase booting or running
@@ -44,13 +49,15 @@ import org.subhost.config.Share;
  * @param hostLinks host-side interfaces made by the boot, in the order made
  * @param cableEnds the subhost-side name for each host link, in the same order
  * @param ifupped host ends configured with ifup, to be taken down with ifdown
- * @param cgroup the control group directory, if any
+ * @param cgroups the control groups, none when the host had none
  * @param services the START services, in order
  * @param started when the boot started
  * @param disks disk images mounted for it by {@code !} commands, released after pid 1
  * @param confinement what pid 1 was told to keep its processes from
  * @param shares the host paths bound into it, the boot's SHAREs and the live ones since, in
  *     the order made
+ * @param limits the limits applied to its control groups (and DISK_MAX to UPPER)
+ * @param upper UPPER, whose quota DISK_MAX sets (and the stop lifts); empty in an older record
  */
 record SubhostState(
         String name,
@@ -65,12 +72,14 @@ record SubhostState(
         List<String> hostLinks,
         List<String> cableEnds,
         List<String> ifupped,
-        Optional<Path> cgroup,
+        SubhostGroups cgroups,
         List<String> services,
         Instant started,
         List<DiskAttachment> disks,
         Confinement confinement,
-        List<Share> shares) {
+        List<Share> shares,
+        Limits limits,
+        Optional<Path> upper) {
 
     /** Where in its life a recorded subhost is. */
     enum Phase { BOOTING, RUNNING }
@@ -84,6 +93,17 @@ record SubhostState(
         disks = List.copyOf(disks);
         requireNonNull(confinement, "confinement");
         shares = List.copyOf(shares);
+        requireNonNull(cgroups, "cgroups");
+        requireNonNull(limits, "limits");
+        requireNonNull(upper, "upper");
+    }
+
+    /** The limits of a subhost booted before limits existed: none at all. */
+    static final Limits NO_LIMITS = Limits.DEFAULT.withPidsMax(java.util.OptionalLong.empty());
+
+    /** {@return the v2 control group, as the record kept it before the v1 groups existed} */
+    Optional<Path> cgroup() {
+        return cgroups.v2();
     }
 
     /**
@@ -103,8 +123,8 @@ record SubhostState(
     Builder toBuilder() {
         return new Builder(name).phase(phase).pid1(pid1).config(config).log(log).logOffset(logOffset).live(live)
                 .rootKind(rootKind).netns(netns).hostLinks(hostLinks).cableEnds(cableEnds).ifupped(ifupped)
-                .cgroup(cgroup).services(services).started(started).disks(disks).confinement(confinement)
-                .shares(shares);
+                .cgroups(cgroups).services(services).started(started).disks(disks).confinement(confinement)
+                .shares(shares).limits(limits).upper(upper);
     }
 
     /** The same record, now running with pid 1 {@code pid1}. */
@@ -140,12 +160,14 @@ record SubhostState(
         private List<String> hostLinks = List.of();
         private List<String> cableEnds = List.of();
         private List<String> ifupped = List.of();
-        private Optional<Path> cgroup = Optional.empty();
+        private SubhostGroups cgroups = SubhostGroups.NONE;
         private List<String> services = List.of();
         private Instant started = Instant.EPOCH;
         private List<DiskAttachment> disks = List.of();
         private Confinement confinement = Confinement.DEFAULT;
         private List<Share> shares = List.of();
+        private Limits limits = NO_LIMITS;
+        private Optional<Path> upper = Optional.empty();
 
         private Builder(String name) {
             this.name = requireNonNull(name, "name");
@@ -207,8 +229,24 @@ record SubhostState(
             return this;
         }
 
+        /** Sets a v2 group alone, as a record had before the v1 groups existed. */
         Builder cgroup(Optional<Path> cgroup) {
-            this.cgroup = requireNonNull(cgroup, "cgroup");
+            this.cgroups = new SubhostGroups(requireNonNull(cgroup, "cgroup"), java.util.Set.of(), Map.of());
+            return this;
+        }
+
+        Builder cgroups(SubhostGroups cgroups) {
+            this.cgroups = requireNonNull(cgroups, "cgroups");
+            return this;
+        }
+
+        Builder limits(Limits limits) {
+            this.limits = requireNonNull(limits, "limits");
+            return this;
+        }
+
+        Builder upper(Optional<Path> upper) {
+            this.upper = requireNonNull(upper, "upper");
             return this;
         }
 
@@ -248,7 +286,7 @@ record SubhostState(
         SubhostState build() {
             return new SubhostState(name, phase, pid1, config, requireNonNull(log, "log"), logOffset,
                     requireNonNull(live, "live"), requireNonNull(rootKind, "rootKind"), netns, hostLinks, cableEnds,
-                    ifupped, cgroup, services, started, disks, confinement, shares);
+                    ifupped, cgroups, services, started, disks, confinement, shares, limits, upper);
         }
     }
 
@@ -270,7 +308,7 @@ record SubhostState(
         m.put("links", String.join(" ", hostLinks));
         m.put("ends", String.join(" ", cableEnds));
         m.put("ifup", String.join(" ", ifupped));
-        cgroup.ifPresent(c -> m.put("cgroup", c.toString()));
+        m.putAll(cgroups.record());
         m.put("services", String.join(" ", services));
         m.put("started", Long.toString(started.toEpochMilli()));
         for (int i = 0; i < disks.size(); i++) {
@@ -280,6 +318,8 @@ record SubhostState(
         for (int i = 0; i < shares.size(); i++) {
             m.put("share" + (i + 1), shares.get(i).hostPath() + "\t" + shares.get(i).subhostPath());
         }
+        m.put("limits", limits.toString());
+        upper.ifPresent(p -> m.put("upper", p.toString()));
         StringBuilder b = new StringBuilder();
         m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
         return b.toString();
@@ -313,12 +353,14 @@ record SubhostState(
                 .hostLinks(words(m.get("links")))
                 .cableEnds(words(m.get("ends")))
                 .ifupped(words(m.get("ifup")))
-                .cgroup(Optional.ofNullable(m.get("cgroup")).map(Path::of))
+                .cgroups(SubhostGroups.fromRecord(m))
                 .services(words(m.get("services")))
                 .started(Instant.ofEpochMilli(Long.parseLong(required(m, "started"))))
                 .disks(disks(m))
                 .confinement(confinement(m.get("confinement")))
                 .shares(shares(m))
+                .limits(m.containsKey("limits") ? Limits.parse(m.get("limits")) : NO_LIMITS)
+                .upper(Optional.ofNullable(m.get("upper")).map(Path::of))
                 .build();
     }
 

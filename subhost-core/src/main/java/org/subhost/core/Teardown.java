@@ -83,11 +83,16 @@ final class Teardown {
             } catch (Exception e) {
                 problems.add("log relay: " + PlanExecutor.reason(e));
             }
-            if (state.cgroup().isPresent()) {
+            try {
+                Cgroups.remove(state.cgroups());
+            } catch (Exception e) {
+                problems.add(PlanExecutor.reason(e));
+            }
+            if (state.limits().diskMax().isPresent() && state.upper().isPresent()) {
                 try {
-                    ControlGroup.remove(state.cgroup().get());
+                    DiskQuota.set(state.upper().get(), java.util.OptionalLong.empty(), log::line);
                 } catch (Exception e) {
-                    problems.add(PlanExecutor.reason(e));
+                    problems.add("DISK_MAX of UPPER " + state.upper().get() + ": " + PlanExecutor.reason(e));
                 }
             }
             // After pid 1: its mount namespace held copies of these mounts until it ended.
@@ -219,7 +224,7 @@ final class Teardown {
             // Its output reaches LOG through a pipe that we copy: LOG itself stays out of the
             // subhost's reach.
             try (OutputPipe output = OutputPipe.copyTo("stop of service " + services.get(i), logFd, STOP_OUTPUT_LIMIT)) {
-                int pid = Entering.spawn(state.name(), pid1, state.cgroup(), state.confinement(), command, NamespaceSpawner.BASE_ENV,
+                int pid = Entering.spawn(state.name(), pid1, state.cgroups().directories(), state.confinement(), command, NamespaceSpawner.BASE_ENV,
                         Entering.Input.SUBHOST_NULL, -1, output.writeEnd(), output.writeEnd(), true);
                 output.start();
                 Commands.Outcome outcome = Commands.await(pid, limit);

@@ -32,8 +32,8 @@ class BootPlannerTest {
         assertThat(unit).contains(Path.of("system.slice/subhosts@opt-ex1-ex1.conf.service"));
         HostFacts facts = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup")), true, Optional.empty(), unit);
         BootPlan plan = BootPlanner.plan(SubhostConfig.builder("ex1", base).build(), facts);
-        assertThat(plan.lines()).anyMatch(line -> line.endsWith(
-                ". [ns] control group /sys/fs/cgroup/system.slice/subhosts@opt-ex1-ex1.conf.service/ex1"));
+        assertThat(plan.lines()).anyMatch(line -> line.contains(
+                ". [ns] control groups /sys/fs/cgroup/system.slice/subhosts@opt-ex1-ex1.conf.service/ex1 "));
 
         assertThat(HostFacts.unitGroup(Map.of(), procSelfCgroup)).as("not started by systemd").isEmpty();
         assertThat(HostFacts.unitGroup(Map.of("INVOCATION_ID", "4f1c"), "0::/user.slice/user-0.slice/session-3.scope/x\n"))
@@ -75,7 +75,8 @@ class BootPlannerTest {
                 + shared + " (nodev)");
         assertThat(plan.lines().get(18)).isEqualTo("19. [ns] hide the BASE, LOG and state of every other subhost,"
                 + " where " + base.resolve("live") + " shows them");
-        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] control group /sys/fs/cgroup/ex1");
+        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] control groups /sys/fs/cgroup/ex1 (v2 controllers cpu"
+                + " memory pids); PIDS_MAX=2048; devices c:1:3 c:1:5 c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:*");
         assertThat(plan.lines().get(24)).isEqualTo("25. [host] hide the trees of subhosts booted meanwhile in ex1,"
                 + " and ex1's in the running subhosts that show them");
     }
@@ -83,7 +84,7 @@ class BootPlannerTest {
     @Test
     void userCommandsReplaceTheBuiltInSteps(@TempDir Path base) throws Exception {
         SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").premount("/usr/local/bin/pre")
-                .postmount("/usr/local/bin/post").ramSize("none").build();
+                .postmount("/usr/local/bin/post").ramSize("none").limit("PIDS_MAX", "none").build();
 
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
@@ -97,7 +98,8 @@ class BootPlannerTest {
 
     @Test
     void cablesAreMadeBeforeTheNamespaceStepsWhenAUsersHookRunsThere(@TempDir Path base) throws Exception {
-        SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("=").start("none");
+        SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("=").start("none")
+                .limit("PIDS_MAX", "none");
 
         assertThat(BootPlanner.plan(builder.build(), NO_CGROUP).lines().get(5))
                 .isEqualTo(" 6. [host, alongside ns] cable 0: veth ex10 <-> eth0");
@@ -115,7 +117,7 @@ class BootPlannerTest {
     @Test
     void aPlainRootRunsNoPremount(@TempDir Path base) throws Exception {
         SubhostConfig config = SubhostConfig.builder("ex1", base).live(base).upper(base).lower(base).start("none")
-                .build();
+                .limit("PIDS_MAX", "none").build();
 
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
@@ -128,14 +130,14 @@ class BootPlannerTest {
     void diskImagesMountedForItAreAdoptedFirstAndRecorded(@TempDir Path base) throws Exception {
         DiskAttachment lower = new DiskAttachment(base.resolve("mnt"), Path.of("/dev/loop4"), base.resolve("os.img"));
         SubhostConfig config = SubhostConfig.builder("ex1", base).lower(Path.of("mnt")).start("none")
-                .attachments(List.of(lower)).build();
+                .limit("PIDS_MAX", "none").attachments(List.of(lower)).build();
 
         BootPlan plan = BootPlanner.plan(config, NO_CGROUP);
 
         assertThat(plan.lines().get(0)).isEqualTo(" 1. [host] adopt the disk images mounted for it: " + base
                 + "/os.img (/dev/loop4) on " + base + "/mnt");
         assertThat(plan.steps().get(1)).isInstanceOf(OverlayFs.CheckLayout.class);
-        assertThat(BootPlanner.planned(config, Optional.empty()).disks()).containsExactly(lower);
+        assertThat(BootPlanner.planned(config, SubhostGroups.NONE).disks()).containsExactly(lower);
         assertThat(BootPlanner.plan(config.toBuilder().attachments(List.of()).build(), NO_CGROUP).steps().get(0))
                 .as("without disk images there is no such step").isInstanceOf(OverlayFs.CheckLayout.class);
     }
@@ -143,7 +145,7 @@ class BootPlannerTest {
     @Test
     void theRecordPlannedFirstListsEveryHostLink(@TempDir Path base) throws Exception {
         SubhostConfig config = SubhostConfig.builder("ex1", base).cables("= =.7 =").start("a b").build();
-        SubhostState planned = BootPlanner.planned(config, Optional.of(Path.of("/sys/fs/cgroup/ex1")));
+        SubhostState planned = BootPlanner.planned(config, new SubhostGroups(Optional.of(Path.of("/sys/fs/cgroup/ex1")), java.util.Set.of(), Map.of()));
         assertThat(planned.hostLinks()).containsExactly("ex10", "ex10.7", "ex11");
         assertThat(planned.cableEnds()).containsExactly("eth0", "eth0.7", "eth1");
         assertThat(planned.services()).containsExactly("a", "b");
@@ -198,5 +200,72 @@ class BootPlannerTest {
                 "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
                 "Carry <- Register, StartPid1",
                 "ReleaseInit <- StartPid1");
+    }
+
+    /** This machine's layout: v2 without controllers at /sys/fs/cgroup/unified, the rest v1. */
+    static final CgroupLayout HYBRID = CgroupLayout.read(Optional.of(Path.of("/sys/fs/cgroup/unified")),
+            Optional.empty(), "8:pids:/\n5:devices:/\n4:memory:/process_api/f632\n2:cpuacct:/\n1:cpu:/\n"
+                    + "7:blkio:/\n9:name=systemd:/\n0::/\n",
+            controllers -> Optional.of(Path.of("/sys/fs/cgroup", String.join(",", controllers))),
+            group -> java.util.Set.of("hugetlb"));
+
+    @Test
+    void onAHybridHostTheLimitsGoToV1GroupsAndTheV2GroupHoldsTheDevicePolicy(@TempDir Path base) throws Exception {
+        HostFacts facts = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup/unified")), true, Optional.empty(),
+                Optional.empty(), HYBRID);
+        SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").limit("MEMORY_MAX", "512M")
+                .limit("CPU_WEIGHT", "300").devices("c:10:200:rw").build();
+
+        BootPlan plan = BootPlanner.plan(config, facts);
+
+        // memory under this process's own memory group, the others at the top of theirs
+        // The device policy is the v2 group's BPF program: no v1 devices group.
+        assertThat(plan.lines()).contains("15. [ns] control groups /sys/fs/cgroup/unified/ex1,"
+                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1;"
+                + " MEMORY_MAX=512M PIDS_MAX=2048 CPU_WEIGHT=300; devices c:1:3 c:1:5"
+                + " c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:* c:10:200:rw",
+                "18. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
+                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1");
+        SubhostState planned = ((StateStore.RecordBooting) plan.steps().get(1)).planned();
+        assertThat(planned.cgroups().record()).containsExactly(
+                Map.entry("cgroup", "/sys/fs/cgroup/unified/ex1"),
+                Map.entry("cgroup.v1.memory", "/sys/fs/cgroup/memory/process_api/f632/ex1"),
+                Map.entry("cgroup.v1.pids", "/sys/fs/cgroup/pids/ex1"),
+                Map.entry("cgroup.v1.cpu", "/sys/fs/cgroup/cpu/ex1"));
+        assertThat(planned.limits()).isEqualTo(config.limits());
+    }
+
+    @Test
+    void aLimitTheHostCannotApplyRefusesTheBootFirstNamingControllerAndLayout(@TempDir Path base) throws Exception {
+        HostFacts facts = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup/unified")), true, Optional.empty(),
+                Optional.empty(), HYBRID);
+        SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").limit("MEMORY_HIGH", "1G").build();
+
+        BootPlan plan = BootPlanner.plan(config, facts);
+
+        assertThat(describe(plan)).startsWith("CheckLayout", "Refuse", "RecordBooting");
+        assertThat(plan.lines().get(1)).isEqualTo(" 2. [host] limits: refused: MEMORY_HIGH (1G) needs the memory"
+                + " controller of cgroup v2, and this host's is on cgroup v1 (use MEMORY_MAX), which this host cannot"
+                + " give (hybrid: cgroup v2 at /sys/fs/cgroup/unified with controllers hugetlb; cgroup v1 controllers"
+                + " blkio cpu cpuacct devices memory pids under /sys/fs/cgroup); set MEMORY_HIGH=none in the"
+                + " configuration to boot without that limit");
+        assertThat(describe(BootPlanner.plan(SubhostConfig.builder("ex1", base).start("none").build(), NO_CGROUP)))
+                .startsWith("CheckLayout", "Refuse");
+        assertThat(BootPlanner.plan(SubhostConfig.builder("ex1", base).start("none").build(), NO_CGROUP).lines().get(1))
+                .isEqualTo(" 2. [host] limits: refused: PIDS_MAX (2048) needs the pids controller, which this host"
+                        + " cannot give (none: no control group hierarchy is mounted); set PIDS_MAX=none in the"
+                        + " configuration to boot without that limit");
+    }
+
+    @Test
+    void diskMaxIsSetOnUpperRightAfterTheFirstRecordAndTheTreesRegistration(@TempDir Path base) throws Exception {
+        SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").limit("DISK_MAX", "10G").build();
+
+        BootPlan plan = BootPlanner.plan(config, UNIFIED);
+
+        assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Register", "Limit", "PrepareInit");
+        assertThat(plan.lines().get(3)).isEqualTo(" 4. [host] DISK_MAX 10G on UPPER " + base.resolve("root")
+                + " (its btrfs quota group)");
+        assertThat(((StateStore.RecordBooting) plan.steps().get(1)).planned().upper()).contains(base.resolve("root"));
     }
 }

@@ -24,7 +24,11 @@ import org.subhost.config.SubhostConfig;
 class DocsPlanTest {
     /** The host the docs describe: hybrid cgroups, /etc/adjtime, ifupdown; no systemd unit. */
     private static final HostFacts DOCS_HOST = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup/unified")), true,
-            Optional.of(Path.of("/usr/sbin/ifup")));
+            Optional.of(Path.of("/usr/sbin/ifup")), Optional.empty(), CgroupLayout.read(
+                    Optional.of(Path.of("/sys/fs/cgroup/unified")), Optional.empty(),
+                    "8:pids:/\n5:devices:/\n4:memory:/\n2:cpuacct:/\n1:cpu:/\n7:blkio:/\n0::/\n",
+                    controllers -> Optional.of(Path.of("/sys/fs/cgroup", String.join(",", controllers))),
+                    group -> java.util.Set.of()));
     /** A step of a listing in a code block: four spaces, then the plan's own line. */
     private static final Pattern LISTED_STEP = Pattern.compile("^    ( ?\\d+\\. \\[[a-z, ]+\\] .*)$", Pattern.MULTILINE);
     /** The failure example: {@code step N (DESCRIPTION (...)) failed}. */

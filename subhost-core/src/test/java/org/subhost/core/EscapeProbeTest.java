@@ -113,10 +113,18 @@ class EscapeProbeTest {
     @Test
     void aCapabilityGivenBackOpensItsWayAndTheFilterFollows() throws Exception {
         List<String> opened = List.of("kernel-log", "clock", "module", "raw-io", "kexec", "audit", "bpf", "mknod");
+        // mknod needs the device in the policy too (DEVICES): the probe makes block 7:0.
         Map<String, Map<String, String>> seen = probe(b -> b.capabilities(
-                "+syslog +sys_time +sys_module +sys_rawio +sys_boot +audit_read +bpf +mknod"));
+                "+syslog +sys_time +sys_module +sys_rawio +sys_boot +audit_read +bpf +mknod").devices("b:7:0:m"));
         assertOpen(seen, opened);
         assertBlocked(seen, without(WAYS, opened));
+    }
+
+    @Test
+    void mknodGivenBackMakesNoDeviceOutsideTheDevicePolicy() throws Exception {
+        Map<String, Map<String, String>> seen = probe(b -> b.capabilities("+mknod"));
+        seen.forEach((how, verdicts) -> assertThat(verdicts.get("mknod")).as("mknod %s", how)
+                .isEqualTo("blocked mknod(block 7:0): Operation not permitted"));
     }
 
     @Test

@@ -83,7 +83,7 @@ class NameEscapeTest {
     /** A record as a boot of a minimal subhost {@code name} would write first; {@code name} is not checked here. */
     private SubhostState recordOf(String name) throws IOException {
         Path base = Files.createDirectories(dir.resolve("base"));
-        SubhostState planned = BootPlanner.planned(SubhostConfig.builder("ok", base).start("none").build(), Optional.empty());
+        SubhostState planned = BootPlanner.planned(SubhostConfig.builder("ok", base).start("none").build(), SubhostGroups.NONE);
         Files.delete(base);
         return SubhostState.builder(name).phase(planned.phase()).pid1(planned.pid1()).config(planned.config())
                 .log(planned.log()).logOffset(planned.logOffset()).live(planned.live()).rootKind(planned.rootKind())

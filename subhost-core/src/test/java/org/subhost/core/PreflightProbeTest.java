@@ -37,7 +37,8 @@ class PreflightProbeTest {
         Path file = Files.writeString(base.resolve("file"), "x");
         assertThat(PreflightProbe.pathState(base.resolve("nothing"))).contains(PathState.MISSING);
         assertThat(PreflightProbe.pathState(file)).hasValueSatisfying(s -> assertThat(s.kind()).isEqualTo(Kind.NOT_DIRECTORY));
-        long device = ((Number) Files.getAttribute(base, "unix:dev")).longValue();
+        // The mount, which UPPER and WORK must share (a btrfs subvolume has a device number of its own).
+        long device = org.subhost.linux.Mounts.mountId(base.toString()).orElseThrow();
         assertThat(PreflightProbe.pathState(base)).hasValueSatisfying(s -> {
             assertThat(s.kind()).isEqualTo(Kind.DIRECTORY);
             assertThat(s.device()).isEqualTo(device);

@@ -123,6 +123,22 @@ class PreflightTest {
     }
 
     @Test
+    void aLimitTheHostCannotApplyIsAnErrorWithTheVariableToSet() throws Exception {
+        SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").build();
+        String reason;
+        try {
+            SubhostGroups.plan("ex1", CgroupLayout.NONE, config.limits());
+            throw new AssertionError("the default PIDS_MAX needs a pids controller");
+        } catch (java.io.IOException e) {
+            reason = e.getMessage();
+        }
+        PreflightFacts facts = allThere(config).limitsRefusal(reason).build();
+        assertThat(lines(Preflight.check(config, facts))).containsExactly("error: PIDS_MAX (2048) needs the pids"
+                + " controller, which this host cannot give (none: no control group hierarchy is mounted); fix: set"
+                + " PIDS_MAX=none in the configuration to boot without that limit");
+    }
+
+    @Test
     void aMountOnLiveIsAnError() {
         SubhostConfig config = SubhostConfig.builder("ex1", base).start("none").build();
         PreflightFacts facts = allThere(config).path(config.live(), new PathState(Kind.DIRECTORY, 42, false, true))

@@ -59,7 +59,7 @@ class StaleStateTest {
 
     /** Writes a record of {@code config}'s subhost as running with pid 1 {@code pid1}. */
     private void record(ProcessIdentity pid1) throws Exception {
-        store.write(BootPlanner.planned(config, Optional.empty()).running(pid1, List.of()));
+        store.write(BootPlanner.planned(config, SubhostGroups.NONE).running(pid1, List.of()));
     }
 
     private List<String> listed() {

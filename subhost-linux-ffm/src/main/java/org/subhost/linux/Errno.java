@@ -70,6 +70,10 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     /** Broken pipe: the other end of a pipe or socket is closed. */
     public static final int EPIPE = 32;
+    /** Transport endpoint is not connected: btrfs answers it to a quota ioctl while quotas are off. */
+    public static final int ENOTCONN = 107;
+    /** Disk quota exceeded. */
+    public static final int EDQUOT = 122;
     /** Address already in use. */
     public static final int EADDRINUSE = 98;
     /** Connection reset by peer: the other end of a socket went away. */

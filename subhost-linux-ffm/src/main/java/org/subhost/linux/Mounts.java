@@ -230,6 +230,8 @@ public final class Mounts {
     private static final long STATX_SIZE = 256;
     private static final long STX_ATTRIBUTES = 8;
     private static final long STX_ATTRIBUTES_MASK = 56;
+    private static final long STX_MNT_ID = 144;
+    private static final int STATX_MNT_ID = 0x1000;
     /** The path is the root of a mount (Linux 5.8 and later report it). */
     private static final long STATX_ATTR_MOUNT_ROOT = 0x2000;
     /** struct statfs: 120 bytes on 64-bit Linux, f_type (a long) first. */
@@ -744,6 +746,36 @@ public final class Mounts {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of((attributes & STATX_ATTR_MOUNT_ROOT) != 0);
+    }
+
+    /**
+     * The id of the mount that {@code path} is on, as statx(2) reports it (STATX_MNT_ID,
+     * Linux 5.8 and later), the same number as the first field of {@code
+     * /proc/self/mountinfo}; the last component's symbolic link is followed. Two paths on one
+     * mount have the same id even where their device numbers differ (btrfs subvolumes).
+     *
+     * @param path the path
+     * @return the mount id; empty when the kernel does not report it
+     * @throws SyscallException when statx is refused, such as ENOENT
+     */
+    public static java.util.OptionalLong mountId(String path) throws SyscallException {
+        int rc;
+        int errno;
+        long mask;
+        long id;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
+            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)), 0,
+                    STATX_MNT_ID, Native.address(buffer));
+            errno = Native.errno(errnoSegment);
+            mask = Memory.getInt(buffer, 0) & 0xffffffffL;
+            id = Memory.getLong(buffer, STX_MNT_ID);
+        }
+        if (rc == -1) {
+            throw new SyscallException("statx", path + ", STATX_MNT_ID", errno);
+        }
+        return (mask & STATX_MNT_ID) == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(id);
     }
 
     /**

@@ -68,6 +68,9 @@ class MountsKernelTest {
         Path target = Files.createDirectory(dir.resolve("run"));
         Path inside = Files.createDirectory(target.resolve("below"));
         assertThat(Mounts.isMountRoot("/")).contains(true);
+        String procLine = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(line -> line.split(" ")[4].equals("/proc")).findFirst().orElseThrow();
+        assertThat(Mounts.mountId("/proc/self")).hasValue(Long.parseLong(procLine.split(" ")[0]));
         assertThat(Mounts.isMountRoot("/proc")).contains(true);
         assertThat(Mounts.isMountRoot(target.toString())).contains(false);
         boolean[] seen = NamespaceThread.run("statx", NEW_MOUNT_NS, () -> {

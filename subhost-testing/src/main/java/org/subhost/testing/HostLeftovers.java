@@ -16,8 +16,8 @@ import java.util.stream.Stream;
  * API under test: entries of {@code /run/netns}, links in {@code /sys/class/net}, mounts in
  * {@code /proc/self/mountinfo} (under a test's directories, on {@code /run/netns/NAME}, or
  * overlays with a NAME as their source), state directories and lock files in {@code
- * /run/subhost}, control groups at the top of {@code /sys/fs/cgroup} (and {@code
- * /sys/fs/cgroup/unified}), processes whose command line names a subhost ({@code --name
+ * /run/subhost}, control groups at the top of every cgroup hierarchy (v2 and v1) and inside
+ * the group this process is in there, processes whose command line names a subhost ({@code --name
  * NAME }, as its pid 1 does), a test's directory or a marker, loop devices bound to a
  * test's image files, and mount or network namespaces other than its own that this JVM
  * still holds through a descriptor or a thread.
@@ -169,10 +169,10 @@ public final class HostLeftovers {
                 left.add((lock ? "lock file " : "state ") + RUN_SUBHOST.resolve(n));
             }
         }
-        for (Path top : CGROUP_TOPS) {
-            for (String n : entries(top)) {
-                if (ours.test(n) && Files.isDirectory(top.resolve(n))) {
-                    left.add("cgroup " + top.resolve(n));
+        for (Path parent : cgroupParents()) {
+            for (String n : entries(parent)) {
+                if (ours.test(n) && Files.isDirectory(parent.resolve(n))) {
+                    left.add("cgroup " + parent.resolve(n));
                 }
             }
         }
@@ -182,6 +182,41 @@ public final class HostLeftovers {
             left.addAll(namespacesHeldByThisJvm());
         }
         return left;
+    }
+
+    /**
+     * Where a subhost's control groups can be: the top of {@code /sys/fs/cgroup} and of its
+     * v2 hierarchy, the top of every cgroup hierarchy in the mount table (v1 ones too), and
+     * in each of those the group this process is in ({@code /proc/self/cgroup}), where a
+     * subhost's v1 groups go.
+     */
+    private static List<Path> cgroupParents() throws IOException {
+        java.util.Set<Path> parents = new java.util.LinkedHashSet<>(CGROUP_TOPS);
+        List<Path> mounts = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            int dash = List.of(f).indexOf("-");
+            if (dash > 0 && dash + 1 < f.length && (f[dash + 1].equals("cgroup") || f[dash + 1].equals("cgroup2"))) {
+                mounts.add(Path.of(unescape(f[4])));
+            }
+        }
+        List<String> own = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (f.length == 3 && f[2].startsWith("/") && !f[2].equals("/")) {
+                own.add(f[2].substring(1));
+            }
+        }
+        for (Path mount : mounts) {
+            parents.add(mount);
+            for (String group : own) {
+                Path candidate = mount.resolve(group);
+                if (Files.isDirectory(candidate)) {
+                    parents.add(candidate);
+                }
+            }
+        }
+        return List.copyOf(parents);
     }
 
     /** The processes whose command line names a subhost of ours ({@code --name NAME }), a path under a directory, or a marker. */

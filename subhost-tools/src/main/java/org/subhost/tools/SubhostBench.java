@@ -23,10 +23,11 @@ import org.subhost.Subhost;
 import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.Confinement;
+import org.subhost.config.Limits;
 import org.subhost.config.SubhostConfig;
 
 /**
- * {@code subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined]}: how fast subhosts boot and
+ * {@code subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined] [--limits 'VAR=VALUE...']}: how fast subhosts boot and
  * stop and how much memory one takes, measured in one JVM. After a warm-up it boots N minimal
  * subhosts (overlay of {@code /}, one cable without bridge, {@code START=none}) one after
  * another, sums the proportional set size of their processes, stops them, then boots M at
@@ -37,14 +38,16 @@ import org.subhost.config.SubhostConfig;
  */
 public final class SubhostBench {
     private static final String USAGE = """
-            Usage: subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined]
+            Usage: subhost-bench [--count N] [--parallel M] [--scaling] [--unconfined] [--limits 'VAR=VALUE...']
               Boots N (default 50) minimal subhosts one after another and stops them, then M
               (default 100) at once, and prints where the boot time goes and the figures
               boot_ms_median boot_ms_p95 stop_ms_median pss_kb_per_subhost boot100_s.
               --scaling also times 9 boots (the median is printed) while 1, 50 and 200
               subhosts run. --unconfined boots them without the confinement
               (CAPABILITIES=all SECCOMP=off CONFINE_FILES=off), to measure what it
-              costs. Needs root.""";
+              costs. --limits boots them with those limits instead of the default ones
+              (PIDS_MAX=2048, CPU_WEIGHT=100), such as --limits 'PIDS_MAX=none' or
+              'MEMORY_MAX=256M', to measure what limits cost a boot. Needs root.""";
     private static final int WARM_UP = 3;
     private static final int[] SCALING = {1, 50, 200};
     /** Boots measured at each level of {@link #SCALING}. */
@@ -55,6 +58,8 @@ public final class SubhostBench {
     private final Path temp;
     /** The confinement of every subhost booted: the default, or none with --unconfined. */
     private final Confinement confinement;
+    /** The limits of every subhost booted: the default, or those of --limits. */
+    private final Limits limits;
     private final String prefix;
     private final AtomicInteger nextIndex = new AtomicInteger();
     /** Running subhosts by name: what must be stopped before the program ends. */
@@ -64,8 +69,9 @@ public final class SubhostBench {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    private SubhostBench(Path temp, String prefix, Confinement confinement) {
+    private SubhostBench(Path temp, String prefix, Confinement confinement, Limits limits) {
         this.confinement = confinement;
+        this.limits = limits;
         this.temp = temp;
         this.prefix = prefix;
     }
@@ -92,6 +98,7 @@ public final class SubhostBench {
         int parallel = 100;
         boolean scaling = false;
         Confinement confinement = Confinement.DEFAULT;
+        Limits limits = Limits.DEFAULT;
         try {
             for (int i = 0; i < args.size(); i++) {
                 switch (args.get(i)) {
@@ -103,6 +110,12 @@ public final class SubhostBench {
                     case "--parallel" -> parallel = ProgramOptions.positive("--parallel", args, ++i);
                     case "--scaling" -> scaling = true;
                     case "--unconfined" -> confinement = Confinement.NONE;
+                    case "--limits" -> {
+                        if (++i == args.size()) {
+                            throw new IllegalArgumentException("--limits needs VAR=VALUE words");
+                        }
+                        limits = Limits.parse(args.get(i));
+                    }
                     default -> throw new IllegalArgumentException("argument (" + args.get(i) + ") is unknown");
                 }
             }
@@ -115,7 +128,7 @@ public final class SubhostBench {
         SubhostBench bench;
         try {
             bench = new SubhostBench(Files.createTempDirectory(Path.of("/tmp"), "subhost-bench-"), ProgramOptions.randomPrefix("sb", 4),
-                    confinement);
+                    confinement, limits);
         } catch (IOException e) {
             System.err.println("subhost-bench: cannot make a temporary directory: " + e);
             return 1;
@@ -248,7 +261,7 @@ public final class SubhostBench {
             Files.createDirectories(base.resolve(dir));
         }
         SubhostConfig config = SubhostConfig.builder(name, base).cables("=").start("none")
-                .log(base.resolve("log")).confinement(confinement).build();
+                .log(base.resolve("log")).confinement(confinement).limits(limits).build();
         inFlight.incrementAndGet();
         try {
             // No new boot once the JVM is shutting down: the hook is stopping everything.

@@ -31,6 +31,21 @@ class SubhostBenchTest {
     }
 
     @Test
+    void aBadLimitIsAUsageErrorThatNamesIt() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        java.io.PrintStream err = System.err;
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(errors, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(SubhostBench.run(List.of("--limits", "PIDS_MAX=lots"),
+                    new PrintStream(bytes, true, StandardCharsets.UTF_8))).isEqualTo(2);
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(errors.toString(StandardCharsets.UTF_8)).startsWith("subhost-bench: PIDS_MAX (lots) must be");
+    }
+
+    @Test
     void aSmallRunPrintsTheStepsAndTheFiguresAndLeavesNothing() throws IOException {
         Assumptions.assumeTrue(Uid.isRoot(),
                 "the benchmark needs root (it makes namespaces, mounts and links)");
