@@ -38,7 +38,10 @@ int init_system_cgroup(char *error, size_t size);
  * /dev/console as a pseudo-terminal of the subhost's own devpts instead of the host's
  * console device: its slave is bound on /dev/console, and a child of pid 1 (which the init
  * system inherits) copies what is written there to pid 1's standard output, the LOG. The
- * child keeps a slave open too, so that the master never reads end of file.
+ * child keeps a slave open too, so that the master never reads end of file. The ptmx and
+ * /dev/console are opened as device.h says (no symbolic link; the ptmx's numbers checked);
+ * the child confines itself (confine_helper: no capability, the filter) before it relays,
+ * and the boot fails when it cannot.
  */
 int init_system_console(char *error, size_t size);
 

@@ -36,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -123,6 +124,14 @@ static void probe_clock(void)
 	t.tick = 0;
 	long rc = syscall(SYS_adjtimex, &t);
 	report("clock", rc, errno, "adjtimex(ADJ_TICK, tick 0)");
+}
+
+static void probe_swap(const char *file)
+{
+	/* CAP_SYS_ADMIN is checked first; then the file (no swap area) is not found among the
+	 * host's swaps: EINVAL means swapoff (and swapon, its twin) would act on the host's swap. */
+	long rc = swapoff(file);
+	report("swap", rc, errno, "swapoff(a regular file)");
 }
 
 static void probe_kernel_log(void)
@@ -299,6 +308,7 @@ int main(int argc, char **argv)
 	probe_module();
 	probe_raw_io(file);
 	probe_kexec();
+	probe_swap(file);
 	probe_audit();
 	probe_bpf();
 	probe_keyring();
