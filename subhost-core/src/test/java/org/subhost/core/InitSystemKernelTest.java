@@ -69,6 +69,43 @@ class InitSystemKernelTest extends SubhostKernelTest {
     }
 
     /**
+     * Over LOWER=/ the subhost's {@code /etc/machine-id} is the host's, and the boot writes
+     * one of its own into the upper layer, while it holds every capability and the NAME's
+     * lock. Its root has planted a FIFO where the new file is written first: opened for
+     * writing, it would block the boot for ever. It is removed, never opened, and the
+     * subhost gets its own id all the same.
+     */
+    @Test
+    void aFifoPlantedWhereTheMachineIdIsWrittenDoesNotHangTheBoot() throws Exception {
+        String host = InitSystem.hostMachineId();
+        org.junit.jupiter.api.Assumptions.assumeFalse(host.isEmpty(), "the host has no /etc/machine-id");
+        Path fifo = Files.createDirectories(base.resolve("root/etc")).resolve("machine-id.subhost-new");
+        KernelFixture.run("mkfifo", fifo.toString());
+        java.util.concurrent.CompletableFuture<Subhost> booting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return boot(SubhostConfig.builder(name, base).start("none"));
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        try {
+            booting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // Let the hung write go (a reader opens the FIFO), so that the tear-down can stop it.
+            try (java.io.InputStream reader = Files.newInputStream(fifo)) {
+                reader.readAllBytes();
+            }
+            booting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            throw new AssertionError("the boot hung on the FIFO planted at " + fifo);
+        }
+        Path id = base.resolve("root/etc/machine-id");
+        assertThat(Files.isRegularFile(id, java.nio.file.LinkOption.NOFOLLOW_LINKS)).as("%s", id).isTrue();
+        String own = Files.readString(id).strip();
+        assertThat(own).hasSize(32).isNotEqualTo(host);
+        assertThat(fifo).doesNotExist();
+    }
+
+    /**
      * pid 1 forks the console relay while it still holds every capability (it mounts the
      * console): the relay must confine itself before it runs inside the subhost for as long as
      * the subhost lives, or root inside (which keeps SYS_PTRACE at the admin level of an init
