@@ -176,7 +176,7 @@ final class InitSystem {
             } catch (SyscallException e) {
                 throw new IOException("rename " + tree.pathOf("etc/" + tmp) + " to machine-id: " + e.errnoText(), e);
             } finally {
-                BootContext.closeQuietly(etc);
+                Descriptor.closeQuietly(etc);
             }
             return true;
         }
