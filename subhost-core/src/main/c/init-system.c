@@ -51,6 +51,13 @@ static int fail(char *error, size_t size, int errnum, const char *format, ...)
 	return -errnum;
 }
 
+/* The bounds that the host side wrote on the subhost's group, which is the root of this
+ * mount: read-only binds of the files, so that the init system cannot raise them (a host
+ * whose cgroup2 is mounted with nsdelegate refuses that write anyway; without it, root
+ * inside could, and at the admin level it can still unmount the binds: a guard against
+ * accidents, as that level is). A kernel before 4.14 has neither file. */
+static const char *const cgroup_bounds[] = { "/sys/fs/cgroup/cgroup.max.depth", "/sys/fs/cgroup/cgroup.max.descendants" };
+
 int init_system_cgroup(char *error, size_t size)
 {
 	if (mkdir("/sys/fs/cgroup", 0755) != 0 && errno != EEXIST)
@@ -59,6 +66,15 @@ int init_system_cgroup(char *error, size_t size)
 	 * the hierarchy: the subhost sees its own group, and nothing of the host's above it. */
 	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
 		return fail(error, size, errno, "mount -t cgroup2 cgroup2 /sys/fs/cgroup");
+	for (size_t i = 0; i < sizeof cgroup_bounds / sizeof *cgroup_bounds; i++) {
+		const char *path = cgroup_bounds[i];
+		if (access(path, F_OK) != 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND, NULL) != 0)
+			return fail(error, size, errno, "mount --bind %s %s", path, path);
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+			return fail(error, size, errno, "mount -o remount,bind,ro %s", path);
+	}
 	return 0;
 }
 

@@ -30,7 +30,8 @@
  * A writable cgroup2 file system on /sys/fs/cgroup: the subhost's own group and what is
  * below it, which the init system manages (systemd puts itself into init.scope and each
  * service into a group of its own). The tmpfs or read-only sysfs under it is left as it
- * is; only the mount point is used.
+ * is; only the mount point is used. The bounds that the host side wrote on the subhost's
+ * group (cgroup.max.depth, cgroup.max.descendants) are bound read-only over themselves.
  */
 int init_system_cgroup(char *error, size_t size);
 

@@ -34,8 +34,6 @@ final class Entering {
     /** Where the pidfd of pid 1 is for the child. */
     private static final int PIDFD = 4;
 
-    private static int program = -1;
-
     private Entering() {}
 
     /** What the entering program's standard input (and, for a terminal, output) is. */
@@ -53,14 +51,6 @@ final class Entering {
          * caller's descriptors (a terminal) by subhost-init on the host side.
          */
         TERMINAL
-    }
-
-    /** The sealed memfd holding subhost-init, made once per JVM and kept open. */
-    static synchronized int program() throws SyscallException {
-        if (program < 0) {
-            program = Fds.sealedMemfd("subhost-init", NamespaceSpawner.reaper());
-        }
-        return program;
     }
 
     /**
@@ -112,7 +102,7 @@ final class Entering {
                     .stdin(Redirect.fd(stdin))
                     .stdout(Redirect.fd(out))
                     .stderr(Redirect.fd(err))
-                    .keepFd(program(), PROGRAM_FD)
+                    .keepFd(SdkProgram.memfd(), PROGRAM_FD)
                     .keepFd(pid1.fd(), PIDFD);
             if (newSession) {
                 spawn.newSession();

@@ -72,18 +72,32 @@ final class InitSystem {
 
     /**
      * The program that pid 1 runs now, when it is not subhost-init: the init system it
-     * became. Read from {@code /proc/PID/exe}, which names the file in the subhost's own
-     * root ({@code /usr/lib/systemd/systemd} for {@code /sbin/init} on Debian).
+     * became. pid 1 is known as subhost-init by the identity (device and inode) of the SDK's
+     * copy that the boot recorded ({@link SubhostState#program}), never by a path or a name:
+     * the subhost's root names its files as it likes. The path shown is {@code
+     * /proc/PID/exe}'s, which names the file in the subhost's own root ({@code
+     * /usr/lib/systemd/systemd} for {@code /sbin/init} on Debian). A record of an older
+     * version, which has no identity, knows pid 1 by the path {@code /.reaper} it ran from.
      *
-     * @param pid1 pid 1's host pid
+     * @param state the subhost's record, with pid 1
      */
-    static Optional<String> running(int pid1) {
+    static Optional<String> running(SubhostState state) {
+        int pid1 = state.pid1().orElseThrow().pid();
+        if (state.program().isPresent()) {
+            Optional<SdkProgram.FileIdentity> runs = SdkProgram.executableOf(pid1);
+            if (runs.isEmpty() || runs.equals(state.program())) {
+                return Optional.empty(); // subhost-init, or gone
+            }
+        }
         try {
             String exe = Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid1), "exe")).toString();
             if (exe.endsWith(" (deleted)")) {
                 exe = exe.substring(0, exe.length() - " (deleted)".length());
             }
-            return exe.equals(NamespaceSpawner.REAPER) || exe.isEmpty() ? Optional.empty() : Optional.of(exe);
+            if (state.program().isEmpty() && exe.equals(NamespaceSpawner.REAPER)) {
+                return Optional.empty();
+            }
+            return exe.isEmpty() ? Optional.empty() : Optional.of(exe);
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty(); // gone, or not ours to read
         }

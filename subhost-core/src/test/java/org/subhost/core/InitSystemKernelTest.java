@@ -69,6 +69,73 @@ class InitSystemKernelTest extends SubhostKernelTest {
     }
 
     /**
+     * An init system makes groups below the subhost's (its own cgroup2 mount is the
+     * subhost's group): not without end. The host side bounds how deep and how many, and the
+     * init system cannot raise the bounds through its mount.
+     */
+    @Test
+    void theSubhostsGroupsAreBoundedInDepthAndNumber() throws Exception {
+        Subhost s = boot(SubhostConfig.builder(name, base).start("none"));
+        assertThat(Files.readString(cgroup().resolve("cgroup.max.depth")).strip())
+                .isEqualTo(Integer.toString(ControlGroup.MAX_DEPTH));
+        assertThat(Files.readString(cgroup().resolve("cgroup.max.descendants")).strip())
+                .isEqualTo(Integer.toString(ControlGroup.MAX_DESCENDANTS));
+        org.subhost.ExecResult r = s.exec(List.of("/bin/sh", "-c", "cd /sys/fs/cgroup && cat cgroup.max.depth"
+                + " && (echo max > cgroup.max.depth) 2>/dev/null && echo RAISED; d=.; for i in $(seq 20); do d=$d/n$i;"
+                + " mkdir $d 2>/dev/null || { echo refused at $i; break; }; done"), Duration.ofSeconds(10));
+        assertThat(r.stdout()).as(r.toString()).isEqualTo(ControlGroup.MAX_DEPTH + "\nrefused at "
+                + (ControlGroup.MAX_DEPTH + 1) + "\n");
+    }
+
+    /**
+     * An INIT whose script (not known before it runs) execs an init system: pid 1 gets the
+     * admin level, and a process that enters later (overlay-go, exec) gets the same as pid
+     * 1 and the services, not the default level that the configuration alone would give.
+     */
+    @Test
+    void anEnteringProcessGetsTheConfinementOfAnInitSystemFoundAtTheBoot() throws Exception {
+        Path init = Files.createDirectories(base.resolve("root/srv")).resolve("init");
+        Files.writeString(init, INIT);
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwxr-xr-x"));
+        config = SubhostConfig.builder(name, base).init("printf 'exec /srv/init\\n'").log(base.resolve("log")).build();
+        Subhost s = subhosts.boot(config);
+        // pid 1 is the interpreter of the stand-in init now: not subhost-init.
+        assertThat(s.status().initSystem()).isPresent();
+        assertThat(s.status().confinement().capabilitiesText()).isEqualTo("admin");
+        org.subhost.ExecResult r = s.exec(List.of("grep", "-E", "^(CapBnd|Seccomp):", "/proc/self/status",
+                "/proc/1/status"), Duration.ofSeconds(10));
+        List<String> lines = r.stdout().lines().map(l -> l.substring(l.indexOf(':') + 1)).toList();
+        assertThat(lines).as(r.toString()).hasSize(4);
+        assertThat(lines.subList(0, 2)).as("the entering process's against pid 1's").isEqualTo(lines.subList(2, 4));
+    }
+
+    /**
+     * pid 1 is known as subhost-init by the SDK's copy it runs (its inode, recorded at the
+     * boot), not by a path: the subhost's root renames whatever file it likes (here the
+     * program the old tool and older versions ran pid 1 from, {@code /.reaper}, to a name with
+     * a newline). The built-in init's pid 1 is still no init system: status says none, and
+     * the stop runs the START service's stop before it ends pid 1 with SIGTERM.
+     */
+    @Test
+    void renamingFilesInsideDoesNotMakePid1AnInitSystem() throws Exception {
+        Path service = Files.createDirectories(base.resolve("root/srv")).resolve("svc");
+        Files.writeString(service, "#!/bin/sh\necho \"$1\" >> /srv/svc.log\n");
+        Files.setPosixFilePermissions(service, PosixFilePermissions.fromString("rwxr-xr-x"));
+        config = SubhostConfig.builder(name, base).start("/srv/svc").log(base.resolve("log")).build();
+        Subhost s = subhosts.boot(config);
+        org.subhost.ExecResult renamed = s.exec(List.of("/bin/sh", "-c", "mv /.reaper \"$(printf '/.reaper\\nx')\""
+                + " 2>/dev/null; ls -l /proc/1/exe"), Duration.ofSeconds(10));
+        assertThat(renamed.status()).as(renamed.toString()).isZero();
+        assertThat(s.status().initSystem()).as("after %s", renamed.stdout()).isEmpty();
+
+        subhosts.stop(config, Duration.ofSeconds(5));
+        config = null;
+        assertThat(Files.readString(base.resolve("root/srv/svc.log"))).isEqualTo("start\nstop\n");
+        assertThat(Files.readString(base.resolve("log"))).contains("stopping pid 1 (").contains("): SIGTERM")
+                .doesNotContain("the init system");
+    }
+
+    /**
      * Over LOWER=/ the subhost's {@code /etc/machine-id} is the host's, and the boot writes
      * one of its own into the upper layer, while it holds every capability and the NAME's
      * lock. Its root has planted a FIFO where the new file is written first: opened for
@@ -89,12 +156,12 @@ class InitSystemKernelTest extends SubhostKernelTest {
             }
         });
         try {
-            booting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            booting.get(20, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-            // Let the hung write go (a reader opens the FIFO), so that the tear-down can stop it.
-            try (java.io.InputStream reader = Files.newInputStream(fifo)) {
-                reader.readAllBytes();
-            }
+            // Let the hung write go, so that the other tests can go on: a reader opens the FIFO
+            // as the boot thread sees it, through the overlay in its root (opened through the
+            // upper layer, it would be another FIFO's inode).
+            unblock(fifo);
             booting.get(30, java.util.concurrent.TimeUnit.SECONDS);
             throw new AssertionError("the boot hung on the FIFO planted at " + fifo);
         }
@@ -103,6 +170,22 @@ class InitSystemKernelTest extends SubhostKernelTest {
         String own = Files.readString(id).strip();
         assertThat(own).hasSize(32).isNotEqualTo(host);
         assertThat(fifo).doesNotExist();
+    }
+
+    /** Opens {@code fifo} (in UPPER) for reading where the boot thread of this JVM sees it. */
+    private void unblock(Path fifo) throws Exception {
+        String thread = ("boot " + name).substring(0, Math.min(15, ("boot " + name).length()));
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                if (Files.readString(task.resolve("comm")).strip().equals(thread)) {
+                    Path inside = task.resolve("root").resolve(base.resolve("root").relativize(fifo).toString());
+                    int fd = org.subhost.linux.Fds.open(inside.toString(), org.subhost.linux.Fds.O_RDONLY
+                            | org.subhost.linux.Fds.O_NONBLOCK | org.subhost.linux.Fds.O_CLOEXEC);
+                    Thread.sleep(1000);
+                    org.subhost.linux.Fds.close(fd);
+                }
+            }
+        }
     }
 
     /**
