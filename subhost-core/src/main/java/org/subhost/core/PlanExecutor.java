@@ -143,7 +143,7 @@ public final class PlanExecutor {
         // Before anything is made: pid 1 runs the SDK's copy through this JVM's
         // /proc/self/fd, which the namespace thread cannot open once its root is the subhost's.
         try {
-            SdkProgram.memfd();
+            SdkProgram.memfd(services.store());
         } catch (SyscallException e) {
             throw new SubhostException("boot " + plan.name() + ": the SDK's copy of subhost-init: " + e.getMessage(), e);
         }

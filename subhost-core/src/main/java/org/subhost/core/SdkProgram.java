@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Spawn;
@@ -53,6 +55,65 @@ final class SdkProgram {
             bytes = b;
         }
         return b;
+    }
+
+    /**
+     * The sealed memfd, as {@link #memfd()} gives it, but on its first call in this JVM taken
+     * from a subhost that {@code store} records as running, when its pid 1 still runs the
+     * copy recorded for it: every subhost of the host then maps the same pages, also when
+     * each was booted by a JVM of its own (one overlay-boot each). The copy is opened through
+     * {@code /proc/PID/exe} and taken only when it is the recorded inode, still sealed
+     * against any change, and byte for byte this JVM's program; else this JVM makes its own.
+     *
+     * @param store the records of the running subhosts
+     * @return the memfd, kept open for the JVM's life
+     */
+    static int memfd(StateStore store) throws SyscallException {
+        synchronized (SdkProgram.class) {
+            if (memfd < 0) {
+                adopt(store);
+            }
+        }
+        return memfd();
+    }
+
+    /** Takes a running subhost's copy, when one fits; see {@link #memfd(StateStore)}. */
+    private static void adopt(StateStore store) {
+        List<String> names;
+        try {
+            names = store.names();
+        } catch (IOException e) {
+            return; // no store yet, or not readable: make our own
+        }
+        byte[] wanted = bytes();
+        for (String name : names) {
+            try {
+                Optional<SubhostState> state = store.read(name);
+                if (state.isEmpty() || state.get().program().isEmpty() || state.get().pid1().isEmpty()) {
+                    continue;
+                }
+                ProcessIdentity pid1 = state.get().pid1().get();
+                int fd = Fds.open("/proc/" + pid1.pid() + "/exe", Fds.O_RDONLY | Fds.O_CLOEXEC);
+                boolean taken = false;
+                try {
+                    Path self = Path.of("/proc/self/fd", Integer.toString(fd));
+                    if (pid1.isAlive() && identityOf(self).equals(state.get().program()) && Fds.isSealedMemfd(fd)
+                            && Files.size(self) == wanted.length && Arrays.equals(Files.readAllBytes(self), wanted)) {
+                        directory = Fds.open("/proc/self/fd", Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC);
+                        identity = state.get().program().get();
+                        memfd = fd;
+                        taken = true;
+                        return;
+                    }
+                } finally {
+                    if (!taken) {
+                        Fds.close(fd);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // That one ended, or is another version's: try the next, else make our own.
+            }
+        }
     }
 
     /**

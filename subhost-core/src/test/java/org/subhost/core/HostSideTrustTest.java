@@ -186,6 +186,39 @@ class HostSideTrustTest {
     }
 
     /**
+     * Subhosts booted by different JVMs (one overlay-boot each) run one copy of subhost-init:
+     * the second boot takes the sealed copy that the first subhost's pid 1 runs (the recorded
+     * inode, sealed, byte for byte its own program) instead of making another, so that their
+     * pages are shared; its record keeps that copy's identity.
+     */
+    @Test
+    void aBootByAnotherJvmRunsTheCopyThatARunningSubhostRuns() throws Exception {
+        Subhost first = boot(minimal().build());
+        String second = "shu" + name.substring(3);
+        Path secondBase = KernelFixture.base(second);
+        String jvm = ProcessHandle.current().info().command().orElseThrow();
+        try {
+            Process p = new ProcessBuilder(jvm, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), BootMain.class.getName(), second, secondBase.toString(),
+                    secondBase.resolve("log").toString()).redirectErrorStream(true).start();
+            String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(said).isZero();
+            Subhost other = subhosts.find(second).orElseThrow();
+            Object[] a = {Files.getAttribute(Path.of("/proc", Integer.toString(first.pid()), "exe"), "unix:dev"),
+                Files.getAttribute(Path.of("/proc", Integer.toString(first.pid()), "exe"), "unix:ino")};
+            Object[] b = {Files.getAttribute(Path.of("/proc", Integer.toString(other.pid()), "exe"), "unix:dev"),
+                Files.getAttribute(Path.of("/proc", Integer.toString(other.pid()), "exe"), "unix:ino")};
+            assertThat(b).as("the second pid 1's program against the first's").isEqualTo(a);
+            assertThat(Files.readString(Path.of("/run/subhost", second, "state"))).contains("program=" + a[0] + ":" + a[1]);
+        } finally {
+            KernelFixture.stopAndCheckNothingLeft(subhosts,
+                    SubhostConfig.builder(second, secondBase).start("none").log(secondBase.resolve("log")).build(), second,
+                    secondBase);
+        }
+        first.stop(TEN_SECONDS);
+    }
+
+    /**
      * pid 1's input is the subhost's own {@code /dev/null}, opened by the host side with
      * every capability: a link planted there (by a POSTMOUNT of the user's, or a root that
      * owns the tree it binds) is refused, never followed, and the boot says which.
