@@ -18,13 +18,16 @@ import org.subhost.linux.SyscallException;
  * ({@code src/main/c/enter.c}), which forks the program into the subhost's namespaces,
  * moves it into the subhost's control group before it runs (so that it is accounted and
  * limited with the subhost, and its cgroup namespace is rooted there), gives it the
- * subhost's own {@code /dev/null} or a terminal of the subhost's own devpts, and only then
- * execs it.
+ * subhost's own {@code /dev/null} or a terminal of the subhost's own devpts (both opened
+ * with no link followed and their device numbers checked), never the caller's terminal as
+ * its controlling one (a session of its own), the confinement that pid 1 was told ({@link
+ * SubhostState#confinement}), and only then execs it.
  *
- * <p>The program that does this is the SDK's own copy, in a sealed memfd run as {@code
- * /proc/self/fd/3} on the host: never the subhost's {@code /.reaper}, which the subhost's
- * root can replace with a program of its own that would then run with our descriptors. The
- * kernel runs a memfd's program as it runs a file's; the seals make its content final.
+ * <p>The program that does this is the SDK's own copy ({@link SdkProgram}), a sealed memfd
+ * run as {@code /proc/self/fd/3} on the host: never a file of the subhost's tree, which the
+ * subhost's root could replace with a program of its own that would then run with our
+ * descriptors. The kernel runs a memfd's program as it runs a file's; the seals make its
+ * content final.
  */
 final class Entering {
     /** Exit status of subhost-init when entering failed; its message says which step. */
