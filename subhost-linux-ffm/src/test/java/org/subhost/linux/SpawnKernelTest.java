@@ -117,7 +117,7 @@ class SpawnKernelTest {
     void pidNamespaceWhoseFirstExecFailedIsRenewedForTheNextSpawn() throws Exception {
         KernelTests.requireRoot();
         // A program that is still open for writing cannot be executed (ETXTBSY): the race
-        // of a boot whose /.reaper another thread's child still holds open.
+        // of a program file that another thread's child still holds open for writing.
         Path program = dir.resolve("busy-sleep");
         Files.copy(SLEEP, program);
         int writer = Fds.open(program.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
