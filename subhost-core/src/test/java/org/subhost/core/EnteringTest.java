@@ -254,27 +254,48 @@ class EnteringTest extends SubhostKernelTest {
     @Test
     void anInteractiveCommandOffATerminalCannotReachTheCallersTerminal() throws Exception {
         boot();
+        for (String redirect : List.of("| cat", "< /dev/null")) {
+            assertTheTtyAttackCannotReachTheCallersTerminal("", redirect);
+        }
+    }
+
+    /**
+     * {@link Subhost#exec} called by a program that runs on the caller's terminal (its
+     * controlling terminal, as a tool of the admin's would be): the command's output is
+     * collected, its input is the subhost's /dev/null, and it must not reach that terminal by
+     * {@code /dev/tty} either.
+     */
+    @Test
+    void anExecutedCommandCannotReachTheCallersTerminal() throws Exception {
+        boot();
+        assertTheTtyAttackCannotReachTheCallersTerminal("--exec ", "");
+    }
+
+    /**
+     * Runs {@link #TTY_ATTACK} in the subhost through {@link InteractiveMain} (with {@code
+     * mode}, then {@code redirect}) from a shell on a terminal that {@code script} makes, and
+     * checks that the attack found no terminal and the shell read nothing afterwards.
+     */
+    private void assertTheTtyAttackCannotReachTheCallersTerminal(String mode, String redirect) throws Exception {
         Files.createDirectories(base.resolve("root/srv"));
         Files.writeString(base.resolve("root/srv/tty.py"), TTY_ATTACK);
         String java = ProcessHandle.current().info().command().orElseThrow();
         String go = java + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " "
-                + InteractiveMain.class.getName() + " " + name + " python3 /srv/tty.py";
-        for (String redirect : List.of("| cat", "< /dev/null")) {
-            String command = "stty -echo; " + go + " " + redirect + "; echo CALLER-GOT-BACK; if read -t 3 line; then"
-                    + " echo CALLER-READ:$line; else echo CALLER-READ-NOTHING; fi";
-            Process script = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true)
-                    .start();
-            try {
-                assertThat(script.waitFor(60, TimeUnit.SECONDS)).as("script ended").isTrue();
-                String seen = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
-                        .replace("\r", "");
-                assertThat(seen).as("overlay-go %s: %s", redirect, seen).contains("NO-TERMINAL ENXIO")
-                        .doesNotContain("PUSHED").contains("CALLER-GOT-BACK").contains("CALLER-READ-NOTHING")
-                        .doesNotContain("CALLER-READ:");
-            } finally {
-                script.destroyForcibly();
-                script.waitFor(10, TimeUnit.SECONDS);
-            }
+                + InteractiveMain.class.getName() + " " + mode + name + " python3 /srv/tty.py";
+        String command = "stty -echo; " + go + " " + redirect + "; echo CALLER-GOT-BACK; if read -t 3 line; then"
+                + " echo CALLER-READ:$line; else echo CALLER-READ-NOTHING; fi";
+        Process script = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true)
+                .start();
+        try {
+            assertThat(script.waitFor(60, TimeUnit.SECONDS)).as("script ended").isTrue();
+            String seen = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .replace("\r", "");
+            assertThat(seen).as("%s%s %s: %s", mode, name, redirect, seen).contains("NO-TERMINAL ENXIO")
+                    .doesNotContain("PUSHED").contains("CALLER-GOT-BACK").contains("CALLER-READ-NOTHING")
+                    .doesNotContain("CALLER-READ:");
+        } finally {
+            script.destroyForcibly();
+            script.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
