@@ -177,6 +177,25 @@ class InitSystemKernelTest extends SubhostKernelTest {
         assertThat(fifo).doesNotExist();
     }
 
+    /**
+     * The subhost's root has replaced its {@code /etc/machine-id} by a file of 3 GiB (sparse:
+     * it costs nothing). The boot reads it while it holds every capability and the NAME's
+     * lock: only its first few KiB may be looked at (a read of the whole would fill the JVM's
+     * heap); it is not the host's id, so it is the subhost's business and stays as it is.
+     */
+    @Test
+    void aHugeMachineIdIsNotReadWhole() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(InitSystem.hostMachineId().isEmpty(),
+                "the host has no /etc/machine-id");
+        Path id = Files.createDirectories(base.resolve("root/etc")).resolve("machine-id");
+        long size = 3L << 30;
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(id.toFile(), "rw")) {
+            file.setLength(size);
+        }
+        boot(SubhostConfig.builder(name, base).start("none"));
+        assertThat(Files.size(id)).isEqualTo(size);
+    }
+
     /** Opens {@code fifo} (in UPPER) for reading where the boot thread of this JVM sees it. */
     private void unblock(Path fifo) throws Exception {
         String thread = ("boot " + name).substring(0, Math.min(15, ("boot " + name).length()));
