@@ -281,12 +281,19 @@ struct refusal {
 #define REFUSE(name, unless) { __NR_##name, unless }
 #define C CONFINE_CAP
 
+/* Refused at every level but all: calls whose capability the admin level keeps for the
+ * subhost's own use (SYS_BOOT for reboot(2), which ends its pid namespace; SYS_ADMIN for
+ * mounts), while the call itself acts on the whole host (a new kernel, the host's swap). */
+#define ALL_ONLY CONFINE_LEVEL_ALL
+
 /* The native architecture's calls (systemd-nspawn's and Docker's default lists, where a
- * call acts on the whole host and no service of a subhost needs it). */
+ * call acts on the whole host and no service of a subhost needs it). A call gated on a
+ * capability passes only where that capability is kept, which no level but all does
+ * unless the .conf names it (+sys_time for an NTP server, +sys_module). */
 static const struct refusal native_refusals[] = {
-	REFUSE(kexec_load, C(CAP_SYS_BOOT)),
+	REFUSE(kexec_load, ALL_ONLY),
 #ifdef __NR_kexec_file_load
-	REFUSE(kexec_file_load, C(CAP_SYS_BOOT)),
+	REFUSE(kexec_file_load, ALL_ONLY),
 #endif
 	REFUSE(init_module, C(CAP_SYS_MODULE)),
 	REFUSE(finit_module, C(CAP_SYS_MODULE)),
@@ -296,8 +303,8 @@ static const struct refusal native_refusals[] = {
 	REFUSE(query_module, C(CAP_SYS_MODULE)),
 	REFUSE(get_kernel_syms, C(CAP_SYS_MODULE)),
 #endif
-	REFUSE(swapon, C(CAP_SYS_ADMIN)),
-	REFUSE(swapoff, C(CAP_SYS_ADMIN)),
+	REFUSE(swapon, ALL_ONLY),
+	REFUSE(swapoff, ALL_ONLY),
 	REFUSE(acct, C(CAP_SYS_PACCT)),
 	/* The keyrings are not namespaced: a subhost would read and change the host's. */
 	REFUSE(add_key, NEVER),
@@ -343,11 +350,11 @@ static const struct refusal native_refusals[] = {
 /* 32-bit programs on an x86_64 host enter by int 0x80 with i386 numbers (from the
  * kernel's arch/x86/entry/syscalls/syscall_32.tbl), which the native list does not catch. */
 static const struct refusal i386_refusals[] = {
-	{283, C(CAP_SYS_BOOT)} /* kexec_load */,
+	{283, ALL_ONLY} /* kexec_load */,
 	{128, C(CAP_SYS_MODULE)} /* init_module */, {350, C(CAP_SYS_MODULE)} /* finit_module */,
 	{129, C(CAP_SYS_MODULE)} /* delete_module */, {127, C(CAP_SYS_MODULE)} /* create_module */,
 	{167, C(CAP_SYS_MODULE)} /* query_module */, {130, C(CAP_SYS_MODULE)} /* get_kernel_syms */,
-	{87, C(CAP_SYS_ADMIN)} /* swapon */, {115, C(CAP_SYS_ADMIN)} /* swapoff */,
+	{87, ALL_ONLY} /* swapon */, {115, ALL_ONLY} /* swapoff */,
 	{51, C(CAP_SYS_PACCT)} /* acct */,
 	{286, NEVER} /* add_key */, {287, NEVER} /* request_key */, {288, NEVER} /* keyctl */,
 	{342, NEVER} /* open_by_handle_at */,
@@ -521,6 +528,17 @@ static int drop_capabilities(uint64_t keep, char *error, size_t size)
 	if (syscall(SYS_capset, &header, data) != 0)
 		return fail(error, size, errno, "capset (keeping %llx)", (unsigned long long)keep);
 	return 0;
+}
+
+int confine_helper(char *error, size_t size)
+{
+	/* no_new_privs: it never execs, and so the filter needs no CAP_SYS_ADMIN either. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return fail(error, size, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	int rc = install_filter(0, error, size);
+	if (rc != 0)
+		return rc;
+	return drop_capabilities(0, error, size);
 }
 
 int confine_apply(const struct confinement *confinement, char *error, size_t size)

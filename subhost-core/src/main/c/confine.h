@@ -59,6 +59,11 @@
 /* CAPABILITIES=all: the bounding set is left as it is (the old tool's behaviour). */
 #define CONFINE_CAPS_ALL (~UINT64_C(0))
 
+/* Bit 63 is no capability (the kernel's last is 40): only the level all sets it, with every
+ * bit above the kernel's last capability ("all -sys_module" keeps it), while default and
+ * admin, with any +name, never do. The filter reads it as "the level is all". */
+#define CONFINE_LEVEL_ALL CONFINE_CAP(63)
+
 /** What confine_files and confine_apply do. */
 struct confinement {
 	uint64_t caps;  /* bounding set kept: bit N is capability N */
@@ -86,6 +91,14 @@ int confine_files(const struct confinement *confinement, char *error, size_t siz
 
 /* The filter and the capabilities, for the calling process and everything it starts. */
 int confine_apply(const struct confinement *confinement, char *error, size_t size);
+
+/*
+ * The confinement of a helper process of ours that runs inside the subhost and needs no
+ * capability at all (the console relay of an init system): no_new_privs, the system call
+ * filter as for a subhost that keeps nothing, and every capability dropped from every set,
+ * whatever the subhost's own confinement (SECCOMP=off and CAPABILITIES=all included).
+ */
+int confine_helper(char *error, size_t size);
 
 /* Writes the command-line form of `confinement` ("--caps HEX --seccomp on --files on"). */
 void confine_describe(const struct confinement *confinement, char *text, size_t size);

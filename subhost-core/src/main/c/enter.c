@@ -18,21 +18,29 @@
  *   host's cgroup tree), and lets it go on. It then waits for the child,
  *   passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on to it, and exits with its status (128 +
  *   signal when it was killed). With --pty it also relays the terminal (see below).
- * - The child waits for that go, enters the subhost's other namespaces with one setns on
+ * - The child never has the caller's terminal as its controlling one (/dev/tty inside says
+ *   ENXIO): from the fork on it leads a session of its own, unless the parent already leads
+ *   one that has no terminal (as the SDK's exec spawns it: the child then stays in the
+ *   parent's process group, which a time-out kills whole). It waits
+ *   for that go, enters the subhost's other namespaces with one setns on
  *   the pidfd (mount, network, ipc, uts, cgroup and time: the cgroup namespace after the move,
  *   so that its view is rooted at the subhost's group), closes the pidfd, takes / as its
  *   working directory, and replaces its descriptors by the subhost's own: its /dev/null as
  *   input (--null-stdin), a terminal of the subhost's devpts (--pty), or pipes (--pipes)
  *   that the parent copies to and from the caller's descriptors, whatever they are (a file of
- *   the host given as input or output never reaches the subhost's side). Last it takes
+ *   the host given as input or output never reaches the subhost's side). /dev/null and
+ *   /dev/pts/ptmx are opened as device.h says: no symbolic link followed, the device
+ *   numbers checked before the open (a planted link or node is refused, never opened).
+ *   Without --pty or --pipes none of the caller's descriptors that reach the program may be
+ *   a terminal: enter refuses. Last it takes
  *   on the same confinement as pid 1 (confine.h: the system call filter, then the
  *   capabilities; --caps and --seccomp as pid 1 reads them, the defaults otherwise), and
  *   execs PROGRAM, found on the PATH inside. Nothing of the subhost runs before that.
  *
- * With --pty the child opens the subhost's /dev/ptmx, takes the terminal's other end by
+ * With --pty the child opens the subhost's /dev/pts/ptmx, takes the terminal's other end by
  * TIOCGPTPEER (no path lookup that the subhost could redirect), sends the master to the
- * parent over a socket (SCM_RIGHTS), becomes the leader of a session of its own with that
- * terminal as its controlling one (setsid, TIOCSCTTY), and has it as descriptors 0, 1 and 2.
+ * parent over a socket (SCM_RIGHTS), makes that terminal the controlling one of its session
+ * (TIOCSCTTY), and has it as descriptors 0, 1 and 2.
  * The parent puts the caller's terminal into raw mode (restored at the end), gives the
  * subhost's terminal the caller's window size (again at each SIGWINCH) and copies bytes both
  * ways; keys such as ^C reach the subhost's line discipline as bytes and become signals
@@ -62,6 +70,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "device.h"
 #include "subhost-init.h"
 #include "util.h"
 
@@ -272,9 +281,10 @@ static void child(const struct enter_options *o, int go, int terminal_socket, co
 		_exit(EXIT_ENTER_FAILED);
 	}
 	if (o->pty) {
-		int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char failed[256];
+		int master = device_open_ptmx(failed, sizeof failed);
 		if (master < 0) {
-			say("open the subhost's /dev/ptmx: %s", reason(errno));
+			say("the subhost's terminal: %s: %s", failed, reason(-master));
 			_exit(EXIT_ENTER_FAILED);
 		}
 		int unlock = 0;
@@ -290,8 +300,10 @@ static void child(const struct enter_options *o, int go, int terminal_socket, co
 		send_fd(terminal_socket, master);
 		close(master);
 		close(terminal_socket);
-		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) != 0) {
-			say("make the subhost's terminal a controlling one (setsid, TIOCSCTTY): %s", reason(errno));
+		/* The session of its own began at the fork: the subhost's terminal becomes its
+		 * controlling one. */
+		if (ioctl(slave, TIOCSCTTY, 0) != 0) {
+			say("make the subhost's terminal a controlling one (TIOCSCTTY): %s", reason(errno));
 			_exit(EXIT_ENTER_FAILED);
 		}
 		for (int fd = 0; fd <= 2; fd++)
@@ -300,9 +312,14 @@ static void child(const struct enter_options *o, int go, int terminal_socket, co
 		if (slave > 2)
 			close(slave);
 	} else if (o->null_stdin) {
-		int null = open("/dev/null", O_RDWR | O_NOCTTY);
-		if (null < 0 || dup2(null, 0) < 0) {
-			say("open the subhost's /dev/null: %s", reason(errno));
+		char failed[256];
+		int null = device_open_null(failed, sizeof failed);
+		if (null < 0) {
+			say("the subhost's /dev/null: %s: %s", failed, reason(-null));
+			_exit(EXIT_ENTER_FAILED);
+		}
+		if (dup2(null, 0) < 0) {
+			say("dup2 the subhost's /dev/null to 0: %s", reason(errno));
 			_exit(EXIT_ENTER_FAILED);
 		}
 		if (null > 2)
@@ -320,6 +337,30 @@ static void child(const struct enter_options *o, int go, int terminal_socket, co
 	int error = errno;
 	say("execvp %s: %s", o->program[0], reason(error));
 	_exit(error == ENOENT ? 127 : 126);
+}
+
+/* Whether the child left our session (and so leads a process group of its own). */
+static bool child_detached;
+
+/* A signal for the program: to its whole process group when it leads one, as the caller's
+ * terminal would have sent ^C to every process of its foreground group. */
+static void pass_signal(pid_t pid, int sig)
+{
+	if (!child_detached || kill(-pid, sig) != 0)
+		kill(pid, sig); /* ESRCH: not its group's leader yet (before its setsid) */
+}
+
+/* Whether this process leads its session and that session has no controlling terminal
+ * (/dev/tty of the host's, opened here before any setns, says ENXIO then). */
+static bool leads_session_without_terminal(void)
+{
+	if (getsid(0) != getpid())
+		return false;
+	int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (tty < 0)
+		return errno == ENXIO;
+	close(tty);
+	return false;
 }
 
 static int exit_status(int status)
@@ -351,7 +392,7 @@ static bool pass_on(int signals, pid_t pid, int *status)
 	while (read(signals, &info, sizeof info) == sizeof info) {
 		int sig = (int)info.ssi_signo;
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)
-			kill(pid, sig);
+			pass_signal(pid, sig);
 	}
 	pid_t done = waitpid(pid, status, WNOHANG);
 	return done == pid;
@@ -432,7 +473,7 @@ static int relay(int signals, pid_t pid, int master)
 			if (sig == SIGWINCH)
 				resized = true;
 			else if (sig != SIGCHLD)
-				kill(pid, sig);
+				pass_signal(pid, sig);
 		}
 		if (resized)
 			copy_window_size(master);
@@ -516,7 +557,7 @@ static int pump(int signals, pid_t pid, int in, int out, int err)
 		while (read(signals, &info, sizeof info) == sizeof info) {
 			int sig = (int)info.ssi_signo;
 			if (sig != SIGCHLD && sig != SIGWINCH)
-				kill(pid, sig);
+				pass_signal(pid, sig);
 		}
 		if (!ended && waitpid(pid, &status, WNOHANG) == pid) {
 			ended = true;
@@ -576,6 +617,17 @@ int enter_main(int argc, char **argv)
 {
 	struct enter_options o = parse_enter(argc, argv);
 	close_all_but(o.pidfd);
+	/* Without --pty or --pipes the caller's descriptors reach the program as they are: none
+	 * of them may be a terminal of the host's, whose keys it could read or push (TIOCSTI). */
+	if (!o.pty && !o.pipes) {
+		for (int fd = o.null_stdin ? 1 : 0; fd <= 2; fd++) {
+			if (isatty(fd)) {
+				say("descriptor %d is a terminal of the host's, which the subhost must never hold;"
+				    " give --pty or --pipes", fd);
+				exit(EXIT_ENTER_FAILED);
+			}
+		}
+	}
 	sigset_t handled, original;
 	sigemptyset(&handled);
 	int passed[] = { SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
@@ -592,6 +644,12 @@ int enter_main(int argc, char **argv)
 		say("signalfd, pipe or socketpair: %s", reason(errno));
 		exit(EXIT_ENTER_FAILED);
 	}
+	/* The child leaves this session unless this process leads one of its own that has no
+	 * controlling terminal (the SDK's exec and the services' stops spawn it so): there it
+	 * stays in our process group, so that a time-out that kills the group reaches the
+	 * program and what it started. With --pty it always leads its terminal's session. */
+	bool detach = o.pty || !leads_session_without_terminal();
+	child_detached = detach;
 	/* Only the children's pid namespace changes: this process stays where it is. */
 	if (setns(o.pidfd, CLONE_NEWPID) != 0) {
 		say("setns(pidfd of pid 1, pid): %s", reason(errno));
@@ -606,6 +664,14 @@ int enter_main(int argc, char **argv)
 		/* Until PROGRAM's exec (which makes it dumpable again), no process of the subhost
 		 * may reach this one's descriptors or memory without CAP_SYS_PTRACE. */
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		/* A session of its own at once, before anything of the subhost can see this
+		 * process: the caller's session may have the caller's terminal as its controlling
+		 * one, which /dev/tty inside would open (and TIOCSTI push keys into). Without a
+		 * controlling terminal /dev/tty says ENXIO. */
+		if (detach && setsid() < 0) {
+			say("setsid for the entering process: %s", reason(errno));
+			_exit(EXIT_ENTER_FAILED);
+		}
 		close(signals);
 		close(go[1]);
 		if (o.pty) {

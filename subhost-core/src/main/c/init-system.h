@@ -30,7 +30,8 @@
  * A writable cgroup2 file system on /sys/fs/cgroup: the subhost's own group and what is
  * below it, which the init system manages (systemd puts itself into init.scope and each
  * service into a group of its own). The tmpfs or read-only sysfs under it is left as it
- * is; only the mount point is used.
+ * is; only the mount point is used. The bounds that the host side wrote on the subhost's
+ * group (cgroup.max.depth, cgroup.max.descendants) are bound read-only over themselves.
  */
 int init_system_cgroup(char *error, size_t size);
 
@@ -38,7 +39,10 @@ int init_system_cgroup(char *error, size_t size);
  * /dev/console as a pseudo-terminal of the subhost's own devpts instead of the host's
  * console device: its slave is bound on /dev/console, and a child of pid 1 (which the init
  * system inherits) copies what is written there to pid 1's standard output, the LOG. The
- * child keeps a slave open too, so that the master never reads end of file.
+ * child keeps a slave open too, so that the master never reads end of file. The ptmx and
+ * /dev/console are opened as device.h says (no symbolic link; the ptmx's numbers checked);
+ * the child confines itself (confine_helper: no capability, the filter) before it relays,
+ * and the boot fails when it cannot.
  */
 int init_system_console(char *error, size_t size);
 

@@ -529,6 +529,14 @@ static void shut_down(int sig, long grace, const sigset_t *blocked, pid_t *scrip
 
 int main(int argc, char **argv)
 {
+	/* The SDK runs this program from a memfd (as /proc/self/fd/N, or as pid 1 from inside
+	 * the directory of its own descriptors): its name is the descriptor's number until it
+	 * says otherwise. And pid 1 starts in that directory, a host's one: out of it first. */
+	prctl(PR_SET_NAME, "subhost-init", 0, 0, 0);
+	if (chdir("/") != 0) {
+		say("chdir /: %s", reason(errno));
+		return EXIT_BOOT_FAILED;
+	}
 	/* Every mode's bad number ends with pid 1's usage, as it always has (see util.h). */
 	usage_line = USAGE;
 	if (argc > 1 && strcmp(argv[1], "--enter") == 0)

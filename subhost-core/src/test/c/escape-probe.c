@@ -27,6 +27,9 @@
 #include <linux/keyctl.h>
 #include <linux/netlink.h>
 #include <sys/timex.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -123,6 +127,14 @@ static void probe_clock(void)
 	t.tick = 0;
 	long rc = syscall(SYS_adjtimex, &t);
 	report("clock", rc, errno, "adjtimex(ADJ_TICK, tick 0)");
+}
+
+static void probe_swap(const char *file)
+{
+	/* CAP_SYS_ADMIN is checked first; then the file (no swap area) is not found among the
+	 * host's swaps: EINVAL means swapoff (and swapon, its twin) would act on the host's swap. */
+	long rc = swapoff(file);
+	report("swap", rc, errno, "swapoff(a regular file)");
 }
 
 static void probe_kernel_log(void)
@@ -238,6 +250,70 @@ static void probe_fresh_mount(const char *way, const char *type, const char *dir
 		fprintf(out, "%s open mount -t %s succeeded (open %s: %s)\n", way, type, writable, strerror(error));
 }
 
+/* One field of /proc/PID/status ("Seccomp", "CapEff") as a number; false when it is missing. */
+static bool status_field(const char *pid, const char *field, int base, uint64_t *value)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%s/status", pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	bool found = false;
+	size_t length = strlen(field);
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, field, length) == 0 && line[length] == ':') {
+			*value = strtoull(line + length + 1, NULL, base);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A process that another one of the same root could take over (ptrace, /proc/PID/mem) to
+ * act beyond its own confinement: one without the system call filter, or with a capability
+ * the probe lacks (the console relay of an init system was both, forked before the
+ * confinement). Every process the probe can see is looked at; its own pid namespace hides
+ * the host's.
+ */
+static void probe_unconfined(void)
+{
+	uint64_t own_caps = 0;
+	if (!status_field("self", "CapEff", 16, &own_caps)) {
+		fprintf(out, "unconfined absent /proc/self/status has no CapEff\n");
+		return;
+	}
+	DIR *proc = opendir("/proc");
+	if (proc == NULL) {
+		fprintf(out, "unconfined absent opendir(/proc): %s\n", strerror(errno));
+		return;
+	}
+	char self[16];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	int seen = 0;
+	struct dirent *entry;
+	while ((entry = readdir(proc)) != NULL) {
+		if (!isdigit((unsigned char)entry->d_name[0]) || strcmp(entry->d_name, self) == 0)
+			continue;
+		uint64_t seccomp, caps;
+		if (!status_field(entry->d_name, "Seccomp", 10, &seccomp) ||
+		    !status_field(entry->d_name, "CapEff", 16, &caps))
+			continue; /* ended meanwhile, or a kernel thread's */
+		seen++;
+		if (seccomp == 0 || (caps & ~own_caps) != 0) {
+			fprintf(out, "unconfined open pid %s has Seccomp %" PRIu64 ", CapEff %016" PRIx64
+				" (ours %016" PRIx64 ")\n", entry->d_name, seccomp, caps, own_caps);
+			closedir(proc);
+			return;
+		}
+	}
+	closedir(proc);
+	fprintf(out, "unconfined blocked each of %d other processes has the filter and no capability beyond ours\n",
+		seen);
+}
+
 static void probe_mknod(const char *dir)
 {
 	char path[256];
@@ -299,6 +375,7 @@ int main(int argc, char **argv)
 	probe_module();
 	probe_raw_io(file);
 	probe_kexec();
+	probe_swap(file);
 	probe_audit();
 	probe_bpf();
 	probe_keyring();
@@ -306,6 +383,7 @@ int main(int argc, char **argv)
 	probe_fresh_mount("fresh-procfs", "proc", proc_dir, "sys/kernel/core_pattern");
 	probe_fresh_mount("fresh-sysfs", "sysfs", sys_dir, "kernel/mm/transparent_hugepage/enabled");
 	probe_mknod(scratch);
+	probe_unconfined();
 	fprintf(out, "done\n");
 	if (out != stdout)
 		fclose(out);

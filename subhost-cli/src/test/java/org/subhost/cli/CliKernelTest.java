@@ -357,8 +357,8 @@ class CliKernelTest {
         Path script = Files.writeString(base.resolve("typed"),
                 "echo \"shell=${BASH_VERSION:+bash} term=$TERM pid1=$(cat /proc/1/comm)\"\nexit 5\n");
 
-        assertThat(goInItsOwnJvm(script, "xterm-256color")).isEqualTo("5 shell=bash term=xterm-256color pid1=.reaper\n");
-        assertThat(goInItsOwnJvm(script, null)).isEqualTo("5 shell=bash term=linux pid1=.reaper\n");
+        assertThat(goInItsOwnJvm(script, "xterm-256color")).isEqualTo("5 shell=bash term=xterm-256color pid1=subhost-init\n");
+        assertThat(goInItsOwnJvm(script, null)).isEqualTo("5 shell=bash term=linux pid1=subhost-init\n");
         assertThat(run("overlay-stop", conf)).as("overlay-stop (err: %s)", err()).isZero();
     }
 

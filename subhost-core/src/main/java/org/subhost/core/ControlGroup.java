@@ -19,6 +19,18 @@ final class ControlGroup {
     private ControlGroup() {}
 
     /**
+     * How deep the groups below the subhost's may nest ({@code cgroup.max.depth}): an init
+     * system's slices, services and user sessions, and a nested subhost's own, need fewer.
+     */
+    static final int MAX_DEPTH = 16;
+    /**
+     * How many groups there may be below the subhost's in all ({@code
+     * cgroup.max.descendants}): each costs the host's kernel memory, and a subhost that makes
+     * groups without end (an init system in a loop, or its root on purpose) must not exhaust it.
+     */
+    static final int MAX_DESCENDANTS = 4096;
+
+    /**
      * A refusal found while planning: a limit that this host cannot apply (no such
      * controller). The step fails the boot before anything is made, naming the limit, the
      * controller and the host's layout; {@code overlay-boot --dry-run} shows it.
@@ -68,6 +80,9 @@ final class ControlGroup {
             try {
                 CgroupLimits.apply(writes);
                 devices.apply(groups, in.log()::warning);
+                if (groups.v2().isPresent()) {
+                    bound(groups.v2().get());
+                }
             } catch (IOException | RuntimeException e) {
                 try {
                     Cgroups.remove(groups);
@@ -82,6 +97,18 @@ final class ControlGroup {
         @Override
         public void undo(Void nothing, StepInputs in) throws Exception {
             Cgroups.remove(groups);
+        }
+    }
+
+    /**
+     * Writes {@code cgroup.max.depth} and {@code cgroup.max.descendants} of {@code group}
+     * when the hierarchy has them (cgroup v2, Linux 4.14); a v1 hierarchy has neither.
+     */
+    static void bound(Path group) throws IOException {
+        Path depth = group.resolve("cgroup.max.depth");
+        if (Files.exists(depth)) {
+            Files.writeString(depth, Integer.toString(MAX_DEPTH));
+            Files.writeString(group.resolve("cgroup.max.descendants"), Integer.toString(MAX_DESCENDANTS));
         }
     }
 

@@ -18,13 +18,16 @@ import org.subhost.linux.SyscallException;
  * ({@code src/main/c/enter.c}), which forks the program into the subhost's namespaces,
  * moves it into the subhost's control group before it runs (so that it is accounted and
  * limited with the subhost, and its cgroup namespace is rooted there), gives it the
- * subhost's own {@code /dev/null} or a terminal of the subhost's own devpts, and only then
- * execs it.
+ * subhost's own {@code /dev/null} or a terminal of the subhost's own devpts (both opened
+ * with no link followed and their device numbers checked), never the caller's terminal as
+ * its controlling one (a session of its own), the confinement that pid 1 was told ({@link
+ * SubhostState#confinement}), and only then execs it.
  *
- * <p>The program that does this is the SDK's own copy, in a sealed memfd run as {@code
- * /proc/self/fd/3} on the host: never the subhost's {@code /.reaper}, which the subhost's
- * root can replace with a program of its own that would then run with our descriptors. The
- * kernel runs a memfd's program as it runs a file's; the seals make its content final.
+ * <p>The program that does this is the SDK's own copy ({@link SdkProgram}), a sealed memfd
+ * run as {@code /proc/self/fd/3} on the host: never a file of the subhost's tree, which the
+ * subhost's root could replace with a program of its own that would then run with our
+ * descriptors. The kernel runs a memfd's program as it runs a file's; the seals make its
+ * content final.
  */
 final class Entering {
     /** Exit status of subhost-init when entering failed; its message says which step. */
@@ -33,8 +36,6 @@ final class Entering {
     private static final int PROGRAM_FD = 3;
     /** Where the pidfd of pid 1 is for the child. */
     private static final int PIDFD = 4;
-
-    private static int program = -1;
 
     private Entering() {}
 
@@ -53,14 +54,6 @@ final class Entering {
          * caller's descriptors (a terminal) by subhost-init on the host side.
          */
         TERMINAL
-    }
-
-    /** The sealed memfd holding subhost-init, made once per JVM and kept open. */
-    static synchronized int program() throws SyscallException {
-        if (program < 0) {
-            program = Fds.sealedMemfd("subhost-init", NamespaceSpawner.reaper());
-        }
-        return program;
     }
 
     /**
@@ -112,7 +105,7 @@ final class Entering {
                     .stdin(Redirect.fd(stdin))
                     .stdout(Redirect.fd(out))
                     .stderr(Redirect.fd(err))
-                    .keepFd(program(), PROGRAM_FD)
+                    .keepFd(SdkProgram.memfd(), PROGRAM_FD)
                     .keepFd(pid1.fd(), PIDFD);
             if (newSession) {
                 spawn.newSession();

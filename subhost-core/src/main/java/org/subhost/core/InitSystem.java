@@ -3,7 +3,6 @@ package org.subhost.core;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
@@ -11,6 +10,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.subhost.config.Confinement;
+import org.subhost.linux.AtFiles;
+import org.subhost.linux.Fds;
+import org.subhost.linux.SyscallException;
 
 /**
  * An init system (systemd, sysvinit, runit, ...) as pid 1 of a subhost, as with the old
@@ -70,18 +72,32 @@ final class InitSystem {
 
     /**
      * The program that pid 1 runs now, when it is not subhost-init: the init system it
-     * became. Read from {@code /proc/PID/exe}, which names the file in the subhost's own
-     * root ({@code /usr/lib/systemd/systemd} for {@code /sbin/init} on Debian).
+     * became. pid 1 is known as subhost-init by the identity (device and inode) of the SDK's
+     * copy that the boot recorded ({@link SubhostState#program}), never by a path or a name:
+     * the subhost's root names its files as it likes. The path shown is {@code
+     * /proc/PID/exe}'s, which names the file in the subhost's own root ({@code
+     * /usr/lib/systemd/systemd} for {@code /sbin/init} on Debian). A record of an older
+     * version, which has no identity, knows pid 1 by the path {@code /.reaper} it ran from.
      *
-     * @param pid1 pid 1's host pid
+     * @param state the subhost's record, with pid 1
      */
-    static Optional<String> running(int pid1) {
+    static Optional<String> running(SubhostState state) {
+        int pid1 = state.pid1().orElseThrow().pid();
+        if (state.program().isPresent()) {
+            Optional<SdkProgram.FileIdentity> runs = SdkProgram.executableOf(pid1);
+            if (runs.isEmpty() || runs.equals(state.program())) {
+                return Optional.empty(); // subhost-init, or gone
+            }
+        }
         try {
             String exe = Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid1), "exe")).toString();
             if (exe.endsWith(" (deleted)")) {
                 exe = exe.substring(0, exe.length() - " (deleted)".length());
             }
-            return exe.equals(NamespaceSpawner.REAPER) || exe.isEmpty() ? Optional.empty() : Optional.of(exe);
+            if (state.program().isEmpty() && exe.equals(NamespaceSpawner.REAPER)) {
+                return Optional.empty();
+            }
+            return exe.isEmpty() ? Optional.empty() : Optional.of(exe);
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty(); // gone, or not ours to read
         }
@@ -121,6 +137,9 @@ final class InitSystem {
         return signal == SIGRTMIN_3 ? "SIGRTMIN+3" : signal == SIGPWR ? "SIGPWR" : "SIGTERM";
     }
 
+    /** How much of a {@code /etc/machine-id} is read, at most: 32 hex digits and a newline. */
+    static final int MACHINE_ID_LIMIT = 4096;
+
     /**
      * Gives the subhost a machine id of its own (machine-id(5)) when its {@code
      * /etc/machine-id} is the host's, as over LOWER=/: systemd and journald name the
@@ -128,29 +147,60 @@ final class InitSystem {
      * same from boot to boot; it goes to the upper layer. Called after the root switch,
      * with the host's id read before it.
      *
+     * <p>The subhost's root owns {@code /etc}, and this runs with every capability while the
+     * NAME's lock is held: {@code /etc/machine-id} is read only when it is a regular file of
+     * at most {@link #MACHINE_ID_LIMIT} bytes ({@link SubhostTree#readRegular}); whatever
+     * is at {@code machine-id.subhost-new} (a FIFO that would block the write for ever, a
+     * link to {@code /sys}) is removed, never opened; the new file is made with O_EXCL by
+     * name in the resolved {@code /etc} and renamed over the old one in that same directory.
+     *
      * @return whether it wrote one
+     * @throws IOException when the subhost's {@code /etc} cannot be written
      */
     static boolean ownMachineId(String hostMachineId, String name) throws IOException {
-        Path file = Path.of("/etc/machine-id");
-        if (hostMachineId.isEmpty() || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
-                || !Files.readString(file, StandardCharsets.US_ASCII).strip().equals(hostMachineId)) {
+        if (hostMachineId.isEmpty()) {
             return false;
         }
-        UUID id = UUID.nameUUIDFromBytes((hostMachineId + "/" + name).getBytes(StandardCharsets.UTF_8));
-        String hex = HexFormat.of().toHexDigits(id.getMostSignificantBits())
-                + HexFormat.of().toHexDigits(id.getLeastSignificantBits());
-        Path tmp = file.resolveSibling("machine-id.subhost-new");
-        Files.writeString(tmp, hex + "\n", StandardCharsets.US_ASCII);
-        Files.setAttribute(tmp, "unix:mode", 0444);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        return true;
+        try (SubhostTree tree = SubhostTree.open(Path.of("/"))) {
+            Optional<byte[]> there;
+            try {
+                there = tree.readRegular("etc/machine-id", MACHINE_ID_LIMIT);
+            } catch (IOException e) {
+                return false; // not a regular file, or too large: not the host's; the subhost's business
+            }
+            if (there.isEmpty() || !new String(there.get(), StandardCharsets.US_ASCII).strip().equals(hostMachineId)) {
+                return false;
+            }
+            UUID id = UUID.nameUUIDFromBytes((hostMachineId + "/" + name).getBytes(StandardCharsets.UTF_8));
+            String hex = HexFormat.of().toHexDigits(id.getMostSignificantBits())
+                    + HexFormat.of().toHexDigits(id.getLeastSignificantBits());
+            String tmp = "machine-id.subhost-new";
+            tree.remove("etc/" + tmp);
+            if (!tree.createFile("etc/" + tmp, (hex + "\n").getBytes(StandardCharsets.US_ASCII), 0444)) {
+                throw new IOException(tree.pathOf("etc/" + tmp) + ": appeared while it was being written");
+            }
+            int etc;
+            try {
+                etc = tree.open("etc", Fds.O_PATH | Fds.O_DIRECTORY);
+            } catch (SyscallException e) {
+                throw new IOException(tree.pathOf("etc") + ": " + e.errnoText(), e);
+            }
+            try {
+                AtFiles.renameat(etc, tmp, etc, "machine-id");
+            } catch (SyscallException e) {
+                throw new IOException("rename " + tree.pathOf("etc/" + tmp) + " to machine-id: " + e.errnoText(), e);
+            } finally {
+                Descriptor.closeQuietly(etc);
+            }
+            return true;
+        }
     }
 
-    /** The host's machine id, or "" when it has none. */
+    /** The host's machine id, or "" when it has none (or none that is a regular file of a few bytes). */
     static String hostMachineId() {
-        try {
-            return Files.readString(Path.of("/etc/machine-id"), StandardCharsets.US_ASCII).strip();
+        try (SubhostTree host = SubhostTree.open(Path.of("/"))) {
+            return host.readRegular("etc/machine-id", MACHINE_ID_LIMIT)
+                    .map(bytes -> new String(bytes, StandardCharsets.US_ASCII).strip()).orElse("");
         } catch (IOException e) {
             return "";
         }

@@ -265,7 +265,7 @@ final class LinuxSubhost implements Subhost {
                 state.live(), state.log(), cables,
                 LogRelay.serviceStates(store.root().resolve(name), state.services()), state.cgroup(),
                 state.confinement(),
-                InitSystem.running(state.pid1().orElseThrow().pid()), state.shares(), state.limits(),
+                InitSystem.running(state), state.shares(), state.limits(),
                 Cgroups.usage(state.cgroups()));
     }
 
@@ -354,7 +354,7 @@ final class LinuxSubhost implements Subhost {
                         + (state.services().isEmpty() ? "none" : String.join(" ", state.services())) + ")");
             }
             try (Pidfd pid1 = pidfd(state)) {
-                Optional<String> initSystem = InitSystem.running(pid1.pid());
+                Optional<String> initSystem = InitSystem.running(state);
                 if (initSystem.isPresent()) {
                     throw new SubhostException(what + ": pid 1 is the init system " + initSystem.get()
                             + ", which runs its own services: ask it inside (overlay-go " + name + " systemctl " + verb

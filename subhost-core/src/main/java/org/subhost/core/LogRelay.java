@@ -86,7 +86,7 @@ final class LogRelay {
                     .stderr(Redirect.fd(logFd))
                     .keepFd(status[0], 3)
                     .keepFd(file, 4)
-                    .keepFd(Entering.program(), 5)
+                    .keepFd(SdkProgram.memfd(), 5)
                     .keepFd(pid[1], 6)
                     .keepFd(rotation.rotated().fd(), 7)
                     .keepFd(rotation.directory().fd(), 8)

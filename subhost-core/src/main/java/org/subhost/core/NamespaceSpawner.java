@@ -1,20 +1,15 @@
 package org.subhost.core;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.subhost.config.Capability;
 import org.subhost.config.Confinement;
-import org.subhost.linux.AtFiles;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Mounts;
@@ -50,42 +45,24 @@ final class NamespaceSpawner {
     /** The namespaces a command from the outside enters: all of the subhost's but time. */
     static final int ENTERED = Namespaces.CLONE_NEWNS | Namespaces.CLONE_NEWNET | Namespaces.CLONE_NEWPID
             | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS | Namespaces.CLONE_NEWCGROUP;
-    /** Where pid 1's program is put inside the subhost, as the old tool puts its reaper. */
+    /**
+     * Where the old tool put its pid 1 inside the subhost, and older versions of the SDK too:
+     * a record of such a boot knows pid 1 by this path of its program.
+     */
     static final String REAPER = "/.reaper";
     /** The environment of pid 1 and of commands run from the outside. */
     static final Map<String, String> BASE_ENV = Map.of(
             "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME", "/root");
 
-    private static volatile byte[] reaperBytes;
-
     private NamespaceSpawner() {}
 
     /**
-     * The program of pid 1 ({@code subhost-init}, built from {@code src/main/c} into this
-     * module's resources).
-     */
-    static byte[] reaper() {
-        byte[] bytes = reaperBytes;
-        if (bytes == null) {
-            try (InputStream in = NamespaceSpawner.class.getResourceAsStream("subhost-init")) {
-                if (in == null) {
-                    throw new IllegalStateException("subhost-core lacks its pid 1 program (org/subhost/core/subhost-init);"
-                            + " rebuild it with gcc installed");
-                }
-                bytes = in.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read subhost-init from subhost-core", e);
-            }
-            reaperBytes = bytes;
-        }
-        return bytes;
-    }
-
-    /**
-     * pid 1: after the root switch, {@code /.reaper} is written when missing or different;
-     * then new pid, ipc and uts namespaces (unshare: ipc and uts act on this thread at once,
-     * pid on its next child), the hostname, and the spawn of {@code /.reaper} as pid 1,
+     * pid 1: after the root switch, new pid, ipc and uts namespaces (unshare: ipc and uts act
+     * on this thread at once, pid on its next child), the hostname, and the spawn of the
+     * SDK's own copy of subhost-init ({@link SdkProgram}: nothing of the subhost's tree is
+     * run or loaded, the program is static) as pid 1, with the subhost's own {@code
+     * /dev/null} as input (opened with no link followed and checked to be the null device),
      * waiting on a pipe until the host side has put it into its control group. pid 1 then
      * enters a cgroup namespace of its own and confines itself ({@code confinement}, passed
      * as {@link Confinement#arguments()}) before it runs the init script. Undo: SIGKILL to
@@ -101,7 +78,8 @@ final class NamespaceSpawner {
             implements BootStep.InNamespace<Pid1> {
         @Override
         public String describe() {
-            return "pid 1 (" + REAPER + ") in new pid, ipc, uts, time and cgroup namespaces; hostname from"
+            return "pid 1 (the SDK's subhost-init, a sealed memfd) in new pid, ipc, uts, time and cgroup namespaces;"
+                    + " hostname from"
                     + " /etc/hostname or " + name + "; " + describe(confinement) + "; init script via /bin/sh (an init system that it execs last"
                     + " becomes pid 1, with cgroup2 on /sys/fs/cgroup and a console of its own)";
         }
@@ -137,7 +115,8 @@ final class NamespaceSpawner {
         @Override
         public Pid1 apply(StepInputs in) throws Exception {
             InitSupervisor.InitProgram program = in.get(init);
-            installReaper(Path.of("/"));
+            SdkProgram.FileIdentity copy = SdkProgram.identity();
+            Confinement applied = InitSystem.confinement(confinement, program.initSystem().isPresent());
             String hostname = hostname(Path.of("/"), name, in.log());
             if (program.initSystem().isPresent() && InitSystem.ownMachineId(program.hostMachineId(), name)) {
                 in.log().line("/etc/machine-id was the host's: the subhost has one of its own now");
@@ -169,13 +148,14 @@ final class NamespaceSpawner {
                 }
                 int pid;
                 try {
-                    pid = spawnReaper(program, in.get(relay), services.map(in::get), notifyAddress, go[0], ready[1]);
+                    pid = spawnReaper(program, applied, in.get(relay), services.map(in::get), notifyAddress, go[0],
+                            ready[1]);
                 } finally {
                     // Only pid 1 holds these ends now: its end of file tells the other side.
                     Descriptor.closeQuietly(go[0]);
                     Descriptor.closeQuietly(ready[1]);
                 }
-                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd, notify);
+                return new Pid1(pid, Pidfd.open(pid), goEnd, readyEnd, notify, applied, copy);
             } catch (Exception | Error e) {
                 // Failed: no undo or release will close them. A pid 1 that runs sees the end of
                 // its sync pipe without a go, and exits.
@@ -193,14 +173,14 @@ final class NamespaceSpawner {
          * /dev/null} (this thread is inside the new root), the pipes to the log relay, the
          * boot's two pipes.
          */
-        private int spawnReaper(InitSupervisor.InitProgram program, LogRelay.Ends relayEnds,
+        private int spawnReaper(InitSupervisor.InitProgram program, Confinement applied, LogRelay.Ends relayEnds,
                 Optional<List<UnitReader.Reading>> readings, Optional<String> notifyAddress, int syncFd, int readyFd)
                 throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
             // An init system: pid 1 execs the script itself, and keeps CAP_SYS_ADMIN (it mounts)
             // at the admin level, systemd-nspawn's, unless CAPABILITIES asked for more or less.
-            args.addAll(InitSystem.confinement(confinement, program.initSystem().isPresent()).arguments());
+            args.addAll(applied.arguments());
             if (program.initSystem().isPresent()) {
                 args.add("--exec");
                 notifyAddress.ifPresent(a -> args.addAll(List.of("--notify-socket", a)));
@@ -226,11 +206,14 @@ final class NamespaceSpawner {
                         }
                     }
                 }
-                devNull = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_NOFOLLOW | Fds.O_CLOEXEC);
-                Spawn.Builder spawn = Spawn.program(Path.of(REAPER))
+                try (SubhostTree root = SubhostTree.open(Path.of("/"))) {
+                    devNull = root.openDevice("dev/null", Fds.O_RDWR | Fds.O_NOCTTY, 1, 3, "the null device");
+                }
+                // It starts in the directory it is run from (this JVM's /proc/self/fd), and
+                // changes to the subhost's / first thing.
+                Spawn.Builder spawn = SdkProgram.spawnIn()
                         .args(args)
                         .env(BASE_ENV)
-                        .cwd(Path.of("/"))
                         .stdin(Redirect.fd(devNull))
                         .stdout(Redirect.fd(relayEnds.output().fd()))
                         .stderr(Redirect.fd(relayEnds.output().fd()))
@@ -278,16 +261,22 @@ final class NamespaceSpawner {
      * @param go the write end of the pipe that pid 1 waits on before it runs the init
      * @param ready the read end of the pipe on which pid 1 says that the init runs
      * @param readySocket the socket on which an init system as pid 1 says READY=1; empty for another init
+     * @param confinement what pid 1 was told to apply: the configuration's, raised to the
+     *     admin level for an init system ({@link InitSystem#confinement}); the record keeps
+     *     it, and every process that enters later gets the same
+     * @param program the identity of the SDK's copy that pid 1 runs
      */
-    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready, Optional<Descriptor> readySocket) {}
+    record Pid1(int pid, Pidfd pidfd, Descriptor go, Descriptor ready, Optional<Descriptor> readySocket,
+            Confinement confinement, SdkProgram.FileIdentity program) {}
 
     /**
      * Spawns the first process, pid 1, of the pid namespace the calling thread unshared, and
-     * tries again while exec says ETXTBSY: another boot's thread may have forked just while
-     * this one wrote {@code /.reaper}, and its child holds a copy of the writing descriptor
-     * until it execs, microseconds later (O_CLOEXEC does not help: the copy lives between
-     * fork and exec). Each failed try used up the namespace, since its pid 1 was the child
-     * that could not exec; so each retry first gets a fresh one.
+     * tries again while exec says ETXTBSY: a program file that another thread writes may be
+     * held open for writing by a child that another thread forked meanwhile, until it execs
+     * microseconds later (O_CLOEXEC does not help: the copy lives between fork and exec; the
+     * SDK's sealed copy is never written after it is made, but a caller's own program may be).
+     * Each failed try used up the namespace, since its pid 1 was the child that could not
+     * exec; so each retry first gets a fresh one.
      */
     static int spawnFirstProcess(Spawn.Builder spawn) throws Exception {
         return spawnFirstProcess(spawn, attempt -> {});
@@ -365,7 +354,7 @@ final class NamespaceSpawner {
             }
             if (said[0] != 's') {
                 throw new IOException("pid 1 (" + started.pid() + ") said " + (said[0] & 0xff)
-                        + " instead of s (started) on its ready pipe; is " + REAPER + " of another version?");
+                        + " instead of s (started) on its ready pipe; is its subhost-init of another version?");
             }
             return null;
         }
@@ -444,37 +433,6 @@ final class NamespaceSpawner {
 
     /** How much of the subhost's {@code /etc/hostname} is read, at most. */
     static final int HOSTNAME_FILE_LIMIT = 4096;
-
-    /**
-     * Writes the reaper to {@code REAPER} in the tree of {@code root} (the subhost's "/" after
-     * the switch of root) unless a regular file with the same content is there: written to
-     * a new name with O_EXCL (never through a link planted there), then renamed over.
-     */
-    static void installReaper(Path root) throws IOException {
-        byte[] bytes = reaper();
-        String name = REAPER.substring(1);
-        try (SubhostTree tree = SubhostTree.open(root)) {
-            try {
-                Optional<byte[]> there = tree.readRegular(name, bytes.length);
-                if (there.isPresent() && Arrays.equals(there.get(), bytes)) {
-                    return;
-                }
-            } catch (IOException e) {
-                // Not a regular file of the reaper's size: replaced below.
-            }
-            String tmp = name + ".new";
-            tree.remove(tmp);
-            if (!tree.createFile(tmp, bytes, 0755)) {
-                throw new IOException(tree.pathOf(tmp) + ": appeared while it was being written");
-            }
-            int top = tree.open("", Fds.O_PATH | Fds.O_DIRECTORY);
-            try {
-                AtFiles.renameat(top, tmp, top, name);
-            } finally {
-                Descriptor.closeQuietly(top);
-            }
-        }
-    }
 
     /**
      * The first line of the subhost's {@code /etc/hostname} when it has one, else {@code

@@ -17,6 +17,7 @@ import org.subhost.config.VlanCable;
 import org.subhost.linux.Errno;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.netlink.NamedNetns;
+import org.subhost.linux.netlink.NetlinkException;
 import org.subhost.linux.netlink.RtNetlink;
 
 /**
@@ -308,6 +309,12 @@ final class NetnsCable {
                     throw new IllegalStateException("bridge " + bridge.get() + " (for " + hostName
                             + ") does not exist on the host");
                 }
+                // A port does no IPv6 of its own: the bridge takes what arrives, and its settings
+                // are the host's administrator's. So the subhost's advertisements are dropped as
+                // they enter, before the bridge sees them; nothing of the bridge changes.
+                if (!acceptRa) {
+                    guardAgainstRouterAdvertisements(links, hostName, bridge.get());
+                }
                 links.setMaster(hostName, bridge.get());
                 links.setUp(hostName);
                 return new HostEnd(hostName, false);
@@ -339,6 +346,24 @@ final class NetnsCable {
                 ifdown(ifup.get().resolveSibling("ifdown"), hostName, out.devNull().fd(), out.log().fd())
                         .ifPresent(line -> in.log().line(line));
             }
+        }
+    }
+
+    /**
+     * Installs the RA guard ({@link RouterAdvertisementGuard}) on the ingress of host end
+     * {@code hostName}, before it becomes a port of {@code bridge}.
+     *
+     * @throws IOException saying what the kernel lacks, and that ACCEPT_RA=yes lets the
+     *     advertisements through knowingly
+     */
+    static void guardAgainstRouterAdvertisements(RtNetlink links, String hostName, String bridge) throws IOException {
+        try {
+            links.addIngressFilter(hostName, RouterAdvertisementGuard.PRIORITY, RouterAdvertisementGuard.program());
+        } catch (NetlinkException e) {
+            throw new IOException(hostName + ": cannot keep the subhost's IPv6 router advertisements from bridge "
+                    + bridge + " (a classic BPF filter on the ingress of " + hostName + "): " + e.getMessage()
+                    + "; the kernel needs CONFIG_NET_SCH_INGRESS and CONFIG_NET_CLS_BPF, or set ACCEPT_RA=yes to let"
+                    + " them reach the bridge", e);
         }
     }
 

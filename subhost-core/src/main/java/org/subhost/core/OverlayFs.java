@@ -54,6 +54,7 @@ final class OverlayFs {
             if (kind == RootKind.OVERLAY) {
                 directory("WORK", work);
                 directory("LOWER", lower);
+                refuseOverlayLayers(upper, work);
                 if (live.equals(lower)) {
                     throw new IOException("LIVE (" + live + ") must differ from LOWER for an overlay root");
                 }
@@ -85,6 +86,26 @@ final class OverlayFs {
                 return upperMount.getAsLong() == workMount.getAsLong();
             }
             return Files.getAttribute(upper, "unix:dev").equals(Files.getAttribute(work, "unix:dev"));
+        }
+
+        /**
+         * Overlayfs takes no overlay for its upper layer or work directory: the mount would
+         * fail with a bare EINVAL. That happens to a nested subhost (booted inside another)
+         * whose BASE lies in the outer subhost's own root, which is an overlay.
+         */
+        private static void refuseOverlayLayers(Path upper, Path work) throws IOException {
+            for (Path dir : List.of(upper, work)) {
+                try {
+                    if (Mounts.filesystemType(dir.toString()) == Mounts.OVERLAYFS_SUPER_MAGIC) {
+                        throw new IOException((dir.equals(upper) ? "UPPER (" : "WORK (") + dir + ") is on an overlay"
+                                + " filesystem, which overlayfs cannot take for its upper layer or work directory: put"
+                                + " BASE (of a subhost booted inside another) on a SHARE of a host directory, or on a"
+                                + " tmpfs such as /run");
+                    }
+                } catch (SyscallException e) {
+                    throw new IOException("statfs " + dir + ": " + e.errnoText(), e);
+                }
+            }
         }
 
         /** Whether a mount's root is at {@code dir}: statx, or on kernels before 5.8 the mount table. */

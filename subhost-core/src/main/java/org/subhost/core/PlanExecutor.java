@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.subhost.SubhostException;
 import org.subhost.linux.NamespaceRequest;
 import org.subhost.linux.NamespaceThread;
+import org.subhost.linux.SyscallException;
 
 /**
  * Applies a {@link BootPlan}: each step in order, the namespace steps on a fresh thread
@@ -72,6 +73,8 @@ public final class PlanExecutor {
             "org.subhost.core.NamespaceSpawner",
             "org.subhost.core.NamespaceSpawner$StartPid1",
             "org.subhost.core.NamespaceSpawner$Pid1",
+            "org.subhost.core.SdkProgram",
+            "org.subhost.core.SdkProgram$FileIdentity",
             "org.subhost.core.Commands",
             "org.subhost.core.Commands$Outcome",
             "org.subhost.linux.Spawn",
@@ -102,7 +105,7 @@ public final class PlanExecutor {
      * {@code overlay-boot}). Later calls find everything loaded and return at once.
      */
     static void loadWhatIsUsedAfterTheRootSwitch() {
-        NamespaceSpawner.reaper();
+        SdkProgram.bytes();
         ClassLoader loader = PlanExecutor.class.getClassLoader();
         for (String name : USED_AFTER_ROOT_SWITCH) {
             try {
@@ -137,6 +140,13 @@ public final class PlanExecutor {
      * @throws SubhostException naming the failed step and the reason
      */
     SubhostState apply(BootPlan plan, BootServices services) throws SubhostException {
+        // Before anything is made: pid 1 runs the SDK's copy through this JVM's
+        // /proc/self/fd, which the namespace thread cannot open once its root is the subhost's.
+        try {
+            SdkProgram.memfd(services.store());
+        } catch (SyscallException e) {
+            throw new SubhostException("boot " + plan.name() + ": the SDK's copy of subhost-init: " + e.getMessage(), e);
+        }
         List<BootStep<?>> steps = plan.steps();
         int alongside = BootPlan.runEnd(steps, 0, BootStep.Place.HOST);
         int namespace = BootPlan.runEnd(steps, alongside, BootStep.Place.HOST_ALONGSIDE);

@@ -339,7 +339,7 @@ final class StateStore {
 
         @Override
         public String describe() {
-            return "record pid 1 and its start time";
+            return "record pid 1, its start time, its program and its confinement";
         }
 
         @Override
@@ -356,7 +356,8 @@ final class StateStore {
 
         @Override
         public SubhostState apply(StepInputs in) throws Exception {
-            int pid = in.get(pid1).pid();
+            NamespaceSpawner.Pid1 started = in.get(pid1);
+            int pid = started.pid();
             ProcessIdentity identity = ProcessIdentity.of(pid).orElseThrow(() -> new IOException(
                     "pid 1 (" + pid + ") ended at once; see " + log));
             List<String> ifupped = new ArrayList<>();
@@ -365,7 +366,10 @@ final class StateStore {
                     ifupped.add(in.get(end).name());
                 }
             }
-            SubhostState state = in.get(booting).running(identity, ifupped);
+            // The confinement pid 1 was told to apply (an init system's raised to the admin
+            // level), which every process that enters later gets too.
+            SubhostState state = in.get(booting).running(identity, ifupped, started.program())
+                    .withConfinement(started.confinement());
             in.store().write(state);
             return state;
         }

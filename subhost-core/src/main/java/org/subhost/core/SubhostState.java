@@ -58,6 +58,9 @@ import org.subhost.config.Share;
  *     the order made
  * @param limits the limits applied to its control groups (and DISK_MAX to UPPER)
  * @param upper UPPER, whose quota DISK_MAX sets (and the stop lifts); empty in an older record
+ * @param program the identity of the SDK's copy of subhost-init that pid 1 was started
+ *     from ({@link SdkProgram#identity}), by which a stop knows that pid 1 still runs it
+ *     rather than an init system it exec'd; none in a record written before it existed
  */
 record SubhostState(
         String name,
@@ -79,7 +82,8 @@ record SubhostState(
         Confinement confinement,
         List<Share> shares,
         Limits limits,
-        Optional<Path> upper) {
+        Optional<Path> upper,
+        Optional<SdkProgram.FileIdentity> program) {
 
     /** Where in its life a recorded subhost is. */
     enum Phase { BOOTING, RUNNING }
@@ -96,6 +100,7 @@ record SubhostState(
         requireNonNull(cgroups, "cgroups");
         requireNonNull(limits, "limits");
         requireNonNull(upper, "upper");
+        requireNonNull(program, "program");
     }
 
     /** The limits of a subhost booted before limits existed: none at all. */
@@ -124,12 +129,18 @@ record SubhostState(
         return new Builder(name).phase(phase).pid1(pid1).config(config).log(log).logOffset(logOffset).live(live)
                 .rootKind(rootKind).netns(netns).hostLinks(hostLinks).cableEnds(cableEnds).ifupped(ifupped)
                 .cgroups(cgroups).services(services).started(started).disks(disks).confinement(confinement)
-                .shares(shares).limits(limits).upper(upper);
+                .shares(shares).limits(limits).upper(upper).program(program);
     }
 
-    /** The same record, now running with pid 1 {@code pid1}. */
+    /** The same record, now running with pid 1 {@code pid1} (whose program is not known). */
     SubhostState running(ProcessIdentity pid1, List<String> ifupped) {
         return toBuilder().phase(Phase.RUNNING).pid1(Optional.of(pid1)).ifupped(ifupped).build();
+    }
+
+    /** The same record, now running with pid 1 {@code pid1}, started from the SDK's copy {@code program}. */
+    SubhostState running(ProcessIdentity pid1, List<String> ifupped, SdkProgram.FileIdentity program) {
+        return toBuilder().phase(Phase.RUNNING).pid1(Optional.of(pid1)).ifupped(ifupped).program(Optional.of(program))
+                .build();
     }
 
     /** The same record without disk attachments (they have been handed on). */
@@ -168,6 +179,7 @@ record SubhostState(
         private List<Share> shares = List.of();
         private Limits limits = NO_LIMITS;
         private Optional<Path> upper = Optional.empty();
+        private Optional<SdkProgram.FileIdentity> program = Optional.empty();
 
         private Builder(String name) {
             this.name = requireNonNull(name, "name");
@@ -278,6 +290,11 @@ record SubhostState(
             return this;
         }
 
+        Builder program(Optional<SdkProgram.FileIdentity> program) {
+            this.program = requireNonNull(program, "program");
+            return this;
+        }
+
         /**
          * {@return the record}
          *
@@ -286,7 +303,7 @@ record SubhostState(
         SubhostState build() {
             return new SubhostState(name, phase, pid1, config, requireNonNull(log, "log"), logOffset,
                     requireNonNull(live, "live"), requireNonNull(rootKind, "rootKind"), netns, hostLinks, cableEnds,
-                    ifupped, cgroups, services, started, disks, confinement, shares, limits, upper);
+                    ifupped, cgroups, services, started, disks, confinement, shares, limits, upper, program);
         }
     }
 
@@ -320,6 +337,7 @@ record SubhostState(
         }
         m.put("limits", limits.toString());
         upper.ifPresent(p -> m.put("upper", p.toString()));
+        program.ifPresent(p -> m.put("program", p.toString()));
         StringBuilder b = new StringBuilder();
         m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
         return b.toString();
@@ -361,6 +379,7 @@ record SubhostState(
                 .shares(shares(m))
                 .limits(m.containsKey("limits") ? Limits.parse(m.get("limits")) : NO_LIMITS)
                 .upper(Optional.ofNullable(m.get("upper")).map(Path::of))
+                .program(Optional.ofNullable(m.get("program")).map(SdkProgram.FileIdentity::parse))
                 .build();
     }
 

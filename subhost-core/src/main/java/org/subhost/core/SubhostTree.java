@@ -397,6 +397,68 @@ final class SubhostTree implements AutoCloseable, TreeReader {
         }
     }
 
+    /**
+     * Opens the device node {@code relative} with {@code flags} (O_CLOEXEC is added) when it
+     * is the character device {@code major:minor}: resolved with no symbolic link at all (a
+     * link on the way fails with ELOOP), first with O_PATH, which runs no driver's open, and
+     * checked; then opened for use and checked to be the same inode. A link or a FIFO planted
+     * there, or a node of another device, is never opened for use.
+     *
+     * @param what the device in words, for the message ("the null device")
+     * @return a descriptor owned by the caller
+     * @throws IOException naming what is there instead
+     */
+    int openDevice(String relative, int flags, int major, int minor, String what) throws IOException {
+        String rel = relative(relative);
+        long resolve = RESOLVE | AtFiles.RESOLVE_NO_SYMLINKS;
+        String wanted = what + " (" + major + ":" + minor + ")";
+        FileStatus before;
+        int path;
+        try {
+            path = AtFiles.openat2(fd, rel, Fds.O_PATH | Fds.O_CLOEXEC, 0, resolve);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ELOOP)) {
+                throw new IOException(pathOf(rel) + ": a symbolic link (or one on its way), not " + wanted
+                        + "; not opened", e);
+            }
+            throw failure(rel, e);
+        }
+        try {
+            before = AtFiles.fstat(path);
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        } finally {
+            Descriptor.closeQuietly(path);
+        }
+        if (!before.isCharacterDevice(major, minor)) {
+            String is = (before.mode() & FileStatus.S_IFMT) == FileStatus.S_IFCHR
+                    ? "the character device " + before.rdevMajor() + ":" + before.rdevMinor() : "a " + before.typeName();
+            throw new IOException(pathOf(rel) + ": " + is + ", not " + wanted + "; not opened");
+        }
+        int file;
+        try {
+            file = AtFiles.openat2(fd, rel, flags | Fds.O_CLOEXEC, 0, resolve);
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        }
+        boolean ok = false;
+        try {
+            FileStatus now = AtFiles.fstat(file);
+            if (now.inode() != before.inode() || now.deviceMajor() != before.deviceMajor()
+                    || now.deviceMinor() != before.deviceMinor()) {
+                throw new IOException(pathOf(rel) + ": replaced while it was opened; not used");
+            }
+            ok = true;
+            return file;
+        } catch (SyscallException e) {
+            throw failure(rel, e);
+        } finally {
+            if (!ok) {
+                Descriptor.closeQuietly(file);
+            }
+        }
+    }
+
     private void checkRegular(String rel, FileStatus status, int limit) throws IOException {
         if (!status.isRegularFile()) {
             throw new IOException(pathOf(rel) + ": a " + status.typeName() + ", not a regular file; not read");

@@ -45,7 +45,7 @@ final class Teardown {
                 wasRunning = true;
                 try (Pidfd pidfd = pid1.get()) {
                     int pid = state.pid1().get().pid();
-                    Optional<String> initSystem = InitSystem.running(pid);
+                    Optional<String> initSystem = InitSystem.running(state);
                     // An init system as pid 1 stops its own services at its shutdown; START
                     // names the built-in init's, which it never started.
                     if (initSystem.isEmpty()) {

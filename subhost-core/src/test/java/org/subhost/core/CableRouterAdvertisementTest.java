@@ -59,6 +59,27 @@ class CableRouterAdvertisementTest {
                 s.sendto(ra + prefix, ("ff02::1", 0, 0, socket.if_nametoindex("eth0")))
             """;
 
+    /**
+     * An ICMPv6 echo to the link-local address in argv[1] on eth0, tried each second until a
+     * reply (the address may still be in its duplicate address detection); exits 0 on the
+     * reply. The kernel fills in the checksum of a raw ICMPv6 socket's messages.
+     */
+    private static final String ECHO = """
+            import socket, struct, sys
+            s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+            s.settimeout(1)
+            to = (sys.argv[1], 0, 0, socket.if_nametoindex("eth0"))
+            for i in range(20):
+                s.sendto(struct.pack("!BBHHH", 128, 0, 0, 7, i), to)
+                try:
+                    while True:
+                        if s.recvfrom(1500)[0][0] == 129:
+                            sys.exit(0)
+                except socket.timeout:
+                    pass
+            sys.exit("no echo reply from " + sys.argv[1])
+            """;
+
     private final Subhosts subhosts = Subhosts.linux();
     private String name;
     private Path base;
@@ -74,6 +95,7 @@ class CableRouterAdvertisementTest {
         NamedNetns.create(hostNetns);
         Files.createDirectories(base.resolve("root/srv"));
         Files.writeString(base.resolve("root/srv/ra.py"), SENDER);
+        Files.writeString(base.resolve("root/srv/echo.py"), ECHO);
     }
 
     @AfterEach
@@ -105,7 +127,12 @@ class CableRouterAdvertisementTest {
     }
 
     private Subhost bootAndAdvertise(SubhostConfig.Builder builder) throws Exception {
-        config = builder.cables("=").start("none").log(base.resolve("log")).build();
+        return bootAndAdvertise(builder, "");
+    }
+
+    /** Boots with one cable (its host end a port of {@code bridge}, unless empty), then advertises. */
+    private Subhost bootAndAdvertise(SubhostConfig.Builder builder, String bridge) throws Exception {
+        config = builder.cables(bridge + "=").start("none").log(base.resolve("log")).build();
         Subhost s = inHostNetns(() -> subhosts.boot(config));
         ExecResult r = s.exec(List.of("/bin/sh", "-c", "ip link set eth0 up && python3 /srv/ra.py"), TEN_SECONDS);
         assertThat(r.status()).as("the sender (stderr: %s)", r.stderr()).isZero();
@@ -153,6 +180,60 @@ class CableRouterAdvertisementTest {
                 .isEqualTo("0");
         assertThat(namespaceWideSettings()).as("all and default, untouched").isEqualTo(before);
         s.stop(TEN_SECONDS);
+    }
+
+    /**
+     * A cable whose host end is a port of a bridge (made here, in the namespace that plays
+     * the host): the bridge, not the port, takes what arrives, and its IPv6 settings are the
+     * administrator's ({@code accept_ra} 1, as for a bridge that follows the LAN's router).
+     * The subhost's advertisements are dropped as they enter the port, so the bridge gains no
+     * route and no address; its settings stay as they were.
+     */
+    @Test
+    void aBridgedCableKeepsTheSubhostsAdvertisementsFromTheBridge() throws Exception {
+        String bridge = makeBridge();
+        bootAndAdvertise(SubhostConfig.builder(name, base), bridge);
+
+        // Until they are dropped at the port, or (without the guard) the bridge took them.
+        long deadline = System.nanoTime() + TEN_SECONDS.toNanos();
+        while (!run("tc", "-n", hostNetns, "-s", "qdisc", "show", "dev", name + "0").contains("dropped 2,")
+                && !routes().contains("default")) {
+            assertThat(System.nanoTime()).as("both advertisements dropped at %s0: %s", name,
+                    run("tc", "-n", hostNetns, "-s", "qdisc", "show", "dev", name + "0")).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        Thread.sleep(200); // what would have reached the bridge, had it
+        assertThat(routes()).as("the bridge's routes").doesNotContain("default").doesNotContain("2001:db8:5:1");
+        assertThat(addresses()).doesNotContain(PREFIX);
+        assertThat(inHostNetns(() -> Files.readString(Path.of("/proc/sys/net/ipv6/conf", bridge, "accept_ra")).strip()))
+                .as("the bridge's own setting, untouched").isEqualTo("1");
+        // Other traffic passes: the subhost reaches the bridge's link-local address.
+        String bridgeAddress = run("ip", "-n", hostNetns, "-6", "-o", "address", "show", "dev", bridge, "scope", "link")
+                .replaceAll("(?s).*inet6 (fe80::[0-9a-f:]+)/64.*", "$1").strip();
+        ExecResult ping = subhosts.find(name).orElseThrow().exec(List.of("python3", "/srv/echo.py", bridgeAddress),
+                TEN_SECONDS.multipliedBy(4));
+        assertThat(ping.status()).as("ping %s: %s", bridgeAddress, ping).isZero();
+    }
+
+    @Test
+    void aBridgedCableWithAcceptRaLetsThemReachTheBridge() throws Exception {
+        String bridge = makeBridge();
+        bootAndAdvertise(SubhostConfig.builder(name, base).acceptRouterAdvertisements(true), bridge);
+
+        long deadline = System.nanoTime() + TEN_SECONDS.toNanos();
+        while (!routes().contains("default via fe80::") || !addresses().contains(PREFIX)) {
+            assertThat(System.nanoTime()).as("a default route and a %s address on %s (routes: %s)", PREFIX, bridge,
+                    routes()).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    /** A bridge in the namespace that plays the host, up, with IPv6 as a new link gets it. */
+    private String makeBridge() throws Exception {
+        String bridge = "shtB" + name.substring(3);
+        run("ip", "-n", hostNetns, "link", "add", bridge, "type", "bridge");
+        run("ip", "-n", hostNetns, "link", "set", bridge, "up");
+        return bridge;
     }
 
     @Test

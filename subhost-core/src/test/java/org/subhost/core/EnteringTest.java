@@ -112,6 +112,26 @@ class EnteringTest extends SubhostKernelTest {
         assertThat(self.stdout()).doesNotContain(host);
     }
 
+    /**
+     * The subhost's root owns its {@code /dev}: it replaces {@code /dev/null} with a link to
+     * a file of its own (or to a FIFO, or to a device node its lower layer carries). The
+     * entering process, which still holds every capability then, must not open it: the
+     * command does not run, and the message names what {@code /dev/null} is.
+     */
+    @Test
+    void anExecutedCommandRefusesAPlantedDevNull() throws Exception {
+        Subhost s = boot();
+        ExecResult planted = s.exec(List.of("/bin/sh", "-c", "echo PLANTED > /srv-planted && rm /dev/null"
+                + " && ln -s /srv-planted /dev/null && echo done"), TEN_SECONDS);
+        assertThat(planted.stdout()).as(planted.toString()).isEqualTo("done\n");
+        assertThatThrownBy(() -> s.exec(List.of("cat"), TEN_SECONDS))
+                .isInstanceOf(SubhostException.class)
+                // The errno's text after "ELOOP (" is the C library's (glibc's or musl's).
+                .hasMessageStartingWith("exec in " + name + " (cat): could not enter the subhost: subhost-init[" + name
+                        + "]: the subhost's /dev/null: /dev/null is a symbolic link (or has one on its way), not the"
+                        + " null device (1:3); not opened: ELOOP (");
+    }
+
     @Test
     void outputPastTheLimitKillsTheCommandWithAClearError() throws Exception {
         Subhost s = boot();
@@ -203,6 +223,80 @@ class EnteringTest extends SubhostKernelTest {
         assertThat(lines).as(lines.toString()).hasSize(6);
         assertThat(lines.subList(0, 3)).allMatch(l -> l.startsWith("pipe:["));
         assertThat(lines.subList(3, 6)).containsExactly("line one", "line two", "to-errors");
+    }
+
+    /**
+     * What a subhost's root tries against the caller's terminal: open {@code /dev/tty} (the
+     * controlling terminal of the process's session) and push a command into its input with
+     * TIOCSTI, which the caller's shell would read next. Prints PUSHED, or NO-TERMINAL with
+     * the reason when there is none to open.
+     */
+    private static final String TTY_ATTACK = """
+            import errno, fcntl, os, termios
+            try:
+                fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+            except OSError as e:
+                print("NO-TERMINAL", errno.errorcode[e.errno], flush=True)
+            else:
+                for c in b"echo INJECTED-BY-THE-SUBHOST\\n":
+                    fcntl.ioctl(fd, termios.TIOCSTI, bytes([c]))
+                print("PUSHED", flush=True)
+            """;
+
+    /**
+     * {@code overlay-go NAME CMD | cat}, and {@code overlay-go NAME CMD < /dev/null}, from a
+     * shell on a terminal (a pty that {@code script} makes, the controlling terminal of the
+     * caller's session): one of standard input and output is no terminal, so the command gets
+     * pipes, and it must not reach the caller's terminal by {@code /dev/tty} either: it runs
+     * in a session of its own, without a controlling terminal. Were it in the caller's, the
+     * keys it pushed would be the caller's shell's next input line.
+     */
+    @Test
+    void anInteractiveCommandOffATerminalCannotReachTheCallersTerminal() throws Exception {
+        boot();
+        for (String redirect : List.of("| cat", "< /dev/null")) {
+            assertTheTtyAttackCannotReachTheCallersTerminal("", redirect);
+        }
+    }
+
+    /**
+     * {@link Subhost#exec} called by a program that runs on the caller's terminal (its
+     * controlling terminal, as a tool of the admin's would be): the command's output is
+     * collected, its input is the subhost's /dev/null, and it must not reach that terminal by
+     * {@code /dev/tty} either.
+     */
+    @Test
+    void anExecutedCommandCannotReachTheCallersTerminal() throws Exception {
+        boot();
+        assertTheTtyAttackCannotReachTheCallersTerminal("--exec ", "");
+    }
+
+    /**
+     * Runs {@link #TTY_ATTACK} in the subhost through {@link InteractiveMain} (with {@code
+     * mode}, then {@code redirect}) from a shell on a terminal that {@code script} makes, and
+     * checks that the attack found no terminal and the shell read nothing afterwards.
+     */
+    private void assertTheTtyAttackCannotReachTheCallersTerminal(String mode, String redirect) throws Exception {
+        Files.createDirectories(base.resolve("root/srv"));
+        Files.writeString(base.resolve("root/srv/tty.py"), TTY_ATTACK);
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String go = java + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " "
+                + InteractiveMain.class.getName() + " " + mode + name + " python3 /srv/tty.py";
+        String command = "stty -echo; " + go + " " + redirect + "; echo CALLER-GOT-BACK; if read -t 3 line; then"
+                + " echo CALLER-READ:$line; else echo CALLER-READ-NOTHING; fi";
+        Process script = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true)
+                .start();
+        try {
+            assertThat(script.waitFor(60, TimeUnit.SECONDS)).as("script ended").isTrue();
+            String seen = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .replace("\r", "");
+            assertThat(seen).as("%s%s %s: %s", mode, name, redirect, seen).contains("NO-TERMINAL ENXIO")
+                    .doesNotContain("PUSHED").contains("CALLER-GOT-BACK").contains("CALLER-READ-NOTHING")
+                    .doesNotContain("CALLER-READ:");
+        } finally {
+            script.destroyForcibly();
+            script.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     private static String comm(int pid) {

@@ -37,8 +37,8 @@ class EscapeProbeTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
     /** Every way the probe tries, in its order. */
     private static final List<String> WAYS = List.of("core-pattern", "sysctl", "sysrq", "sys-write", "kallsyms",
-            "kcore", "kernel-log", "clock", "module", "raw-io", "kexec", "audit", "bpf", "keyring", "handle",
-            "fresh-procfs", "fresh-sysfs", "mknod");
+            "kcore", "kernel-log", "clock", "module", "raw-io", "kexec", "swap", "audit", "bpf", "keyring", "handle",
+            "fresh-procfs", "fresh-sysfs", "mknod", "unconfined");
 
     private static Path work;
     private static Path probe;
@@ -112,12 +112,28 @@ class EscapeProbeTest {
 
     @Test
     void aCapabilityGivenBackOpensItsWayAndTheFilterFollows() throws Exception {
-        List<String> opened = List.of("kernel-log", "clock", "module", "raw-io", "kexec", "audit", "bpf", "mknod");
+        List<String> opened = List.of("kernel-log", "clock", "module", "raw-io", "audit", "bpf", "mknod");
+        // sys_boot is for reboot(2), which ends the subhost's own pid namespace; sys_admin is
+        // for mounts: neither opens kexec or the host's swap, which only the level all does.
         // mknod needs the device in the policy too (DEVICES): the probe makes block 7:0.
         Map<String, Map<String, String>> seen = probe(b -> b.capabilities(
-                "+syslog +sys_time +sys_module +sys_rawio +sys_boot +audit_read +bpf +mknod").devices("b:7:0:m"));
+                "+syslog +sys_time +sys_module +sys_rawio +sys_boot +sys_admin +audit_read +bpf +mknod")
+                .devices("b:7:0:m"));
         assertOpen(seen, opened);
-        assertBlocked(seen, without(WAYS, opened));
+        assertBlocked(seen, without(WAYS, List.of("kernel-log", "clock", "module", "raw-io", "audit", "bpf", "mknod",
+                "fresh-procfs", "fresh-sysfs")));
+        assertRefusedByTheFilter(seen, "kexec", "swap");
+    }
+
+    @Test
+    void theLevelAllLetsKexecAndTheHostsSwapThroughTheFilter() throws Exception {
+        // The device policy holds at every level: block 7:0 is given for the mknod way.
+        Map<String, Map<String, String>> seen = probe(b -> b.capabilities("all").devices("b:7:0:m"));
+        assertOpen(seen, List.of("swap", "kexec", "module", "clock", "mknod"));
+        seen.forEach((how, verdicts) -> assertThat(verdicts.get("kexec")).as("kexec %s", how)
+                .doesNotStartWith("blocked"));
+        // The filter stays: what it refuses whatever is kept.
+        assertBlocked(seen, List.of("keyring", "handle"));
     }
 
     @Test
@@ -145,13 +161,17 @@ class EscapeProbeTest {
             assertThat(verdicts.get("fresh-procfs")).contains("then open(sys/kernel/core_pattern, O_WRONLY) succeeded");
         }
         assertBlocked(seen, without(WAYS, opened));
+        // Its SYS_BOOT and SYS_ADMIN (for reboot and mounts inside) do not open the calls that
+        // act on the whole host: kexec and the host's swap stay refused by the filter.
+        assertRefusedByTheFilter(seen, "kexec", "swap", "module", "clock");
     }
 
     @Test
     void openByHandleStaysRefusedWithDacReadSearchUntilTheFilterIsOff() throws Exception {
         assertBlocked(probe(b -> b.capabilities("+dac_read_search")), WAYS);
         stop();
-        List<String> opened = List.of("handle", "keyring");
+        // Without the filter every process of the subhost is one that escapes it.
+        List<String> opened = List.of("handle", "keyring", "unconfined");
         Map<String, Map<String, String>> seen = probe(b -> b.capabilities("+dac_read_search").seccomp(false));
         assertOpen(seen, opened);
         assertBlocked(seen, without(WAYS, opened));
@@ -199,6 +219,19 @@ class EscapeProbeTest {
             for (String way : applicable(ways)) {
                 assertThat(verdicts.get(way)).as("%s %s (on the host: %s)", way, how, host.get(way))
                         .startsWith("blocked");
+            }
+        });
+    }
+
+    /**
+     * Each of {@code ways} must be refused with EPERM, applicable here or not: the filter
+     * answers before the kernel would (which says ENOSYS where it lacks kexec or modules).
+     */
+    private static void assertRefusedByTheFilter(Map<String, Map<String, String>> seen, String... ways) {
+        seen.forEach((how, verdicts) -> {
+            for (String way : ways) {
+                assertThat(verdicts.get(way)).as("%s %s (on the host: %s)", way, how, host.get(way))
+                        .startsWith("blocked").contains("Operation not permitted");
             }
         });
     }

@@ -146,19 +146,97 @@ class HostSideTrustTest {
         s.stop(TEN_SECONDS);
     }
 
+    /**
+     * pid 1 holds every capability until it has confined itself: nothing of the subhost's
+     * tree may be loaded into it before. Its program is the SDK's own sealed copy, static, so
+     * that neither a {@code /.reaper} of the upper layer (which the old tool and older
+     * versions ran, and which the subhost's root may rename or replace) nor the subhost's
+     * dynamic loader, libraries or {@code /etc/ld.so.preload} reach it: every file it maps is
+     * that copy. The preloaded library here, where a dynamic program would load it, would
+     * leave a mark.
+     */
     @Test
-    void aLinkPlantedWhereThePid1ProgramIsWrittenIsReplacedNotFollowed() throws Exception {
-        Path target = decoy.resolve("written");
-        Files.createSymbolicLink(upper(".reaper.new"), target);
-        Files.createSymbolicLink(upper(".reaper"), target);
+    void pid1MapsNothingOfTheSubhostsTreeAndWritesNothingThere() throws Exception {
+        Path source = Files.writeString(decoy.resolve("preload.c"), """
+                #include <fcntl.h>
+                #include <unistd.h>
+                __attribute__((constructor)) static void mark(void) {
+                    if (getpid() == 1) close(open("/preloaded-into-pid-1", O_WRONLY | O_CREAT, 0600));
+                }
+                """);
+        // Not in /lib, which a directory in UPPER would take from a host whose /lib is a link.
+        String compiled = KernelFixture.run("cc", "-shared", "-fPIC", "-o", upper("srv/preload.so").toString(),
+                source.toString());
+        assertThat(upper("srv/preload.so")).as("cc -shared: %s", compiled).exists();
+        Files.writeString(upper("etc/ld.so.preload"), "/srv/preload.so\n");
 
         Subhost s = boot(minimal().build());
 
-        assertThat(target).doesNotExist();
-        assertThat(base.resolve("root/.reaper")).isRegularFile();
-        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper ");
+        List<String> mapped = Files.readAllLines(Path.of("/proc", Integer.toString(s.pid()), "maps")).stream()
+                .map(line -> line.split("\\s+", 6)).filter(f -> f.length == 6 && f[5].startsWith("/"))
+                .map(f -> f[5]).distinct().toList();
+        assertThat(mapped).as("the files pid 1 maps").containsExactly("/memfd:subhost-init (deleted)");
+        assertThat(Files.readSymbolicLink(Path.of("/proc", Integer.toString(s.pid()), "exe")))
+                .hasToString("/memfd:subhost-init (deleted)");
+        assertThat(base.resolve("root/preloaded-into-pid-1")).doesNotExist();
+        assertThat(base.resolve("root/.reaper")).doesNotExist();
+        assertThat(base.resolve("root/.reaper.new")).doesNotExist();
+        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("subhost-init ");
         s.stop(TEN_SECONDS);
-        assertThat(decoy).isEmptyDirectory();
+    }
+
+    /**
+     * Subhosts booted by different JVMs (one overlay-boot each) run one copy of subhost-init:
+     * the second boot takes the sealed copy that the first subhost's pid 1 runs (the recorded
+     * inode, sealed, byte for byte its own program) instead of making another, so that their
+     * pages are shared; its record keeps that copy's identity.
+     */
+    @Test
+    void aBootByAnotherJvmRunsTheCopyThatARunningSubhostRuns() throws Exception {
+        Subhost first = boot(minimal().build());
+        String second = "shu" + name.substring(3);
+        Path secondBase = KernelFixture.base(second);
+        String jvm = ProcessHandle.current().info().command().orElseThrow();
+        try {
+            Process p = new ProcessBuilder(jvm, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), BootMain.class.getName(), second, secondBase.toString(),
+                    secondBase.resolve("log").toString()).redirectErrorStream(true).start();
+            String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(said).isZero();
+            Subhost other = subhosts.find(second).orElseThrow();
+            Object[] a = {Files.getAttribute(Path.of("/proc", Integer.toString(first.pid()), "exe"), "unix:dev"),
+                Files.getAttribute(Path.of("/proc", Integer.toString(first.pid()), "exe"), "unix:ino")};
+            Object[] b = {Files.getAttribute(Path.of("/proc", Integer.toString(other.pid()), "exe"), "unix:dev"),
+                Files.getAttribute(Path.of("/proc", Integer.toString(other.pid()), "exe"), "unix:ino")};
+            assertThat(b).as("the second pid 1's program against the first's").isEqualTo(a);
+            assertThat(Files.readString(Path.of("/run/subhost", second, "state"))).contains("program=" + a[0] + ":" + a[1]);
+        } finally {
+            KernelFixture.stopAndCheckNothingLeft(subhosts,
+                    SubhostConfig.builder(second, secondBase).start("none").log(secondBase.resolve("log")).build(), second,
+                    secondBase);
+        }
+        first.stop(TEN_SECONDS);
+    }
+
+    /**
+     * pid 1's input is the subhost's own {@code /dev/null}, opened by the host side with
+     * every capability: a link planted there (by a POSTMOUNT of the user's, or a root that
+     * owns the tree it binds) is refused, never followed, and the boot says which.
+     */
+    @Test
+    void aLinkAtDevNullIsNotOpenedForPid1() throws Exception {
+        Path target = Files.writeString(decoy.resolve("not-null"), "a file of the host\n");
+        // POSTMOUNT gets LIVE and UPPER as its arguments.
+        Path postmount = Files.writeString(decoy.resolve("postmount"), "#!/bin/sh\nmkdir -p \"$1/dev\" && ln -sf "
+                + target + " \"$1/dev/null\"\n");
+        Files.setPosixFilePermissions(postmount, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        SubhostConfig config = minimal().postmount(postmount.toString()).build();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> boot(config))
+                .isInstanceOf(org.subhost.SubhostException.class)
+                .hasMessageContaining("/dev/null: a symbolic link (or one on its way), not the null device (1:3);"
+                        + " not opened");
+        assertThat(Files.readString(target)).isEqualTo("a file of the host\n");
     }
 
     @Test

@@ -76,7 +76,7 @@ class IsolationAndRacesTest {
         assertThat(mounts.lines().filter(l -> l.split(" ")[4].equals("/")).count()).isEqualTo(1);
         // The host's processes are not visible: the subhost's /proc has pid 1 and this shell,
         // nothing else (the shell expands the pattern itself, before it starts any program).
-        assertThat(run(s, "cat /proc/1/comm")).isEqualTo(".reaper\n");
+        assertThat(run(s, "cat /proc/1/comm")).isEqualTo("subhost-init\n");
         String[] procs = run(s, "echo /proc/[0-9]*; echo $$").split("\n");
         assertThat(procs[0]).isEqualTo("/proc/1 /proc/" + procs[1]);
     }

@@ -58,7 +58,7 @@ class LifecycleTest extends SubhostKernelTest {
     void overlayRootBootsRunsCommandsAndStopsLeavingNothing() throws Exception {
         Subhost s = boot(minimal().build());
 
-        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("/.reaper --timens --sync-fd 3 --ready-fd 4");
+        assertThat(inside(s, "cat /proc/1/cmdline | tr '\\0' ' '")).startsWith("subhost-init --timens --sync-fd 3 --ready-fd 4");
         assertThat(inside(s, "echo $$; readlink /proc/1/root")).endsWith("/\n");
         // The host's /etc/adjtime is bound in when the host has one (the subhost's comes from
         // the same LOWER): the list is exact either way.

@@ -103,7 +103,7 @@ class SubhostOutputTest extends SubhostKernelTest {
         String marker = "init-script-ran-" + name;
         Subhost s = boot(minimal().init("echo 'echo " + marker + "; sleep 1000 &'"));
         String cmdline = Files.readString(Path.of("/proc", Integer.toString(s.pid()), "cmdline")).replace('\0', ' ');
-        assertThat(cmdline).startsWith("/.reaper --timens --sync-fd 3 --ready-fd 4").contains("--script-fd 6")
+        assertThat(cmdline).startsWith("subhost-init --timens --sync-fd 3 --ready-fd 4").contains("--script-fd 6")
                 .doesNotContain(marker).doesNotContain("sleep");
         assertThat(cmdline.length()).isLessThan(200);
         for (int i = 0; i < 100 && !Files.readString(base.resolve("log")).contains(marker); i++) {

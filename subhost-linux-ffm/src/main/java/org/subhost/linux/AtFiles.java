@@ -114,6 +114,8 @@ public final class AtFiles {
     private static final long STX_MODE = 28;
     private static final long STX_INO = 32;
     private static final long STX_SIZE = 40;
+    private static final long STX_RDEV_MAJOR = 128;
+    private static final long STX_RDEV_MINOR = 132;
     private static final long STX_DEV_MAJOR = 136;
     private static final long STX_DEV_MINOR = 140;
 
@@ -412,7 +414,8 @@ public final class AtFiles {
             status = new FileStatus(Memory.getShort(buffer, STX_MODE) & 0xffff, Memory.getInt(buffer, STX_UID),
                     Memory.getInt(buffer, STX_GID), Memory.getLong(buffer, STX_SIZE),
                     Memory.getInt(buffer, STX_DEV_MAJOR), Memory.getInt(buffer, STX_DEV_MINOR),
-                    Memory.getLong(buffer, STX_INO), Memory.getInt(buffer, STX_NLINK));
+                    Memory.getLong(buffer, STX_INO), Memory.getInt(buffer, STX_NLINK),
+                    Memory.getInt(buffer, STX_RDEV_MAJOR), Memory.getInt(buffer, STX_RDEV_MINOR));
         }
         if (rc == -1) {
             throw new SyscallException("statx", "fd " + fd + ", AT_EMPTY_PATH", errno);

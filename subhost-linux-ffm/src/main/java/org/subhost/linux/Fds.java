@@ -110,6 +110,7 @@ public final class Fds {
     private static final int F_ADD_SEALS = 1033;
     /** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: the content is final. */
     private static final int ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
+    private static final int F_GET_SEALS = 1034;
     private static final int MFD_CLOEXEC = 0x1;
     private static final int MFD_ALLOW_SEALING = 0x2;
     /** memfd_create: executable (Linux 6.3; older kernels refuse the flag, and allow exec). */
@@ -426,6 +427,21 @@ public final class Fds {
         } catch (SyscallException | RuntimeException e) {
             close(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Whether {@code fd} is a memfd with every seal that {@link #sealedMemfd} sets (seal,
+     * shrink, grow, write): its content can never change again, through any descriptor.
+     *
+     * @param fd an open descriptor
+     * @return false for another file, or a memfd that lacks one of those seals
+     */
+    public static boolean isSealedMemfd(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            int seals = (int) FCNTL_INT.call(errnoSegment, fd, F_GET_SEALS, 0);
+            return seals != -1 && (seals & ALL_SEALS) == ALL_SEALS;
         }
     }
 

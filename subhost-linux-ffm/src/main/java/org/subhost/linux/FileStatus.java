@@ -19,9 +19,11 @@ package org.subhost.linux;
  * @param deviceMinor the minor number of the device the file lives on
  * @param inode the inode number on that device
  * @param links the number of hard links (names) the file has
+ * @param rdevMajor the major number of the device that a device node stands for (0 for other files)
+ * @param rdevMinor the minor number of the device that a device node stands for (0 for other files)
  */
 public record FileStatus(int mode, int uid, int gid, long size, int deviceMajor, int deviceMinor, long inode,
-        int links) {
+        int links, int rdevMajor, int rdevMinor) {
     /** st_mode: the bits of the file type. */
     public static final int S_IFMT = 0170000;
     /** st_mode: a regular file. */
@@ -34,6 +36,20 @@ public record FileStatus(int mode, int uid, int gid, long size, int deviceMajor,
     /** {@return whether the file is a regular file} */
     public boolean isRegularFile() {
         return (mode & S_IFMT) == S_IFREG;
+    }
+
+    /** st_mode: a character device. */
+    public static final int S_IFCHR = 0020000;
+
+    /**
+     * Whether the file is the character device {@code major:minor}.
+     *
+     * @param major the device's major number
+     * @param minor the device's minor number
+     * @return whether it is that device's node
+     */
+    public boolean isCharacterDevice(int major, int minor) {
+        return (mode & S_IFMT) == S_IFCHR && rdevMajor == major && rdevMinor == minor;
     }
 
     /** {@return whether the file is a directory} */

@@ -221,6 +221,8 @@ public final class Mounts {
 
     /** statfs(2) f_type of a cgroup v2 hierarchy (linux/magic.h). */
     public static final long CGROUP2_SUPER_MAGIC = 0x63677270L;
+    /** statfs(2) f_type of an overlay filesystem (linux/magic.h). */
+    public static final long OVERLAYFS_SUPER_MAGIC = 0x794c7630L;
 
     // int fstatfs(int fd, struct statfs *buf)
     private static final Downcall FSTATFS = Native.lazyDowncall("fstatfs",

@@ -56,6 +56,8 @@ import org.subhost.linux.internal.Native;
  * <li>every other descriptor closed (posix_spawn_file_actions_addclose for those between
  *     kept ones, addclosefrom_np, glibc 2.34, for all above): the JVM's many open files,
  *     close-on-exec or not, never reach the child;
+ * <li>for {@link #programIn}, the change into the program's directory (addfchdir_np) and
+ *     the close of its descriptor there;
  * <li>the working directory {@link Builder#cwd}, if given (addchdir_np, glibc 2.29),
  *     resolved against the calling thread's root and working directory;
  * <li>POSIX_SPAWN_SETSIGDEF for all signals, glibc's internal 32 and 33 included (no
@@ -95,6 +97,8 @@ public final class Spawn {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final Downcall FA_ADDCHDIR = Native.lazyPlain("posix_spawn_file_actions_addchdir_np",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final Downcall FA_ADDFCHDIR = Native.lazyPlain("posix_spawn_file_actions_addfchdir_np",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final Downcall FA_ADDCLOSEFROM = Native.lazyPlain("posix_spawn_file_actions_addclosefrom_np",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final Downcall ATTR_INIT = Native.lazyPlain("posix_spawnattr_init",
@@ -125,6 +129,35 @@ public final class Spawn {
     public static Builder program(Path path) {
         requireNonNull(path, "path");
         return new Builder(path.toString(), false);
+    }
+
+    /**
+     * A builder for running the program {@code name} of the directory {@code directoryFd}
+     * (an open descriptor of the caller's; O_PATH will do), not found by a path from the
+     * calling thread's root: the child changes into that directory after every other file
+     * action (posix_spawn_file_actions_addfchdir_np, glibc 2.29), closes its copy of the
+     * descriptor, and execs {@code name} relative to it. So a program that the calling
+     * thread's root does not show can run there: a sealed memfd of this JVM, as the entry
+     * {@code N} of the directory {@code /proc/self/fd} opened before a root switch.
+     *
+     * <p>The program starts with that directory as its working directory ({@link
+     * Builder#cwd} cannot be given as well): it changes to its own at once.
+     *
+     * @param directoryFd the directory's descriptor, left open for the caller
+     * @param name the program's name in that directory, without a slash
+     * @return a builder with no arguments
+     */
+    public static Builder programIn(int directoryFd, String name) {
+        requireNonNull(name, "name");
+        if (directoryFd < 0) {
+            throw new IllegalArgumentException("directory fd (" + directoryFd + ") must not be negative");
+        }
+        if (name.isEmpty() || name.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("program name (" + name + ") must be a name in the directory, without a slash");
+        }
+        Builder builder = new Builder(name, false);
+        builder.directoryFd = directoryFd;
+        return builder;
     }
 
     /**
@@ -214,6 +247,8 @@ public final class Spawn {
         private Redirect stderr = Redirect.inherit();
         private final Map<Integer, Integer> keptFds = new TreeMap<>();
         private boolean newSession;
+        /** {@link Spawn#programIn}'s directory; -1 for a program by path. */
+        private int directoryFd = -1;
 
         private Builder(String program, boolean pathLookup) {
             this.program = requireCString("program", program);
@@ -283,6 +318,10 @@ public final class Spawn {
          * @return this builder
          */
         public Builder cwd(Path cwd) {
+            if (directoryFd >= 0) {
+                throw new IllegalStateException("a program run from a directory descriptor starts in that directory;"
+                        + " no cwd (" + cwd + ") can be given");
+            }
             this.cwd = requireNonNull(cwd, "cwd");
             requireCString("cwd", cwd.toString());
             return this;
@@ -375,6 +414,10 @@ public final class Spawn {
                 sources.put(1, open(stdout, 1, opened));
                 sources.put(2, open(stderr, 2, opened));
                 sources.putAll(keptFds);
+                if (directoryFd >= 0) {
+                    // Kept past the others, so that the closes before it leave it open.
+                    sources.put(sources.lastKey() + 1, directoryFd);
+                }
                 return spawn(sources);
             } finally {
                 for (int fd : opened) {
@@ -440,6 +483,12 @@ public final class Spawn {
                         }
                         check("posix_spawn_file_actions_addclosefrom_np",
                                 (int) FA_ADDCLOSEFROM.invoke(Native.address(actions), lastTarget + 1));
+                        if (directoryFd >= 0) {
+                            check("posix_spawn_file_actions_addfchdir_np",
+                                    (int) FA_ADDFCHDIR.invoke(Native.address(actions), lastTarget));
+                            check("posix_spawn_file_actions_addclose",
+                                    (int) FA_ADDCLOSE.invoke(Native.address(actions), lastTarget));
+                        }
                         if (cwd != null) {
                             check("posix_spawn_file_actions_addchdir_np",
                                     (int) FA_ADDCHDIR.invoke(Native.address(actions),
@@ -500,7 +549,7 @@ public final class Spawn {
 
         /** The program, its arguments and the working directory as an error message shows them. */
         String describe() {
-            StringBuilder out = new StringBuilder(program);
+            StringBuilder out = new StringBuilder(directoryFd >= 0 ? "fd " + directoryFd + "/" + program : program);
             if (!argv0.equals(program)) {
                 out.append(" (argv0 ").append(quote(argv0)).append(')');
             }

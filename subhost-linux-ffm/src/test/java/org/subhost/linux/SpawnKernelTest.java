@@ -69,11 +69,55 @@ class SpawnKernelTest {
         }
     }
 
+    /**
+     * {@link Spawn#programIn}: a sealed memfd of this JVM, run as its entry in the directory
+     * {@code /proc/self/fd} opened beforehand (as the SDK runs pid 1 from a thread whose
+     * root has no {@code /proc}): it runs, starts in that directory, and holds no descriptor
+     * but 0, 1 and 2 (the directory's copy is closed before the exec).
+     */
+    @Test
+    void aProgramRunsAsAnEntryOfADirectoryDescriptor() throws Exception {
+        KernelTests.requireRoot();
+        Path source = Files.writeString(dir.resolve("where.c"), """
+                #include <fcntl.h>
+                #include <stdio.h>
+                #include <unistd.h>
+                int main(void)
+                {
+                    char cwd[4096];
+                    printf("%s\\n", getcwd(cwd, sizeof cwd));
+                    for (int fd = 3; fd < 1024; fd++)
+                        if (fcntl(fd, F_GETFD) != -1)
+                            printf("open %d\\n", fd);
+                    return 0;
+                }
+                """);
+        Path compiled = dir.resolve("where");
+        Process cc = new ProcessBuilder("cc", "-static", "-o", compiled.toString(), source.toString()).inheritIO().start();
+        assertThat(cc.waitFor()).as("cc -static where.c").isZero();
+        Path out = dir.resolve("out");
+        int program = Fds.sealedMemfd("spawn test", Files.readAllBytes(compiled));
+        int fdDirectory = Fds.open("/proc/self/fd", Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC);
+        int output = Fds.open(out.toString(), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_CLOEXEC, 0600);
+        try {
+            int pid = track(Spawn.programIn(fdDirectory, Integer.toString(program)).argv0("where")
+                    .stdout(Redirect.fd(output)).spawn());
+            assertThat(Spawn.waitFor(pid)).isZero();
+        } finally {
+            Fds.close(output);
+            Fds.close(fdDirectory);
+            Fds.close(program);
+        }
+        assertThat(Files.readAllLines(out)).containsExactly("/proc/" + ProcessHandle.current().pid() + "/fd");
+        assertThatThrownBy(() -> Spawn.programIn(3, "x").cwd(Path.of("/")))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
     @Test
     void pidNamespaceWhoseFirstExecFailedIsRenewedForTheNextSpawn() throws Exception {
         KernelTests.requireRoot();
         // A program that is still open for writing cannot be executed (ETXTBSY): the race
-        // of a boot whose /.reaper another thread's child still holds open.
+        // of a program file that another thread's child still holds open for writing.
         Path program = dir.resolve("busy-sleep");
         Files.copy(SLEEP, program);
         int writer = Fds.open(program.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);

@@ -13,8 +13,8 @@ import java.util.Arrays;
 import java.util.Deque;
 
 /**
- * Writes the body of one netlink request: the family header ({@code struct ifinfomsg} or
- * {@code struct ifaddrmsg}) followed by attributes, nested where asked, each padded to a
+ * Writes the body of one netlink request: the family header ({@code struct ifinfomsg},
+ * {@code struct ifaddrmsg} or {@code struct tcmsg}) followed by attributes, nested where asked, each padded to a
  * multiple of 4 bytes as NLA_ALIGN requires. The 16-byte {@code struct nlmsghdr} is added by
  * {@link Request#encode}.
  *
@@ -40,6 +40,14 @@ final class MessageBuilder {
         ensure(IFADDRMSG_LEN);
         buffer.put((byte) family).put((byte) prefixLength).put((byte) flags).put((byte) scope)
                 .putInt(index);
+        return this;
+    }
+
+    /** Appends {@code struct tcmsg}. */
+    MessageBuilder tcmsg(int family, int index, int handle, int parent, int info) {
+        ensure(TrafficControlRequests.TCMSG_LEN);
+        buffer.put((byte) family).put((byte) 0).putShort((short) 0)
+                .putInt(index).putInt(handle).putInt(parent).putInt(info);
         return this;
     }
 

@@ -253,6 +253,40 @@ public final class RtNetlink implements AutoCloseable {
     }
 
     /**
+     * Runs {@code program} on every frame that the link receives, before anything else of
+     * the host sees it (a bridge the link is a port of included): like {@code tc qdisc add
+     * dev NAME clsact; tc filter add dev NAME ingress prio PRIORITY protocol all bpf da
+     * bytecode ...}. Direct action: the program's return value is the verdict, 2
+     * (TC_ACT_SHOT) drops the frame, -1 (TC_ACT_UNSPEC) passes it on to the next filter and
+     * then up as usual. The frame starts at its Ethernet header (an outer VLAN tag is out of
+     * it already). Both go with the link when it is deleted.
+     *
+     * <p>The kernel needs CONFIG_NET_SCH_INGRESS and CONFIG_NET_CLS_BPF (no action module:
+     * the verdict is the program's); without them EOPNOTSUPP or ENOENT.
+     *
+     * @param name the link's name
+     * @param priority the filter's priority, 1 to 65535 (lower runs first)
+     * @param program the classic BPF program
+     * @throws NetlinkException when the link is missing (ENODEV) or the kernel refuses
+     */
+    public void addIngressFilter(String name, int priority, ClassicBpf program) throws IOException {
+        InterfaceNames.check("interface name", name);
+        if (priority < 1 || priority > 0xffff) {
+            throw new IllegalArgumentException("filter priority (" + priority + ") must be 1 to 65535");
+        }
+        Objects.requireNonNull(program, "program");
+        int index = requireLink(name).index();
+        try {
+            exchange(TrafficControlRequests.clsact(name, index));
+        } catch (NetlinkException e) {
+            if (!e.is(Errno.EEXIST)) {
+                throw e;
+            }
+        }
+        exchange(TrafficControlRequests.ingressBpf(name, index, priority, program));
+    }
+
+    /**
      * Deletes the link, like {@code ip link delete dev NAME}. Deleting one end of a veth pair
      * deletes the other end too, wherever it is; deleting a bridge frees its ports.
      *
