@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.KernelFeature;
 
 /**
  * DISK_MAX and the limits end to end through the commands, each a JVM of its own: a subhost
@@ -22,7 +23,9 @@ import org.subhost.testing.HostLeftovers;
  * inside {@code unshare --mount --propagation private}, never in the host's mount
  * namespace) writes until EDQUOT at its DISK_MAX while the filesystem keeps its free space;
  * {@code overlay-limit} shows and changes the limits, {@code overlay-list --json} shows them
- * with the usage, and the stop lifts the quota and leaves nothing.
+ * with the usage, and the stop lifts the quota and leaves nothing. The same on an ext4 image
+ * made with the {@code quota} and {@code project} features and mounted with {@code prjquota},
+ * where the kernel has quota support (a {@link KernelFeature#PROJECT_QUOTAS} it may lack).
  */
 class DiskMaxKernelTest {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -34,13 +37,10 @@ class DiskMaxKernelTest {
     @BeforeEach
     void setUp() throws Exception {
         assumeTrue(CliSupport.isRoot(), "DISK_MAX kernel tests need root (loop devices, mounts, subhosts)");
-        TestImages.requireTool("mkfs.btrfs", "btrfs-progs");
         name = "sht" + random(4);
         base = Files.createTempDirectory("subhost-diskmax-" + name + "-").toRealPath();
         Files.createDirectories(base.resolve("live"));
         Files.createDirectories(base.resolve("disk"));
-        image = TestImages.blank(base.resolve("btrfs.img"), 256);
-        TestImages.run(List.of("mkfs.btrfs", "-q", "-f", image.toString()), null);
     }
 
     @AfterEach
@@ -49,7 +49,7 @@ class DiskMaxKernelTest {
             return;
         }
         List<String> left = new ArrayList<>();
-        if (!TestImages.awaitNoLoopBoundTo(image).isEmpty()) {
+        if (image != null && !TestImages.awaitNoLoopBoundTo(image).isEmpty()) {
             left.add("loop devices of " + image + ": " + TestImages.loopsBoundTo(image));
             TestImages.detachAll(image);
         }
@@ -63,6 +63,9 @@ class DiskMaxKernelTest {
 
     @Test
     void aSubhostWritingPastDiskMaxGetsEdquotAndTheFilesystemKeepsItsSpace() throws Exception {
+        TestImages.requireTool("mkfs.btrfs", "btrfs-progs");
+        image = TestImages.blank(base.resolve("btrfs.img"), 256);
+        TestImages.run(List.of("mkfs.btrfs", "-q", "-f", image.toString()), null);
         Path conf = Files.write(base.resolve(name + ".conf"), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
                 "UPPER=disk/root", "WORK=disk/work", "DISK_MAX=16M", "MEMORY_MAX=512M"));
 
@@ -102,6 +105,52 @@ class DiskMaxKernelTest {
         assertThat(read("stop.rc")).as("overlay-stop (output: %s)", read("stop.out")).isEqualTo("0\n");
         assertThat(read("qgroups.stopped")).as("the limit is lifted at the stop").doesNotContain("33554432")
                 .doesNotContain("16777216");
+    }
+
+    @Test
+    void aSubhostWritingPastDiskMaxOnExt4WithProjectQuotasGetsEdquotAndTheStopLiftsIt() throws Exception {
+        TestImages.requireTool("mkfs.ext4", "e2fsprogs");
+        image = TestImages.blank(base.resolve("ext4.img"), 128);
+        TestImages.run(List.of("mkfs.ext4", "-q", "-F", "-O", "quota,project", image.toString()), null);
+        // The probe: this kernel mounts it with prjquota, or it lacks quota support (the kernel of
+        // the lead's machine refuses the mount: "not built with CONFIG_QUOTA and CONFIG_QFMT_V2").
+        Path probe = base.resolve("probe.out");
+        Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -o loop,prjquota ext4.img disk && umount disk").directory(base.toFile())
+                .redirectErrorStream(true).redirectOutput(probe.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+        }
+        KernelFeature.PROJECT_QUOTAS.assumePresent(p.exitValue() == 0, "mount -o loop,prjquota of an image made"
+                + " with mkfs.ext4 -O quota,project exited with " + p.exitValue() + ": "
+                + Files.readString(probe).strip());
+        Path conf = Files.write(base.resolve(name + ".conf"), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
+                "UPPER=disk/root", "WORK=disk/work", "DISK_MAX=16M"));
+
+        runPrivately(conf, """
+                mount -o loop,prjquota ext4.img disk
+                mkdir disk/root disk/work && stat -c %i disk/root > root.inode
+                df --output=avail -B1M disk | tail -n 1 > free.before
+                cli overlay-boot "$CONF" > boot.out 2>&1; echo $? > boot.rc
+                lsattr -pd disk/root > root.running 2>&1
+                cli overlay-go $NAME /bin/sh -c 'mkdir /d && dd if=/dev/zero of=/d/big bs=1M count=64 conv=fsync;\
+                    echo dd=$?' > inside.out 2>&1
+                df --output=avail -B1M disk | tail -n 1 > free.after
+                cli overlay-stop "$CONF" > stop.out 2>&1; echo $? > stop.rc
+                lsattr -pd disk/root > root.stopped 2>&1
+                umount disk
+                """);
+
+        assertThat(read("boot.rc")).as("overlay-boot (output: %s)", read("boot.out")).isEqualTo("0\n");
+        assertThat(read("root.running").strip()).as("UPPER's project (its inode number) and inherit flag")
+                .matches(read("root.inode").strip() + " \\S*P\\S* disk/root");
+        assertThat(read("inside.out")).contains("Disk quota exceeded", "dd=1");
+        long before = Long.parseLong(read("free.before").strip());
+        long after = Long.parseLong(read("free.after").strip());
+        assertThat(before - after).as("MiB the subhost took of %d", before).isLessThan(24);
+        assertThat(read("stop.rc")).as("overlay-stop (output: %s)", read("stop.out")).isEqualTo("0\n");
+        assertThat(read("root.stopped").strip()).as("the inherit flag is cleared at the stop")
+                .matches("\\d+ [^P\\s]* disk/root");
     }
 
     /** Runs {@code script} with sh, in BASE, in a private mount namespace of its own, with {@code cli} defined. */

@@ -84,7 +84,7 @@ public final class BootPlanner {
         steps.add(new TreeIndex.Register(SubhostTrees.of(config), config.hide(), known));
         // DISK_MAX on UPPER, before anything writes to it
         if (config.limits().diskMax().isPresent()) {
-            steps.add(new DiskQuota.Limit(config.upper(), config.limits().diskMax().getAsLong()));
+            steps.add(new DiskQuota.Limit(config.upper(), config.work(), config.limits().diskMax().getAsLong()));
         }
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
                 config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));

@@ -195,7 +195,7 @@ final class Cgroups {
                 throw new IOException("DISK_MAX cannot be set on the running subhost: its record does not name UPPER"
                         + " (it was booted by an older version); boot it again");
             }
-            DiskQuota.set(upper.get(), next.diskMax(), line -> { });
+            DiskQuota.set(upper.get(), Optional.empty(), next.diskMax(), line -> { });
         }
     }
 

@@ -90,7 +90,7 @@ final class Teardown {
             }
             if (state.limits().diskMax().isPresent() && state.upper().isPresent()) {
                 try {
-                    DiskQuota.set(state.upper().get(), java.util.OptionalLong.empty(), log::line);
+                    DiskQuota.set(state.upper().get(), Optional.empty(), java.util.OptionalLong.empty(), log::line);
                 } catch (Exception e) {
                     problems.add("DISK_MAX of UPPER " + state.upper().get() + ": " + PlanExecutor.reason(e));
                 }

@@ -265,7 +265,7 @@ class BootPlannerTest {
 
         assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Register", "Limit", "PrepareInit");
         assertThat(plan.lines().get(3)).isEqualTo(" 4. [host] DISK_MAX 10G on UPPER " + base.resolve("root")
-                + " (its btrfs quota group)");
+                + " (its btrfs quota group, or its ext4/XFS project quota)");
         assertThat(((StateStore.RecordBooting) plan.steps().get(1)).planned().upper()).contains(base.resolve("root"));
     }
 }

@@ -192,13 +192,14 @@ class LimitsKernelTest extends SubhostKernelTest {
 
     @Test
     void diskMaxOnAnUpperWithoutQuotaGroupsFailsTheBootSayingWhatToDoAndLeavesNothing() throws Exception {
-        // The test's temporary directory is on the host's / (ext4 here): no btrfs subvolume.
+        // The test's temporary directory is on the host's / (ext4 without prjquota here): no btrfs subvolume.
         assertThatThrownBy(() -> boot(minimal().limit("DISK_MAX", "16M"))).isInstanceOf(SubhostException.class)
                 .hasMessageContaining("DISK_MAX (16M) cannot be applied to UPPER (" + base.resolve("root")
                         + "), which is on ")
-                .hasMessageContaining(": DISK_MAX is kept by a btrfs quota group (project quotas of ext4"
-                        + " and XFS are not set by this SDK); put UPPER on an image of its own with overlay-diskfile,"
-                        + " whose size bounds it, or make UPPER a btrfs subvolume (btrfs subvolume create)");
+                .hasMessageContaining("; put UPPER on an image of its own with overlay-diskfile, whose size bounds"
+                        + " it; make UPPER a btrfs subvolume (btrfs subvolume create); or put it on ext4 or XFS mounted"
+                        + " with prjquota (ext4 made with mkfs.ext4 -O quota,project) by a kernel with quota support"
+                        + " (CONFIG_QUOTA and CONFIG_QFMT_V2, or CONFIG_XFS_QUOTA)");
         config = null;
         assertThat(KernelFixture.leftovers(name, base)).isEmpty();
     }

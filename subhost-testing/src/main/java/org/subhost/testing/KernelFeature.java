@@ -21,7 +21,12 @@ public enum KernelFeature {
     /** Links of kind {@code dummy}. */
     DUMMY_LINKS("dummy links", "CONFIG_DUMMY"),
     /** The kernel's own partition devices of a loop device ({@code LO_FLAGS_PARTSCAN}, {@code /dev/loopNpM}). */
-    LOOP_PARTITION_SCAN("partition scanning of loop devices", "LO_FLAGS_PARTSCAN");
+    LOOP_PARTITION_SCAN("partition scanning of loop devices", "LO_FLAGS_PARTSCAN"),
+    /**
+     * Project quotas of ext4 ({@code mount -o prjquota} of a filesystem made with {@code
+     * mkfs.ext4 -O quota,project}), which need the kernel's quota support.
+     */
+    PROJECT_QUOTAS("project quotas of ext4", "CONFIG_QUOTA, CONFIG_QFMT_V2");
 
     /** How the reason of a skip for a missing feature begins. */
     static final String PREFIX = "this kernel lacks ";
