@@ -43,7 +43,7 @@ import org.subhost.linux.Mounts;
  */
 class SystemdSubhostKernelTest {
     /** Units of a Debian host that must not run again in a subhost over its root. */
-    private static final List<String> MASKED = List.of("postgresql.service", "e2scrub_reap.service",
+    static final List<String> MASKED = List.of("postgresql.service", "e2scrub_reap.service",
             "e2scrub_all.timer", "fstrim.timer", "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
             "man-db.timer", "logrotate.timer", "cron.service", "systemd-pstore.service", "systemd-timesyncd.service",
             "getty@tty1.service", "serial-getty@ttyS0.service");
@@ -53,7 +53,7 @@ class SystemdSubhostKernelTest {
      * Debian's overlay-boot (its list and init script, their rc links, its unit) and an
      * install of ours (the same, the units, the commands and the installed copy).
      */
-    private static final List<String> HOSTS_SUBHOSTS = List.of("/etc/subhosts.conf", "/etc/default/subhosts",
+    static final List<String> HOSTS_SUBHOSTS = List.of("/etc/subhosts.conf", "/etc/default/subhosts",
             "/etc/init.d/subhosts", "/etc/rc?.d/[SK][0-9][0-9]subhosts", "/etc/systemd/system/subhosts*",
             "/etc/systemd/system/*.wants/subhosts*", "/usr/local/lib/systemd/system/subhosts*",
             "/usr/lib/systemd/system/subhosts*", "/lib/systemd/system/subhosts*", "/usr/local/lib/subhost",
