@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.HostTools;
 import org.subhost.testing.KernelFeature;
 
 /**
@@ -63,9 +64,9 @@ class DiskMaxKernelTest {
 
     @Test
     void aSubhostWritingPastDiskMaxGetsEdquotAndTheFilesystemKeepsItsSpace() throws Exception {
-        TestImages.requireTool("mkfs.btrfs", "btrfs-progs");
+        HostTools.require("mkfs.btrfs", "btrfs-progs");
         image = TestImages.blank(base.resolve("btrfs.img"), 256);
-        TestImages.run(List.of("mkfs.btrfs", "-q", "-f", image.toString()), null);
+        HostTools.run(List.of("mkfs.btrfs", "-q", "-f", image.toString()), null);
         Path conf = Files.write(base.resolve(name + ".conf"), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
                 "UPPER=disk/root", "WORK=disk/work", "DISK_MAX=16M", "MEMORY_MAX=512M"));
 
@@ -109,9 +110,9 @@ class DiskMaxKernelTest {
 
     @Test
     void aSubhostWritingPastDiskMaxOnExt4WithProjectQuotasGetsEdquotAndTheStopLiftsIt() throws Exception {
-        TestImages.requireTool("mkfs.ext4", "e2fsprogs");
+        HostTools.require("mkfs.ext4", "e2fsprogs");
         image = TestImages.blank(base.resolve("ext4.img"), 128);
-        TestImages.run(List.of("mkfs.ext4", "-q", "-F", "-O", "quota,project", image.toString()), null);
+        HostTools.run(List.of("mkfs.ext4", "-q", "-F", "-O", "quota,project", image.toString()), null);
         // The probe: this kernel mounts it with prjquota, or it lacks quota support (the kernel of
         // the lead's machine refuses the mount: "not built with CONFIG_QUOTA and CONFIG_QFMT_V2").
         Path probe = base.resolve("probe.out");

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.HostTools;
 import org.subhost.linux.disk.PartitionTable;
 
 /**
@@ -117,7 +118,7 @@ class OverlayDiskfileKernelTest {
         assertThat(read("mounts.stopped")).isEmpty();
         assertThat(read("loops.stopped")).isEmpty();
         // What the subhost wrote went to the image: read it back with e2fsprogs' debugfs.
-        assertThat(TestImages.run(List.of("debugfs", "-R", "cat /root/new", dataImage.toString()), null))
+        assertThat(HostTools.run(List.of("debugfs", "-R", "cat /root/new", dataImage.toString()), null))
                 .isEqualTo("written\n");
     }
 
