@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
 import org.subhost.testing.HostTools;
 import org.subhost.testing.KernelFeature;
+import org.subhost.testing.Uid;
 
 /**
  * DISK_MAX and the limits end to end through the commands, each a JVM of its own: a subhost
@@ -37,7 +38,7 @@ class DiskMaxKernelTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(CliSupport.isRoot(), "DISK_MAX kernel tests need root (loop devices, mounts, subhosts)");
+        assumeTrue(Uid.isRoot(), "DISK_MAX kernel tests need root (loop devices, mounts, subhosts)");
         name = "sht" + random(4);
         base = Files.createTempDirectory("subhost-diskmax-" + name + "-").toRealPath();
         Files.createDirectories(base.resolve("live"));

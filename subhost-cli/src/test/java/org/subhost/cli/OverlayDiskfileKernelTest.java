@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
 import org.subhost.testing.HostTools;
 import org.subhost.linux.disk.PartitionTable;
+import org.subhost.testing.Uid;
 
 /**
  * overlay-diskfile end to end on the real kernel: subhosts whose LOWER is a squashfs in
@@ -41,7 +42,7 @@ class OverlayDiskfileKernelTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(CliSupport.isRoot(), "overlay-diskfile kernel tests need root (loop devices, mounts, subhosts)");
+        assumeTrue(Uid.isRoot(), "overlay-diskfile kernel tests need root (loop devices, mounts, subhosts)");
         name = "sht" + random(4);
         base = Files.createTempDirectory("subhost-disk-" + name + "-").toRealPath();
         for (String dir : List.of("live", "mnt", "data", "bin")) {
