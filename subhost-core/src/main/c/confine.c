@@ -8,9 +8,9 @@
  */
 #define _GNU_SOURCE
 #include "confine.h"
+#include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -96,18 +96,6 @@ struct cap_data {
 #ifndef CLONE_NEWUSER
 #define CLONE_NEWUSER 0x10000000
 #endif
-
-static int fail(char *error, size_t size, int errnum, const char *format, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *error, size_t size, int errnum, const char *format, ...)
-{
-	va_list args;
-	va_start(args, format);
-	vsnprintf(error, size, format, args);
-	va_end(args);
-	return -errnum;
-}
 
 int confine_option(struct confinement *confinement, const char *option, const char *value, char *error,
 		   size_t size)

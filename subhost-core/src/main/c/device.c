@@ -1,10 +1,10 @@
 /* See device.h. */
 #define _GNU_SOURCE
 #include "device.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -25,18 +25,6 @@ struct how {
 };
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_NO_SYMLINKS 0x04
-
-static int fail(char *error, size_t size, int errnum, const char *format, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *error, size_t size, int errnum, const char *format, ...)
-{
-	va_list args;
-	va_start(args, format);
-	vsnprintf(error, size, format, args);
-	va_end(args);
-	return -errnum;
-}
 
 /* An absolute path starts at the caller's root, and ".." stops there: the subhost's. A link
  * as the last component fails with ELOOP too (no O_NOFOLLOW, which with O_PATH would open

@@ -1,11 +1,11 @@
 /* See init-system.h. */
 #define _GNU_SOURCE
 #include "init-system.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +38,6 @@
 #define SYS_open_tree 428
 #define SYS_move_mount 429
 #endif
-
-static int fail(char *error, size_t size, int errnum, const char *format, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *error, size_t size, int errnum, const char *format, ...)
-{
-	va_list args;
-	va_start(args, format);
-	vsnprintf(error, size, format, args);
-	va_end(args);
-	return -errnum;
-}
 
 /* The bounds that the host side wrote on the subhost's group, which is the root of this
  * mount: read-only binds of the files, so that the init system cannot raise them (a host

@@ -110,6 +110,15 @@ int wait_for_signal_info(const sigset_t *blocked, long millis, siginfo_t *info)
 	return sig < 0 ? 0 : sig;
 }
 
+int fail(char *error, size_t size, int errnum, const char *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	vsnprintf(error, size, format, args);
+	va_end(args);
+	return -errnum;
+}
+
 /* The --limit mode; see util.h, and the head of subhost-init.c for its command line. */
 int run_limited(long seconds, char **program)
 {

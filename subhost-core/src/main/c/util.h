@@ -12,6 +12,7 @@
 #define SUBHOST_UTIL_H
 
 #include <signal.h>
+#include <stddef.h>
 
 /* Exit status for a wrong command line. */
 #define EXIT_USAGE 2
@@ -27,6 +28,13 @@ extern const char *usage_line;
 
 /* One line on standard error, as one write(2), prefixed with "subhost-init[NAME]: ". */
 void say(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Writes the message (printf-style, at most `size` bytes with its NUL) into `error` and
+ * returns -errnum: how the helpers that report to a caller (confine.c, device.c,
+ * init-system.c) fail, leaving the saying to that caller.
+ */
+int fail(char *error, size_t size, int errnum, const char *format, ...) __attribute__((format(printf, 4, 5)));
 
 /* "ENOENT (No such file or directory)": an errno's name and text, for messages. */
 const char *reason(int error);

@@ -2,7 +2,6 @@ package org.subhost.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import org.subhost.Subhosts;
 import org.subhost.config.ConfigException;
 import org.subhost.config.DiskAttachment;
 import org.subhost.config.SubhostConfig;
+import org.subhost.linux.Credentials;
 
 /**
  * What several commands share: the canonical-path rule for CONF, reading the configuration
@@ -92,23 +92,9 @@ final class CliSupport {
 
     /** Ends the command unless it runs as root (uid 0), saying so. */
     static void requireRoot(String command) throws CommandExit {
-        if (!isRoot()) {
+        if (!Credentials.isRoot()) {
             throw CommandExit.failure(
                     "must be run as root (it makes namespaces, mounts and network links); try: sudo " + command);
         }
-    }
-
-    /** Whether this process's effective user id is 0, from {@code /proc/self/status}. */
-    static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[2].equals("0");
-                }
-            }
-        } catch (IOException e) {
-            // No /proc: assume not root; the kernel would refuse anyway.
-        }
-        return false;
     }
 }

@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.subhost.linux.Credentials;
 
 /**
  * The training run of the CLI's ahead-of-time cache: the build runs it once with {@code
@@ -90,7 +91,7 @@ public final class StartupTraining {
             if (training.isPresent()) {
                 CommandCaches.discardAll(training.get());
             }
-            if (CliSupport.isRoot() && !"false".equals(System.getProperty("subhost.training.boot"))) {
+            if (Credentials.isRoot() && !"false".equals(System.getProperty("subhost.training.boot"))) {
                 // Not fatal: a host that cannot boot this subhost (no veth, say) still gets a
                 // cache, only one that knows less of a boot.
                 List<String> bootProblems = bootAndStop(conf, name, quiet);

@@ -2,9 +2,9 @@ package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.subhost.cli.DebianFixtures.shell;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +50,7 @@ class DaemonKernelTest {
     @BeforeEach
     void setUp() throws Exception {
         assumeTrue(Uid.isRoot(), "the daemon test needs root (it boots a subhost)");
-        Path tree = debianTree();
+        Path tree = DebianFixtures.cachedTree("usr/sbin/sshd");
         name = "shd" + uniqueSuffix();
         base = Files.createTempDirectory("subhost-daemon-" + name + "-").toRealPath();
         for (String dir : List.of("root", "work", "live")) {
@@ -189,15 +189,6 @@ class DaemonKernelTest {
         throw new IOException("/proc/self/status has no CapBnd line");
     }
 
-    /** The cached Debian tree, made once by {@code .ci/debian-tree} (its last line is the path). */
-    private static Path debianTree() throws Exception {
-        Path script = Path.of("../.ci/debian-tree").toAbsolutePath().normalize();
-        List<String> lines = shell(script.toString()).lines().toList();
-        Path tree = Path.of(lines.getLast().trim());
-        assertThat(tree.resolve("usr/sbin/sshd")).as(".ci/debian-tree made %s", tree).isExecutable();
-        return tree;
-    }
-
     /** START's services as {@code overlay-list --json} shows them, by name, in START order. */
     private Map<String, Map<?, ?>> services() {
         assertThat(run("overlay-list", "--json")).isZero();
@@ -241,23 +232,6 @@ class DaemonKernelTest {
             }
         }
         throw new AssertionError(name + " is not listed: " + out());
-    }
-
-    /** Runs a host program for the test (10 minutes at most: the tree may be made first). */
-    private static String shell(String... command) throws IOException, InterruptedException {
-        Path output = Files.createTempFile("subhost-daemon-run-", ".out");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(output.toFile()).start();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly().waitFor();
-                throw new IOException(String.join(" ", command) + " did not finish: " + Files.readString(output));
-            }
-            return Files.readString(output, StandardCharsets.UTF_8);
-        } finally {
-            Files.deleteIfExists(output);
-        }
     }
 
     private String log() throws IOException {

@@ -2,6 +2,7 @@ package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,8 +23,9 @@ import org.subhost.Subhost;
  * checkout's own scripts and cached between runs: a minimal Debian 12 tree without Java
  * ({@code .ci/debian-tree}), our package ({@code bin/package-deb}, built once for the
  * JVM's tests, into {@code subhost-cli/target/test-deb}) and Debian's own overlay-boot
- * package ({@code .ci/overlay-boot-deb}); and running scripts inside a subhost whose LOWER
- * is that tree. Runs as root.
+ * package ({@code .ci/overlay-boot-deb}); running scripts inside a subhost whose LOWER
+ * is that tree; and host programs for the kernel tests that boot such a subhost through the
+ * CLI ({@link #cachedTree}, {@link #shell}). Runs as root.
  */
 final class DebianFixtures {
     /** The checkout: the tests of subhost-cli run in its directory. */
@@ -40,6 +42,38 @@ final class DebianFixtures {
         Path tree = Path.of(lastLine(run(dir, List.of(CHECKOUT.resolve(".ci/debian-tree").toString()))));
         assertThat(tree.resolve("usr/bin/java")).as("the Debian tree has no Java").doesNotExist();
         return tree;
+    }
+
+    /**
+     * The cached Debian tree, made once by {@code .ci/debian-tree} (its last line is the path),
+     * which must hold the executable {@code program} (a path relative to the tree).
+     */
+    static Path cachedTree(String program) throws Exception {
+        Path script = Path.of("../.ci/debian-tree").toAbsolutePath().normalize();
+        List<String> lines = shell(script.toString()).lines().toList();
+        Path tree = Path.of(lines.getLast().trim());
+        assertThat(tree.resolve(program)).as(".ci/debian-tree made %s", tree).isExecutable();
+        return tree;
+    }
+
+    /**
+     * Runs a host program for a test (10 minutes at most: the tree may be made first); its
+     * standard output and error together, whatever its status.
+     */
+    static String shell(String... command) throws IOException, InterruptedException {
+        Path output = Files.createTempFile("subhost-shell-run-", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(output.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly().waitFor();
+                throw new IOException(String.join(" ", command) + " did not finish: " + Files.readString(output));
+            }
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(output);
+        }
     }
 
     /** Our package, built on the first call. */

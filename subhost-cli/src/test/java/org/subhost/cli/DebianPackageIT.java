@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.subhost.Subhost;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
+import org.subhost.testing.Uid;
 
 /**
  * The Debian package of {@code bin/package-deb}, where a user would install it: a subhost
@@ -37,7 +38,7 @@ class DebianPackageIT {
 
     @Test
     void installsWorksAndPurgesCleanlyInADebianWithoutJava(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliSupport.isRoot(), "building the package and booting a subhost need root");
+        assumeTrue(Uid.isRoot(), "building the package and booting a subhost need root");
         Path dir = tmp.toRealPath();
         Path tree = DebianFixtures.debianTree(dir);
         Path share = Files.createDirectories(dir.resolve("share"));

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.HostTools;
 import org.subhost.testing.KernelFeature;
+import org.subhost.testing.Uid;
 
 /**
  * DISK_MAX and the limits end to end through the commands, each a JVM of its own: a subhost
@@ -36,7 +38,7 @@ class DiskMaxKernelTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(CliSupport.isRoot(), "DISK_MAX kernel tests need root (loop devices, mounts, subhosts)");
+        assumeTrue(Uid.isRoot(), "DISK_MAX kernel tests need root (loop devices, mounts, subhosts)");
         name = "sht" + random(4);
         base = Files.createTempDirectory("subhost-diskmax-" + name + "-").toRealPath();
         Files.createDirectories(base.resolve("live"));
@@ -63,9 +65,9 @@ class DiskMaxKernelTest {
 
     @Test
     void aSubhostWritingPastDiskMaxGetsEdquotAndTheFilesystemKeepsItsSpace() throws Exception {
-        TestImages.requireTool("mkfs.btrfs", "btrfs-progs");
+        HostTools.require("mkfs.btrfs", "btrfs-progs");
         image = TestImages.blank(base.resolve("btrfs.img"), 256);
-        TestImages.run(List.of("mkfs.btrfs", "-q", "-f", image.toString()), null);
+        HostTools.run(List.of("mkfs.btrfs", "-q", "-f", image.toString()), null);
         Path conf = Files.write(base.resolve(name + ".conf"), List.of("BASE=.", "START=none", "LOG=" + base.resolve("log"),
                 "UPPER=disk/root", "WORK=disk/work", "DISK_MAX=16M", "MEMORY_MAX=512M"));
 
@@ -109,9 +111,9 @@ class DiskMaxKernelTest {
 
     @Test
     void aSubhostWritingPastDiskMaxOnExt4WithProjectQuotasGetsEdquotAndTheStopLiftsIt() throws Exception {
-        TestImages.requireTool("mkfs.ext4", "e2fsprogs");
+        HostTools.require("mkfs.ext4", "e2fsprogs");
         image = TestImages.blank(base.resolve("ext4.img"), 128);
-        TestImages.run(List.of("mkfs.ext4", "-q", "-F", "-O", "quota,project", image.toString()), null);
+        HostTools.run(List.of("mkfs.ext4", "-q", "-F", "-O", "quota,project", image.toString()), null);
         // The probe: this kernel mounts it with prjquota, or it lacks quota support (the kernel of
         // the lead's machine refuses the mount: "not built with CONFIG_QUOTA and CONFIG_QFMT_V2").
         Path probe = base.resolve("probe.out");

@@ -2,9 +2,9 @@ package org.subhost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.subhost.cli.DebianFixtures.shell;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +43,7 @@ class MailHostKernelTest {
     @BeforeEach
     void setUp() throws Exception {
         assumeTrue(Uid.isRoot(), "the mail host test needs root (it boots a subhost)");
-        Path tree = debianTree();
+        Path tree = DebianFixtures.cachedTree("usr/sbin/postfix");
         name = "shm" + Integer.toString(RANDOM.nextInt(1 << 20), 36);
         client = "c" + name;
         base = Files.createTempDirectory("subhost-mail-" + name + "-").toRealPath();
@@ -120,30 +120,6 @@ class MailHostKernelTest {
         assertThat(log.indexOf("service dovecot.service stopped", stop)).as("LOG: %s", log)
                 .isLessThan(log.indexOf("service postfix stopping", stop)).isNotNegative();
         assertThat(HostLeftovers.of(name).under(base).find()).isEmpty();
-    }
-
-    private static Path debianTree() throws Exception {
-        Path script = Path.of("../.ci/debian-tree").toAbsolutePath().normalize();
-        List<String> lines = shell(script.toString()).lines().toList();
-        Path tree = Path.of(lines.getLast().trim());
-        assertThat(tree.resolve("usr/sbin/postfix")).as(".ci/debian-tree made %s", tree).isExecutable();
-        return tree;
-    }
-
-    private static String shell(String... command) throws IOException, InterruptedException {
-        Path output = Files.createTempFile("subhost-mail-run-", ".out");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(output.toFile()).start();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly().waitFor();
-                throw new IOException(String.join(" ", command) + " did not finish: " + Files.readString(output));
-            }
-            return Files.readString(output, StandardCharsets.UTF_8);
-        } finally {
-            Files.deleteIfExists(output);
-        }
     }
 
     private String log() throws IOException {

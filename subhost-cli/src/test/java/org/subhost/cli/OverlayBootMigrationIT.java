@@ -18,6 +18,7 @@ import org.subhost.ExecResult;
 import org.subhost.Subhost;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
+import org.subhost.testing.Uid;
 
 /**
  * A host with Debian's own overlay-boot installed that then installs ours, as
@@ -41,7 +42,7 @@ class OverlayBootMigrationIT {
 
     @Test
     void ourPackageReplacesDebiansAndKeepsTheAdministratorsList(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliSupport.isRoot(), "building the package and booting a subhost need root");
+        assumeTrue(Uid.isRoot(), "building the package and booting a subhost need root");
         Path dir = tmp.toRealPath();
         Path share = Files.createDirectories(dir.resolve("share"));
         Files.copy(DebianFixtures.overlayBootDeb(dir), share.resolve("overlay-boot.deb"));
@@ -78,7 +79,7 @@ class OverlayBootMigrationIT {
 
     @Test
     void anInstallFromACheckoutGoesBesideDebiansAndItsUninstallRestoresIt(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliSupport.isRoot(), "booting a subhost needs root");
+        assumeTrue(Uid.isRoot(), "booting a subhost needs root");
         Path dir = tmp.toRealPath();
         Path share = Files.createDirectories(dir.resolve("share"));
         Files.copy(DebianFixtures.overlayBootDeb(dir), share.resolve("overlay-boot.deb"));

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.HostTools;
 import org.subhost.linux.disk.PartitionTable;
+import org.subhost.testing.Uid;
 
 /**
  * overlay-diskfile end to end on the real kernel: subhosts whose LOWER is a squashfs in
@@ -40,7 +42,7 @@ class OverlayDiskfileKernelTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(CliSupport.isRoot(), "overlay-diskfile kernel tests need root (loop devices, mounts, subhosts)");
+        assumeTrue(Uid.isRoot(), "overlay-diskfile kernel tests need root (loop devices, mounts, subhosts)");
         name = "sht" + random(4);
         base = Files.createTempDirectory("subhost-disk-" + name + "-").toRealPath();
         for (String dir : List.of("live", "mnt", "data", "bin")) {
@@ -117,7 +119,7 @@ class OverlayDiskfileKernelTest {
         assertThat(read("mounts.stopped")).isEmpty();
         assertThat(read("loops.stopped")).isEmpty();
         // What the subhost wrote went to the image: read it back with e2fsprogs' debugfs.
-        assertThat(TestImages.run(List.of("debugfs", "-R", "cat /root/new", dataImage.toString()), null))
+        assertThat(HostTools.run(List.of("debugfs", "-R", "cat /root/new", dataImage.toString()), null))
                 .isEqualTo("written\n");
     }
 

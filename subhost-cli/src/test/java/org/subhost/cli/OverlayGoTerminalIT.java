@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
 
 /**
  * {@code bin/overlay-go NAME} on a terminal, as a user runs it: {@code script} makes the
@@ -25,7 +26,7 @@ class OverlayGoTerminalIT {
 
     @Test
     void anInteractiveShellHasATerminalOfTheSubhostsOwn(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliSupport.isRoot(), "a boot needs root (namespaces, mounts and links)");
+        assumeTrue(Uid.isRoot(), "a boot needs root (namespaces, mounts and links)");
         Path dir = tmp.toRealPath();
         for (String sub : List.of("root", "work", "live")) {
             Files.createDirectories(dir.resolve(sub));

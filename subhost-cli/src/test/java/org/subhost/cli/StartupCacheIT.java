@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subhost.testing.HostLeftovers;
+import org.subhost.testing.Uid;
 
 /**
  * The start-up cache that the build makes (subhost-cli/pom.xml, {@link
@@ -49,7 +50,7 @@ class StartupCacheIT {
      */
     @Test
     void asRootTheBuildMadeTheCachesOfSingleCommands() throws IOException {
-        assumeTrue(CliSupport.isRoot(), "the build trains these caches on a real boot, as root");
+        assumeTrue(Uid.isRoot(), "the build trains these caches on a real boot, as root");
         for (String command : CommandCaches.COMMANDS) {
             Path cache = LIB.resolve(command + ".aot");
             if (!trainingBooted()) {
@@ -94,7 +95,7 @@ class StartupCacheIT {
      */
     @Test
     void aBootAndStopGenerateNoClassOfOursAtRunTime(@TempDir Path tmp) throws Exception {
-        assumeTrue(CliSupport.isRoot(), "a boot needs root (namespaces, mounts and links)");
+        assumeTrue(Uid.isRoot(), "a boot needs root (namespaces, mounts and links)");
         Path dir = tmp.toRealPath();
         for (String sub : List.of("root", "work", "live")) {
             Files.createDirectories(dir.resolve(sub));
@@ -123,7 +124,7 @@ class StartupCacheIT {
 
     /** Whether the build booted in its training: as root, unless told not to (-Dsubhost.aot.boot=false). */
     private static boolean trainingBooted() {
-        return CliSupport.isRoot() && !"false".equals(System.getProperty("subhost.aot.boot"));
+        return Uid.isRoot() && !"false".equals(System.getProperty("subhost.aot.boot"));
     }
 
     private static void run(Path dir, String command, String... args) throws Exception {

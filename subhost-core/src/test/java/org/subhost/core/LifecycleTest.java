@@ -23,6 +23,7 @@ import org.subhost.linux.Mounts;
 import org.subhost.linux.NamespaceRequest;
 import org.subhost.linux.NamespaceThread;
 import org.subhost.linux.Namespaces;
+import org.subhost.testing.TinyRoot;
 
 /**
  * The whole lifecycle on the real kernel: boot, exec, share, status, stop, for each kind
@@ -30,6 +31,9 @@ import org.subhost.linux.Namespaces;
  */
 class LifecycleTest extends SubhostKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+    /** What the tests run in a tiny root: pid 1 and a shell, and the checks' programs. */
+    private static final List<String> TINY_ROOT_PROGRAMS = List.of("sh", "cat", "ls", "grep", "hostname", "readlink",
+            "tr", "mkdir", "sleep", "echo", "id");
 
     /**
      * Each mount point and its type inside, by sh alone (a tiny root has no awk); without the
@@ -125,7 +129,7 @@ class LifecycleTest extends SubhostKernelTest {
 
     @Test
     void bindRootMountsUpperOnLive() throws Exception {
-        Path tree = TinyRoot.build(base.resolve("tree"));
+        Path tree = TinyRoot.build(base.resolve("tree"), TINY_ROOT_PROGRAMS);
         Subhost s = boot(minimal().upper(tree).lower(tree).ramSize("none").build());
 
         assertThat(inside(s, MOUNT_POINTS)).isEqualTo("/ ext4\n/dev tmpfs\n/dev/pts devpts\n/sys sysfs\n/proc proc\n"
@@ -135,7 +139,7 @@ class LifecycleTest extends SubhostKernelTest {
 
     @Test
     void plainRootWorksWhetherOrNotLiveIsAMountPoint() throws Exception {
-        Path tree = TinyRoot.build(base.resolve("live"));
+        Path tree = TinyRoot.build(base.resolve("live"), TINY_ROOT_PROGRAMS);
         Subhost s = boot(minimal().live(tree).upper(tree).lower(tree).build());
         assertThat(inside(s, "echo plain")).isEqualTo("plain\n");
         s.stop(TEN_SECONDS);
@@ -198,7 +202,7 @@ class LifecycleTest extends SubhostKernelTest {
 
     @Test
     void liveShareShowsTheHostsDirectoryEvenWhereLowerLacksIt() throws Exception {
-        Path tree = TinyRoot.build(base.resolve("tree"));
+        Path tree = TinyRoot.build(base.resolve("tree"), TINY_ROOT_PROGRAMS);
         Path dir = Files.createDirectories(base.resolve("spool"));
         Files.writeString(dir.resolve("mail"), "live");
         Subhost s = boot(minimal().lower(tree).build());

@@ -8,7 +8,8 @@
  * {@link org.subhost.linux.Namespaces} (unshare, setns, sethostname), {@link
  * org.subhost.linux.Spawn} (posix_spawn, reaping), {@link org.subhost.linux.Pidfd}
  * (signals and waits by pidfd), {@link org.subhost.linux.Fds}, {@link
- * org.subhost.linux.Flock}, {@link org.subhost.linux.Prctl}; {@link
+ * org.subhost.linux.Flock}, {@link org.subhost.linux.Prctl}, {@link
+ * org.subhost.linux.Credentials}; {@link
  * org.subhost.linux.SyscallException} (a kernel refusal, naming the call, its arguments and
  * the errno) and {@link org.subhost.linux.Errno}.
  *

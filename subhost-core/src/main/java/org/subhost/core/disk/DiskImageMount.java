@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.subhost.config.DiskAttachment;
+import org.subhost.linux.Credentials;
 import org.subhost.linux.Errno;
 import org.subhost.linux.MountTable;
 import org.subhost.linux.Mounts;
@@ -216,7 +217,9 @@ final class DiskImageMount {
     /** Attaches a loop device and mounts it on {@code mountDir}; gives up the device on failure. */
     private DiskAttachment attach(Path image, long offset, long size, boolean readOnly, FilesystemType type,
             Path mountDir) throws DiskImageException {
-        if (!isRoot()) {
+        // Asked before attaching, so that a user without root hears what is needed rather than
+        // the loop device's EACCES.
+        if (!Credentials.isRoot()) {
             throw new DiskImageException("must be run as root to mount " + what() + " (loop devices and mount need it)");
         }
         try (LoopDevice loop = LoopDevice.attach(image, offset, size, readOnly)) {
@@ -248,23 +251,5 @@ final class DiskImageMount {
                 // Nothing more can be done from here; the caller's error names the mount point.
             }
         }
-    }
-
-    /**
-     * Whether this process's effective user id is 0, from {@code /proc/self/status}: asked
-     * before attaching, so that a user without root hears what is needed rather than the
-     * loop device's EACCES.
-     */
-    private static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[2].equals("0");
-                }
-            }
-        } catch (IOException e) {
-            // No /proc: assume not root; the kernel would refuse anyway.
-        }
-        return false;
     }
 }

@@ -18,6 +18,7 @@ import org.subhost.linux.NamespaceRequest;
 import org.subhost.linux.NamespaceThread;
 import org.subhost.linux.Namespaces;
 import org.subhost.linux.SyscallException;
+import org.subhost.testing.Uid;
 
 /**
  * Quota groups on a btrfs image of the test's own, mounted on a loop device in a mount
@@ -30,7 +31,7 @@ class BtrfsKernelTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(DiskImages.isRoot(), "btrfs quota tests need root (loop devices, mounts)");
+        assumeTrue(Uid.isRoot(), "btrfs quota tests need root (loop devices, mounts)");
         dir = Files.createTempDirectory("subhost-btrfs-").toRealPath();
         image = DiskImages.blank(dir, "btrfs.img", 256);
         DiskImages.mkfs(FilesystemType.BTRFS, image, null);

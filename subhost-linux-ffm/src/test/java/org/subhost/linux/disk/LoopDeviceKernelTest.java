@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.Uid;
 
 /**
  * Loop devices on the real kernel: bound with offset, size limit and flags, checked in
@@ -24,7 +25,7 @@ class LoopDeviceKernelTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(DiskImages.isRoot(), "loop device tests need root (/dev/loop-control)");
+        assumeTrue(Uid.isRoot(), "loop device tests need root (/dev/loop-control)");
         dir = Files.createTempDirectory("subhost-loop-").toRealPath();
         image = DiskImages.blank(dir, "disk.img", 20);
         DiskImages.sfdisk(image, "label: dos\nstart=2048,size=8192,type=83\nstart=10240,size=16384,type=83\n");

@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.subhost.testing.HostTools;
 
 /** Partition tables written by sfdisk, read back by {@link PartitionTable} and compared with sfdisk's own dump. */
 class PartitionTableTest {
@@ -85,7 +86,7 @@ class PartitionTableTest {
     void keepsGptSlotNumbersAcrossEmptySlots() throws Exception {
         Path image = DiskImages.blank(dir, "gpt.img", 20);
         DiskImages.sfdisk(image, "label: gpt\n,4MiB,L\n,4MiB,L\n,2MiB,L\n");
-        DiskImages.run(java.util.List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--delete",
+        HostTools.run(java.util.List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--delete",
                 image.toString(), "2"), null);
         PartitionTable table = read(image).orElseThrow();
         assertThat(table.partitions()).extracting(Partition::index).containsExactly(1, 3);

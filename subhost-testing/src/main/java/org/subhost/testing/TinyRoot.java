@@ -1,4 +1,4 @@
-package org.subhost.core;
+package org.subhost.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,6 +6,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,17 +14,28 @@ import java.util.regex.Pattern;
 /**
  * A tiny root tree for tests, built from the host's own programs and the libraries they
  * need (as {@code ldd} lists them): enough for a subhost's pid 1 and a shell, and little
- * else, so that a test can tell the subhost's tree from the host's.
+ * else, so that a test can tell the subhost's tree from the host's. For example
+ * {@code TinyRoot.build(base.resolve("tree"), List.of("sh", "cat", "sleep"))}.
+ *
+ * <p>A program found in neither {@code /bin} nor {@code /usr/bin} is left out; the tree
+ * also gets the directories a subhost mounts on ({@code proc}, {@code sys}, {@code dev},
+ * {@code run}, {@code tmp}) and {@code etc}, {@code root}. Deleting it is the caller's.
  */
-final class TinyRoot {
-    private static final String[] PROGRAMS = {"sh", "cat", "ls", "grep", "hostname", "readlink", "tr", "mkdir",
-        "sleep", "echo", "id"};
+public final class TinyRoot {
     private static final Pattern LIBRARY = Pattern.compile("(/\\S+) \\(0x");
 
     private TinyRoot() {}
 
-    /** Builds the tree in {@code dir} (made when missing) and returns {@code dir}. */
-    static Path build(Path dir) throws IOException, InterruptedException {
+    /**
+     * Builds the tree in {@code dir} (made when missing).
+     *
+     * @param dir where the tree goes
+     * @param programs the file names of the programs to copy, such as {@code sh}
+     * @return {@code dir}
+     * @throws IOException when a file cannot be read or written
+     * @throws InterruptedException when interrupted while {@code ldd} runs
+     */
+    public static Path build(Path dir, List<String> programs) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         // A merged-/usr host has /bin, /lib, /lib64 as links into /usr: the tree gets the same links.
         for (String top : new String[] {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
@@ -35,7 +47,7 @@ final class TinyRoot {
             }
         }
         Set<Path> files = new LinkedHashSet<>();
-        for (String program : PROGRAMS) {
+        for (String program : programs) {
             Path p = Path.of("/bin", program);
             if (!Files.exists(p)) {
                 p = Path.of("/usr/bin", program);
@@ -45,7 +57,7 @@ final class TinyRoot {
             }
             files.add(p.toRealPath());
             files.add(p);
-            Matcher m = LIBRARY.matcher(KernelFixture.run("ldd", p.toRealPath().toString()));
+            Matcher m = LIBRARY.matcher(HostTools.run(List.of("ldd", p.toRealPath().toString()), null));
             while (m.find()) {
                 Path lib = Path.of(m.group(1));
                 files.add(lib);
