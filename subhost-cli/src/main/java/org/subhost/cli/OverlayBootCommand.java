@@ -142,7 +142,8 @@ final class OverlayBootCommand extends Command {
         }
         BootSummary summary = new BootSummary(unitWarningsOn(err, systemd));
         try {
-            Subhost subhost = Subhosts.linux().boot(config, summary);
+            // The same instance as the preflight's: its boot takes the preflight's answer for LOG.
+            Subhost subhost = subhosts.boot(config, summary);
             int pid1 = subhost.pid();
             // The built-in init has started or failed every START service by now.
             List<SubhostStatus.ServiceStatus> services = services(subhost, config);

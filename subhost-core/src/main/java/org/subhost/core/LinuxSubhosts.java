@@ -40,6 +40,25 @@ public final class LinuxSubhosts implements Subhosts {
     private final StateStore store;
     private final PlanExecutor executor;
     private final TreeIndex trees;
+    /**
+     * The last preflight's answer, for the boot of that very configuration that follows it
+     * (overlay-boot asks before it boots): the boot takes it instead of probing the host a
+     * second time. Taken once; any other configuration, or a second boot, probes anew.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<Preflighted> lastPreflight =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * A preflight's problems for one configuration instance, and the texts of the unit
+     * reader's warnings among them (which the boot writes itself as it reads the units).
+     */
+    private record Preflighted(SubhostConfig config, List<BootProblem> problems, java.util.Set<String> units) {
+        static Preflighted of(SubhostConfig config, PreflightFacts found) {
+            java.util.Set<String> units = new java.util.HashSet<>();
+            found.unitWarnings().forEach(w -> units.add(w.text()));
+            return new Preflighted(config, List.copyOf(Preflight.check(config, found)), java.util.Set.copyOf(units));
+        }
+    }
 
     private LinuxSubhosts(StateStore store, PlanExecutor executor, Optional<Path> subhostsList) {
         this.store = store;
@@ -159,12 +178,13 @@ public final class LinuxSubhosts implements Subhosts {
      */
     private void warnOfPreflight(SubhostConfig config, HostFacts facts, BootLog log) {
         try {
-            PreflightFacts found = PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE);
+            Preflighted last = lastPreflight.getAndSet(null);
+            // Only the same instance: an equal configuration read again may mean another state of the host.
+            Preflighted answer = last != null && last.config() == config ? last
+                    : Preflighted.of(config, PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE));
             // The unit reader's warnings the boot writes itself, as it reads them from LIVE.
-            java.util.Set<String> units = new java.util.HashSet<>();
-            found.unitWarnings().forEach(w -> units.add(w.text()));
-            for (BootProblem problem : Preflight.check(config, found)) {
-                if (!problem.isError() && !units.contains(problem.problem())) {
+            for (BootProblem problem : answer.problems()) {
+                if (!problem.isError() && !answer.units().contains(problem.problem())) {
                     log.warning(problem.toString());
                 }
             }
@@ -235,8 +255,10 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public List<BootProblem> preflight(SubhostConfig config) {
-        return Preflight.check(config, PreflightProbe.probe(config, store, HostFacts.findIfup(),
+        Preflighted answer = Preflighted.of(config, PreflightProbe.probe(config, store, HostFacts.findIfup(),
                 IfupdownStanzas.HOST_FILE));
+        lastPreflight.set(answer);
+        return answer.problems();
     }
 
     @Override

@@ -309,6 +309,9 @@ public final class Fds {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout (" + timeout + ") must not be negative");
         }
+        if (!timeout.isZero() && OffCarrier.needed()) {
+            return OffCarrier.run(() -> awaitReadable(fd, what, timeout));
+        }
         long deadline = System.nanoTime() + saturatedNanos(timeout);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);

@@ -55,6 +55,13 @@ public final class Flock {
      * @throws SyscallException when the kernel refuses
      */
     public static void flock(int fd, int operation) throws SyscallException {
+        if ((operation & LOCK_NB) == 0 && (operation & LOCK_UN) == 0 && OffCarrier.needed()) {
+            OffCarrier.run(() -> {
+                flock(fd, operation);
+                return null;
+            });
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             while (true) {

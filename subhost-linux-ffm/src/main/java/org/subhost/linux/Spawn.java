@@ -205,6 +205,10 @@ public final class Spawn {
         if (pid <= 0) {
             throw new IllegalArgumentException("pid (" + pid + ") must be positive");
         }
+        if (options != WNOHANG && OffCarrier.needed()) {
+            // Another thread of this JVM may wait for a child of any of its threads.
+            return OffCarrier.run(() -> waitpid(pid, options));
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment status = arena.allocate(JAVA_INT);

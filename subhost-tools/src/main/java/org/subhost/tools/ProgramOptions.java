@@ -28,6 +28,14 @@ final class ProgramOptions {
         }
     }
 
+    /** {@code args.get(i)}, the value of {@code option}, which must be there. */
+    static String value(String option, List<String> args, int i) {
+        if (i >= args.size()) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args.get(i);
+    }
+
     /** {@code args.get(i)} as a positive int, the value of {@code option}. */
     static int positive(String option, List<String> args, int i) {
         long n = number(option, args, i);

@@ -71,6 +71,45 @@ class SubhostBenchTest {
         assertThat(leftovers()).as("left behind by the benchmark").isEqualTo(before);
     }
 
+    @Test
+    void scalingLevelsPrintEachLevelTheStepsAtTheLastAndTheRatio() throws IOException {
+        Assumptions.assumeTrue(Uid.isRoot(), "the benchmark needs root (it makes namespaces, mounts and links)");
+        List<String> before = leftovers();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int status = SubhostBench.run(List.of("--count", "2", "--parallel", "2", "--scaling", "--levels", "1,3"),
+                new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+
+        assertThat(status).as("exit status; output:%n%s", String.join("\n", lines)).isZero();
+        assertThat(lines).anyMatch(l -> l.matches("boot_ms_with_1_running=\\d+\\.\\d \\(median of 9\\)"));
+        assertThat(lines).anyMatch(l -> l.matches("boot_ms_with_3_running=\\d+\\.\\d \\(median of 9\\)"));
+        assertThat(lines).anyMatch(l -> l.startsWith("with 3 running, boot time by step (mean over 9 boots"));
+        assertThat(lines).anyMatch(l -> l.matches("scaling_ratio_3_to_1=\\d+\\.\\d\\d"));
+        assertThat(LAST.matcher(lines.getLast()).matches()).as("last line: %s", lines.getLast()).isTrue();
+        assertThat(leftovers()).as("left behind by the benchmark").isEqualTo(before);
+    }
+
+    @Test
+    void virtualThreadsBootEnterAndStopEachSizeAndPrintTheRatio() throws IOException {
+        Assumptions.assumeTrue(Uid.isRoot(), "the benchmark needs root (it makes namespaces, mounts and links)");
+        List<String> before = leftovers();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int status = SubhostBench.run(List.of("--virtual-threads", "--sizes", "2,4"),
+                new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+
+        assertThat(status).as("exit status; output:%n%s", String.join("\n", lines)).isZero();
+        assertThat(lines).anyMatch(l -> l.matches("virtual threads: 2 subhosts booted, entered and stopped in \\d+\\.\\d\\d s"));
+        assertThat(lines.getLast()).matches("vt_ms_per_subhost_2=\\d+\\.\\d vt_ms_per_subhost_4=\\d+\\.\\d vt_ratio_4_to_2=\\d+\\.\\d\\d");
+        assertThat(leftovers()).as("left behind by the benchmark").isEqualTo(before);
+    }
+
+    @Test
+    void aListWithANonNumberIsAUsageError() {
+        assertThat(SubhostBench.run(List.of("--levels", "1,x"), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8))).isEqualTo(2);
+    }
+
     /**
      * What the benchmark could leave: of its subhosts (NAMEs sb*) the netns, links, mounts,
      * state directories, lock files, cgroups and processes ({@link HostLeftovers}), any

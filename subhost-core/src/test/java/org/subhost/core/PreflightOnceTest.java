@@ -1,0 +1,40 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.subhost.BootProblem;
+import org.subhost.Subhost;
+import org.subhost.config.SubhostConfig;
+
+/**
+ * overlay-boot runs the preflight and then boots the same configuration: the boot writes
+ * the answer it got to LOG instead of probing the host a second time, once.
+ */
+class PreflightOnceTest extends SubhostKernelTest {
+    private static final String STALE = "names no eth0, which CABLES makes";
+
+    @Test
+    void aBootRightAfterThePreflightOfItsConfigurationLogsThatAnswerOnceThenProbesAnew() throws Exception {
+        Path interfaces = Files.createDirectories(base.resolve("root/etc/network")).resolve("interfaces");
+        Files.writeString(interfaces, "auto lo\niface lo inet loopback\n");
+        config = SubhostConfig.builder(name, base).cables("=").start("none").log(base.resolve("log")).build();
+        List<BootProblem> problems = subhosts.preflight(config);
+        assertThat(problems).anyMatch(p -> p.toString().contains(STALE));
+        // The file is right by the time of the boot: a second probe would not warn.
+        Files.writeString(interfaces, "auto lo\niface lo inet loopback\nauto eth0\niface eth0 inet manual\n");
+
+        Subhost first = subhosts.boot(config);
+        String firstLog = Files.readString(config.log());
+        first.stop(Duration.ofSeconds(5));
+        subhosts.boot(config);
+        String secondLog = Files.readString(config.log()).substring(firstLog.length());
+
+        assertThat(firstLog.lines().filter(l -> l.contains(STALE))).as("the preflight's answer, in LOG").hasSize(1);
+        assertThat(secondLog).as("the second boot probed anew").doesNotContain(STALE).contains("booted: pid 1 is ");
+    }
+}
