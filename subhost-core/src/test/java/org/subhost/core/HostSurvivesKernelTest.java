@@ -91,7 +91,9 @@ class HostSurvivesKernelTest extends SubhostKernelTest {
         assertThat(field(pids.resolve("pids.events"), "max")).as("forks refused at the limit").isPositive();
         assertThat(number(pids.resolve("pids.current"))).isLessThanOrEqualTo(Limits.DEFAULT_PIDS_MAX);
         assertThat(hostForks()).as("the host still forks").isTrue();
-        assertThat(s.status().usage().processes().orElseThrow()).isGreaterThan(Limits.DEFAULT_PIDS_MAX / 2);
+        // The status counts the subhost's processes; a dash bomb at its limit collapses and
+        // regrows (a refused fork ends its shell), so the count is only bounded, not fixed.
+        assertThat(s.status().usage().processes().orElseThrow()).isBetween(1L, (long) Limits.DEFAULT_PIDS_MAX);
 
         subhosts.stop(config, Duration.ofSeconds(2));
         assertThat(KernelFixture.leftovers(name, base)).isEmpty();
