@@ -41,9 +41,7 @@ class InstallTest {
     }
 
     private TestCheckout.Ran script(String name, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(checkout.path("bin/" + name).toString()));
-        command.addAll(List.of(args));
-        return TestCheckout.run(TestCheckout.serviceEnv(), command);
+        return checkout.command(TestCheckout.serviceEnv(), name, args);
     }
 
     @Test

@@ -97,9 +97,7 @@ class SystemdSubhostKernelTest {
     }
 
     private TestCheckout.Ran command(String program, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(checkout.path("bin/" + program).toString()));
-        command.addAll(List.of(args));
-        return TestCheckout.run(env, command);
+        return checkout.command(env, program, args);
     }
 
     /** {@code sh -c script} inside the subhost, through overlay-go. */

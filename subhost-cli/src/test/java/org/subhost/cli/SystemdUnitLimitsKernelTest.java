@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -84,9 +83,7 @@ class SystemdUnitLimitsKernelTest {
     }
 
     private TestCheckout.Ran command(String program, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(checkout.path("bin/" + program).toString()));
-        command.addAll(List.of(args));
-        return TestCheckout.run(env, command);
+        return checkout.command(env, program, args);
     }
 
     /** {@code sh -c script} inside the outer subhost, through overlay-go. */

@@ -66,6 +66,13 @@ final class TestCheckout {
         return dir.resolve(relative);
     }
 
+    /** Runs the copy's {@code bin/PROGRAM} with {@code args} and exactly {@code env} ({@link #run}). */
+    Ran command(Map<String, String> env, String program, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(path("bin/" + program).toString()));
+        command.addAll(List.of(args));
+        return run(env, command);
+    }
+
     /** What a program did: its exit status and what it printed. */
     record Ran(int status, String out, String err) {
         /** For assertion messages. */
