@@ -251,6 +251,57 @@ class TreeIndexTest {
         assertThat(Files.readString(file, StandardCharsets.UTF_8)).doesNotContain("name=b").doesNotContain("stopped");
     }
 
+    /** Registers and stops NAME-0 to NAME-9 in turn, 60 times: {@code STATE BASES PREFIX}, as another process. */
+    static final class Writer {
+        public static void main(String[] args) throws Exception {
+            TreeIndexTest test = new TreeIndexTest();
+            test.state = Path.of(args[0]);
+            test.bases = Path.of(args[1]);
+            test.index = new TreeIndex(test.state, Optional.empty());
+            test.writeSixty(args[2]);
+        }
+    }
+
+    /** 60 registrations of PREFIX-0 to PREFIX-9 in turn, every third one stopped, with a read after each. */
+    private void writeSixty(String prefix) throws IOException {
+        for (int i = 0; i < 60; i++) {
+            String name = prefix + "-" + i % 10;
+            register(trees(name, true));
+            if (i % 3 == 0) {
+                index.stopped(name);
+            }
+            index.read();
+        }
+    }
+
+    @Test
+    void registrationsAndStopsFromOtherProcessesAtTheSameTimeLoseNothing() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> others = new ArrayList<>();
+        for (String prefix : List.of("x", "y")) {
+            others.add(new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), Writer.class.getName(), state.toString(), bases.toString(),
+                    prefix).redirectErrorStream(true).start());
+        }
+        writeSixty("w");
+        for (Process p : others) {
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(output).isZero();
+        }
+        TreeIndex.Snapshot warm = index.read();
+        assertThat(warm.entries()).hasSize(30);
+        for (String prefix : List.of("w", "x", "y")) {
+            for (int i = 50; i < 60; i++) {
+                String name = prefix + "-" + i % 10;
+                assertThat(warm.get(name).orElseThrow().phase()).as(name)
+                        .isEqualTo(i % 3 == 0 ? SubhostTrees.Phase.STOPPED : SubhostTrees.Phase.ACTIVE);
+            }
+        }
+        assertThat(warm.entries()).extracting(SubhostTrees::seq).doesNotHaveDuplicates().isSorted();
+        assertThat(warm.next()).isEqualTo(3 * 60 + 1);
+        assertThat(cold()).isEqualTo(warm);
+    }
+
     @Test
     void registrationsAndStopsFromManyThreadsAtOnceLoseNothing() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
