@@ -18,7 +18,7 @@ import org.subhost.linux.Flock;
 import org.subhost.linux.SyscallException;
 
 /**
- * The index of subhost trees: one file, {@code /run/subhost/.trees}, with a line for each
+ * The index of subhost trees: one file, {@code /run/subhost/.trees.journal}, with a line for each
  * subhost booted on this host ({@link SubhostTrees}), so that a boot learns in one read
  * what every other subhost is made of: which directories they write (a SHARE source must
  * not lie in one) and which are private to them (hidden from every other subhost).
@@ -58,7 +58,15 @@ import org.subhost.linux.SyscallException;
  */
 final class TreeIndex {
     /** The index's file name in the state directory. */
-    static final String FILE = ".trees";
+    static final String FILE = ".trees.journal";
+    /**
+     * The index as versions before the journal kept it, one line per subhost rewritten
+     * whole: read while there is no journal, and taken into it by the first write. A new
+     * name, so that an older version that still runs beside this one (it would take a
+     * stop's line for a subhost of its own, and keep the subhost active) never reads the
+     * journal.
+     */
+    static final String LEGACY = ".trees";
     private static final String LOCK = ".trees.lock";
     private static final String HEADER = "# subhost trees (docs/architecture.md), next=";
     private static final String KEPT = " kept=";
@@ -128,6 +136,8 @@ final class TreeIndex {
     private static final class Replay {
         final long device;
         final long inode;
+        /** Whether it is the legacy index's ({@link #LEGACY}), read as a journal of one line per entry. */
+        boolean legacy;
         String header;
         long offset;
         /** The last bytes before {@link #offset} (at most {@link #SEEN}). */
@@ -222,7 +232,11 @@ final class TreeIndex {
      * {@link #REPLAYS}' monitor uses it as it is.
      */
     private Replay replay() throws IOException {
-        Path file = root.resolve(FILE);
+        return replay(root.resolve(FILE), true);
+    }
+
+    /** The journal replayed, as {@link #replay()}; without one, the legacy index (else none). */
+    private Replay replay(Path file, boolean journal) throws IOException {
         int fd;
         try {
             fd = Fds.open(file.toString(), Fds.O_RDONLY | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC);
@@ -231,7 +245,7 @@ final class TreeIndex {
                 synchronized (REPLAYS) {
                     REPLAYS.remove(file);
                 }
-                return new Replay(0, 0);
+                return journal ? replay(root.resolve(LEGACY), false) : new Replay(0, 0);
             }
             throw new IOException(file + ": " + e.errnoText(), e);
         }
@@ -256,6 +270,7 @@ final class TreeIndex {
                 }
                 if (read == null) {
                     replay = new Replay(device, status.inode());
+                    replay.legacy = !journal;
                     REPLAYS.put(file, replay);
                     read = Fds.pread(fd, (int) status.size(), 0);
                 }
@@ -329,7 +344,7 @@ final class TreeIndex {
     Snapshot register(SubhostTrees entry, java.util.function.BiFunction<SubhostTrees, Snapshot, SubhostTrees> finish)
             throws IOException {
         return locked(() -> {
-            Snapshot snapshot = replay().snapshot();
+            Snapshot snapshot = journal().snapshot();
             List<SubhostTrees> with = new ArrayList<>(snapshot.others(entry.name()));
             SubhostTrees numbered = entry.with(snapshot.next(), SubhostTrees.Phase.ACTIVE);
             with.add(numbered);
@@ -352,7 +367,7 @@ final class TreeIndex {
      */
     Snapshot update(String name, UnaryOperator<SubhostTrees> change) throws IOException {
         return locked(() -> {
-            Snapshot snapshot = replay().snapshot();
+            Snapshot snapshot = journal().snapshot();
             Optional<SubhostTrees> now = snapshot.get(name);
             if (now.isEmpty()) {
                 return snapshot;
@@ -370,6 +385,9 @@ final class TreeIndex {
         String line = new SubhostTrees(name, 0, SubhostTrees.Phase.STOPPED, List.of(), List.of(), List.of()).format()
                 + "\n";
         locked(() -> {
+            if (replay().legacy) {
+                journal();
+            }
             if (!append(line, false, 0)) {
                 // Its last line is not whole (a write that failed): a new file without it first.
                 compact(replay());
@@ -390,6 +408,15 @@ final class TreeIndex {
             return compact(replay).snapshot();
         }
         return replay.snapshot();
+    }
+
+    /**
+     * The journal replayed, made from the legacy index first when there is only that; the
+     * caller holds the lock.
+     */
+    private Replay journal() throws IOException {
+        Replay replay = replay();
+        return replay.legacy ? compact(replay) : replay;
     }
 
     /** Runs {@code work} under the index's lock. */

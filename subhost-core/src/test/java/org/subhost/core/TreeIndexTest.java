@@ -239,6 +239,26 @@ class TreeIndexTest {
     }
 
     @Test
+    void theIndexOfAnEarlierVersionIsReadUntilTheFirstWriteTakesItIntoTheJournal() throws Exception {
+        String legacy = "# subhost trees (docs/architecture.md), next=12 kept=1\n"
+                + trees("old", true).with(10, SubhostTrees.Phase.ACTIVE).format() + "\n"
+                + trees("gone", false).with(9, SubhostTrees.Phase.STOPPED).format() + "\n"
+                + trees("kept", true).with(11, SubhostTrees.Phase.STOPPED).format() + "\n";
+        Path file = Files.writeString(state.resolve(TreeIndex.LEGACY), legacy);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).containsExactly("old", "gone", "kept");
+        assertThat(Files.exists(state.resolve(TreeIndex.FILE))).isFalse();
+
+        index.stopped("old");
+        assertThat(cold().entries()).extracting(SubhostTrees::name, SubhostTrees::phase).as("without gone's BASE")
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("old", SubhostTrees.Phase.STOPPED),
+                        org.assertj.core.groups.Tuple.tuple("kept", SubhostTrees.Phase.STOPPED));
+        assertThat(register(trees("new", true)).get("new").orElseThrow().seq()).isEqualTo(12);
+        assertThat(Files.readString(file)).as("left as it was").isEqualTo(legacy);
+    }
+
+    @Test
     void anIndexThatOthersMayWriteIsNeitherReadNorWritten() throws Exception {
         register(trees("a", true));
         Path file = state.resolve(TreeIndex.FILE);
