@@ -131,7 +131,8 @@ final class TreeIndex {
 
     /**
      * The journal replayed up to {@code offset}, the end of its last whole line read, of the
-     * file with {@code device} and {@code inode}: what a JVM keeps between reads. Changed only under {@link #REPLAYS}' monitor.
+     * file with {@code device} and {@code inode}: what a JVM keeps between reads. Changed
+     * only under {@link #REPLAYS}' monitor, or by a writer that holds the lock.
      */
     private static final class Replay {
         final long device;

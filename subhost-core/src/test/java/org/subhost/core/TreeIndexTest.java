@@ -182,8 +182,8 @@ class TreeIndexTest {
                 .as("stopped, BASE still there").containsExactlyInAnyOrder("s0", "s4", "s8", "s12", "s16", "s20",
                         "s24", "s28", "s32", "s36");
         assertThat(cold()).isEqualTo(warm);
-        assertThat(fileLines().size()).as("compacted: far fewer lines than written").isLessThan(2 * warm.entries().size()
-                + 66);
+        assertThat(fileLines().size()).as("compacted: far fewer lines than written")
+                .isLessThan(2 * warm.entries().size() + 66);
     }
 
     @Test
