@@ -454,7 +454,8 @@ final class TreeIndex {
                 .toList();
         List<SubhostTrees> gone = new ArrayList<>();
         int most = Math.min(stopped.size(), PRUNE_MOST);
-        int start = stopped.isEmpty() ? 0 : (int) (snapshot.next() % stopped.size());
+        // Each registration starts where the one before began plus a batch: in turn, they look at all.
+        int start = stopped.isEmpty() ? 0 : (int) (snapshot.next() * PRUNE_BATCH % stopped.size());
         int looked = 0;
         boolean more = true;
         while (more && looked < most) {
