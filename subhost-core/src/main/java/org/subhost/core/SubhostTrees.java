@@ -234,7 +234,9 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
      * with {@code %}, tab, line ends and other control characters as {@code %XX}. A path
      * below BASE is written relative to it ({@code UPPER=root}), and LOG's rotated file not
      * at all when it is LOG's name with {@code .1}: a line stays short, for an index that
-     * every boot reads whole.
+     * each JVM reads whole once (a cold {@code overlay-boot} at every boot). A line with
+     * only {@code name}, {@code seq} and {@code phase} is a change of phase in the index's
+     * journal ({@link TreeIndex}).
      */
     String format() {
         StringBuilder b = new StringBuilder(160);

@@ -18,41 +18,70 @@ import org.subhost.linux.Flock;
 import org.subhost.linux.SyscallException;
 
 /**
- * The index of subhost trees: one file, {@code /run/subhost/.trees}, with a line for each
+ * The index of subhost trees: one file, {@code /run/subhost/.trees.journal}, with a line for each
  * subhost booted on this host ({@link SubhostTrees}), so that a boot learns in one read
  * what every other subhost is made of: which directories they write (a SHARE source must
  * not lie in one) and which are private to them (hidden from every other subhost).
  *
- * <p>Why one file and not the state records: a boot reads all of it, and with thousands of
- * subhosts running, opening a record per subhost would cost more than the boot itself;
- * the index is read with one open and one read. It is rewritten whole (a new file renamed
- * over the old one) under an exclusive {@code flock} of {@code .trees.lock}, so that
- * readers, which take no lock, always see a whole index; writers wait for each other.
+ * <p>Why one file and not the state records: a boot needs all of it, and with thousands of
+ * subhosts running, opening a record per subhost would cost more than the boot itself.
  *
- * <p>A stopped subhost keeps its line, marked stopped: its BASE is still a subhost's, and
+ * <p>A journal: a registration appends the subhost's whole line, a stop appends a line
+ * that marks it stopped, a live share appends the changed line; each is one {@code write}
+ * of whole lines to the file opened with {@code O_APPEND}, under an exclusive {@code flock}
+ * of {@code .trees.lock}, so that what each write costs is that of its own lines, not of
+ * the index. What the index says is the journal replayed: the last line of a NAME says
+ * what it is (a line with only a NAME, a number and a phase changes the phase of NAME's
+ * entry). Readers take no lock and use only whole lines: a last line without its line end
+ * is a write under way (or one that failed) and is left for the next read. A JVM keeps
+ * what it replayed ({@link Replay}) with the file's identity and how far it read, and reads
+ * only what was appended since; a new file (another inode, or other bytes before where it
+ * stopped, should a new file get the same inode number) is read whole.
+ *
+ * <p>A stopped subhost keeps its entry, marked stopped: its BASE is still a subhost's, and
  * a directory that holds it and other subhosts' trees is still one that only subhosts' trees
- * are in. A line goes when its BASE no longer exists, looked at only when the stopped
- * lines have doubled since the last look, so that what looking costs (a stat per line)
- * stays a small part of each write.
+ * are in. An entry goes when its BASE no longer exists: each registration looks at a few
+ * stopped entries' BASEs (more while it finds ones gone) and appends a line that forgets
+ * each gone one. When the lines that no longer say anything outnumber the entries, the
+ * registration compacts the journal: a new file of one line per entry, renamed over the
+ * old one, after a look at every stopped entry's BASE. Both costs are paid for by the lines
+ * written since the last compaction, so that each write costs the same on average however
+ * many subhosts the index knows.
  *
  * <p>Also the subhosts that {@code /etc/subhosts.conf} lists ({@link #listed()}), which may
  * not have booted yet: their files are read for their paths, without running their
  * {@code !} commands.
  *
  * <p>Trust: the index lives in the state directory (root's alone, mode 0700), and is
- * believed only when it is a regular file of ours that no one else may write, as the
- * records are ({@link StateStore}).
+ * believed (read or appended to) only when it is a regular file of ours that no one else
+ * may write, as the records are ({@link StateStore}).
  */
 final class TreeIndex {
     /** The index's file name in the state directory. */
-    static final String FILE = ".trees";
+    static final String FILE = ".trees.journal";
+    /**
+     * The index as versions before the journal kept it, one line per subhost rewritten
+     * whole: read while there is no journal, and taken into it by the first write. A new
+     * name, so that an older version that still runs beside this one (it would take a
+     * stop's line for a subhost of its own, and keep the subhost active) never reads the
+     * journal.
+     */
+    static final String LEGACY = ".trees";
     private static final String LOCK = ".trees.lock";
     private static final String HEADER = "# subhost trees (docs/architecture.md), next=";
     private static final String KEPT = " kept=";
     /** The most an index may be: 64 MiB, some 200000 subhosts. */
     private static final long LIMIT = 64L << 20;
-    /** How many stopped lines are kept without looking whether their BASE still exists. */
-    private static final int STOPPED_UNCHECKED = 64;
+    /** Lines beyond one per entry that the journal may hold before it is compacted. */
+    private static final int SLACK = 64;
+    /** How many stopped entries' BASEs a registration looks at, and again while it finds gone ones. */
+    private static final int PRUNE_BATCH = 4;
+    /** The most BASEs one registration looks at. */
+    private static final int PRUNE_MOST = 64;
+    /** What each JVM replayed of each index it read, by the index's path. */
+    private static final java.util.Map<Path, Replay> REPLAYS = new java.util.HashMap<>();
+    /** How many bytes before where a JVM stopped reading it compares, to know the file again. */
+    private static final int SEEN = 64;
 
     private final Path root;
     private final Optional<Path> list;
@@ -76,7 +105,7 @@ final class TreeIndex {
      *
      * @param next the number the next registration gets
      * @param entries every subhost in it, in the order registered
-     * @param kept how many stopped lines the last pruning kept
+     * @param kept how many stopped entries the last compaction kept
      */
     record Snapshot(long next, List<SubhostTrees> entries, long kept) {
         /** Copies the list. */
@@ -84,7 +113,7 @@ final class TreeIndex {
             entries = List.copyOf(entries);
         }
 
-        /** An index that has never been pruned. */
+        /** An index that has never been compacted. */
         Snapshot(long next, List<SubhostTrees> entries) {
             this(next, entries, 0);
         }
@@ -101,155 +130,298 @@ final class TreeIndex {
     }
 
     /**
-     * Reads the index, without a lock: it is only ever replaced whole.
+     * The journal replayed up to {@code offset}, the end of its last whole line read, of the
+     * file with {@code device} and {@code inode}: what a JVM keeps between reads. Changed
+     * only under {@link #REPLAYS}' monitor, or by a writer that holds the lock.
+     */
+    private static final class Replay {
+        final long device;
+        final long inode;
+        /** Whether it is the legacy index's ({@link #LEGACY}), read as a journal of one line per entry. */
+        boolean legacy;
+        String header;
+        long offset;
+        /** The last bytes before {@link #offset} (at most {@link #SEEN}). */
+        byte[] seen = new byte[0];
+        long next = 1;
+        long kept;
+        /** The lines replayed, the first one aside: one per entry after a compaction. */
+        long lines;
+        final java.util.LinkedHashMap<String, SubhostTrees> entries = new java.util.LinkedHashMap<>();
+        private Snapshot snapshot;
+
+        Replay(long device, long inode) {
+            this.device = device;
+            this.inode = inode;
+        }
+
+        /** Keeps the last bytes before the offset, of the {@code end} bytes of {@code bytes} just read up to it. */
+        void remember(byte[] bytes, int end) {
+            if (end >= SEEN) {
+                seen = java.util.Arrays.copyOfRange(bytes, end - SEEN, end);
+            } else if (end > 0) {
+                byte[] more = java.util.Arrays.copyOf(seen, Math.min(SEEN, seen.length + end));
+                int keep = more.length - end;
+                System.arraycopy(seen, seen.length - keep, more, 0, keep);
+                System.arraycopy(bytes, 0, more, keep, end);
+                seen = more;
+            }
+        }
+
+        /** Applies one line (see the class comment for what each says). */
+        void apply(String line) {
+            if (line.startsWith(HEADER)) {
+                String rest = line.substring(HEADER.length()).strip();
+                int k = rest.indexOf(KEPT.strip());
+                next = Math.max(next, Long.parseLong((k < 0 ? rest : rest.substring(0, k)).strip()));
+                kept = k < 0 ? 0 : Long.parseLong(rest.substring(k + KEPT.strip().length()).strip());
+                return;
+            }
+            SubhostTrees e = SubhostTrees.parse(line);
+            lines++;
+            snapshot = null;
+            SubhostTrees now = entries.get(e.name());
+            if (e.trees().isEmpty()) {
+                // A change of phase: stopped, or forgotten (listed, if anything, once more).
+                if (now != null && (e.seq() == 0 || e.seq() == now.seq())) {
+                    if (e.phase() == SubhostTrees.Phase.LISTED) {
+                        entries.remove(e.name());
+                    } else {
+                        entries.put(e.name(), now.with(now.seq(), e.phase()));
+                    }
+                }
+                return;
+            }
+            if (now != null && now.seq() != e.seq()) {
+                entries.remove(e.name()); // registered again: it goes last, as registered
+            }
+            entries.put(e.name(), e);
+            next = Math.max(next, e.seq() + 1);
+        }
+
+        Snapshot snapshot() {
+            if (snapshot == null) {
+                snapshot = new Snapshot(next, List.copyOf(entries.values()), kept);
+            }
+            return snapshot;
+        }
+    }
+
+    /**
+     * Reads the index, without a lock: only whole lines are used, and what this JVM read
+     * of the same file before is not read again.
      *
      * @return the index; empty when there is none yet
      * @throws IOException when it cannot be read or cannot be trusted
      */
     Snapshot read() throws IOException {
-        Path file = root.resolve(FILE);
+        synchronized (REPLAYS) {
+            return replay().snapshot();
+        }
+    }
+
+    /** Forgets what this JVM replayed of every index: the next read is a new JVM's. */
+    static void forgetReplays() {
+        synchronized (REPLAYS) {
+            REPLAYS.clear();
+        }
+    }
+
+    /**
+     * The journal replayed to its last whole line. What it returns changes as later reads
+     * of this JVM replay more: a caller that holds the index's lock (no line can come) or
+     * {@link #REPLAYS}' monitor uses it as it is.
+     */
+    private Replay replay() throws IOException {
+        return replay(root.resolve(FILE), true);
+    }
+
+    /** The journal replayed, as {@link #replay()}; without one, the legacy index (else none). */
+    private Replay replay(Path file, boolean journal) throws IOException {
         int fd;
         try {
             fd = Fds.open(file.toString(), Fds.O_RDONLY | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC);
         } catch (SyscallException e) {
             if (e.is(Errno.ENOENT)) {
-                return new Snapshot(1, List.of());
+                synchronized (REPLAYS) {
+                    REPLAYS.remove(file);
+                }
+                return journal ? replay(root.resolve(LEGACY), false) : new Replay(0, 0);
             }
             throw new IOException(file + ": " + e.errnoText(), e);
         }
         try {
             FileStatus status = AtFiles.fstat(fd);
-            if (!status.isRegularFile() || status.uid() != 0 && status.uid() != ourUid()
-                    || (status.permissions() & 0022) != 0) {
-                throw new IOException(file + ": not a regular file of ours that only we may write; refused: remove it"
-                        + " (it is made again at the next boot)");
+            trust(file, status);
+            synchronized (REPLAYS) {
+                Replay replay = REPLAYS.get(file);
+                long device = ((long) status.deviceMajor() << 32) | status.deviceMinor();
+                byte[] read = null;
+                if (replay != null && replay.device == device && replay.inode == status.inode()
+                        && status.size() >= replay.offset) {
+                    // The bytes before where it stopped, to tell a file that took the same
+                    // inode number: the same file holds them still, as it only grows.
+                    long from = replay.offset - replay.seen.length;
+                    read = Fds.pread(fd, (int) (status.size() - from), from);
+                    if (!java.util.Arrays.equals(read, 0, replay.seen.length, replay.seen, 0, replay.seen.length)) {
+                        read = null;
+                    } else {
+                        read = java.util.Arrays.copyOfRange(read, replay.seen.length, read.length);
+                    }
+                }
+                if (read == null) {
+                    replay = new Replay(device, status.inode());
+                    replay.legacy = !journal;
+                    REPLAYS.put(file, replay);
+                    read = Fds.pread(fd, (int) status.size(), 0);
+                }
+                if (read.length > 0) {
+                    try {
+                        apply(file, read, replay);
+                    } catch (IOException | RuntimeException e) {
+                        REPLAYS.remove(file);
+                        throw e;
+                    }
+                }
+                return replay;
             }
-            if (status.size() > LIMIT) {
-                throw new IOException(file + ": larger than the index can be (" + LIMIT + " bytes)");
-            }
-            byte[] bytes = Fds.read(fd, (int) status.size() + 1);
-            return parse(file, new String(bytes, StandardCharsets.UTF_8));
         } finally {
             Descriptor.closeQuietly(fd);
         }
     }
 
-    private static Snapshot parse(Path file, String text) throws IOException {
-        long next = 1;
-        long kept = 0;
-        List<SubhostTrees> entries = new ArrayList<>();
-        int number = 0;
+    private static void trust(Path file, FileStatus status) throws IOException {
+        if (!status.isRegularFile() || status.uid() != 0 && status.uid() != ourUid()
+                || (status.permissions() & 0022) != 0) {
+            throw new IOException(file + ": not a regular file of ours that only we may write; refused: remove it"
+                    + " (it is made again at the next boot)");
+        }
+        if (status.size() > LIMIT) {
+            throw new IOException(file + ": larger than the index can be (" + LIMIT + " bytes)");
+        }
+    }
+
+    /** Applies every whole line of {@code bytes}, read from {@code replay.offset}. */
+    private static void apply(Path file, byte[] bytes, Replay replay) throws IOException {
+        int end = bytes.length;
+        while (end > 0 && bytes[end - 1] != '\n') {
+            end--; // a line being written, or one whose write failed: not read
+        }
+        String text = new String(bytes, 0, end, StandardCharsets.UTF_8);
         int start = 0;
         while (start < text.length()) {
-            int end = text.indexOf('\n', start);
-            if (end < 0) {
-                end = text.length();
+            int stop = text.indexOf('\n', start);
+            String line = text.substring(start, stop);
+            start = stop + 1;
+            if (replay.header == null) {
+                replay.header = line;
+                if (!line.startsWith(HEADER)) {
+                    throw new IOException(file + ":1: not the first line of the index; remove the file (it is"
+                            + " made again at the next boot)");
+                }
             }
-            number++;
-            String line = text.substring(start, end);
-            start = end + 1;
             if (line.isEmpty()) {
                 continue;
             }
-            if (line.startsWith(HEADER)) {
-                String rest = line.substring(HEADER.length()).strip();
-                int k = rest.indexOf(KEPT.strip());
-                next = Long.parseLong((k < 0 ? rest : rest.substring(0, k)).strip());
-                kept = k < 0 ? 0 : Long.parseLong(rest.substring(k + KEPT.strip().length()).strip());
-                continue;
-            }
             try {
-                entries.add(Lines.parse(line));
+                replay.apply(line);
             } catch (RuntimeException e) {
-                throw new IOException(file + ":" + number + ": not a line of the index (" + e.getMessage()
+                throw new IOException(file + ":" + (replay.lines + 2) + ": not a line of the index (" + e.getMessage()
                         + "); remove the file (it is made again at the next boot)", e);
             }
         }
-        return new Snapshot(next, entries, kept);
+        replay.offset += end;
+        replay.remember(bytes, end);
     }
 
     /**
-     * The lines of the index read before, with the entries they are, and the other way
-     * round: every boot reads and writes the whole index, whose lines are mostly those it
-     * had the last time, and parsing or formatting thousands of them anew would cost more
-     * than the rest of the boot. Bounded: emptied when it holds many more than an index has.
-     */
-    private static final class Lines {
-        private static final int MOST = 1 << 15;
-        private static final java.util.Map<String, SubhostTrees> PARSED = new java.util.HashMap<>();
-        // By identity: an entry read from a line is that line's object until the line changes.
-        private static final java.util.Map<SubhostTrees, String> FORMATTED = new java.util.IdentityHashMap<>();
-
-        static synchronized SubhostTrees parse(String line) {
-            SubhostTrees entry = PARSED.get(line);
-            if (entry == null) {
-                entry = SubhostTrees.parse(line);
-                remember(line, entry);
-            }
-            return entry;
-        }
-
-        static synchronized String format(SubhostTrees entry) {
-            String line = FORMATTED.get(entry);
-            if (line == null) {
-                line = entry.format();
-                remember(line, entry);
-            }
-            return line;
-        }
-
-        private static void remember(String line, SubhostTrees entry) {
-            if (PARSED.size() >= MOST) {
-                PARSED.clear();
-                FORMATTED.clear();
-            }
-            PARSED.put(line, entry);
-            FORMATTED.put(entry, line);
-        }
-    }
-
-    /**
-     * Adds {@code entry} (active), replacing any line of its NAME, with the next number, as
+     * Adds {@code entry} (active), replacing any entry of its NAME, with the next number, as
      * {@code finish} completes it from the index with it in (the directories it hides
-     * whole, which later boots read): the one rewrite of the index that a boot makes.
+     * whole, which later boots read): the one line of the index that a boot writes, with
+     * lines that forget stopped subhosts whose BASE is gone, and now and then a compaction.
      *
      * @return the index with it, as it was written
      */
     Snapshot register(SubhostTrees entry, java.util.function.BiFunction<SubhostTrees, Snapshot, SubhostTrees> finish)
             throws IOException {
-        return change(snapshot -> {
-            List<SubhostTrees> out = new ArrayList<>(snapshot.others(entry.name()));
+        return locked(() -> {
+            Snapshot snapshot = journal().snapshot();
+            List<SubhostTrees> with = new ArrayList<>(snapshot.others(entry.name()));
             SubhostTrees numbered = entry.with(snapshot.next(), SubhostTrees.Phase.ACTIVE);
-            List<SubhostTrees> with = new ArrayList<>(out);
             with.add(numbered);
-            out.add(finish.apply(numbered, new Snapshot(snapshot.next() + 1, with, snapshot.kept())));
-            return new Snapshot(snapshot.next() + 1, out, snapshot.kept());
+            SubhostTrees done = finish.apply(numbered, new Snapshot(snapshot.next() + 1, with, snapshot.kept()));
+            StringBuilder lines = new StringBuilder();
+            for (SubhostTrees gone : goneSome(snapshot)) {
+                lines.append(new SubhostTrees(gone.name(), gone.seq(), SubhostTrees.Phase.LISTED, List.of(), List.of(),
+                        List.of()).format()).append('\n');
+            }
+            lines.append(done.format()).append('\n');
+            return appendAndCompact(lines.toString(), snapshot.next());
         });
     }
 
     /**
-     * Replaces the line of {@code name} with what {@code change} makes of it; nothing when
+     * Replaces the entry of {@code name} with what {@code change} makes of it; nothing when
      * there is none.
      *
      * @return the index as it was written
      */
     Snapshot update(String name, UnaryOperator<SubhostTrees> change) throws IOException {
-        return change(snapshot -> {
-            List<SubhostTrees> out = new ArrayList<>();
-            for (SubhostTrees e : snapshot.entries()) {
-                out.add(e.name().equals(name) ? change.apply(e) : e);
+        return locked(() -> {
+            Snapshot snapshot = journal().snapshot();
+            Optional<SubhostTrees> now = snapshot.get(name);
+            if (now.isEmpty()) {
+                return snapshot;
             }
-            return new Snapshot(snapshot.next(), out, snapshot.kept());
+            return appendAndCompact(change.apply(now.get()).format() + "\n", snapshot.next());
         });
     }
 
-    /** Marks {@code name} stopped: its trees stay, as a subhost's (no longer hidden by themselves). */
+    /**
+     * Marks {@code name} stopped: its trees stay, as a subhost's (no longer hidden by
+     * themselves). One line appended, nothing read: a stop costs the same whatever the
+     * index holds.
+     */
     void stopped(String name) throws IOException {
-        update(name, e -> e.with(e.seq(), SubhostTrees.Phase.STOPPED));
+        String line = new SubhostTrees(name, 0, SubhostTrees.Phase.STOPPED, List.of(), List.of(), List.of()).format()
+                + "\n";
+        locked(() -> {
+            if (replay().legacy) {
+                journal();
+            }
+            if (!append(line, false, 0)) {
+                // Its last line is not whole (a write that failed): a new file without it first.
+                compact(replay());
+                append(line, false, 0);
+            }
+            return null;
+        });
     }
 
-    /** Reads, changes and writes the index under its lock. */
-    private Snapshot change(UnaryOperator<Snapshot> change) throws IOException {
+    /** Appends {@code lines} (and makes the file, numbering from {@code next}); compacts when it is due. */
+    private Snapshot appendAndCompact(String lines, long next) throws IOException {
+        if (!append(lines, true, next)) {
+            compact(replay());
+            append(lines, true, next);
+        }
+        Replay replay = replay();
+        if (replay.lines - replay.entries.size() > replay.entries.size() + SLACK) {
+            return compact(replay).snapshot();
+        }
+        return replay.snapshot();
+    }
+
+    /**
+     * The journal replayed, made from the legacy index first when there is only that; the
+     * caller holds the lock.
+     */
+    private Replay journal() throws IOException {
+        Replay replay = replay();
+        return replay.legacy ? compact(replay) : replay;
+    }
+
+    /** Runs {@code work} under the index's lock. */
+    private <T> T locked(Work<T> work) throws IOException {
         int lock;
         try {
             lock = Fds.open(root.resolve(LOCK).toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_CLOEXEC,
@@ -259,37 +431,121 @@ final class TreeIndex {
         }
         try {
             Flock.flock(lock, Flock.LOCK_EX);
-            Snapshot changed = prune(change.apply(read()));
-            write(changed);
-            return changed;
+            return work.run();
         } finally {
             Descriptor.closeQuietly(lock);
         }
     }
 
-    /**
-     * Drops stopped lines whose BASE is gone, when the stopped lines are more than a few and
-     * twice as many as the last pruning kept: looking costs a stat per line, so it is done
-     * the more rarely the more lines stay.
-     */
-    private static Snapshot prune(Snapshot snapshot) {
-        long stopped = snapshot.entries().stream().filter(e -> !e.active()).count();
-        if (stopped <= Math.max(STOPPED_UNCHECKED, 2 * snapshot.kept())) {
-            return snapshot;
-        }
-        List<SubhostTrees> kept = snapshot.entries().stream()
-                .filter(e -> e.active() || e.path(SubhostTrees.Role.BASE).map(Files::isDirectory).orElse(false))
-                .toList();
-        return new Snapshot(snapshot.next(), kept, kept.stream().filter(e -> !e.active()).count());
+    /** What runs under the index's lock. */
+    private interface Work<T> {
+        T run() throws IOException;
     }
 
-    private void write(Snapshot snapshot) throws IOException {
-        StringBuilder text = new StringBuilder(HEADER).append(snapshot.next()).append(KEPT).append(snapshot.kept())
-                .append('\n');
-        for (SubhostTrees e : snapshot.entries()) {
-            text.append(Lines.format(e)).append('\n');
+    /**
+     * The stopped entries whose BASE is gone, of a few looked at: {@link #PRUNE_BATCH} from
+     * a place that moves with each registration's number, and as many again while the last
+     * few had gone ones, at most {@link #PRUNE_MOST}. A look that finds one gone pays for
+     * itself (the entry is no longer read), so that what looking costs stays a few stats
+     * per registration.
+     */
+    private static List<SubhostTrees> goneSome(Snapshot snapshot) {
+        List<SubhostTrees> stopped = snapshot.entries().stream().filter(e -> e.phase() == SubhostTrees.Phase.STOPPED)
+                .toList();
+        List<SubhostTrees> gone = new ArrayList<>();
+        int most = Math.min(stopped.size(), PRUNE_MOST);
+        // Each registration starts where the one before began plus a batch: in turn, they look at all.
+        int start = stopped.isEmpty() ? 0 : (int) (snapshot.next() * PRUNE_BATCH % stopped.size());
+        int looked = 0;
+        boolean more = true;
+        while (more && looked < most) {
+            int found = 0;
+            for (int i = 0; i < PRUNE_BATCH && looked < most; i++, looked++) {
+                SubhostTrees e = stopped.get((start + looked) % stopped.size());
+                if (!baseExists(e)) {
+                    gone.add(e);
+                    found++;
+                }
+            }
+            more = found > 0;
+        }
+        return gone;
+    }
+
+    private static boolean baseExists(SubhostTrees e) {
+        return e.path(SubhostTrees.Role.BASE).map(Files::isDirectory).orElse(false);
+    }
+
+    /**
+     * Appends {@code lines} in one write, when the file ends with a whole line; makes the
+     * file (its first line numbering from {@code next}) when {@code create} and there is
+     * none.
+     *
+     * @return false when the file's last line is not whole: the caller compacts first
+     */
+    private boolean append(String lines, boolean create, long next) throws IOException {
+        Path file = root.resolve(FILE);
+        int fd;
+        try {
+            fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_APPEND | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC
+                    | (create ? Fds.O_CREAT : 0), StateStore.FILE_MODE);
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT) && !create) {
+                return true; // no index: nothing to mark
+            }
+            throw new IOException(file + ": " + e.errnoText(), e);
+        }
+        try {
+            FileStatus status = AtFiles.fstat(fd);
+            if (status.size() == 0 && status.isRegularFile() && status.uid() == ourUid()) {
+                AtFiles.fchmod(fd, StateStore.FILE_MODE);
+                status = AtFiles.fstat(fd);
+            }
+            trust(file, status);
+            if (status.size() > 0 && Fds.pread(fd, 1, status.size() - 1)[0] != '\n') {
+                return false;
+            }
+            String text = status.size() == 0 ? header(next, 0) + lines : lines;
+            writeAll(fd, text.getBytes(StandardCharsets.UTF_8));
+            return true;
+        } finally {
+            Descriptor.closeQuietly(fd);
+        }
+    }
+
+    private static String header(long next, long kept) {
+        return HEADER + next + KEPT + kept + "\n";
+    }
+
+    private static void writeAll(int fd, byte[] bytes) throws IOException {
+        int done = 0;
+        while (done < bytes.length) {
+            done += Fds.write(fd, done == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, done, bytes.length));
+        }
+    }
+
+    /**
+     * Writes the index anew, one line per entry, without the stopped ones whose BASE is gone
+     * (a stat each), to a new file renamed over the old one; the caller holds the lock.
+     *
+     * @return the new file replayed (what this JVM keeps of it)
+     */
+    private Replay compact(Replay from) throws IOException {
+        List<SubhostTrees> kept = new ArrayList<>();
+        long stopped = 0;
+        for (SubhostTrees e : from.entries.values()) {
+            if (e.active() || baseExists(e)) {
+                kept.add(e);
+                stopped += e.active() ? 0 : 1;
+            }
+        }
+        String head = header(from.next, stopped);
+        StringBuilder text = new StringBuilder(head);
+        for (SubhostTrees e : kept) {
+            text.append(e.format()).append('\n');
         }
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        Path file = root.resolve(FILE);
         Path tmp = root.resolve(FILE + ".tmp");
         Files.deleteIfExists(tmp);
         int fd;
@@ -299,21 +555,33 @@ final class TreeIndex {
         } catch (SyscallException e) {
             throw new IOException(tmp + ": " + e.errnoText(), e);
         }
+        Replay replay;
         try {
             AtFiles.fchmod(fd, StateStore.FILE_MODE);
-            int done = 0;
-            while (done < bytes.length) {
-                done += Fds.write(fd, done == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, done, bytes.length));
-            }
+            writeAll(fd, bytes);
+            FileStatus status = AtFiles.fstat(fd);
+            replay = new Replay(((long) status.deviceMajor() << 32) | status.deviceMinor(), status.inode());
         } finally {
             Descriptor.closeQuietly(fd);
         }
         try {
             AtFiles.renameat(org.subhost.linux.Mounts.AT_FDCWD, tmp.toString(), org.subhost.linux.Mounts.AT_FDCWD,
-                    root.resolve(FILE).toString());
+                    file.toString());
         } catch (SyscallException e) {
             throw new IOException("rename " + tmp + ": " + e.errnoText(), e);
         }
+        // What was written, as this JVM knows it already: not parsed again.
+        replay.header = head.substring(0, head.length() - 1);
+        replay.offset = bytes.length;
+        replay.remember(bytes, bytes.length);
+        replay.next = from.next;
+        replay.kept = stopped;
+        replay.lines = kept.size();
+        kept.forEach(e -> replay.entries.put(e.name(), e));
+        synchronized (REPLAYS) {
+            REPLAYS.put(file, replay);
+        }
+        return replay;
     }
 
     /**
@@ -413,6 +681,14 @@ final class TreeIndex {
     }
 
     private static int ourUid() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        int known = uid;
+        if (known < 0) {
+            known = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            uid = known;
+        }
+        return known;
     }
+
+    /** Our uid once read (-1 before). */
+    private static volatile int uid = -1;
 }

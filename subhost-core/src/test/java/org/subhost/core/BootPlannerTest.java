@@ -56,7 +56,7 @@ class BootPlannerTest {
                 "NewMountNamespace", "WriteInterfaces", "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime",
                 "BindShare", "HideTrees", "Create", "PivotRoot", "StartPid1", "Join", "RecordRunning", "Carry",
                 "ReleaseInit");
-        assertThat(plan.lines().get(2)).isEqualTo(" 3. [host] register the trees of ex1 in /run/subhost/.trees;"
+        assertThat(plan.lines().get(2)).isEqualTo(" 3. [host] register the trees of ex1 in /run/subhost/.trees.journal;"
                 + " check each SHARE against what subhosts write");
         assertThat(plan.lines().get(4))
                 .isEqualTo(" 5. [host, alongside ns] network namespace ex1 once the namespace thread made it");

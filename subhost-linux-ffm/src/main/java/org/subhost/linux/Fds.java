@@ -82,6 +82,9 @@ public final class Fds {
     // ssize_t read(int fd, void *buf, size_t count)
     private static final Downcall READ = Native.lazyDowncall("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+    private static final Downcall PREAD = Native.lazyDowncall("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     // ssize_t write(int fd, const void *buf, size_t count)
     private static final Downcall WRITE = Native.lazyDowncall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -287,6 +290,47 @@ public final class Fds {
                     throw new SyscallException("read", "fd " + fd + ", " + max + " bytes", errno);
                 }
             }
+        }
+    }
+
+    /**
+     * Reads at most {@code max} bytes of {@code fd} from {@code offset}: pread(2), retried on
+     * EINTR and on a short read until {@code max} bytes or the end of the file, so that a
+     * file that others append to is read from where a reader stopped without moving (or
+     * sharing) a file position.
+     *
+     * <p>Errnos to expect: EBADF, EISDIR, ESPIPE (a pipe or socket), EINVAL (a negative offset).
+     *
+     * @param fd an open descriptor of a regular file
+     * @param max the most bytes to read
+     * @param offset where to start
+     * @return the bytes read; fewer than {@code max} at the end of the file
+     * @throws SyscallException when the kernel refuses
+     */
+    public static byte[] pread(int fd, int max, long offset) throws SyscallException {
+        if (max < 0) {
+            throw new IllegalArgumentException("max (" + max + ") must not be negative");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(Math.max(1, max));
+            int done = 0;
+            while (done < max) {
+                long rc = (long) PREAD.call(errnoSegment, fd, Native.address(buffer.asSlice(done)), (long) (max - done),
+                        offset + done);
+                if (rc == 0) {
+                    break;
+                }
+                if (rc > 0) {
+                    done += (int) rc;
+                    continue;
+                }
+                int errno = Native.errno(errnoSegment);
+                if (errno != Errno.EINTR) {
+                    throw new SyscallException("pread", "fd " + fd + ", " + max + " bytes at " + offset, errno);
+                }
+            }
+            return Arrays.copyOf(buffer.toArray(JAVA_BYTE), done);
         }
     }
 

@@ -52,6 +52,20 @@ class FdsTest {
     }
 
     @Test
+    void preadReadsFromAnOffsetWithoutMovingTheFilePosition() throws Exception {
+        Path file = Files.writeString(dir.resolve("journal"), "first\nsecond\n");
+        int fd = Fds.open(file.toString(), Fds.O_RDONLY | Fds.O_CLOEXEC);
+        try {
+            assertThat(new String(Fds.pread(fd, 64, 6), StandardCharsets.UTF_8)).isEqualTo("second\n");
+            assertThat(new String(Fds.pread(fd, 3, 0), StandardCharsets.UTF_8)).isEqualTo("fir");
+            assertThat(Fds.pread(fd, 64, 13)).isEmpty();
+            assertThat(new String(Fds.read(fd, 64), StandardCharsets.UTF_8)).isEqualTo("first\nsecond\n");
+        } finally {
+            Fds.close(fd);
+        }
+    }
+
+    @Test
     void dupGivesCloseOnExecCopy() throws Exception {
         int fd = Fds.open(dir.toString(), Fds.O_RDONLY | Fds.O_DIRECTORY);
         try {

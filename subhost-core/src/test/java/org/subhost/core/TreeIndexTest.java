@@ -1,0 +1,364 @@
+package org.subhost.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.subhost.config.Share;
+
+/**
+ * The index of subhost trees as a journal: what its lines replay to is what the index said
+ * when it was rewritten whole at each change, read whole or from where this JVM stopped;
+ * a line still being written is not read; a compaction keeps every active entry and every
+ * stopped one whose BASE exists; writers from many threads at once lose nothing. On a
+ * state directory of the test's own (no root needed).
+ */
+class TreeIndexTest {
+    private Path state;
+    private Path bases;
+    private TreeIndex index;
+
+    @BeforeEach
+    void makeDirectories() throws IOException {
+        state = Files.createTempDirectory("tree-index-state-").toRealPath();
+        bases = Files.createTempDirectory("tree-index-bases-").toRealPath();
+        index = new TreeIndex(state, Optional.empty());
+    }
+
+    @AfterEach
+    void removeDirectories() throws IOException {
+        TreeIndex.forgetReplays();
+        for (Path dir : List.of(state, bases)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** The trees of a subhost with BASE {@code bases/name} (made when {@code make}), LOWER / and LOG in BASE. */
+    private SubhostTrees trees(String name, boolean make) throws IOException {
+        Path base = bases.resolve(name);
+        if (make) {
+            Files.createDirectories(base);
+        }
+        return new SubhostTrees(name, 0, SubhostTrees.Phase.ACTIVE, List.of(
+                new SubhostTrees.Tree(SubhostTrees.Role.BASE, base, 0),
+                new SubhostTrees.Tree(SubhostTrees.Role.LIVE, base.resolve("live"), 0),
+                new SubhostTrees.Tree(SubhostTrees.Role.UPPER, base.resolve("root"), 0),
+                new SubhostTrees.Tree(SubhostTrees.Role.WORK, base.resolve("work"), 0),
+                new SubhostTrees.Tree(SubhostTrees.Role.LOWER, Path.of("/"), 2049),
+                new SubhostTrees.Tree(SubhostTrees.Role.LOG, base.resolve("log"), 0),
+                new SubhostTrees.Tree(SubhostTrees.Role.LOG_ROTATED, base.resolve("log.1"), 0)), List.of(), List.of());
+    }
+
+    /** Registers {@code entry}, recording that it hides {@code bases} whole, as a boot's plan would. */
+    private TreeIndex.Snapshot register(SubhostTrees entry) throws IOException {
+        return index.register(entry, (self, with) -> self.hidingWhole(List.of(bases)));
+    }
+
+    private List<String> fileLines() throws IOException {
+        return Files.readAllLines(state.resolve(TreeIndex.FILE));
+    }
+
+    /** What a JVM that never read the index reads. */
+    private TreeIndex.Snapshot cold() throws IOException {
+        TreeIndex.forgetReplays();
+        return index.read();
+    }
+
+    @Test
+    void theJournalReplaysToWhatTheWholeFileSaidAtEachChange() throws Exception {
+        // The index as it was when every change rewrote it whole: a list in the order
+        // registered, a registration replacing its NAME's line at the end, a stop or a
+        // share changing the line in place.
+        Map<String, SubhostTrees> whole = new LinkedHashMap<>();
+        long next = 1;
+        Share share = new Share(Path.of("/srv/mail"), Path.of("/var/mail"));
+        List<String> script = List.of("+a", "+b", "+c", "-b", "sa", "+b", "-a", "-a", "+d", "-zz", "-c", "+c", "ua");
+        for (String step : script) {
+            String name = step.substring(1);
+            switch (step.charAt(0)) {
+                case '+' -> {
+                    register(trees(name, true));
+                    whole.remove(name);
+                    whole.put(name, trees(name, true).with(next++, SubhostTrees.Phase.ACTIVE)
+                            .hidingWhole(List.of(bases)));
+                }
+                case '-' -> {
+                    index.stopped(name);
+                    whole.computeIfPresent(name, (n, e) -> e.with(e.seq(), SubhostTrees.Phase.STOPPED));
+                }
+                case 's' -> {
+                    index.update(name, e -> e.withShare(share));
+                    whole.computeIfPresent(name, (n, e) -> e.withShare(share));
+                }
+                default -> {
+                    index.update(name, e -> e.withoutShare(share));
+                    whole.computeIfPresent(name, (n, e) -> e.withoutShare(share));
+                }
+            }
+            assertThat(index.read().entries()).as("after %s, read on from where this JVM stopped", step)
+                    .containsExactlyElementsOf(whole.values());
+        }
+        TreeIndex.Snapshot cold = cold();
+        assertThat(cold.entries()).as("read whole").containsExactlyElementsOf(whole.values());
+        assertThat(cold.next()).isEqualTo(next);
+        assertThat(fileLines()).as("one line per change: a stop is a line of its own").hasSize(1 + script.size())
+                .contains("name=b\tseq=0\tphase=stopped");
+    }
+
+    @Test
+    void aLastLineWithoutItsLineEndIsNotReadUntilItIsWhole() throws Exception {
+        register(trees("a", true));
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).containsExactly("a");
+        String line = trees("b", true).with(7, SubhostTrees.Phase.ACTIVE).format();
+        Path file = state.resolve(TreeIndex.FILE);
+        Files.writeString(file, line.substring(0, 30), StandardOpenOption.APPEND);
+
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).as("read on").containsExactly("a");
+        assertThat(cold().entries()).extracting(SubhostTrees::name).as("read whole").containsExactly("a");
+
+        Files.writeString(file, line.substring(30) + "\n", StandardOpenOption.APPEND);
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).as("once whole").containsExactly("a", "b");
+    }
+
+    @Test
+    void aWriterAfterALineWhoseWriteFailedWritesANewFileWithoutIt() throws Exception {
+        register(trees("a", true));
+        Path file = state.resolve(TreeIndex.FILE);
+        Files.writeString(file, "name=torn\tseq=5\tphase=act", StandardOpenOption.APPEND);
+
+        index.stopped("a");
+        register(trees("b", true));
+
+        assertThat(fileLines()).noneMatch(l -> l.contains("torn"));
+        assertThat(cold().entries()).extracting(SubhostTrees::name, SubhostTrees::phase).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("a", SubhostTrees.Phase.STOPPED),
+                org.assertj.core.groups.Tuple.tuple("b", SubhostTrees.Phase.ACTIVE));
+    }
+
+    @Test
+    void aCompactionKeepsEveryActiveEntryAndEveryStoppedOneWhoseBaseExists() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            register(trees("s" + i, true));
+        }
+        for (int i = 0; i < 40; i += 2) {
+            index.stopped("s" + i); // s0, s2, ... stopped; of those, s0, s4, ... keep their BASE
+            if (i % 4 == 2) {
+                Files.delete(bases.resolve("s" + i));
+            }
+        }
+        // Boots of the same few: each line replaces one, until they outnumber the entries.
+        for (int round = 0; round < 200; round++) {
+            register(trees("t" + round % 3, true));
+        }
+
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            if (i % 2 == 1 || i % 4 == 0) {
+                expected.add("s" + i);
+            }
+        }
+        expected.addAll(List.of("t0", "t1", "t2"));
+        TreeIndex.Snapshot warm = index.read();
+        assertThat(warm.entries()).extracting(SubhostTrees::name).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(warm.entries()).filteredOn(e -> !e.active()).extracting(SubhostTrees::name)
+                .as("stopped, BASE still there").containsExactlyInAnyOrder("s0", "s4", "s8", "s12", "s16", "s20",
+                        "s24", "s28", "s32", "s36");
+        assertThat(cold()).isEqualTo(warm);
+        assertThat(fileLines().size()).as("compacted: far fewer lines than written")
+                .isLessThan(2 * warm.entries().size() + 66);
+    }
+
+    @Test
+    void aStoppedSubhostStillCountsForADirectoryHiddenWholeAfterACompaction() throws Exception {
+        // b stopped, BASE still there: its directory in bases/ holds only subhosts' trees,
+        // so that the next subhost there hides bases/ whole, with b's BASE in it.
+        SubhostTrees a = trees("a", true);
+        register(a);
+        register(trees("b", true));
+        index.stopped("b");
+        for (int round = 0; round < 100; round++) {
+            register(trees("a", true)); // until a compaction wrote the index anew
+        }
+        assertThat(fileLines()).as("compacted").hasSizeLessThan(100).contains(trees("b", true).with(2,
+                SubhostTrees.Phase.STOPPED).hidingWhole(List.of(bases)).format());
+        SubhostTrees c = trees("c", true);
+        TreeIndex.Snapshot now = cold();
+        Hiding.Plan plan = Hiding.plan(c, now.others("c"), state, List.of(), Hiding.Lister.HOST);
+        assertThat(plan.whole()).containsExactlyInAnyOrder(state, bases);
+
+        Hiding.Plan without = Hiding.plan(c, now.others("b"), state, List.of(), Hiding.Lister.HOST);
+        assertThat(without.whole()).as("b forgotten: bases/b is nothing known").containsExactly(state);
+    }
+
+    @Test
+    void aStoppedSubhostWhoseBaseIsGoneIsForgottenByLaterRegistrations() throws Exception {
+        register(trees("a", true));
+        register(trees("b", true));
+        index.stopped("b");
+        Files.delete(bases.resolve("b"));
+
+        register(trees("c", true));
+
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).containsExactly("a", "c");
+        assertThat(fileLines()).contains("name=b\tseq=2\tphase=listed");
+        assertThat(cold().entries()).extracting(SubhostTrees::name).containsExactly("a", "c");
+    }
+
+    @Test
+    void anIndexRenamedOverByAnotherWriterIsReadWhole() throws Exception {
+        register(trees("a", true));
+        index.read();
+        Path file = state.resolve(TreeIndex.FILE);
+        // As another process's compaction (or an older SDK's rewrite) leaves it.
+        Path other = state.resolve("other");
+        Files.writeString(other, "# subhost trees (docs/architecture.md), next=9 kept=0\n"
+                + trees("z", true).with(8, SubhostTrees.Phase.ACTIVE).format() + "\n");
+        Files.setPosixFilePermissions(other, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.move(other, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).containsExactly("z");
+        assertThat(register(trees("a", true)).get("a").orElseThrow().seq()).isEqualTo(9);
+    }
+
+    @Test
+    void theIndexOfAnEarlierVersionIsReadUntilTheFirstWriteTakesItIntoTheJournal() throws Exception {
+        String legacy = "# subhost trees (docs/architecture.md), next=12 kept=1\n"
+                + trees("old", true).with(10, SubhostTrees.Phase.ACTIVE).format() + "\n"
+                + trees("gone", false).with(9, SubhostTrees.Phase.STOPPED).format() + "\n"
+                + trees("kept", true).with(11, SubhostTrees.Phase.STOPPED).format() + "\n";
+        Path file = Files.writeString(state.resolve(TreeIndex.LEGACY), legacy);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).containsExactly("old", "gone", "kept");
+        assertThat(Files.exists(state.resolve(TreeIndex.FILE))).isFalse();
+
+        index.stopped("old");
+        assertThat(cold().entries()).extracting(SubhostTrees::name, SubhostTrees::phase).as("without gone's BASE")
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("old", SubhostTrees.Phase.STOPPED),
+                        org.assertj.core.groups.Tuple.tuple("kept", SubhostTrees.Phase.STOPPED));
+        assertThat(register(trees("new", true)).get("new").orElseThrow().seq()).isEqualTo(12);
+        assertThat(Files.readString(file)).as("left as it was").isEqualTo(legacy);
+    }
+
+    @Test
+    void anIndexThatOthersMayWriteIsNeitherReadNorWritten() throws Exception {
+        register(trees("a", true));
+        Path file = state.resolve(TreeIndex.FILE);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        String refused = file + ": not a regular file of ours that only we may write; refused: remove it (it is made"
+                + " again at the next boot)";
+        org.assertj.core.api.Assertions.assertThatThrownBy(index::read).hasMessage(refused);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> index.stopped("a")).hasMessage(refused);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> register(trees("b", true))).hasMessage(refused);
+        assertThat(Files.readString(file, StandardCharsets.UTF_8)).doesNotContain("name=b").doesNotContain("stopped");
+    }
+
+    /** Registers and stops NAME-0 to NAME-9 in turn, 60 times: {@code STATE BASES PREFIX}, as another process. */
+    static final class Writer {
+        public static void main(String[] args) throws Exception {
+            TreeIndexTest test = new TreeIndexTest();
+            test.state = Path.of(args[0]);
+            test.bases = Path.of(args[1]);
+            test.index = new TreeIndex(test.state, Optional.empty());
+            test.writeSixty(args[2]);
+        }
+    }
+
+    /** 60 registrations of PREFIX-0 to PREFIX-9 in turn, every third one stopped, with a read after each. */
+    private void writeSixty(String prefix) throws IOException {
+        for (int i = 0; i < 60; i++) {
+            String name = prefix + "-" + i % 10;
+            register(trees(name, true));
+            if (i % 3 == 0) {
+                index.stopped(name);
+            }
+            index.read();
+        }
+    }
+
+    @Test
+    void registrationsAndStopsFromOtherProcessesAtTheSameTimeLoseNothing() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> others = new ArrayList<>();
+        for (String prefix : List.of("x", "y")) {
+            others.add(new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), Writer.class.getName(), state.toString(), bases.toString(),
+                    prefix).redirectErrorStream(true).start());
+        }
+        writeSixty("w");
+        for (Process p : others) {
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(output).isZero();
+        }
+        TreeIndex.Snapshot warm = index.read();
+        assertThat(warm.entries()).hasSize(30);
+        for (String prefix : List.of("w", "x", "y")) {
+            for (int i = 50; i < 60; i++) {
+                String name = prefix + "-" + i % 10;
+                assertThat(warm.get(name).orElseThrow().phase()).as(name)
+                        .isEqualTo(i % 3 == 0 ? SubhostTrees.Phase.STOPPED : SubhostTrees.Phase.ACTIVE);
+            }
+        }
+        assertThat(warm.entries()).extracting(SubhostTrees::seq).doesNotHaveDuplicates().isSorted();
+        assertThat(warm.next()).isEqualTo(3 * 60 + 1);
+        assertThat(cold()).isEqualTo(warm);
+    }
+
+    @Test
+    void registrationsAndStopsFromManyThreadsAtOnceLoseNothing() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 40; i++) {
+                        String name = "p" + thread + "-" + i % 10;
+                        register(trees(name, true));
+                        if (i % 3 == 0) {
+                            index.stopped(name);
+                        }
+                        index.read();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        TreeIndex.Snapshot warm = index.read();
+        assertThat(warm.entries()).hasSize(80);
+        for (int t = 0; t < 8; t++) {
+            for (int i = 30; i < 40; i++) {
+                // The last step of each name: registered at i, stopped when i % 3 == 0.
+                String name = "p" + t + "-" + i % 10;
+                assertThat(warm.get(name).orElseThrow().phase()).as(name)
+                        .isEqualTo(i % 3 == 0 ? SubhostTrees.Phase.STOPPED : SubhostTrees.Phase.ACTIVE);
+            }
+        }
+        assertThat(warm.entries()).extracting(SubhostTrees::seq).doesNotHaveDuplicates().isSorted();
+        assertThat(warm.next()).isEqualTo(8 * 40 + 1);
+        assertThat(cold()).isEqualTo(warm);
+    }
+}
