@@ -157,13 +157,15 @@ final class PreflightProbe {
      */
     private static Optional<HostnameFile> hostnameFile(SubhostTree upper, SubhostTree lower) throws IOException {
         String file = "etc/hostname";
-        if (upper.exists(file)) {
-            return firstLine(upper, file).map(name -> new HostnameFile(name, upper.pathOf(file), false));
+        // No lambdas: the start-up cache holds only those its training ran, and a lambda
+        // made at run time costs a cold overlay-boot a millisecond or more.
+        boolean fromLower = !upper.exists(file);
+        SubhostTree tree = fromLower ? lower : upper;
+        if (tree == null || fromLower && !lower.exists(file)) {
+            return Optional.empty();
         }
-        if (lower != null && lower.exists(file)) {
-            return firstLine(lower, file).map(name -> new HostnameFile(name, lower.pathOf(file), true));
-        }
-        return Optional.empty();
+        Optional<String> name = firstLine(tree, file);
+        return name.isEmpty() ? Optional.empty() : Optional.of(new HostnameFile(name.get(), tree.pathOf(file), fromLower));
     }
 
     private static Optional<String> firstLine(SubhostTree tree, String file) {

@@ -63,6 +63,31 @@ class PreflightProbeTest {
     }
 
     @Test
+    void theHostnameOfUpperHidesThatOfLower() throws IOException {
+        for (String dir : List.of("live", "root/etc", "work", "lower/etc")) {
+            Files.createDirectories(base.resolve(dir));
+        }
+        Files.writeString(base.resolve("root/etc/hostname"), "\n  pfx3  \nother\n");
+        Files.writeString(base.resolve("lower/etc/hostname"), "lowername\n");
+        SubhostConfig config = SubhostConfig.builder("pfx3", base).lower(Path.of("lower")).build();
+
+        PreflightFacts facts = PreflightProbe.probe(config, new StateStore(base.resolve("state")), Optional.empty(),
+                base.resolve("interfaces"));
+        if (!Uid.isRoot()) {
+            return; // the trees are readable to root alone
+        }
+        assertThat(facts.subhostHostname()).as("the first line, trimmed: empty, so none").isEmpty();
+        Files.writeString(base.resolve("root/etc/hostname"), "  pfx3  \nother\n");
+        facts = PreflightProbe.probe(config, new StateStore(base.resolve("state")), Optional.empty(),
+                base.resolve("interfaces"));
+        assertThat(facts.subhostHostname()).hasValueSatisfying(h -> {
+            assertThat(h.name()).isEqualTo("pfx3");
+            assertThat(h.file()).isEqualTo(base.resolve("root/etc/hostname"));
+            assertThat(h.fromLower()).isFalse();
+        });
+    }
+
+    @Test
     void readsTheSubhostsFilesInsideItsTrees() throws IOException {
         for (String dir : List.of("live", "root/etc/network", "work", "lower/etc/init.d")) {
             Files.createDirectories(base.resolve(dir));

@@ -19,6 +19,15 @@ class SdkProgramTest {
     private static final int PT_INTERP = 3;
 
     @Test
+    void fileIdentitiesOfTheSameDeviceAndInodeAreEqualAndHashAlike() {
+        SdkProgram.FileIdentity identity = new SdkProgram.FileIdentity(65024, 1234);
+        assertThat(SdkProgram.FileIdentity.parse("65024:1234")).isEqualTo(identity).hasSameHashCodeAs(identity);
+        assertThat(new SdkProgram.FileIdentity(65025, 1234)).isNotEqualTo(identity);
+        assertThat(new SdkProgram.FileIdentity(65024, 1235)).isNotEqualTo(identity);
+        assertThat(identity).isNotEqualTo(null).isNotEqualTo("65024:1234");
+    }
+
+    @Test
     void subhostInitIsAStaticProgramWithoutAnInterpreter() {
         ByteBuffer elf = ByteBuffer.wrap(SdkProgram.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(elf.getInt(0)).as("ELF magic").isEqualTo(0x464c457f);

@@ -62,6 +62,19 @@ public record DeviceFilter(List<Rule> rules) {
         rules = List.copyOf(rules);
     }
 
+    // equals and hashCode written out, not the record's own: those are linked at their first
+    // call by a bootstrap method whose method handles the start-up cache cannot hold, and a
+    // cold overlay-boot generated 6 classes for them (the policy's programs are kept by filter).
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof DeviceFilter o && o.rules.equals(rules);
+    }
+
+    @Override
+    public int hashCode() {
+        return rules.hashCode();
+    }
+
     /**
      * One allowed device, or range of devices.
      *
@@ -90,6 +103,18 @@ public record DeviceFilter(List<Rule> rules) {
             return type + " " + (major == ANY ? "*" : Integer.toString(major)) + ":"
                     + (minor == ANY ? "*" : Integer.toString(minor)) + " " + ((access & READ) != 0 ? "r" : "")
                     + ((access & WRITE) != 0 ? "w" : "") + ((access & MKNOD) != 0 ? "m" : "");
+        }
+
+        // Written out, as the filter's are (see there).
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Rule o && o.type == type && o.major == major && o.minor == minor
+                    && o.access == access;
+        }
+
+        @Override
+        public int hashCode() {
+            return ((31 * type + major) * 31 + minor) * 31 + access;
         }
 
         /** The BPF_DEVCG_DEV_* value of the type. */

@@ -20,6 +20,22 @@ class DeviceFilterTest {
     private static final String ALLOW = "b700000001000000" + "9500000000000000"; // r0 = 1; exit
 
     @Test
+    void filtersWithTheSameRulesInTheSameOrderAreEqualAndHashAlike() {
+        DeviceFilter.Rule null1 = new DeviceFilter.Rule('c', 1, 3, DeviceFilter.READ | DeviceFilter.WRITE);
+        DeviceFilter.Rule pts = new DeviceFilter.Rule('c', 136, DeviceFilter.ANY, DeviceFilter.READ | DeviceFilter.WRITE);
+        DeviceFilter f = new DeviceFilter(List.of(null1, pts));
+        DeviceFilter same = new DeviceFilter(List.of(new DeviceFilter.Rule('c', 1, 3, DeviceFilter.READ | DeviceFilter.WRITE),
+                new DeviceFilter.Rule('c', 136, DeviceFilter.ANY, DeviceFilter.READ | DeviceFilter.WRITE)));
+        assertThat(same).isEqualTo(f).hasSameHashCodeAs(f);
+        assertThat(new DeviceFilter(List.of(pts, null1))).as("another order decides otherwise").isNotEqualTo(f);
+        assertThat(new DeviceFilter.Rule('b', 1, 3, DeviceFilter.READ | DeviceFilter.WRITE)).isNotEqualTo(null1);
+        assertThat(new DeviceFilter.Rule('c', 2, 3, DeviceFilter.READ | DeviceFilter.WRITE)).isNotEqualTo(null1);
+        assertThat(new DeviceFilter.Rule('c', 1, 4, DeviceFilter.READ | DeviceFilter.WRITE)).isNotEqualTo(null1);
+        assertThat(new DeviceFilter.Rule('c', 1, 3, DeviceFilter.READ)).isNotEqualTo(null1);
+        assertThat(null1).isNotEqualTo(null).isNotEqualTo("c 1:3 rw");
+    }
+
+    @Test
     void withoutRulesEveryDeviceIsRefused() {
         assertThat(hex(new DeviceFilter(List.of()))).isEqualTo(PROLOGUE + REFUSE);
     }
