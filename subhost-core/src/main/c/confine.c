@@ -469,7 +469,9 @@ static void build_filter(struct program *p, uint64_t caps)
 
 static int install_filter(uint64_t caps, char *error, size_t size)
 {
-	static struct program program;
+	/* On the stack, not static: the kernel keeps its own copy of the filter, and a static
+	 * one would keep 2 kB of .bss dirty in pid 1 for its life. */
+	struct program program;
 	build_filter(&program, caps);
 	if (program.overflow)
 		return fail(error, size, E2BIG, "seccomp filter: more than %zu instructions or a jump too far",

@@ -462,7 +462,9 @@ static int relay(int signals, pid_t pid, int master)
 	}
 	copy_window_size(master);
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-	static struct buffer in, out; /* caller to subhost, subhost to caller */
+	/* Caller to subhost, subhost to caller. On the stack, not static: see pump. */
+	struct buffer in, out;
+	in.start = in.end = out.start = out.end = 0;
 	bool input_open = true, master_open = true;
 	int status;
 	for (;;) {
@@ -543,10 +545,17 @@ struct channel {
  */
 static int pump(int signals, pid_t pid, int in, int out, int err)
 {
-	static struct channel c[3];
-	c[0] = (struct channel){ STDIN_FILENO, in, true, { {0}, 0, 0 } };
-	c[1] = (struct channel){ out, STDOUT_FILENO, true, { {0}, 0, 0 } };
-	c[2] = (struct channel){ err, STDERR_FILENO, true, { {0}, 0, 0 } };
+	/* On the stack, and only their ends set: static buffers would sit in .bss between the
+	 * program's small variables and libc's, a page more in every process of this program
+	 * (pid 1 and the log relay too); a whole zeroed struct would touch all 12 kB. */
+	struct channel c[3];
+	const int ends[3][2] = { { STDIN_FILENO, in }, { out, STDOUT_FILENO }, { err, STDERR_FILENO } };
+	for (int i = 0; i < 3; i++) {
+		c[i].from = ends[i][0];
+		c[i].to = ends[i][1];
+		c[i].open = true;
+		c[i].b.start = c[i].b.end = 0;
+	}
 	for (int i = 0; i < 3; i++)
 		fcntl(i == 0 ? in : c[i].from, F_SETFL, fcntl(i == 0 ? in : c[i].from, F_GETFL) | O_NONBLOCK);
 	int status = 0;

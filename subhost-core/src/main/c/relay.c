@@ -23,7 +23,8 @@
  * its rotated file (LOG.1, descriptor R, both opened and checked by the SDK) change names
  * in one step (renameat2 with RENAME_EXCHANGE in LOG's directory, descriptor D), the file
  * that is LOG now is emptied and written on. So LOG.1 keeps the newest part before LOG,
- * and the two never hold much more than twice BYTES; no name is ever made anew, where
+ * and each holds at most BYTES of the relay's writes (a write is at most OUT_ROOM bytes
+ * and never parts a character or its escape), twice BYTES together; no name is ever made anew, where
  * another user of a shared directory such as /tmp could have put a file first. When the
  * exchange fails (LOG.1 removed, a file system without it), LOG is emptied where it is,
  * once said in it: bounded either way. Whatever happens to LOG, the relay goes on reading
@@ -34,9 +35,13 @@
  * once and the relay itself, a child of the host's init from then on, never waits as a
  * zombie of a long-lived JVM. With --pid-fd the parent first writes the relay's pid there
  * (the SDK puts it into the subhost's control group, where its memory is the subhost's).
- * It holds nothing but its descriptors: a static program of some 50 kB, no heap to speak
- * of. The status file is kept to STATUS_LIMIT bytes: pid 1 writes a line per service and
- * state, and nothing else can write there.
+ * It holds nothing but its descriptors and two buffers of 1 kB on its stack (CHUNK,
+ * OUT_ROOM): no heap and no static buffer, so that what it keeps of its own (against musl)
+ * is the one page of .data and .bss that the loader writes and two or three of stack; its
+ * program's pages are the SDK's shared copy. The fork costs no page of its own: the parent
+ * touches nothing before it that the relay would not touch. The status file is kept to
+ * STATUS_LIMIT bytes: pid 1 writes a line per service and state, and nothing else can
+ * write there.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,9 +60,17 @@
 #include "util.h"
 
 #define STATUS_LIMIT 65536
-#define CHUNK 8192
+/*
+ * What one read of a pipe takes, and how much escaped text waits for its write to LOG: small,
+ * since the relay runs once per subhost and every page it touches stays its own. A read of
+ * CHUNK bytes may become up to four times as much escaped text ("\xNN" for a byte): that
+ * is written in pieces of at most OUT_ROOM bytes, each within LOG_MAX (make_room). A pipe
+ * holds 64 kB, so a busy service costs more reads than with a larger chunk, never a block.
+ */
+#define CHUNK 1024
+#define OUT_ROOM 1024
 /* The longest escape of one input byte ("\xNN") or character ("\uNNNN" of two or three bytes). */
-#define ESCAPED_MAX (CHUNK * 4 + 32)
+#define ESCAPE_MAX 6
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
@@ -167,37 +180,82 @@ static int utf8_length(const unsigned char *text, size_t have, unsigned *code)
 	return length;
 }
 
+/* Escaped text on its way to LOG. */
+struct out {
+	char bytes[OUT_ROOM];
+	size_t length;
+};
+
 /*
- * Escapes `length` bytes of input into out (room for ESCAPED_MAX); returns the bytes
- * written there. A character cut at the end is left: *used says how many bytes were taken.
- * With `end`, nothing is left (a cut character's bytes become \xNN).
+ * Appends `length` bytes to out, writing out to LOG whenever it is full. A character (or its
+ * escape) is never parted between two writes, so that a rotation of LOG between them leaves
+ * each file whole characters: only a run of ASCII (`ascii`) is cut anywhere.
  */
-static size_t escape(const unsigned char *in, size_t length, bool end, char *out, size_t *used)
+static void put(struct log *log, struct out *out, const char *text, size_t length, bool ascii)
+{
+	while (length > 0) {
+		size_t room = sizeof out->bytes - out->length;
+		if (room == 0 || (!ascii && room < length)) {
+			log_write(log, out->bytes, out->length);
+			out->length = 0;
+			room = sizeof out->bytes;
+		}
+		size_t n = length < room ? length : room;
+		memcpy(out->bytes + out->length, text, n);
+		out->length += n;
+		text += n;
+		length -= n;
+	}
+}
+
+/* A byte that stands for itself in LOG: printable ASCII, a line break or a tab. */
+static bool plain(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+}
+
+/*
+ * Escapes `length` bytes of input to LOG through out; returns how many bytes it took. A
+ * character cut at the end is left. With `end`, nothing is left (a cut character's bytes
+ * become \xNN).
+ */
+static size_t escape(const unsigned char *in, size_t length, bool end, struct log *log, struct out *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i = 0;
+	size_t i = 0;
 	while (i < length) {
+		if (plain(in[i])) {
+			size_t run = i + 1;
+			while (run < length && plain(in[run]))
+				run++;
+			put(log, out, (const char *)in + i, run - i, true);
+			i = run;
+			continue;
+		}
 		unsigned code;
+		char text[ESCAPE_MAX];
 		int n = utf8_length(in + i, length - i, &code);
 		if (n == 0 && !end)
 			break;
 		if (n <= 0) {
-			out[o++] = '\\', out[o++] = 'x', out[o++] = hex[in[i] >> 4], out[o++] = hex[in[i] & 15];
+			text[0] = '\\', text[1] = 'x', text[2] = hex[in[i] >> 4], text[3] = hex[in[i] & 15];
+			put(log, out, text, 4, false);
 			i++;
 		} else if ((code < 0x20 && code != '\n' && code != '\t') || code == 0x7f) {
-			out[o++] = '\\', out[o++] = 'x', out[o++] = hex[code >> 4], out[o++] = hex[code & 15];
+			text[0] = '\\', text[1] = 'x', text[2] = hex[code >> 4], text[3] = hex[code & 15];
+			put(log, out, text, 4, false);
 			i++;
 		} else if ((code >= 0x80 && code <= 0x9f) || code == 0x2028 || code == 0x2029) {
-			o += (size_t)snprintf(out + o, 8, "\\u%04x", code);
+			text[0] = '\\', text[1] = 'u', text[2] = hex[code >> 12], text[3] = hex[(code >> 8) & 15];
+			text[4] = hex[(code >> 4) & 15], text[5] = hex[code & 15];
+			put(log, out, text, 6, false);
 			i += (size_t)n;
 		} else {
-			memcpy(out + o, in + i, (size_t)n);
-			o += (size_t)n;
+			put(log, out, (const char *)in + i, (size_t)n, false);
 			i += (size_t)n;
 		}
 	}
-	*used = i;
-	return o;
+	return i;
 }
 
 /* What is read from the output pipe and not written yet: the start of a cut character. */
@@ -209,7 +267,6 @@ struct pending {
 /* Copies what the output pipe has to LOG, escaped; false at end of file or on an error. */
 static bool copy_output(int from, struct log *log, struct pending *p)
 {
-	static char escaped[ESCAPED_MAX];
 	ssize_t n;
 	do {
 		n = read(from, p->bytes + p->length, CHUNK);
@@ -217,9 +274,10 @@ static bool copy_output(int from, struct log *log, struct pending *p)
 	bool end = n <= 0;
 	if (n > 0)
 		p->length += (size_t)n;
-	size_t used;
-	size_t out = escape(p->bytes, p->length, end, escaped, &used);
-	log_write(log, escaped, out);
+	struct out out;
+	out.length = 0;
+	size_t used = escape(p->bytes, p->length, end, log, &out);
+	log_write(log, out.bytes, out.length);
 	memmove(p->bytes, p->bytes + used, p->length - used);
 	p->length -= used;
 	return !end;
@@ -314,7 +372,8 @@ int relay_main(int argc, char **argv)
 	struct stat st;
 	if (fstat(log.fd, &st) == 0)
 		log.size = (long)st.st_size;
-	static struct pending pending;
+	struct pending pending;
+	pending.length = 0;
 	bool output = true, status = status_fd >= 0;
 	long room = STATUS_LIMIT;
 	while (output || status) {

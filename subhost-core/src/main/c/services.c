@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -141,7 +142,8 @@ struct service {
 	char *last;                         /* the last state told, for a request that changes nothing */
 };
 
-static struct service services[MAX_SERVICES];
+/* Reserved at the first service (add_service): see there. */
+static struct service *services;
 static size_t service_count;
 static size_t cursor;          /* the service whose start is under way, or the next one */
 static int status_out = -1;
@@ -165,6 +167,28 @@ static void malformed(const char *what)
 {
 	say("the services' table (--services-fd): %s", what);
 	exit(1);
+}
+
+/*
+ * The next service's entry. The MAX_SERVICES entries (some 150 kB) are reserved by mmap at
+ * the first service, not a static array: the kernel gives a page only when an entry on it is
+ * written, so a pid 1 with a few services has the pages of those few and one without any has
+ * none; and a static array would part the program's small variables from libc's in .bss,
+ * which costs every process of this program a page more (pid 1 and the log relay run once
+ * per subhost).
+ */
+static struct service *add_service(void)
+{
+	if (service_count == MAX_SERVICES)
+		malformed("too many services");
+	if (services == NULL) {
+		void *entries = mmap(NULL, MAX_SERVICES * sizeof *services, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (entries == MAP_FAILED)
+			malformed("out of memory");
+		services = entries;
+	}
+	return &services[service_count++];
 }
 
 static char *token(void)
@@ -362,9 +386,9 @@ void services_load_table(int fd)
 			if (n != 1 || strcmp(values[0], "1") != 0)
 				malformed("of another version than 1");
 		} else if (strcmp(key, "service") == 0) {
-			if (n != 1 || service_count == MAX_SERVICES)
+			if (n != 1)
 				malformed("too many services");
-			s = &services[service_count++];
+			s = add_service();
 			defaults(s, values[0]);
 		} else if (s == NULL) {
 			malformed("a field before the first service");
@@ -378,9 +402,7 @@ void services_load_table(int fd)
 void services_load_names(char *const *names, long seconds)
 {
 	for (size_t i = 0; names[i] != NULL; i++) {
-		if (service_count == MAX_SERVICES)
-			malformed("too many services");
-		struct service *s = &services[service_count++];
+		struct service *s = add_service();
 		defaults(s, names[i]);
 		char *service_argv[] = { "", "service", "service", names[i], "start" };
 		char *path_argv[] = { "", names[i], names[i], "start" };

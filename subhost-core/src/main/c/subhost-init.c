@@ -140,10 +140,10 @@ static struct options parse_options(int argc, char **argv)
 {
 	struct options options = { false, -1, -1, 5, -1, false, CONFINE_DEFAULTS, -1, -1, -1, NULL, -1, NULL, -1, false,
 				   NULL };
+	/* Allocated at the first --service only: malloc's first call costs pid 1 two pages (its
+	 * heap and its bookkeeping), which a subhost without --service need not have. */
 	static char *no_services[] = { NULL };
-	options.services = calloc((size_t)argc, sizeof(char *));
-	if (options.services == NULL)
-		options.services = no_services;
+	options.services = no_services;
 	size_t services = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -177,8 +177,11 @@ static struct options parse_options(int argc, char **argv)
 			options.script_fd = (int)parse_number(arg, argv[++i], 1023);
 		} else if (strcmp(arg, "--service-limit") == 0) {
 			options.service_limit = parse_number(arg, argv[++i], 86400);
-		} else if (strcmp(arg, "--service") == 0 && i + 1 < argc && argv[i + 1][0] != '\0'
-			   && options.services != no_services) {
+		} else if (strcmp(arg, "--service") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
+			if (options.services == no_services && (options.services = calloc((size_t)argc, sizeof(char *))) == NULL) {
+				say("--service %s: out of memory", argv[i + 1]);
+				exit(EXIT_BOOT_FAILED);
+			}
 			options.services[services++] = argv[++i];
 		} else if (strcmp(arg, "--notify-socket") == 0 && i + 1 < argc && argv[i + 1][0] == '@') {
 			options.notify_socket = argv[++i];
