@@ -34,7 +34,7 @@ import org.subhost.linux.netlink.NamedNetns;
  */
 class MountSeedKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
-    private static final int NETNS_COUNT = 25;
+    private static final int NETNS_COUNT = MountSeed.SEED_FROM + 8;
 
     private final List<String> netns = new ArrayList<>();
     private String name;
