@@ -91,6 +91,23 @@ class MountSeedKernelTest {
     }
 
     @Test
+    void theSeedGoesWhenNoBootHasUsedItForTheIdleTime() throws Exception {
+        copyOfSeed();
+        assertThat(MountSeed.isHeld()).isTrue();
+        long start = System.nanoTime();
+        // What a boot's caller does once the boot has ended.
+        MountSeed.expireWhenIdle();
+        while (MountSeed.isHeld() && System.nanoTime() - start < 3 * MountSeed.IDLE_MILLIS * 1_000_000) {
+            Thread.sleep(100);
+        }
+        assertThat(MountSeed.isHeld()).as("a seed held after %d ms", MountSeed.IDLE_MILLIS * 3).isFalse();
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms until the seed went")
+                .isGreaterThanOrEqualTo(MountSeed.IDLE_MILLIS - 1000);
+        assertThat(org.subhost.testing.HostLeftovers.namespacesHeldByThisJvm()).as("namespaces this JVM holds")
+                .noneMatch(line -> line.contains("mnt namespace"));
+    }
+
+    @Test
     void aCopyMadeFromAMountNamespaceOfTheCallersOwnKeepsNoSeed() throws Exception {
         List<Path> copied = NamespaceThread.run("sht host", NamespaceRequest.builder()
                 .unshare(Namespaces.CLONE_NEWNS).build(), () -> {
