@@ -200,10 +200,10 @@ final class MountSeed {
         if (!NamespaceThread.isCurrentThread()) {
             throw new IllegalStateException("a mount namespace copied from the seed is for a namespace thread only");
         }
+        // The first boot first, so that it does nothing that the boot did not do before.
         // Booted from a mount namespace of the caller's own (a test's stand-in for the host,
         // say): a seed of it could outlive it, with its mounts; it is copied whole.
-        boolean plain = !anyNamespace && !inTheProcesssMountNamespace();
-        if (plain || FIRST_BOOT.compareAndSet(true, false)) {
+        if (FIRST_BOOT.compareAndSet(true, false) || !anyNamespace && !inTheProcesssMountNamespace()) {
             Namespaces.unshare(Namespaces.CLONE_NEWNS);
             Mounts.makeRprivate("/");
             return false;
