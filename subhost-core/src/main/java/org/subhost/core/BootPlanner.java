@@ -107,7 +107,9 @@ public final class BootPlanner {
             steps.add(new NetnsCable.CreateNetnsOnBootThread(name, made));
         }
         // 3. the mount namespace
-        steps.add(new OverlayFs.NewMountNamespace(name, userHooks ? Optional.of(netns) : Optional.empty()));
+        List<Path> shareSources = config.shares().stream().map(share -> share.hostPath()).toList();
+        steps.add(new OverlayFs.NewMountNamespace(name, userHooks ? Optional.of(netns) : Optional.empty(),
+                OverlayFs.NewMountNamespace.seedable(userHooks, shareSources), shareSources));
         // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)
         if (config.rootKind() != RootKind.PLAIN) {
             steps.add(config.premount()

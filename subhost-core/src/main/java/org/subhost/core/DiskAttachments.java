@@ -39,6 +39,8 @@ final class DiskAttachments {
 
         @Override
         public void undo(Void nothing, StepInputs in) throws IOException {
+            // The mount seed may hold copies of these mounts, which would keep the loop devices busy.
+            MountSeed.drop();
             List<String> problems = DiskImages.releaseAll(attachments, in.log()::line);
             if (!problems.isEmpty()) {
                 throw new IOException(String.join("; ", problems));

@@ -130,11 +130,21 @@ final class OverlayFs {
      * shows the subhost's interfaces: here when a user's hook runs next (it may look at the
      * network), through the descriptor in {@code enter}; else the thread made it for itself
      * before ({@link NetnsCable.CreateNetnsOnBootThread}) and is in it already.
+     *
+     * <p>With {@code seeded}, the copy is of the {@link MountSeed}'s namespace, which has
+     * the host's mounts (checked before each boot) without those under {@code /run/netns}:
+     * the host has one there per running subhost, and copying, walking and detaching them
+     * all made a boot slower with each subhost running. Not with a user's hook (it may use
+     * {@code ip netns}), nor with a SHARE that shows {@code /run/netns} or lies in it, whose
+     * {@code shares} are checked again here with their symbolic links resolved: then the
+     * host's whole table is copied, as before.
      */
-    record NewMountNamespace(String netns, Optional<Slot<Descriptor>> enter) implements BootStep.InNamespace<Void> {
+    record NewMountNamespace(String netns, Optional<Slot<Descriptor>> enter, boolean seeded, List<Path> shares)
+            implements BootStep.InNamespace<Boolean> {
         @Override
         public String describe() {
             return "new mount namespace with every mount private"
+                    + (seeded ? ", without the host's /run/netns" : "")
                     + (enter.isPresent() ? "; enter network namespace " + netns : "");
         }
 
@@ -143,14 +153,52 @@ final class OverlayFs {
             return enter.isPresent() ? List.of(enter.get()) : List.of();
         }
 
+        /** Whether a SHARE of {@code hostPath} would show what the seed leaves out. */
+        static boolean showsRunNetns(Path hostPath) {
+            Path netns = MountSeed.runNetnsPath();
+            Path path = hostPath.normalize();
+            return netns.startsWith(path) || path.startsWith(netns);
+        }
+
+        /** Whether the boot may copy the seed: no user hook, no SHARE of {@code /run/netns}. */
+        static boolean seedable(boolean userHooks, List<Path> shares) {
+            return !userHooks && shares.stream().noneMatch(NewMountNamespace::showsRunNetns);
+        }
+
         @Override
-        public Void apply(StepInputs in) throws Exception {
+        public Boolean apply(StepInputs in) throws Exception {
+            if (seeded && sharesResolvedClear(in.log())) {
+                return MountSeed.enterCopy();
+            }
             Namespaces.unshare(Namespaces.CLONE_NEWNS);
             Mounts.makeRprivate("/");
             if (enter.isPresent()) {
                 Namespaces.setns(in.get(enter.get()).fd(), Namespaces.CLONE_NEWNET);
             }
-            return null;
+            return false;
+        }
+
+        /** Whether no SHARE's real path shows {@code /run/netns}; a path that cannot be resolved counts as clear (its SHARE fails later). */
+        private boolean sharesResolvedClear(BootLog log) {
+            for (Path share : shares) {
+                try {
+                    if (showsRunNetns(share.toRealPath())) {
+                        log.line("SHARE " + share + " shows /run/netns: the host's whole mount table is copied");
+                        return false;
+                    }
+                } catch (IOException e) {
+                    // The SHARE's own step reports it.
+                }
+            }
+            return true;
+        }
+
+        /** After the boot, on the caller's thread: the seed goes when no boot has used it for a while. */
+        @Override
+        public void release(Boolean fromSeed) {
+            if (Boolean.TRUE.equals(fromSeed)) {
+                MountSeed.expireWhenIdle();
+            }
         }
     }
 

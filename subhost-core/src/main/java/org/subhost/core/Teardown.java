@@ -95,7 +95,11 @@ final class Teardown {
                     problems.add("DISK_MAX of UPPER " + state.upper().get() + ": " + PlanExecutor.reason(e));
                 }
             }
-            // After pid 1: its mount namespace held copies of these mounts until it ended.
+            // After pid 1: its mount namespace held copies of these mounts until it ended;
+            // so does the mount seed of this JVM's boots, which goes first.
+            if (!state.disks().isEmpty()) {
+                MountSeed.drop();
+            }
             problems.addAll(DiskImages.releaseAll(state.disks(), log::line));
         } catch (Exception e) {
             problems.add(PlanExecutor.reason(e));

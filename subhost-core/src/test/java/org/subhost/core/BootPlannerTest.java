@@ -43,6 +43,32 @@ class BootPlannerTest {
                 .contains(Path.of("init.scope"));
     }
 
+    /**
+     * A boot copies the host's whole mount table, /run/netns included, when a SHARE shows
+     * /run/netns (an ancestor of it, it, or what is in it): the seed leaves those mounts out.
+     */
+    @Test
+    void aShareThatShowsRunNetnsGetsTheHostsWholeMountTable(@TempDir Path base) throws Exception {
+        for (String source : List.of("/", "/run", "/run/netns", "/run/netns/ex2")) {
+            SubhostConfig config = SubhostConfig.builder("ex1", base).start("none")
+                    .addShare(new Share(Path.of(source), Path.of("/srv/x"))).build();
+            assertThat(mountNamespaceStep(config)).as("SHARE of %s", source)
+                    .isEqualTo("[ns] new mount namespace with every mount private");
+        }
+        for (String source : List.of("/srv", "/run/net", "/run/netnsx", "/var/run")) {
+            SubhostConfig config = SubhostConfig.builder("ex1", base).start("none")
+                    .addShare(new Share(Path.of(source), Path.of("/srv/x"))).build();
+            assertThat(mountNamespaceStep(config)).as("SHARE of %s", source)
+                    .isEqualTo("[ns] new mount namespace with every mount private, without the host's /run/netns");
+        }
+    }
+
+    /** The plan's line of the new mount namespace, without its number. */
+    private static String mountNamespaceStep(SubhostConfig config) {
+        return BootPlanner.plan(config, UNIFIED).lines().stream().filter(l -> l.contains("new mount namespace"))
+                .map(l -> l.substring(l.indexOf('[')).strip()).findFirst().orElseThrow();
+    }
+
     @Test
     void overlayPlanFollowsTheSpecOrder(@TempDir Path base) throws Exception {
         Path shared = Files.createDirectories(base.resolve("srv"));
@@ -64,7 +90,8 @@ class BootPlannerTest {
         // mount must be in the host's mount namespace, and sysfs and pid 1 need it later.
         assertThat(plan.lines().get(9))
                 .isEqualTo("10. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
-        assertThat(plan.lines().get(10)).isEqualTo("11. [ns] new mount namespace with every mount private");
+        assertThat(plan.lines().get(10))
+                .isEqualTo("11. [ns] new mount namespace with every mount private, without the host's /run/netns");
         assertThat(plan.lines().get(5))
                 .isEqualTo(" 6. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
         assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] host end ex10: port of bridge br0, up");

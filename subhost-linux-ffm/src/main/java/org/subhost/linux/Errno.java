@@ -80,4 +80,6 @@ public final class Errno {
     public static final int ECONNRESET = 104;
     /** Connection timed out. */
     public static final int ETIMEDOUT = 110;
+    /** Value too large for defined data type: a result that does not fit the buffer given. */
+    public static final int EOVERFLOW = 75;
 }

@@ -64,6 +64,38 @@ class MountsKernelTest {
     }
 
     @Test
+    void listmountAndStatmountShowAMountItsPlaceAndItsAttributes() throws Exception {
+        Path target = Files.createDirectory(dir.resolve("run"));
+        Path below = Files.createDirectory(target.resolve("below"));
+        NamespaceThread.run("statmount", NEW_MOUNT_NS, () -> {
+            Mounts.makeRprivate("/");
+            Mounts.mount("tmpfs", target.toString(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1M");
+            Files.createDirectory(below);
+            Mounts.mount("tmpfs", below.toString(), "tmpfs", 0, "size=1M");
+            long id = Mounts.uniqueMountId(target.toString()).orElseThrow();
+            long belowId = Mounts.uniqueMountId(below.toString()).orElseThrow();
+            long parentId = Mounts.uniqueMountId(dir.toString()).orElseThrow();
+
+            MountStatus status = Mounts.statMount(id);
+            assertThat(status.id()).isEqualTo(id);
+            assertThat(status.parentId()).isEqualTo(parentId);
+            assertThat(status.mountPoint()).isEqualTo(target.toString());
+            assertThat(status.attributes()).isEqualTo(Mounts.MOUNT_ATTR_NOSUID | Mounts.MOUNT_ATTR_NODEV);
+            assertThat(status.propagation()).isEqualTo(Mounts.MS_PRIVATE);
+            assertThat(Mounts.listMounts(id)).containsExactly(belowId);
+            assertThat(Mounts.listMounts(Mounts.LSMT_ROOT)).contains(id, belowId, parentId);
+
+            Mounts.mount(null, target.toString(), null, Mounts.MS_REMOUNT | Mounts.MS_BIND | Mounts.MS_RDONLY, null);
+            assertThat(Mounts.statMount(id).attributes()).isEqualTo(Mounts.MOUNT_ATTR_RDONLY);
+            Mounts.umount2(below.toString(), 0);
+            assertThat(Mounts.listMounts(id)).isEmpty();
+            assertThatThrownBy(() -> Mounts.statMount(belowId)).isInstanceOf(SyscallException.class)
+                    .hasMessage("statmount(mount " + belowId + "): ENOENT (No such file or directory)");
+            return null;
+        });
+    }
+
+    @Test
     void statxSaysWhereAMountsRootIsAsTheThreadSeesIt() throws Exception {
         Path target = Files.createDirectory(dir.resolve("run"));
         Path inside = Files.createDirectory(target.resolve("below"));

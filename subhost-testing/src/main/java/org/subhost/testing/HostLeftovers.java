@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * the group this process is in there, processes whose command line names a subhost ({@code --name
  * NAME }, as its pid 1 does), a test's directory or a marker, loop devices bound to a
  * test's image files, and mount or network namespaces other than its own that this JVM
- * still holds through a descriptor or a thread.
+ * still holds through a descriptor or a thread (except the SDK's mount seed, while it is
+ * a copy of the host's mounts: {@link #find()}).
  *
  * <p>The last one matters because the mounts of a subhost live in its own mount namespace:
  * a namespace kept alive by a leaked descriptor or a thread that never went back is not in
@@ -134,6 +135,9 @@ public final class HostLeftovers {
 
     /**
      * Everything left, one line each ({@code link sht1x0}, {@code mount /tmp/b/live (overlay sht1x)}).
+     * The one mount namespace that the SDK keeps between boots as the seed of their own
+     * (a copy of the host's mounts without {@code /run/netns}) is not counted while it holds
+     * nothing but mounts the host still has.
      *
      * @return what is left; empty when nothing
      * @throws IOException when {@code /proc} or {@code /sys} cannot be read
@@ -179,9 +183,76 @@ public final class HostLeftovers {
         left.addAll(processes());
         left.addAll(loopDevices());
         if (namespacesOfThisJvm) {
-            left.addAll(namespacesHeldByThisJvm());
+            left.addAll(withoutMountSeed(namespacesHeldByThisJvm()));
         }
         return left;
+    }
+
+    /**
+     * {@code held} without the SDK's mount seed: the one mount namespace that a JVM which
+     * booted subhosts keeps by a descriptor between boots, a copy of the host's mounts
+     * without those under {@code /run/netns}, from which each boot's own is copied. It counts
+     * only while its mount table is that: no mount at or below {@code /run/netns}, and every
+     * mount in it one that the host still has at the same place, of the same type, source
+     * and root (a copy of a mount the host has let go of would keep its filesystem, a loop
+     * device say, alive). Read with {@code nsenter --mount}; a second such namespace, or one
+     * that nsenter cannot read, counts as left.
+     */
+    private static List<String> withoutMountSeed(List<String> held) throws IOException {
+        List<String> seeds = held.stream().filter(l -> l.startsWith("descriptor ") && l.contains(" holds mnt namespace "))
+                .filter(HostLeftovers::isCopyOfHostMounts).toList();
+        if (seeds.size() != 1) {
+            return held;
+        }
+        List<String> rest = new ArrayList<>(held);
+        rest.remove(seeds.get(0));
+        return rest;
+    }
+
+    /** Whether the mount namespace of the descriptor in {@code line} holds only copies of the host's mounts, none under /run/netns. */
+    private static boolean isCopyOfHostMounts(String line) {
+        String fd = line.substring("descriptor ".length()).split(" ", 2)[0];
+        Path nsenter = Path.of("/usr/bin/nsenter");
+        if (!Files.isExecutable(nsenter)) {
+            return false;
+        }
+        try {
+            Process p = new ProcessBuilder(nsenter.toString(), "--mount=/proc/" + ProcessHandle.current().pid() + "/fd/" + fd,
+                    "cat", "/proc/self/mountinfo").redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String table = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                return false;
+            }
+            java.util.Set<String> host = new java.util.HashSet<>();
+            for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                host.add(mountKey(l));
+            }
+            for (String l : table.split("\n")) {
+                if (l.isBlank()) {
+                    continue;
+                }
+                Path mountPoint = Path.of(unescape(l.split(" ")[4]));
+                if (mountPoint.startsWith(RUN_NETNS) || !host.contains(mountKey(l))) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** A mountinfo line's root, mount point, type and source: what a copy of the mount has in common with it. */
+    private static String mountKey(String line) {
+        String[] f = line.split(" ");
+        int dash = List.of(f).indexOf("-");
+        String rest = dash > 0 && dash + 2 < f.length ? f[dash + 1] + " " + f[dash + 2] : "?";
+        return (f.length > 4 ? f[3] + " " + f[4] : line) + " " + rest;
     }
 
     /**

@@ -237,7 +237,12 @@ public final class NamedNetns {
     private static void makeRunDirectoryShared() throws SyscallException {
         String dir = RUN_NETNS.toString();
         try {
-            Mounts.mount(null, dir, null, Mounts.MS_SHARED | Mounts.MS_REC, null);
+            // Not MS_REC, as iproute2 has it: that walks every namespace's mount below
+            // /run/netns, one per running subhost, under the kernel's lock of all mount
+            // namespaces, at each boot. What must be shared is /run/netns itself, so that a
+            // new name's mount and its unmount propagate; the names below it were made
+            // shared when they were mounted under it.
+            Mounts.mount(null, dir, null, Mounts.MS_SHARED, null);
         } catch (SyscallException e) {
             if (!e.is(Errno.EINVAL)) {
                 throw e;
