@@ -77,4 +77,35 @@ class HostLeftoversKernelTest {
         assertThat(task).as("the ended thread's task").doesNotExist();
         assertThat(HostLeftovers.namespacesHeldByThisJvm()).as("after the thread ended").isEmpty();
     }
+    @Test
+    void waitsForALinkDeleteThatEndsByItself() throws Exception {
+        KernelTests.requireRoot();
+        CountDownLatch inside = new CountDownLatch(1);
+        // As LinkRemoval's thread: named "delete link NAME", in the namespace the stop ran
+        // in, until the kernel has freed the link (here: 300 ms).
+        Thread deleter = new Thread(() -> {
+            try {
+                Namespaces.unshare(Namespaces.CLONE_FS);
+                Namespaces.unshare(Namespaces.CLONE_NEWNS);
+            } catch (SyscallException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                inside.countDown();
+            }
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "delete link shtdel0");
+        deleter.setDaemon(true);
+        deleter.start();
+        inside.await();
+        try {
+            assertThat(HostLeftovers.namespacesHeldByThisJvm()).isEmpty();
+            assertThat(deleter.isAlive()).as("the delete thread, once the check returned").isFalse();
+        } finally {
+            deleter.join();
+        }
+    }
 }

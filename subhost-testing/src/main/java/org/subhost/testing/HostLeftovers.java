@@ -331,6 +331,9 @@ public final class HostLeftovers {
         return left;
     }
 
+    /** How long a link's delete may stay in the kernel after a stop before its thread counts as left. */
+    private static final java.time.Duration LINK_DELETE_WAIT = java.time.Duration.ofSeconds(20);
+
     /**
      * The mount and network namespaces other than this process's own that this JVM holds:
      * a descriptor open on one ({@code /proc/self/fd/N} reads {@code mnt:[INODE]}), or a
@@ -340,6 +343,7 @@ public final class HostLeftovers {
      * @throws IOException when {@code /proc/self} cannot be read
      */
     public static List<String> namespacesHeldByThisJvm() throws IOException {
+        awaitLinkDeletes();
         List<String> left = new ArrayList<>();
         for (String kind : List.of("mnt", "net")) {
             String own = Files.readSymbolicLink(Path.of("/proc/self/ns", kind)).toString();
@@ -369,6 +373,38 @@ public final class HostLeftovers {
             }
         }
         return left;
+    }
+
+    /**
+     * Waits, at most {@link #LINK_DELETE_WAIT}, for the threads that delete a link after a
+     * stop ({@code "delete link NAME"}, of the SDK's LinkRemoval) to end: such a thread
+     * outlives the stop on purpose, in the namespaces the stop ran in, until the kernel has
+     * freed the link, and ends by itself; one that outlives the wait is counted as left.
+     */
+    private static void awaitLinkDeletes() throws IOException {
+        long deadline = System.nanoTime() + LINK_DELETE_WAIT.toNanos();
+        while (System.nanoTime() < deadline && linkDeleteRunning()) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static boolean linkDeleteRunning() throws IOException {
+        for (String tid : entries(Path.of("/proc/self/task"))) {
+            try {
+                // comm is cut at 15 bytes: "delete link sht" for "delete link sht1x0".
+                if (Files.readString(Path.of("/proc/self/task", tid, "comm")).startsWith("delete link")) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // the thread ended while we looked
+            }
+        }
+        return false;
     }
 
     /**
