@@ -181,7 +181,8 @@ public final class LinuxSubhosts implements Subhosts {
             Preflighted last = lastPreflight.getAndSet(null);
             // Only the same instance: an equal configuration read again may mean another state of the host.
             Preflighted answer = last != null && last.config() == config ? last
-                    : Preflighted.of(config, PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE));
+                    : Preflighted.of(config, PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE,
+                            facts.cgroups()));
             // The unit reader's warnings the boot writes itself, as it reads them from LIVE.
             for (BootProblem problem : answer.problems()) {
                 if (!problem.isError() && !answer.units().contains(problem.problem())) {

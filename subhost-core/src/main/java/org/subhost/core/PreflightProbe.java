@@ -45,6 +45,16 @@ final class PreflightProbe {
      * at {@code ifupdownFile}.
      */
     static PreflightFacts probe(SubhostConfig config, StateStore store, Optional<Path> ifup, Path ifupdownFile) {
+        return probe(config, store, ifup, ifupdownFile, HostFacts.probe().cgroups());
+    }
+
+    /**
+     * As {@link #probe(SubhostConfig, StateStore, Optional, Path)}, with the host's control
+     * group layout that the boot has probed already ({@code cgroups}), not probed again: the
+     * library's boot runs this for its warnings, and the probe costs a few statfs calls.
+     */
+    static PreflightFacts probe(SubhostConfig config, StateStore store, Optional<Path> ifup, Path ifupdownFile,
+            CgroupLayout cgroups) {
         PreflightFacts.Builder facts = PreflightFacts.builder();
         List<Path> paths = new ArrayList<>(List.of(config.live(), config.upper(), config.work(), config.lower()));
         config.shares().stream().map(Share::hostPath).forEach(paths::add);
@@ -59,7 +69,7 @@ final class PreflightProbe {
         }
         hostLinks(config, facts);
         try {
-            SubhostGroups.plan(config.name(), HostFacts.probe().cgroups(), config.limits());
+            SubhostGroups.plan(config.name(), cgroups, config.limits());
         } catch (IOException e) {
             facts.limitsRefusal(e.getMessage());
         }
