@@ -63,6 +63,24 @@ class ControlGroupJoinKernelTest extends SubhostKernelTest {
         return found;
     }
 
+    /**
+     * The host pid of the one process whose command line is exactly {@code argv}, once there
+     * is one: a shell's background child runs {@code argv} only from its exec on, which may
+     * come just after the shell (an init.d script, an entering command) ended. Its groups are
+     * the ones it was forked into.
+     */
+    private static long awaitProcess(List<String> argv) throws Exception {
+        long deadline = System.nanoTime() + TEN_SECONDS.toNanos();
+        while (true) {
+            List<Long> found = pidsOf(argv);
+            if (!found.isEmpty() || System.nanoTime() > deadline) {
+                assertThat(found).as("processes running %s", argv).hasSize(1);
+                return found.getFirst();
+            }
+            Thread.sleep(5);
+        }
+    }
+
     /** Asserts that {@code pid} is in the subhost's v2, memory, pids and cpu groups. */
     private void assertInEveryGroup(long pid, String what) throws IOException {
         List<String> groups = groupsOf(pid);
@@ -84,9 +102,8 @@ class ControlGroupJoinKernelTest extends SubhostKernelTest {
         // Right after the boot returned: pid 1, then the service it started (a child of the
         // init.d script's, which ended), each in every group.
         assertInEveryGroup(s.pid(), "pid 1");
-        List<Long> service = pidsOf(List.of("sleep", "271.828"));
-        assertThat(service).as("the service's process").hasSize(1);
-        assertInEveryGroup(service.getFirst(), "the service");
+        long service = awaitProcess(List.of("sleep", "271.828"));
+        assertInEveryGroup(service, "the service");
         // The log relay, a process of the host's: its memory is the subhost's, its pids and
         // CPU time are not (PIDS_MAX is for the subhost's own processes).
         List<Long> relay = relayByArguments();
@@ -99,15 +116,14 @@ class ControlGroupJoinKernelTest extends SubhostKernelTest {
         // An entering process: it leaves a child behind, which is where it was.
         assertThat(s.exec(List.of("/bin/sh", "-c", "sleep 314.159 >/dev/null 2>&1 &"), TEN_SECONDS).status())
                 .isZero();
-        List<Long> entered = pidsOf(List.of("sleep", "314.159"));
-        assertThat(entered).as("the entering process's child").hasSize(1);
-        assertInEveryGroup(entered.getFirst(), "the entering process's child");
+        long entered = awaitProcess(List.of("sleep", "314.159"));
+        assertInEveryGroup(entered, "the entering process's child");
         // And each group lists them: the v2 one all four, the pids one all but the relay.
         Path v2 = Path.of("/sys/fs/cgroup/unified", name);
         assertThat(Files.readAllLines(v2.resolve("cgroup.procs"))).contains(Long.toString(s.pid()),
-                service.getFirst().toString(), relay.getFirst().toString(), entered.getFirst().toString());
+                Long.toString(service), relay.getFirst().toString(), Long.toString(entered));
         assertThat(Files.readAllLines(Path.of("/sys/fs/cgroup/pids", name, "cgroup.procs")))
-                .contains(Long.toString(s.pid()), service.getFirst().toString(), entered.getFirst().toString())
+                .contains(Long.toString(s.pid()), Long.toString(service), Long.toString(entered))
                 .doesNotContain(relay.getFirst().toString());
     }
 
