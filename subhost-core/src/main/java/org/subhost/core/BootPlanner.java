@@ -86,8 +86,20 @@ public final class BootPlanner {
         if (config.limits().diskMax().isPresent()) {
             steps.add(new DiskQuota.Limit(config.upper(), config.work(), config.limits().diskMax().getAsLong()));
         }
+        // the control groups, with their limits and device policy, before the log relay
+        // starts, so that its move into them (on a thread of its own) begins at once
+        List<Slot<ControlGroup.Joining>> joined = new ArrayList<>();
+        if (!groups.directories().isEmpty()) {
+            steps.add(new ControlGroup.Create(groups, config.limits(), DevicePolicy.of(config.devices()),
+                    facts.cgroups()));
+        }
         steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
                 config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
+        if (!groups.relayDirectories().isEmpty()) {
+            Slot<ControlGroup.Joining> relayJoined = new Slot<>("the log relay, joining its control groups");
+            steps.add(new ControlGroup.JoinRelay(groups, relay, relayJoined));
+            joined.add(relayJoined);
+        }
         // 2. the network namespace and the cables. The cables are made while the namespace
         //    steps run (BootStep.Alongside), in the network namespace that the namespace
         //    thread makes for itself first; unless a user's PREMOUNT or POSTMOUNT, which runs
@@ -131,12 +143,7 @@ public final class BootPlanner {
         // 7. SHARE, then what the subhost must not see of the host, where its root or a share shows it
         steps.addAll(OverlayFs.shareSteps(config, known));
         steps.add(new Hiding.HideTrees(name, config.live(), config.hide(), known));
-        // 8. the control groups, with their limits and device policy
-        if (!groups.directories().isEmpty()) {
-            steps.add(new ControlGroup.Create(groups, config.limits(), DevicePolicy.of(config.devices()),
-                    facts.cgroups()));
-        }
-        // 8b. START's services, read from the subhost's root and checked before pid 1 exists:
+        // 8. START's services, read from the subhost's root and checked before pid 1 exists:
         //     their warnings name file:line in LOG and on the admin's terminal
         Optional<Slot<List<UnitReader.Reading>>> services = Optional.empty();
         if (config.init().isEmpty() && !config.start().isEmpty()) {
@@ -155,11 +162,13 @@ public final class BootPlanner {
                 initSystem), init, relay, services, pid1));
         // back on the host: account pid 1, record it, then let the init run (11)
         if (!groups.directories().isEmpty()) {
-            steps.add(new ControlGroup.Join(groups, pid1, relay));
+            Slot<ControlGroup.Joining> pid1Joined = new Slot<>("pid 1, joining its control groups");
+            steps.add(new ControlGroup.Join(groups, pid1, pid1Joined));
+            joined.add(pid1Joined);
         }
         steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
         steps.add(new Hiding.Carry(name, known, pid1));
-        steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, services.isPresent()
+        steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, joined, services.isPresent()
                 ? InitSupervisor.servicesWait(config.start().size(), config.serviceTimeout()) : Duration.ZERO,
                 config.start(), config.initReadyTimeout()));
         return new BootPlan(name, steps, running);

@@ -4,9 +4,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.subhost.config.Limits;
+import org.subhost.linux.NamespaceThread;
 
 /**
  * The subhost's control groups (docs/architecture.md, "Control groups"): its group in the
@@ -51,8 +58,9 @@ final class ControlGroup {
 
     /**
      * mkdir of the groups (with the v2 controllers enabled in the parent), then the limits
-     * written and the device policy applied, before the root is switched and before any
-     * process is in them. Undo: the groups removed, once their processes are gone.
+     * written and the device policy applied, on the host before the log relay starts (so that
+     * its move, {@link JoinRelay}, begins early) and before any process is in them. Undo: the
+     * groups removed, once their processes are gone.
      *
      * @param groups where the groups go
      * @param limits the limits; those at the kernel's default are not written
@@ -60,7 +68,7 @@ final class ControlGroup {
      * @param layout the host's layout, for messages
      */
     record Create(SubhostGroups groups, Limits limits, DevicePolicy devices, CgroupLayout layout)
-            implements BootStep.InNamespace<Void> {
+            implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
             List<String> set = Limits.VARIABLES.stream().filter(v -> !v.equals("DISK_MAX") && !limits.isKernelDefault(v))
@@ -113,32 +121,176 @@ final class ControlGroup {
     }
 
     /**
-     * pid 1 ({@code pid1}) into every group of the subhost, by writing its pid to each
-     * {@code cgroup.procs}; and the log relay ({@code relay}) into its v2 and memory groups,
-     * since its memory is the subhost's too (it ends with the subhost, before the groups go). pid 1 waits for its
-     * go before it starts anything of the subhost, and gets it only after this.
+     * The log relay ({@code relay}) into the subhost's v2 and memory groups, since its memory
+     * is the subhost's too (it ends with the subhost, before the groups go): begun here, right
+     * after the relay's start, on a thread of its own ({@link Joining}), so that the kernel's
+     * wait (see {@link Join}) passes while the boot goes on; pid 1's go waits for it.
      */
-    record Join(SubhostGroups groups, Slot<NamespaceSpawner.Pid1> pid1, Slot<LogRelay.Ends> relay)
-            implements BootStep.OnHost<Void> {
+    record JoinRelay(SubhostGroups groups, Slot<LogRelay.Ends> relay, Slot<Joining> joining)
+            implements BootStep.OnHost<Joining> {
         @Override
         public String describe() {
-            return "pid 1 into control groups " + String.join(", ", groups.directories().stream().map(Path::toString)
-                    .toList());
+            return "the log relay into control groups " + String.join(", ", groups.relayDirectories().stream()
+                    .map(Path::toString).toList()) + ", on a thread of its own";
         }
 
         @Override
         public List<Slot<?>> consumes() {
-            return List.of(pid1, relay);
+            return List.of(relay);
         }
 
         @Override
-        public Void apply(StepInputs in) throws Exception {
-            Cgroups.join(groups.directories(), in.get(pid1).pid());
-            int relayPid = in.get(relay).pid();
-            if (relayPid > 0) {
-                Cgroups.join(groups.relayDirectories(), relayPid);
+        public Optional<Slot<Joining>> produces() {
+            return Optional.of(joining);
+        }
+
+        @Override
+        public Joining apply(StepInputs in) throws Exception {
+            return Joining.start("the log relay", groups.relayDirectories(), in.get(relay).pid());
+        }
+
+        @Override
+        public void undo(Joining started, StepInputs in) throws Exception {
+            // No move may land after the undo of the relay's start and of the groups.
+            started.awaitEnd();
+        }
+    }
+
+    /**
+     * pid 1 ({@code pid1}) into every group of the subhost, by writing its pid to each
+     * {@code cgroup.procs}: begun here on a thread of its own ({@link Joining}) while the
+     * caller's thread goes on with the next steps; the release of pid 1 ({@link
+     * NamespaceSpawner.ReleaseInit}) waits for it before it gives pid 1 its go. So pid 1 still
+     * starts nothing of the subhost outside its groups: it waits for that go.
+     *
+     * <p>Why a thread: the kernel moves a process under its global {@code
+     * cgroup_threadgroup_rwsem}, taken for writing, and a writer that finds it idle first
+     * waits for an RCU grace period ({@code rcu_sync_enter}, then {@code synchronize_rcu}):
+     * 8 to 20 ms on this 2-core VM under load, against 0.01 to 0.05 ms for each move made
+     * while the kernel is still in its fast mode after one. The log relay's move, begun well
+     * before ({@link JoinRelay}), has usually paid that wait by the time pid 1's starts.
+     */
+    record Join(SubhostGroups groups, Slot<NamespaceSpawner.Pid1> pid1, Slot<Joining> joining)
+            implements BootStep.OnHost<Joining> {
+        @Override
+        public String describe() {
+            return "pid 1 into control groups " + String.join(", ", groups.directories().stream().map(Path::toString)
+                    .toList()) + ", on a thread of its own; pid 1's go waits for it";
+        }
+
+        @Override
+        public List<Slot<?>> consumes() {
+            return List.of(pid1);
+        }
+
+        @Override
+        public Optional<Slot<Joining>> produces() {
+            return Optional.of(joining);
+        }
+
+        @Override
+        public Joining apply(StepInputs in) throws Exception {
+            return Joining.start("pid 1 (" + in.get(pid1).pid() + ")", groups.directories(),
+                    in.get(pid1).pid());
+        }
+
+        @Override
+        public void undo(Joining started, StepInputs in) throws Exception {
+            // No move may land after the undo of pid 1's start and of the groups.
+            started.awaitEnd();
+        }
+    }
+
+    /**
+     * A move of one process into the subhost's groups ({@link JoinRelay}, {@link Join}), under
+     * way on a platform thread: started by the caller's thread, in the host's namespaces (a
+     * thread started from the boot's namespace thread would share its mount namespace and
+     * root), and a platform thread, since a virtual one would pin its carrier in the kernel's
+     * wait.
+     *
+     * @param who the process, for messages: {@code pid 1 (PID)}, {@code the log relay}
+     * @param done completed when the process is in every group, or with the first refusal
+     */
+    record Joining(String who, CompletableFuture<Void> done) {
+        /**
+         * Daemon platform threads, made as needed and ended after a minute unused: a boot
+         * takes one that is there, for about 0.02 ms, where a new thread costs 0.15 ms and
+         * more. Each is made by the thread of a boot that submits to it: a host step's, and
+         * never one of a {@link NamespaceThread} (which moves its processes itself), so that
+         * each is in the JVM's own namespaces, with its root and working directory.
+         */
+        private static final class Movers {
+            static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors
+                    .newCachedThreadPool(Thread.ofPlatform().daemon().name("subhost-cgroup-move-", 0).factory());
+        }
+
+        /** How long a move may take: it waits for the kernel's cgroup lock only. */
+        static final Duration LIMIT = Duration.ofSeconds(10);
+
+        /**
+         * Starts the move of {@code pid} into {@code dirs}, in order, on a thread of {@link
+         * Movers}; no move at all for no process ({@code pid} 0 or less).
+         */
+        static Joining start(String who, List<Path> dirs, int pid) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            if (pid <= 0 || dirs.isEmpty()) {
+                done.complete(null);
+                return new Joining(who, done);
             }
-            return null;
+            List<Path> copy = List.copyOf(dirs);
+            if (NamespaceThread.isCurrentThread()) {
+                // A caller that boots from a task of a namespace thread (in a network namespace
+                // of its own, say) must not start threads: they would share its namespaces and
+                // its fs_struct, and the kernel would refuse its way back. It moves them itself.
+                try {
+                    Cgroups.join(copy, pid);
+                    done.complete(null);
+                } catch (IOException | RuntimeException e) {
+                    done.completeExceptionally(e);
+                }
+                return new Joining(who, done);
+            }
+            Movers.THREADS.execute(() -> {
+                try {
+                    Cgroups.join(copy, pid);
+                    done.complete(null);
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                }
+            });
+            return new Joining(who, done);
+        }
+
+        /**
+         * Waits until the process is in every group.
+         *
+         * @throws IOException naming the process and the kernel's refusal (the group's file,
+         *     the pid, the errno), or saying that the move did not end within {@link #LIMIT}
+         */
+        void await() throws IOException, InterruptedException {
+            try {
+                done.get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof Error error) {
+                    throw error;
+                }
+                throw new IOException(who + " could not join the subhost's control groups: "
+                        + PlanExecutor.reason(cause), cause);
+            } catch (TimeoutException e) {
+                throw new IOException(who + " was not in the subhost's control groups within " + LIMIT.toSeconds()
+                        + " s");
+            }
+        }
+
+        /** Waits until the move has ended, made or refused (for an undo: a refusal was told). */
+        void awaitEnd() throws InterruptedException {
+            try {
+                done.get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // refused: the boot's failure says why; still under way after the limit:
+                // the kernel refuses a move into a group that is gone
+            }
         }
     }
 

@@ -304,18 +304,20 @@ final class NamespaceSpawner {
 
     /**
      * Lets pid 1 go on, with one byte {@code g} on its sync pipe once it is in its control
-     * group and recorded, and returns when it says on its ready pipe that the init script
+     * groups (the moves that {@link ControlGroup.Join} began, {@code joined}, have ended; a
+     * refused one fails the boot, and pid 1, never released, has started nothing) and recorded, and returns when it says on its ready pipe that the init script
      * runs ({@code s}, after it mounted {@code /proc} and forked the script), so that a
      * command run right after the boot finds {@code /proc} and the init under way. No
      * polling: the wait ends the moment pid 1 writes, or ends (end of file on the pipe).
      * Both pipes are pid 1's of {@code pid1}; its messages name LOG, the file {@code log}.
      */
-    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, Duration servicesWait, List<String> start,
-            Duration initReady) implements BootStep.OnHost<Void> {
+    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, List<Slot<ControlGroup.Joining>> joined,
+            Duration servicesWait, List<String> start, Duration initReady) implements BootStep.OnHost<Void> {
         /** How long pid 1 may take from the go to the start of the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
         ReleaseInit {
+            joined = List.copyOf(joined);
             start = List.copyOf(start);
         }
 
@@ -328,12 +330,18 @@ final class NamespaceSpawner {
 
         @Override
         public List<Slot<?>> consumes() {
-            return List.of(pid1);
+            List<Slot<?>> slots = new ArrayList<>(List.of(pid1));
+            slots.addAll(joined);
+            return slots;
         }
 
         @Override
         public Void apply(StepInputs in) throws Exception {
             Pid1 started = in.get(pid1);
+            // The go only once pid 1 is in every group: it starts nothing before the go.
+            for (Slot<ControlGroup.Joining> joining : joined) {
+                in.get(joining).await();
+            }
             Fds.write(started.go().fd(), new byte[] {'g'});
             started.go().close();
             if (!Fds.awaitReadable(started.ready().fd(), READY_LIMIT)) {

@@ -33,7 +33,7 @@ class BootPlannerTest {
         HostFacts facts = new HostFacts(Optional.of(Path.of("/sys/fs/cgroup")), true, Optional.empty(), unit);
         BootPlan plan = BootPlanner.plan(SubhostConfig.builder("ex1", base).build(), facts);
         assertThat(plan.lines()).anyMatch(line -> line.contains(
-                ". [ns] control groups /sys/fs/cgroup/system.slice/subhosts@opt-ex1-ex1.conf.service/ex1 "));
+                ". [host] control groups /sys/fs/cgroup/system.slice/subhosts@opt-ex1-ex1.conf.service/ex1 "));
 
         assertThat(HostFacts.unitGroup(Map.of(), procSelfCgroup)).as("not started by systemd").isEmpty();
         assertThat(HostFacts.unitGroup(Map.of("INVOCATION_ID", "4f1c"), "0::/user.slice/user-0.slice/session-3.scope/x\n"))
@@ -77,34 +77,39 @@ class BootPlannerTest {
 
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
-        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "Register", "PrepareInit",
-                "AwaitNetns", "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd", "CreateNetnsOnBootThread",
-                "NewMountNamespace", "WriteInterfaces", "MountRoot", "MountDev", "MountSys", "MountRun", "BindAdjtime",
-                "BindShare", "HideTrees", "Create", "PivotRoot", "StartPid1", "Join", "RecordRunning", "Carry",
-                "ReleaseInit");
+        assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "Register", "Create",
+                "PrepareInit", "JoinRelay", "AwaitNetns", "AddVeth", "ConnectHostEnd", "AddVlan", "ConnectHostEnd",
+                "CreateNetnsOnBootThread", "NewMountNamespace", "WriteInterfaces", "MountRoot", "MountDev", "MountSys",
+                "MountRun", "BindAdjtime", "BindShare", "HideTrees", "PivotRoot", "StartPid1", "Join", "RecordRunning",
+                "Carry", "ReleaseInit");
         assertThat(plan.lines().get(2)).isEqualTo(" 3. [host] register the trees of ex1 in /run/subhost/.trees.journal;"
                 + " check each SHARE against what subhosts write");
-        assertThat(plan.lines().get(4))
-                .isEqualTo(" 5. [host, alongside ns] network namespace ex1 once the namespace thread made it");
+        // The groups before the log relay, whose move into them begins at once.
+        assertThat(plan.lines().get(3)).isEqualTo(" 4. [host] control groups /sys/fs/cgroup/ex1 (v2 controllers cpu"
+                + " memory pids); PIDS_MAX=2048; devices c:1:3 c:1:5 c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:*");
+        assertThat(plan.lines().get(5)).isEqualTo(" 6. [host] the log relay into control groups /sys/fs/cgroup/ex1,"
+                + " on a thread of its own");
+        assertThat(plan.lines().get(6))
+                .isEqualTo(" 7. [host, alongside ns] network namespace ex1 once the namespace thread made it");
         // The namespace thread makes the network namespace for itself, first: the name's bind
         // mount must be in the host's mount namespace, and sysfs and pid 1 need it later.
-        assertThat(plan.lines().get(9))
-                .isEqualTo("10. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
-        assertThat(plan.lines().get(10))
-                .isEqualTo("11. [ns] new mount namespace with every mount private, without the host's /run/netns");
-        assertThat(plan.lines().get(5))
-                .isEqualTo(" 6. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
-        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] host end ex10: port of bridge br0, up");
-        assertThat(plan.lines().get(7)).isEqualTo(" 8. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
-        assertThat(plan.lines().get(12)).isEqualTo("13. [ns] mount overlay ex1 on " + base.resolve("live")
+        assertThat(plan.lines().get(11))
+                .isEqualTo("12. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
+        assertThat(plan.lines().get(12)).isEqualTo("13. [ns] new mount namespace with every mount private, without"
+                + " the host's /run/netns");
+        assertThat(plan.lines().get(7))
+                .isEqualTo(" 8. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
+        assertThat(plan.lines().get(8)).isEqualTo(" 9. [host, alongside ns] host end ex10: port of bridge br0, up");
+        assertThat(plan.lines().get(9)).isEqualTo("10. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
+        assertThat(plan.lines().get(14)).isEqualTo("15. [ns] mount overlay ex1 on " + base.resolve("live")
                 + " (lowerdir=/, upperdir=" + base.resolve("root") + ", workdir=" + base.resolve("work") + ", nodev)");
-        assertThat(plan.lines().get(17)).isEqualTo("18. [ns] share " + shared + " on " + base.resolve("live")
+        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] share " + shared + " on " + base.resolve("live")
                 + shared + " (nodev)");
-        assertThat(plan.lines().get(18)).isEqualTo("19. [ns] hide the BASE, LOG and state of every other subhost,"
+        assertThat(plan.lines().get(20)).isEqualTo("21. [ns] hide the BASE, LOG and state of every other subhost,"
                 + " where " + base.resolve("live") + " shows them");
-        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] control groups /sys/fs/cgroup/ex1 (v2 controllers cpu"
-                + " memory pids); PIDS_MAX=2048; devices c:1:3 c:1:5 c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:*");
-        assertThat(plan.lines().get(24)).isEqualTo("25. [host] hide the trees of subhosts booted meanwhile in ex1,"
+        assertThat(plan.lines().get(23)).isEqualTo("24. [host] pid 1 into control groups /sys/fs/cgroup/ex1, on a"
+                + " thread of its own; pid 1's go waits for it");
+        assertThat(plan.lines().get(25)).isEqualTo("26. [host] hide the trees of subhosts booted meanwhile in ex1,"
                 + " and ex1's in the running subhosts that show them");
     }
 
@@ -204,6 +209,7 @@ class BootPlannerTest {
         SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("br0= =").start("none");
 
         assertThat(readers(BootPlanner.plan(builder.build(), UNIFIED))).containsExactly(
+                "JoinRelay <- PrepareInit",
                 "AwaitNetns <- CreateNetnsOnBootThread",
                 "AddVeth <- AwaitNetns",
                 "ConnectHostEnd <- PrepareInit",
@@ -211,10 +217,10 @@ class BootPlannerTest {
                 "ConnectHostEnd <- PrepareInit",
                 "HideTrees <- Register",
                 "StartPid1 <- PrepareInit, PrepareInit",
-                "Join <- StartPid1, PrepareInit",
+                "Join <- StartPid1",
                 "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
                 "Carry <- Register, StartPid1",
-                "ReleaseInit <- StartPid1");
+                "ReleaseInit <- StartPid1, JoinRelay, Join");
         assertThat(readers(BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP))).containsExactly(
                 "AddVeth <- CreateNetns",
                 "ConnectHostEnd <- PrepareInit",
@@ -247,12 +253,15 @@ class BootPlannerTest {
 
         // memory under this process's own memory group, the others at the top of theirs
         // The device policy is the v2 group's BPF program: no v1 devices group.
-        assertThat(plan.lines()).contains("15. [ns] control groups /sys/fs/cgroup/unified/ex1,"
+        assertThat(plan.lines()).contains(" 4. [host] control groups /sys/fs/cgroup/unified/ex1,"
                 + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1;"
                 + " MEMORY_MAX=512M PIDS_MAX=2048 CPU_WEIGHT=300; devices c:1:3 c:1:5"
                 + " c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:* c:10:200:rw",
-                "18. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
-                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1");
+                " 6. [host] the log relay into control groups /sys/fs/cgroup/unified/ex1,"
+                + " /sys/fs/cgroup/memory/process_api/f632/ex1, on a thread of its own",
+                "19. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
+                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1,"
+                + " on a thread of its own; pid 1's go waits for it");
         SubhostState planned = ((StateStore.RecordBooting) plan.steps().get(1)).planned();
         assertThat(planned.cgroups().record()).containsExactly(
                 Map.entry("cgroup", "/sys/fs/cgroup/unified/ex1"),
@@ -290,7 +299,8 @@ class BootPlannerTest {
 
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
-        assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Register", "Limit", "PrepareInit");
+        assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Register", "Limit", "Create",
+                "PrepareInit", "JoinRelay");
         assertThat(plan.lines().get(3)).isEqualTo(" 4. [host] DISK_MAX 10G on UPPER " + base.resolve("root")
                 + " (its btrfs quota group, or its ext4/XFS project quota)");
         assertThat(((StateStore.RecordBooting) plan.steps().get(1)).planned().upper()).contains(base.resolve("root"));
