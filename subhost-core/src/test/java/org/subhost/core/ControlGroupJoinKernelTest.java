@@ -29,15 +29,6 @@ import org.subhost.config.SubhostConfig;
 class ControlGroupJoinKernelTest extends SubhostKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
-    /** {@code /proc/PID/cgroup} as {@code HIERARCHY:PATH} lines: {@code v2:/NAME}, {@code pids:/NAME}. */
-    private static List<String> groupsOf(long pid) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
-            String[] f = line.split(":", 3);
-            out.add((f[1].isEmpty() ? "v2" : f[1]) + ":" + f[2]);
-        }
-        return out;
-    }
 
     /** The subhost's group in hierarchy {@code hierarchy} ({@code v2}, {@code pids}, ...) of {@code groups}, or none. */
     private String groupIn(List<String> groups, String hierarchy) {
@@ -83,7 +74,7 @@ class ControlGroupJoinKernelTest extends SubhostKernelTest {
 
     /** Asserts that {@code pid} is in the subhost's v2, memory, pids and cpu groups. */
     private void assertInEveryGroup(long pid, String what) throws IOException {
-        List<String> groups = groupsOf(pid);
+        List<String> groups = KernelFixture.groupsOf(pid);
         assertThat(groupIn(groups, "v2")).as("%s's v2 group", what).isEqualTo("/" + name);
         assertThat(groupIn(groups, "pids")).as("%s's pids group", what).isEqualTo("/" + name);
         assertThat(groupIn(groups, "cpu")).as("%s's cpu group", what).isEqualTo("/" + name);
@@ -108,7 +99,7 @@ class ControlGroupJoinKernelTest extends SubhostKernelTest {
         // CPU time are not (PIDS_MAX is for the subhost's own processes).
         List<Long> relay = relayByArguments();
         assertThat(relay).as("the log relay").hasSize(1);
-        List<String> relayGroups = groupsOf(relay.getFirst());
+        List<String> relayGroups = KernelFixture.groupsOf(relay.getFirst());
         assertThat(groupIn(relayGroups, "v2")).isEqualTo("/" + name);
         assertThat(groupIn(relayGroups, "memory")).endsWith("/" + name);
         assertThat(groupIn(relayGroups, "pids")).isNotEqualTo("/" + name);

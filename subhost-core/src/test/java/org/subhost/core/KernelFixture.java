@@ -149,4 +149,14 @@ final class KernelFixture {
             }
         }
     }
+
+    /** The control groups of process {@code pid}, as {@code /proc/PID/cgroup} lists them: {@code v2:/NAME}, {@code memory:/process_api/x/NAME}. */
+    static List<String> groupsOf(long pid) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
+            String[] f = line.split(":", 3);
+            out.add((f[1].isEmpty() ? "v2" : f[1]) + ":" + f[2]);
+        }
+        return out;
+    }
 }

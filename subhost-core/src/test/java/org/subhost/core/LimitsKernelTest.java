@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.subhost.ExecResult;
@@ -41,15 +40,6 @@ class LimitsKernelTest extends SubhostKernelTest {
         return s.exec(List.of("/bin/sh", "-c", script), TEN_SECONDS);
     }
 
-    /** The groups of process {@code pid}, as {@code /proc/PID/cgroup} lists them: {@code memory:/process_api/x/NAME}. */
-    private static List<String> groupsOf(long pid) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
-            String[] f = line.split(":", 3);
-            out.add((f[1].isEmpty() ? "v2" : f[1]) + ":" + f[2]);
-        }
-        return out;
-    }
 
     /** The group of this machine's v1 hierarchy {@code controller} where the subhost's goes: this JVM's, plus NAME. */
     private Path v1Group(String controller) throws IOException {
@@ -72,7 +62,7 @@ class LimitsKernelTest extends SubhostKernelTest {
         assertThat(v1Group("memory").resolve("memory.limit_in_bytes")).content().isEqualTo("268435456\n");
         assertThat(v1Group("cpu").resolve("cpu.shares")).content().isEqualTo("3072\n");
         assertThat(v1Group("cpu").resolve("cpu.cfs_quota_us")).content().isEqualTo("150000\n");
-        List<String> pid1 = groupsOf(s.pid());
+        List<String> pid1 = KernelFixture.groupsOf(s.pid());
         assertThat(pid1).contains("pids:/" + name, "cpu:/" + name, "v2:/" + name);
         assertThat(pid1).anyMatch(line -> line.startsWith("memory:/") && line.endsWith("/" + name));
         // An entering process, by its own look at /proc/self/cgroup: the subhost's cgroup
@@ -175,7 +165,7 @@ class LimitsKernelTest extends SubhostKernelTest {
                 .hasMessage("limits of " + name + ": IO_WEIGHT (200) cannot be applied: this host's "
                         + v1Group("blkio") + " has no blkio.weight and no blkio.bfq.weight (an I/O weight needs the BFQ"
                         + " scheduler or io.cost on the disks)");
-        assertThat(groupsOf(s.pid())).anyMatch(line -> line.startsWith("blkio:/") && line.endsWith("/" + name));
+        assertThat(KernelFixture.groupsOf(s.pid())).anyMatch(line -> line.startsWith("blkio:/") && line.endsWith("/" + name));
         assertThat(Files.readString(Path.of("/run/subhost", name, "state"))).contains("\ncgroup.v1.blkio="
                 + v1Group("blkio") + "\n");
         assertThat(s.status().limits()).isEqualTo(now);
