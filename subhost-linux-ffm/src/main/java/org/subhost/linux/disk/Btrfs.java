@@ -1,12 +1,8 @@
 package org.subhost.linux.disk;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,9 +13,7 @@ import java.util.OptionalLong;
 import org.subhost.linux.Fds;
 import org.subhost.linux.Mounts;
 import org.subhost.linux.SyscallException;
-import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Memory;
-import org.subhost.linux.internal.Native;
 
 /**
  * The btrfs ioctls of subvolumes and quota groups (btrfs-progs' {@code btrfs subvolume} and
@@ -55,10 +49,6 @@ public final class Btrfs {
     private static final long CLEAR = -1L;
     private static final int VOL_NAME_MAX = 4087;
 
-    // int ioctl(int fd, unsigned long request, ...)
-    private static final Downcall IOCTL = Native.lazyDowncall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-
     private Btrfs() {}
 
     /**
@@ -89,7 +79,7 @@ public final class Btrfs {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment args = arena.allocate(4096, 8);
             Memory.setLong(args, 8, SUBVOLUME_ROOT_INODE); // objectid; treeid 0: the fd's own tree
-            ioctl(fd, IOC_INO_LOOKUP, args, path + ", BTRFS_IOC_INO_LOOKUP");
+            Ioctl.call(fd, IOC_INO_LOOKUP, args, path + ", BTRFS_IOC_INO_LOOKUP");
             return Memory.getLong(args, 0);
         } finally {
             closeQuietly(fd);
@@ -116,7 +106,7 @@ public final class Btrfs {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment args = arena.allocate(4096, 8);
             MemorySegment.copy(bytes, 0, args, java.lang.foreign.ValueLayout.JAVA_BYTE, 8, bytes.length);
-            ioctl(fd, IOC_SUBVOL_CREATE, args, parent + ", BTRFS_IOC_SUBVOL_CREATE " + name);
+            Ioctl.call(fd, IOC_SUBVOL_CREATE, args, parent + ", BTRFS_IOC_SUBVOL_CREATE " + name);
             return parent.resolve(name);
         } finally {
             closeQuietly(fd);
@@ -137,7 +127,7 @@ public final class Btrfs {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment args = arena.allocate(16, 8);
             Memory.setLong(args, 0, QUOTA_CTL_ENABLE);
-            ioctl(fd, IOC_QUOTA_CTL, args, path + ", BTRFS_IOC_QUOTA_CTL BTRFS_QUOTA_CTL_ENABLE");
+            Ioctl.call(fd, IOC_QUOTA_CTL, args, path + ", BTRFS_IOC_QUOTA_CTL BTRFS_QUOTA_CTL_ENABLE");
         } finally {
             closeQuietly(fd);
         }
@@ -159,7 +149,7 @@ public final class Btrfs {
             // qgroupid 0: the quota group of the subvolume that fd is in.
             Memory.setLong(args, 8, QGROUP_LIMIT_MAX_RFER);
             Memory.setLong(args, 16, bytes.orElse(CLEAR));
-            ioctl(fd, IOC_QGROUP_LIMIT, args, subvolume + ", BTRFS_IOC_QGROUP_LIMIT max_rfer "
+            Ioctl.call(fd, IOC_QGROUP_LIMIT, args, subvolume + ", BTRFS_IOC_QGROUP_LIMIT max_rfer "
                     + (bytes.isPresent() ? bytes.getAsLong() : "none"));
         } finally {
             closeQuietly(fd);
@@ -177,7 +167,7 @@ public final class Btrfs {
         int fd = openDirectory(path);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment args = arena.allocate(1024, 8);
-            ioctl(fd, IOC_FS_INFO, args, path + ", BTRFS_IOC_FS_INFO");
+            Ioctl.call(fd, IOC_FS_INFO, args, path + ", BTRFS_IOC_FS_INFO");
             byte[] id = args.asSlice(16, 16).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             String hex = HexFormat.of().formatHex(id);
             return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
@@ -207,16 +197,6 @@ public final class Btrfs {
 
     private static int openDirectory(Path path) throws SyscallException {
         return Fds.open(path.toString(), Fds.O_RDONLY | Fds.O_CLOEXEC);
-    }
-
-    private static void ioctl(int fd, long request, MemorySegment args, String what) throws SyscallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Native.errnoSegment(arena);
-            int rc = (int) IOCTL.call(errno, fd, request, Native.address(args));
-            if (rc == -1) {
-                throw new SyscallException("ioctl", what, Native.errno(errno));
-            }
-        }
     }
 
     private static void closeQuietly(int fd) {

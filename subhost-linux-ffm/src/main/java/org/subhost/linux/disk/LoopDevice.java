@@ -1,13 +1,9 @@
 package org.subhost.linux.disk;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,9 +14,7 @@ import java.util.regex.Pattern;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.SyscallException;
-import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.Memory;
-import org.subhost.linux.internal.Native;
 
 /**
  * A loop device bound to (a region of) an image file, so that the region can be mounted as
@@ -77,11 +71,6 @@ public final class LoopDevice implements AutoCloseable {
     private static final int ATTEMPTS = 16;
     private static final Pattern LOOP_NAME = Pattern.compile("loop[0-9]+");
 
-    // int ioctl(int fd, unsigned long request, ...): the argument is variadic, a pointer or a
-    // long; both travel as a long (see Downcall).
-    private static final Downcall IOCTL = Native.lazyDowncall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-
     private final int number;
     private final boolean readOnly;
     private int fd;
@@ -118,7 +107,7 @@ public final class LoopDevice implements AutoCloseable {
             try {
                 SyscallException busy = null;
                 for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-                    int number = ioctl(control, LOOP_CTL_GET_FREE, 0, "/dev/loop-control, LOOP_CTL_GET_FREE");
+                    int number = Ioctl.call(control, LOOP_CTL_GET_FREE, 0, "/dev/loop-control, LOOP_CTL_GET_FREE");
                     String device = "/dev/loop" + number;
                     int deviceFd = Fds.open(device, Fds.O_RDWR | Fds.O_CLOEXEC);
                     try {
@@ -150,22 +139,22 @@ public final class LoopDevice implements AutoCloseable {
             Memory.setInt(config, 0, imageFd);
             fillInfo(config.asSlice(CONFIG_INFO, LOOP_INFO64_SIZE), image, offset, sizeLimit, flags);
             try {
-                ioctl(deviceFd, LOOP_CONFIGURE, config, what + ", LOOP_CONFIGURE");
+                Ioctl.call(deviceFd, LOOP_CONFIGURE, config, what + ", LOOP_CONFIGURE");
                 return;
             } catch (SyscallException e) {
                 if (!e.is(Errno.ENOTTY) && !e.is(Errno.EINVAL)) {
                     throw e;
                 }
             }
-            ioctl(deviceFd, LOOP_SET_FD, imageFd, what + ", LOOP_SET_FD");
+            Ioctl.call(deviceFd, LOOP_SET_FD, imageFd, what + ", LOOP_SET_FD");
             MemorySegment info = arena.allocate(LOOP_INFO64_SIZE, 8);
             // The read-only flag cannot be set by status; LOOP_SET_FD took it from the image's open mode.
             fillInfo(info, image, offset, sizeLimit, flags & ~LO_FLAGS_READ_ONLY);
             try {
-                ioctl(deviceFd, LOOP_SET_STATUS64, info, what + ", LOOP_SET_STATUS64");
+                Ioctl.call(deviceFd, LOOP_SET_STATUS64, info, what + ", LOOP_SET_STATUS64");
             } catch (SyscallException e) {
                 try {
-                    ioctl(deviceFd, LOOP_CLR_FD, 0, device + ", LOOP_CLR_FD");
+                    Ioctl.call(deviceFd, LOOP_CLR_FD, 0, device + ", LOOP_CLR_FD");
                 } catch (SyscallException undo) {
                     e.addSuppressed(undo);
                 }
@@ -211,7 +200,7 @@ public final class LoopDevice implements AutoCloseable {
             throw new IllegalStateException("loop device (" + path() + ") is closed");
         }
         try {
-            ioctl(fd, LOOP_CLR_FD, 0, path() + ", LOOP_CLR_FD");
+            Ioctl.call(fd, LOOP_CLR_FD, 0, path() + ", LOOP_CLR_FD");
         } finally {
             close();
         }
@@ -249,7 +238,7 @@ public final class LoopDevice implements AutoCloseable {
             throw e;
         }
         try {
-            ioctl(deviceFd, LOOP_CLR_FD, 0, device + ", LOOP_CLR_FD");
+            Ioctl.call(deviceFd, LOOP_CLR_FD, 0, device + ", LOOP_CLR_FD");
             return true;
         } catch (SyscallException e) {
             if (e.is(Errno.ENXIO)) {
@@ -292,24 +281,6 @@ public final class LoopDevice implements AutoCloseable {
 
     private static String chomp(String s) {
         return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
-    }
-
-    private static int ioctl(int fd, long request, long argument, String what) throws SyscallException {
-        int rc;
-        int errno;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errnoSegment = Native.errnoSegment(arena);
-            rc = (int) IOCTL.call(errnoSegment, fd, request, argument);
-            errno = Native.errno(errnoSegment);
-        }
-        if (rc == -1) {
-            throw new SyscallException("ioctl", what, errno);
-        }
-        return rc;
-    }
-
-    private static void ioctl(int fd, long request, MemorySegment argument, String what) throws SyscallException {
-        ioctl(fd, request, Native.address(argument), what);
     }
 
     private static void closeQuietly(int fd) {

@@ -2,11 +2,8 @@ package org.subhost.linux.disk;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -74,10 +71,6 @@ public final class ProjectQuota {
 
     // long syscall(SYS_quotactl_fd, unsigned int fd, unsigned int cmd, qid_t id, void *addr)
     private static final Downcall QUOTACTL_FD = Native.lazySyscall(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
-    // int ioctl(int fd, unsigned long request, ...)
-    private static final Downcall IOCTL = Native.lazyDowncall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-
     private ProjectQuota() {}
 
     /**
@@ -182,7 +175,7 @@ public final class ProjectQuota {
     public static Project project(int fd, String what) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fsx = arena.allocate(FSXATTR_SIZE, 8);
-            ioctl(fd, FS_IOC_FSGETXATTR, fsx, what + ", FS_IOC_FSGETXATTR");
+            Ioctl.call(fd, FS_IOC_FSGETXATTR, fsx, what + ", FS_IOC_FSGETXATTR");
             return decode(fsx.toArray(ValueLayout.JAVA_BYTE));
         }
     }
@@ -201,10 +194,10 @@ public final class ProjectQuota {
     public static void setProject(int fd, Project project, String what) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fsx = arena.allocate(FSXATTR_SIZE, 8);
-            ioctl(fd, FS_IOC_FSGETXATTR, fsx, what + ", FS_IOC_FSGETXATTR");
+            Ioctl.call(fd, FS_IOC_FSGETXATTR, fsx, what + ", FS_IOC_FSGETXATTR");
             byte[] next = withProject(fsx.toArray(ValueLayout.JAVA_BYTE), project);
             MemorySegment.copy(next, 0, fsx, ValueLayout.JAVA_BYTE, 0, FSXATTR_SIZE);
-            ioctl(fd, FS_IOC_FSSETXATTR, fsx, what + ", FS_IOC_FSSETXATTR fsx_projid " + project.id()
+            Ioctl.call(fd, FS_IOC_FSSETXATTR, fsx, what + ", FS_IOC_FSSETXATTR fsx_projid " + project.id()
                     + (project.inherit() ? " +" : " -") + "FS_XFLAG_PROJINHERIT");
         }
     }
@@ -235,13 +228,4 @@ public final class ProjectQuota {
         }
     }
 
-    private static void ioctl(int fd, long request, MemorySegment args, String what) throws SyscallException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Native.errnoSegment(arena);
-            int rc = (int) IOCTL.call(errno, fd, request, Native.address(args));
-            if (rc == -1) {
-                throw new SyscallException("ioctl", what, Native.errno(errno));
-            }
-        }
-    }
 }
