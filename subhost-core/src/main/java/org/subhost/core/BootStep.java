@@ -63,9 +63,10 @@ public interface BootStep<R> {
     }
 
     /**
-     * The slots that {@link #apply} waits for: results that a namespace step produces while
-     * this step runs alongside ({@link Alongside}), which {@link StepInputs#await} gives once
-     * they are there.
+     * The slots that {@link #apply} waits for: results of the boot's other thread, which
+     * {@link StepInputs#await} gives once they are there. A step alongside ({@link Alongside})
+     * may wait for what a namespace step produces, and a namespace step for what a step
+     * alongside produces; the wait ends, empty, when the other thread ends without it.
      *
      * @return the slots, none by default
      */

@@ -347,6 +347,51 @@ final class InitSupervisor {
     }
 
     /**
+     * The namespace thread waits for what the caller's thread prepares alongside it ({@link
+     * PrepareInit}, into {@code made}): pid 1's spawn, the next step, needs the relay's pipe
+     * ends and the init. It hands them on in {@code here}; they stay the maker's to undo and
+     * close. When the caller's thread ends without them (a step of it failed), the wait ends
+     * and this step fails, so the namespace thread never waits for a boot that has failed.
+     *
+     * @param made what {@link PrepareInit} produces on the caller's thread
+     * @param here the same, for the namespace steps after this one
+     */
+    record AwaitPrepared(Slot<PreparedInit> made, Slot<PreparedInit> here) implements BootStep.InNamespace<PreparedInit> {
+        /** How long the namespace thread waits: as long as the caller's thread waits for the network namespace. */
+        static final Duration LIMIT = NetnsCable.AwaitNetns.LIMIT;
+
+        @Override
+        public String describe() {
+            return "the log relay and the init, once the caller's thread made them";
+        }
+
+        @Override
+        public List<Slot<?>> awaits() {
+            return List.of(made);
+        }
+
+        @Override
+        public Optional<Slot<PreparedInit>> produces() {
+            return Optional.of(here);
+        }
+
+        @Override
+        public PreparedInit apply(StepInputs in) throws Exception {
+            Optional<PreparedInit> prepared;
+            try {
+                prepared = in.await(made, LIMIT);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IOException("the log relay and the init were not made within " + LIMIT.toSeconds() + " s");
+            }
+            // No lambda here: this runs after pivot_root, where a class of ours cannot be loaded.
+            if (prepared.isEmpty()) {
+                throw new IllegalStateException("the log relay and the init were not made: the boot failed elsewhere");
+            }
+            return prepared.get();
+        }
+    }
+
+    /**
      * Ends pid 1: SIGTERM, which it passes on to every process of the subhost and follows
      * with SIGKILL after {@code grace}; then SIGKILL from here if it is still there after
      * {@code grace} and a second more. Returns when it is gone. Its exit status, when we are
