@@ -97,6 +97,10 @@ public final class BootPlanner {
         //    first, as that command has always seen them.
         boolean userHooks = config.premount().isPresent() || config.postmount().isPresent();
         boolean prepareAlongside = !userHooks && config.init().isEmpty();
+        // The built-in PREMOUNT, UPPER/etc/network/interfaces, is written on the caller's
+        // thread too, when no user's hook runs among the namespace steps.
+        Optional<Slot<Boolean>> interfacesWritten = !userHooks && config.rootKind() != RootKind.PLAIN
+                ? Optional.of(new Slot<>("UPPER/etc/network/interfaces, written or left")) : Optional.empty();
         // the groups before the log relay starts, so that its move into them (on a thread of
         // its own) begins at once
         List<BootStep<?>> prepare = new ArrayList<>();
@@ -124,11 +128,17 @@ public final class BootPlanner {
             // The namespace thread's descriptor, which the caller's thread waits for and hands
             // to the cables as netns.
             Slot<Descriptor> made = new Slot<>("network namespace " + name + " of the namespace thread");
+            if (!prepareAlongside) {
+                steps.addAll(prepare);
+            }
+            // The built-in PREMOUNT first alongside: the namespace thread waits for it before
+            // it mounts the root (4), and has its network and mount namespaces to make before.
+            if (interfacesWritten.isPresent()) {
+                steps.add(alongside(InitSupervisor.WriteInterfaces.onHost(config, interfacesWritten.get())));
+            }
             if (prepareAlongside) {
                 prepare.forEach(step -> steps.add(alongside(step)));
                 preparedForPid1 = new Slot<>("LOG, the log relay and the init, on the namespace thread");
-            } else {
-                steps.addAll(prepare);
             }
             steps.add(alongside(new NetnsCable.AwaitNetns(name, made, netns)));
             cables.steps().forEach(step -> steps.add(alongside(step)));
@@ -139,7 +149,10 @@ public final class BootPlanner {
         steps.add(new OverlayFs.NewMountNamespace(name, userHooks ? Optional.of(netns) : Optional.empty(),
                 OverlayFs.NewMountNamespace.seedable(userHooks, shareSources), shareSources));
         // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)
-        if (config.rootKind() != RootKind.PLAIN) {
+        if (interfacesWritten.isPresent()) {
+            steps.add(new InitSupervisor.AwaitInterfaces(config.upper().resolve(InitSupervisor.WriteInterfaces.RELATIVE),
+                    interfacesWritten.get(), new Slot<>("UPPER/etc/network/interfaces, on the namespace thread")));
+        } else if (config.rootKind() != RootKind.PLAIN) {
             steps.add(config.premount()
                     .<BootStep<?>>map(cmd -> new InitSupervisor.RunHook("PREMOUNT", cmd,
                             List.of(config.upper().toString()), env, config.base(), config.hookTimeout(), config.log(),
