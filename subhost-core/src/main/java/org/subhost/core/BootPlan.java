@@ -20,8 +20,9 @@ import java.util.Map;
  * <p>The steps hand their results on through {@link Slot}s, and the plan checks that each
  * slot a step reads is produced by one step that has ended before it starts: an earlier
  * step, except that a namespace step cannot read what a step alongside produces, since the
- * two run at the same time. A step alongside may wait for what a namespace step produces
- * ({@link BootStep#awaits()}).
+ * two run at the same time. Instead, a step alongside may wait for what a namespace step
+ * produces, and a namespace step for what a step alongside produces ({@link
+ * BootStep#awaits()}), as long as no two waits wait for each other.
  *
  * @param name the subhost's NAME
  * @param steps the steps, in the order they are applied
@@ -121,14 +122,44 @@ public record BootPlan(String name, List<BootStep<?>> steps, Slot<SubhostState> 
             }
             for (Slot<?> slot : step.awaits()) {
                 Integer producer = producers.get(slot.producedAs());
-                if (i < alongside || i >= namespace || producer == null || producer < namespace || producer >= after) {
+                boolean alongsideWaitsForNamespace = i >= alongside && i < namespace && producer != null
+                        && producer >= namespace && producer < after;
+                boolean namespaceWaitsForAlongside = i >= namespace && i < after && producer != null
+                        && producer >= alongside && producer < namespace;
+                if (!alongsideWaitsForNamespace && !namespaceWaitsForAlongside) {
                     throw new IllegalArgumentException(step(name, steps, i) + " waits for " + slot
-                            + ", which no namespace step running alongside it produces");
+                            + ", which no step of the other thread running alongside it produces");
                 }
             }
         }
+        checkNoWaitsInACircle(name, steps, producers, alongside, namespace, after);
         if (!producers.containsKey(running.producedAs())) {
             throw new IllegalArgumentException("plan (" + name + "): no step produces " + running);
+        }
+    }
+
+    /**
+     * Refuses waits that would wait for each other: a step alongside at {@code a} that waits
+     * for what the namespace step {@code n} makes, and a namespace step {@code m} that waits
+     * for what the step alongside {@code b} makes, with {@code a <= b} and {@code m <= n}:
+     * each thread would wait, before the step the other waits for, for the other.
+     */
+    private static void checkNoWaitsInACircle(String name, List<BootStep<?>> steps, Map<Slot<?>, Integer> producers,
+            int alongside, int namespace, int after) {
+        for (int a = alongside; a < namespace; a++) {
+            for (Slot<?> first : steps.get(a).awaits()) {
+                int n = producers.get(first.producedAs());
+                for (int m = namespace; m <= n; m++) {
+                    for (Slot<?> second : steps.get(m).awaits()) {
+                        int b = producers.get(second.producedAs());
+                        if (a <= b) {
+                            throw new IllegalArgumentException(step(name, steps, m) + " waits for " + second
+                                    + ", which step " + (b + 1) + " makes only after step " + (a + 1)
+                                    + " has waited for " + first + ", which step " + (n + 1) + " makes after it");
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -66,7 +66,6 @@ public final class BootPlanner {
         Slot<InitSupervisor.CommandIo> io = prepared.part("LOG and /dev/null for commands",
                 InitSupervisor.PreparedInit::io);
         Slot<LogRelay.Ends> relay = prepared.part("the log relay", InitSupervisor.PreparedInit::relay);
-        Slot<InitSupervisor.InitProgram> init = prepared.part("the init", InitSupervisor.PreparedInit::program);
         Slot<Descriptor> netns = new Slot<>("network namespace " + name);
         Slot<NamespaceSpawner.Pid1> pid1 = new Slot<>("pid 1");
         Slot<SubhostState> running = new Slot<>("the state record of the running subhost");
@@ -86,34 +85,61 @@ public final class BootPlanner {
         if (config.limits().diskMax().isPresent()) {
             steps.add(new DiskQuota.Limit(config.upper(), config.work(), config.limits().diskMax().getAsLong()));
         }
-        // the control groups, with their limits and device policy, before the log relay
-        // starts, so that its move into them (on a thread of its own) begins at once
-        List<Slot<ControlGroup.Joining>> joined = new ArrayList<>();
-        if (!groups.directories().isEmpty()) {
-            steps.add(new ControlGroup.Create(groups, config.limits(), DevicePolicy.of(config.devices()),
-                    facts.cgroups()));
-        }
-        steps.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
-                config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
-        if (!groups.relayDirectories().isEmpty()) {
-            Slot<ControlGroup.Joining> relayJoined = new Slot<>("the log relay, joining its control groups");
-            steps.add(new ControlGroup.JoinRelay(groups, relay, relayJoined));
-            joined.add(relayJoined);
-        }
         // 2. the network namespace and the cables. The cables are made while the namespace
         //    steps run (BootStep.Alongside), in the network namespace that the namespace
         //    thread makes for itself first; unless a user's PREMOUNT or POSTMOUNT, which runs
         //    among those, might look at them: then all of it comes first, in this order. The
         //    init sees them either way.
+        //    The control groups (with their limits and device policy), LOG and the log relay
+        //    are made alongside too, before the cables; the namespace thread waits for the
+        //    relay and the init only right before pid 1's spawn. Unless a user's command runs
+        //    among them or the namespace steps (INIT, PREMOUNT, POSTMOUNT): then they come
+        //    first, as that command has always seen them.
         boolean userHooks = config.premount().isPresent() || config.postmount().isPresent();
+        boolean prepareAlongside = !userHooks && config.init().isEmpty();
+        // The built-in PREMOUNT, UPPER/etc/network/interfaces, is written on the caller's
+        // thread too, when no user's hook runs among the namespace steps.
+        Optional<Slot<Boolean>> interfacesWritten = !userHooks && config.rootKind() != RootKind.PLAIN
+                ? Optional.of(new Slot<>("UPPER/etc/network/interfaces, written or left")) : Optional.empty();
+        // the groups before the log relay starts, so that its move into them (on a thread of
+        // its own) begins at once
+        List<BootStep<?>> prepare = new ArrayList<>();
+        List<Slot<ControlGroup.Joining>> joined = new ArrayList<>();
+        if (!groups.directories().isEmpty()) {
+            prepare.add(new ControlGroup.Create(groups, config.limits(), DevicePolicy.of(config.devices()),
+                    facts.cgroups()));
+        }
+        prepare.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
+                config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
+        if (!groups.relayDirectories().isEmpty()) {
+            Slot<ControlGroup.Joining> relayJoined = new Slot<>("the log relay, joining its control groups");
+            prepare.add(new ControlGroup.JoinRelay(groups, relay, relayJoined));
+            joined.add(relayJoined);
+        }
         NetnsCable.CableSteps cables = NetnsCable.cableSteps(config, facts, netns, io);
+        // What pid 1's spawn reads of the init: made before it on the same thread, or handed
+        // over by the namespace thread's wait for the caller's.
+        Slot<InitSupervisor.PreparedInit> preparedForPid1 = prepared;
         if (userHooks) {
+            steps.addAll(prepare);
             steps.add(new NetnsCable.CreateNetns(name, netns));
             steps.addAll(cables.steps());
         } else {
             // The namespace thread's descriptor, which the caller's thread waits for and hands
             // to the cables as netns.
             Slot<Descriptor> made = new Slot<>("network namespace " + name + " of the namespace thread");
+            if (!prepareAlongside) {
+                steps.addAll(prepare);
+            }
+            // The built-in PREMOUNT first alongside: the namespace thread waits for it before
+            // it mounts the root (4), and has its network and mount namespaces to make before.
+            if (interfacesWritten.isPresent()) {
+                steps.add(alongside(InitSupervisor.WriteInterfaces.onHost(config, interfacesWritten.get())));
+            }
+            if (prepareAlongside) {
+                prepare.forEach(step -> steps.add(alongside(step)));
+                preparedForPid1 = new Slot<>("LOG, the log relay and the init, on the namespace thread");
+            }
             steps.add(alongside(new NetnsCable.AwaitNetns(name, made, netns)));
             cables.steps().forEach(step -> steps.add(alongside(step)));
             steps.add(new NetnsCable.CreateNetnsOnBootThread(name, made));
@@ -123,7 +149,10 @@ public final class BootPlanner {
         steps.add(new OverlayFs.NewMountNamespace(name, userHooks ? Optional.of(netns) : Optional.empty(),
                 OverlayFs.NewMountNamespace.seedable(userHooks, shareSources), shareSources));
         // 4. PREMOUNT (not for a root that is the directory itself, as in the old tool)
-        if (config.rootKind() != RootKind.PLAIN) {
+        if (interfacesWritten.isPresent()) {
+            steps.add(new InitSupervisor.AwaitInterfaces(config.upper().resolve(InitSupervisor.WriteInterfaces.RELATIVE),
+                    interfacesWritten.get(), new Slot<>("UPPER/etc/network/interfaces, on the namespace thread")));
+        } else if (config.rootKind() != RootKind.PLAIN) {
             steps.add(config.premount()
                     .<BootStep<?>>map(cmd -> new InitSupervisor.RunHook("PREMOUNT", cmd,
                             List.of(config.upper().toString()), env, config.base(), config.hookTimeout(), config.log(),
@@ -158,8 +187,15 @@ public final class BootPlanner {
         // An INIT that echoes "exec INIT-SYSTEM" is known now: its confinement is shown and recorded
         // at the level it gets (one found only in INIT's output is raised when pid 1 starts).
         boolean initSystem = config.init().flatMap(InitSystem::ofCommand).isPresent();
+        Slot<LogRelay.Ends> relayForPid1 = relay;
+        Slot<InitSupervisor.InitProgram> init = prepared.part("the init", InitSupervisor.PreparedInit::program);
+        if (preparedForPid1 != prepared) {
+            steps.add(new InitSupervisor.AwaitPrepared(prepared, preparedForPid1));
+            relayForPid1 = preparedForPid1.part("the log relay", InitSupervisor.PreparedInit::relay);
+            init = preparedForPid1.part("the init", InitSupervisor.PreparedInit::program);
+        }
         steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, InitSystem.confinement(config.confinement(),
-                initSystem), init, relay, services, pid1));
+                initSystem), init, relayForPid1, services, pid1));
         // back on the host: account pid 1, record it, then let the init run (11)
         if (!groups.directories().isEmpty()) {
             Slot<ControlGroup.Joining> pid1Joined = new Slot<>("pid 1, joining its control groups");

@@ -63,9 +63,10 @@ public interface BootStep<R> {
     }
 
     /**
-     * The slots that {@link #apply} waits for: results that a namespace step produces while
-     * this step runs alongside ({@link Alongside}), which {@link StepInputs#await} gives once
-     * they are there.
+     * The slots that {@link #apply} waits for: results of the boot's other thread, which
+     * {@link StepInputs#await} gives once they are there. A step alongside ({@link Alongside})
+     * may wait for what a namespace step produces, and a namespace step for what a step
+     * alongside produces; the wait ends, empty, when the other thread ends without it.
      *
      * @return the slots, none by default
      */
@@ -100,9 +101,11 @@ public interface BootStep<R> {
     /**
      * A host step that runs while the namespace thread runs the namespace steps after it:
      * for steps that nothing in the namespace steps can observe (the cables, when PREMOUNT
-     * and POSTMOUNT are the built-in ones; pid 1 waits for its
-     * go, given only after both threads are done, before the init runs). One that needs a
-     * namespace step's result waits for it ({@link NetnsCable.AwaitNetns}).
+     * and POSTMOUNT are the built-in ones; the control groups, LOG and the log relay, when
+     * INIT is no command either; pid 1 waits for its go, given only after both threads are
+     * done, before the init runs). One that needs a namespace step's result waits for it
+     * ({@link NetnsCable.AwaitNetns}), and a namespace step that needs its result waits for
+     * it ({@link InitSupervisor.AwaitPrepared}).
      *
      * @param <R> the type of the step's result
      * @param step the host step, applied and undone as it is

@@ -45,13 +45,43 @@ final class InitSupervisor {
      * non-VLAN cable, so that the subhost never uses the host's network configuration by
      * accident (docs/spec.md §3.4, fix). Undo: the file is removed again if this step wrote it.
      */
-    record WriteInterfaces(Path upper, List<String> interfaces) implements BootStep.InNamespace<Boolean> {
+    record WriteInterfaces(Path upper, List<String> interfaces, BootStep.Place place, Optional<Slot<Boolean>> written)
+            implements BootStep<Boolean> {
         WriteInterfaces {
             interfaces = List.copyOf(interfaces);
+            if (place == BootStep.Place.HOST_ALONGSIDE) {
+                throw new IllegalArgumentException("a step alongside is a host step in BootStep.Alongside");
+            }
+        }
+
+        /** The step on the namespace thread, after the new mount namespace: where PREMOUNT runs. */
+        WriteInterfaces(Path upper, List<String> interfaces) {
+            this(upper, interfaces, BootStep.Place.NAMESPACE, Optional.empty());
         }
 
         static WriteInterfaces of(SubhostConfig config) {
             return new WriteInterfaces(config.upper(), config.veths().stream().map(VethCable::subhostName).toList());
+        }
+
+        /**
+         * The step on the caller's thread, to run alongside the namespace steps, which wait
+         * for {@code written} ({@link AwaitInterfaces}) before the root is mounted. The file
+         * is in UPPER, which is the same on the host as in the new mount namespace: that one
+         * is a copy of the host's, and nothing of the boot is mounted on UPPER.
+         */
+        static WriteInterfaces onHost(SubhostConfig config, Slot<Boolean> written) {
+            return new WriteInterfaces(config.upper(), config.veths().stream().map(VethCable::subhostName).toList(),
+                    BootStep.Place.HOST, Optional.of(written));
+        }
+
+        @Override
+        public BootStep.Place place() {
+            return place;
+        }
+
+        @Override
+        public Optional<Slot<Boolean>> produces() {
+            return written;
         }
 
         Path file() {
@@ -102,6 +132,47 @@ final class InitSupervisor {
                     tree.remove(RELATIVE);
                 }
             }
+        }
+    }
+
+    /**
+     * The namespace thread waits, before it mounts the root, for the caller's thread to
+     * have written {@code UPPER/etc/network/interfaces} ({@link WriteInterfaces#onHost}):
+     * overlayfs must not see its upper layer change under a mount. When the caller's thread
+     * ends without it (a step of it failed), the wait ends and this step fails.
+     *
+     * @param file the file, for the plan's line
+     * @param written whether the caller's thread wrote it
+     * @param seen the same, on the namespace thread
+     */
+    record AwaitInterfaces(Path file, Slot<Boolean> written, Slot<Boolean> seen) implements BootStep.InNamespace<Boolean> {
+        @Override
+        public String describe() {
+            return file + ", once the caller's thread wrote it";
+        }
+
+        @Override
+        public List<Slot<?>> awaits() {
+            return List.of(written);
+        }
+
+        @Override
+        public Optional<Slot<Boolean>> produces() {
+            return Optional.of(seen);
+        }
+
+        @Override
+        public Boolean apply(StepInputs in) throws Exception {
+            Optional<Boolean> wrote;
+            try {
+                wrote = in.await(written, AwaitPrepared.LIMIT);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IOException(file + " was not written within " + AwaitPrepared.LIMIT.toSeconds() + " s");
+            }
+            if (wrote.isEmpty()) {
+                throw new IllegalStateException(file + " was not written: the boot failed elsewhere");
+            }
+            return wrote.get();
         }
     }
 
@@ -343,6 +414,51 @@ final class InitSupervisor {
             // Closed already when pid 1 was spawned: it holds its own copies.
             done.relay().output().close();
             done.relay().status().close();
+        }
+    }
+
+    /**
+     * The namespace thread waits for what the caller's thread prepares alongside it ({@link
+     * PrepareInit}, into {@code made}): pid 1's spawn, the next step, needs the relay's pipe
+     * ends and the init. It hands them on in {@code here}; they stay the maker's to undo and
+     * close. When the caller's thread ends without them (a step of it failed), the wait ends
+     * and this step fails, so the namespace thread never waits for a boot that has failed.
+     *
+     * @param made what {@link PrepareInit} produces on the caller's thread
+     * @param here the same, for the namespace steps after this one
+     */
+    record AwaitPrepared(Slot<PreparedInit> made, Slot<PreparedInit> here) implements BootStep.InNamespace<PreparedInit> {
+        /** How long the namespace thread waits: as long as the caller's thread waits for the network namespace. */
+        static final Duration LIMIT = NetnsCable.AwaitNetns.LIMIT;
+
+        @Override
+        public String describe() {
+            return "the log relay and the init, once the caller's thread made them";
+        }
+
+        @Override
+        public List<Slot<?>> awaits() {
+            return List.of(made);
+        }
+
+        @Override
+        public Optional<Slot<PreparedInit>> produces() {
+            return Optional.of(here);
+        }
+
+        @Override
+        public PreparedInit apply(StepInputs in) throws Exception {
+            Optional<PreparedInit> prepared;
+            try {
+                prepared = in.await(made, LIMIT);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IOException("the log relay and the init were not made within " + LIMIT.toSeconds() + " s");
+            }
+            // No lambda here: this runs after pivot_root, where a class of ours cannot be loaded.
+            if (prepared.isEmpty()) {
+                throw new IllegalStateException("the log relay and the init were not made: the boot failed elsewhere");
+            }
+            return prepared.get();
         }
     }
 

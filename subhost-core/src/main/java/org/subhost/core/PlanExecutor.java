@@ -121,11 +121,13 @@ public final class PlanExecutor {
      * applied steps' results hold open (descriptors, pid 1's pidfd) is closed before it
      * returns ({@link BootStep#release}); the subhost itself stays, when it booted.
      *
-     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the cables, when no
-     * user's hook could look at them) run on the caller's thread while the namespace thread
-     * runs the namespace steps; they wait for the network namespace that the namespace
-     * thread makes for itself first ({@link NetnsCable.AwaitNetns}). On two cores the
-     * kernel's work for the network then costs little time of its own. When a step of one
+     * <p>Host steps marked {@link BootStep.Place#HOST_ALONGSIDE} (the control groups, LOG,
+     * the log relay and the cables, when no user's command could look at them) run on the
+     * caller's thread while the namespace thread runs the namespace steps; the cables wait
+     * for the network namespace that the namespace thread makes for itself first ({@link
+     * NetnsCable.AwaitNetns}), and pid 1's spawn for the relay and the init ({@link
+     * InitSupervisor.AwaitPrepared}). On two cores the kernel's work for the groups, the
+     * relay and the network then costs little time of its own. When a step of one
      * fails, the other stops before its next step, and everything applied by both is undone
      * in the reverse order of completion.
      *

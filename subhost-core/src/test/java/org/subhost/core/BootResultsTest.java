@@ -171,15 +171,53 @@ class BootResultsTest {
     }
 
     @Test
-    void onlyAStepAlongsideMayWaitAndOnlyForANamespaceStep() {
+    void aStepWaitsOnlyForAStepOfTheOtherThreadRunningAlongsideIt() {
         Slot<String> made = new Slot<>("what make made");
         assertThatThrownBy(() -> new BootPlan("t", List.of(host("make", in -> "A").produces(made),
                 host("wait", in -> "B").awaits(made), record()), running))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("plan (t): step 2 (wait) waits for what make made, which no namespace step running "
-                        + "alongside it produces");
+                .hasMessage("plan (t): step 2 (wait) waits for what make made, which no step of the other thread "
+                        + "running alongside it produces");
+        assertThatThrownBy(() -> new BootPlan("t", List.of(host("make", in -> "A").produces(made),
+                namespace("wait", in -> "B").awaits(made), record()), running))
+                .as("a host step before the namespace thread starts: read it, don't wait for it")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan (t): step 2 (wait) waits for what make made, which no step of the other thread "
+                        + "running alongside it produces");
+        assertThatThrownBy(() -> new BootPlan("t", List.of(new BootStep.Alongside<>(host("other", in -> "C")),
+                namespace("make", in -> "A").produces(made), namespace("wait", in -> "B").awaits(made), record()),
+                running))
+                .as("a step of its own thread")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan (t): step 3 (wait) waits for what make made, which no step of the other thread "
+                        + "running alongside it produces");
         new BootPlan("t", List.of(new BootStep.Alongside<>(host("wait", in -> "B").awaits(made)),
                 namespace("make", in -> "A").produces(made), record()), running);
+        new BootPlan("t", List.of(new BootStep.Alongside<>(host("make", in -> "A").produces(made)),
+                namespace("wait", in -> "B").awaits(made), record()), running);
+    }
+
+    @Test
+    void aPlanRefusesWaitsOfTheTwoThreadsForEachOther() {
+        Slot<String> netns = new Slot<>("what the namespace thread made");
+        Slot<String> relay = new Slot<>("what the caller's thread made");
+        // The caller's thread waits at step 1 for step 4, which comes after the namespace
+        // thread's wait at step 3 for step 2, which comes after step 1: neither goes on.
+        assertThatThrownBy(() -> new BootPlan("t", List.of(
+                new BootStep.Alongside<>(host("wait for netns", in -> "B").awaits(netns)),
+                new BootStep.Alongside<>(host("make relay", in -> "R").produces(relay)),
+                namespace("wait for relay", in -> "W").awaits(relay),
+                namespace("make netns", in -> "N").produces(netns), record()), running))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plan (t): step 3 (wait for relay) waits for what the caller's thread made, which step 2"
+                        + " makes only after step 1 has waited for what the namespace thread made, which step 4 makes"
+                        + " after it");
+        // The same waits with the namespace thread's making first: both go on.
+        new BootPlan("t", List.of(
+                new BootStep.Alongside<>(host("wait for netns", in -> "B").awaits(netns)),
+                new BootStep.Alongside<>(host("make relay", in -> "R").produces(relay)),
+                namespace("make netns", in -> "N").produces(netns),
+                namespace("wait for relay", in -> "W").awaits(relay), record()), running);
     }
 
     @Test
@@ -286,6 +324,58 @@ class BootResultsTest {
                 .isInstanceOf(SubhostException.class)
                 .hasMessage("boot t: step 2 (fail) failed: no namespace today");
         assertThat(calls).containsExactlyInAnyOrder("apply wait", "apply fail");
+    }
+
+    @Test
+    void aResultOfTheCallersThreadReachesTheNamespaceStepThatWaitsForIt() throws Exception {
+        Slot<String> made = new Slot<>("what the caller's thread made");
+        Slot<String> handed = new Slot<>("what the namespace thread has");
+
+        apply(new BootStep.Alongside<>(host("make", in -> "made on " + Thread.currentThread().getName()).produces(made)),
+                namespace("wait", in -> await(in, made)).awaits(made).produces(handed),
+                namespace("read", in -> calls.add("read " + in.get(handed))).consumes(handed), record());
+
+        assertThat(calls).contains("read made on " + Thread.currentThread().getName());
+    }
+
+    /**
+     * The caller's thread fails while the namespace thread waits for what it would have made:
+     * the wait ends at once (not at its limit), the failure of the caller's step is the one
+     * named, and what both threads applied is undone.
+     */
+    @Test
+    void aNamespaceStepStopsWaitingWhenTheCallersThreadFailedWithoutTheResult() {
+        Slot<String> made = new Slot<>("what the caller's thread made");
+        CountDownLatch waiting = new CountDownLatch(1);
+        long[] waited = new long[1];
+
+        assertThatThrownBy(() -> apply(
+                new BootStep.Alongside<>(host("fail", in -> {
+                    awaitQuietly(waiting);
+                    throw new IllegalStateException("no relay today");
+                })),
+                new BootStep.Alongside<>(host("make", in -> "A").produces(made)),
+                namespace("mount", in -> "M"),
+                namespace("wait", in -> {
+                    waiting.countDown();
+                    long start = System.nanoTime();
+                    try {
+                        return in.await(made, Duration.ofSeconds(60)).orElseThrow(
+                                () -> new IllegalStateException("not made: the boot failed elsewhere"));
+                    } catch (InterruptedException | TimeoutException e) {
+                        throw new IllegalStateException(e);
+                    } finally {
+                        waited[0] = System.nanoTime() - start;
+                    }
+                }).awaits(made),
+                namespace("spawn", in -> "S"), record()))
+                .isInstanceOf(SubhostException.class)
+                .hasMessage("boot t: step 1 (fail) failed: no relay today");
+        // "wait" got nothing and failed as a consequence; "make" and "spawn" never ran; "mount" was undone.
+        assertThat(calls).containsExactlyInAnyOrder("apply fail", "apply mount", "apply wait", "undo mount (M)",
+                "release mount (M)");
+        assertThat(Duration.ofNanos(waited[0])).as("the wait ended with the caller's thread, not at its limit")
+                .isLessThan(Duration.ofSeconds(60));
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

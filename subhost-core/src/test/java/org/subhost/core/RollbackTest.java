@@ -78,6 +78,50 @@ class RollbackTest {
     }
 
     /**
+     * The caller's thread fails while the namespace thread waits for the log relay and the
+     * init that it would have made: the fault comes at the caller's "open LOG" step once the
+     * namespace thread has reached its wait. The wait ends with the failure (not after its
+     * 30 s), the boot names the caller's step, and nothing is left: the namespace thread's
+     * mount namespace, root and network namespace, the groups, the records.
+     */
+    @Test
+    void aFailureOnTheCallersThreadWhileTheNamespaceThreadWaitsIsRolledBack() throws Exception {
+        config = minimal().cables("= =").build();
+        List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
+        int prepare = indexOf(plan, "[host, alongside ns] open LOG ");
+        int wait = indexOf(plan, "[ns] the log relay and the init, once the caller's thread made them");
+        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+        Subhosts subhosts = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (index, step) -> {
+            if (index == wait) {
+                waiting.countDown();
+            } else if (index == prepare) {
+                if (!waiting.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the namespace thread did not reach its wait");
+                }
+                // Into the wait itself, as far as a test can tell.
+                Thread.sleep(50);
+                throw new IOException("injected fault");
+            }
+        });
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessage("boot " + name + ": step " + prepare + " (" + plan.get(prepare - 1).substring(4)
+                        .replaceFirst("^\\[host, alongside ns\\] ", "") + ") failed: injected fault");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the wait ended with the failure, not at its limit")
+                .isLessThan(InitSupervisor.AwaitPrepared.LIMIT);
+        String log = Files.readString(base.resolve("log"));
+        assertThat(log).contains("step " + wait + ": the log relay and the init, once the caller's thread made them");
+        assertThat(log).doesNotContain("step " + (wait + 1) + ": pid 1");
+        assertThat(KernelFixture.leftovers(name, base)).isEmpty();
+    }
+
+    /** The number of the plan's step whose line holds {@code text}. */
+    private static int indexOf(List<String> plan, String text) {
+        return 1 + java.util.stream.IntStream.range(0, plan.size()).filter(i -> plan.get(i).contains(text)).findFirst()
+                .orElseThrow(() -> new AssertionError("no step " + text + " in " + plan));
+    }
+
+    /**
      * An undo that itself fails during a rollback: a process of the test's own sits in the
      * boot's control group (so that the kernel refuses its rmdir with EBUSY) when a later step
      * fails. The failure is logged and kept as a suppressed exception, and the other undos
@@ -128,7 +172,7 @@ class RollbackTest {
     void aMissingBridgeFailsAtItsCableAndLeavesNothing() throws Exception {
         config = minimal().cables("shtnobr0=").build();
         assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
-                .hasMessage("boot " + name + ": step 9 (host end " + name + "0: port of bridge shtnobr0, up) failed: "
+                .hasMessage("boot " + name + ": step 10 (host end " + name + "0: port of bridge shtnobr0, up) failed: "
                         + "bridge shtnobr0 (for " + name + "0) does not exist on the host");
     }
 
