@@ -94,12 +94,21 @@ public final class StartupTraining {
             if (Credentials.isRoot() && !"false".equals(System.getProperty("subhost.training.boot"))) {
                 // Not fatal: a host that cannot boot this subhost (no veth, say) still gets a
                 // cache, only one that knows less of a boot.
-                List<String> bootProblems = bootAndStop(conf, name, quiet);
-                if (!bootProblems.isEmpty()) {
-                    System.err.println("subhost training: warning: the training boot did not go as expected ("
-                            + String.join("; ", bootProblems) + "); the cache covers less of a boot");
-                } else if (training.isPresent()) {
-                    trainCommandCaches(conf, training.get());
+                Path companion = companionConf(name);
+                List<String> bootProblems = new ArrayList<>();
+                expect(bootProblems, "overlay-boot of the companion",
+                        Cli.run(List.of("overlay-boot", companion.toString()), quiet, quiet), Command.EXIT_OK);
+                try {
+                    bootProblems.addAll(bootAndStop(conf, name, quiet));
+                    if (!bootProblems.isEmpty()) {
+                        System.err.println("subhost training: warning: the training boot did not go as expected ("
+                                + String.join("; ", bootProblems) + "); the cache covers less of a boot");
+                    } else if (training.isPresent()) {
+                        trainCommandCaches(conf, training.get());
+                    }
+                } finally {
+                    Cli.run(List.of("overlay-stop", "--grace", "5", companion.toString()), quiet, quiet);
+                    deleteTree(companion.getParent());
                 }
             }
         } finally {
@@ -133,6 +142,27 @@ public final class StartupTraining {
                     quiet), Command.EXIT_OK);
         }
         return problems;
+    }
+
+    /**
+     * A second subhost that runs while the training boots and stops its own, and while the
+     * caches of single commands are trained: a boot on a host where another subhost runs
+     * hides that one's trees and carries its own into it (Hiding), code that a boot on an
+     * empty host never reaches. Without it, a cold overlay-boot on such a host, the usual
+     * case, generated the lambdas' classes of that code at run time, some milliseconds.
+     * No cable: its network is of no interest here. In a temporary directory of its own,
+     * beside (not inside) the training subhost's BASE.
+     */
+    private static Path companionConf(String name) throws IOException {
+        Path base = Files.createTempDirectory("subhost-training-").toRealPath();
+        for (String sub : List.of("root", "work", "live")) {
+            Files.createDirectories(base.resolve(sub));
+        }
+        return Files.write(base.resolve(name + "c.conf"), List.of(
+                "NAME=" + name + "c",
+                "BASE=.",
+                "START=none",
+                "LOG=" + base.resolve("log")));
     }
 
     /**

@@ -78,6 +78,12 @@ class DebianPackageIT {
             // The commands ran on the package's runtime, with the start-up cache it brought.
             assertThat(ok(subhost, "SUBHOST_JAVA_OPTS=-Xlog:aot=info:stdout overlay-list"))
                     .containsPattern("Opened AOT cache /usr/(sbin/\\.\\./)?lib/subhost/subhost\\.aot");
+            // overlay-boot and overlay-stop start with the caches trained on them alone: a
+            // package without them, whose training could not boot, started 30 ms slower.
+            for (String command : List.of("overlay-boot", "overlay-stop")) {
+                assertThat(ok(subhost, "SUBHOST_JAVA_OPTS=-Xlog:aot=info:stdout " + command + " --help"))
+                        .containsPattern("Opened AOT cache /usr/(sbin/\\.\\./)?lib/subhost/" + command + "\\.aot");
+            }
 
             // A subhost inside the subhost, which its .conf allows (CAPABILITIES=all: admin alone lacks
             // mknod for /dev; CONFINE_FILES=off: the inner control group is made under /sys).
@@ -93,7 +99,8 @@ class DebianPackageIT {
 
             List<String> packaged = ok(subhost, "dpkg -L subhost").lines().filter(p -> !p.isBlank()).toList();
             assertThat(packaged).contains("/usr/sbin/overlay-boot", "/usr/lib/subhost/runtime/bin/java",
-                    "/usr/lib/subhost/subhost.aot", "/etc/init.d/subhosts");
+                    "/usr/lib/subhost/subhost.aot", "/usr/lib/subhost/overlay-boot.aot",
+                    "/usr/lib/subhost/overlay-stop.aot", "/etc/init.d/subhosts");
             ok(subhost, "dpkg --purge subhost");
             String left = ok(subhost, "for p in " + String.join(" ", packaged.stream()
                     .filter(p -> p.contains("subhost") || p.contains("overlay-"))

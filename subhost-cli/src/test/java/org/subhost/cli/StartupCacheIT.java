@@ -91,7 +91,8 @@ class StartupCacheIT {
      * A real boot and stop through the launchers (as root): every class of ours comes from
      * the cache, including the hidden ones that the JVM would otherwise generate on the
      * boot's critical path, for a pattern switch ({@code $$TypeSwitch}) or a lambda the
-     * training did not meet; each cost about a millisecond of a cold command.
+     * training did not meet; each cost about a millisecond of a cold command. Nor do they
+     * generate method handle classes beyond those of the FFM linking.
      */
     @Test
     void aBootAndStopGenerateNoClassOfOursAtRunTime(@TempDir Path tmp) throws Exception {
@@ -119,7 +120,42 @@ class StartupCacheIT {
             // build was told not to boot in its training.
             Path cache = LIB.resolve(trainingBooted() ? command + ".aot" : "subhost.aot");
             assertThat(Files.readString(dir.resolve(command + "-aot.log"))).contains("Opened AOT cache " + cache.toRealPath());
+            assertThat(spunOutsideTheLinking(Files.readAllLines(dir.resolve(command + "-cause.log"))))
+                    .as("method handle classes that %s generated at run time, by the frame of ours that asked", command)
+                    .isEmpty();
         }
+    }
+
+    /**
+     * The frames of ours that made the JVM generate a method handle class ({@code
+     * LambdaForm$DMH}) at run time, other than the FFM linking's ({@code
+     * org.subhost.linux.internal}, which the cache cannot hold in JDK 25): a lambda or method
+     * reference whose call site the training did not link, each some milliseconds of a cold
+     * command. From the JVM's log of the Java stack of each such class's loading; a class from
+     * the cache has no {@code defineClass0} in its stack.
+     */
+    private static List<String> spunOutsideTheLinking(List<String> causeLog) {
+        List<String> found = new java.util.ArrayList<>();
+        List<String> stack = null;
+        for (String line : causeLog) {
+            if (line.contains("Java stack when loading ")) {
+                stack = new java.util.ArrayList<>();
+                continue;
+            }
+            if (line.contains("Native stack when loading ")) {
+                if (stack != null && stack.stream().anyMatch(frame -> frame.contains("ClassLoader.defineClass0"))) {
+                    stack.stream().filter(frame -> frame.contains("at org.subhost.")).findFirst()
+                            .filter(frame -> !frame.contains("at org.subhost.linux.internal."))
+                            .ifPresent(frame -> found.add(frame.strip()));
+                }
+                stack = null;
+                continue;
+            }
+            if (stack != null) {
+                stack.add(line);
+            }
+        }
+        return found;
     }
 
     /** Whether the build booted in its training: as root, unless told not to (-Dsubhost.aot.boot=false). */
@@ -132,7 +168,9 @@ class StartupCacheIT {
         argv.addAll(List.of(args));
         ProcessBuilder launcher = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true);
         launcher.environment().put("SUBHOST_JAVA_OPTS", "-Xlog:class+load:file=" + dir.resolve(command + "-classes.log")
-                + " -Xlog:aot=info:file=" + dir.resolve(command + "-aot.log"));
+                + " -Xlog:aot=info:file=" + dir.resolve(command + "-aot.log")
+                + " -XX:LogClassLoadingCauseFor=java.lang.invoke.LambdaForm$DMH -Xlog:class+load+cause*=info:file="
+                + dir.resolve(command + "-cause.log"));
         Process p = launcher.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -219,9 +219,22 @@ final class ControlGroup {
          * never one of a {@link NamespaceThread} (which moves its processes itself), so that
          * each is in the JVM's own namespaces, with its root and working directory.
          */
-        private static final class Movers {
+        private static final class Movers implements java.util.concurrent.ThreadFactory {
             static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors
-                    .newCachedThreadPool(Thread.ofPlatform().daemon().name("subhost-cgroup-move-", 0).factory());
+                    .newCachedThreadPool(new Movers());
+
+            // Not a thread builder's factory: that one numbers its threads through a
+            // VarHandle, whose method handle classes a cold CLI generated at run time on the
+            // boot's path (the start-up cache does not hold them), some milliseconds.
+            private final java.util.concurrent.atomic.AtomicInteger next =
+                    new java.util.concurrent.atomic.AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable work) {
+                Thread thread = new Thread(work, "subhost-cgroup-move-".concat(Integer.toString(next.getAndIncrement())));
+                thread.setDaemon(true);
+                return thread;
+            }
         }
 
         /** How long a move may take: it waits for the kernel's cgroup lock only. */
@@ -250,15 +263,37 @@ final class ControlGroup {
                 }
                 return new Joining(who, done);
             }
-            Movers.THREADS.execute(() -> {
+            Movers.THREADS.execute(new Move(copy, pid, done));
+            return new Joining(who, done);
+        }
+
+        /**
+         * The work of a mover thread. A class, not a lambda: a cold CLI generated the method
+         * handle classes of the lambda's call site on the boot's path (the start-up cache
+         * does not hold them), four to six classes of about a millisecond each. Not a record
+         * either, whose equals and hashCode would be generated at run time if anything
+         * called them.
+         */
+        private static final class Move implements Runnable {
+            private final List<Path> dirs;
+            private final int pid;
+            private final CompletableFuture<Void> done;
+
+            Move(List<Path> dirs, int pid, CompletableFuture<Void> done) {
+                this.dirs = dirs;
+                this.pid = pid;
+                this.done = done;
+            }
+
+            @Override
+            public void run() {
                 try {
-                    Cgroups.join(copy, pid);
+                    Cgroups.join(dirs, pid);
                     done.complete(null);
                 } catch (Throwable e) {
                     done.completeExceptionally(e);
                 }
-            });
-            return new Joining(who, done);
+            }
         }
 
         /**

@@ -130,9 +130,14 @@ final class SdkProgram {
                 // The fd table of this process as a directory, so that a thread in another root
                 // can still name the memfd ("N" in it). O_PATH: nothing is read through it.
                 directory = Fds.open("/proc/self/fd", Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC);
-                identity = identityOf(Path.of("/proc/self/fd", Integer.toString(fd))).orElseThrow(
-                        () -> new IllegalStateException("cannot stat the SDK's copy of subhost-init (/proc/self/fd/" + fd
-                                + ")"));
+                // No orElseThrow with a lambda: its class was generated at run time by a cold CLI
+                // whose cache's training had taken over another JVM's copy instead.
+                Optional<FileIdentity> found = identityOf(Path.of("/proc/self/fd", Integer.toString(fd)));
+                if (found.isEmpty()) {
+                    throw new IllegalStateException("cannot stat the SDK's copy of subhost-init (/proc/self/fd/" + fd
+                            + ")");
+                }
+                identity = found.get();
             } catch (SyscallException | RuntimeException e) {
                 Fds.close(fd);
                 throw e;
