@@ -311,7 +311,7 @@ final class Hiding {
                 dirs.add(dir);
             }
         }
-        Facts mine = Facts.of(self);
+        Facts mine = Facts.compute(self);
         for (Path p : self.hidden()) {
             Path parent = p.getParent();
             if (parent != null) {
@@ -325,11 +325,16 @@ final class Hiding {
                 whole.add(dir);
                 continue;
             }
-            Set<Path> group = new HashSet<>(index.hidden.getOrDefault(dir, Map.of()).keySet());
-            group.addAll(delta.hidden.getOrDefault(dir, Map.of()).keySet());
-            for (Path p : group) {
-                if (index.count(index.hidden, dir, p) + delta.count(delta.hidden, dir, p) > 0) {
-                    paths.add(p);
+            Map<Path, Integer> counted = index.hidden.getOrDefault(dir, Map.of());
+            Map<Path, Integer> changed = delta.hidden.getOrDefault(dir, Map.of());
+            for (Map.Entry<Path, Integer> p : counted.entrySet()) {
+                if (p.getValue() + changed.getOrDefault(p.getKey(), 0) > 0) {
+                    paths.add(p.getKey());
+                }
+            }
+            for (Map.Entry<Path, Integer> p : changed.entrySet()) {
+                if (!counted.containsKey(p.getKey()) && p.getValue() > 0) {
+                    paths.add(p.getKey());
                 }
             }
         }
@@ -347,12 +352,13 @@ final class Hiding {
                 mine.add(self.names().get(i));
             }
         }
-        java.util.function.Predicate<String> known = name -> mine.contains(name)
-                || index.count(index.names, dir, name) + delta.count(delta.names, dir, name) > 0;
-        // How many names are known there, as the set of the plain plan would count them.
         Map<String, Integer> indexNames = index.names.getOrDefault(dir, Map.of());
+        Map<String, Integer> deltaNames = delta.names.getOrDefault(dir, Map.of());
+        java.util.function.Predicate<String> known = name -> mine.contains(name)
+                || indexNames.getOrDefault(name, 0) + deltaNames.getOrDefault(name, 0) > 0;
+        // How many names are known there, as the set of the plain plan would count them.
         int size = indexNames.size();
-        Set<String> changed = new HashSet<>(delta.names.getOrDefault(dir, Map.of()).keySet());
+        Set<String> changed = new HashSet<>(deltaNames.keySet());
         changed.addAll(mine);
         for (String name : changed) {
             boolean before = indexNames.containsKey(name);
@@ -415,11 +421,6 @@ final class Hiding {
             } else {
                 in.put(key, now);
             }
-        }
-
-        private <K> int count(Map<Path, Map<K, Integer>> counts, Path dir, K key) {
-            Map<K, Integer> in = counts.get(dir);
-            return in == null ? 0 : in.getOrDefault(key, 0);
         }
 
         private int total(Path dir) {
