@@ -133,8 +133,10 @@ final class TreeIndex {
             }
             List<SubhostTrees> out = new ArrayList<>(entries.size() - 1);
             out.addAll(entries.subList(0, at));
+            int hash = name.hashCode();
             for (int i = at + 1; i < entries.size(); i++) {
-                if (!entries.get(i).name().equals(name)) {
+                String other = entries.get(i).name();
+                if (other.hashCode() != hash || !other.equals(name)) {
                     out.add(entries.get(i));
                 }
             }
@@ -143,8 +145,11 @@ final class TreeIndex {
 
         /** The position of the first entry of {@code name}, -1 when none. */
         private int indexOf(String name) {
+            // By the hash first, which each String keeps once worked out: most names differ in it.
+            int hash = name.hashCode();
             for (int i = 0; i < entries.size(); i++) {
-                if (entries.get(i).name().equals(name)) {
+                String other = entries.get(i).name();
+                if (other.hashCode() == hash && other.equals(name)) {
                     return i;
                 }
             }
@@ -722,7 +727,8 @@ final class TreeIndex {
             Snapshot snapshot = index.register(planned.withLowerDevice(), (self, with, before, replaced) -> {
                 // The plan of Hiding.plan(self, Known.others(...), ...), from the index as
                 // grouped already: what it costs does not grow with the subhosts registered.
-                plan[0] = Hiding.plan(self, before, replaced, listed, index.root(), hide, Hiding.Lister.HOST);
+                // The directories listed once and then followed by inotify (WatchedDirectories).
+                plan[0] = Hiding.plan(self, before, replaced, listed, index.root(), hide, WatchedDirectories.HOST);
                 return self.hidingWhole(plan[0].whole());
             });
             SubhostTrees self = snapshot.get(planned.name()).orElseThrow();
