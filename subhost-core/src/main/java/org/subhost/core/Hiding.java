@@ -281,17 +281,171 @@ final class Hiding {
     }
 
     /**
+     * The same plan as {@link #plan(SubhostTrees, List, Path, List, Lister)} with {@code
+     * others} the entries of the index but {@code self}'s NAME, then the {@code listed} ones
+     * but {@code self}'s NAME ({@link Known#others}), worked out from {@code index}, the
+     * index's entries already grouped by directory ({@link Groups}, kept by the JVM as the
+     * index changes), so that a boot costs what the directories it looks at hold, not a
+     * pass over every subhost ever registered.
+     *
+     * @param indexed the index's entry of {@code self}'s NAME, if any (left out)
+     */
+    static Plan plan(SubhostTrees self, Groups index, Optional<SubhostTrees> indexed, List<SubhostTrees> listed,
+            Path stateRoot, List<Path> hide, Lister lister) {
+        // What differs from the index: the listed ones in, the index's own entry of this NAME out.
+        Groups delta = new Groups();
+        for (SubhostTrees l : listed) {
+            if (!l.name().equals(self.name())) {
+                delta.change(l, 1);
+            }
+        }
+        indexed.ifPresent(e -> delta.change(e, -1));
+        Set<Path> dirs = new java.util.LinkedHashSet<>();
+        for (Path dir : index.hidden.keySet()) {
+            if (!delta.totals.containsKey(dir)) {
+                dirs.add(dir);
+            }
+        }
+        for (Path dir : delta.totals.keySet()) {
+            if (index.total(dir) + delta.total(dir) > 0) {
+                dirs.add(dir);
+            }
+        }
+        Facts mine = Facts.compute(self);
+        for (Path p : self.hidden()) {
+            Path parent = p.getParent();
+            if (parent != null) {
+                dirs.add(parent);
+            }
+        }
+        List<Path> whole = new ArrayList<>();
+        List<Path> paths = new ArrayList<>();
+        for (Path dir : dirs) {
+            if (dir.getParent() != null && holdsOnlyTrees(dir, index, delta, mine, lister)) {
+                whole.add(dir);
+                continue;
+            }
+            Map<Path, Integer> counted = index.hidden.getOrDefault(dir, Map.of());
+            Map<Path, Integer> changed = delta.hidden.getOrDefault(dir, Map.of());
+            for (Map.Entry<Path, Integer> p : counted.entrySet()) {
+                if (p.getValue() + changed.getOrDefault(p.getKey(), 0) > 0) {
+                    paths.add(p.getKey());
+                }
+            }
+            for (Map.Entry<Path, Integer> p : changed.entrySet()) {
+                if (!counted.containsKey(p.getKey()) && p.getValue() > 0) {
+                    paths.add(p.getKey());
+                }
+            }
+        }
+        whole.add(stateRoot);
+        whole.addAll(hide);
+        List<Path> keptWhole = outermost(whole, List.of());
+        return new Plan(keptWhole, outermost(paths, keptWhole));
+    }
+
+    /** {@link #holdsOnlyTrees(Path, Set, Lister)} with the names known in {@code dir} of the index, a delta and self. */
+    private static boolean holdsOnlyTrees(Path dir, Groups index, Groups delta, Facts self, Lister lister) {
+        Set<String> mine = new HashSet<>();
+        for (int i = 0; i < self.parents().size(); i++) {
+            if (self.parents().get(i).equals(dir)) {
+                mine.add(self.names().get(i));
+            }
+        }
+        Map<String, Integer> indexNames = index.names.getOrDefault(dir, Map.of());
+        Map<String, Integer> deltaNames = delta.names.getOrDefault(dir, Map.of());
+        java.util.function.Predicate<String> known = name -> mine.contains(name)
+                || indexNames.getOrDefault(name, 0) + deltaNames.getOrDefault(name, 0) > 0;
+        // How many names are known there, as the set of the plain plan would count them.
+        int size = indexNames.size();
+        Set<String> changed = new HashSet<>(deltaNames.keySet());
+        changed.addAll(mine);
+        for (String name : changed) {
+            boolean before = indexNames.containsKey(name);
+            boolean after = known.test(name);
+            size += before == after ? 0 : after ? 1 : -1;
+        }
+        return holdsOnlyTrees(dir, known, size, lister);
+    }
+
+    /**
+     * The {@link SubhostTrees#hidden()} paths and the names of the trees (LOWER aside) of a
+     * set of index entries, counted by directory: what {@link #plan(SubhostTrees, Groups,
+     * Optional, List, Path, List, Lister)} reads instead of every entry. The index's JVM
+     * keeps one up to date as it replays lines ({@link TreeIndex}), each line changing the
+     * counts of one entry. Not thread-safe: its owner guards it.
+     */
+    static final class Groups {
+        /** By directory: each hidden path in it, with how many entries hide it. */
+        private final Map<Path, Map<Path, Integer>> hidden = new java.util.HashMap<>();
+        /** By directory: each name of a tree in it, with how many entries have a tree so named there. */
+        private final Map<Path, Map<String, Integer>> names = new java.util.HashMap<>();
+        /** By directory: how many hidden paths it holds, each as often as it is counted. */
+        private final Map<Path, Integer> totals = new java.util.HashMap<>();
+
+        /** Counts {@code entry} in. */
+        void add(SubhostTrees entry) {
+            change(entry, 1);
+        }
+
+        /** Counts {@code entry} out; it must have been counted in. */
+        void remove(SubhostTrees entry) {
+            change(entry, -1);
+        }
+
+        private void change(SubhostTrees entry, int by) {
+            Facts facts = Facts.compute(entry);
+            for (Path p : facts.hidden()) {
+                Path parent = p.getParent();
+                Path dir = parent == null ? p : parent;
+                bump(hidden, dir, p, by);
+                totals.merge(dir, by, Integer::sum);
+                if (totals.get(dir) == 0) {
+                    totals.remove(dir);
+                }
+            }
+            for (int i = 0; i < facts.parents().size(); i++) {
+                bump(names, facts.parents().get(i), facts.names().get(i), by);
+            }
+        }
+
+        /** Adds {@code by} to the count of {@code key} in {@code dir}; a count of 0 goes, and an empty directory. */
+        private static <K> void bump(Map<Path, Map<K, Integer>> counts, Path dir, K key, int by) {
+            Map<K, Integer> in = counts.computeIfAbsent(dir, d -> new java.util.HashMap<>());
+            int now = in.getOrDefault(key, 0) + by;
+            if (now == 0) {
+                in.remove(key);
+                if (in.isEmpty()) {
+                    counts.remove(dir);
+                }
+            } else {
+                in.put(key, now);
+            }
+        }
+
+        private int total(Path dir) {
+            return totals.getOrDefault(dir, 0);
+        }
+    }
+
+    /**
      * Whether each entry of {@code dir} is one of the {@code known} names, or looks like the
      * BASE of a subhost not in the index yet (one booting at the same time): a directory
      * with {@code root}, {@code work} and {@code live} in it, the default layout.
      */
     private static boolean holdsOnlyTrees(Path dir, Set<String> known, Lister lister) {
-        Optional<List<String>> names = lister.names(dir, known.size());
+        return holdsOnlyTrees(dir, known::contains, known.size(), lister);
+    }
+
+    /** As {@link #holdsOnlyTrees(Path, Set, Lister)}, with the known names as a test and their number. */
+    private static boolean holdsOnlyTrees(Path dir, java.util.function.Predicate<String> known, int size,
+            Lister lister) {
+        Optional<List<String>> names = lister.names(dir, size);
         if (names.isEmpty() || names.get().isEmpty()) {
             return false;
         }
         for (String name : names.get()) {
-            if (!known.contains(name) && !lister.looksLikeBase(dir.resolve(name))) {
+            if (!known.test(name) && !lister.looksLikeBase(dir.resolve(name))) {
                 return false;
             }
         }
@@ -344,14 +498,33 @@ final class Hiding {
     /** {@code paths} without duplicates and without those that lie in another one or in {@code covered}. */
     static List<Path> outermost(List<Path> paths, List<Path> covered) {
         TreeSet<Path> sorted = new TreeSet<>(paths);
+        Set<Path> around = new HashSet<>(covered);
+        Set<Path> kept = new HashSet<>();
         List<Path> out = new ArrayList<>();
+        // A path lies in another (startsWith: name by name) exactly when that one is the path
+        // itself or one of its parents; so a look-up per parent, not a comparison with each
+        // path kept: with thousands of subhosts' paths, this is the difference between
+        // microseconds and a second. Sorted, a path comes after every path it lies in.
         for (Path p : sorted) {
-            boolean inside = covered.stream().anyMatch(p::startsWith) || out.stream().anyMatch(p::startsWith);
-            if (!inside) {
+            if (!liesIn(p, around) && !liesIn(p, kept)) {
                 out.add(p);
+                kept.add(p);
             }
         }
         return out;
+    }
+
+    /** Whether {@code p} or one of its parents is in {@code set}. */
+    private static boolean liesIn(Path p, Set<Path> set) {
+        if (set.isEmpty()) {
+            return false;
+        }
+        for (Path q = p; q != null; q = q.getParent()) {
+            if (set.contains(q)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

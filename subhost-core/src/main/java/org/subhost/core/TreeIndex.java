@@ -120,12 +120,40 @@ final class TreeIndex {
 
         /** {@return the entry of {@code name}, if any} */
         Optional<SubhostTrees> get(String name) {
-            return entries.stream().filter(e -> e.name().equals(name)).findFirst();
+            int at = indexOf(name);
+            return at < 0 ? Optional.empty() : Optional.of(entries.get(at));
         }
 
         /** {@return every entry but that of {@code name}} */
         List<SubhostTrees> others(String name) {
-            return entries.stream().filter(e -> !e.name().equals(name)).toList();
+            // A plain loop and a copy: every boot asks this of thousands of entries.
+            int at = indexOf(name);
+            if (at < 0) {
+                return entries;
+            }
+            List<SubhostTrees> out = new ArrayList<>(entries.size() - 1);
+            out.addAll(entries.subList(0, at));
+            int hash = name.hashCode();
+            for (int i = at + 1; i < entries.size(); i++) {
+                String other = entries.get(i).name();
+                if (other.hashCode() != hash || !other.equals(name)) {
+                    out.add(entries.get(i));
+                }
+            }
+            return out;
+        }
+
+        /** The position of the first entry of {@code name}, -1 when none. */
+        private int indexOf(String name) {
+            // By the hash first, which each String keeps once worked out: most names differ in it.
+            int hash = name.hashCode();
+            for (int i = 0; i < entries.size(); i++) {
+                String other = entries.get(i).name();
+                if (other.hashCode() == hash && other.equals(name)) {
+                    return i;
+                }
+            }
+            return -1;
         }
     }
 
@@ -148,6 +176,8 @@ final class TreeIndex {
         /** The lines replayed, the first one aside: one per entry after a compaction. */
         long lines;
         final java.util.LinkedHashMap<String, SubhostTrees> entries = new java.util.LinkedHashMap<>();
+        /** What a plan reads of {@link #entries}, changed with it ({@link #put}, {@link #remove}). */
+        final Hiding.Groups groups = new Hiding.Groups();
         private Snapshot snapshot;
 
         Replay(long device, long inode) {
@@ -185,18 +215,35 @@ final class TreeIndex {
                 // A change of phase: stopped, or forgotten (listed, if anything, once more).
                 if (now != null && (e.seq() == 0 || e.seq() == now.seq())) {
                     if (e.phase() == SubhostTrees.Phase.LISTED) {
-                        entries.remove(e.name());
+                        remove(e.name());
                     } else {
-                        entries.put(e.name(), now.with(now.seq(), e.phase()));
+                        put(now.with(now.seq(), e.phase()));
                     }
                 }
                 return;
             }
             if (now != null && now.seq() != e.seq()) {
-                entries.remove(e.name()); // registered again: it goes last, as registered
+                remove(e.name()); // registered again: it goes last, as registered
             }
-            entries.put(e.name(), e);
+            put(e);
             next = Math.max(next, e.seq() + 1);
+        }
+
+        /** Puts {@code e} in place of its NAME's entry (or last), and counts it in {@link #groups} instead. */
+        void put(SubhostTrees e) {
+            SubhostTrees before = entries.put(e.name(), e);
+            if (before != null) {
+                groups.remove(before);
+            }
+            groups.add(e);
+        }
+
+        /** Takes the entry of {@code name} out, of {@link #groups} too. */
+        void remove(String name) {
+            SubhostTrees before = entries.remove(name);
+            if (before != null) {
+                groups.remove(before);
+            }
         }
 
         Snapshot snapshot() {
@@ -344,12 +391,31 @@ final class TreeIndex {
      */
     Snapshot register(SubhostTrees entry, java.util.function.BiFunction<SubhostTrees, Snapshot, SubhostTrees> finish)
             throws IOException {
+        return register(entry, (self, with, before, replaced) -> finish.apply(self, with));
+    }
+
+    /**
+     * What completes an entry as it is registered, from the index with it in ({@code with});
+     * also given the index before, grouped as a plan reads it ({@code before}, to be read
+     * only while the call lasts), and the entry that the new one replaces ({@code replaced}).
+     */
+    interface Finish {
+        /** {@return {@code self} completed} */
+        SubhostTrees apply(SubhostTrees self, Snapshot with, Hiding.Groups before, Optional<SubhostTrees> replaced);
+    }
+
+    /** As {@link #register(SubhostTrees, java.util.function.BiFunction)}, with what {@link Finish} is given. */
+    Snapshot register(SubhostTrees entry, Finish finish) throws IOException {
         return locked(() -> {
-            Snapshot snapshot = journal().snapshot();
+            Replay replay = journal();
+            Snapshot snapshot = replay.snapshot();
             List<SubhostTrees> with = new ArrayList<>(snapshot.others(entry.name()));
             SubhostTrees numbered = entry.with(snapshot.next(), SubhostTrees.Phase.ACTIVE);
             with.add(numbered);
-            SubhostTrees done = finish.apply(numbered, new Snapshot(snapshot.next() + 1, with, snapshot.kept()));
+            // The replay stays as it is while the lock is held: every line is appended under
+            // it, and only a holder compacts (a new replay, this one left as it was).
+            SubhostTrees done = finish.apply(numbered, new Snapshot(snapshot.next() + 1, with, snapshot.kept()),
+                    replay.groups, Optional.ofNullable(replay.entries.get(entry.name())));
             StringBuilder lines = new StringBuilder();
             for (SubhostTrees gone : goneSome(snapshot)) {
                 lines.append(new SubhostTrees(gone.name(), gone.seq(), SubhostTrees.Phase.LISTED, List.of(), List.of(),
@@ -577,7 +643,7 @@ final class TreeIndex {
         replay.next = from.next;
         replay.kept = stopped;
         replay.lines = kept.size();
-        kept.forEach(e -> replay.entries.put(e.name(), e));
+        kept.forEach(replay::put);
         synchronized (REPLAYS) {
             REPLAYS.put(file, replay);
         }
@@ -658,9 +724,11 @@ final class TreeIndex {
             TreeIndex index = in.trees();
             List<SubhostTrees> listed = index.listed();
             Hiding.Plan[] plan = new Hiding.Plan[1];
-            Snapshot snapshot = index.register(planned.withLowerDevice(), (self, with) -> {
-                plan[0] = Hiding.plan(self, Hiding.Known.others(self.name(), with, listed), index.root(), hide,
-                        Hiding.Lister.HOST);
+            Snapshot snapshot = index.register(planned.withLowerDevice(), (self, with, before, replaced) -> {
+                // The plan of Hiding.plan(self, Known.others(...), ...), from the index as
+                // grouped already: what it costs does not grow with the subhosts registered.
+                // The directories listed once and then followed by inotify (WatchedDirectories).
+                plan[0] = Hiding.plan(self, before, replaced, listed, index.root(), hide, WatchedDirectories.HOST);
                 return self.hidingWhole(plan[0].whole());
             });
             SubhostTrees self = snapshot.get(planned.name()).orElseThrow();

@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 import org.subhost.config.Share;
 import org.subhost.config.SubhostConfig;
@@ -15,7 +19,8 @@ import org.subhost.config.SubhostConfig;
  * What a subhost hides of the others, planned without root: each other subhost's BASE and
  * what lies outside it (LOG, its rotated file), a directory that holds nothing but
  * subhosts' trees hidden whole, the state directory and HIDE; and where the subhost's
- * root and shares show each path.
+ * root and shares show each path. The plan a boot makes from the index as its JVM keeps it
+ * grouped is the plain plan over every entry, after any sequence of changes.
  */
 class HidingPlanTest {
     private static final Path STATE = Path.of("/run/subhost");
@@ -152,6 +157,102 @@ class HidingPlanTest {
             ShareSource.checkWritten(base.resolve("other"), written);
         } finally {
             java.nio.file.Files.delete(base);
+        }
+    }
+
+    /** {@link Hiding#outermost} as it was written first: each path compared with every one kept. */
+    private static List<Path> outermostByComparison(List<Path> paths, List<Path> covered) {
+        List<Path> out = new java.util.ArrayList<>();
+        for (Path p : new java.util.TreeSet<>(paths)) {
+            if (covered.stream().noneMatch(p::startsWith) && out.stream().noneMatch(p::startsWith)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    @Property(tries = 300)
+    void outermostIsWhatComparingEachPathWithEveryOtherGives(
+            @ForAll @Size(max = 12) List<@IntRange(max = 63) Integer> paths,
+            @ForAll @Size(max = 3) List<@IntRange(max = 63) Integer> covered) {
+        // Paths of a few names (a, b, a-b: one sorts between /a and /a/b), at depths 1 to 3, and /.
+        java.util.function.IntFunction<Path> path = n -> {
+            String[] names = {"a", "b", "a-b", "ab"};
+            Path p = Path.of("/");
+            for (int depth = 0; depth < 1 + n % 4 && n > 0; depth++, n /= 4) {
+                p = p.resolve(names[n % 4]);
+            }
+            return p;
+        };
+        List<Path> ps = paths.stream().map(path::apply).toList();
+        List<Path> cs = covered.stream().map(path::apply).toList();
+        assertThat(Hiding.outermost(ps, cs)).isEqualTo(outermostByComparison(ps, cs));
+    }
+
+    /**
+     * A boot's plan from the index as grouped by its JVM equals the plain plan over every
+     * other entry and the listed ones, at each registration of a script of registrations (in
+     * three directories, LOG inside BASE or beside it, BASE made or not), stops, live shares,
+     * files of strangers put in a directory and reads by a new JVM; the journal is compacted
+     * and stopped entries forgotten along the way. On a state directory of the test's own.
+     */
+    @Property(tries = 60)
+    void theIncrementalPlanIsThePlainPlanAfterAnyChanges(
+            @ForAll @Size(min = 1, max = 120) List<@IntRange(max = 9999) Integer> script) throws Exception {
+        Path state = java.nio.file.Files.createTempDirectory("hiding-plan-state-").toRealPath();
+        Path bases = java.nio.file.Files.createTempDirectory("hiding-plan-bases-").toRealPath();
+        TreeIndex.forgetReplays();
+        try {
+            TreeIndex index = new TreeIndex(state, Optional.empty());
+            String[] pool = {"a", "b", "c", "d"};
+            List<Path> dirs = List.of(bases.resolve("d0"), bases.resolve("d1"), bases);
+            for (Path dir : dirs) {
+                java.nio.file.Files.createDirectories(dir);
+            }
+            for (int v : script) {
+                String name = pool[v / 5 % pool.length];
+                Path dir = dirs.get(v / 20 % dirs.size());
+                switch (v % 5) {
+                    case 0, 1 -> {
+                        Path base = dir.resolve(name);
+                        if (v / 60 % 2 == 1) {
+                            for (String layer : List.of("root", "work", "live")) {
+                                java.nio.file.Files.createDirectories(base.resolve(layer));
+                            }
+                        }
+                        Path log = v / 120 % 2 == 1 ? bases.resolve("logs").resolve(name + ".log") : base.resolve("log");
+                        List<SubhostTrees> listed = v / 240 % 3 == 0 ? List.of()
+                                : List.of(trees(pool[v / 720 % pool.length], dirs.get(v / 2880 % 3).resolve("l"),
+                                        bases.resolve("l.log"), List.of()).with(0, SubhostTrees.Phase.LISTED));
+                        List<Path> hide = v / 240 % 3 == 2 ? List.of(bases.resolve("d1")) : List.of();
+                        index.register(trees(name, base, log, List.of()), (self, with, before, replaced) -> {
+                            Hiding.Plan plain = Hiding.plan(self, Hiding.Known.others(self.name(), with, listed), STATE,
+                                    hide, Hiding.Lister.HOST);
+                            assertThat(Hiding.plan(self, before, replaced, listed, STATE, hide, Hiding.Lister.HOST))
+                                    .isEqualTo(plain);
+                            return self.hidingWhole(plain.whole());
+                        });
+                    }
+                    case 2 -> index.stopped(name);
+                    case 3 -> index.update(name, e -> e.withShare(new Share(Path.of("/srv/s" + v % 7), Path.of("/s"))));
+                    default -> {
+                        if (v / 5 % 2 == 0) {
+                            TreeIndex.forgetReplays(); // a JVM that reads the journal whole
+                        } else {
+                            java.nio.file.Files.writeString(dir.resolve("stranger" + v % 3), "");
+                        }
+                    }
+                }
+            }
+        } finally {
+            TreeIndex.forgetReplays();
+            for (Path dir : List.of(state, bases)) {
+                try (var walk = java.nio.file.Files.walk(dir)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        java.nio.file.Files.deleteIfExists(p);
+                    }
+                }
+            }
         }
     }
 }

@@ -33,8 +33,9 @@ public final class Bindings {
             initialiseAll(module);
         } else {
             // On the class path (tests): the binding classes, by name.
-            for (Class<?> c : List.of(Bpf.class, Fds.class, Flock.class, Mounts.class, Namespaces.class, Pidfd.class, Prctl.class,
-                    Signals.class, Spawn.class, UnixDatagram.class, WallClock.class, org.subhost.linux.netlink.RtNetlink.class)) {
+            for (Class<?> c : List.of(Bpf.class, Fds.class, Flock.class, Inotify.class, Mounts.class, Namespaces.class,
+                    Pidfd.class, Prctl.class, Signals.class, Spawn.class, UnixDatagram.class, WallClock.class,
+                    org.subhost.linux.netlink.RtNetlink.class)) {
                 initialise(c.getName(), c.getClassLoader());
             }
             initialise("org.subhost.linux.netlink.NetlinkSocketCalls", Bindings.class.getClassLoader());
