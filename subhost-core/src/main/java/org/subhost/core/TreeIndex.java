@@ -768,6 +768,8 @@ final class TreeIndex {
             TreeIndex index = in.trees();
             List<SubhostTrees> listed = index.listed();
             Hiding.Plan[] plan = new Hiding.Plan[1];
+            // What of it is there before its line is: what every later plan and carry finds.
+            List<Path> missing = Hiding.Known.missing(planned.hidden());
             Snapshot snapshot = index.register(planned.withLowerDevice(), (self, with, before, replaced) -> {
                 // The plan of Hiding.plan(self, Known.others(...), ...), from the index as
                 // grouped already: what it costs does not grow with the subhosts registered.
@@ -776,7 +778,7 @@ final class TreeIndex {
                 return self.hidingWhole(plan[0].whole());
             });
             SubhostTrees self = snapshot.get(planned.name()).orElseThrow();
-            Hiding.Known k = new Hiding.Known(self, snapshot, listed, plan[0]);
+            Hiding.Known k = new Hiding.Known(self, snapshot, listed, plan[0], missing);
             if (!planned.shares().isEmpty()) {
                 List<SubhostTrees.Written> written = k.written();
                 for (org.subhost.config.Share share : planned.shares()) {
