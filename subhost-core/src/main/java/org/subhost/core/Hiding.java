@@ -40,7 +40,7 @@ import org.subhost.linux.SyscallException;
  * already. Otherwise each path is hidden by itself, and a subhost that boots later
  * carries its own paths into each running subhost that shows them ({@link Carry}), the
  * way {@code overlay-share} reaches into a running subhost: that costs a mount namespace
- * entered per such subhost and boot.
+ * entered per such subhost whose own boot had read the index before this one registered.
  *
  * <p>Hides are mounts in the subhost's own mount namespace: at the default confinement
  * its root cannot unmount them (no CAP_SYS_ADMIN); at {@code CAPABILITIES=admin} it can.
