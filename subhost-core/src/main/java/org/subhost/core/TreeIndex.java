@@ -469,15 +469,39 @@ final class TreeIndex {
      * @return the index as read, before the line
      */
     Snapshot carry(String name, long seq) throws IOException {
-        return locked(() -> {
+        return locked(new CarryLine(name, seq));
+    }
+
+    /**
+     * {@link #carry}'s work under the lock: a class of its own, not a lambda, so that the
+     * start-up cache holds it whatever the training's boot did (a lambda's class is made at
+     * run time where the cache has none).
+     */
+    private final class CarryLine implements Work<Snapshot> {
+        private final String name;
+        private final long seq;
+
+        CarryLine(String name, long seq) {
+            this.name = name;
+            this.seq = seq;
+        }
+
+        @Override
+        public Snapshot run() throws IOException {
             Replay replay = journal();
             Snapshot snapshot = replay.snapshot();
             SubhostTrees now = replay.entries.get(name);
             if (now != null && now.seq() == seq && now.active()) {
-                appendAndCompact(now.carryLine(snapshot.next() - 1) + "\n", snapshot.next());
+                // No compaction here, as after a stop: its line never makes one due, and
+                // one due from others' lines is the next registration's to make.
+                String line = now.carryLine(snapshot.next() - 1) + "\n";
+                if (!append(line, false, 0)) {
+                    compact(replay()); // its last line is not whole (a write that failed)
+                    append(line, false, 0);
+                }
             }
             return snapshot;
-        });
+        }
     }
 
     /**
@@ -638,7 +662,8 @@ final class TreeIndex {
         long stopped = 0;
         for (SubhostTrees e : from.entries.values()) {
             if (e.active() || baseExists(e)) {
-                kept.add(e);
+                // As a reader of the new file has it: a stopped entry's carry is not written.
+                kept.add(e.active() ? e : e.carried(SubhostTrees.NOT_KNOWN));
                 stopped += e.active() ? 0 : 1;
             }
         }
@@ -686,8 +711,7 @@ final class TreeIndex {
         replay.kept = stopped;
         replay.lines = kept.size() + carries;
         replay.carries = carries;
-        // As a reader of the new file has them: a stopped entry's carry is not written.
-        kept.forEach(e -> replay.put(e.active() ? e : e.carried(SubhostTrees.NOT_KNOWN)));
+        kept.forEach(replay::put);
         synchronized (REPLAYS) {
             REPLAYS.put(file, replay);
         }
