@@ -600,7 +600,8 @@ final class TreeIndex {
     }
 
     private static boolean baseExists(SubhostTrees e) {
-        return e.path(SubhostTrees.Role.BASE).map(Files::isDirectory).orElse(false);
+        Optional<Path> base = e.path(SubhostTrees.Role.BASE);
+        return base.isPresent() && Files.isDirectory(base.get());
     }
 
     /**
@@ -711,7 +712,9 @@ final class TreeIndex {
         replay.kept = stopped;
         replay.lines = kept.size() + carries;
         replay.carries = carries;
-        kept.forEach(replay::put);
+        for (SubhostTrees e : kept) {
+            replay.put(e); // a loop, not a method reference: the start-up cache may not hold a compaction's
+        }
         synchronized (REPLAYS) {
             REPLAYS.put(file, replay);
         }
