@@ -40,7 +40,7 @@ import org.subhost.linux.SyscallException;
  * already. Otherwise each path is hidden by itself, and a subhost that boots later
  * carries its own paths into each running subhost that shows them ({@link Carry}), the
  * way {@code overlay-share} reaches into a running subhost: that costs a mount namespace
- * entered per such subhost and boot.
+ * entered per such subhost whose own boot had read the index before this one registered.
  *
  * <p>Hides are mounts in the subhost's own mount namespace: at the default confinement
  * its root cannot unmount them (no CAP_SYS_ADMIN); at {@code CAPABILITIES=admin} it can.
@@ -63,11 +63,27 @@ final class Hiding {
      * @param index the index with this subhost in it
      * @param listed the subhosts that the list file names, read for their paths
      * @param plan what this subhost hides; null for a live share, which plans its own
+     * @param missing the paths of {@code self}'s {@link SubhostTrees#hidden()} that were not
+     *     there when it registered (its LOG, say, which the boot makes): others' plans and
+     *     carries that read the index before they were made may have found nothing to hide
      */
-    record Known(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed, Plan plan) {
-        /** Copies the list. */
+    record Known(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed, Plan plan,
+            List<Path> missing) {
+        /** Copies the lists. */
         Known {
             listed = List.copyOf(listed);
+            missing = List.copyOf(missing);
+        }
+
+        /** What a live share knows: no boot, so no paths it made. */
+        Known(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed, Plan plan) {
+            this(self, index, listed, plan, List.of());
+        }
+
+        /** The paths of {@code hidden} that are not there now (a symbolic link counts as there). */
+        static List<Path> missing(List<Path> hidden) {
+            return hidden.stream().filter(p -> !java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .toList();
         }
 
         /** Every other subhost: those of the index (any phase), then the listed ones. */
@@ -768,11 +784,17 @@ final class Hiding {
      * The boot step that makes the hiding mutual with the subhosts that boot at the same
      * time or later, once pid 1 runs and before its init does: hides in the subhost the
      * trees of subhosts registered after it (their boots may have read the index before
-     * this one's pid 1 existed), and hides its own trees in every running subhost that
-     * shows them and has not hidden them whole, entering its mount namespace by the pid 1
-     * of its state record. The index is only read. A subhost it cannot reach (booting
-     * still, or stopped meanwhile) is passed over; any failure is a line in LOG and leaves
-     * the boot standing: its trees were visible before it booted as well.
+     * this one's pid 1 existed), and hides its own trees in each running subhost that
+     * shows them, has not hidden them whole, and does not hide them by its own boot
+     * ({@link #hiddenByItsOwnBoot}), entering its mount namespace by the pid 1 of its
+     * state record. The index is read under its lock, with a line that says how far ({@link
+     * TreeIndex#carry}), before anything is hidden: so for each two subhosts, the later
+     * one's trees are hidden in the earlier one by the earlier one's carry when it read
+     * the later one's line, else by the later one's carry, one mount namespace entry per
+     * boot in the common case rather than one per running subhost. A subhost it cannot
+     * reach (booting still, or stopped meanwhile) is passed over; a failure to hide in
+     * another subhost is a line in LOG and leaves the boot standing: its trees were visible
+     * before it booted as well.
      *
      * @param name NAME
      * @param known what the boot knew of the other subhosts
@@ -792,17 +814,17 @@ final class Hiding {
 
         @Override
         public Void apply(StepInputs in) throws Exception {
-            SubhostTrees self = in.get(known).self();
-            TreeIndex.Snapshot now = in.trees().read();
-            // Registered after this boot's plan was made: hidden here now, before the init runs.
+            Known k = in.get(known);
+            SubhostTrees self = k.self();
+            TreeIndex.Snapshot now = in.trees().carry(name, self.seq());
+            boolean madeSince = Known.missing(k.missing()).size() < k.missing().size();
+            Work work = work(self, now, madeSince);
             List<Path> late = new ArrayList<>();
             View view = View.of(self);
             Devices devices = new Devices();
-            for (SubhostTrees other : now.others(name)) {
-                if (other.seq() > self.seq()) {
-                    for (Path p : outermost(other.hidden(), self.hiddenWhole())) {
-                        late.addAll(view.images(p, devices));
-                    }
+            for (SubhostTrees other : work.late()) {
+                for (Path p : outermost(other.hidden(), self.hiddenWhole())) {
+                    late.addAll(view.images(p, devices));
                 }
             }
             if (!late.isEmpty()) {
@@ -812,22 +834,86 @@ final class Hiding {
                 }
             }
             List<Path> mine = self.hidden();
-            for (SubhostTrees other : now.others(name)) {
+            for (SubhostTrees other : work.owed()) {
                 carryInto(other, self, mine, devices, in);
             }
             return null;
         }
 
+        /**
+         * What a carry hides, from the index as it read it.
+         *
+         * @param late the subhosts whose trees it hides in its own subhost, in one entry of
+         *     its mount namespace however many they are: those registered after its plan was
+         *     made, and those whose carry came after that (a path they made after their
+         *     registration, a LOG, may have been missing when its hide step ran)
+         * @param owed the active subhosts that it hides its own trees in (when they run and
+         *     show them): neither hidden whole there nor hidden by their own boots
+         */
+        record Work(List<SubhostTrees> late, List<SubhostTrees> owed) {
+            /** Copies the lists. */
+            Work {
+                late = List.copyOf(late);
+                owed = List.copyOf(owed);
+            }
+        }
+
+        /**
+         * What the carry of {@code self} hides, from {@code now}, the index as the carry read
+         * it; {@code madeSince}: a path of {@code self} was made after its registration.
+         */
+        static Work work(SubhostTrees self, TreeIndex.Snapshot now, boolean madeSince) {
+            List<SubhostTrees> late = new ArrayList<>();
+            List<SubhostTrees> owed = new ArrayList<>();
+            List<Path> mine = self.hidden();
+            for (SubhostTrees other : now.entries()) {
+                if (other.name().equals(self.name())) {
+                    continue;
+                }
+                if (other.seq() > self.seq() || other.carried() >= self.seq()) {
+                    late.add(other);
+                }
+                // Hidden whole there already (the usual case), or by its own boot.
+                if (other.active() && !hiddenByItsOwnBoot(other, self, madeSince)
+                        && !mine.stream().allMatch(p -> other.hiddenWhole().stream().anyMatch(p::startsWith))) {
+                    owed.add(other);
+                }
+            }
+            return new Work(late, owed);
+        }
+
+        /**
+         * Whether the boot of {@code other} hides the trees of {@code self} in it, read from
+         * the index at {@code self}'s carry (under the lock that its registration and its
+         * carry's line took too):
+         * <ul>
+         *   <li>registered later: its plan held {@code self}, and its hide step hid every
+         *       path of {@code self} that was there at {@code self}'s registration;
+         *   <li>registered earlier, its carry read {@code self}'s registration ({@link
+         *       SubhostTrees#carried()} at least {@code self}'s number): it hid what was
+         *       there at {@code self}'s registration.
+         * </ul>
+         * Neither while {@code madeSince} (a path of {@code self} made after its
+         * registration, which they may have found missing). A subhost whose carry is not
+         * known ({@link SubhostTrees#NOT_KNOWN}: not carried yet, or an earlier version's)
+         * is passed to {@link #carryInto}: entered when its record has pid 1, passed over
+         * while it has none, since its carry, which comes after its record of pid 1, has not
+         * read yet and will read {@code self}'s line, with every path of {@code self} there
+         * by now. (The other way round, {@code other}'s trees in {@code self}: {@code
+         * self}'s plan held those registered earlier, and its carry hides again those whose
+         * carry came after its registration; {@code other}'s carry, if later, enters {@code
+         * self} for a path made after its registration, as this rule says from its side.)
+         */
+        static boolean hiddenByItsOwnBoot(SubhostTrees other, SubhostTrees self, boolean madeSince) {
+            if (madeSince) {
+                return false;
+            }
+            return other.seq() > self.seq() || other.carried() >= self.seq();
+        }
+
         /** Hides {@code self}'s trees ({@code mine}) in {@code other} when it runs and shows them. */
         private static void carryInto(SubhostTrees other, SubhostTrees self, List<Path> mine, Devices devices,
                 StepInputs in) {
-            if (!other.active()) {
-                return;
-            }
-            // Hidden whole there already: the usual case, seen before anything is read.
-            if (mine.stream().allMatch(p -> other.hiddenWhole().stream().anyMatch(p::startsWith))) {
-                return;
-            }
             View view = View.of(other);
             List<Path> images = new ArrayList<>();
             for (Path p : outermost(mine, other.hiddenWhole())) {

@@ -35,9 +35,15 @@ import org.subhost.config.SubhostConfig;
  * @param shares the host directories shared into it, at boot and live
  * @param hiddenWhole the host directories it hides whole from itself (each holds nothing but
  *     subhosts' trees), so that a subhost whose BASE lies in one is hidden there already
+ * @param carried how far its boot's carry read the index ({@link Hiding.Carry}): the number
+ *     of the last registration it read, whose trees it hides in this subhost itself; {@link
+ *     #NOT_KNOWN} while no line says (the carry has not read yet, or is an earlier
+ *     version's, which says nothing)
  */
 record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<Share> shares,
-        List<Path> hiddenWhole) {
+        List<Path> hiddenWhole, long carried) {
+    /** {@link #carried()} of an entry whose carry's line is not (or not yet) in the index. */
+    static final long NOT_KNOWN = 0;
 
     /** Where in its life a subhost of the index is. */
     enum Phase {
@@ -111,6 +117,11 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
         hiddenWhole = List.copyOf(hiddenWhole);
     }
 
+    /** An entry whose carry is not known ({@link #NOT_KNOWN}). */
+    SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<Share> shares, List<Path> hiddenWhole) {
+        this(name, seq, phase, trees, shares, hiddenWhole, NOT_KNOWN);
+    }
+
     /**
      * The trees of {@code config} as a boot registers them: phase active, the device of
      * LOWER not read ({@link #withLowerDevice}), so that a plan stays a pure
@@ -136,7 +147,7 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
     SubhostTrees withLowerDevice() {
         List<Tree> read = trees.stream()
                 .map(t -> t.role() == Role.LOWER ? new Tree(Role.LOWER, t.path(), device(t.path())) : t).toList();
-        return new SubhostTrees(name, seq, phase, read, shares, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, read, shares, hiddenWhole, carried);
     }
 
     /** The device that {@code path} is on, or 0 when it cannot be read. */
@@ -205,12 +216,33 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
 
     /** The same entry with {@code seq} and {@code phase}. */
     SubhostTrees with(long seq, Phase phase) {
-        return new SubhostTrees(name, seq, phase, trees, shares, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, trees, shares, hiddenWhole, carried);
     }
 
     /** The same entry, hiding {@code whole} whole. */
     SubhostTrees hidingWhole(List<Path> whole) {
-        return new SubhostTrees(name, seq, phase, trees, shares, whole);
+        return new SubhostTrees(name, seq, phase, trees, shares, whole, carried);
+    }
+
+    /** The same entry with {@link #carried()} {@code through}. */
+    SubhostTrees carried(long through) {
+        return new SubhostTrees(name, seq, phase, trees, shares, hiddenWhole, through);
+    }
+
+    /**
+     * The line that says how far this entry's carry read the index, up to the registration
+     * numbered {@code through}: {@code name=NAME seq=THROUGH phase=active}, a change of phase
+     * that no other line makes ({@link TreeIndex} replays it onto NAME's entry when that is
+     * active and numbered at most {@code through}). In the grammar of the versions before,
+     * which read the same journal: a line that names no entry of theirs (another number), or
+     * that makes an active entry active (a carry that read up to its own registration).
+     */
+    String carryLine(long through) {
+        StringBuilder b = new StringBuilder(64);
+        field(b, "name", name);
+        field(b, "seq", Long.toString(through));
+        field(b, "phase", Phase.ACTIVE.name().toLowerCase(java.util.Locale.ROOT));
+        return b.toString();
     }
 
     /** The same entry with one more share (a live one). */
@@ -219,14 +251,14 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
         if (!more.contains(share)) {
             more.add(share);
         }
-        return new SubhostTrees(name, seq, phase, trees, more, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, trees, more, hiddenWhole, carried);
     }
 
     /** The same entry without {@code share} (a live share taken away). */
     SubhostTrees withoutShare(Share share) {
         List<Share> fewer = new ArrayList<>(shares);
         fewer.remove(share);
-        return new SubhostTrees(name, seq, phase, trees, fewer, hiddenWhole);
+        return new SubhostTrees(name, seq, phase, trees, fewer, hiddenWhole, carried);
     }
 
     /**
@@ -236,7 +268,8 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
      * at all when it is LOG's name with {@code .1}: a line stays short, for an index that
      * each JVM reads whole once (a cold {@code overlay-boot} at every boot). A line with
      * only {@code name}, {@code seq} and {@code phase} is a change of phase in the index's
-     * journal ({@link TreeIndex}).
+     * journal ({@link TreeIndex}); with {@code phase=active}, it says how far NAME's carry
+     * read ({@link #carryLine}), which this line does not say.
      */
     String format() {
         StringBuilder b = new StringBuilder(160);

@@ -27,12 +27,15 @@ import org.subhost.linux.SyscallException;
  * subhosts running, opening a record per subhost would cost more than the boot itself.
  *
  * <p>A journal: a registration appends the subhost's whole line, a stop appends a line
- * that marks it stopped, a live share appends the changed line; each is one {@code write}
+ * that marks it stopped, a live share appends the changed line, a boot's carry a line that
+ * says how far it read ({@link #carry}); each is one {@code write}
  * of whole lines to the file opened with {@code O_APPEND}, under an exclusive {@code flock}
  * of {@code .trees.lock}, so that what each write costs is that of its own lines, not of
  * the index. What the index says is the journal replayed: the last line of a NAME says
  * what it is (a line with only a NAME, a number and a phase changes the phase of NAME's
- * entry). Readers take no lock and use only whole lines: a last line without its line end
+ * entry; with phase {@code active}, which nothing else writes, it says up to which number
+ * NAME's carry read, {@link SubhostTrees#carryLine}).
+ * Readers take no lock and use only whole lines: a last line without its line end
  * is a write under way (or one that failed) and is left for the next read. A JVM keeps
  * what it replayed ({@link Replay}) with the file's identity and how far it read, and reads
  * only what was appended since; a new file (another inode, or other bytes before where it
@@ -173,8 +176,10 @@ final class TreeIndex {
         byte[] seen = new byte[0];
         long next = 1;
         long kept;
-        /** The lines replayed, the first one aside: one per entry after a compaction. */
+        /** The lines replayed, the first one aside: one per entry after a compaction, and its carry's. */
         long lines;
+        /** Of those, the carries' lines ({@link SubhostTrees#carryLine}): one per boot, never due a compaction. */
+        long carries;
         final java.util.LinkedHashMap<String, SubhostTrees> entries = new java.util.LinkedHashMap<>();
         /** What a plan reads of {@link #entries}, changed with it ({@link #put}, {@link #remove}). */
         final Hiding.Groups groups = new Hiding.Groups();
@@ -211,6 +216,16 @@ final class TreeIndex {
             lines++;
             snapshot = null;
             SubhostTrees now = entries.get(e.name());
+            if (e.trees().isEmpty() && e.phase() == SubhostTrees.Phase.ACTIVE) {
+                // How far NAME's carry read: never below its own number (a line of an
+                // earlier boot of the NAME, should one come after its next registration,
+                // says nothing of that one).
+                carries++;
+                if (now != null && now.active() && e.seq() >= now.seq()) {
+                    put(now.carried(e.seq()));
+                }
+                return;
+            }
             if (e.trees().isEmpty()) {
                 // A change of phase: stopped, or forgotten (listed, if anything, once more).
                 if (now != null && (e.seq() == 0 || e.seq() == now.seq())) {
@@ -444,6 +459,52 @@ final class TreeIndex {
     }
 
     /**
+     * What the carry of a boot ({@link Hiding.Carry}) hides in its subhost, {@code name}
+     * numbered {@code seq}, and how far that reaches, in one step under the index's lock:
+     * reads the index, and appends a line that says the number of the last registration it
+     * read ({@link SubhostTrees#carryLine}), so that a later boot knows whether this
+     * subhost's carry hides its trees or it must. Nothing is appended when the index has no
+     * active entry of that number (stopped meanwhile).
+     *
+     * @return the index as read, before the line
+     */
+    Snapshot carry(String name, long seq) throws IOException {
+        return locked(new CarryLine(name, seq));
+    }
+
+    /**
+     * {@link #carry}'s work under the lock: a class of its own, not a lambda, so that the
+     * start-up cache holds it whatever the training's boot did (a lambda's class is made at
+     * run time where the cache has none).
+     */
+    private final class CarryLine implements Work<Snapshot> {
+        private final String name;
+        private final long seq;
+
+        CarryLine(String name, long seq) {
+            this.name = name;
+            this.seq = seq;
+        }
+
+        @Override
+        public Snapshot run() throws IOException {
+            Replay replay = journal();
+            Snapshot snapshot = replay.snapshot();
+            SubhostTrees now = replay.entries.get(name);
+            if (now != null && now.seq() == seq && now.active()) {
+                // No compaction here, as after a stop: its line never makes one due, and
+                // one due from others' lines is the next registration's to make.
+                String line = now.carryLine(snapshot.next() - 1) + "\n";
+                if (!append(line, false, 0)) {
+                    compact(replay()); // its last line is not whole (a write that failed)
+                    append(line, false, 0);
+                }
+            }
+            return snapshot;
+        }
+    }
+
+    /**
      * Marks {@code name} stopped: its trees stay, as a subhost's (no longer hidden by
      * themselves). One line appended, nothing read: a stop costs the same whatever the
      * index holds.
@@ -471,7 +532,7 @@ final class TreeIndex {
             append(lines, true, next);
         }
         Replay replay = replay();
-        if (replay.lines - replay.entries.size() > replay.entries.size() + SLACK) {
+        if (replay.lines - replay.carries - replay.entries.size() > replay.entries.size() + SLACK) {
             return compact(replay).snapshot();
         }
         return replay.snapshot();
@@ -539,7 +600,8 @@ final class TreeIndex {
     }
 
     private static boolean baseExists(SubhostTrees e) {
-        return e.path(SubhostTrees.Role.BASE).map(Files::isDirectory).orElse(false);
+        Optional<Path> base = e.path(SubhostTrees.Role.BASE);
+        return base.isPresent() && Files.isDirectory(base.get());
     }
 
     /**
@@ -601,14 +663,20 @@ final class TreeIndex {
         long stopped = 0;
         for (SubhostTrees e : from.entries.values()) {
             if (e.active() || baseExists(e)) {
-                kept.add(e);
+                // As a reader of the new file has it: a stopped entry's carry is not written.
+                kept.add(e.active() ? e : e.carried(SubhostTrees.NOT_KNOWN));
                 stopped += e.active() ? 0 : 1;
             }
         }
         String head = header(from.next, stopped);
         StringBuilder text = new StringBuilder(head);
+        long carries = 0;
         for (SubhostTrees e : kept) {
             text.append(e.format()).append('\n');
+            if (e.active() && e.carried() != SubhostTrees.NOT_KNOWN) {
+                text.append(e.carryLine(e.carried())).append('\n');
+                carries++;
+            }
         }
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         Path file = root.resolve(FILE);
@@ -642,8 +710,11 @@ final class TreeIndex {
         replay.remember(bytes, bytes.length);
         replay.next = from.next;
         replay.kept = stopped;
-        replay.lines = kept.size();
-        kept.forEach(replay::put);
+        replay.lines = kept.size() + carries;
+        replay.carries = carries;
+        for (SubhostTrees e : kept) {
+            replay.put(e); // a loop, not a method reference: the start-up cache may not hold a compaction's
+        }
         synchronized (REPLAYS) {
             REPLAYS.put(file, replay);
         }
@@ -724,6 +795,8 @@ final class TreeIndex {
             TreeIndex index = in.trees();
             List<SubhostTrees> listed = index.listed();
             Hiding.Plan[] plan = new Hiding.Plan[1];
+            // What of it is there before its line is: what every later plan and carry finds.
+            List<Path> missing = Hiding.Known.missing(planned.hidden());
             Snapshot snapshot = index.register(planned.withLowerDevice(), (self, with, before, replaced) -> {
                 // The plan of Hiding.plan(self, Known.others(...), ...), from the index as
                 // grouped already: what it costs does not grow with the subhosts registered.
@@ -732,7 +805,7 @@ final class TreeIndex {
                 return self.hidingWhole(plan[0].whole());
             });
             SubhostTrees self = snapshot.get(planned.name()).orElseThrow();
-            Hiding.Known k = new Hiding.Known(self, snapshot, listed, plan[0]);
+            Hiding.Known k = new Hiding.Known(self, snapshot, listed, plan[0], missing);
             if (!planned.shares().isEmpty()) {
                 List<SubhostTrees.Written> written = k.written();
                 for (org.subhost.config.Share share : planned.shares()) {

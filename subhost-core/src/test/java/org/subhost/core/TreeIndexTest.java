@@ -90,7 +90,8 @@ class TreeIndexTest {
         Map<String, SubhostTrees> whole = new LinkedHashMap<>();
         long next = 1;
         Share share = new Share(Path.of("/srv/mail"), Path.of("/var/mail"));
-        List<String> script = List.of("+a", "+b", "+c", "-b", "sa", "+b", "-a", "-a", "+d", "-zz", "-c", "+c", "ua");
+        List<String> script = List.of("+a", "+b", "ca", "+c", "-b", "sa", "+b", "cb", "-a", "ca", "-a", "+d", "-zz",
+                "-c", "+c", "ua", "cc");
         for (String step : script) {
             String name = step.substring(1);
             switch (step.charAt(0)) {
@@ -104,13 +105,21 @@ class TreeIndexTest {
                     index.stopped(name);
                     whole.computeIfPresent(name, (n, e) -> e.with(e.seq(), SubhostTrees.Phase.STOPPED));
                 }
+                case 'c' -> {
+                    // How far its carry read: a line for an active entry only.
+                    index.carry(name, whole.get(name).seq());
+                    long through = next - 1;
+                    whole.computeIfPresent(name, (n, e) -> e.active() ? e.carried(through) : e);
+                }
                 case 's' -> {
+                    // A live share's line is the whole entry: how far its carry read is
+                    // no longer known (the share hid what it shows; later boots enter).
                     index.update(name, e -> e.withShare(share));
-                    whole.computeIfPresent(name, (n, e) -> e.withShare(share));
+                    whole.computeIfPresent(name, (n, e) -> e.withShare(share).carried(SubhostTrees.NOT_KNOWN));
                 }
                 default -> {
                     index.update(name, e -> e.withoutShare(share));
-                    whole.computeIfPresent(name, (n, e) -> e.withoutShare(share));
+                    whole.computeIfPresent(name, (n, e) -> e.withoutShare(share).carried(SubhostTrees.NOT_KNOWN));
                 }
             }
             assertThat(index.read().entries()).as("after %s, read on from where this JVM stopped", step)
@@ -119,8 +128,128 @@ class TreeIndexTest {
         TreeIndex.Snapshot cold = cold();
         assertThat(cold.entries()).as("read whole").containsExactlyElementsOf(whole.values());
         assertThat(cold.next()).isEqualTo(next);
-        assertThat(fileLines()).as("one line per change: a stop is a line of its own").hasSize(1 + script.size())
+        assertThat(fileLines()).as("one line per change: a stop is a line of its own; no carry of a stopped one")
+                .hasSize(1 + script.size() - 1)
                 .contains("name=b\tseq=0\tphase=stopped");
+    }
+
+    /** {@code name}'s trees as a boot registers them. */
+    private SubhostTrees booting(String name) throws IOException {
+        return trees(name, true);
+    }
+
+    @Test
+    void aCarrysLineSaysHowFarItReadOfItsOwnEntryOnly() throws Exception {
+        register(booting("a"));
+        register(booting("b"));
+
+        TreeIndex.Snapshot read = index.carry("a", 1);
+
+        assertThat(read.entries()).as("as read, before its line").extracting(SubhostTrees::name, SubhostTrees::carried)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a", SubhostTrees.NOT_KNOWN),
+                        org.assertj.core.groups.Tuple.tuple("b", SubhostTrees.NOT_KNOWN));
+        assertThat(fileLines().getLast()).isEqualTo("name=a\tseq=2\tphase=active");
+        assertThat(index.read().get("a").orElseThrow().carried()).as("read on").isEqualTo(2);
+        assertThat(cold().get("a").orElseThrow().carried()).as("read whole").isEqualTo(2);
+        assertThat(cold().get("b").orElseThrow().carried()).isEqualTo(SubhostTrees.NOT_KNOWN);
+        assertThat(cold().get("a").orElseThrow()).as("nothing else of it changed")
+                .isEqualTo(booting("a").with(1, SubhostTrees.Phase.ACTIVE).hidingWhole(List.of(bases)).carried(2));
+
+        // A stale number (an earlier boot of the NAME) and a stopped entry get no line.
+        index.carry("a", 7);
+        index.stopped("b");
+        index.carry("b", 2);
+        assertThat(fileLines()).hasSize(5).doesNotContain("name=b\tseq=2\tphase=active");
+    }
+
+    @Test
+    void aNameBootedAgainStartsWithoutACarryAndAnEarlierBootsLineIsNotItsOwn() throws Exception {
+        register(booting("a"));
+        register(booting("b"));
+        index.carry("a", 1);
+        index.stopped("a");
+        assertThat(index.read().get("a").orElseThrow().carried()).as("kept while stopped").isEqualTo(2);
+
+        register(booting("a"));
+        // The first boot's line once more: it read up to 2, below the new number.
+        Files.writeString(state.resolve(TreeIndex.FILE), "name=a\tseq=2\tphase=active\n", StandardOpenOption.APPEND);
+
+        SubhostTrees again = cold().get("a").orElseThrow();
+        assertThat(again.seq()).isEqualTo(3);
+        assertThat(again.carried()).isEqualTo(SubhostTrees.NOT_KNOWN);
+        assertThat(index.read().get("a").orElseThrow().carried()).isEqualTo(SubhostTrees.NOT_KNOWN);
+        index.carry("a", 3);
+        assertThat(cold().get("a").orElseThrow().carried()).isEqualTo(3);
+    }
+
+    @Test
+    void aCompactionKeepsHowFarEachCarryRead() throws Exception {
+        register(booting("a"));
+        register(booting("b"));
+        index.carry("a", 1);
+        index.carry("b", 2);
+        register(booting("c"));
+        for (int round = 0; round < 100; round++) {
+            register(trees("t", true)); // until a compaction wrote the index anew
+        }
+
+        List<String> lines = fileLines();
+        assertThat(lines).as("compacted").hasSizeLessThan(100);
+        int a = lines.indexOf(booting("a").with(1, SubhostTrees.Phase.ACTIVE).hidingWhole(List.of(bases)).format());
+        assertThat(lines.get(a + 1)).as("a's carry after its line").isEqualTo("name=a\tseq=2\tphase=active");
+        TreeIndex.Snapshot cold = cold();
+        assertThat(cold.entries()).extracting(SubhostTrees::name, SubhostTrees::carried).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("a", 2L), org.assertj.core.groups.Tuple.tuple("b", 2L),
+                org.assertj.core.groups.Tuple.tuple("c", SubhostTrees.NOT_KNOWN),
+                org.assertj.core.groups.Tuple.tuple("t", SubhostTrees.NOT_KNOWN));
+        assertThat(cold).isEqualTo(index.read());
+    }
+
+    /**
+     * The journal as the version before this one replays it: the same grammar, and a line
+     * without paths applies its phase to NAME's entry when its number is 0 or the entry's.
+     */
+    private List<SubhostTrees> asTheVersionBefore() throws IOException {
+        Map<String, SubhostTrees> entries = new LinkedHashMap<>();
+        for (String line : fileLines().subList(1, fileLines().size())) {
+            SubhostTrees e = SubhostTrees.parse(line);
+            SubhostTrees now = entries.get(e.name());
+            if (e.trees().isEmpty()) {
+                if (now != null && (e.seq() == 0 || e.seq() == now.seq())) {
+                    if (e.phase() == SubhostTrees.Phase.LISTED) {
+                        entries.remove(e.name());
+                    } else {
+                        entries.put(e.name(), now.with(now.seq(), e.phase()));
+                    }
+                }
+                continue;
+            }
+            if (now != null && now.seq() != e.seq()) {
+                entries.remove(e.name());
+            }
+            entries.put(e.name(), e);
+        }
+        return List.copyOf(entries.values());
+    }
+
+    @Test
+    void theVersionBeforeReadsTheCarriesLinesAsNothing() throws Exception {
+        register(booting("a"));
+        index.carry("a", 1); // read up to itself: "a is active", to the version before
+        register(booting("b"));
+        register(booting("c"));
+        index.carry("b", 2); // read up to 3: no entry of b has that number
+        index.stopped("c");
+        for (int round = 0; round < 100; round++) {
+            register(trees("t", true)); // and a compaction, which keeps the carries
+        }
+        index.carry("t", index.read().get("t").orElseThrow().seq());
+
+        assertThat(fileLines()).contains("name=a\tseq=1\tphase=active", "name=b\tseq=3\tphase=active");
+        assertThat(asTheVersionBefore()).containsExactlyElementsOf(
+                index.read().entries().stream().map(e -> e.carried(SubhostTrees.NOT_KNOWN)).toList());
+        assertThat(SubhostTrees.parse(booting("a").with(1, SubhostTrees.Phase.ACTIVE).carried(7).format()).carried())
+                .as("the entry's line does not say it").isEqualTo(SubhostTrees.NOT_KNOWN);
     }
 
     @Test
