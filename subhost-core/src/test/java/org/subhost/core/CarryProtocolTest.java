@@ -88,15 +88,7 @@ class CarryProtocolTest {
         SubhostTrees trees(Boot boot) {
             Path base = bases.resolve(boot.name());
             Path log = logs.resolve(boot.name() + ".log");
-            return new SubhostTrees(boot.name(), 0, SubhostTrees.Phase.ACTIVE, List.of(
-                    new SubhostTrees.Tree(SubhostTrees.Role.BASE, base, 0),
-                    new SubhostTrees.Tree(SubhostTrees.Role.LIVE, base.resolve("live"), 0),
-                    new SubhostTrees.Tree(SubhostTrees.Role.UPPER, base.resolve("root"), 0),
-                    new SubhostTrees.Tree(SubhostTrees.Role.WORK, base.resolve("work"), 0),
-                    new SubhostTrees.Tree(SubhostTrees.Role.LOWER, Path.of("/"), 0),
-                    new SubhostTrees.Tree(SubhostTrees.Role.LOG, log, 0),
-                    new SubhostTrees.Tree(SubhostTrees.Role.LOG_ROTATED, LogFile.rotated(log), 0)), List.of(),
-                    List.of());
+            return DefaultLayoutTrees.of(boot.name(), 0, base, log, List.of());
         }
 
         void hide(String in, List<Path> paths) {

@@ -26,14 +26,7 @@ class HidingPlanTest {
     private static final Path STATE = Path.of("/run/subhost");
 
     private static SubhostTrees trees(String name, Path base, Path log, List<Share> shares) {
-        return new SubhostTrees(name, 1, SubhostTrees.Phase.ACTIVE, List.of(
-                new SubhostTrees.Tree(SubhostTrees.Role.BASE, base, 0),
-                new SubhostTrees.Tree(SubhostTrees.Role.LIVE, base.resolve("live"), 0),
-                new SubhostTrees.Tree(SubhostTrees.Role.UPPER, base.resolve("root"), 0),
-                new SubhostTrees.Tree(SubhostTrees.Role.WORK, base.resolve("work"), 0),
-                new SubhostTrees.Tree(SubhostTrees.Role.LOWER, Path.of("/"), 0),
-                new SubhostTrees.Tree(SubhostTrees.Role.LOG, log, 0),
-                new SubhostTrees.Tree(SubhostTrees.Role.LOG_ROTATED, LogFile.rotated(log), 0)), shares, List.of());
+        return DefaultLayoutTrees.of(name, 1, base, log, shares);
     }
 
     /** A lister of made-up directories. */
