@@ -787,23 +787,7 @@ public final class Mounts {
      * @throws SyscallException when statx is refused, such as ENOENT
      */
     public static java.util.OptionalLong mountId(String path) throws SyscallException {
-        int rc;
-        int errno;
-        long mask;
-        long id;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errnoSegment = Native.errnoSegment(arena);
-            MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
-            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)), 0,
-                    STATX_MNT_ID, Native.address(buffer));
-            errno = Native.errno(errnoSegment);
-            mask = Memory.getInt(buffer, 0) & 0xffffffffL;
-            id = Memory.getLong(buffer, STX_MNT_ID);
-        }
-        if (rc == -1) {
-            throw new SyscallException("statx", path + ", STATX_MNT_ID", errno);
-        }
-        return (mask & STATX_MNT_ID) == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(id);
+        return statxMountId(path, 0, STATX_MNT_ID, "STATX_MNT_ID");
     }
 
     /**
@@ -878,23 +862,33 @@ public final class Mounts {
      * @throws SyscallException when statx is refused, such as ENOENT
      */
     public static java.util.OptionalLong uniqueMountId(String path) throws SyscallException {
+        return statxMountId(path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID_UNIQUE, "STATX_MNT_ID_UNIQUE");
+    }
+
+    /**
+     * statx(2) of {@code path} with {@code flags}, asking for the mount id {@code mask}
+     * names: the kernel writes either kind into stx_mnt_id, and sets that bit in stx_mask
+     * when it reported it.
+     */
+    private static java.util.OptionalLong statxMountId(String path, int flags, int mask, String maskName)
+            throws SyscallException {
         int rc;
         int errno;
-        long mask;
+        long reported;
         long id;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
-            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)),
-                    AT_SYMLINK_NOFOLLOW, STATX_MNT_ID_UNIQUE, Native.address(buffer));
+            rc = (int) STATX.call(errnoSegment, AT_FDCWD, Native.address(Memory.cString(arena, path)), flags,
+                    mask, Native.address(buffer));
             errno = Native.errno(errnoSegment);
-            mask = Memory.getInt(buffer, 0) & 0xffffffffL;
+            reported = Memory.getInt(buffer, 0) & 0xffffffffL;
             id = Memory.getLong(buffer, STX_MNT_ID);
         }
         if (rc == -1) {
-            throw new SyscallException("statx", path + ", STATX_MNT_ID_UNIQUE", errno);
+            throw new SyscallException("statx", path + ", " + maskName, errno);
         }
-        return (mask & STATX_MNT_ID_UNIQUE) == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(id);
+        return (reported & mask) == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(id);
     }
 
     /**
