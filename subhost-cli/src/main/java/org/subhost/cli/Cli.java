@@ -17,6 +17,14 @@ import java.util.Map;
  * start-up stays short.
  */
 public final class Cli {
+    static {
+        // First of all, before the commands below are made: the JDK's linking of system
+        // calls, on the other core while the command reads its arguments and configuration.
+        // The first system call waits for it, so it is what a cold command's path waits on
+        // after the JVM's own start; the earlier it starts, the sooner it is done.
+        org.subhost.linux.Bindings.prelinkInBackground();
+    }
+
     private static final Map<String, Command> COMMANDS = commands(new OverlayBootCommand(), new OverlayStopCommand(),
             new OverlayGoCommand(), new OverlayShareCommand(), new OverlayListCommand(), new SubhostsCommand(),
             new OverlayDiskfileCommand(), new OverlayServiceCommand(), new OverlayLimitCommand());
@@ -29,9 +37,6 @@ public final class Cli {
      * @param args the command's name ({@code overlay-boot}, ...) followed by its arguments
      */
     public static void main(String[] args) {
-        // The JDK's linking of system calls, on the other core while we read arguments and
-        // the configuration: a cold command's largest cost after the JVM's own start.
-        org.subhost.linux.Bindings.prelinkInBackground();
         int status = run(List.of(args), System.out, System.err);
         // halt, not exit: the commands register no shutdown hook and leave nothing to
         // finalise, and exit's shutdown sequence (hooks, logging of Runtime.exit) was a

@@ -256,6 +256,10 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public List<BootProblem> preflight(SubhostConfig config) {
+        // Before the preflight's first system call, as the boot does (see the method): when
+        // overlay-boot asks first, this is the cold JVM's first system call, and the jar is
+        // read while that call would only wait for the JDK's linking of the downcall handle.
+        PlanExecutor.loadWhatIsUsedAfterTheRootSwitch();
         Preflighted answer = Preflighted.of(config, PreflightProbe.probe(config, store, HostFacts.findIfup(),
                 IfupdownStanzas.HOST_FILE));
         lastPreflight.set(answer);

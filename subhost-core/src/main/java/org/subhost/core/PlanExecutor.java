@@ -98,7 +98,8 @@ public final class PlanExecutor {
      * (where its root shows the host's files), and that open file would keep the subhost's
      * root filesystem, and a disk image under it, busy as long as the JVM runs.
      *
-     * <p>A boot calls this first, before its first system call ({@link LinuxSubhosts}): in
+     * <p>A boot, and a preflight (which overlay-boot runs before the boot), call this first,
+     * before their first system call ({@link LinuxSubhosts}): in
      * a cold JVM that call waits for the JDK to link the downcall handle on another thread
      * ({@code Bindings.prelinkInBackground}), and reading the jar needs no system call of
      * ours, so it is done in that wait rather than on the boot's path (3-5 ms of a cold
