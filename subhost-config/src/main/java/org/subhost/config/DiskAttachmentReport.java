@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The protocol, stated here only:
  * <ul>
- * <li>Each reading makes a new private file (mode 0600) in the temporary directory and
- *     names it to every {@code !} command in the environment variable {@value
+ * <li>Each reading that runs a {@code !} command makes a new private file (mode 0600) in
+ *     the temporary directory, before its first command, and names it to every {@code !} command in the environment variable {@value
  *     #ENVIRONMENT_VARIABLE}; a command run by hand, outside a reading, finds the variable
  *     unset. An outer reading's variable is not passed on.
  * <li>A command appends one line per mount it made, {@link DiskAttachment}'s text form:
@@ -46,10 +46,10 @@ public final class DiskAttachmentReport {
 
     private static final AtomicLong FILES = new AtomicLong();
 
-    private final Path file;
+    /** The file, once made: a reading whose commands never ask for it makes none. */
+    private Path file;
 
-    private DiskAttachmentReport(Path file) {
-        this.file = file;
+    private DiskAttachmentReport() {
     }
 
     /**
@@ -69,8 +69,29 @@ public final class DiskAttachmentReport {
                 StandardOpenOption.APPEND);
     }
 
-    /** Makes the report file of one reading: new (never an existing file), mode 0600. */
-    static DiskAttachmentReport create() throws IOException {
+    /**
+     * The report of one reading, whose file is made when a {@code !} command first needs it
+     * ({@link #file()}): most files have no such command, and making the file, with the
+     * look for dead readers' files that goes with it, took about 3 ms of a cold CLI's start.
+     */
+    static DiskAttachmentReport create() {
+        return new DiskAttachmentReport();
+    }
+
+    /**
+     * The file, as {@value #ENVIRONMENT_VARIABLE} names it to the commands: made on the first
+     * call, new (never an existing file), mode 0600.
+     *
+     * @throws IOException when the temporary directory refuses the file
+     */
+    Path file() throws IOException {
+        if (file == null) {
+            file = makeFile();
+        }
+        return file;
+    }
+
+    private static Path makeFile() throws IOException {
         // Not Files.createTempFile: its random names come from a SecureRandom, whose set-up
         // was the largest cost of reading a file in a cold JVM. CREATE_NEW (O_EXCL) refuses a
         // name that exists, even as a symbolic link, so a guessable name is safe; on the rare
@@ -81,19 +102,13 @@ public final class DiskAttachmentReport {
         removeFilesOfDeadReaders(dir);
         for (int i = 0; ; i++) {
             try {
-                return new DiskAttachmentReport(
-                        Files.createFile(dir.resolve(stem + "-" + FILES.incrementAndGet() + ".txt"), privateMode));
+                return Files.createFile(dir.resolve(stem + "-" + FILES.incrementAndGet() + ".txt"), privateMode);
             } catch (FileAlreadyExistsException e) {
                 if (i == 100) {
                     throw e;
                 }
             }
         }
-    }
-
-    /** The file, as {@value #ENVIRONMENT_VARIABLE} names it to the commands. */
-    Path file() {
-        return file;
     }
 
     /**
@@ -105,6 +120,9 @@ public final class DiskAttachmentReport {
      */
     List<DiskAttachment> read(Path confFile) throws ConfigException {
         List<DiskAttachment> attached = new ArrayList<>();
+        if (file == null) {
+            return attached;
+        }
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
@@ -141,6 +159,9 @@ public final class DiskAttachmentReport {
 
     /** Deletes the file, once the reading is over. */
     void delete() {
+        if (file == null) {
+            return;
+        }
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {

@@ -52,7 +52,7 @@ final class ShellCommandRunner implements ValueCommandRunner {
     private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
 
     private final Duration timeout;
-    private final Path attachments;
+    private final DiskAttachmentReport attachments;
 
     /** A runner that kills commands running longer than {@code timeout}. */
     ShellCommandRunner(Duration timeout) {
@@ -60,11 +60,12 @@ final class ShellCommandRunner implements ValueCommandRunner {
     }
 
     /**
-     * A runner that kills commands running longer than {@code timeout} and names {@code
-     * attachments} (null for none) to them in {@link DiskAttachmentReport#ENVIRONMENT_VARIABLE},
-     * the file where they report the disk images they mount.
+     * A runner that kills commands running longer than {@code timeout} and names the file of
+     * {@code attachments} (null for none) to them in {@link
+     * DiskAttachmentReport#ENVIRONMENT_VARIABLE}, the file where they report the disk images
+     * they mount; the first command makes it.
      */
-    ShellCommandRunner(Duration timeout, Path attachments) {
+    ShellCommandRunner(Duration timeout, DiskAttachmentReport attachments) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("command timeout (" + timeout + ") must be positive");
         }
@@ -83,7 +84,12 @@ final class ShellCommandRunner implements ValueCommandRunner {
         environment.put("CONFIG", config.toString());
         environment.put("ACTION", action);
         if (attachments != null) {
-            environment.put(DiskAttachmentReport.ENVIRONMENT_VARIABLE, attachments.toString());
+            try {
+                environment.put(DiskAttachmentReport.ENVIRONMENT_VARIABLE, attachments.file().toString());
+            } catch (IOException e) {
+                throw new ValueCommandException("could not be run: cannot make a temporary file for the disk"
+                        + " attachments of ! commands: " + e.getMessage());
+            }
         } else {
             // An outer reading's file is not ours to report into.
             environment.remove(DiskAttachmentReport.ENVIRONMENT_VARIABLE);

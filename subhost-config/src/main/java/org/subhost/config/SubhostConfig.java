@@ -1,6 +1,5 @@
 package org.subhost.config;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -194,17 +193,12 @@ public final class SubhostConfig {
             throws ConfigException {
         Objects.requireNonNull(confFile, "confFile");
         Objects.requireNonNull(action, "action");
-        // A private file per reading, where commands such as overlay-diskfile report what
-        // they mounted (DiskAttachmentReport), so that the boot can adopt it and the stop release it.
-        DiskAttachmentReport report;
+        // A private file per reading that runs commands, where commands such as overlay-diskfile
+        // report what they mounted (DiskAttachmentReport), so that the boot can adopt it and
+        // the stop release it. Made by the first command.
+        DiskAttachmentReport report = DiskAttachmentReport.create();
         try {
-            report = DiskAttachmentReport.create();
-        } catch (IOException e) {
-            throw new ConfigException(confFile, 0, null,
-                    "cannot make a temporary file for the disk attachments of ! commands: " + e.getMessage());
-        }
-        try {
-            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report.file()),
+            SubhostConfig config = ConfReader.read(confFile, action, new ShellCommandRunner(commandTimeout, report),
                     strict);
             List<DiskAttachment> attached = report.read(confFile);
             return attached.isEmpty() ? config : config.toBuilder().attachments(attached).build();

@@ -54,6 +54,23 @@ class DiskAttachmentReportTest {
     }
 
     @Test
+    void onlyAReadingThatRunsACommandNeedsTheTemporaryDirectory() throws Exception {
+        Path missing = dir.resolve("no-such-tmp");
+        String before = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", missing.toString());
+        try {
+            assertThat(read(write(dir, "ex1.conf", "BASE=.", "LOWER=mnt")).attachments()).isEmpty();
+            Path conf = write(dir, "ex2.conf", "BASE=.", "LOWER=!echo mnt");
+            ConfigException e = catchThrowableOfType(ConfigException.class, () -> read(conf));
+            assertThat(e).hasMessageStartingWith(conf + ":2: bad LOWER config: command (echo mnt) could not be run:"
+                    + " cannot make a temporary file for the disk attachments of ! commands: " + missing + "/");
+        } finally {
+            System.setProperty("java.io.tmpdir", before);
+        }
+        assertThat(missing).doesNotExist();
+    }
+
+    @Test
     void aFailedReadingCarriesWhatWasMountedBeforeItFailed() throws Exception {
         Path conf = write(dir, "ex1.conf", "BASE=.",
                 "LOWER=!printf '/l\\t/dev/loop7\\t/l.img\\n' >> \"$SUBHOST_ATTACHMENTS\"; echo mnt",
