@@ -816,19 +816,37 @@ final class Hiding {
         public Void apply(StepInputs in) throws Exception {
             Known k = in.get(known);
             SubhostTrees self = k.self();
-            TreeIndex.Snapshot now = in.trees().carry(name, self.seq());
+            List<Path> whole = List.of();
+            if (!wholeCandidates(self).isEmpty()) {
+                // Its registration found something else beside its trees (a BASE still
+                // being made, say): what is there now, read without the lock, since what
+                // it decides is only whether this subhost sees more than others' trees.
+                whole = wholeNow(self, in.trees().read(), k.listed(), WatchedDirectories.HOST);
+            }
+            TreeIndex.Snapshot now = in.trees().carry(name, self.seq(), whole);
             boolean madeSince = Known.missing(k.missing()).size() < k.missing().size();
             Work work = work(self, now, madeSince);
             List<Path> late = new ArrayList<>();
             View view = View.of(self);
             Devices devices = new Devices();
+            for (Path dir : whole) {
+                late.addAll(view.images(dir, devices));
+            }
+            List<Path> covered = new ArrayList<>(self.hiddenWhole());
+            covered.addAll(whole);
             for (SubhostTrees other : work.late()) {
-                for (Path p : outermost(other.hidden(), self.hiddenWhole())) {
+                for (Path p : outermost(other.hidden(), covered)) {
                     late.addAll(view.images(p, devices));
                 }
             }
             if (!late.isEmpty()) {
+                // The directories hidden whole now in the same entry as the trees of
+                // subhosts booted meanwhile; a failure fails the boot, so that no later
+                // boot counts on a hide that its line says and that is not there.
                 List<Path> done = hideIn(name, in.get(pid1).pidfd(), late);
+                for (Path dir : whole) {
+                    in.log().line("hid " + dir + " whole from " + name + ": it holds only subhosts' trees now");
+                }
                 if (!done.isEmpty()) {
                     in.log().line("hid " + done.size() + " path(s) of subhosts booted meanwhile from " + name);
                 }
@@ -838,6 +856,60 @@ final class Hiding {
                 carryInto(other, self, mine, devices, in);
             }
             return null;
+        }
+
+        /**
+         * The directories of {@code self}'s trees (those {@link SubhostTrees#hidden()} lies
+         * in) that its registration did not hide whole: those its carry looks at again
+         * ({@link #wholeNow}).
+         */
+        static List<Path> wholeCandidates(SubhostTrees self) {
+            List<Path> out = new ArrayList<>();
+            for (Path p : self.hidden()) {
+                Path dir = p.getParent();
+                if (dir != null && dir.getParent() != null && !out.contains(dir)
+                        && !liesIn(dir, new HashSet<>(self.hiddenWhole()))) {
+                    out.add(dir);
+                }
+            }
+            return out;
+        }
+
+        /**
+         * Of {@link #wholeCandidates}, those that hold only subhosts' trees now, as {@link
+         * #plan} tells it (the names of the trees of {@code index}'s entries, of any phase,
+         * and of the {@code listed} ones, or a directory that looks like a BASE): what the
+         * carry hides whole in {@code self}'s subhost and says so in its line ({@link
+         * TreeIndex#carry(String, long, List)}), so that a subhost booted there later skips
+         * it. Its registration may have found a BASE still being made beside its own (the
+         * usual case when many subhosts are made and booted at once), which {@link
+         * Lister#looksLikeBase} cannot tell from a directory of someone else's; by the carry,
+         * that one is made, or registered.
+         */
+        static List<Path> wholeNow(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed,
+                Lister lister) {
+            List<Path> dirs = wholeCandidates(self);
+            if (dirs.isEmpty()) {
+                return List.of();
+            }
+            Map<Path, Set<String>> known = new java.util.HashMap<>();
+            for (Path dir : dirs) {
+                known.put(dir, new HashSet<>());
+            }
+            for (SubhostTrees e : index.entries()) {
+                addKnown(Facts.of(e), known);
+            }
+            for (SubhostTrees e : listed) {
+                addKnown(Facts.of(e), known);
+            }
+            addKnown(Facts.of(self), known);
+            List<Path> out = new ArrayList<>();
+            for (Path dir : dirs) {
+                if (holdsOnlyTrees(dir, known.get(dir), lister)) {
+                    out.add(dir);
+                }
+            }
+            return outermost(out, List.of());
         }
 
         /**

@@ -238,10 +238,25 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
      * that makes an active entry active (a carry that read up to its own registration).
      */
     String carryLine(long through) {
+        return carryLine(through, List.of());
+    }
+
+    /**
+     * The carry's line ({@link #carryLine(long)}) that also says which directories the carry
+     * hid whole ({@code hidden=DIR}, as in an entry's line), beyond those its registration
+     * did: directories that hold only subhosts' trees by the time of the carry ({@link
+     * Hiding.Carry#wholeNow}). A reader of the versions before takes the line as it takes
+     * the carry's line without them (its fields other than NAME, number and phase are not
+     * read there), and so enters this subhost as before.
+     */
+    String carryLine(long through, List<Path> whole) {
         StringBuilder b = new StringBuilder(64);
         field(b, "name", name);
         field(b, "seq", Long.toString(through));
         field(b, "phase", Phase.ACTIVE.name().toLowerCase(java.util.Locale.ROOT));
+        for (Path p : whole) {
+            field(b, "hidden", p.toString());
+        }
         return b.toString();
     }
 

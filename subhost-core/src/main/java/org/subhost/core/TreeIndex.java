@@ -34,7 +34,8 @@ import org.subhost.linux.SyscallException;
  * the index. What the index says is the journal replayed: the last line of a NAME says
  * what it is (a line with only a NAME, a number and a phase changes the phase of NAME's
  * entry; with phase {@code active}, which nothing else writes, it says up to which number
- * NAME's carry read, {@link SubhostTrees#carryLine}).
+ * NAME's carry read, {@link SubhostTrees#carryLine}, and which directories it hid whole
+ * beyond those of NAME's line).
  * Readers take no lock and use only whole lines: a last line without its line end
  * is a write under way (or one that failed) and is left for the next read. A JVM keeps
  * what it replayed ({@link Replay}) with the file's identity and how far it read, and reads
@@ -222,7 +223,19 @@ final class TreeIndex {
                 // says nothing of that one).
                 carries++;
                 if (now != null && now.active() && e.seq() >= now.seq()) {
-                    put(now.carried(e.seq()));
+                    SubhostTrees carried = now.carried(e.seq());
+                    if (!e.hiddenWhole().isEmpty()) {
+                        // The directories its carry hid whole, with those its registration did.
+                        // A loop, not a lambda: the start-up cache may not hold one made for it.
+                        List<Path> whole = new ArrayList<>(now.hiddenWhole());
+                        for (Path p : e.hiddenWhole()) {
+                            if (!whole.contains(p)) {
+                                whole.add(p);
+                            }
+                        }
+                        carried = carried.hidingWhole(whole);
+                    }
+                    put(carried);
                 }
                 return;
             }
@@ -469,7 +482,16 @@ final class TreeIndex {
      * @return the index as read, before the line
      */
     Snapshot carry(String name, long seq) throws IOException {
-        return locked(new CarryLine(name, seq));
+        return carry(name, seq, List.of());
+    }
+
+    /**
+     * As {@link #carry(String, long)}, with the line saying too that the carry hides the
+     * directories {@code whole} whole ({@link SubhostTrees#carryLine(long, List)}): from
+     * then on the entry of {@code name} hides them whole, as if its registration had.
+     */
+    Snapshot carry(String name, long seq, List<Path> whole) throws IOException {
+        return locked(new CarryLine(name, seq, whole));
     }
 
     /**
@@ -480,10 +502,12 @@ final class TreeIndex {
     private final class CarryLine implements Work<Snapshot> {
         private final String name;
         private final long seq;
+        private final List<Path> whole;
 
-        CarryLine(String name, long seq) {
+        CarryLine(String name, long seq, List<Path> whole) {
             this.name = name;
             this.seq = seq;
+            this.whole = List.copyOf(whole);
         }
 
         @Override
@@ -494,7 +518,7 @@ final class TreeIndex {
             if (now != null && now.seq() == seq && now.active()) {
                 // No compaction here, as after a stop: its line never makes one due, and
                 // one due from others' lines is the next registration's to make.
-                String line = now.carryLine(snapshot.next() - 1) + "\n";
+                String line = now.carryLine(snapshot.next() - 1, whole) + "\n";
                 if (!append(line, false, 0)) {
                     compact(replay()); // its last line is not whole (a write that failed)
                     append(line, false, 0);

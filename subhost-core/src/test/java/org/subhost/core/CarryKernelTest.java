@@ -244,4 +244,61 @@ class CarryKernelTest {
         assertThat(second.carried()).as("a carry of its own").isGreaterThanOrEqualTo(second.seq());
         assertEachHidesTheOther(x, earlier, a, again);
     }
+
+    /**
+     * A subhost of the benchmark's layout (BASE in {@code bases}, LOG in BASE, a secret in
+     * UPPER), with {@code premount} as its PREMOUNT when not null.
+     */
+    private SubhostConfig inOneDirectory(Path bases, String premount) throws IOException {
+        String name = KernelFixture.uniqueName();
+        Path base = bases.resolve(name);
+        for (String layer : List.of("root", "work", "live")) {
+            Files.createDirectories(base.resolve(layer));
+        }
+        SubhostConfig.Builder b = SubhostConfig.builder(name, base).start("none").ramSize("none")
+                .log(base.resolve("log"));
+        if (premount != null) {
+            b.premount(premount);
+        }
+        SubhostConfig config = b.build();
+        made.add(config);
+        Files.writeString(config.upper().resolve("secret"), name + "'s\n");
+        return config;
+    }
+
+    @Test
+    void aBootThatFoundABaseBeingMadeBesideItsOwnHidesTheDirectoryWholeAtItsCarry() throws Exception {
+        // Issue 22, 100 at once: x registers while z, beside its BASE, is half-made (as when
+        // many are made and booted at once), so its plan hides each path; z is made before
+        // x's carry (by x's PREMOUNT, which runs between the two), so x's carry hides the
+        // directory whole, and a subhost booted there later (a) skips x: what x shows of it
+        // is what the whole hide shows, nothing, and of what is made there later, nothing.
+        Path bases = dir("bases");
+        Path z = Files.createDirectories(bases.resolve("z"));
+        SubhostConfig xc = inOneDirectory(bases, "mkdir " + z.resolve("root") + " " + z.resolve("work") + " "
+                + z.resolve("live") + "; :");
+        Subhost x = subhosts.boot(xc);
+        SubhostConfig ac = inOneDirectory(bases, null);
+        Subhost a = subhosts.boot(ac);
+        Files.writeString(bases.resolve("made-later.txt"), "the host's\n");
+
+        List<String> lines = Files.readAllLines(Path.of("/run/subhost").resolve(TreeIndex.FILE));
+        assertThat(lines).as("x's registration did not hide the directory whole; its carry did")
+                .anyMatch(l -> l.startsWith("name=" + xc.name() + "\tseq=") && l.contains("\tBASE=")
+                        && !l.contains("\thidden=" + bases + "\t") && !l.endsWith("\thidden=" + bases))
+                .anyMatch(l -> l.startsWith("name=" + xc.name() + "\tseq=") && l.contains("\tphase=active\thidden=")
+                        && l.endsWith("\thidden=" + bases));
+        assertThat(entry(xc.name()).hiddenWhole()).contains(bases);
+        assertThat(sh(x, "ls -A " + bases + "; cat " + ac.upper() + "/secret; cat " + ac.log() + "; cat " + bases
+                + "/made-later.txt"))
+                .as("%s seen from %s", bases, xc.name())
+                .isEqualTo("cat: " + ac.upper() + "/secret: No such file or directory\n"
+                        + "cat: " + ac.log() + ": No such file or directory\n"
+                        + "cat: " + bases + "/made-later.txt: No such file or directory\n");
+        assertThat(sh(a, "ls -A " + bases + "; cat " + xc.upper() + "/secret"))
+                .as("%s seen from %s", bases, ac.name())
+                .isEqualTo("cat: " + xc.upper() + "/secret: No such file or directory\n");
+        assertThat(Files.readString(xc.log())).contains("hid " + bases + " whole from " + xc.name()
+                + ": it holds only subhosts' trees now");
+    }
 }

@@ -205,6 +205,58 @@ class TreeIndexTest {
         assertThat(cold).isEqualTo(index.read());
     }
 
+    @Test
+    void aCarrysLineSaysTheDirectoriesItHidWholeAndTheEntryHidesThemFromThen() throws Exception {
+        index.register(booting("a"), (self, with) -> self.hidingWhole(List.of(state))); // bases not whole
+        register(booting("b"));
+
+        index.carry("a", 1, List.of(bases));
+
+        assertThat(fileLines().getLast()).isEqualTo("name=a\tseq=2\tphase=active\thidden=" + bases);
+        assertThat(index.read().get("a").orElseThrow().hiddenWhole()).as("read on").containsExactly(state, bases);
+        assertThat(cold().get("a").orElseThrow().hiddenWhole()).as("read whole").containsExactly(state, bases);
+        assertThat(cold().get("a").orElseThrow().carried()).isEqualTo(2);
+        assertThat(cold().get("b").orElseThrow().hiddenWhole()).as("b's own").containsExactly(bases);
+
+        // Said once more (a directory it hid at its registration), it is not there twice;
+        // a stale number says nothing of the entry.
+        index.carry("a", 1, List.of(state));
+        index.carry("a", 7, List.of(bases.resolve("b")));
+        assertThat(cold().get("a").orElseThrow().hiddenWhole()).containsExactly(state, bases);
+
+        for (int round = 0; round < 100; round++) {
+            register(trees("t", true)); // until a compaction wrote the index anew
+        }
+        assertThat(fileLines()).as("compacted").hasSizeLessThan(100);
+        assertThat(cold().get("a").orElseThrow().hiddenWhole()).as("after a compaction").containsExactly(state, bases);
+        assertThat(cold()).isEqualTo(index.read());
+    }
+
+    @Test
+    void theVersionWithCarriesReadsTheDirectoriesOfACarrysLineAsNothing() throws Exception {
+        index.register(booting("a"), (self, with) -> self.hidingWhole(List.of(state)));
+        register(booting("b"));
+        index.carry("a", 1, List.of(bases));
+
+        // That version's replay of a carry's line: the number only (so its later boots enter a, as before).
+        Map<String, SubhostTrees> entries = new LinkedHashMap<>();
+        for (String line : fileLines().subList(1, fileLines().size())) {
+            SubhostTrees e = SubhostTrees.parse(line);
+            SubhostTrees now = entries.get(e.name());
+            if (e.trees().isEmpty() && e.phase() == SubhostTrees.Phase.ACTIVE) {
+                if (now != null && now.active() && e.seq() >= now.seq()) {
+                    entries.put(e.name(), now.carried(e.seq()));
+                }
+                continue;
+            }
+            entries.put(e.name(), e);
+        }
+        assertThat(entries.get("a").hiddenWhole()).containsExactly(state);
+        assertThat(entries.get("a").carried()).isEqualTo(2);
+        assertThat(asTheVersionBefore()).extracting(SubhostTrees::hiddenWhole)
+                .containsExactly(List.of(state), List.of(bases));
+    }
+
     /**
      * The journal as the version before this one replays it: the same grammar, and a line
      * without paths applies its phase to NAME's entry when its number is 0 or the entry's.

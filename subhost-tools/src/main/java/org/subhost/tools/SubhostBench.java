@@ -225,20 +225,26 @@ public final class SubhostBench {
         }
         out.printf("sequential: %d boots, %d stops%n", count, count);
 
-        long parallelNanos = parallel(parallel);
+        StepBreakdown parallelSteps = new StepBreakdown(subhosts.plan(boots.getFirst().config()));
+        long parallelNanos = parallel(parallel, parallelSteps);
         out.printf("parallel: %d boots at once in %.2f s%n", parallel, parallelNanos / 1e9);
 
         List<String> scalingLines = levels.isEmpty() ? List.of() : scaling(levels);
 
         steps.print(out);
+        out.print("of the boots at once, ");
+        parallelSteps.print(out);
         scalingLines.forEach(out::println);
         out.printf("boot_ms_median=%.1f boot_ms_p95=%.1f stop_ms_median=%.1f pss_kb_per_subhost=%d boot100_s=%.2f%n",
                 percentile(bootNanos, 50) / 1e6, percentile(bootNanos, 95) / 1e6, percentile(stopNanos, 50) / 1e6,
                 pssKb / count, parallelNanos / 1e9);
     }
 
-    /** Boots M at once from M threads, then stops them the same way; the time until all M run. */
-    private long parallel(int m) throws Exception {
+    /**
+     * Boots M at once from M threads, then stops them the same way; the time until all M
+     * run. Each boot's steps go to {@code steps}.
+     */
+    private long parallel(int m, StepBreakdown steps) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(m);
         try {
             long start = System.nanoTime();
@@ -256,6 +262,9 @@ public final class SubhostBench {
                 }
             }
             long nanos = System.nanoTime() - start;
+            for (Boot boot : boots) {
+                steps.add(boot.config().name(), boot.config().base(), boot.config().log(), boot.called(), boot.returned());
+            }
             List<Future<Long>> stops = new ArrayList<>();
             for (Boot boot : boots) {
                 stops.add(pool.submit(() -> stop(boot.subhost())));

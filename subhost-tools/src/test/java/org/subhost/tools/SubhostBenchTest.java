@@ -62,6 +62,8 @@ class SubhostBenchTest {
             assertThat(Double.parseDouble(last.group(g))).as("figure %d of %s", g, lines.getLast()).isPositive();
         }
         assertThat(lines).anyMatch(l -> l.startsWith("boot time by step (mean over 3 boots, from the LOG's millisecond times;"));
+        assertThat(lines).as("the boots at once too")
+                .anyMatch(l -> l.startsWith("of the boots at once, boot time by step (mean over 4 boots,"));
         assertThat(lines).as("a namespace step").anyMatch(l -> l.matches("  step +\\d+ ns +\\d+\\.\\d\\d ms  pivot_root .*"));
         assertThat(lines).as("a cable made alongside")
                 .anyMatch(l -> l.matches("  step +\\d+ \\|\\| +\\d+\\.\\d\\d ms  cable 0: .*"));
