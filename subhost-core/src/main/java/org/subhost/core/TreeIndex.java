@@ -612,8 +612,19 @@ final class TreeIndex {
             for (Request<?> r : batch) {
                 r.runHere();
             }
+            // Released before the close: a process forked meanwhile (a spawn from another
+            // thread, until its exec) holds a copy of the descriptor, and with it the lock.
+            unlockQuietly(lock);
         } finally {
             Descriptor.closeQuietly(lock);
+        }
+    }
+
+    private static void unlockQuietly(int lock) {
+        try {
+            Flock.flock(lock, Flock.LOCK_UN);
+        } catch (SyscallException e) {
+            // The close releases it, once no copy of the descriptor is left.
         }
     }
 

@@ -784,4 +784,34 @@ class TreeIndexTest {
         assertThat(index.read().entries()).hasSize(10);
         assertThat(fileLines()).hasSize(before.size() + 16);
     }
+
+    @Test
+    void theLockIsReleasedWhenTheWorkIsDoneEvenWhileACopyOfItsDescriptorIsOpen() throws Exception {
+        Path lock = state.resolve(".trees.lock");
+        int[] copy = {-1};
+        // A copy as a process forked by another thread at that moment holds it until its exec.
+        index.register(trees("a", true), (self, with) -> {
+            try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+                for (Path fd : fds.toList()) {
+                    try {
+                        if (Files.readSymbolicLink(fd).equals(lock)) {
+                            copy[0] = org.subhost.linux.Fds.dup(Integer.parseInt(fd.getFileName().toString()));
+                        }
+                    } catch (IOException e) {
+                        // closed meanwhile: not the lock's
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return self;
+        });
+        assertThat(copy[0]).as("the lock's descriptor, found").isNotNegative();
+        try {
+            assertThat(new ProcessBuilder("flock", "--nonblock", lock.toString(), "true").start().waitFor())
+                    .as("flock --nonblock by another process once the registration returned").isZero();
+        } finally {
+            org.subhost.linux.Fds.close(copy[0]);
+        }
+    }
 }
