@@ -659,13 +659,18 @@ final class TreeIndex {
 
         /** {@return the work's result} or throws what it threw, on the caller's thread */
         T outcome() throws IOException {
-            return switch (failure) {
-                case null -> result;
-                case IOException e -> throw e;
-                case RuntimeException e -> throw e;
-                case Error e -> throw e;
-                default -> throw new IllegalStateException(failure);
-            };
+            // Tests of the type, not a switch on it: a pattern switch makes a class at run
+            // time, which the start-up cache cannot hold.
+            if (failure == null) {
+                return result;
+            } else if (failure instanceof IOException e) {
+                throw e;
+            } else if (failure instanceof RuntimeException e) {
+                throw e;
+            } else if (failure instanceof Error e) {
+                throw e;
+            }
+            throw new IllegalStateException(failure);
         }
     }
 
