@@ -571,20 +571,186 @@ final class TreeIndex {
         return replay.legacy ? compact(replay) : replay;
     }
 
-    /** Runs {@code work} under the index's lock. */
+    /**
+     * Runs {@code work} under the index's lock: in this JVM, one thread at a time holds the
+     * {@code flock} of {@code .trees.lock} ({@link GroupCommit}), and runs with its own work
+     * the work of every thread of this JVM that came while the one before held it, each
+     * piece as it would have run alone, one after the other. Another process still waits
+     * for the {@code flock}, as before.
+     */
     private <T> T locked(Work<T> work) throws IOException {
+        return GroupCommit.of(root).run(work, this);
+    }
+
+    /**
+     * Runs each of {@code batch} in turn under one {@code flock} of the lock file, each
+     * one's result or failure its own; a lock that cannot be taken fails them all.
+     */
+    private void underFlock(List<Request<?>> batch) {
         int lock;
         try {
             lock = Fds.open(root.resolve(LOCK).toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_CLOEXEC,
                     StateStore.FILE_MODE);
         } catch (SyscallException e) {
-            throw new IOException(root.resolve(LOCK) + ": " + e.errnoText(), e);
+            IOException failure = new IOException(root.resolve(LOCK) + ": " + e.errnoText(), e);
+            for (Request<?> r : batch) {
+                r.ran = true;
+                r.failure = failure;
+            }
+            return;
         }
         try {
-            Flock.flock(lock, Flock.LOCK_EX);
-            return work.run();
+            try {
+                Flock.flock(lock, Flock.LOCK_EX);
+            } catch (SyscallException | RuntimeException | Error e) {
+                for (Request<?> r : batch) {
+                    r.ran = true;
+                    r.failure = e;
+                }
+                return;
+            }
+            for (Request<?> r : batch) {
+                r.runHere();
+            }
+            // Released before the close: a process forked meanwhile (a spawn from another
+            // thread, until its exec) holds a copy of the descriptor, and with it the lock.
+            unlockQuietly(lock);
         } finally {
             Descriptor.closeQuietly(lock);
+        }
+    }
+
+    private static void unlockQuietly(int lock) {
+        try {
+            Flock.flock(lock, Flock.LOCK_UN);
+        } catch (SyscallException e) {
+            // The close releases it, once no copy of the descriptor is left.
+        }
+    }
+
+    /**
+     * One thread's work for the index's lock, and what came of it: set by the thread that
+     * ran it, read by the caller once {@link #done} (both under {@link GroupCommit}'s mutex).
+     */
+    private static final class Request<T> {
+        final Work<T> work;
+        /** Signalled when it is done, or when its caller is to run the next batch. */
+        final java.util.concurrent.locks.Condition ready;
+        boolean done;
+        /** Whether it ran, or failed before it could. */
+        boolean ran;
+        T result;
+        Throwable failure;
+
+        Request(Work<T> work, java.util.concurrent.locks.Condition ready) {
+            this.work = work;
+            this.ready = ready;
+        }
+
+        /** Runs the work on this thread; what it threw is kept for its caller alone. */
+        void runHere() {
+            ran = true;
+            try {
+                result = work.run();
+            } catch (IOException | RuntimeException | Error e) {
+                failure = e;
+            }
+        }
+
+        /** {@return the work's result} or throws what it threw, on the caller's thread */
+        T outcome() throws IOException {
+            // Tests of the type, not a switch on it: a pattern switch makes a class at run
+            // time, which the start-up cache cannot hold.
+            if (failure == null) {
+                return result;
+            } else if (failure instanceof IOException e) {
+                throw e;
+            } else if (failure instanceof RuntimeException e) {
+                throw e;
+            } else if (failure instanceof Error e) {
+                throw e;
+            }
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    /**
+     * The index's lock within one JVM, per state directory: a group commit. A thread queues
+     * its work; when no thread of this JVM runs a batch, it takes every queued piece (its own
+     * among them) and runs them in the order queued under one {@code flock}
+     * ({@link #underFlock}); the others park meanwhile (a virtual thread frees its carrier),
+     * and the first one still queued after a batch runs the next. So with thousands of boots
+     * at once, one thread of this JVM waits in {@code flock(2)} rather than each, and a
+     * hold serves many: the lines each writes, their order, and what each reads, are those
+     * of the same works run one after the other, each under a lock of its own.
+     */
+    private static final class GroupCommit {
+        private static final java.util.concurrent.ConcurrentHashMap<Path, GroupCommit> BY_ROOT =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        private final java.util.concurrent.locks.ReentrantLock mutex =
+                new java.util.concurrent.locks.ReentrantLock();
+        private final java.util.ArrayDeque<Request<?>> queued = new java.util.ArrayDeque<>();
+        /** Whether a thread runs a batch now. */
+        private boolean running;
+
+        /** {@return the group commit of the index in {@code root}} */
+        static GroupCommit of(Path root) {
+            GroupCommit known = BY_ROOT.get(root);
+            if (known != null) {
+                return known;
+            }
+            GroupCommit made = new GroupCommit();
+            known = BY_ROOT.putIfAbsent(root, made);
+            return known == null ? made : known;
+        }
+
+        /** Runs {@code work} in a batch of {@code index}'s, on this thread or another; {@return its result} */
+        <T> T run(Work<T> work, TreeIndex index) throws IOException {
+            Request<T> mine = new Request<>(work, mutex.newCondition());
+            List<Request<?>> batch;
+            mutex.lock();
+            try {
+                queued.add(mine);
+                while (running && !mine.done) {
+                    mine.ready.awaitUninterruptibly();
+                }
+                if (mine.done) {
+                    return mine.outcome();
+                }
+                running = true;
+                batch = new ArrayList<>(queued);
+                queued.clear();
+            } finally {
+                mutex.unlock();
+            }
+            try {
+                index.underFlock(batch);
+            } catch (RuntimeException | Error e) {
+                for (Request<?> r : batch) {
+                    if (!r.ran) {
+                        r.failure = e; // not run: none of them is left without an answer
+                    }
+                }
+            } finally {
+                mutex.lock();
+                try {
+                    running = false;
+                    for (Request<?> r : batch) {
+                        if (r != mine) {
+                            r.done = true;
+                            r.ready.signal();
+                        }
+                    }
+                    Request<?> next = queued.peekFirst();
+                    if (next != null) {
+                        next.ready.signal(); // it runs the next batch
+                    }
+                } finally {
+                    mutex.unlock();
+                }
+            }
+            return mine.outcome();
         }
     }
 

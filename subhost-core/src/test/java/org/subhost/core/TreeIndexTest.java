@@ -542,4 +542,276 @@ class TreeIndexTest {
         assertThat(warm.next()).isEqualTo(8 * 40 + 1);
         assertThat(cold()).isEqualTo(warm);
     }
+
+    /** One change of the index by one thread, and what it returned (null for a stop). */
+    private record Change(char kind, String name, TreeIndex.Snapshot returned) {}
+
+    /** Registers, carries and (every second name) stops {@code name}, as a boot and its stop do. */
+    private List<Change> bootCarryStop(TreeIndex on, String name) throws IOException {
+        List<Change> done = new ArrayList<>();
+        TreeIndex.Snapshot registered = on.register(trees(name, true), (self, with) -> self.hidingWhole(List.of(bases)));
+        done.add(new Change('+', name, registered));
+        done.add(new Change('c', name, on.carry(name, registered.get(name).orElseThrow().seq())));
+        if (name.hashCode() % 2 == 0) {
+            on.stopped(name);
+            done.add(new Change('-', name, null));
+        }
+        return done;
+    }
+
+    @Test
+    void registrationsCarriesAndStopsFromVirtualAndPlatformThreadsAtOnceGiveWhatTheSameChangesOneByOneGive()
+            throws Exception {
+        List<Change> concurrent = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < 96; t++) {
+            String name = (t % 3 == 0 ? "p" : "v") + t;
+            Runnable boot = () -> {
+                try {
+                    concurrent.addAll(bootCarryStop(index, name));
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            };
+            threads.add(t % 3 == 0 ? Thread.ofPlatform().start(boot) : Thread.ofVirtual().start(boot));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(failures).isEmpty();
+        // The order the lines were written in, which the same changes made one by one follow.
+        List<Change> order = new ArrayList<>();
+        for (String line : fileLines().subList(1, fileLines().size())) {
+            SubhostTrees e = SubhostTrees.parse(line);
+            char kind = !e.trees().isEmpty() ? '+' : e.phase() == SubhostTrees.Phase.ACTIVE ? 'c' : '-';
+            order.add(concurrent.stream().filter(c -> c.kind() == kind && c.name().equals(e.name())).findFirst()
+                    .orElseThrow());
+        }
+        assertThat(order).as("a line for each change").hasSameSizeAs(concurrent);
+        Path serialState = Files.createTempDirectory("tree-index-serial-").toRealPath();
+        try {
+            TreeIndex serial = new TreeIndex(serialState, Optional.empty());
+            for (Change c : order) {
+                TreeIndex.Snapshot returned = switch (c.kind()) {
+                    case '+' -> serial.register(trees(c.name(), true), (self, with) -> self.hidingWhole(List.of(bases)));
+                    case 'c' -> serial.carry(c.name(), serial.read().get(c.name()).orElseThrow().seq());
+                    default -> {
+                        serial.stopped(c.name());
+                        yield null;
+                    }
+                };
+                assertThat(c.returned()).as("what %s %s was given", c.kind(), c.name()).isEqualTo(returned);
+            }
+            assertThat(Files.readString(serialState.resolve(TreeIndex.FILE)))
+                    .isEqualTo(Files.readString(state.resolve(TreeIndex.FILE)));
+            assertThat(cold()).isEqualTo(serial.read());
+        } finally {
+            try (var walk = Files.walk(serialState)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** Waits (at most 10 s) until each of {@code threads} waits, parked. */
+    private static void untilWaiting(List<Thread> threads) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end
+                && !threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void theThreadsOfOneJvmThatWaitForTheLockHaveTheirWorkRunInOneHoldAndNoneWaitsInFlock() throws Exception {
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().start(() -> {
+            try {
+                index.register(trees("held", true), (self, with) -> {
+                    holding.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return self;
+                });
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        holding.await();
+        Map<String, Thread> ranOn = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Thread> waiting = new ArrayList<>();
+        for (int t = 0; t < 24; t++) {
+            String name = "q" + t;
+            Runnable boot = () -> {
+                try {
+                    index.register(trees(name, true), (self, with) -> {
+                        ranOn.put(name, Thread.currentThread());
+                        return self;
+                    });
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            waiting.add(t % 2 == 0 ? Thread.ofVirtual().start(boot) : Thread.ofPlatform().start(boot));
+        }
+        untilWaiting(waiting);
+        List<String> inFlock = Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> java.util.Arrays.stream(e.getValue())
+                        .anyMatch(f -> f.getClassName().equals("org.subhost.linux.Flock")))
+                .map(e -> e.getKey().getName()).toList();
+        assertThat(inFlock).as("threads of this JVM waiting in flock(2) while one holds the lock").isEmpty();
+        release.countDown();
+        holder.join();
+        for (Thread t : waiting) {
+            t.join();
+        }
+        assertThat(ranOn).hasSize(24);
+        assertThat(new java.util.HashSet<>(ranOn.values())).as("the threads the queued work ran on").hasSize(1);
+        assertThat(index.read().entries()).hasSize(25);
+    }
+
+    @Test
+    void aFailureOfOneQueuedWorkReachesItsCallerAloneAndTheOthersAreWritten() throws Exception {
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = Thread.ofVirtual().start(() -> {
+            try {
+                index.register(trees("held", true), (self, with) -> {
+                    holding.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return self;
+                });
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        holding.await();
+        Map<String, Object> outcome = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Thread> waiting = new ArrayList<>();
+        for (int t = 0; t < 12; t++) {
+            String name = "f" + t;
+            boolean fails = t == 5;
+            Runnable boot = () -> {
+                try {
+                    TreeIndex.Snapshot s = index.register(trees(name, true), (self, with) -> {
+                        if (fails) {
+                            throw new IllegalArgumentException(name + ": refused by its plan");
+                        }
+                        return self;
+                    });
+                    outcome.put(name, s.get(name).orElseThrow().name());
+                } catch (IOException | RuntimeException e) {
+                    outcome.put(name, e);
+                }
+            };
+            waiting.add(t % 2 == 0 ? Thread.ofVirtual().start(boot) : Thread.ofPlatform().start(boot));
+        }
+        untilWaiting(waiting);
+        release.countDown();
+        holder.join();
+        for (Thread t : waiting) {
+            t.join();
+        }
+        for (int t = 0; t < 12; t++) {
+            String name = "f" + t;
+            if (t == 5) {
+                assertThat(outcome.get(name)).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.THROWABLE)
+                        .isInstanceOf(IllegalArgumentException.class).hasMessage("f5: refused by its plan");
+            } else {
+                assertThat(outcome.get(name)).as(name).isEqualTo(name);
+            }
+        }
+        assertThat(index.read().entries()).extracting(SubhostTrees::name).hasSize(12).doesNotContain("f5");
+        assertThat(fileLines()).noneMatch(l -> l.startsWith("name=f5\t"));
+    }
+
+    @Test
+    void anotherProcessHoldingTheLockStillHoldsOffEveryThreadOfThisJvmAndThisJvmsHoldHoldsItOff() throws Exception {
+        Path lock = state.resolve(".trees.lock");
+        // While this JVM holds it (in a registration's work), another process cannot take it.
+        int[] exit = new int[1];
+        register(trees("first", true));
+        index.register(trees("mine", true), (self, with) -> {
+            try {
+                exit[0] = new ProcessBuilder("flock", "--nonblock", lock.toString(), "true").start().waitFor();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return self;
+        });
+        assertThat(exit[0]).as("flock --nonblock by another process while this JVM holds the lock").isEqualTo(1);
+        // While another process holds it, no thread of this JVM writes.
+        Process other = new ProcessBuilder("flock", lock.toString(), "sh", "-c", "echo held; exec cat").start();
+        List<String> before;
+        try {
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine()).isEqualTo("held");
+            before = fileLines();
+            List<Thread> writers = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String name = "o" + t;
+                Runnable boot = () -> {
+                    try {
+                        register(trees(name, true));
+                        index.stopped(name);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                };
+                writers.add(t % 2 == 0 ? Thread.ofVirtual().start(boot) : Thread.ofPlatform().start(boot));
+            }
+            Thread.sleep(300);
+            assertThat(writers).as("writers while another process holds the lock").allMatch(Thread::isAlive);
+            assertThat(fileLines()).isEqualTo(before);
+            other.getOutputStream().close();
+            assertThat(other.waitFor()).isZero();
+            for (Thread t : writers) {
+                t.join();
+            }
+        } finally {
+            other.destroy();
+        }
+        assertThat(index.read().entries()).hasSize(10);
+        assertThat(fileLines()).hasSize(before.size() + 16);
+    }
+
+    @Test
+    void theLockIsReleasedWhenTheWorkIsDoneEvenWhileACopyOfItsDescriptorIsOpen() throws Exception {
+        Path lock = state.resolve(".trees.lock");
+        int[] copy = {-1};
+        // A copy as a process forked by another thread at that moment holds it until its exec.
+        index.register(trees("a", true), (self, with) -> {
+            try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+                for (Path fd : fds.toList()) {
+                    try {
+                        if (Files.readSymbolicLink(fd).equals(lock)) {
+                            copy[0] = org.subhost.linux.Fds.dup(Integer.parseInt(fd.getFileName().toString()));
+                        }
+                    } catch (IOException e) {
+                        // closed meanwhile: not the lock's
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return self;
+        });
+        assertThat(copy[0]).as("the lock's descriptor, found").isNotNegative();
+        try {
+            assertThat(new ProcessBuilder("flock", "--nonblock", lock.toString(), "true").start().waitFor())
+                    .as("flock --nonblock by another process once the registration returned").isZero();
+        } finally {
+            org.subhost.linux.Fds.close(copy[0]);
+        }
+    }
 }

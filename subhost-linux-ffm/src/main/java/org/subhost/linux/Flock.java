@@ -56,6 +56,13 @@ public final class Flock {
      */
     public static void flock(int fd, int operation) throws SyscallException {
         if ((operation & LOCK_NB) == 0 && (operation & LOCK_UN) == 0 && OffCarrier.needed()) {
+            // A lock that is free is taken on this thread, without the hand-over to a
+            // platform thread and back, whose wait for a carrier, with thousands of virtual
+            // threads runnable, the holder would spend holding the lock.
+            // Any refusal (held elsewhere, or an error the blocking call names) goes on to it.
+            if (tryFlock(fd, operation | LOCK_NB)) {
+                return;
+            }
             OffCarrier.run(() -> {
                 flock(fd, operation);
                 return null;
@@ -75,6 +82,13 @@ public final class Flock {
                     throw new SyscallException("flock", "fd " + fd + ", " + FLOCK_OPERATIONS.format(operation), errno);
                 }
             }
+        }
+    }
+
+    /** flock(2) once, without retrying: {@return whether it succeeded} */
+    private static boolean tryFlock(int fd, int operation) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) FLOCK.call(Native.errnoSegment(arena), fd, operation) == 0;
         }
     }
 
