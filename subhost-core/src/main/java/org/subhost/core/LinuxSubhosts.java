@@ -105,7 +105,9 @@ public final class LinuxSubhosts implements Subhosts {
 
     @Override
     public Subhost boot(SubhostConfig config, ProgressListener listener) throws SubhostException {
-        try {
+        // In a turn of the JVM's (BootAdmission): boots started by the thousand at once would
+        // otherwise run out of descriptors in any of their steps.
+        try (BootAdmission.Turn turn = BootAdmission.thisProcess().take(config.name())) {
             return bootLocked(config, listener);
         } catch (SubhostException e) {
             // What the reading mounted for this boot goes with it; a failed plan has released
