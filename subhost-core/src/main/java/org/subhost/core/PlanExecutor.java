@@ -299,8 +299,10 @@ public final class PlanExecutor {
                                     new IllegalStateException("the boot thread ended before its steps"));
                         }
                     } catch (InterruptedException e) {
-                        // Its steps must not be left half made: waited for all the same.
+                        // Handed on to the thread, as NamespaceThread's own wait does; its steps
+                        // must not be left half made, so they are waited for all the same.
                         interrupted = true;
+                        thread.interrupt();
                     } catch (java.util.concurrent.ExecutionException e) {
                         throw new IllegalStateException(e); // never completed exceptionally
                     }

@@ -165,6 +165,14 @@ public final class NamespaceThread {
         }
 
         /**
+         * Interrupts the task's thread, as {@link #await} does when its caller is interrupted
+         * while it waits: for a caller that waits for the task by other means.
+         */
+        public void interrupt() {
+            thread.interrupt();
+        }
+
+        /**
          * Waits for the task's thread to end and gives the task's result.
          *
          * <p>If the calling thread is interrupted while waiting, the task's thread is
