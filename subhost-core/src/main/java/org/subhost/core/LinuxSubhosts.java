@@ -196,9 +196,10 @@ public final class LinuxSubhosts implements Subhosts {
      */
     private java.util.concurrent.Future<Preflighted> probeBeside(SubhostConfig config, HostFacts facts) {
         PreflightBeside probe = new PreflightBeside(config, store, facts);
-        if (org.subhost.linux.NamespaceThread.isCurrentThread()) {
+        if (org.subhost.linux.NamespaceThread.isCurrentThread() || Thread.currentThread().isVirtual()) {
             // A caller that boots from a task of a namespace thread must not start threads:
-            // they would share its namespaces and its fs_struct.
+            // they would share its namespaces and its fs_struct. Nor is a thread made for
+            // each of many boots from virtual threads at once, whose cores are busy anyway.
             return probeHere(probe);
         }
         return PreflightBeside.THREADS.submit(probe);
