@@ -123,6 +123,12 @@ public final class LinuxSubhosts implements Subhosts {
         String name = config.name();
         // Before the lock, the boot's first system call: see the method for why.
         PlanExecutor.loadWhatIsUsedAfterTheRootSwitch();
+        HostFacts facts = HostFacts.probe();
+        Preflighted last = lastPreflight.getAndSet(null);
+        // Only the same instance: an equal configuration read again may mean another state of the host.
+        boolean answered = last != null && last.config() == config;
+        java.util.concurrent.Future<Preflighted> preflight = answered
+                ? java.util.concurrent.CompletableFuture.completedFuture(last) : probeBeside(config, facts);
         try (StateStore.NameLock lock = store.lock(name)) {
             Optional<SubhostState> existing = store.read(name);
             if (existing.isPresent()) {
@@ -139,8 +145,13 @@ public final class LinuxSubhosts implements Subhosts {
                     Teardown.run(store, old.withoutDisks(), Duration.ofSeconds(1), log);
                     config = adoptDisks(config, old.disks());
                 }
+                // What the preflight saw beside may have been the leftovers (a host end, say):
+                // it looks again at the host as the boot finds it.
+                if (!answered || last.config() != config) {
+                    preflight.cancel(false);
+                    preflight = probeHere(new PreflightBeside(config, store, facts));
+                }
             }
-            HostFacts facts = HostFacts.probe();
             BootPlan plan = BootPlanner.plan(config, facts);
             try {
                 // The SDK's own lines count to LOG_MAX as well: a subhost that prints nothing
@@ -155,7 +166,7 @@ public final class LinuxSubhosts implements Subhosts {
                 for (ConfigWarning warning : config.warnings()) {
                     log.warning(warning.toString());
                 }
-                warnOfPreflight(config, facts, log);
+                warnOfPreflight(preflight, log);
                 HostExposure.warn(config, log, System.err);
                 RtNetlink hostLinks = RtNetlink.open();
                 try {
@@ -170,29 +181,98 @@ public final class LinuxSubhosts implements Subhosts {
             throw e;
         } catch (IOException | IllegalArgumentException e) {
             throw new SubhostException("boot " + name + ": " + PlanExecutor.reason(e), e);
+        } finally {
+            // A boot that failed before it read the answer has no use for it.
+            preflight.cancel(false);
         }
     }
 
     /**
-     * Writes the preflight's warnings to LOG; its errors the steps meet themselves
-     * (overlay-boot has refused them before, all at once). A fault of the preflight's own
-     * is a line of LOG too: warnings must never stop a boot.
+     * A probe of the host for the preflight's warnings of a boot of {@code config}, started
+     * on a thread of its own ({@link PreflightBeside}), so that it is made while the boot
+     * takes its lock, plans and opens LOG: on two cores its 0.8 ms were the longest serial
+     * piece of a boot before its first step. The boot reads the answer before its first
+     * step, so the probe sees the host before the boot has made anything.
      */
-    private void warnOfPreflight(SubhostConfig config, HostFacts facts, BootLog log) {
+    private java.util.concurrent.Future<Preflighted> probeBeside(SubhostConfig config, HostFacts facts) {
+        PreflightBeside probe = new PreflightBeside(config, store, facts);
+        if (org.subhost.linux.NamespaceThread.isCurrentThread() || Thread.currentThread().isVirtual()) {
+            // A caller that boots from a task of a namespace thread must not start threads:
+            // they would share its namespaces and its fs_struct. Nor is a thread made for
+            // each of many boots from virtual threads at once, whose cores are busy anyway.
+            return probeHere(probe);
+        }
+        return PreflightBeside.THREADS.submit(probe);
+    }
+
+    /** The answer of {@code probe}, probed on the calling thread. */
+    private static java.util.concurrent.Future<Preflighted> probeHere(PreflightBeside probe) {
+        java.util.concurrent.FutureTask<Preflighted> task = new java.util.concurrent.FutureTask<>(probe);
+        task.run();
+        return task;
+    }
+
+    /**
+     * The preflight's probe of one boot, on a thread of its own. A class, not a lambda: the
+     * start-up cache holds only the lambdas its training ran. Its threads are daemons, made as
+     * needed by a boot's caller (never by a namespace thread's task) and ended after a minute
+     * unused, so each is in the JVM's own namespaces.
+     */
+    private static final class PreflightBeside implements java.util.concurrent.Callable<Preflighted>,
+            java.util.concurrent.ThreadFactory {
+        static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors
+                .newCachedThreadPool(new PreflightBeside(null, null, null));
+
+        private final SubhostConfig config;
+        private final StateStore store;
+        private final HostFacts facts;
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+
+        PreflightBeside(SubhostConfig config, StateStore store, HostFacts facts) {
+            this.config = config;
+            this.store = store;
+            this.facts = facts;
+        }
+
+        @Override
+        public Preflighted call() {
+            return Preflighted.of(config, PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE,
+                    facts.cgroups()));
+        }
+
+        @Override
+        public Thread newThread(Runnable work) {
+            Thread thread = new Thread(work, "subhost-preflight-".concat(Integer.toString(next.getAndIncrement())));
+            thread.setDaemon(true);
+            return thread;
+        }
+    }
+
+    /**
+     * Writes the preflight's warnings ({@code pending}'s answer) to LOG; its errors the steps
+     * meet themselves (overlay-boot has refused them before, all at once). A fault of the
+     * preflight's own is a line of LOG too: warnings must never stop a boot.
+     */
+    private static void warnOfPreflight(java.util.concurrent.Future<Preflighted> pending, BootLog log) {
+        Preflighted answer;
         try {
-            Preflighted last = lastPreflight.getAndSet(null);
-            // Only the same instance: an equal configuration read again may mean another state of the host.
-            Preflighted answer = last != null && last.config() == config ? last
-                    : Preflighted.of(config, PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE,
-                            facts.cgroups()));
-            // The unit reader's warnings the boot writes itself, as it reads them from LIVE.
-            for (BootProblem problem : answer.problems()) {
-                if (!problem.isError() && !answer.units().contains(problem.problem())) {
-                    log.warning(problem.toString());
-                }
+            answer = pending.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error;
             }
-        } catch (RuntimeException e) {
-            log.line("the preflight failed (" + e + "); the boot goes on without its warnings");
+            log.line("the preflight failed (" + e.getCause() + "); the boot goes on without its warnings");
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.line("the preflight was interrupted; the boot goes on without its warnings");
+            return;
+        }
+        // The unit reader's warnings the boot writes itself, as it reads them from LIVE.
+        for (BootProblem problem : answer.problems()) {
+            if (!problem.isError() && !answer.units().contains(problem.problem())) {
+                log.warning(problem.toString());
+            }
         }
     }
 

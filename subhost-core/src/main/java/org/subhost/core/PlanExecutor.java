@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.subhost.SubhostException;
 import org.subhost.linux.NamespaceRequest;
@@ -157,15 +158,28 @@ public final class PlanExecutor {
         // Both threads add to the applied steps; the order of completion is the order of undo.
         Boot boot = new Boot(plan, services, new BootResults(BootPlan.producedBy(steps, 0, steps.size())),
                 Collections.synchronizedList(new ArrayList<>(steps.size())), new AtomicBoolean());
+        NamespaceLane lane = null;
         try {
-            applyRange(boot, 0, alongside);
             if (namespace < after) {
                 // The namespace steps change the thread's mount namespace and root, so they get
                 // a fresh platform thread that is thrown away afterwards. CLONE_FS is unshared
                 // there first: the kernel refuses unshare(CLONE_NEWNS) to a thread that shares
-                // its root and working directory with other threads.
+                // its root and working directory with other threads. It is started now, so that
+                // its start (a thread, the unshare; 0.5 ms and more on two loaded cores) is made
+                // beside the first steps; it runs no step before they have ended.
                 loadWhatIsUsedAfterTheRootSwitch();
-                NamespaceThread.Running<Void, StepFailure> namespaceRun = startNamespaceRun(boot, namespace, after);
+                lane = NamespaceLane.start(this, boot, namespace, after);
+            }
+            try {
+                applyRange(boot, 0, alongside);
+            } finally {
+                if (lane != null) {
+                    // Its steps begin only after the record and the registration; after a
+                    // failure there, none of them does.
+                    lane.begin(!boot.failed.get());
+                }
+            }
+            if (lane != null) {
                 StepFailure alongsideFailure = null;
                 try {
                     applyRange(boot, alongside, namespace);
@@ -174,12 +188,13 @@ public final class PlanExecutor {
                 } finally {
                     laneEnded(boot, alongside, namespace);
                 }
-                try {
-                    namespaceRun.await();
-                } catch (StepFailure failure) {
+                // The namespace thread's steps, not its end: it leaves its namespaces and ends
+                // while the steps after it run (awaited below, before this returns).
+                StepFailure namespaceFailure = lane.stepsDone(namespace + 1);
+                if (namespaceFailure != null) {
                     // The first to fail is the cause; the other lane only stopped.
                     if (alongsideFailure == null || alongsideFailure.stoppedByOther) {
-                        alongsideFailure = failure;
+                        alongsideFailure = namespaceFailure;
                     }
                 }
                 if (alongsideFailure != null) {
@@ -189,15 +204,127 @@ public final class PlanExecutor {
                 applyRange(boot, alongside, namespace);
             }
             applyRange(boot, after, steps.size());
+            if (lane != null) {
+                NamespaceLane ended = lane;
+                lane = null;
+                ended.await(namespace + 1);
+            }
         } catch (StepFailure failure) {
-            throw rollBack(boot, failure);
+            throw rollBack(boot, awaitEnd(lane, failure));
         } catch (Exception | Error e) {
             // The namespace thread itself could not be set up: no step ran there.
-            throw rollBack(boot, new StepFailure(namespace + 1, "start the boot thread", e));
+            throw rollBack(boot, awaitEnd(lane, new StepFailure(namespace + 1, "start the boot thread", e)));
         } finally {
             release(boot);
         }
         return boot.results.get(plan.running());
+    }
+
+    /**
+     * Before a rollback: lets the namespace thread (if {@code lane} is one still to wait for)
+     * end without further steps, and waits until it has, so that nothing runs there while
+     * the steps are undone; returns {@code failure}, the cause. What the thread failed at
+     * besides (a step stopped by the failure, or its return to the host's mount namespace)
+     * is a consequence.
+     */
+    private static StepFailure awaitEnd(NamespaceLane lane, StepFailure failure) {
+        if (lane != null) {
+            lane.begin(false);
+            try {
+                lane.await(failure.index);
+            } catch (StepFailure consequence) {
+                // The cause is failure.
+            }
+        }
+        return failure;
+    }
+
+    /**
+     * The namespace thread of one boot. Started before the boot's first step, it waits
+     * until the caller's first run of host steps (the checks, the record, the registration)
+     * has ended, then applies the namespace steps, or none when that run failed. The caller
+     * goes on once those steps are done ({@link #stepsDone}) while the thread leaves its
+     * namespaces and ends, and waits for that end ({@link #await}) before the boot returns
+     * or is rolled back.
+     */
+    private static final class NamespaceLane {
+        /** How often a wait for the steps looks whether the thread ended without them. */
+        private static final long LOOK_MILLIS = 20;
+        private final CompletableFuture<Boolean> begin = new CompletableFuture<>();
+        private final CompletableFuture<StepFailure> done = new CompletableFuture<>();
+        private NamespaceThread.Running<Void, StepFailure> thread;
+
+        static NamespaceLane start(PlanExecutor executor, Boot boot, int from, int to) {
+            NamespaceLane lane = new NamespaceLane();
+            lane.thread = NamespaceThread.start("boot " + boot.plan.name(), NamespaceRequest.builder().build(), () -> {
+                if (!lane.begin.join()) {
+                    lane.done.complete(null);
+                    return null;
+                }
+                StepFailure failed = null;
+                try {
+                    executor.applyRange(boot, from, to);
+                } catch (StepFailure failure) {
+                    failed = failure;
+                    throw failure;
+                } finally {
+                    laneEnded(boot, from, to);
+                    lane.done.complete(failed);
+                }
+                return null;
+            });
+            return lane;
+        }
+
+        /** Lets the thread apply its steps ({@code go}), or end without any; only the first call counts. */
+        void begin(boolean go) {
+            begin.complete(go);
+        }
+
+        /**
+         * Waits until the thread's steps are done, failed or stopped; returns the failure of
+         * one, or null. A thread that ended without them (it could not unshare CLONE_FS)
+         * fails step {@code index}, the first of them.
+         */
+        StepFailure stepsDone(int index) throws StepFailure {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return done.get(LOOK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        if (thread.hasEnded() && !done.isDone()) {
+                            await(index);
+                            throw new StepFailure(index, "start the boot thread",
+                                    new IllegalStateException("the boot thread ended before its steps"));
+                        }
+                    } catch (InterruptedException e) {
+                        // Handed on to the thread, as NamespaceThread's own wait does; its steps
+                        // must not be left half made, so they are waited for all the same.
+                        interrupted = true;
+                        thread.interrupt();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw new IllegalStateException(e); // never completed exceptionally
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        /**
+         * Waits for the thread to have ended; a failure of its own (a namespace it could not
+         * set up or leave) is step {@code index}'s.
+         */
+        void await(int index) throws StepFailure {
+            try {
+                thread.await();
+            } catch (SyscallException e) {
+                throw new StepFailure(index, "start the boot thread", e);
+            }
+        }
     }
 
     /**
@@ -238,17 +365,6 @@ public final class PlanExecutor {
         void release() {
             step.release(result);
         }
-    }
-
-    private NamespaceThread.Running<Void, StepFailure> startNamespaceRun(Boot boot, int from, int to) {
-        return NamespaceThread.start("boot " + boot.plan.name(), NamespaceRequest.builder().build(), () -> {
-            try {
-                applyRange(boot, from, to);
-            } finally {
-                laneEnded(boot, from, to);
-            }
-            return null;
-        });
     }
 
     /**

@@ -37,4 +37,33 @@ class PreflightOnceTest extends SubhostKernelTest {
         assertThat(firstLog.lines().filter(l -> l.contains(STALE))).as("the preflight's answer, in LOG").hasSize(1);
         assertThat(secondLog).as("the second boot probed anew").doesNotContain(STALE).contains("booted: pid 1 is ");
     }
+
+    /**
+     * A boot of the library without overlay-boot's preflight before it probes the host
+     * itself, on a thread of its own while it takes its lock and plans: its warnings are in
+     * LOG once, before the first step, as the host was before the boot made anything (the
+     * boot then writes an interfaces file of its own only where there is none).
+     */
+    @Test
+    void aBootWithoutAPreflightLogsItsOwnProbesWarningsOnceBeforeItsFirstStep() throws Exception {
+        Path interfaces = Files.createDirectories(base.resolve("root/etc/network")).resolve("interfaces");
+        Files.writeString(interfaces, "auto lo\niface lo inet loopback\n");
+        config = SubhostConfig.builder(name, base).cables("=").start("none").log(base.resolve("log")).build();
+
+        subhosts.boot(config);
+
+        List<String> log = Files.readAllLines(config.log());
+        int warning = indexOf(log, STALE);
+        assertThat(log.stream().filter(l -> l.contains(STALE))).as("the probe's warning, in LOG").hasSize(1);
+        assertThat(warning).as("the warning, before step 1").isLessThan(indexOf(log, ": step 1: "));
+    }
+
+    private static int indexOf(List<String> lines, String text) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(text)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line with " + text + " in " + lines);
+    }
 }

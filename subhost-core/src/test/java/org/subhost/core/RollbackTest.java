@@ -115,6 +115,58 @@ class RollbackTest {
         assertThat(KernelFixture.leftovers(name, base)).isEmpty();
     }
 
+    /**
+     * The namespace thread is started before the first step, so that its start is made
+     * beside the record and the registration, and runs its first step only after them: when
+     * it makes the network namespace, the registration is in the index of subhost trees.
+     */
+    @Test
+    void theNamespaceThreadIsStartedBeforeTheFirstStepAndBeginsAfterTheRegistration() throws Exception {
+        config = minimal().cables("=").build();
+        List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
+        int netns = indexOf(plan, "[ns] network namespace " + name);
+        List<String> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        TreeIndex index = new TreeIndex(Path.of("/run/subhost"), java.util.Optional.empty());
+        Subhosts subhosts = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (at, step) -> {
+            if (at == 1) {
+                seen.add("step 1: boot thread " + (bootThreadAlive() ? "started" : "not started"));
+            } else if (at == netns) {
+                seen.add("step " + netns + ": " + (index.read().get(name).isPresent() ? "registered" : "not registered"));
+            }
+        });
+        subhosts.boot(config);
+        assertThat(seen).containsExactly("step 1: boot thread started", "step " + netns + ": registered");
+    }
+
+    /**
+     * A failure before the namespace steps (here the registration's) runs none of them: the
+     * thread started for them ends without a step, and is gone when the boot has failed.
+     */
+    @Test
+    void aFailureBeforeTheNamespaceStepsRunsNoneOfThemAndEndsTheirThread() throws Exception {
+        config = minimal().cables("=").build();
+        List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
+        int register = indexOf(plan, "[host] register the trees of " + name);
+        int netns = indexOf(plan, "[ns] network namespace " + name);
+        Subhosts subhosts = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (at, step) -> {
+            if (at == register) {
+                throw new IOException("injected fault");
+            }
+        });
+        assertThatThrownBy(() -> subhosts.boot(config)).isInstanceOf(SubhostException.class)
+                .hasMessage("boot " + name + ": step " + register + " (" + plan.get(register - 1).substring(4)
+                        .replaceFirst("^\\[host\\] ", "") + ") failed: injected fault");
+        assertThat(bootThreadAlive()).as("the boot thread, after the failed boot").isFalse();
+        assertThat(Files.readString(base.resolve("log"))).contains("step " + register + ": register the trees")
+                .doesNotContain("step " + netns + ":");
+        assertThat(KernelFixture.leftovers(name, base)).isEmpty();
+    }
+
+    /** Whether the namespace thread of this test's boot ("boot NAME") is alive. */
+    private boolean bootThreadAlive() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("boot " + name) && t.isAlive());
+    }
+
     /** The number of the plan's step whose line holds {@code text}. */
     private static int indexOf(List<String> plan, String text) {
         return 1 + java.util.stream.IntStream.range(0, plan.size()).filter(i -> plan.get(i).contains(text)).findFirst()

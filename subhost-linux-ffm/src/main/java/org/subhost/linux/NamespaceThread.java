@@ -155,6 +155,24 @@ public final class NamespaceThread {
         private Running() {}
 
         /**
+         * Whether the task's thread has ended, with or without running the task (it ends
+         * without, when it could not enter or create a namespace).
+         *
+         * @return true once the thread has ended
+         */
+        public boolean hasEnded() {
+            return !thread.isAlive();
+        }
+
+        /**
+         * Interrupts the task's thread, as {@link #await} does when its caller is interrupted
+         * while it waits: for a caller that waits for the task by other means.
+         */
+        public void interrupt() {
+            thread.interrupt();
+        }
+
+        /**
          * Waits for the task's thread to end and gives the task's result.
          *
          * <p>If the calling thread is interrupted while waiting, the task's thread is
