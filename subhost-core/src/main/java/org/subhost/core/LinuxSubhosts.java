@@ -218,15 +218,13 @@ public final class LinuxSubhosts implements Subhosts {
      * needed by a boot's caller (never by a namespace thread's task) and ended after a minute
      * unused, so each is in the JVM's own namespaces.
      */
-    private static final class PreflightBeside implements java.util.concurrent.Callable<Preflighted>,
-            java.util.concurrent.ThreadFactory {
+    private static final class PreflightBeside implements java.util.concurrent.Callable<Preflighted> {
         static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors
-                .newCachedThreadPool(new PreflightBeside(null, null, null));
+                .newCachedThreadPool(new PreflightThreads());
 
         private final SubhostConfig config;
         private final StateStore store;
         private final HostFacts facts;
-        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
 
         PreflightBeside(SubhostConfig config, StateStore store, HostFacts facts) {
             this.config = config;
@@ -239,6 +237,11 @@ public final class LinuxSubhosts implements Subhosts {
             return Preflighted.of(config, PreflightProbe.probe(config, store, facts.ifup(), IfupdownStanzas.HOST_FILE,
                     facts.cgroups()));
         }
+    }
+
+    /** Makes the preflight's threads: daemons, numbered, so that a JVM can end while one waits. */
+    private static final class PreflightThreads implements java.util.concurrent.ThreadFactory {
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public Thread newThread(Runnable work) {

@@ -615,20 +615,14 @@ class TreeIndexTest {
         }
     }
 
-    /** Waits (at most 10 s) until each of {@code threads} waits, parked. */
-    private static void untilWaiting(List<Thread> threads) throws InterruptedException {
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < end
-                && !threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
-            Thread.sleep(10);
-        }
-    }
-
-    @Test
-    void theThreadsOfOneJvmThatWaitForTheLockHaveTheirWorkRunInOneHoldAndNoneWaitsInFlock() throws Exception {
+    /**
+     * A thread, started by {@code builder}, that registers "held" and keeps the index's lock
+     * in that registration until {@code release}; returned once it holds the lock.
+     */
+    private Thread holdingTheLockUntil(Thread.Builder builder, java.util.concurrent.CountDownLatch release)
+            throws InterruptedException {
         java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().start(() -> {
+        Thread holder = builder.start(() -> {
             try {
                 index.register(trees("held", true), (self, with) -> {
                     holding.countDown();
@@ -644,6 +638,22 @@ class TreeIndexTest {
             }
         });
         holding.await();
+        return holder;
+    }
+
+    /** Waits (at most 10 s) until each of {@code threads} waits, parked. */
+    private static void untilWaiting(List<Thread> threads) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end
+                && !threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void theThreadsOfOneJvmThatWaitForTheLockHaveTheirWorkRunInOneHoldAndNoneWaitsInFlock() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = holdingTheLockUntil(Thread.ofPlatform(), release);
         Map<String, Thread> ranOn = new java.util.concurrent.ConcurrentHashMap<>();
         List<Thread> waiting = new ArrayList<>();
         for (int t = 0; t < 24; t++) {
@@ -678,24 +688,8 @@ class TreeIndexTest {
 
     @Test
     void aFailureOfOneQueuedWorkReachesItsCallerAloneAndTheOthersAreWritten() throws Exception {
-        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        Thread holder = Thread.ofVirtual().start(() -> {
-            try {
-                index.register(trees("held", true), (self, with) -> {
-                    holding.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    return self;
-                });
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        holding.await();
+        Thread holder = holdingTheLockUntil(Thread.ofVirtual(), release);
         Map<String, Object> outcome = new java.util.concurrent.ConcurrentHashMap<>();
         List<Thread> waiting = new ArrayList<>();
         for (int t = 0; t < 12; t++) {
