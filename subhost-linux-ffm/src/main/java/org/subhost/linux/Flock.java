@@ -60,8 +60,11 @@ public final class Flock {
             // platform thread and back, whose wait for a carrier, with thousands of virtual
             // threads runnable, the holder would spend holding the lock.
             // Any refusal (held elsewhere, or an error the blocking call names) goes on to it.
-            if (tryFlock(fd, operation | LOCK_NB)) {
+            try {
+                flock(fd, operation | LOCK_NB);
                 return;
+            } catch (SyscallException held) {
+                // Taken below, waiting off the carrier.
             }
             OffCarrier.run(() -> {
                 flock(fd, operation);
@@ -82,13 +85,6 @@ public final class Flock {
                     throw new SyscallException("flock", "fd " + fd + ", " + FLOCK_OPERATIONS.format(operation), errno);
                 }
             }
-        }
-    }
-
-    /** flock(2) once, without retrying: {@return whether it succeeded} */
-    private static boolean tryFlock(int fd, int operation) {
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) FLOCK.call(Native.errnoSegment(arena), fd, operation) == 0;
         }
     }
 
