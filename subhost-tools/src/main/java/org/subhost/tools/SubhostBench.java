@@ -55,7 +55,9 @@ public final class SubhostBench {
               Boots N (default 50) minimal subhosts one after another and stops them, then M
               (default 100) at once, and prints where the boot time goes and the figures
               boot_ms_median boot_ms_p95 stop_ms_median pss_kb_per_subhost boot100_s
-              (the memory of every process of the subhost and of its log relay).
+              (the memory of every process of the subhost and of its log relay), and
+              what making a file costs under its directory and under /run before and
+              after (the machine's state: a boot makes about a dozen files).
               --scaling also times 9 boots (the median is printed) while 1, 50, 200, 1000
               and 2000 subhosts run (--levels: other numbers), and their ratio to the first.
               --virtual-threads: boot, exec true and stop A (default 500), then B (default
@@ -70,6 +72,8 @@ public final class SubhostBench {
               CPU_WEIGHT=100), such as --limits 'PIDS_MAX=none' or 'MEMORY_MAX=256M', to
               measure what limits cost a boot. Needs root.""";
     private static final int WARM_UP = 3;
+    /** Where the SDK keeps its records ({@code /run/subhost}): the file system the probe times beside the bench's. */
+    private static final Path RUN = Path.of("/run");
     private static final List<Integer> SCALING = List.of(1, 50, 200, 1000, 2000);
     private static final List<Integer> VIRTUAL_THREAD_SIZES = List.of(500, 1500);
     /** Boots measured at each level of scaling. */
@@ -203,6 +207,7 @@ public final class SubhostBench {
 
     private void measure(int count, int parallel, List<Integer> levels, PrintStream out) throws Exception {
         out.printf("subhost-bench: names %sNNN, directories under %s%n", prefix, temp);
+        out.println(FileCreationProbe.line(temp, RUN));
         for (int i = 0; i < WARM_UP; i++) {
             stop(boot().subhost());
         }
@@ -231,6 +236,7 @@ public final class SubhostBench {
 
         List<String> scalingLines = levels.isEmpty() ? List.of() : scaling(levels);
 
+        out.println("after the runs, " + FileCreationProbe.line(temp, RUN));
         steps.print(out);
         out.print("of the boots at once, ");
         parallelSteps.print(out);
@@ -339,6 +345,7 @@ public final class SubhostBench {
      */
     private void measureVirtualThreads(List<Integer> sizes, PrintStream out) throws Exception {
         out.printf("subhost-bench: names %sNNN, directories under %s%n", prefix, temp);
+        out.println(FileCreationProbe.line(temp, RUN));
         for (int i = 0; i < WARM_UP; i++) {
             stop(boot().subhost());
         }

@@ -61,6 +61,9 @@ class SubhostBenchTest {
         for (int g = 1; g <= 5; g++) {
             assertThat(Double.parseDouble(last.group(g))).as("figure %d of %s", g, lines.getLast()).isPositive();
         }
+        assertThat(lines).as("the file system's state before and after")
+                .anyMatch(l -> l.matches("file creation: \\d+\\.\\d\\d ms each under /tmp/\\S+, \\d+\\.\\d\\d ms each under /run \\(20 .*"))
+                .anyMatch(l -> l.startsWith("after the runs, file creation: "));
         assertThat(lines).anyMatch(l -> l.startsWith("boot time by step (mean over 3 boots, from the LOG's millisecond times;"));
         assertThat(lines).as("the boots at once too")
                 .anyMatch(l -> l.startsWith("of the boots at once, boot time by step (mean over 4 boots,"));
