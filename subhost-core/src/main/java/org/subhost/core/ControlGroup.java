@@ -190,7 +190,8 @@ final class ControlGroup {
 
         @Override
         public Joining apply(StepInputs in) throws Exception {
-            return Joining.start("the log relay", groups.relayDirectories(), in.get(relay).pid());
+            // The relay's pid is read there too: its start is not waited for on this thread.
+            return Joining.start("the log relay", groups.relayDirectories(), in.get(relay).started());
         }
 
         @Override
@@ -289,25 +290,37 @@ final class ControlGroup {
          * Movers}; no move at all for no process ({@code pid} 0 or less).
          */
         static Joining start(String who, List<Path> dirs, int pid) {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            if (pid <= 0 || dirs.isEmpty()) {
+            if (pid <= 0) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
                 done.complete(null);
                 return new Joining(who, done);
             }
-            List<Path> copy = List.copyOf(dirs);
+            return start(who, dirs, pid, null);
+        }
+
+        /**
+         * Starts the move of the log relay, whose pid {@code relay} gives once its start has
+         * ended ({@link LogRelay.Started}), into {@code dirs} as {@link #start(String, List, int)} does.
+         */
+        static Joining start(String who, List<Path> dirs, LogRelay.Started relay) {
+            return start(who, dirs, 0, relay);
+        }
+
+        private static Joining start(String who, List<Path> dirs, int pid, LogRelay.Started relay) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            if (dirs.isEmpty()) {
+                done.complete(null);
+                return new Joining(who, done);
+            }
+            Move move = new Move(List.copyOf(dirs), pid, relay, done);
             if (NamespaceThread.isCurrentThread()) {
                 // A caller that boots from a task of a namespace thread (in a network namespace
                 // of its own, say) must not start threads: they would share its namespaces and
                 // its fs_struct, and the kernel would refuse its way back. It moves them itself.
-                try {
-                    Cgroups.join(copy, pid);
-                    done.complete(null);
-                } catch (IOException | RuntimeException e) {
-                    done.completeExceptionally(e);
-                }
+                move.run();
                 return new Joining(who, done);
             }
-            Movers.THREADS.execute(new Move(copy, pid, done));
+            Movers.THREADS.execute(move);
             return new Joining(who, done);
         }
 
@@ -321,18 +334,21 @@ final class ControlGroup {
         private static final class Move implements Runnable {
             private final List<Path> dirs;
             private final int pid;
+            /** The log relay's start, which gives the pid; null when {@code pid} is given. */
+            private final LogRelay.Started relay;
             private final CompletableFuture<Void> done;
 
-            Move(List<Path> dirs, int pid, CompletableFuture<Void> done) {
+            Move(List<Path> dirs, int pid, LogRelay.Started relay, CompletableFuture<Void> done) {
                 this.dirs = dirs;
                 this.pid = pid;
+                this.relay = relay;
                 this.done = done;
             }
 
             @Override
             public void run() {
                 try {
-                    Cgroups.join(dirs, pid);
+                    Cgroups.join(dirs, relay != null ? relay.pid() : pid);
                     done.complete(null);
                 } catch (Throwable e) {
                     done.completeExceptionally(e);

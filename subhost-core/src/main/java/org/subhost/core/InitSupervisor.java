@@ -414,6 +414,8 @@ final class InitSupervisor {
             // Closed already when pid 1 was spawned: it holds its own copies.
             done.relay().output().close();
             done.relay().status().close();
+            // Its first process, reaped by now unless the boot failed before anyone asked.
+            done.relay().started().reap();
         }
     }
 
