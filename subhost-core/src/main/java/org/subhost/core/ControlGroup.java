@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.subhost.config.Limits;
+import org.subhost.linux.Errno;
 import org.subhost.linux.NamespaceThread;
+import org.subhost.linux.SyscallException;
 
 /**
  * The subhost's control groups (docs/architecture.md, "Control groups"): its group in the
@@ -21,6 +23,9 @@ import org.subhost.linux.NamespaceThread;
  * with its limits and device policy before pid 1 is spawned, joined by pid 1 and the log
  * relay before pid 1 starts anything of the subhost, so that every process of the subhost
  * is accounted and limited there from its first instruction.
+ *
+ * <p>The steps run on every boot's path, where the JVM still interprets them for the first
+ * few hundred boots: their descriptions are built with loops rather than streams.
  */
 final class ControlGroup {
     private ControlGroup() {}
@@ -71,19 +76,44 @@ final class ControlGroup {
             implements BootStep.OnHost<Void> {
         @Override
         public String describe() {
-            List<String> set = Limits.VARIABLES.stream().filter(v -> !v.equals("DISK_MAX") && !limits.isKernelDefault(v))
-                    .map(v -> v + "=" + limits.text(v)).toList();
-            return "control groups " + String.join(", ", groups.directories().stream().map(Path::toString).toList())
-                    + (groups.v2Controllers().isEmpty() ? "" : " (v2 controllers " + String.join(" ",
-                            new java.util.TreeSet<>(groups.v2Controllers())) + ")")
-                    + "; " + (set.isEmpty() ? "no limits" : String.join(" ", set))
-                    + "; devices " + devices.describe();
+            StringBuilder b = new StringBuilder("control groups ");
+            joinPaths(b, groups.directories());
+            if (!groups.v2Controllers().isEmpty()) {
+                b.append(" (v2 controllers ").append(String.join(" ", new java.util.TreeSet<>(groups.v2Controllers())))
+                        .append(')');
+            }
+            b.append("; ");
+            List<String> set = set(limits);
+            if (set.isEmpty()) {
+                b.append("no limits");
+            }
+            for (int i = 0; i < set.size(); i++) {
+                b.append(i == 0 ? "" : " ").append(set.get(i)).append('=').append(limits.text(set.get(i)));
+            }
+            return b.append("; devices ").append(devices.describe()).toString();
+        }
+
+        /** The limits of {@code limits} that are set, DISK_MAX among them, in the order of {@link Limits#VARIABLES}. */
+        private static List<String> setWithDisk(Limits limits) {
+            List<String> set = new java.util.ArrayList<>();
+            for (String v : Limits.VARIABLES) {
+                if (!limits.isKernelDefault(v)) {
+                    set.add(v);
+                }
+            }
+            return set;
+        }
+
+        /** The same without DISK_MAX, which is no control group's (DiskQuota sets it). */
+        private static List<String> set(Limits limits) {
+            List<String> set = setWithDisk(limits);
+            set.remove("DISK_MAX");
+            return set;
         }
 
         @Override
         public Void apply(StepInputs in) throws Exception {
-            List<CgroupLimits.Write> writes = CgroupLimits.writes(limits, Limits.VARIABLES.stream()
-                    .filter(v -> !limits.isKernelDefault(v)).toList(), groups, layout);
+            List<CgroupLimits.Write> writes = CgroupLimits.writes(limits, setWithDisk(limits), groups, layout);
             Cgroups.make(groups);
             try {
                 CgroupLimits.apply(writes);
@@ -108,16 +138,30 @@ final class ControlGroup {
         }
     }
 
+    /** Appends {@code paths}, parted by commas, to {@code b}; returns {@code b}. */
+    private static StringBuilder joinPaths(StringBuilder b, List<Path> paths) {
+        for (int i = 0; i < paths.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(paths.get(i));
+        }
+        return b;
+    }
+
     /**
      * Writes {@code cgroup.max.depth} and {@code cgroup.max.descendants} of {@code group}
      * when the hierarchy has them (cgroup v2, Linux 4.14); a v1 hierarchy has neither.
      */
     static void bound(Path group) throws IOException {
-        Path depth = group.resolve("cgroup.max.depth");
-        if (Files.exists(depth)) {
-            Files.writeString(depth, Integer.toString(MAX_DEPTH));
-            Files.writeString(group.resolve("cgroup.max.descendants"), Integer.toString(MAX_DESCENDANTS));
+        // Opened without O_CREAT: ENOENT says the hierarchy has no such file, in the one call
+        // that writes it where it has.
+        try {
+            CgroupLimits.write(group.resolve("cgroup.max.depth"), Integer.toString(MAX_DEPTH));
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return;
+            }
+            throw e;
         }
+        CgroupLimits.write(group.resolve("cgroup.max.descendants"), Integer.toString(MAX_DESCENDANTS));
     }
 
     /**
@@ -130,8 +174,8 @@ final class ControlGroup {
             implements BootStep.OnHost<Joining> {
         @Override
         public String describe() {
-            return "the log relay into control groups " + String.join(", ", groups.relayDirectories().stream()
-                    .map(Path::toString).toList()) + ", on a thread of its own";
+            return joinPaths(new StringBuilder("the log relay into control groups "), groups.relayDirectories())
+                    .append(", on a thread of its own").toString();
         }
 
         @Override
@@ -146,7 +190,8 @@ final class ControlGroup {
 
         @Override
         public Joining apply(StepInputs in) throws Exception {
-            return Joining.start("the log relay", groups.relayDirectories(), in.get(relay).pid());
+            // The relay's pid is read there too: its start is not waited for on this thread.
+            return Joining.start("the log relay", groups.relayDirectories(), in.get(relay).started());
         }
 
         @Override
@@ -174,8 +219,8 @@ final class ControlGroup {
             implements BootStep.OnHost<Joining> {
         @Override
         public String describe() {
-            return "pid 1 into control groups " + String.join(", ", groups.directories().stream().map(Path::toString)
-                    .toList()) + ", on a thread of its own; pid 1's go waits for it";
+            return joinPaths(new StringBuilder("pid 1 into control groups "), groups.directories())
+                    .append(", on a thread of its own; pid 1's go waits for it").toString();
         }
 
         @Override
@@ -245,25 +290,37 @@ final class ControlGroup {
          * Movers}; no move at all for no process ({@code pid} 0 or less).
          */
         static Joining start(String who, List<Path> dirs, int pid) {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            if (pid <= 0 || dirs.isEmpty()) {
+            if (pid <= 0) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
                 done.complete(null);
                 return new Joining(who, done);
             }
-            List<Path> copy = List.copyOf(dirs);
+            return start(who, dirs, pid, null);
+        }
+
+        /**
+         * Starts the move of the log relay, whose pid {@code relay} gives once its start has
+         * ended ({@link LogRelay.Started}), into {@code dirs} as {@link #start(String, List, int)} does.
+         */
+        static Joining start(String who, List<Path> dirs, LogRelay.Started relay) {
+            return start(who, dirs, 0, relay);
+        }
+
+        private static Joining start(String who, List<Path> dirs, int pid, LogRelay.Started relay) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            if (dirs.isEmpty()) {
+                done.complete(null);
+                return new Joining(who, done);
+            }
+            Move move = new Move(List.copyOf(dirs), pid, relay, done);
             if (NamespaceThread.isCurrentThread()) {
                 // A caller that boots from a task of a namespace thread (in a network namespace
                 // of its own, say) must not start threads: they would share its namespaces and
                 // its fs_struct, and the kernel would refuse its way back. It moves them itself.
-                try {
-                    Cgroups.join(copy, pid);
-                    done.complete(null);
-                } catch (IOException | RuntimeException e) {
-                    done.completeExceptionally(e);
-                }
+                move.run();
                 return new Joining(who, done);
             }
-            Movers.THREADS.execute(new Move(copy, pid, done));
+            Movers.THREADS.execute(move);
             return new Joining(who, done);
         }
 
@@ -277,18 +334,21 @@ final class ControlGroup {
         private static final class Move implements Runnable {
             private final List<Path> dirs;
             private final int pid;
+            /** The log relay's start, which gives the pid; null when {@code pid} is given. */
+            private final LogRelay.Started relay;
             private final CompletableFuture<Void> done;
 
-            Move(List<Path> dirs, int pid, CompletableFuture<Void> done) {
+            Move(List<Path> dirs, int pid, LogRelay.Started relay, CompletableFuture<Void> done) {
                 this.dirs = dirs;
                 this.pid = pid;
+                this.relay = relay;
                 this.done = done;
             }
 
             @Override
             public void run() {
                 try {
-                    Cgroups.join(dirs, pid);
+                    Cgroups.join(dirs, relay != null ? relay.pid() : pid);
                     done.complete(null);
                 } catch (Throwable e) {
                     done.completeExceptionally(e);

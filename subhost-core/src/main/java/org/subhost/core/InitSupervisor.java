@@ -111,13 +111,13 @@ final class InitSupervisor {
          * Writes the file unless an entry of its name is there, and says whether it wrote
          * it. The path is resolved inside UPPER ({@link SubhostTree}): a symbolic link
          * planted on {@code etc/network} leads somewhere inside the subhost, never into the
-         * host's directories.
+         * host's directories. Whether it is there is the answer of the file's creation
+         * (O_EXCL), not a look of its own before.
          */
         @Override
         public Boolean apply(StepInputs in) throws Exception {
             try (SubhostTree tree = SubhostTree.open(upper)) {
-                if (tree.exists(RELATIVE)
-                        || !tree.createFile(RELATIVE, text().getBytes(StandardCharsets.UTF_8), 0644)) {
+                if (!tree.createFile(RELATIVE, text().getBytes(StandardCharsets.UTF_8), 0644)) {
                     in.log().line(file() + " exists; left as it is");
                     return false;
                 }
@@ -414,6 +414,8 @@ final class InitSupervisor {
             // Closed already when pid 1 was spawned: it holds its own copies.
             done.relay().output().close();
             done.relay().status().close();
+            // Its first process, reaped by now unless the boot failed before anyone asked.
+            done.relay().started().reap();
         }
     }
 

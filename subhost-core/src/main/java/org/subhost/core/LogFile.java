@@ -64,13 +64,21 @@ final class LogFile {
      * @throws IOException when it is a link, not a regular file, or not ours, with the fix
      */
     static int openForAppend(Path log) throws IOException {
-        makeDirectories(log.toAbsolutePath().getParent());
         int fd;
         try {
-            fd = Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK
-                    | Fds.O_NOCTTY | Fds.O_CLOEXEC, MODE);
+            fd = openAppending(log);
         } catch (SyscallException e) {
-            throw refusal(log, e);
+            if (!e.is(Errno.ENOENT)) {
+                throw refusal(log, e);
+            }
+            // O_CREAT and ENOENT: a directory on the way is missing; made, then LOG opened once
+            // more. Not looked for before: LOG's directory is there at every boot but the first.
+            makeDirectories(log.toAbsolutePath().getParent());
+            try {
+                fd = openAppending(log);
+            } catch (SyscallException again) {
+                throw refusal(log, again);
+            }
         }
         try {
             FileStatus status = check(log, fd);
@@ -84,6 +92,11 @@ final class LogFile {
             Descriptor.closeQuietly(fd);
             throw e;
         }
+    }
+
+    private static int openAppending(Path log) throws SyscallException {
+        return Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK
+                | Fds.O_NOCTTY | Fds.O_CLOEXEC, MODE);
     }
 
     /**
@@ -244,6 +257,26 @@ final class LogFile {
         return status;
     }
 
+    /**
+     * The effective user id of this process, the owner of {@code /proc/self}: by a stat of
+     * its descriptor, where Java's attribute views cost a good deal of interpreted work.
+     * Where this thread's root shows no {@code /proc} (the namespace thread after its root
+     * switch, whose LOG lines must stay in the host's LOG) it fails, as it always has.
+     */
+    private static int ourUid() throws IOException {
+        int self;
+        try {
+            self = Fds.open("/proc/self", Fds.O_PATH | Fds.O_CLOEXEC);
+        } catch (SyscallException e) {
+            throw new IOException("/proc/self: " + e.errnoText(), e);
+        }
+        try {
+            return AtFiles.fstat(self).uid();
+        } finally {
+            Descriptor.closeQuietly(self);
+        }
+    }
+
     private static IOException refusal(Path log, SyscallException e) {
         if (e.is(Errno.ELOOP)) {
             return new IOException("LOG (" + log + ") is a symbolic link; refused: remove it, or set LOG to "
@@ -253,10 +286,5 @@ final class LogFile {
             return new IOException("LOG (" + log + ") is a FIFO; refused: remove it, or set LOG to another path", e);
         }
         return new IOException("LOG (" + log + "): " + e.errnoText(), e);
-    }
-
-    /** The effective user id of this process, the owner of {@code /proc/self}. */
-    private static int ourUid() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     }
 }

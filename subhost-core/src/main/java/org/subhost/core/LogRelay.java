@@ -41,22 +41,84 @@ final class LogRelay {
     private LogRelay() {}
 
     /**
-     * The relay of one boot, running: the write ends of its pipes, for pid 1 (its output,
-     * and its service states), and the relay's pid, for its move into the subhost's control
-     * group ({@link ControlGroup.Join}).
+     * The relay of one boot, started: the write ends of its pipes, for pid 1 (its output,
+     * and its service states), and its start ({@link Started}), which gives the relay's pid
+     * for its move into the subhost's control group ({@link ControlGroup.JoinRelay}).
      *
      * @param output the write end of the pipe to LOG: pid 1's standard output and error
      * @param status the write end of the status channel: pid 1's service states
-     * @param pid the relay's pid (host)
+     * @param started the relay's start, until its pid is known
      */
-    record Ends(Descriptor output, Descriptor status, int pid) {}
+    record Ends(Descriptor output, Descriptor status, Started started) {}
+
+    /**
+     * The start of a relay: its first process, which forks the relay, writes the relay's pid
+     * to a pipe and exits. It is waited for where the pid is needed, not where the relay is
+     * started: on the thread that moves the relay into the control groups ({@link
+     * ControlGroup.JoinRelay}), before pid 1's spawn ({@link NamespaceSpawner.StartPid1}), and
+     * at the latest when the boot's descriptors are released; by then the first process has
+     * long ended. So the caller's thread goes on with the cables while the relay starts on
+     * the other core. Whoever comes first waits and reaps; the others get its answer.
+     */
+    static final class Started {
+        private final int first;
+        private final Descriptor pidPipe;
+        private final Path log;
+        private boolean known;
+        private int pid;
+        private String failure;
+
+        Started(int first, Descriptor pidPipe, Path log) {
+            this.first = first;
+            this.pidPipe = pidPipe;
+            this.log = log;
+        }
+
+        /**
+         * The relay's pid, once its first process has ended (reaped here, by the first caller).
+         *
+         * @throws IOException when the first process failed or said no pid
+         */
+        synchronized int pid() throws IOException {
+            if (!known) {
+                known = true;
+                try {
+                    int exit = Spawn.waitFor(first);
+                    String relay = new String(Fds.read(pidPipe.fd(), 16), StandardCharsets.US_ASCII);
+                    if (exit != 0 || !relay.matches("[1-9][0-9]*")) {
+                        failure = "the log relay (subhost-init --log-relay) exited with status " + exit + "; see LOG "
+                                + log;
+                    } else {
+                        pid = Integer.parseInt(relay);
+                    }
+                } catch (SyscallException e) {
+                    failure = "the log relay (subhost-init --log-relay) could not be waited for: " + e.getMessage();
+                } finally {
+                    pidPipe.close();
+                }
+            }
+            if (failure != null) {
+                throw new IOException(failure);
+            }
+            return pid;
+        }
+
+        /** Reaps the first process if no one has: for a boot that ends before anyone asked. */
+        void reap() {
+            try {
+                pid();
+            } catch (IOException e) {
+                // The boot has ended; its failure, if any, was told by its own step.
+            }
+        }
+    }
 
     /**
      * Starts the relay for {@code name}, whose state directory is {@code stateDir}: the
      * pipes, the services file (made anew, mode 0600), the relay with the read ends, LOG
      * ({@code logFd}, the file {@code log}), what it needs to keep LOG within {@code logMax}
      * bytes ({@link LogFile#openRotation}) and the services file; returns the write ends and
-     * the relay's pid.
+     * the relay's start, whose end it does not wait for ({@link Started}).
      */
     static Ends start(Path stateDir, String name, int logFd, Path log, long logMax)
             throws IOException, SyscallException {
@@ -92,17 +154,11 @@ final class LogRelay {
                     .keepFd(rotation.directory().fd(), 8)
                     .newSession()
                     .spawn();
-            Descriptor.closeQuietly(pid[1]);
-            pid[1] = -1;
-            int exit = Spawn.waitFor(first); // its first process, which forks the relay and exits
-            String relay = new String(Fds.read(pid[0], 16), StandardCharsets.US_ASCII);
-            if (exit != 0 || !relay.matches("[1-9][0-9]*")) {
-                throw new IOException("the log relay (subhost-init --log-relay) exited with status " + exit
-                        + "; see LOG " + log);
-            }
-            Ends ends = new Ends(new Descriptor(output[1]), new Descriptor(status[1]), Integer.parseInt(relay));
+            Ends ends = new Ends(new Descriptor(output[1]), new Descriptor(status[1]),
+                    new Started(first, new Descriptor(pid[0]), log));
             output[1] = -1;
             status[1] = -1;
+            pid[0] = -1;
             return ends;
         } finally {
             Descriptor.closeQuietly(output[0]);

@@ -146,6 +146,9 @@ final class NamespaceSpawner {
                             + Long.toHexString(new java.security.SecureRandom().nextLong()));
                     UnixDatagram.bind(notify.get().fd(), notifyAddress.get());
                 }
+                // A relay that could not start would leave pid 1's output nowhere: its start
+                // is known by now (LogRelay.Started), and checked before pid 1 exists.
+                in.get(relay).started().pid();
                 int pid;
                 try {
                     pid = spawnReaper(program, applied, in.get(relay), services.map(in::get), notifyAddress, go[0],

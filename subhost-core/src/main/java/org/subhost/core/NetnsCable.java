@@ -15,6 +15,7 @@ import org.subhost.config.SubhostConfig;
 import org.subhost.config.VethCable;
 import org.subhost.config.VlanCable;
 import org.subhost.linux.Errno;
+import org.subhost.linux.Fds;
 import org.subhost.linux.SyscallException;
 import org.subhost.linux.netlink.NamedNetns;
 import org.subhost.linux.netlink.NetlinkException;
@@ -386,13 +387,31 @@ final class NetnsCable {
             throw new IllegalArgumentException("host end (" + hostName + ") must be an interface name");
         }
         Path conf = IPV6_CONF.resolve(hostName);
-        if (!Files.isDirectory(conf)) {
-            return false;
+        // No directory for the interface, no file: ENOENT of the first write says so, in the
+        // call that writes it where there is one.
+        try {
+            writeSetting(conf.resolve("accept_ra"));
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return false;
+            }
+            throw e;
         }
-        Files.writeString(conf.resolve("accept_ra"), "0\n");
-        Files.writeString(conf.resolve("autoconf"), "0\n");
+        writeSetting(conf.resolve("autoconf"));
         return true;
     }
+
+    /** Writes 0 to the setting {@code file}: one open (without O_CREAT), one write. */
+    private static void writeSetting(Path file) throws SyscallException {
+        int fd = Fds.open(file.toString(), Fds.O_WRONLY | Fds.O_CLOEXEC);
+        try {
+            Fds.write(fd, ZERO);
+        } finally {
+            Descriptor.closeQuietly(fd);
+        }
+    }
+
+    private static final byte[] ZERO = {'0', '\n'};
 
     /**
      * {@code ifdown --force NAME}, for a host end that ifup configured; what ifdown prints

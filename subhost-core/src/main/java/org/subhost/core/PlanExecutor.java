@@ -78,6 +78,8 @@ public final class PlanExecutor {
             "org.subhost.core.SdkProgram$FileIdentity",
             "org.subhost.core.Commands",
             "org.subhost.core.Commands$Outcome",
+            "org.subhost.core.LogRelay$Started",
+            "org.subhost.linux.OffCarrier",
             "org.subhost.linux.Spawn",
             "org.subhost.linux.Spawn$Builder",
             "org.subhost.linux.Redirect",

@@ -164,6 +164,28 @@ class CableRouterAdvertisementTest {
         });
     }
 
+    /**
+     * An interface without IPv6 settings (none of that name here: the same ENOENT as a host
+     * with IPv6 disabled) is told apart from a refusal, with nothing written; the settings of
+     * one that has them are written, and all and default stay as they were.
+     */
+    @Test
+    void aHostEndWithoutIpv6SettingsIsToldApartFromOneWithThem() throws Exception {
+        List<String> before = namespaceWideSettings();
+        assertThat(inHostNetns(() -> NetnsCable.refuseRouterAdvertisements(name + "9"))).isFalse();
+        assertThat(inHostNetns(() -> {
+            try (org.subhost.linux.netlink.RtNetlink links = org.subhost.linux.netlink.RtNetlink.open()) {
+                links.addVeth(name + "8", name + "7", java.util.OptionalInt.empty(), java.util.Optional.empty());
+            }
+            Path conf = Path.of("/proc/sys/net/ipv6/conf", name + "8");
+            Files.writeString(conf.resolve("accept_ra"), "1\n");
+            boolean refused = NetnsCable.refuseRouterAdvertisements(name + "8");
+            return List.of(Boolean.toString(refused), Files.readString(conf.resolve("accept_ra")).strip(),
+                    Files.readString(conf.resolve("autoconf")).strip());
+        })).containsExactly("true", "0", "0");
+        assertThat(namespaceWideSettings()).as("all and default, untouched").isEqualTo(before);
+    }
+
     @Test
     void theHostEndIgnoresRouterAdvertisementsFromTheSubhost() throws Exception {
         List<String> before = namespaceWideSettings();

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.subhost.linux.Fds;
@@ -29,12 +30,42 @@ class LogRelayTest {
             ends = LogRelay.start(state, "relaytest", logFd.fd(), log, logMax);
         }
         try (Descriptor out = ends.output(); Descriptor status = ends.status()) {
+            assertThat(ends.started().pid()).as("the relay's pid").isPositive();
             for (int done = 0; done < output.length;) {
                 done += Fds.write(out.fd(), java.util.Arrays.copyOfRange(output, done, output.length));
             }
         }
         assertThat(LogRelay.awaitEnd(state, Duration.ofSeconds(20))).as("the relay ended").isTrue();
         return log;
+    }
+
+    /** The pids of this thread's children, reaped or not ({@code /proc/thread-self/children}). */
+    private static List<String> children() throws Exception {
+        String text = Files.readString(Path.of("/proc/thread-self/children")).strip();
+        return text.isEmpty() ? List.of() : List.of(text.split(" "));
+    }
+
+    @Test
+    void theRelaysStartReturnsBeforeItsFirstProcessIsWaitedForWhichTheFirstAskingForItsPidReaps() throws Exception {
+        Path log = dir.resolve("log");
+        Path state = Files.createDirectories(dir.resolve("state"));
+        List<String> before = children();
+        LogRelay.Ends ends;
+        try (Descriptor logFd = new Descriptor(LogFile.openForAppend(log))) {
+            ends = LogRelay.start(state, "relaytest", logFd.fd(), log, 10 << 20);
+        }
+        try (Descriptor out = ends.output(); Descriptor status = ends.status()) {
+            // The first process (it forks the relay and exits) is still this thread's child,
+            // running or a zombie: start did not wait for it.
+            List<String> first = new java.util.ArrayList<>(children());
+            first.removeAll(before);
+            assertThat(first).hasSize(1);
+            int relay = ends.started().pid();
+            assertThat(Files.readString(Path.of("/proc/" + relay + "/comm")).strip()).isEqualTo("subhost-init");
+            assertThat(children()).as("the first process, reaped").doesNotContain(first.get(0));
+            assertThat(ends.started().pid()).as("asked again").isEqualTo(relay);
+        }
+        assertThat(LogRelay.awaitEnd(state, Duration.ofSeconds(20))).as("the relay ended").isTrue();
     }
 
     @Test

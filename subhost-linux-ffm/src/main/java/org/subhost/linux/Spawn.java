@@ -465,17 +465,28 @@ public final class Spawn {
                 try {
                     check("posix_spawnattr_init", (int) ATTR_INIT.invoke(Native.address(attr)));
                     try {
-                        // Through a number above every source and target, so that no dup2
-                        // overwrites a source still to be moved (fd 3 -> 4 and 4 -> 3).
-                        int temporary = highest + 1;
-                        for (int source : sources.values()) {
-                            check("posix_spawn_file_actions_adddup2",
-                                    (int) FA_ADDDUP2.invoke(Native.address(actions), source, temporary++));
-                        }
-                        temporary = highest + 1;
-                        for (int target : sources.keySet()) {
-                            check("posix_spawn_file_actions_adddup2",
-                                    (int) FA_ADDDUP2.invoke(Native.address(actions), temporary++, target));
+                        if (overlaps(sources)) {
+                            // Through a number above every source and target, so that no dup2
+                            // overwrites a source still to be moved (fd 3 -> 4 and 4 -> 3), and a
+                            // source kept at its own number loses its close-on-exec.
+                            int temporary = highest + 1;
+                            for (int source : sources.values()) {
+                                check("posix_spawn_file_actions_adddup2",
+                                        (int) FA_ADDDUP2.invoke(Native.address(actions), source, temporary++));
+                            }
+                            temporary = highest + 1;
+                            for (int target : sources.keySet()) {
+                                check("posix_spawn_file_actions_adddup2",
+                                        (int) FA_ADDDUP2.invoke(Native.address(actions), temporary++, target));
+                            }
+                        } else {
+                            // No source is a target: each dup2 goes straight to its target, half
+                            // the actions (each one a system call of glibc's here, and of the
+                            // child while the caller waits for its exec).
+                            for (Map.Entry<Integer, Integer> e : sources.entrySet()) {
+                                check("posix_spawn_file_actions_adddup2",
+                                        (int) FA_ADDDUP2.invoke(Native.address(actions), e.getValue(), e.getKey()));
+                            }
                         }
                         // Descriptors between the kept ones (4 to 6 when keeping 3 and 7),
                         // then all above them.
@@ -536,6 +547,16 @@ public final class Spawn {
                     int ignored = (int) FA_DESTROY.invoke(Native.address(actions));
                 }
             }
+        }
+
+        /** Whether a source descriptor is also a target: then no dup2 may go straight to its target. */
+        static boolean overlaps(NavigableMap<Integer, Integer> sources) {
+            for (int source : sources.values()) {
+                if (sources.containsKey(source)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private List<String> argv() {

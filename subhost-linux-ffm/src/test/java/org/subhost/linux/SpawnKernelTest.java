@@ -229,6 +229,47 @@ class SpawnKernelTest {
     }
 
     @Test
+    void descriptorsFromNumbersAboveEveryTargetArriveWithoutCloseOnExec() throws Exception {
+        // Every source above every target (as a boot's are: the JVM holds dozens below them),
+        // so each dup2 goes straight to its target; all of them close-on-exec here.
+        int[] first = Fds.pipe2(Fds.O_CLOEXEC);
+        int[] second = Fds.pipe2(Fds.O_CLOEXEC);
+        int null1 = Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC);
+        try {
+            java.util.NavigableMap<Integer, Integer> sources = new java.util.TreeMap<>(java.util.Map.of(0, null1,
+                    1, first[1], 2, first[1], 3, second[1], 5, second[0]));
+            assertThat(Spawn.Builder.overlaps(sources)).isFalse();
+            int pid = track(Spawn.program(SLEEP).args("600").stdin(Redirect.fd(null1)).stdout(Redirect.fd(first[1]))
+                    .stderr(Redirect.fd(first[1])).keepFd(second[1], 3).keepFd(second[0], 5).spawn());
+            String proc = "/proc/" + pid;
+            try (Stream<Path> fds = Files.list(Path.of(proc, "fd"))) {
+                assertThat(fds.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("0", "1", "2", "3", "5");
+            }
+            assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "0"))).isEqualTo(Path.of("/dev/null"));
+            for (String fd : List.of("1", "2")) {
+                assertThat(Files.readSymbolicLink(Path.of(proc, "fd", fd)))
+                        .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + first[1])));
+            }
+            assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "3")))
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + second[1])));
+            assertThat(Files.readSymbolicLink(Path.of(proc, "fd", "5")))
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/fd/" + second[0])));
+        } finally {
+            for (int fd : new int[] {first[0], first[1], second[0], second[1], null1}) {
+                Fds.close(fd);
+            }
+        }
+    }
+
+    @Test
+    void aSourceThatIsAlsoATargetGoesThroughATemporaryNumber() {
+        // 3 -> 4 and 4 -> 3; and a descriptor kept at its own number (the JVM's stderr as 2).
+        assertThat(Spawn.Builder.overlaps(new java.util.TreeMap<>(java.util.Map.of(3, 4, 4, 3)))).isTrue();
+        assertThat(Spawn.Builder.overlaps(new java.util.TreeMap<>(java.util.Map.of(0, 40, 2, 2)))).isTrue();
+        assertThat(Spawn.Builder.overlaps(new java.util.TreeMap<>(java.util.Map.of(0, 40, 1, 41, 3, 41)))).isFalse();
+    }
+
+    @Test
     void syncPipeOnFdThreeReportsReadiness() throws Exception {
         int[] pipe = Fds.pipe2(Fds.O_CLOEXEC);
         int pid;

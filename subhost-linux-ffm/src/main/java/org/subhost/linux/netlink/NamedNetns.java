@@ -125,7 +125,6 @@ public final class NamedNetns {
      */
     private static void createNamed(String name, Maker maker) throws IOException {
         Path path = path(name);
-        makeRunDirectory();
         makeRunDirectoryShared();
         int fd = Fds.open(path.toString(), Fds.O_RDONLY | Fds.O_CREAT | Fds.O_EXCL | Fds.O_CLOEXEC, 0);
         Fds.close(fd);
@@ -234,7 +233,12 @@ public final class NamedNetns {
         }
     }
 
-    private static void makeRunDirectoryShared() throws SyscallException {
+    /**
+     * Makes {@code /run/netns} a shared mount, and first a directory when it is none: only
+     * then, on ENOENT of the mount, since it is there at every boot but the first, and a
+     * mkdir that finds it costs a refusal of its own.
+     */
+    private static void makeRunDirectoryShared() throws IOException {
         String dir = RUN_NETNS.toString();
         try {
             // Not MS_REC, as iproute2 has it: that walks every namespace's mount below
@@ -244,11 +248,13 @@ public final class NamedNetns {
             // shared when they were mounted under it.
             Mounts.mount(null, dir, null, Mounts.MS_SHARED, null);
         } catch (SyscallException e) {
-            if (!e.is(Errno.EINVAL)) {
+            if (e.is(Errno.ENOENT)) {
+                makeRunDirectory();
+            } else if (!e.is(Errno.EINVAL)) {
                 throw e;
             }
-            // EINVAL: /run/netns is no mount point yet. Propagation is a property of
-            // mounts, so make it one by binding it on itself, then share it.
+            // EINVAL (or made just now): /run/netns is no mount point yet. Propagation is a
+            // property of mounts, so make it one by binding it on itself, then share it.
             Mounts.bind(dir, dir, true);
             Mounts.mount(null, dir, null, Mounts.MS_SHARED | Mounts.MS_REC, null);
         }
