@@ -61,11 +61,12 @@ final class StateStore {
             int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC,
                     FILE_MODE);
             try {
-                checkOurs(file, AtFiles.fstat(fd), false, us);
+                FileStatus opened = AtFiles.fstat(fd);
+                checkOurs(file, opened, false, us);
                 Flock.flock(fd, Flock.LOCK_EX);
                 // The holder before us may have removed the file (see NameLock.close): a lock
                 // on a file no longer at that path excludes nobody, so start again.
-                if (sameFile(fd, file)) {
+                if (isAt(opened, file)) {
                     return new NameLock(name, fd, file, this);
                 }
             } catch (IOException e) {
@@ -89,23 +90,34 @@ final class StateStore {
      * older version) is made 0700.
      */
     private static void privateDirectory(Path dir, int us) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        java.util.Map<String, Object> attributes;
+        try {
+            // Looked at first, made only when missing: on every write both directories are there.
+            attributes = Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException missing) {
             Path parent = dir.getParent();
             if (parent != null && !Files.isDirectory(parent)) {
                 Files.createDirectories(parent);
             }
             try {
                 Files.createDirectory(dir);
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(dir, OWNER_ONLY_DIRECTORY);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 // Made by another boot meanwhile: checked below.
             }
+            attributes = Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
         }
-        int mode = checkOurs(dir, Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), true, us);
+        int mode = checkOurs(dir, attributes, true, us);
         if ((mode & 0022) != 0) {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(dir, OWNER_ONLY_DIRECTORY);
         }
     }
+
+    /** rwx------ and rw-------: never changed, so made once. */
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY_DIRECTORY =
+            java.util.Collections.unmodifiableSet(PosixFilePermissions.fromString("rwx------"));
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY_FILE =
+            java.util.Collections.unmodifiableSet(PosixFilePermissions.fromString("rw-------"));
 
     /**
      * The user this process acts as (the owner of {@code /proc/self}): asked once per lock,
@@ -143,12 +155,14 @@ final class StateStore {
         return mode;
     }
 
-    /** Whether descriptor {@code fd} is the file now at {@code path}. */
-    private static boolean sameFile(int fd, Path path) {
+    /**
+     * Whether {@code opened}, the status of a descriptor (whose file never changes), is of
+     * the file now at {@code path}.
+     */
+    private static boolean isAt(FileStatus opened, Path path) {
         try {
-            Object open = Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:ino");
             Object named = Files.getAttribute(path, "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            return open.equals(named);
+            return ((Number) named).longValue() == opened.inode();
         } catch (IOException e) {
             return false; // the path is gone: removed by the holder before us
         }
@@ -203,7 +217,7 @@ final class StateStore {
         Files.deleteIfExists(tmp);
         try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(tmp, java.util.Set.of(
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS))) {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(tmp, OWNER_ONLY_FILE);
             java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(state.format().getBytes(StandardCharsets.UTF_8));
             while (bytes.hasRemaining()) {
                 out.write(bytes);
