@@ -62,7 +62,7 @@ class StateRecordFormsTest {
 
     @Property
     void theWordsOfALineAreWhatTheOldSplitGave(
-            @ForAll @StringLength(max = 20) @Chars({'a', 'b', ' ', '\t', '=', '\n'}) String line) {
+            @ForAll @StringLength(max = 20) @Chars({'a', 'b', ' ', '\t', '=', '\n', '\u0001', '\u2003'}) String line) {
         assertThat(SubhostState.words(line)).isEqualTo(oldWords(line));
     }
 
