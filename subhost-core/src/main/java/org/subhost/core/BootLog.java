@@ -36,12 +36,27 @@ final class BootLog implements AutoCloseable {
     private final Path file;
     private final ProgressListener listener;
     private int fd;
+    /**
+     * The file that {@code fd} is open on, or null when unknown: a descriptor stays on its
+     * file, so it is looked at once per descriptor, not once per line.
+     */
+    private org.subhost.linux.FileStatus opened;
 
     private BootLog(String prefix, Path file, int fd, ProgressListener listener) {
         this.prefix = prefix;
         this.file = file;
-        this.fd = fd;
         this.listener = listener;
+        use(fd);
+    }
+
+    /** Writes to {@code fd} from now on, with the file it is open on known. */
+    private void use(int fd) {
+        this.fd = fd;
+        try {
+            opened = fd < 0 ? null : org.subhost.linux.AtFiles.fstat(fd);
+        } catch (org.subhost.linux.SyscallException e) {
+            opened = null; // looked at again at each line, as if new
+        }
     }
 
     /**
@@ -91,7 +106,7 @@ final class BootLog implements AutoCloseable {
         }
         try {
             org.subhost.linux.FileStatus there = org.subhost.linux.AtFiles.fstat(named);
-            org.subhost.linux.FileStatus open = org.subhost.linux.AtFiles.fstat(fd);
+            org.subhost.linux.FileStatus open = opened != null ? opened : org.subhost.linux.AtFiles.fstat(fd);
             return there.inode() == open.inode() && there.deviceMajor() == open.deviceMajor()
                     && there.deviceMinor() == open.deviceMinor();
         } catch (org.subhost.linux.SyscallException e) {
@@ -129,7 +144,7 @@ final class BootLog implements AutoCloseable {
             try {
                 int again = LogFile.openForAppend(file);
                 Descriptor.closeQuietly(fd);
-                fd = again;
+                use(again);
             } catch (IOException e) {
                 // The rotated file takes the line: better there than nowhere.
             }
@@ -151,13 +166,13 @@ final class BootLog implements AutoCloseable {
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
             Descriptor.closeQuietly(fd);
-            fd = -1;
+            use(-1);
         }
     }
 
     @Override
     public synchronized void close() {
         Descriptor.closeQuietly(fd);
-        fd = -1;
+        use(-1);
     }
 }

@@ -141,14 +141,91 @@ record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String>
      * @return the layout
      */
     static CgroupLayout probe(Optional<Path> v2Root, Optional<Path> unitGroup) {
-        String procSelfCgroup;
+        return probe(v2Root, unitGroup, procSelfCgroup());
+    }
+
+    /** The text of {@code /proc/self/cgroup}; empty when it cannot be read. */
+    static String procSelfCgroup() {
         try {
-            procSelfCgroup = Files.readString(Path.of("/proc/self/cgroup"));
+            return Files.readString(Path.of("/proc/self/cgroup"));
         } catch (IOException e) {
-            procSelfCgroup = "";
+            return "";
         }
-        return read(v2Root, unitGroup, procSelfCgroup, CgroupLayout::knownV1Mount,
-                CgroupLayout::readControllers);
+    }
+
+    /**
+     * As {@link #probe(Optional, Optional)}, with the text of {@code /proc/self/cgroup} read
+     * already ({@code procSelfCgroup}).
+     */
+    static CgroupLayout probe(Optional<Path> v2Root, Optional<Path> unitGroup, String procSelfCgroup) {
+        String controllers = v2Root.isEmpty() ? "" : controllersText(unitGroup.map(v2Root.get()::resolve)
+                .orElse(v2Root.get()));
+        return LAST.layout(v2Root, unitGroup, procSelfCgroup, controllers, CgroupLayout::knownV1Mount);
+    }
+
+    /** The layout of the last probe of this JVM, given again while what it was read from is the same. */
+    private static final Known LAST = new Known();
+
+    /**
+     * The last layout read, with the texts it was read from. A boot reads {@code
+     * /proc/self/cgroup} and the v2 parent's {@code cgroup.controllers} every time (a
+     * process can be moved to another group, a controller enabled); when both say what they
+     * said last time, the layout read from them is the same (where the hierarchies are
+     * mounted is looked up once per JVM, {@link #V1_MOUNTS}), and is given again instead of
+     * being parsed again. A layout in which a hierarchy was not found is not kept: its
+     * lookup is made again next time, as before.
+     */
+    static final class Known {
+        private record Entry(Optional<Path> v2Root, Optional<Path> unitGroup, String procSelfCgroup,
+                String controllers, CgroupLayout layout) {}
+
+        private volatile Entry last;
+
+        /**
+         * The layout read from these facts and texts ({@link #read}), with {@code mountOf}
+         * where the v1 hierarchies are: the last one when they are the same as last time.
+         */
+        CgroupLayout layout(Optional<Path> v2Root, Optional<Path> unitGroup, String procSelfCgroup,
+                String controllers, Function<Set<String>, Optional<Path>> mountOf) {
+            Entry known = last;
+            if (known != null && known.procSelfCgroup().equals(procSelfCgroup)
+                    && known.controllers().equals(controllers) && known.v2Root().equals(v2Root)
+                    && known.unitGroup().equals(unitGroup)) {
+                return known.layout();
+            }
+            MountLookup lookup = new MountLookup(mountOf);
+            Set<String> words = controllerWords(controllers);
+            CgroupLayout layout = read(v2Root, unitGroup, procSelfCgroup, lookup, new Constant(words));
+            if (!lookup.missed) {
+                last = new Entry(v2Root, unitGroup, procSelfCgroup, controllers, layout);
+            }
+            return layout;
+        }
+    }
+
+    /** A lookup of where hierarchies are mounted that notes whether one was not found. */
+    private static final class MountLookup implements Function<Set<String>, Optional<Path>> {
+        private final Function<Set<String>, Optional<Path>> mountOf;
+        boolean missed;
+
+        MountLookup(Function<Set<String>, Optional<Path>> mountOf) {
+            this.mountOf = mountOf;
+        }
+
+        @Override
+        public Optional<Path> apply(Set<String> controllers) {
+            Optional<Path> found = mountOf.apply(controllers);
+            missed |= found.isEmpty();
+            return found;
+        }
+    }
+
+    /** The controllers read already, for any group asked. */
+    private record Constant(Set<String> words) implements Function<Path, Set<String>> {
+        @Override
+        public Set<String> apply(Path group) {
+            return words;
+        }
     }
 
     /**
@@ -204,12 +281,22 @@ record CgroupLayout(Optional<Path> v2Root, Optional<Path> unitGroup, Set<String>
 
     /** The words of {@code group/cgroup.controllers}; none when it cannot be read. */
     static Set<String> readControllers(Path group) {
+        return controllerWords(controllersText(group));
+    }
+
+    /** The text of {@code group/cgroup.controllers}; empty when it cannot be read. */
+    static String controllersText(Path group) {
         try {
-            String text = Files.readString(group.resolve("cgroup.controllers")).strip();
-            return text.isEmpty() ? Set.of() : Set.of(text.split("\\s+"));
+            return Files.readString(group.resolve("cgroup.controllers"));
         } catch (IOException e) {
-            return Set.of();
+            return "";
         }
+    }
+
+    /** The words of a {@code cgroup.controllers} text. */
+    static Set<String> controllerWords(String text) {
+        String words = text.strip();
+        return words.isEmpty() ? Set.of() : Set.of(words.split("\\s+"));
     }
 
     /**

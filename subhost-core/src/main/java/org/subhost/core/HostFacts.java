@@ -73,13 +73,6 @@ record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, O
         return Optional.empty();
     }
 
-    private static Optional<Path> unitGroupOfThisProcess() {
-        try {
-            return unitGroup(System.getenv(), Files.readString(Path.of("/proc/self/cgroup")));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
 
     /** Where hosts mount their cgroup v2 hierarchy: unified, then hybrid. */
     private static final List<Path> CGROUP2_PLACES = List.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/unified"));
@@ -87,9 +80,11 @@ record HostFacts(Optional<Path> cgroup2, boolean adjtime, Optional<Path> ifup, O
     /** Reads the facts from this host. */
     static HostFacts probe() {
         Optional<Path> cgroup2 = findCgroup2();
-        Optional<Path> unit = unitGroupOfThisProcess();
+        // One reading of /proc/self/cgroup for the unit's group and the layout (unreadable: empty).
+        String procSelfCgroup = CgroupLayout.procSelfCgroup();
+        Optional<Path> unit = unitGroup(System.getenv(), procSelfCgroup);
         return new HostFacts(cgroup2, Files.exists(Path.of("/etc/adjtime")), findIfup(), unit,
-                CgroupLayout.probe(cgroup2, unit));
+                CgroupLayout.probe(cgroup2, unit, procSelfCgroup));
     }
 
     /**

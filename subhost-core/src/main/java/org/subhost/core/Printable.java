@@ -57,20 +57,35 @@ public final class Printable {
     private static String escape(String text, int i) {
         char c = text.charAt(i);
         if (c < 0x20 || c == 0x7f) {
-            return String.format("\\x%02x", (int) c);
+            return hex("\\x", c, 2);
         }
         if (c >= 0x80 && c <= 0x9f || c == '\u2028' || c == '\u2029') {
-            return String.format("\\u%04x", (int) c);
+            return hex("\\u", c, 4);
         }
         if (Character.isHighSurrogate(c)) {
-            return i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1)) ? null
-                    : String.format("\\u%04x", (int) c);
+            return i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1)) ? null : hex("\\u", c, 4);
         }
         if (Character.isLowSurrogate(c)) {
             // Reached only alone: the half after a high surrogate is taken with it.
-            return String.format("\\u%04x", (int) c);
+            return hex("\\u", c, 4);
         }
         return null;
+    }
+
+    private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
+    /**
+     * {@code lead} and {@code value} in {@code digits} lower-case hex digits: what {@code
+     * String.format("\\x%02x")} and {@code "\\u%04x"} give, without a Formatter, which a
+     * boot's LOG lines would otherwise set up (interpreted) for each escaped character.
+     */
+    static String hex(String lead, int value, int digits) {
+        char[] out = new char[lead.length() + digits];
+        lead.getChars(0, lead.length(), out, 0);
+        for (int k = out.length - 1, v = value; k >= lead.length(); k--, v >>>= 4) {
+            out[k] = HEX_DIGITS[v & 0xf];
+        }
+        return new String(out);
     }
 
     /**
@@ -99,13 +114,13 @@ public final class Printable {
                     break;
                 }
                 if (n <= 0) {
-                    ascii(out, String.format("\\x%02x", in[i] & 0xff));
+                    ascii(out, hex("\\x", in[i] & 0xff, 2));
                     i++;
                 } else if (code[0] < 0x20 && code[0] != '\n' && code[0] != '\t' || code[0] == 0x7f) {
-                    ascii(out, String.format("\\x%02x", code[0]));
+                    ascii(out, hex("\\x", code[0], 2));
                     i++;
                 } else if (code[0] >= 0x80 && code[0] <= 0x9f || code[0] == 0x2028 || code[0] == 0x2029) {
-                    ascii(out, String.format("\\u%04x", code[0]));
+                    ascii(out, hex("\\u", code[0], 4));
                     i += n;
                 } else {
                     out.write(in, i, n);

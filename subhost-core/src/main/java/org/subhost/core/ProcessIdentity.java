@@ -42,19 +42,40 @@ record ProcessIdentity(int pid, long startTime) {
         } catch (IOException e) {
             return OptionalLong.empty();
         }
+        return startTimeOf(stat);
+    }
+
+    /**
+     * Field 22 of the text of a {@code /proc/PID/stat}, or empty when that process is a
+     * zombie or the text is not as proc(5) says. Read on every boot and stop, so by hand
+     * rather than by splitting the text into its fifty-odd fields.
+     */
+    static OptionalLong startTimeOf(String stat) {
         // The command name (field 2) is in parentheses and may itself contain spaces and
-        // parentheses: the fields after it start after the last ')'.
+        // parentheses: the fields after it start after the last ')' and a space.
         int close = stat.lastIndexOf(')');
-        if (close < 0) {
+        if (close < 0 || close + 2 > stat.length()) {
             return OptionalLong.empty();
         }
-        String[] fields = stat.substring(close + 2).trim().split(" ");
-        // fields[0] is field 3 (state); field 22 is fields[19].
-        if (fields.length < 20 || fields[0].equals("Z") || fields[0].equals("X")) {
-            return OptionalLong.empty();
+        String rest = stat.substring(close + 2).trim();
+        // Field 3 (the state) is the first after it, field 22 the twentieth; one space each.
+        int from = 0;
+        for (int field = 3; field < 22; field++) {
+            int space = rest.indexOf(' ', from);
+            if (space < 0) {
+                return OptionalLong.empty();
+            }
+            if (field == 3) {
+                String state = rest.substring(0, space);
+                if (state.equals("Z") || state.equals("X")) {
+                    return OptionalLong.empty();
+                }
+            }
+            from = space + 1;
         }
+        int end = rest.indexOf(' ', from);
         try {
-            return OptionalLong.of(Long.parseLong(fields[19]));
+            return OptionalLong.of(Long.parseLong(rest.substring(from, end < 0 ? rest.length() : end)));
         } catch (NumberFormatException e) {
             return OptionalLong.empty();
         }

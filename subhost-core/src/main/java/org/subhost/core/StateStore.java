@@ -37,7 +37,7 @@ final class StateStore {
      * NAME as docs/spec.md §2 allows it, not starting with {@code .} (so never {@code .}, {@code ..}
      * or the name of a lock file {@code .NAME.lock}) or {@code -}: it becomes a path.
      */
-    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,11}");
+    static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,11}");
 
     private final Path root;
 
@@ -54,17 +54,19 @@ final class StateStore {
      */
     NameLock lock(String name) throws IOException {
         checkName(name);
-        privateDirectory(root);
+        int us = ourUid();
+        privateDirectory(root, us);
         Path file = root.resolve("." + name + ".lock");
         while (true) {
             int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK | Fds.O_CLOEXEC,
                     FILE_MODE);
             try {
-                checkOurs(file, AtFiles.fstat(fd), false);
+                FileStatus opened = AtFiles.fstat(fd);
+                checkOurs(file, opened, false, us);
                 Flock.flock(fd, Flock.LOCK_EX);
                 // The holder before us may have removed the file (see NameLock.close): a lock
                 // on a file no longer at that path excludes nobody, so start again.
-                if (sameFile(fd, file)) {
+                if (isAt(opened, file)) {
                     return new NameLock(name, fd, file, this);
                 }
             } catch (IOException e) {
@@ -87,44 +89,65 @@ final class StateStore {
      * directory (no link) of ours; one that others may write (made under umask 000 by an
      * older version) is made 0700.
      */
-    private static void privateDirectory(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+    private static void privateDirectory(Path dir, int us) throws IOException {
+        java.util.Map<String, Object> attributes;
+        try {
+            // Looked at first, made only when missing: on every write both directories are there.
+            attributes = Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException missing) {
             Path parent = dir.getParent();
             if (parent != null && !Files.isDirectory(parent)) {
                 Files.createDirectories(parent);
             }
             try {
                 Files.createDirectory(dir);
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(dir, OWNER_ONLY_DIRECTORY);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 // Made by another boot meanwhile: checked below.
             }
+            attributes = Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
         }
-        int mode = checkOurs(dir, Files.readAttributes(dir, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), true);
+        int mode = checkOurs(dir, attributes, true, us);
         if ((mode & 0022) != 0) {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(dir, OWNER_ONLY_DIRECTORY);
         }
     }
 
-    /** Checks attributes read with NOFOLLOW: the kind, and the owner; returns the mode. */
-    private static int checkOurs(Path path, java.util.Map<String, Object> attributes, boolean directory)
+    /** rwx------ and rw-------: never changed, so made once. */
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY_DIRECTORY =
+            java.util.Collections.unmodifiableSet(PosixFilePermissions.fromString("rwx------"));
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY_FILE =
+            java.util.Collections.unmodifiableSet(PosixFilePermissions.fromString("rw-------"));
+
+    /**
+     * The user this process acts as (the owner of {@code /proc/self}): asked once per lock,
+     * read or write, for all the files it checks, not once per file.
+     */
+    private static int ourUid() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+
+    /**
+     * Checks attributes read with NOFOLLOW: the kind, and the owner (user {@code us}); returns
+     * the mode.
+     */
+    private static int checkOurs(Path path, java.util.Map<String, Object> attributes, boolean directory, int us)
             throws IOException {
         int mode = (Integer) attributes.get("mode");
         int uid = (Integer) attributes.get("uid");
-        return checkOurs(path, mode, uid, directory);
+        return checkOurs(path, mode, uid, directory, us);
     }
 
-    private static int checkOurs(Path path, FileStatus status, boolean directory) throws IOException {
-        return checkOurs(path, status.mode(), status.uid(), directory);
+    private static int checkOurs(Path path, FileStatus status, boolean directory, int us) throws IOException {
+        return checkOurs(path, status.mode(), status.uid(), directory, us);
     }
 
-    private static int checkOurs(Path path, int mode, int uid, boolean directory) throws IOException {
+    private static int checkOurs(Path path, int mode, int uid, boolean directory, int us) throws IOException {
         int kind = mode & FileStatus.S_IFMT;
         if (kind != (directory ? FileStatus.S_IFDIR : FileStatus.S_IFREG)) {
             throw new IOException(path + ": not a " + (directory ? "directory" : "regular file")
                     + " (a link or another kind of file); refused: remove it if no subhost runs");
         }
-        int us = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
         if (uid != us) {
             throw new IOException(path + ": belongs to uid " + uid + ", not to " + (us == 0 ? "root" : "uid " + us)
                     + "; refused: remove it if no subhost runs");
@@ -132,12 +155,14 @@ final class StateStore {
         return mode;
     }
 
-    /** Whether descriptor {@code fd} is the file now at {@code path}. */
-    private static boolean sameFile(int fd, Path path) {
+    /**
+     * Whether {@code opened}, the status of a descriptor (whose file never changes), is of
+     * the file now at {@code path}.
+     */
+    private static boolean isAt(FileStatus opened, Path path) {
         try {
-            Object open = Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:ino");
             Object named = Files.getAttribute(path, "unix:ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            return open.equals(named);
+            return ((Number) named).longValue() == opened.inode();
         } catch (IOException e) {
             return false; // the path is gone: removed by the holder before us
         }
@@ -155,8 +180,9 @@ final class StateStore {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
+        int us = ourUid();
         for (Path p : List.of(root, dir, file)) {
-            int mode = checkOurs(p, Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), p != file);
+            int mode = checkOurs(p, Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), p != file, us);
             if ((mode & 0022) != 0) {
                 throw new IOException(p + ": writable by others than its owner (mode 0"
                         + Integer.toOctalString(mode & 07777) + "), so its record cannot be trusted; refused: "
@@ -183,14 +209,15 @@ final class StateStore {
      */
     void write(SubhostState state) throws IOException {
         checkName(state.name());
-        privateDirectory(root);
+        int us = ourUid();
+        privateDirectory(root, us);
         Path dir = root.resolve(state.name());
-        privateDirectory(dir);
+        privateDirectory(dir, us);
         Path tmp = dir.resolve("state.tmp");
         Files.deleteIfExists(tmp);
         try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(tmp, java.util.Set.of(
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS))) {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(tmp, OWNER_ONLY_FILE);
             java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(state.format().getBytes(StandardCharsets.UTF_8));
             while (bytes.hasRemaining()) {
                 out.write(bytes);
@@ -241,10 +268,30 @@ final class StateStore {
      * @throws IllegalArgumentException when it could
      */
     static void checkName(String name) {
-        if (!SAFE_NAME.matcher(name).matches()) {
+        if (!isSafeName(name)) {
             throw new IllegalArgumentException("NAME (" + printable(name)
                     + ") must be 1 to 12 characters of A-Z a-z 0-9 _ . - and not start with . or -");
         }
+    }
+
+    /**
+     * Whether {@code name} is as {@link #SAFE_NAME} says: checked on every lock, read and
+     * write, so by hand rather than by the regular expression, which runs interpreted.
+     */
+    static boolean isSafeName(String name) {
+        int n = name.length();
+        if (n < 1 || n > 12) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            boolean ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+                    || i > 0 && (c == '.' || c == '-');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@code text} with control characters shown as {@code \xNN}, for messages. */
@@ -368,8 +415,7 @@ final class StateStore {
             }
             // The confinement pid 1 was told to apply (an init system's raised to the admin
             // level), which every process that enters later gets too.
-            SubhostState state = in.get(booting).running(identity, ifupped, started.program())
-                    .withConfinement(started.confinement());
+            SubhostState state = in.get(booting).running(identity, ifupped, started.program(), started.confinement());
             in.store().write(state);
             return state;
         }

@@ -137,10 +137,14 @@ record SubhostState(
         return toBuilder().phase(Phase.RUNNING).pid1(Optional.of(pid1)).ifupped(ifupped).build();
     }
 
-    /** The same record, now running with pid 1 {@code pid1}, started from the SDK's copy {@code program}. */
-    SubhostState running(ProcessIdentity pid1, List<String> ifupped, SdkProgram.FileIdentity program) {
+    /**
+     * The same record, now running with pid 1 {@code pid1}, started from the SDK's copy {@code
+     * program} and told to apply {@code confinement}.
+     */
+    SubhostState running(ProcessIdentity pid1, List<String> ifupped, SdkProgram.FileIdentity program,
+            Confinement confinement) {
         return toBuilder().phase(Phase.RUNNING).pid1(Optional.of(pid1)).ifupped(ifupped).program(Optional.of(program))
-                .build();
+                .confinement(confinement).build();
     }
 
     /** The same record without disk attachments (they have been handed on). */
@@ -307,40 +311,53 @@ record SubhostState(
         }
     }
 
-    /** The record as the text of the state file. */
+    /**
+     * The record as the text of the state file: one {@code key=value} line per key, in the
+     * order below. Written twice a boot, so straight into one builder (see {@link #parse}).
+     */
     String format() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("name", name);
-        m.put("phase", phase.name().toLowerCase(java.util.Locale.ROOT));
-        pid1.ifPresent(p -> {
-            m.put("pid", Integer.toString(p.pid()));
-            m.put("starttime", Long.toString(p.startTime()));
-        });
-        config.ifPresent(c -> m.put("config", c.toString()));
-        m.put("log", log.toString());
-        m.put("logoffset", Long.toString(logOffset));
-        m.put("live", live.toString());
-        m.put("root", rootKind.name().toLowerCase(java.util.Locale.ROOT));
-        m.put("netns", netns);
-        m.put("links", String.join(" ", hostLinks));
-        m.put("ends", String.join(" ", cableEnds));
-        m.put("ifup", String.join(" ", ifupped));
-        m.putAll(cgroups.record());
-        m.put("services", String.join(" ", services));
-        m.put("started", Long.toString(started.toEpochMilli()));
+        StringBuilder b = new StringBuilder(512);
+        line(b, "name", name);
+        line(b, "phase", phase.name().toLowerCase(java.util.Locale.ROOT));
+        if (pid1.isPresent()) {
+            line(b, "pid", Integer.toString(pid1.get().pid()));
+            line(b, "starttime", Long.toString(pid1.get().startTime()));
+        }
+        if (config.isPresent()) {
+            line(b, "config", config.get().toString());
+        }
+        line(b, "log", log.toString());
+        line(b, "logoffset", Long.toString(logOffset));
+        line(b, "live", live.toString());
+        line(b, "root", rootKind.name().toLowerCase(java.util.Locale.ROOT));
+        line(b, "netns", netns);
+        line(b, "links", String.join(" ", hostLinks));
+        line(b, "ends", String.join(" ", cableEnds));
+        line(b, "ifup", String.join(" ", ifupped));
+        for (Map.Entry<String, String> group : cgroups.record().entrySet()) {
+            line(b, group.getKey(), group.getValue());
+        }
+        line(b, "services", String.join(" ", services));
+        line(b, "started", Long.toString(started.toEpochMilli()));
         for (int i = 0; i < disks.size(); i++) {
-            m.put("disk" + (i + 1), disks.get(i).toString());
+            line(b, "disk" + (i + 1), disks.get(i).toString());
         }
-        m.put("confinement", confinement.toString());
+        line(b, "confinement", confinement.toString());
         for (int i = 0; i < shares.size(); i++) {
-            m.put("share" + (i + 1), shares.get(i).hostPath() + "\t" + shares.get(i).subhostPath());
+            line(b, "share" + (i + 1), shares.get(i).hostPath() + "\t" + shares.get(i).subhostPath());
         }
-        m.put("limits", limits.toString());
-        upper.ifPresent(p -> m.put("upper", p.toString()));
-        program.ifPresent(p -> m.put("program", p.toString()));
-        StringBuilder b = new StringBuilder();
-        m.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+        line(b, "limits", limits.toString());
+        if (upper.isPresent()) {
+            line(b, "upper", upper.get().toString());
+        }
+        if (program.isPresent()) {
+            line(b, "program", program.get().toString());
+        }
         return b.toString();
+    }
+
+    private static void line(StringBuilder b, String key, String value) {
+        b.append(key).append('=').append(value).append('\n');
     }
 
     /**
@@ -389,7 +406,7 @@ record SubhostState(
             return Confinement.NONE;
         }
         Confinement c = Confinement.NONE;
-        for (String word : text.trim().split(" (?=[A-Z_]+=)")) {
+        for (String word : confinementParts(text.trim())) {
             int eq = word.indexOf('=');
             String value = word.substring(eq + 1);
             switch (word.substring(0, eq)) {
@@ -401,6 +418,27 @@ record SubhostState(
             }
         }
         return c;
+    }
+
+    /**
+     * {@code text} cut at each space that a key ({@code [A-Z_]+=}) follows, that space
+     * dropped: what {@code text.split(" (?=[A-Z_]+=)")} gives, without a regular expression.
+     */
+    static List<String> confinementParts(String text) {
+        List<String> parts = new ArrayList<>(3);
+        int from = 0;
+        for (int i = text.indexOf(' '); i >= 0; i = text.indexOf(' ', i + 1)) {
+            int k = i + 1;
+            while (k < text.length() && (text.charAt(k) >= 'A' && text.charAt(k) <= 'Z' || text.charAt(k) == '_')) {
+                k++;
+            }
+            if (k > i + 1 && k < text.length() && text.charAt(k) == '=') {
+                parts.add(text.substring(from, i));
+                from = i + 1;
+            }
+        }
+        parts.add(text.substring(from));
+        return parts;
     }
 
     /** The {@code share1=}, {@code share2=}, ... lines in their order; none in an older record. */
@@ -450,13 +488,21 @@ record SubhostState(
         return v;
     }
 
-    private static List<String> words(String s) {
+    /** The words of {@code s} between runs of spaces, after {@code trim()}; none for null. */
+    static List<String> words(String s) {
         List<String> out = new ArrayList<>();
         if (s != null) {
-            for (String w : s.trim().split(" +")) {
-                if (!w.isEmpty()) {
-                    out.add(w);
+            String t = s.trim();
+            int i = 0;
+            while (i < t.length()) {
+                int end = t.indexOf(' ', i);
+                if (end < 0) {
+                    end = t.length();
                 }
+                if (end > i) {
+                    out.add(t.substring(i, end));
+                }
+                i = end + 1;
             }
         }
         return out;

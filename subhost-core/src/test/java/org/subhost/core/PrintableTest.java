@@ -3,6 +3,9 @@ package org.subhost.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.CharRange;
 import org.junit.jupiter.api.Test;
 import org.subhost.SubhostException;
 
@@ -51,5 +54,14 @@ class PrintableTest {
         assertThat(new String(out.escape(new byte[] {(byte) 0xe2, (byte) 0x80}, 2, false), StandardCharsets.UTF_8))
                 .isEmpty();
         assertThat(new String(out.escape(new byte[0], 0, true), StandardCharsets.UTF_8)).isEqualTo("\\xe2\\x80");
+    }
+
+    /** Printable's escapes as they were, by String.format. */
+    @Property
+    void anEscapeIsWhatStringFormatGave(@ForAll @CharRange(from = 0, to = 0xffff) char c) {
+        if (c < 0x100) {
+            assertThat(Printable.hex("\\x", c, 2)).isEqualTo(String.format("\\x%02x", (int) c));
+        }
+        assertThat(Printable.hex("\\u", c, 4)).isEqualTo(String.format("\\u%04x", (int) c));
     }
 }
