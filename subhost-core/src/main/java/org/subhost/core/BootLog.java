@@ -21,7 +21,12 @@ import org.subhost.linux.WallClock;
  * the reason. When the log relay has rotated LOG meanwhile (LOG_MAX: LOG and LOG.1
  * exchanged names), the descriptor is of LOG.1, which a second rotation would empty: the
  * line goes to LOG as it is now, opened again, so that the lines of a stop of a subhost
- * that prints without end are not lost.
+ * that prints without end are not lost. LOG as it is now is looked up by its name in its
+ * directory, a descriptor opened with LOG on the host, never by its path: the namespace
+ * thread writes the lines of its last steps after it switched its root, where LOG's path
+ * leads into the subhost's tree (LOWER shows the host's LOG there, and a subhost's root
+ * may have put links on the way in UPPER). By its path, such a line made the overlay copy
+ * LOG up into UPPER, and could have made a file through the subhost's links.
  */
 final class BootLog implements AutoCloseable {
     /**
@@ -34,6 +39,12 @@ final class BootLog implements AutoCloseable {
 
     private final String prefix;
     private final Path file;
+    /** LOG's directory (O_PATH), opened with LOG on the host; null when LOG could not be opened. */
+    private final Descriptor directory;
+    /** LOG's name in {@link #directory}. */
+    private final String name;
+    /** The user LOG must belong to: the SDK's, known on the host before any root switch. */
+    private final int us;
     private final ProgressListener listener;
     private int fd;
     /**
@@ -42,9 +53,12 @@ final class BootLog implements AutoCloseable {
      */
     private org.subhost.linux.FileStatus opened;
 
-    private BootLog(String prefix, Path file, int fd, ProgressListener listener) {
+    private BootLog(String prefix, Path file, Descriptor directory, int us, int fd, ProgressListener listener) {
         this.prefix = prefix;
         this.file = file;
+        this.directory = directory;
+        this.name = file.getFileName() == null ? "" : file.getFileName().toString();
+        this.us = us;
         this.listener = listener;
         use(fd);
     }
@@ -74,12 +88,24 @@ final class BootLog implements AutoCloseable {
      */
     static BootLog open(String command, String name, Path file, ProgressListener listener) {
         String prefix = command + "[" + name + "]: ";
+        int fd;
         try {
-            return new BootLog(prefix, file, LogFile.openForAppend(file), listener);
+            fd = LogFile.openForAppend(file);
         } catch (IOException e) {
             Slf4j.LOGGER.warn("cannot write LOG {}: {}", file, PlanExecutor.reason(e));
-            return new BootLog(prefix, file, -1, listener);
+            return new BootLog(prefix, file, null, -1, -1, listener);
         }
+        Descriptor directory = null;
+        int us = -1;
+        try {
+            us = LogFile.ourUid();
+            directory = new Descriptor(Fds.open(file.toAbsolutePath().getParent().toString(),
+                    Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC));
+        } catch (IOException e) {
+            // LOG is open (a SyscallException is an IOException): its lines go there, without
+            // following a rotation.
+        }
+        return new BootLog(prefix, file, directory, us, fd, listener);
     }
 
     /**
@@ -98,9 +124,13 @@ final class BootLog implements AutoCloseable {
      * LOG that cannot be looked at now counts as unchanged.
      */
     private boolean stillLog() {
+        if (directory == null) {
+            return true;
+        }
         int named;
         try {
-            named = Fds.open(file.toString(), Fds.O_PATH | Fds.O_NOFOLLOW | Fds.O_CLOEXEC);
+            named = org.subhost.linux.AtFiles.openat2(directory.fd(), name, Fds.O_PATH | Fds.O_NOFOLLOW | Fds.O_CLOEXEC,
+                    0, org.subhost.linux.AtFiles.RESOLVE_BENEATH | org.subhost.linux.AtFiles.RESOLVE_NO_SYMLINKS);
         } catch (org.subhost.linux.SyscallException e) {
             return true;
         }
@@ -142,7 +172,7 @@ final class BootLog implements AutoCloseable {
         }
         if (fd >= 0 && !stillLog()) {
             try {
-                int again = LogFile.openForAppend(file);
+                int again = LogFile.openForAppendIn(directory.fd(), name, file, us);
                 Descriptor.closeQuietly(fd);
                 use(again);
             } catch (IOException e) {
@@ -174,5 +204,8 @@ final class BootLog implements AutoCloseable {
     public synchronized void close() {
         Descriptor.closeQuietly(fd);
         use(-1);
+        if (directory != null) {
+            directory.close();
+        }
     }
 }

@@ -94,6 +94,38 @@ final class LogFile {
         }
     }
 
+    /**
+     * Opens LOG again for appending as {@link #openForAppend} does, but by its {@code name} in
+     * its {@code directory} (a descriptor opened on the host), not by its path: for the lines
+     * a boot writes after the namespace thread switched its root, where LOG's path leads into
+     * the subhost's tree, whose links and files a subhost's root owns. No link is followed
+     * (RESOLVE_NO_SYMLINKS) and nothing outside the directory is reached (RESOLVE_BENEATH).
+     *
+     * @param us the user the SDK runs as ({@link #ourUid}), known before the root switch
+     * @return a descriptor owned by the caller, close-on-exec
+     * @throws IOException when it is a link, not a regular file, or not ours, with the fix
+     */
+    static int openForAppendIn(int directory, String name, Path log, int us) throws IOException {
+        int fd;
+        try {
+            fd = AtFiles.openat2(directory, name, Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_NOFOLLOW
+                    | Fds.O_NONBLOCK | Fds.O_NOCTTY | Fds.O_CLOEXEC, MODE,
+                    AtFiles.RESOLVE_BENEATH | AtFiles.RESOLVE_NO_SYMLINKS);
+        } catch (SyscallException e) {
+            throw refusal(log, e);
+        }
+        try {
+            FileStatus status = check(log, fd, us);
+            if ((status.permissions() & ~MOST) != 0) {
+                AtFiles.fchmod(fd, status.permissions() & MOST);
+            }
+            return fd;
+        } catch (IOException | RuntimeException e) {
+            Descriptor.closeQuietly(fd);
+            throw e;
+        }
+    }
+
     private static int openAppending(Path log) throws SyscallException {
         return Fds.open(log.toString(), Fds.O_WRONLY | Fds.O_APPEND | Fds.O_CREAT | Fds.O_NOFOLLOW | Fds.O_NONBLOCK
                 | Fds.O_NOCTTY | Fds.O_CLOEXEC, MODE);
@@ -238,6 +270,11 @@ final class LogFile {
 
     /** Checks that {@code fd} is a regular file of ours with one name; returns what statx says of it. */
     private static FileStatus check(Path log, int fd) throws IOException {
+        return check(log, fd, ourUid());
+    }
+
+    /** As {@link #check(Path, int)}, for a LOG that must belong to {@code us}. */
+    private static FileStatus check(Path log, int fd, int us) throws IOException {
         FileStatus status = AtFiles.fstat(fd);
         if (!status.isRegularFile()) {
             throw new IOException("LOG (" + log + ") is a " + status.typeName() + ", not a regular file; refused: "
@@ -248,7 +285,6 @@ final class LogFile {
                     + " name could be a file of the host's, which writing and rotating LOG would change; remove it,"
                     + " or set LOG to another path");
         }
-        int us = ourUid();
         if (status.uid() != us) {
             throw new IOException("LOG (" + log + ") belongs to uid " + status.uid() + ", not to " + (us == 0 ? "root"
                     : "uid " + us) + "; refused: another user made it and could read or forge it; remove it, "
@@ -261,9 +297,9 @@ final class LogFile {
      * The effective user id of this process, the owner of {@code /proc/self}: by a stat of
      * its descriptor, where Java's attribute views cost a good deal of interpreted work.
      * Where this thread's root shows no {@code /proc} (the namespace thread after its root
-     * switch, whose LOG lines must stay in the host's LOG) it fails, as it always has.
+     * switch) it fails: what opens LOG there asks for it before ({@link #openForAppendIn}).
      */
-    private static int ourUid() throws IOException {
+    static int ourUid() throws IOException {
         int self;
         try {
             self = Fds.open("/proc/self", Fds.O_PATH | Fds.O_CLOEXEC);

@@ -18,6 +18,8 @@ import org.subhost.SubhostException;
 import org.subhost.Subhosts;
 import org.subhost.config.SubhostConfig;
 import org.subhost.linux.AtFiles;
+import org.subhost.linux.Fds;
+import org.subhost.linux.Inotify;
 import org.subhost.linux.Mounts;
 
 /**
@@ -29,6 +31,8 @@ import org.subhost.linux.Mounts;
 class LogAndStateSafetyTest {
     private static final int OTHER_USER = 64999;
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
+    /** inotify(7)'s IN_OPEN: a file or directory was opened. */
+    private static final int IN_OPEN = 0x20;
 
     private final Subhosts subhosts = Subhosts.linux();
     private String name;
@@ -154,5 +158,51 @@ class LogAndStateSafetyTest {
 
     private static String mode(Path p) throws Exception {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+    /**
+     * The namespace thread writes the lines of its last steps after its root switch, where
+     * LOG's path leads into the subhost's tree: LOWER shows the host's LOG there. Those lines
+     * reach the host's LOG, and the overlay makes no copy of LOG in UPPER (by its path, the
+     * line's look for a rotation opened the subhost's view of LOG for writing).
+     */
+    @Test
+    void theLinesAfterTheRootSwitchReachTheHostsLogAndLeaveNoCopyOfItInUpper() throws Exception {
+        subhosts.boot(config);
+
+        assertThat(Files.readString(log)).as("the namespace thread's last step, written after its root switch")
+                .containsPattern("overlay-boot\\[" + name + "\\]: step \\d+: pid 1 ");
+        Path upper = base.resolve("root");
+        assertThat(upper.resolve(base.toString().substring(1))).as("LOG's directory as UPPER holds it").doesNotExist();
+    }
+
+    /**
+     * A subhost's root that puts a link in UPPER on the way to LOG (here to a SHARE, a host
+     * directory bound into the subhost, with a file of LOG's name there) gets the boot to
+     * open nothing there: LOG is looked up in its directory as the host opened it, never by
+     * its path in the subhost's tree. By its path, the line's look for a rotation found
+     * another file there and opened it for writing, as host root, through the link.
+     */
+    @Test
+    void aLinkOnLogsWayInUpperGetsNothingOpenedInTheShareItLeadsTo() throws Exception {
+        Path shared = Files.createDirectory(base.resolve("shared"));
+        Files.writeString(shared.resolve("log"), "");
+        Path way = base.resolve("root").resolve(base.toString().substring(1));
+        Files.createDirectories(way.getParent());
+        Files.createSymbolicLink(way, Path.of("/mnt/shared-" + name));
+        config = config.toBuilder().addShare(new org.subhost.config.Share(shared, Path.of("/mnt/shared-" + name)))
+                .build();
+        int watch = Inotify.init(Inotify.IN_NONBLOCK | Inotify.IN_CLOEXEC);
+        try {
+            Inotify.addWatch(watch, shared.toString(), IN_OPEN);
+
+            subhosts.boot(config);
+
+            assertThat(Inotify.read(watch)).as("files opened in the shared host directory")
+                    .noneMatch(event -> event.name().equals("log"));
+        } finally {
+            Fds.close(watch);
+        }
+        assertThat(Files.size(shared.resolve("log"))).isZero();
+        assertThat(Files.readString(log)).containsPattern("overlay-boot\\[" + name + "\\]: step \\d+: pid 1 ");
     }
 }
