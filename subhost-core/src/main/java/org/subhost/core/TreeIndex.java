@@ -1134,6 +1134,9 @@ final class TreeIndex {
             return List.of();
         }
         String text;
+        if (!Files.exists(list.get())) {
+            return List.of(); // the usual case, without the exception of a read that fails
+        }
         try {
             text = Files.readString(list.get(), StandardCharsets.UTF_8);
         } catch (IOException e) {
