@@ -447,6 +447,11 @@ final class Hiding {
         private int total(Path dir) {
             return totals.getOrDefault(dir, 0);
         }
+
+        /** {@return the names of the trees counted in {@code dir}, a copy} */
+        Set<String> namesIn(Path dir) {
+            return new HashSet<>(names.getOrDefault(dir, Map.of()).keySet());
+        }
     }
 
     /**
@@ -826,7 +831,7 @@ final class Hiding {
                 // Its registration found something else beside its trees (a BASE still
                 // being made, say): what is there now, read without the lock, since what
                 // it decides is only whether this subhost sees more than others' trees.
-                whole = wholeNow(self, in.trees().read(), k.listed(), WatchedDirectories.HOST);
+                whole = wholeNow(self, in.trees(), k.listed(), WatchedDirectories.HOST);
             }
             TreeIndex.Reach reach = in.trees().carry(self, whole);
             boolean madeSince = Known.missing(k.missing()).size() < k.missing().size();
@@ -891,19 +896,15 @@ final class Hiding {
          * Lister#looksLikeBase} cannot tell from a directory of someone else's; by the carry,
          * that one is made, or registered.
          */
-        static List<Path> wholeNow(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed,
-                Lister lister) {
+        static List<Path> wholeNow(SubhostTrees self, TreeIndex index, List<SubhostTrees> listed, Lister lister)
+                throws IOException {
             List<Path> dirs = wholeCandidates(self);
             if (dirs.isEmpty()) {
                 return List.of();
             }
-            Map<Path, Set<String>> known = new java.util.HashMap<>();
-            for (Path dir : dirs) {
-                known.put(dir, new HashSet<>());
-            }
-            for (SubhostTrees e : index.entries()) {
-                addKnown(Facts.of(e), known);
-            }
+            // The names of the index's entries' trees there, as its JVM keeps them grouped:
+            // not a look at every entry.
+            Map<Path, Set<String>> known = index.namesIn(dirs);
             for (SubhostTrees e : listed) {
                 addKnown(Facts.of(e), known);
             }

@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.subhost.config.ConfigException;
 import org.subhost.config.SubhostConfig;
@@ -278,10 +280,14 @@ final class TreeIndex {
         /** Puts {@code e} in place of its NAME's entry (or last), and counts it in {@link #groups} and {@link #marks} instead. */
         void put(SubhostTrees e) {
             SubhostTrees before = entries.put(e.name(), e);
-            if (before != null) {
-                groups.remove(before);
+            // What the groups count is a function of the trees and the phase alone: a carry's
+            // line (the same trees, as the same list) changes nothing there.
+            if (before == null || before.trees() != e.trees() || before.phase() != e.phase()) {
+                if (before != null) {
+                    groups.remove(before);
+                }
+                groups.add(e);
             }
-            groups.add(e);
             marks.put(before, e);
         }
 
@@ -461,6 +467,24 @@ final class TreeIndex {
         synchronized (REPLAYS) {
             return replay().snapshot();
         }
+    }
+
+    /**
+     * The names that the trees of the index's entries (any phase, LOWER aside) have in each
+     * of {@code dirs}: what {@link Hiding.Carry#wholeNow} counts as known there, from what
+     * this JVM keeps grouped by directory ({@link Hiding.Groups}), without a lock.
+     *
+     * @return a map of its own: each of {@code dirs} to a set of its own
+     */
+    Map<Path, Set<String>> namesIn(List<Path> dirs) throws IOException {
+        Map<Path, Set<String>> out = new java.util.HashMap<>();
+        synchronized (REPLAYS) {
+            Replay replay = replay();
+            for (Path dir : dirs) {
+                out.put(dir, replay.groups.namesIn(dir));
+            }
+        }
+        return out;
     }
 
     /** The stopped entries as a registration looks at them for a BASE gone ({@link Marks#stopped}); for tests. */

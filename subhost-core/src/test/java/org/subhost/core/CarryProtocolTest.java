@@ -152,7 +152,9 @@ class CarryProtocolTest {
                 }
             } else {
                 // As Hiding.Carry: the directories it hides whole now, said in its line, hidden in its own entry.
-                List<Path> whole = Hiding.Carry.wholeNow(self, index.read(), List.of(), lister);
+                List<Path> whole = Hiding.Carry.wholeNow(self, index, List.of(), lister);
+                assertThat(whole).as("the directories of the pass over every entry")
+                        .isEqualTo(CarryReachTest.wholeNowAsBefore(self, index.read(), List.of(), lister));
                 TreeIndex.Snapshot read = index.read();
                 TreeIndex.Reach reach = index.carry(self, whole);
                 List<Path> before = missing.get(boot.name());

@@ -16,8 +16,9 @@ import net.jqwik.api.constraints.Size;
 import org.subhost.config.Share;
 
 /**
- * Issue 22: a carry's work and a registration's look at stopped entries are read from what
- * the JVM keeps of the index ({@link TreeIndex.Marks}) instead of a pass over every entry.
+ * Issue 22: a carry's work, the directories it hides whole, and a registration's look at
+ * stopped entries are read from what the JVM keeps of the index ({@link TreeIndex.Marks},
+ * {@link Hiding.Groups}) instead of a pass over every entry.
  * How we know they decide the same: the forms before, kept here, give the same lists, in the
  * same order, at every carry and registration of random scripts on a real index (of the
  * test's own directories): registrations that hide various directories whole, carries (of
@@ -47,13 +48,46 @@ class CarryReachTest {
         return new Hiding.Carry.Work(late, owed);
     }
 
+    /**
+     * {@link Hiding.Carry#wholeNow} as it was: the names known in each directory from the
+     * trees of every entry of the index as read, of the listed ones and of {@code self}.
+     */
+    static List<Path> wholeNowAsBefore(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed,
+            Hiding.Lister lister) {
+        List<Path> dirs = Hiding.Carry.wholeCandidates(self);
+        Map<Path, java.util.Set<String>> known = new HashMap<>();
+        for (Path dir : dirs) {
+            known.put(dir, new java.util.HashSet<>());
+        }
+        List<SubhostTrees> all = new ArrayList<>(index.entries());
+        all.addAll(listed);
+        all.add(self);
+        for (SubhostTrees e : all) {
+            for (SubhostTrees.Tree tree : e.trees()) {
+                java.util.Set<String> names = known.get(tree.path().getParent());
+                if (tree.role() != SubhostTrees.Role.LOWER && names != null) {
+                    names.add(tree.path().getFileName().toString());
+                }
+            }
+        }
+        List<Path> out = new ArrayList<>();
+        for (Path dir : dirs) {
+            Optional<List<String>> names = lister.names(dir, known.get(dir).size());
+            if (names.isPresent() && !names.get().isEmpty() && names.get().stream()
+                    .allMatch(n -> known.get(dir).contains(n) || lister.looksLikeBase(dir.resolve(n)))) {
+                out.add(dir);
+            }
+        }
+        return Hiding.outermost(out, List.of());
+    }
+
     /** The stopped entries that a registration looked at before: those of the index as read, in its order. */
     private static List<SubhostTrees> stoppedAsBefore(TreeIndex.Snapshot snapshot) {
         return snapshot.entries().stream().filter(e -> e.phase() == SubhostTrees.Phase.STOPPED).toList();
     }
 
     @Property(tries = 80)
-    void theCarrysWorkAndTheStoppedEntriesAreThoseOfAPassOverEveryEntry(
+    void theCarrysWorkWholeDirectoriesAndTheStoppedEntriesAreThoseOfAPassOverEveryEntry(
             @ForAll @Size(min = 1, max = 200) List<@IntRange(max = 99999) Integer> script) throws Exception {
         Path state = Files.createTempDirectory("carry-reach-state-").toRealPath();
         Path bases = Files.createTempDirectory("carry-reach-bases-").toRealPath();
@@ -91,6 +125,12 @@ class CarryReachTest {
                                 : registered.get(name);
                         if (self != null) {
                             TreeIndex.Snapshot read = index.read();
+                            List<SubhostTrees> listed = v / 3528 % 3 == 0 ? List.of()
+                                    : List.of(DefaultLayoutTrees.of(pool[v / 10584 % pool.length], 0,
+                                            dirs.get(v / 63504 % dirs.size()).resolve("l"), bases.resolve("l.log"),
+                                            List.of()).with(0, SubhostTrees.Phase.LISTED));
+                            assertThat(Hiding.Carry.wholeNow(self, index, listed, Hiding.Lister.HOST))
+                                    .isEqualTo(wholeNowAsBefore(self, read, listed, Hiding.Lister.HOST));
                             TreeIndex.Reach reach = index.carry(self, v / 3528 % 2 == 0 ? List.of() : whole);
                             for (boolean madeSince : new boolean[] {false, true}) {
                                 assertThat(Hiding.Carry.work(self, reach, madeSince))
