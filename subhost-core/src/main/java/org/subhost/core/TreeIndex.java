@@ -329,10 +329,9 @@ final class TreeIndex {
         /** The active entries by {@link SubhostTrees#hiddenWhole()}, each such set by place. */
         private final java.util.HashMap<List<Path>, java.util.TreeMap<Long, SubhostTrees>> activeByWhole =
                 new java.util.HashMap<>();
-        /** The stopped entries by place. */
-        private final java.util.TreeMap<Long, SubhostTrees> stopped = new java.util.TreeMap<>();
-        /** {@link #stopped} as a list, until it changes. */
-        private List<SubhostTrees> stoppedList;
+        /** The stopped entries by place, and their places, in the same order (a look-up by position, as a registration's). */
+        private final List<SubhostTrees> stopped = new ArrayList<>();
+        private final List<Long> stoppedPlaces = new ArrayList<>();
 
         /** Marks {@code e} in place of {@code before}, the entry of its NAME until now (null: none). */
         void put(SubhostTrees before, SubhostTrees e) {
@@ -367,8 +366,9 @@ final class TreeIndex {
             if (e.active()) {
                 activeByWhole.computeIfAbsent(e.hiddenWhole(), w -> new java.util.TreeMap<>()).put(place, e);
             } else if (e.phase() == SubhostTrees.Phase.STOPPED) {
-                stopped.put(place, e);
-                stoppedList = null;
+                int at = java.util.Collections.binarySearch(stoppedPlaces, place);
+                stopped.add(-at - 1, e);
+                stoppedPlaces.add(-at - 1, place);
             }
         }
 
@@ -377,8 +377,9 @@ final class TreeIndex {
             if (e.active()) {
                 unmark(activeByWhole, e.hiddenWhole(), place);
             } else if (e.phase() == SubhostTrees.Phase.STOPPED) {
-                stopped.remove(place);
-                stoppedList = null;
+                int at = java.util.Collections.binarySearch(stoppedPlaces, place);
+                stopped.remove(at);
+                stoppedPlaces.remove(at);
             }
         }
 
@@ -447,12 +448,9 @@ final class TreeIndex {
             }
         }
 
-        /** {@return the stopped entries, in the entries' order} */
+        /** {@return the stopped entries, in the entries' order: a view, read while they do not change} */
         List<SubhostTrees> stopped() {
-            if (stoppedList == null) {
-                stoppedList = List.copyOf(stopped.values());
-            }
-            return stoppedList;
+            return java.util.Collections.unmodifiableList(stopped);
         }
     }
 
@@ -490,7 +488,7 @@ final class TreeIndex {
     /** The stopped entries as a registration looks at them for a BASE gone ({@link Marks#stopped}); for tests. */
     List<SubhostTrees> stoppedEntries() throws IOException {
         synchronized (REPLAYS) {
-            return replay().marks.stopped();
+            return List.copyOf(replay().marks.stopped());
         }
     }
 
