@@ -277,7 +277,7 @@ final class TreeIndex {
             next = Math.max(next, e.seq() + 1);
         }
 
-        /** Puts {@code e} in place of its NAME's entry (or last), and counts it in {@link #groups} and {@link #marks} instead. */
+        /** Puts {@code e} in place of its NAME's entry (or last), and in {@link #groups} and {@link #marks} instead. */
         void put(SubhostTrees e) {
             SubhostTrees before = entries.put(e.name(), e);
             // What the groups count is a function of the trees and the phase alone: a carry's
@@ -329,7 +329,7 @@ final class TreeIndex {
         /** The active entries by {@link SubhostTrees#hiddenWhole()}, each such set by place. */
         private final java.util.HashMap<List<Path>, java.util.TreeMap<Long, SubhostTrees>> activeByWhole =
                 new java.util.HashMap<>();
-        /** The stopped entries by place, and their places, in the same order (a look-up by position, as a registration's). */
+        /** The stopped entries by place, and their places, in the same order: a registration reads them by position. */
         private final List<SubhostTrees> stopped = new ArrayList<>();
         private final List<Long> stoppedPlaces = new ArrayList<>();
 
@@ -383,7 +383,7 @@ final class TreeIndex {
             }
         }
 
-        private static <K> void unmark(java.util.Map<K, java.util.TreeMap<Long, SubhostTrees>> sets, K key,
+        private static <K> void unmark(Map<K, java.util.TreeMap<Long, SubhostTrees>> sets, K key,
                 Long place) {
             java.util.TreeMap<Long, SubhostTrees> set = sets.get(key);
             set.remove(place);
@@ -414,7 +414,7 @@ final class TreeIndex {
         List<SubhostTrees> uncovered(SubhostTrees self) {
             List<Path> mine = self.hidden();
             java.util.TreeMap<Long, SubhostTrees> found = new java.util.TreeMap<>();
-            for (java.util.Map.Entry<List<Path>, java.util.TreeMap<Long, SubhostTrees>> set : activeByWhole.entrySet()) {
+            for (Map.Entry<List<Path>, java.util.TreeMap<Long, SubhostTrees>> set : activeByWhole.entrySet()) {
                 if (!covers(set.getKey(), mine)) {
                     addOthers(set.getValue(), self.name(), found);
                 }
@@ -441,7 +441,7 @@ final class TreeIndex {
 
         private static void addOthers(java.util.TreeMap<Long, SubhostTrees> from, String name,
                 java.util.TreeMap<Long, SubhostTrees> to) {
-            for (java.util.Map.Entry<Long, SubhostTrees> e : from.entrySet()) {
+            for (Map.Entry<Long, SubhostTrees> e : from.entrySet()) {
                 if (!e.getValue().name().equals(name)) {
                     to.put(e.getKey(), e.getValue());
                 }

@@ -111,7 +111,8 @@ class CarryReachTest {
                     case 0, 1 -> {
                         Path base = dir.resolve(name);
                         Files.createDirectories(base);
-                        Path log = v / 882 % 2 == 1 ? bases.resolve("logs").resolve(name + ".log") : base.resolve("log");
+                        Path log = v / 882 % 2 == 1 ? bases.resolve("logs").resolve(name + ".log")
+                                : base.resolve("log");
                         List<SubhostTrees> stopped = stoppedAsBefore(index.read());
                         assertThat(index.stoppedEntries()).isEqualTo(stopped);
                         TreeIndex.Snapshot with = index.register(DefaultLayoutTrees.of(name, 0, base, log, List.of()),
