@@ -362,9 +362,9 @@ final class TreeIndex {
         }
 
         private void mark(SubhostTrees e, Long place) {
-            byReach.computeIfAbsent(reach(e), r -> new java.util.TreeMap<>()).put(place, e);
+            mark(byReach, reach(e), place, e);
             if (e.active()) {
-                activeByWhole.computeIfAbsent(e.hiddenWhole(), w -> new java.util.TreeMap<>()).put(place, e);
+                mark(activeByWhole, e.hiddenWhole(), place, e);
             } else if (e.phase() == SubhostTrees.Phase.STOPPED) {
                 int at = java.util.Collections.binarySearch(stoppedPlaces, place);
                 stopped.add(-at - 1, e);
@@ -381,6 +381,17 @@ final class TreeIndex {
                 stopped.remove(at);
                 stoppedPlaces.remove(at);
             }
+        }
+
+        private static <K> void mark(Map<K, java.util.TreeMap<Long, SubhostTrees>> sets, K key, Long place,
+                SubhostTrees e) {
+            // Not computeIfAbsent with a lambda: the first boots of a JVM would pay for making its class.
+            java.util.TreeMap<Long, SubhostTrees> set = sets.get(key);
+            if (set == null) {
+                set = new java.util.TreeMap<>();
+                sets.put(key, set);
+            }
+            set.put(place, e);
         }
 
         private static <K> void unmark(Map<K, java.util.TreeMap<Long, SubhostTrees>> sets, K key,
@@ -638,13 +649,7 @@ final class TreeIndex {
             SubhostTrees numbered = entry.with(next, SubhostTrees.Phase.ACTIVE);
             // The replay stays as it is while the lock is held: every line is appended under
             // it, and only a holder compacts (a new replay, this one left as it was).
-            java.util.function.Supplier<Snapshot> with = () -> {
-                Snapshot snapshot = replay.snapshot();
-                List<SubhostTrees> all = new ArrayList<>(snapshot.others(entry.name()));
-                all.add(numbered);
-                return new Snapshot(next + 1, all, snapshot.kept());
-            };
-            SubhostTrees done = finish.apply(numbered, with, replay.groups,
+            SubhostTrees done = finish.apply(numbered, new With(replay, numbered), replay.groups,
                     Optional.ofNullable(replay.entries.get(entry.name())));
             StringBuilder lines = new StringBuilder();
             for (SubhostTrees gone : goneSome(replay.marks.stopped(), next)) {
@@ -654,6 +659,29 @@ final class TreeIndex {
             lines.append(done.format()).append('\n');
             return appendAndCompact(lines.toString(), next);
         });
+    }
+
+    /**
+     * The index with {@code numbered} in it, in place of any entry of its NAME, made when a
+     * registration's {@link Finish} asks for it (the Register step does not): a class, not a
+     * lambda, as {@link CarryLine} is.
+     */
+    private static final class With implements java.util.function.Supplier<Snapshot> {
+        private final Replay replay;
+        private final SubhostTrees numbered;
+
+        With(Replay replay, SubhostTrees numbered) {
+            this.replay = replay;
+            this.numbered = numbered;
+        }
+
+        @Override
+        public Snapshot get() {
+            Snapshot snapshot = replay.snapshot();
+            List<SubhostTrees> all = new ArrayList<>(snapshot.others(numbered.name()));
+            all.add(numbered);
+            return new Snapshot(numbered.seq() + 1, all, snapshot.kept());
+        }
     }
 
     /**
