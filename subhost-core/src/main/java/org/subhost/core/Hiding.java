@@ -82,8 +82,13 @@ final class Hiding {
 
         /** The paths of {@code hidden} that are not there now (a symbolic link counts as there). */
         static List<Path> missing(List<Path> hidden) {
-            return hidden.stream().filter(p -> !java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
-                    .toList();
+            List<Path> out = new ArrayList<>(0);
+            for (Path p : hidden) {
+                if (!java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    out.add(p);
+                }
+            }
+            return List.copyOf(out);
         }
 
         /** Every other subhost: those of the index (any phase), then the listed ones. */
@@ -441,6 +446,11 @@ final class Hiding {
 
         private int total(Path dir) {
             return totals.getOrDefault(dir, 0);
+        }
+
+        /** {@return the names of the trees counted in {@code dir}, a copy} */
+        Set<String> namesIn(Path dir) {
+            return new HashSet<>(names.getOrDefault(dir, Map.of()).keySet());
         }
     }
 
@@ -821,11 +831,11 @@ final class Hiding {
                 // Its registration found something else beside its trees (a BASE still
                 // being made, say): what is there now, read without the lock, since what
                 // it decides is only whether this subhost sees more than others' trees.
-                whole = wholeNow(self, in.trees().read(), k.listed(), WatchedDirectories.HOST);
+                whole = wholeNow(self, in.trees(), k.listed(), WatchedDirectories.HOST);
             }
-            TreeIndex.Snapshot now = in.trees().carry(name, self.seq(), whole);
+            TreeIndex.Reach reach = in.trees().carry(self, whole);
             boolean madeSince = Known.missing(k.missing()).size() < k.missing().size();
-            Work work = work(self, now, madeSince);
+            Work work = work(self, reach, madeSince);
             List<Path> late = new ArrayList<>();
             View view = View.of(self);
             Devices devices = new Devices();
@@ -865,10 +875,10 @@ final class Hiding {
          */
         static List<Path> wholeCandidates(SubhostTrees self) {
             List<Path> out = new ArrayList<>();
+            Set<Path> whole = new HashSet<>(self.hiddenWhole());
             for (Path p : self.hidden()) {
                 Path dir = p.getParent();
-                if (dir != null && dir.getParent() != null && !out.contains(dir)
-                        && !liesIn(dir, new HashSet<>(self.hiddenWhole()))) {
+                if (dir != null && dir.getParent() != null && !out.contains(dir) && !liesIn(dir, whole)) {
                     out.add(dir);
                 }
             }
@@ -886,19 +896,15 @@ final class Hiding {
          * Lister#looksLikeBase} cannot tell from a directory of someone else's; by the carry,
          * that one is made, or registered.
          */
-        static List<Path> wholeNow(SubhostTrees self, TreeIndex.Snapshot index, List<SubhostTrees> listed,
-                Lister lister) {
+        static List<Path> wholeNow(SubhostTrees self, TreeIndex index, List<SubhostTrees> listed, Lister lister)
+                throws IOException {
             List<Path> dirs = wholeCandidates(self);
             if (dirs.isEmpty()) {
                 return List.of();
             }
-            Map<Path, Set<String>> known = new java.util.HashMap<>();
-            for (Path dir : dirs) {
-                known.put(dir, new HashSet<>());
-            }
-            for (SubhostTrees e : index.entries()) {
-                addKnown(Facts.of(e), known);
-            }
+            // The names of the index's entries' trees there, as its JVM keeps them grouped:
+            // not a look at every entry.
+            Map<Path, Set<String>> known = index.namesIn(dirs);
             for (SubhostTrees e : listed) {
                 addKnown(Facts.of(e), known);
             }
@@ -931,27 +937,22 @@ final class Hiding {
         }
 
         /**
-         * What the carry of {@code self} hides, from {@code now}, the index as the carry read
-         * it; {@code madeSince}: a path of {@code self} was made after its registration.
+         * What the carry of {@code self} hides, from {@code reach}, what it found in the index
+         * under its lock ({@link TreeIndex#carry(SubhostTrees, List)}); {@code madeSince}: a
+         * path of {@code self} was made after its registration. Of the index's entries other
+         * than {@code self}'s NAME: late, those registered after it or carried since its
+         * registration; owed, the active ones that neither hide its trees whole (the usual
+         * case) nor hide them by their own boot. The index keeps its entries so that a carry
+         * looks only at those ({@link TreeIndex.Marks}), not at every subhost it holds.
          */
-        static Work work(SubhostTrees self, TreeIndex.Snapshot now, boolean madeSince) {
-            List<SubhostTrees> late = new ArrayList<>();
+        static Work work(SubhostTrees self, TreeIndex.Reach reach, boolean madeSince) {
             List<SubhostTrees> owed = new ArrayList<>();
-            List<Path> mine = self.hidden();
-            for (SubhostTrees other : now.entries()) {
-                if (other.name().equals(self.name())) {
-                    continue;
-                }
-                if (other.seq() > self.seq() || other.carried() >= self.seq()) {
-                    late.add(other);
-                }
-                // Hidden whole there already (the usual case), or by its own boot.
-                if (other.active() && !hiddenByItsOwnBoot(other, self, madeSince)
-                        && !mine.stream().allMatch(p -> other.hiddenWhole().stream().anyMatch(p::startsWith))) {
+            for (SubhostTrees other : reach.uncovered()) {
+                if (!hiddenByItsOwnBoot(other, self, madeSince)) {
                     owed.add(other);
                 }
             }
-            return new Work(late, owed);
+            return new Work(reach.late(), owed);
         }
 
         /**

@@ -145,8 +145,10 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
 
     /** The same entry with the device that LOWER is on, read now. */
     SubhostTrees withLowerDevice() {
-        List<Tree> read = trees.stream()
-                .map(t -> t.role() == Role.LOWER ? new Tree(Role.LOWER, t.path(), device(t.path())) : t).toList();
+        List<Tree> read = new ArrayList<>(trees.size());
+        for (Tree t : trees) {
+            read.add(t.role() == Role.LOWER ? new Tree(Role.LOWER, t.path(), device(t.path())) : t);
+        }
         return new SubhostTrees(name, seq, phase, read, shares, hiddenWhole, carried);
     }
 
@@ -161,12 +163,24 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
 
     /** {@return the path of {@code role}, if this subhost has one} */
     Optional<Path> path(Role role) {
-        return trees.stream().filter(t -> t.role() == role).map(Tree::path).findFirst();
+        Tree tree = tree(role);
+        return tree == null ? Optional.empty() : Optional.of(tree.path());
     }
 
     /** {@return LOWER with its device, for an overlay root} */
     Optional<Tree> lower() {
-        return trees.stream().filter(t -> t.role() == Role.LOWER).findFirst();
+        return Optional.ofNullable(tree(Role.LOWER));
+    }
+
+    /** The first tree of {@code role}, null when none. */
+    private Tree tree(Role role) {
+        // A loop, not a stream: every boot asks this many times of many entries, mostly in the interpreter.
+        for (Tree t : trees) {
+            if (t.role() == role) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /** {@return whether it boots or runs (neither stopped nor only listed)} */
@@ -201,13 +215,16 @@ record SubhostTrees(String name, long seq, Phase phase, List<Tree> trees, List<S
             return List.of();
         }
         List<Path> out = new ArrayList<>();
-        Optional<Path> base = path(Role.BASE);
-        base.ifPresent(out::add);
+        Tree baseTree = tree(Role.BASE);
+        Path base = baseTree == null ? null : baseTree.path();
+        if (base != null) {
+            out.add(base);
+        }
         for (Tree tree : trees) {
             if (tree.role() == Role.BASE || tree.role() == Role.LOWER) {
                 continue;
             }
-            if (base.isEmpty() || !tree.path().startsWith(base.get())) {
+            if (base == null || !tree.path().startsWith(base)) {
                 out.add(tree.path());
             }
         }

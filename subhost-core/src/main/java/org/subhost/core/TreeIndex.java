@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.subhost.config.ConfigException;
 import org.subhost.config.SubhostConfig;
@@ -128,6 +130,22 @@ final class TreeIndex {
             return at < 0 ? Optional.empty() : Optional.of(entries.get(at));
         }
 
+        /**
+         * {@return the entry of {@code name}, if any} looked for from the last entry back: a
+         * registration's, which goes last, is found at once. Of an index's snapshot, whose
+         * NAMEs are each once in it, the same as {@link #get}.
+         */
+        Optional<SubhostTrees> registered(String name) {
+            int hash = name.hashCode();
+            for (int i = entries.size() - 1; i >= 0; i--) {
+                String other = entries.get(i).name();
+                if (other.hashCode() == hash && other.equals(name)) {
+                    return Optional.of(entries.get(i));
+                }
+            }
+            return Optional.empty();
+        }
+
         /** {@return every entry but that of {@code name}} */
         List<SubhostTrees> others(String name) {
             // A plain loop and a copy: every boot asks this of thousands of entries.
@@ -184,6 +202,8 @@ final class TreeIndex {
         final java.util.LinkedHashMap<String, SubhostTrees> entries = new java.util.LinkedHashMap<>();
         /** What a plan reads of {@link #entries}, changed with it ({@link #put}, {@link #remove}). */
         final Hiding.Groups groups = new Hiding.Groups();
+        /** What a carry and a registration read of {@link #entries}, changed with it. */
+        final Marks marks = new Marks();
         private Snapshot snapshot;
 
         Replay(long device, long inode) {
@@ -257,20 +277,26 @@ final class TreeIndex {
             next = Math.max(next, e.seq() + 1);
         }
 
-        /** Puts {@code e} in place of its NAME's entry (or last), and counts it in {@link #groups} instead. */
+        /** Puts {@code e} in place of its NAME's entry (or last), and in {@link #groups} and {@link #marks} instead. */
         void put(SubhostTrees e) {
             SubhostTrees before = entries.put(e.name(), e);
-            if (before != null) {
-                groups.remove(before);
+            // What the groups count is a function of the trees and the phase alone: a carry's
+            // line (the same trees, as the same list) changes nothing there.
+            if (before == null || before.trees() != e.trees() || before.phase() != e.phase()) {
+                if (before != null) {
+                    groups.remove(before);
+                }
+                groups.add(e);
             }
-            groups.add(e);
+            marks.put(before, e);
         }
 
-        /** Takes the entry of {@code name} out, of {@link #groups} too. */
+        /** Takes the entry of {@code name} out, of {@link #groups} and {@link #marks} too. */
         void remove(String name) {
             SubhostTrees before = entries.remove(name);
             if (before != null) {
                 groups.remove(before);
+                marks.remove(before);
             }
         }
 
@@ -279,6 +305,163 @@ final class TreeIndex {
                 snapshot = new Snapshot(next, List.copyOf(entries.values()), kept);
             }
             return snapshot;
+        }
+    }
+
+    /**
+     * The entries of a replay ({@link Replay#entries}) as a carry and a registration look
+     * them up, kept as each line is replayed, so that what a boot's look costs grows with
+     * what it finds, not with every subhost the index holds: each entry's place in the
+     * entries' order (the order of a {@link Snapshot}), the entries by how far their boot
+     * reaches ({@link #late}), the active ones by the directories they hide whole ({@link
+     * #uncovered}), and the stopped ones ({@link #stopped}). Guarded as its replay is.
+     *
+     * <p>Here and in what reads it, plain loops stand in for streams and lambdas: each boot
+     * runs them, and a boot's code runs in the interpreter until the JIT has seen it often.
+     */
+    static final class Marks {
+        /** Each NAME's place: taken when its entry is put first, kept while it is replaced in place. */
+        private final java.util.HashMap<String, Long> places = new java.util.HashMap<>();
+        private long nextPlace;
+        /** The entries by {@link #reach}, each such set by place. */
+        private final java.util.TreeMap<Long, java.util.TreeMap<Long, SubhostTrees>> byReach =
+                new java.util.TreeMap<>();
+        /** The active entries by {@link SubhostTrees#hiddenWhole()}, each such set by place. */
+        private final java.util.HashMap<List<Path>, java.util.TreeMap<Long, SubhostTrees>> activeByWhole =
+                new java.util.HashMap<>();
+        /** The stopped entries by place, and their places, in the same order: a registration reads them by position. */
+        private final List<SubhostTrees> stopped = new ArrayList<>();
+        private final List<Long> stoppedPlaces = new ArrayList<>();
+
+        /** Marks {@code e} in place of {@code before}, the entry of its NAME until now (null: none). */
+        void put(SubhostTrees before, SubhostTrees e) {
+            Long place;
+            if (before == null) {
+                place = nextPlace++;
+                places.put(e.name(), place);
+            } else {
+                place = places.get(e.name());
+                unmark(before, place);
+            }
+            mark(e, place);
+        }
+
+        /** Takes {@code before}, the entry of its NAME, out. */
+        void remove(SubhostTrees before) {
+            unmark(before, places.remove(before.name()));
+        }
+
+        /**
+         * How far the boot of {@code e} reaches: its number less one, or the number up to
+         * which its carry read if that is more. So a carry of an entry numbered {@code s}
+         * hides in its subhost those whose reach is at least {@code s} ({@link
+         * Hiding.Carry#hiddenByItsOwnBoot}: numbered above {@code s}, or carried to {@code s}).
+         */
+        private static long reach(SubhostTrees e) {
+            return Math.max(e.seq() - 1, e.carried());
+        }
+
+        private void mark(SubhostTrees e, Long place) {
+            mark(byReach, reach(e), place, e);
+            if (e.active()) {
+                mark(activeByWhole, e.hiddenWhole(), place, e);
+            } else if (e.phase() == SubhostTrees.Phase.STOPPED) {
+                int at = java.util.Collections.binarySearch(stoppedPlaces, place);
+                stopped.add(-at - 1, e);
+                stoppedPlaces.add(-at - 1, place);
+            }
+        }
+
+        private void unmark(SubhostTrees e, Long place) {
+            unmark(byReach, reach(e), place);
+            if (e.active()) {
+                unmark(activeByWhole, e.hiddenWhole(), place);
+            } else if (e.phase() == SubhostTrees.Phase.STOPPED) {
+                int at = java.util.Collections.binarySearch(stoppedPlaces, place);
+                stopped.remove(at);
+                stoppedPlaces.remove(at);
+            }
+        }
+
+        private static <K> void mark(Map<K, java.util.TreeMap<Long, SubhostTrees>> sets, K key, Long place,
+                SubhostTrees e) {
+            // Not computeIfAbsent with a lambda: the first boots of a JVM would pay for making its class.
+            java.util.TreeMap<Long, SubhostTrees> set = sets.get(key);
+            if (set == null) {
+                set = new java.util.TreeMap<>();
+                sets.put(key, set);
+            }
+            set.put(place, e);
+        }
+
+        private static <K> void unmark(Map<K, java.util.TreeMap<Long, SubhostTrees>> sets, K key,
+                Long place) {
+            java.util.TreeMap<Long, SubhostTrees> set = sets.get(key);
+            set.remove(place);
+            if (set.isEmpty()) {
+                sets.remove(key);
+            }
+        }
+
+        /**
+         * The entries other than {@code self}'s NAME that a carry of {@code self} hides in
+         * its subhost ({@link Hiding.Carry.Work#late}): numbered above it, or carried to at
+         * least its number; in the entries' order.
+         */
+        List<SubhostTrees> late(SubhostTrees self) {
+            java.util.TreeMap<Long, SubhostTrees> found = new java.util.TreeMap<>();
+            for (java.util.TreeMap<Long, SubhostTrees> same : byReach.tailMap(self.seq(), true).values()) {
+                addOthers(same, self.name(), found);
+            }
+            return new ArrayList<>(found.values());
+        }
+
+        /**
+         * The active entries other than {@code self}'s NAME that do not hide every path of
+         * {@link SubhostTrees#hidden() self's} whole (in a directory they hide whole): those a
+         * carry of {@code self} may owe its trees; in the entries' order. It looks at each set
+         * of directories hidden whole once, and then only at the entries of the sets that do not.
+         */
+        List<SubhostTrees> uncovered(SubhostTrees self) {
+            List<Path> mine = self.hidden();
+            java.util.TreeMap<Long, SubhostTrees> found = new java.util.TreeMap<>();
+            for (Map.Entry<List<Path>, java.util.TreeMap<Long, SubhostTrees>> set : activeByWhole.entrySet()) {
+                if (!covers(set.getKey(), mine)) {
+                    addOthers(set.getValue(), self.name(), found);
+                }
+            }
+            return new ArrayList<>(found.values());
+        }
+
+        /** Whether each of {@code mine} lies in one of {@code whole}. */
+        static boolean covers(List<Path> whole, List<Path> mine) {
+            for (Path p : mine) {
+                boolean in = false;
+                for (Path dir : whole) {
+                    if (p.startsWith(dir)) {
+                        in = true;
+                        break;
+                    }
+                }
+                if (!in) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static void addOthers(java.util.TreeMap<Long, SubhostTrees> from, String name,
+                java.util.TreeMap<Long, SubhostTrees> to) {
+            for (Map.Entry<Long, SubhostTrees> e : from.entrySet()) {
+                if (!e.getValue().name().equals(name)) {
+                    to.put(e.getKey(), e.getValue());
+                }
+            }
+        }
+
+        /** {@return the stopped entries, in the entries' order: a view, read while they do not change} */
+        List<SubhostTrees> stopped() {
+            return java.util.Collections.unmodifiableList(stopped);
         }
     }
 
@@ -292,6 +475,31 @@ final class TreeIndex {
     Snapshot read() throws IOException {
         synchronized (REPLAYS) {
             return replay().snapshot();
+        }
+    }
+
+    /**
+     * The names that the trees of the index's entries (any phase, LOWER aside) have in each
+     * of {@code dirs}: what {@link Hiding.Carry#wholeNow} counts as known there, from what
+     * this JVM keeps grouped by directory ({@link Hiding.Groups}), without a lock.
+     *
+     * @return a map of its own: each of {@code dirs} to a set of its own
+     */
+    Map<Path, Set<String>> namesIn(List<Path> dirs) throws IOException {
+        Map<Path, Set<String>> out = new java.util.HashMap<>();
+        synchronized (REPLAYS) {
+            Replay replay = replay();
+            for (Path dir : dirs) {
+                out.put(dir, replay.groups.namesIn(dir));
+            }
+        }
+        return out;
+    }
+
+    /** The stopped entries as a registration looks at them for a BASE gone ({@link Marks#stopped}); for tests. */
+    List<SubhostTrees> stoppedEntries() throws IOException {
+        synchronized (REPLAYS) {
+            return List.copyOf(replay().marks.stopped());
         }
     }
 
@@ -419,7 +627,7 @@ final class TreeIndex {
      */
     Snapshot register(SubhostTrees entry, java.util.function.BiFunction<SubhostTrees, Snapshot, SubhostTrees> finish)
             throws IOException {
-        return register(entry, (self, with, before, replaced) -> finish.apply(self, with));
+        return register(entry, (self, with, before, replaced) -> finish.apply(self, with.get()));
     }
 
     /**
@@ -428,30 +636,52 @@ final class TreeIndex {
      * only while the call lasts), and the entry that the new one replaces ({@code replaced}).
      */
     interface Finish {
-        /** {@return {@code self} completed} */
-        SubhostTrees apply(SubhostTrees self, Snapshot with, Hiding.Groups before, Optional<SubhostTrees> replaced);
+        /** {@return {@code self} completed} ({@code with} made only when asked for) */
+        SubhostTrees apply(SubhostTrees self, java.util.function.Supplier<Snapshot> with, Hiding.Groups before,
+                Optional<SubhostTrees> replaced);
     }
 
     /** As {@link #register(SubhostTrees, java.util.function.BiFunction)}, with what {@link Finish} is given. */
     Snapshot register(SubhostTrees entry, Finish finish) throws IOException {
         return locked(() -> {
             Replay replay = journal();
-            Snapshot snapshot = replay.snapshot();
-            List<SubhostTrees> with = new ArrayList<>(snapshot.others(entry.name()));
-            SubhostTrees numbered = entry.with(snapshot.next(), SubhostTrees.Phase.ACTIVE);
-            with.add(numbered);
+            long next = replay.next;
+            SubhostTrees numbered = entry.with(next, SubhostTrees.Phase.ACTIVE);
             // The replay stays as it is while the lock is held: every line is appended under
             // it, and only a holder compacts (a new replay, this one left as it was).
-            SubhostTrees done = finish.apply(numbered, new Snapshot(snapshot.next() + 1, with, snapshot.kept()),
-                    replay.groups, Optional.ofNullable(replay.entries.get(entry.name())));
+            SubhostTrees done = finish.apply(numbered, new With(replay, numbered), replay.groups,
+                    Optional.ofNullable(replay.entries.get(entry.name())));
             StringBuilder lines = new StringBuilder();
-            for (SubhostTrees gone : goneSome(snapshot)) {
+            for (SubhostTrees gone : goneSome(replay.marks.stopped(), next)) {
                 lines.append(new SubhostTrees(gone.name(), gone.seq(), SubhostTrees.Phase.LISTED, List.of(), List.of(),
                         List.of()).format()).append('\n');
             }
             lines.append(done.format()).append('\n');
-            return appendAndCompact(lines.toString(), snapshot.next());
+            return appendAndCompact(lines.toString(), next);
         });
+    }
+
+    /**
+     * The index with {@code numbered} in it, in place of any entry of its NAME, made when a
+     * registration's {@link Finish} asks for it (the Register step does not): a class, not a
+     * lambda, as {@link CarryLine} is.
+     */
+    private static final class With implements java.util.function.Supplier<Snapshot> {
+        private final Replay replay;
+        private final SubhostTrees numbered;
+
+        With(Replay replay, SubhostTrees numbered) {
+            this.replay = replay;
+            this.numbered = numbered;
+        }
+
+        @Override
+        public Snapshot get() {
+            Snapshot snapshot = replay.snapshot();
+            List<SubhostTrees> all = new ArrayList<>(snapshot.others(numbered.name()));
+            all.add(numbered);
+            return new Snapshot(numbered.seq() + 1, all, snapshot.kept());
+        }
     }
 
     /**
@@ -491,40 +721,73 @@ final class TreeIndex {
      * then on the entry of {@code name} hides them whole, as if its registration had.
      */
     Snapshot carry(String name, long seq, List<Path> whole) throws IOException {
-        return locked(new CarryLine(name, seq, whole));
+        return locked(new CarryLine(name, seq, whole, null)).snapshot();
     }
+
+    /**
+     * As {@link #carry(String, long, List)} for the entry {@code self} as registered, and
+     * what its carry hides of the index as read ({@link Reach}), looked up in what this JVM
+     * keeps of the index ({@link Marks}) rather than in every entry.
+     */
+    Reach carry(SubhostTrees self, List<Path> whole) throws IOException {
+        return locked(new CarryLine(self.name(), self.seq(), whole, self)).reach();
+    }
+
+    /**
+     * What a carry of {@code self} finds in the index under its lock, before its line: what
+     * {@link Hiding.Carry#work} decides from.
+     *
+     * @param late the entries (of any phase) other than {@code self}'s NAME numbered above
+     *     it or carried to at least its number, in the index's order
+     * @param uncovered the active entries other than {@code self}'s NAME that do not hide
+     *     every path of {@code self}'s {@link SubhostTrees#hidden()} whole, in the index's order
+     */
+    record Reach(List<SubhostTrees> late, List<SubhostTrees> uncovered) {
+        /** Copies the lists. */
+        Reach {
+            late = List.copyOf(late);
+            uncovered = List.copyOf(uncovered);
+        }
+    }
+
+    /** What a {@link CarryLine} read: the index, or a carry's {@link Reach} in it. */
+    private record CarryRead(Snapshot snapshot, Reach reach) {}
 
     /**
      * {@link #carry}'s work under the lock: a class of its own, not a lambda, so that the
      * start-up cache holds it whatever the training's boot did (a lambda's class is made at
      * run time where the cache has none).
      */
-    private final class CarryLine implements Work<Snapshot> {
+    private final class CarryLine implements Work<CarryRead> {
         private final String name;
         private final long seq;
         private final List<Path> whole;
+        /** The entry whose {@link Reach} is read; null: the index is. */
+        private final SubhostTrees self;
 
-        CarryLine(String name, long seq, List<Path> whole) {
+        CarryLine(String name, long seq, List<Path> whole, SubhostTrees self) {
             this.name = name;
             this.seq = seq;
             this.whole = List.copyOf(whole);
+            this.self = self;
         }
 
         @Override
-        public Snapshot run() throws IOException {
+        public CarryRead run() throws IOException {
             Replay replay = journal();
-            Snapshot snapshot = replay.snapshot();
+            CarryRead read = self == null ? new CarryRead(replay.snapshot(), null)
+                    : new CarryRead(null, new Reach(replay.marks.late(self), replay.marks.uncovered(self)));
             SubhostTrees now = replay.entries.get(name);
             if (now != null && now.seq() == seq && now.active()) {
                 // No compaction here, as after a stop: its line never makes one due, and
                 // one due from others' lines is the next registration's to make.
-                String line = now.carryLine(snapshot.next() - 1, whole) + "\n";
+                String line = now.carryLine(replay.next - 1, whole) + "\n";
                 if (!append(line, false, 0)) {
                     compact(replay()); // its last line is not whole (a write that failed)
                     append(line, false, 0);
                 }
             }
-            return snapshot;
+            return read;
         }
     }
 
@@ -760,19 +1023,18 @@ final class TreeIndex {
     }
 
     /**
-     * The stopped entries whose BASE is gone, of a few looked at: {@link #PRUNE_BATCH} from
+     * The stopped entries whose BASE is gone, of a few of {@code stopped} (the index's, in
+     * its order; {@code next}, its next number) looked at: {@link #PRUNE_BATCH} from
      * a place that moves with each registration's number, and as many again while the last
      * few had gone ones, at most {@link #PRUNE_MOST}. A look that finds one gone pays for
      * itself (the entry is no longer read), so that what looking costs stays a few stats
      * per registration.
      */
-    private static List<SubhostTrees> goneSome(Snapshot snapshot) {
-        List<SubhostTrees> stopped = snapshot.entries().stream().filter(e -> e.phase() == SubhostTrees.Phase.STOPPED)
-                .toList();
+    private static List<SubhostTrees> goneSome(List<SubhostTrees> stopped, long next) {
         List<SubhostTrees> gone = new ArrayList<>();
         int most = Math.min(stopped.size(), PRUNE_MOST);
         // Each registration starts where the one before began plus a batch: in turn, they look at all.
-        int start = stopped.isEmpty() ? 0 : (int) (snapshot.next() * PRUNE_BATCH % stopped.size());
+        int start = stopped.isEmpty() ? 0 : (int) (next * PRUNE_BATCH % stopped.size());
         int looked = 0;
         boolean more = true;
         while (more && looked < most) {
@@ -922,6 +1184,9 @@ final class TreeIndex {
             return List.of();
         }
         String text;
+        if (!Files.exists(list.get())) {
+            return List.of(); // the usual case, without the exception of a read that fails
+        }
         try {
             text = Files.readString(list.get(), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -994,7 +1259,7 @@ final class TreeIndex {
                 plan[0] = Hiding.plan(self, before, replaced, listed, index.root(), hide, WatchedDirectories.HOST);
                 return self.hidingWhole(plan[0].whole());
             });
-            SubhostTrees self = snapshot.get(planned.name()).orElseThrow();
+            SubhostTrees self = snapshot.registered(planned.name()).orElseThrow();
             Hiding.Known k = new Hiding.Known(self, snapshot, listed, plan[0], missing);
             if (!planned.shares().isEmpty()) {
                 List<SubhostTrees.Written> written = k.written();

@@ -152,10 +152,16 @@ class CarryProtocolTest {
                 }
             } else {
                 // As Hiding.Carry: the directories it hides whole now, said in its line, hidden in its own entry.
-                List<Path> whole = Hiding.Carry.wholeNow(self, index.read(), List.of(), lister);
-                TreeIndex.Snapshot now = index.carry(boot.name(), self.seq(), whole);
+                List<Path> whole = Hiding.Carry.wholeNow(self, index, List.of(), lister);
+                assertThat(whole).as("the directories of the pass over every entry")
+                        .isEqualTo(CarryReachTest.wholeNowAsBefore(self, index.read(), List.of(), lister));
+                TreeIndex.Snapshot read = index.read();
+                TreeIndex.Reach reach = index.carry(self, whole);
                 List<Path> before = missing.get(boot.name());
-                Hiding.Carry.Work work = Hiding.Carry.work(self, now, Hiding.Known.missing(before).size() < before.size());
+                boolean madeSince = Hiding.Known.missing(before).size() < before.size();
+                Hiding.Carry.Work work = Hiding.Carry.work(self, reach, madeSince);
+                assertThat(work).as("the work of the pass over every entry")
+                        .isEqualTo(CarryReachTest.workAsBefore(self, read, madeSince));
                 hide(boot.name(), whole);
                 late.addAll(work.late());
                 owed.addAll(work.owed());
@@ -354,7 +360,7 @@ class CarryProtocolTest {
             world.play(step.charAt(0) == 'x' ? x : a, step.charAt(1));
         }
         SubhostTrees self = world.registered.get("a");
-        Hiding.Carry.Work work = Hiding.Carry.work(self, index.carry("a", self.seq()), false);
+        Hiding.Carry.Work work = Hiding.Carry.work(self, index.carry(self, List.of()), false);
 
         assertThat(work.owed()).as("entered by a's carry").isEmpty();
         assertThat(world.hidden.get("x")).as("hidden in x by its own carry")

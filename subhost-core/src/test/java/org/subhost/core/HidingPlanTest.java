@@ -219,7 +219,7 @@ class HidingPlanTest {
                                         bases.resolve("l.log"), List.of()).with(0, SubhostTrees.Phase.LISTED));
                         List<Path> hide = v / 240 % 3 == 2 ? List.of(bases.resolve("d1")) : List.of();
                         index.register(trees(name, base, log, List.of()), (self, with, before, replaced) -> {
-                            Hiding.Plan plain = Hiding.plan(self, Hiding.Known.others(self.name(), with, listed), STATE,
+                            Hiding.Plan plain = Hiding.plan(self, Hiding.Known.others(self.name(), with.get(), listed), STATE,
                                     hide, Hiding.Lister.HOST);
                             assertThat(Hiding.plan(self, before, replaced, listed, STATE, hide, Hiding.Lister.HOST))
                                     .isEqualTo(plain);
