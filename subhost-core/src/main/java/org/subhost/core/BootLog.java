@@ -137,8 +137,7 @@ final class BootLog implements AutoCloseable {
         try {
             org.subhost.linux.FileStatus there = org.subhost.linux.AtFiles.fstat(named);
             org.subhost.linux.FileStatus open = opened != null ? opened : org.subhost.linux.AtFiles.fstat(fd);
-            return there.inode() == open.inode() && there.deviceMajor() == open.deviceMajor()
-                    && there.deviceMinor() == open.deviceMinor();
+            return there.isSameFile(open);
         } catch (org.subhost.linux.SyscallException e) {
             return true;
         } finally {

@@ -80,18 +80,7 @@ final class LogFile {
                 throw refusal(log, again);
             }
         }
-        try {
-            FileStatus status = check(log, fd);
-            int permissions = status.permissions();
-            // A new file got MODE (a umask only takes bits away); an older one keeps at most MOST.
-            if ((permissions & ~MOST) != 0) {
-                AtFiles.fchmod(fd, permissions & MOST);
-            }
-            return fd;
-        } catch (IOException | RuntimeException e) {
-            Descriptor.closeQuietly(fd);
-            throw e;
-        }
+        return checkedOrClosed(log, fd, java.util.OptionalInt.empty());
     }
 
     /**
@@ -114,10 +103,21 @@ final class LogFile {
         } catch (SyscallException e) {
             throw refusal(log, e);
         }
+        return checkedOrClosed(log, fd, java.util.OptionalInt.of(us));
+    }
+
+    /**
+     * {@code fd}, LOG just opened, once {@link #check checked} to be a regular file with one
+     * name of {@code us} (empty: of {@link #ourUid}, asked now), and narrowed to at most {@link
+     * #MOST}; closed when it is not.
+     */
+    private static int checkedOrClosed(Path log, int fd, java.util.OptionalInt us) throws IOException {
         try {
-            FileStatus status = check(log, fd, us);
-            if ((status.permissions() & ~MOST) != 0) {
-                AtFiles.fchmod(fd, status.permissions() & MOST);
+            FileStatus status = check(log, fd, us.isPresent() ? us.getAsInt() : ourUid());
+            int permissions = status.permissions();
+            // A new file got MODE (a umask only takes bits away); an older one keeps at most MOST.
+            if ((permissions & ~MOST) != 0) {
+                AtFiles.fchmod(fd, permissions & MOST);
             }
             return fd;
         } catch (IOException | RuntimeException e) {
@@ -167,8 +167,7 @@ final class LogFile {
                 try {
                     FileStatus there = AtFiles.fstat(named);
                     FileStatus open = AtFiles.fstat(logFd);
-                    if (there.inode() != open.inode() || there.deviceMajor() != open.deviceMajor()
-                            || there.deviceMinor() != open.deviceMinor()) {
+                    if (!there.isSameFile(open)) {
                         throw new IOException("LOG (" + log + ") was replaced while it was opened; refused");
                     }
                 } finally {

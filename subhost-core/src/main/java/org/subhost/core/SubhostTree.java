@@ -384,8 +384,7 @@ final class SubhostTree implements AutoCloseable, TreeReader {
         }
         try {
             FileStatus now = AtFiles.fstat(file);
-            if (now.inode() != before.inode() || now.deviceMajor() != before.deviceMajor()
-                    || now.deviceMinor() != before.deviceMinor()) {
+            if (!now.isSameFile(before)) {
                 throw new IOException(pathOf(rel) + ": replaced while it was opened; not read");
             }
             checkRegular(rel, now, limit);
@@ -444,8 +443,7 @@ final class SubhostTree implements AutoCloseable, TreeReader {
         boolean ok = false;
         try {
             FileStatus now = AtFiles.fstat(file);
-            if (now.inode() != before.inode() || now.deviceMajor() != before.deviceMajor()
-                    || now.deviceMinor() != before.deviceMinor()) {
+            if (!now.isSameFile(before)) {
                 throw new IOException(pathOf(rel) + ": replaced while it was opened; not used");
             }
             ok = true;

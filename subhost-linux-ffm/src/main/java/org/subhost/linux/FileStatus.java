@@ -33,6 +33,16 @@ public record FileStatus(int mode, int uid, int gid, long size, int deviceMajor,
     /** st_mode: a symbolic link. */
     public static final int S_IFLNK = 0120000;
 
+    /**
+     * {@return whether {@code other} is the status of the same file: the same inode on the same
+     * device} (what a check that a name still leads to an open file compares).
+     *
+     * @param other the status of another descriptor or name
+     */
+    public boolean isSameFile(FileStatus other) {
+        return inode == other.inode && deviceMajor == other.deviceMajor && deviceMinor == other.deviceMinor;
+    }
+
     /** {@return whether the file is a regular file} */
     public boolean isRegularFile() {
         return (mode & S_IFMT) == S_IFREG;
