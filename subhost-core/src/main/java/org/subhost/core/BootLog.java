@@ -98,7 +98,7 @@ final class BootLog implements AutoCloseable {
         Descriptor directory = null;
         int us = -1;
         try {
-            us = LogFile.ourUid();
+            us = org.subhost.linux.Credentials.effectiveUid();
             directory = new Descriptor(Fds.open(file.toAbsolutePath().getParent().toString(),
                     Fds.O_PATH | Fds.O_DIRECTORY | Fds.O_CLOEXEC));
         } catch (IOException e) {

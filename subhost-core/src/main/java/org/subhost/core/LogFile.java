@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.subhost.linux.AtFiles;
+import org.subhost.linux.Credentials;
 import org.subhost.linux.Errno;
 import org.subhost.linux.Fds;
 import org.subhost.linux.FileStatus;
@@ -90,7 +91,8 @@ final class LogFile {
      * the subhost's tree, whose links and files a subhost's root owns. No link is followed
      * (RESOLVE_NO_SYMLINKS) and nothing outside the directory is reached (RESOLVE_BENEATH).
      *
-     * @param us the user the SDK runs as ({@link #ourUid}), known before the root switch
+     * @param us the user the SDK runs as ({@link Credentials#effectiveUid}), known before the
+     *     root switch
      * @return a descriptor owned by the caller, close-on-exec
      * @throws IOException when it is a link, not a regular file, or not ours, with the fix
      */
@@ -108,12 +110,12 @@ final class LogFile {
 
     /**
      * {@code fd}, LOG just opened, once {@link #check checked} to be a regular file with one
-     * name of {@code us} (empty: of {@link #ourUid}, asked now), and narrowed to at most {@link
-     * #MOST}; closed when it is not.
+     * name of {@code us} (empty: of {@link Credentials#effectiveUid}, asked now), and narrowed
+     * to at most {@link #MOST}; closed when it is not.
      */
     private static int checkedOrClosed(Path log, int fd, java.util.OptionalInt us) throws IOException {
         try {
-            FileStatus status = check(log, fd, us.isPresent() ? us.getAsInt() : ourUid());
+            FileStatus status = check(log, fd, us.isPresent() ? us.getAsInt() : Credentials.effectiveUid());
             int permissions = status.permissions();
             // A new file got MODE (a umask only takes bits away); an older one keeps at most MOST.
             if ((permissions & ~MOST) != 0) {
@@ -269,7 +271,7 @@ final class LogFile {
 
     /** Checks that {@code fd} is a regular file of ours with one name; returns what statx says of it. */
     private static FileStatus check(Path log, int fd) throws IOException {
-        return check(log, fd, ourUid());
+        return check(log, fd, Credentials.effectiveUid());
     }
 
     /** As {@link #check(Path, int)}, for a LOG that must belong to {@code us}. */
@@ -290,26 +292,6 @@ final class LogFile {
                     + "or set LOG to a path in a directory of root's");
         }
         return status;
-    }
-
-    /**
-     * The effective user id of this process, the owner of {@code /proc/self}: by a stat of
-     * its descriptor, where Java's attribute views cost a good deal of interpreted work.
-     * Where this thread's root shows no {@code /proc} (the namespace thread after its root
-     * switch) it fails: what opens LOG there asks for it before ({@link #openForAppendIn}).
-     */
-    static int ourUid() throws IOException {
-        int self;
-        try {
-            self = Fds.open("/proc/self", Fds.O_PATH | Fds.O_CLOEXEC);
-        } catch (SyscallException e) {
-            throw new IOException("/proc/self: " + e.errnoText(), e);
-        }
-        try {
-            return AtFiles.fstat(self).uid();
-        } finally {
-            Descriptor.closeQuietly(self);
-        }
     }
 
     private static IOException refusal(Path log, SyscallException e) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.subhost.linux.AtFiles;
+import org.subhost.linux.Credentials;
 import org.subhost.linux.Fds;
 import org.subhost.linux.FileStatus;
 import org.subhost.linux.Flock;
@@ -54,7 +55,8 @@ final class StateStore {
      */
     NameLock lock(String name) throws IOException {
         checkName(name);
-        int us = ourUid();
+        // The user this process acts as: asked once per lock, read or write, not once per file.
+        int us = Credentials.effectiveUid();
         privateDirectory(root, us);
         Path file = root.resolve("." + name + ".lock");
         while (true) {
@@ -120,14 +122,6 @@ final class StateStore {
             java.util.Collections.unmodifiableSet(PosixFilePermissions.fromString("rw-------"));
 
     /**
-     * The user this process acts as (the owner of {@code /proc/self}): asked once per lock,
-     * read or write, for all the files it checks, not once per file.
-     */
-    private static int ourUid() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    }
-
-    /**
      * Checks attributes read with NOFOLLOW: the kind, and the owner (user {@code us}); returns
      * the mode.
      */
@@ -180,7 +174,7 @@ final class StateStore {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
-        int us = ourUid();
+        int us = Credentials.effectiveUid();
         for (Path p : List.of(root, dir, file)) {
             int mode = checkOurs(p, Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS), p != file, us);
             if ((mode & 0022) != 0) {
@@ -209,7 +203,7 @@ final class StateStore {
      */
     void write(SubhostState state) throws IOException {
         checkName(state.name());
-        int us = ourUid();
+        int us = Credentials.effectiveUid();
         privateDirectory(root, us);
         Path dir = root.resolve(state.name());
         privateDirectory(dir, us);

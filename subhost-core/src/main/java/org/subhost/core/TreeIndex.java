@@ -1279,7 +1279,7 @@ final class TreeIndex {
     private static int ourUid() throws IOException {
         int known = uid;
         if (known < 0) {
-            known = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            known = org.subhost.linux.Credentials.effectiveUid();
             uid = known;
         }
         return known;
