@@ -33,6 +33,10 @@ final class StepBreakdown {
             Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}) overlay-boot\\[([^]]+)\\]: step (\\d+): (.*)$");
     private static final Pattern PLAN_LINE = Pattern.compile("^ ?(\\d+)\\. \\[([^]]+)\\] .*$");
     private static final int DESCRIPTION_WIDTH = 56;
+    /** Below this many boots, the slowest 5% are one or two, and their steps say nothing. */
+    private static final int TAIL_MIN_BOOTS = 20;
+    /** How many steps the tail's line names, the costliest first. */
+    private static final int TAIL_STEPS = 5;
 
     /** Step number to summed nanoseconds; step 0 stands for "before step 1". */
     private final Map<Integer, Long> total = new TreeMap<>();
@@ -41,6 +45,9 @@ final class StepBreakdown {
     private final Map<Integer, String> place = new TreeMap<>();
     /** Steps whose time includes the caller's wait for the namespace thread. */
     private final Set<Integer> waits = new TreeSet<>();
+    /** Each boot's steps (as in {@link #total}) and its whole time, in the order added. */
+    private final List<Map<Integer, Long>> perBoot = new ArrayList<>();
+    private final List<Long> bootNanos = new ArrayList<>();
     private int boots;
 
     /**
@@ -77,7 +84,8 @@ final class StepBreakdown {
             return;
         }
         boots++;
-        total.merge(0, nanosBetween(called, times.getFirst()), Long::sum);
+        Map<Integer, Long> own = new TreeMap<>();
+        own.put(0, nanosBetween(called, times.getFirst()));
         for (int i = 0; i < steps.size(); i++) {
             LocalDateTime end = returned;
             for (int j = i + 1; j < steps.size(); j++) {
@@ -93,8 +101,11 @@ final class StepBreakdown {
                     break;
                 }
             }
-            total.merge(steps.get(i), nanosBetween(times.get(i), end), Long::sum);
+            own.merge(steps.get(i), nanosBetween(times.get(i), end), Long::sum);
         }
+        own.forEach((step, nanos) -> total.merge(step, nanos, Long::sum));
+        perBoot.add(own);
+        bootNanos.add(nanosBetween(called, returned));
     }
 
     private boolean onNamespaceThread(int step) {
@@ -131,6 +142,54 @@ final class StepBreakdown {
             };
             out.printf("  %s %2s %8.2f ms  %s%n", label, thread, e.getValue() / 1e6 / boots, what);
         }
+        if (boots >= TAIL_MIN_BOOTS) {
+            out.println(tail());
+        }
+    }
+
+    /**
+     * Where the slowest boots lose their time: the boots at or above the 95th percentile of
+     * boot time, and the steps in which they took longest beyond the mean of all boots. The
+     * p95 is a goal of its own, and its boots are a few: their means per step say more than
+     * any one of them.
+     */
+    String tail() {
+        List<Long> sorted = new ArrayList<>(bootNanos);
+        java.util.Collections.sort(sorted);
+        // Nearest rank, as the bench's p95.
+        long p95 = sorted.get(Math.max(0, (int) Math.ceil(0.95 * sorted.size()) - 1));
+        Map<Integer, Long> slowTotal = new TreeMap<>();
+        long slowNanos = 0;
+        int slow = 0;
+        for (int i = 0; i < perBoot.size(); i++) {
+            if (bootNanos.get(i) >= p95) {
+                slow++;
+                slowNanos += bootNanos.get(i);
+                perBoot.get(i).forEach((step, nanos) -> slowTotal.merge(step, nanos, Long::sum));
+            }
+        }
+        long allNanos = bootNanos.stream().mapToLong(Long::longValue).sum();
+        List<Map.Entry<Integer, Double>> beyond = new ArrayList<>();
+        for (var e : total.entrySet()) {
+            double excess = slowTotal.getOrDefault(e.getKey(), 0L) / 1e6 / slow - e.getValue() / 1e6 / boots;
+            if (excess >= 0.05) {
+                beyond.add(Map.entry(e.getKey(), excess));
+            }
+        }
+        beyond.sort(Map.Entry.<Integer, Double>comparingByValue().reversed());
+        StringBuilder line = new StringBuilder(String.format(
+                "the slowest boots (%d of %d, at or above the p95 of %.1f ms) took %.1f ms on average against %.1f ms"
+                        + " for all; beyond the mean in",
+                slow, boots, p95 / 1e6, slowNanos / 1e6 / slow, allNanos / 1e6 / boots));
+        if (beyond.isEmpty()) {
+            line.append(" no step by 0.05 ms or more");
+        }
+        for (int i = 0; i < Math.min(TAIL_STEPS, beyond.size()); i++) {
+            int step = beyond.get(i).getKey();
+            line.append(i == 0 ? " " : ", ").append(step == 0 ? "step -" : "step " + step)
+                    .append(String.format(" +%.2f ms", beyond.get(i).getValue()));
+        }
+        return line.toString();
     }
 
     /** How many boots had step lines. */
