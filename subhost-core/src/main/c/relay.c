@@ -2,6 +2,7 @@
  * The log relay of subhost-init: the host side of a subhost's output.
  *
  *   subhost-init --log-relay [--name NAME] [--status-fd N --status-file-fd M] [--pid-fd P]
+ *                [--cgroup-fd N] [--tasks-fd N]...
  *                [--log-max BYTES --rotated-fd R --log-dir-fd D --log-file NAME]
  *
  * The SDK starts it on the host, in the host's namespaces, from its own copy of this
@@ -31,14 +32,16 @@
  * its pipe (what it cannot write is dropped), so that the subhost's services never block
  * on their output.
  *
- * It forks once at the start and the parent exits, so that the SDK reaps the parent at
- * once and the relay itself, a child of the host's init from then on, never waits as a
- * zombie of a long-lived JVM. With --pid-fd the parent first writes the relay's pid there
- * (the SDK puts it into the subhost's control group, where its memory is the subhost's).
+ * It clones itself once at the start and the parent exits, so that the SDK reaps the parent
+ * at once and the relay itself, a child of the host's init from then on, never waits as a
+ * zombie of a long-lived JVM. The relay is born in the groups that --cgroup-fd and
+ * --tasks-fd give (birth.h: the subhost's v2 and memory groups, where its memory is the
+ * subhost's). With --pid-fd the parent first writes the relay's pid there, a line, and a
+ * group that refuses the relay is told there as "!FD ERRNO".
  * It holds nothing but its descriptors and two buffers of 1 kB on its stack (CHUNK,
  * OUT_ROOM): no heap and no static buffer, so that what it keeps of its own (against musl)
  * is the one page of .data and .bss that the loader writes and two or three of stack; its
- * program's pages are the SDK's shared copy. The fork costs no page of its own: the parent
+ * program's pages are the SDK's shared copy. The clone costs no page of its own: the parent
  * touches nothing before it that the relay would not touch. The status file is kept to
  * STATUS_LIMIT bytes: pid 1 writes a line per service and state, and nothing else can
  * write there.
@@ -56,6 +59,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "birth.h"
 #include "subhost-init.h"
 #include "util.h"
 
@@ -304,8 +308,12 @@ int relay_main(int argc, char **argv)
 {
 	int status_fd = -1, status_file = -1, pid_fd = -1;
 	struct log log = { .fd = STDOUT_FILENO, .rotated = -1, .dir = -1, .name = NULL };
+	struct birth birth = BIRTH_NONE;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
+		int taken = birth_option(&birth, argc, argv, i);
+		if (taken > 0) {
+			i += taken - 1;
+		} else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && argv[i + 1][0] != '\0') {
 			log_name = argv[++i];
 		} else if (strcmp(argv[i], "--status-fd") == 0) {
 			status_fd = (int)parse_number(argv[i], argv[i + 1], 1023);
@@ -330,7 +338,7 @@ int relay_main(int argc, char **argv)
 			log.name = argv[++i];
 		} else {
 			say("option (%s) is not known; usage: subhost-init --log-relay [--name NAME]"
-			    " [--status-fd N --status-file-fd M] [--pid-fd P]"
+			    " [--status-fd N --status-file-fd M] [--pid-fd P] [--cgroup-fd N] [--tasks-fd N]..."
 			    " [--log-max BYTES --rotated-fd R --log-dir-fd D --log-file NAME]", argv[i]);
 			exit(2);
 		}
@@ -348,15 +356,15 @@ int relay_main(int argc, char **argv)
 		say("--log-file (%s) is too long", log.name);
 		exit(2);
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		say("fork of the log relay: %s", reason(errno));
+	/* Born in its groups (birth.h); a refusal is told on --pid-fd. */
+	birth.report_fd = pid_fd;
+	pid_t pid = birth_clone(&birth, 0);
+	if (pid < 0)
 		exit(1);
-	}
 	if (pid > 0) {
 		if (pid_fd >= 0) {
 			char text[16];
-			int n = snprintf(text, sizeof text, "%d", (int)pid);
+			int n = snprintf(text, sizeof text, "%d\n", (int)pid);
 			if (write(pid_fd, text, (size_t)n) != n) {
 				say("log relay: write its pid to fd %d: %s", pid_fd, reason(errno));
 				kill(pid, SIGKILL);
@@ -367,6 +375,7 @@ int relay_main(int argc, char **argv)
 	}
 	if (pid_fd >= 0)
 		close(pid_fd);
+	birth_close(&birth);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	struct stat st;

@@ -9,8 +9,10 @@
  *   /.reaper --limit SECONDS [--name NAME] -- PROGRAM [ARGS...]
  *   subhost-init --enter ...       (enter.c: a process entering a running subhost)
  *   subhost-init --log-relay ...   (relay.c: the host side of a subhost's output)
+ *   subhost-init --launch ...      (birth.c: pid 1's launcher, which clones it into its groups)
  *
- * Started by the SDK with posix_spawn as the first process of a new pid namespace, inside
+ * Started by the SDK's launcher (birth.h) as the first process of a new pid namespace, born
+ * in the subhost's control groups, inside
  * the subhost's mount namespace with its root already pivoted, with the subhost's own
  * /dev/null as input and a pipe to the log relay as output. It mounts /proc for its
  * pid namespace, enters a new time namespace (--timens), waits for the SDK to finish
@@ -67,6 +69,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "birth.h"
 #include "confine.h"
 #include "init-system.h"
 #include "services.h"
@@ -288,8 +291,8 @@ static void confine(const struct confinement *confinement, bool files)
 }
 
 /* A cgroup namespace rooted at the subhost's group, so that the subhost sees its group as
- * "/" and nothing of the host's tree above it. After the go: by then the SDK has moved pid 1
- * into that group, and the namespace takes the group pid 1 is in as its root. */
+ * "/" and nothing of the host's tree above it: pid 1 was born in that group (birth.h), and
+ * the namespace takes the group pid 1 is in as its root. */
 static void enter_cgroup_namespace(void)
 {
 	if (unshare(CLONE_NEWCGROUP) != 0) {
@@ -542,6 +545,8 @@ int main(int argc, char **argv)
 	}
 	/* Every mode's bad number ends with pid 1's usage, as it always has (see util.h). */
 	usage_line = USAGE;
+	if (argc > 1 && strcmp(argv[1], "--launch") == 0)
+		launch_main(argc, argv); /* birth.c: pid 1's launcher */
 	if (argc > 1 && strcmp(argv[1], "--enter") == 0)
 		enter_main(argc, argv); /* enter.c */
 	if (argc > 1 && strcmp(argv[1], "--log-relay") == 0)

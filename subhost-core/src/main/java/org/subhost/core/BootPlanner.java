@@ -101,21 +101,14 @@ public final class BootPlanner {
         // thread too, when no user's hook runs among the namespace steps.
         Optional<Slot<Boolean>> interfacesWritten = !userHooks && config.rootKind() != RootKind.PLAIN
                 ? Optional.of(new Slot<>("UPPER/etc/network/interfaces, written or left")) : Optional.empty();
-        // the groups before the log relay starts, so that its move into them (on a thread of
-        // its own) begins at once
+        // the groups before the log relay starts, which is born in them (BirthGroups), as pid 1 is
         List<BootStep<?>> prepare = new ArrayList<>();
-        List<Slot<ControlGroup.Joining>> joined = new ArrayList<>();
         if (!groups.directories().isEmpty()) {
             prepare.add(new ControlGroup.Create(groups, config.limits(), DevicePolicy.of(config.devices()),
                     facts.cgroups()));
         }
         prepare.add(new InitSupervisor.PrepareInit(name, config.log(), config.init(), config.start(), env,
-                config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), prepared));
-        if (!groups.relayDirectories().isEmpty()) {
-            Slot<ControlGroup.Joining> relayJoined = new Slot<>("the log relay, joining its control groups");
-            prepare.add(new ControlGroup.JoinRelay(groups, relay, relayJoined));
-            joined.add(relayJoined);
-        }
+                config.base(), config.hookTimeout(), config.serviceTimeout(), config.logMax(), groups, prepared));
         NetnsCable.CableSteps cables = NetnsCable.cableSteps(config, facts, netns, io);
         // What pid 1's spawn reads of the init: made before it on the same thread, or handed
         // over by the namespace thread's wait for the caller's.
@@ -189,22 +182,19 @@ public final class BootPlanner {
         boolean initSystem = config.init().flatMap(InitSystem::ofCommand).isPresent();
         Slot<LogRelay.Ends> relayForPid1 = relay;
         Slot<InitSupervisor.InitProgram> init = prepared.part("the init", InitSupervisor.PreparedInit::program);
+        Slot<BirthGroups> birth = prepared.part("pid 1's control groups", InitSupervisor.PreparedInit::groups);
         if (preparedForPid1 != prepared) {
             steps.add(new InitSupervisor.AwaitPrepared(prepared, preparedForPid1));
             relayForPid1 = preparedForPid1.part("the log relay", InitSupervisor.PreparedInit::relay);
             init = preparedForPid1.part("the init", InitSupervisor.PreparedInit::program);
+            birth = preparedForPid1.part("pid 1's control groups", InitSupervisor.PreparedInit::groups);
         }
         steps.add(new NamespaceSpawner.StartPid1(name, INIT_GRACE, InitSystem.confinement(config.confinement(),
-                initSystem), init, relayForPid1, services, pid1));
-        // back on the host: account pid 1, record it, then let the init run (11)
-        if (!groups.directories().isEmpty()) {
-            Slot<ControlGroup.Joining> pid1Joined = new Slot<>("pid 1, joining its control groups");
-            steps.add(new ControlGroup.Join(groups, pid1, pid1Joined));
-            joined.add(pid1Joined);
-        }
+                initSystem), init, relayForPid1, birth, groups.directories(), services, pid1));
+        // back on the host: record pid 1, then let the init run (11)
         steps.add(new StateStore.RecordRunning(config.log(), booting, pid1, cables.hostEnds(), running));
         steps.add(new Hiding.Carry(name, known, pid1));
-        steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, joined, services.isPresent()
+        steps.add(new NamespaceSpawner.ReleaseInit(name, config.log(), pid1, services.isPresent()
                 ? InitSupervisor.servicesWait(config.start().size(), config.serviceTimeout()) : Duration.ZERO,
                 config.start(), config.initReadyTimeout()));
         return new BootPlan(name, steps, running);

@@ -209,21 +209,6 @@ final class Cgroups {
     }
 
     /**
-     * Moves process {@code pid} into the groups {@code dirs}: its pid into each {@code
-     * cgroup.procs}, in order.
-     *
-     * @param dirs groups of the subhost ({@link SubhostGroups#directories()}, or {@link
-     *     SubhostGroups#relayDirectories()})
-     * @param pid the process (all its threads go along)
-     * @throws IOException naming the group the kernel refused
-     */
-    static void join(List<Path> dirs, long pid) throws IOException {
-        for (Path dir : dirs) {
-            CgroupLimits.write(dir.resolve("cgroup.procs"), Long.toString(pid));
-        }
-    }
-
-    /**
      * Moves every process of the subhost into the new group {@code dir} (of a v1 hierarchy
      * that the subhost had no group in): each pid of its membership group, again until a
      * pass finds none left out, since a process may fork while it is moved.

@@ -311,26 +311,29 @@ final class InitSupervisor {
 
     /**
      * What {@link PrepareInit} opened and decided, each part for the steps that read it:
-     * {@code io} for the hooks and {@code ifup}, {@code relay} for pid 1's output and its
-     * control group, {@code program} for pid 1.
+     * {@code io} for the hooks and {@code ifup}, {@code relay} for pid 1's output, {@code
+     * program} and {@code groups} for pid 1.
      *
      * @param io the host's {@code /dev/null} and LOG
      * @param relay the log relay and the write ends of its pipes
      * @param program the init
+     * @param groups the subhost's control groups, opened here on the host for pid 1 to be born in
      */
-    record PreparedInit(CommandIo io, LogRelay.Ends relay, InitProgram program) {}
+    record PreparedInit(CommandIo io, LogRelay.Ends relay, InitProgram program, BirthGroups groups) {}
 
     /**
      * Opens LOG and {@code /dev/null} for the hooks, starts the log relay that pid 1's output
      * and service states go through ({@link LogRelay}), and decides the init: the built-in
      * one (pid 1 starts START's services itself), or the script that the user's INIT command
-     * prints (run now, on the host, with {@code CONFIG} and {@code ACTION} set). All of it
-     * goes to {@code prepared}. Undo: the descriptors are closed, and the relay, which ends
-     * once every writer has closed its pipe, is waited for.
+     * prints (run now, on the host, with {@code CONFIG} and {@code ACTION} set), and opens
+     * the subhost's control groups ({@code groups}, made by now) for the relay and pid 1 to be
+     * born in ({@link BirthGroups}). All of it goes to {@code prepared}. Undo: the descriptors
+     * are closed, and the relay, which ends once every writer has closed its pipe, is waited
+     * for.
      */
     record PrepareInit(String name, Path log, Optional<String> initCommand, List<String> services,
             Map<String, String> env, Path base, Duration hookLimit, Duration serviceLimit, long logMax,
-            Slot<PreparedInit> prepared) implements BootStep.OnHost<PreparedInit> {
+            SubhostGroups groups, Slot<PreparedInit> prepared) implements BootStep.OnHost<PreparedInit> {
         PrepareInit {
             services = List.copyOf(services);
             env = Map.copyOf(env);
@@ -345,7 +348,18 @@ final class InitSupervisor {
                                     + " which keeps CAP_SYS_ADMIN; stopped with " + InitSystem.signalName(
                                             InitSystem.stopSignal(p)) + ")")
                             .orElse("the output of INIT (" + c + ")"))
-                            .orElse(services.isEmpty() ? "built-in, no services" : "built-in, START " + String.join(" ", services));
+                            .orElse(services.isEmpty() ? "built-in, no services" : "built-in, START " + String.join(" ", services))
+                    + relayGroups();
+        }
+
+        /** Where the log relay is born, for the plan: its groups ({@link SubhostGroups#relayDirectories()}). */
+        private String relayGroups() {
+            List<Path> dirs = groups.relayDirectories();
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < dirs.size(); i++) {
+                b.append(i == 0 ? "; the log relay born in control groups " : ", ").append(dirs.get(i));
+            }
+            return b.toString();
         }
 
         @Override
@@ -357,19 +371,27 @@ final class InitSupervisor {
         public PreparedInit apply(StepInputs in) throws Exception {
             Descriptor logFd = new Descriptor(LogFile.openForAppend(log));
             Descriptor devNull = null;
+            BirthGroups pid1Groups = null;
             try {
                 devNull = new Descriptor(Fds.open("/dev/null", Fds.O_RDWR | Fds.O_CLOEXEC));
                 CommandIo io = new CommandIo(devNull, logFd);
                 InitProgram program = initCommand.isEmpty() ? InitProgram.builtIn(services, serviceLimit)
                         : runInit(in, io);
+                pid1Groups = BirthGroups.open(groups, groups.directories());
                 // Last: a step that fails is not undone, and the relay would wait for nothing.
-                LogRelay.Ends relay = LogRelay.start(in.store().root().resolve(name), name, logFd.fd(), log, logMax);
-                return new PreparedInit(io, relay, program);
+                LogRelay.Ends relay;
+                try (BirthGroups relayGroups = BirthGroups.open(groups, groups.relayDirectories())) {
+                    relay = LogRelay.start(in.store().root().resolve(name), name, logFd.fd(), log, logMax, relayGroups);
+                }
+                return new PreparedInit(io, relay, program, pid1Groups);
             } catch (Exception | Error e) {
                 // Failed: no undo or release will close them.
                 logFd.close();
                 if (devNull != null) {
                     devNull.close();
+                }
+                if (pid1Groups != null) {
+                    pid1Groups.close();
                 }
                 throw e;
             }
@@ -411,6 +433,7 @@ final class InitSupervisor {
         public void release(PreparedInit done) {
             done.io().log().close();
             done.io().devNull().close();
+            done.groups().close();
             // Closed already when pid 1 was spawned: it holds its own copies.
             done.relay().output().close();
             done.relay().status().close();

@@ -37,13 +37,14 @@ final class LogRelay {
     static final String SERVICES = "services";
     /** The most bytes of the services file that status reads (the relay writes no more). */
     static final int SERVICES_LIMIT = 65536;
+    /** The relay's first descriptor of its control groups ({@link BirthGroups}), after its own 3 to 8. */
+    private static final int GROUPS_FD = 9;
 
     private LogRelay() {}
 
     /**
      * The relay of one boot, started: the write ends of its pipes, for pid 1 (its output,
-     * and its service states), and its start ({@link Started}), which gives the relay's pid
-     * for its move into the subhost's control group ({@link ControlGroup.JoinRelay}).
+     * and its service states), and its start ({@link Started}), which gives the relay's pid.
      *
      * @param output the write end of the pipe to LOG: pid 1's standard output and error
      * @param status the write end of the status channel: pid 1's service states
@@ -52,26 +53,29 @@ final class LogRelay {
     record Ends(Descriptor output, Descriptor status, Started started) {}
 
     /**
-     * The start of a relay: its first process, which forks the relay, writes the relay's pid
-     * to a pipe and exits. It is waited for where the pid is needed, not where the relay is
-     * started: on the thread that moves the relay into the control groups ({@link
-     * ControlGroup.JoinRelay}), before pid 1's spawn ({@link NamespaceSpawner.StartPid1}), and
-     * at the latest when the boot's descriptors are released; by then the first process has
-     * long ended. So the caller's thread goes on with the cables while the relay starts on
-     * the other core. Whoever comes first waits and reaps; the others get its answer.
+     * The start of a relay: its first process, which clones the relay into its control
+     * groups ({@link BirthGroups}), writes the relay's pid to a pipe and exits. It is waited
+     * for where the pid is needed, not where the relay is started: before pid 1's spawn
+     * ({@link NamespaceSpawner.StartPid1}), and at the latest when the boot's descriptors are
+     * released; by then the first process has long ended. So the caller's thread goes on
+     * with the cables while the relay starts on the other core. Whoever comes first waits
+     * and reaps; the others get its answer.
      */
     static final class Started {
         private final int first;
         private final Descriptor pidPipe;
         private final Path log;
+        /** The groups it was to be born in, for the message of a refusal (their descriptors are closed by then). */
+        private final BirthGroups groups;
         private boolean known;
         private int pid;
         private String failure;
 
-        Started(int first, Descriptor pidPipe, Path log) {
+        Started(int first, Descriptor pidPipe, Path log, BirthGroups groups) {
             this.first = first;
             this.pidPipe = pidPipe;
             this.log = log;
+            this.groups = groups;
         }
 
         /**
@@ -83,16 +87,20 @@ final class LogRelay {
             if (!known) {
                 known = true;
                 try {
+                    String said = BirthGroups.readReport(pidPipe.fd());
                     int exit = Spawn.waitFor(first);
-                    String relay = new String(Fds.read(pidPipe.fd(), 16), StandardCharsets.US_ASCII);
-                    if (exit != 0 || !relay.matches("[1-9][0-9]*")) {
+                    int relay = groups.bornPid(said, GROUPS_FD, "the log relay");
+                    if (exit != 0 || relay <= 0) {
                         failure = "the log relay (subhost-init --log-relay) exited with status " + exit + "; see LOG "
                                 + log;
                     } else {
-                        pid = Integer.parseInt(relay);
+                        pid = relay;
                     }
                 } catch (SyscallException e) {
                     failure = "the log relay (subhost-init --log-relay) could not be waited for: " + e.getMessage();
+                } catch (IOException e) {
+                    // A group refused the relay: the message names it.
+                    failure = e.getMessage();
                 } finally {
                     pidPipe.close();
                 }
@@ -117,10 +125,11 @@ final class LogRelay {
      * Starts the relay for {@code name}, whose state directory is {@code stateDir}: the
      * pipes, the services file (made anew, mode 0600), the relay with the read ends, LOG
      * ({@code logFd}, the file {@code log}), what it needs to keep LOG within {@code logMax}
-     * bytes ({@link LogFile#openRotation}) and the services file; returns the write ends and
-     * the relay's start, whose end it does not wait for ({@link Started}).
+     * bytes ({@link LogFile#openRotation}) and the services file; the relay is born in
+     * {@code groups}. Returns the write ends and the relay's start, whose end it does not
+     * wait for ({@link Started}).
      */
-    static Ends start(Path stateDir, String name, int logFd, Path log, long logMax)
+    static Ends start(Path stateDir, String name, int logFd, Path log, long logMax, BirthGroups groups)
             throws IOException, SyscallException {
         Path services = stateDir.resolve(SERVICES);
         int[] output = Fds.pipe2(Fds.O_CLOEXEC);
@@ -136,11 +145,14 @@ final class LogRelay {
                     | Fds.O_CLOEXEC, 0600);
             // Held by the relay's copy of this descriptor until it exits: see awaitEnd.
             Flock.flock(file, Flock.LOCK_EX);
-            int first = Spawn.program(Path.of("/proc/self/fd/5"))
+            Spawn.Builder spawn = Spawn.program(Path.of("/proc/self/fd/5"));
+            List<String> args = new ArrayList<>(List.of("--log-relay", "--name", name, "--status-fd", "3",
+                    "--status-file-fd", "4", "--pid-fd", "6", "--log-max", Long.toString(logMax), "--rotated-fd", "7",
+                    "--log-dir-fd", "8", "--log-file", rotation.name()));
+            args.addAll(groups.passTo(spawn, GROUPS_FD));
+            int first = spawn
                     .argv0("subhost-init")
-                    .args("--log-relay", "--name", name, "--status-fd", "3", "--status-file-fd", "4", "--pid-fd", "6",
-                            "--log-max", Long.toString(logMax), "--rotated-fd", "7", "--log-dir-fd", "8",
-                            "--log-file", rotation.name())
+                    .args(args)
                     .env(NamespaceSpawner.BASE_ENV)
                     .cwd(Path.of("/"))
                     .stdin(Redirect.fd(output[0]))
@@ -155,7 +167,7 @@ final class LogRelay {
                     .newSession()
                     .spawn();
             Ends ends = new Ends(new Descriptor(output[1]), new Descriptor(status[1]),
-                    new Started(first, new Descriptor(pid[0]), log));
+                    new Started(first, new Descriptor(pid[0]), log, groups));
             output[1] = -1;
             status[1] = -1;
             pid[0] = -1;

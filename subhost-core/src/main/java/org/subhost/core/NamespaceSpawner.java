@@ -29,9 +29,10 @@ import org.subhost.linux.UnixDatagram;
  *
  * <p>All of it happens on fresh platform threads ({@link NamespaceThread}): a thread's
  * mount, network, uts, ipc and cgroup namespaces and its root act on the thread itself,
- * while a new or entered pid namespace applies only to the children it spawns. So pid 1 is
- * spawned by the boot thread after it has unshared CLONE_NEWPID, and is the first process
- * of that namespace.
+ * while a new or entered pid namespace applies only to the children it spawns. pid 1 is
+ * the exception: the boot thread spawns its launcher ({@code subhost-init --launch}), which
+ * clones pid 1 into a new pid namespace and into the subhost's control groups at once
+ * ({@link BirthGroups}), as a child of this JVM (CLONE_PARENT).
  *
  * <p>The time namespace is the exception: posix_spawn clones with CLONE_VM, which the
  * kernel refuses while time_for_children differs from the caller's own time namespace,
@@ -58,12 +59,13 @@ final class NamespaceSpawner {
     private NamespaceSpawner() {}
 
     /**
-     * pid 1: after the root switch, new pid, ipc and uts namespaces (unshare: ipc and uts act
-     * on this thread at once, pid on its next child), the hostname, and the spawn of the
-     * SDK's own copy of subhost-init ({@link SdkProgram}: nothing of the subhost's tree is
-     * run or loaded, the program is static) as pid 1, with the subhost's own {@code
-     * /dev/null} as input (opened with no link followed and checked to be the null device),
-     * waiting on a pipe until the host side has put it into its control group. pid 1 then
+     * pid 1: after the root switch, new ipc and uts namespaces (unshare: they act on this
+     * thread at once), the hostname, and the spawn of the SDK's own copy of subhost-init
+     * ({@link SdkProgram}: nothing of the subhost's tree is run or loaded, the program is
+     * static) as pid 1's launcher, which clones pid 1 into a new pid namespace and into the
+     * subhost's control groups ({@code groups}, {@link BirthGroups}), tells its pid and
+     * exits. pid 1 has the subhost's own {@code /dev/null} as input (opened with no link
+     * followed and checked to be the null device) and waits on a pipe for its go. It then
      * enters a cgroup namespace of its own and confines itself ({@code confinement}, passed
      * as {@link Confinement#arguments()}) before it runs the init script. Undo: SIGKILL to
      * pid 1, which takes every process of its pid namespace with it.
@@ -74,12 +76,26 @@ final class NamespaceSpawner {
      * ({@link InitSupervisor.ReadServices}), in a sealed memfd.
      */
     record StartPid1(String name, Duration grace, Confinement confinement, Slot<InitSupervisor.InitProgram> init,
-            Slot<LogRelay.Ends> relay, Optional<Slot<List<UnitReader.Reading>>> services, Slot<Pid1> pid1)
+            Slot<LogRelay.Ends> relay, Slot<BirthGroups> groups, List<Path> groupDirectories,
+            Optional<Slot<List<UnitReader.Reading>>> services, Slot<Pid1> pid1)
             implements BootStep.InNamespace<Pid1> {
+        /** The launcher's descriptors, above pid 1's own (3 to 7): the program that pid 1 execs. */
+        static final int PROGRAM_FD = 10;
+        /** Where the launcher tells pid 1's pid; the groups' descriptors follow. */
+        static final int REPORT_FD = 11;
+
+        StartPid1 {
+            groupDirectories = List.copyOf(groupDirectories);
+        }
+
         @Override
         public String describe() {
-            return "pid 1 (the SDK's subhost-init, a sealed memfd) in new pid, ipc, uts, time and cgroup namespaces;"
-                    + " hostname from"
+            StringBuilder born = new StringBuilder();
+            for (int i = 0; i < groupDirectories.size(); i++) {
+                born.append(i == 0 ? " and born in control groups " : ", ").append(groupDirectories.get(i));
+            }
+            return "pid 1 (the SDK's subhost-init, a sealed memfd) in new pid, ipc, uts, time and cgroup namespaces"
+                    + (born.isEmpty() ? "" : born.append(" (clone3 by its launcher)")) + "; hostname from"
                     + " /etc/hostname or " + name + "; " + describe(confinement) + "; init script via /bin/sh (an init system that it execs last"
                     + " becomes pid 1, with cgroup2 on /sys/fs/cgroup and a console of its own)";
         }
@@ -102,7 +118,7 @@ final class NamespaceSpawner {
 
         @Override
         public List<Slot<?>> consumes() {
-            List<Slot<?>> slots = new ArrayList<>(List.of(init, relay));
+            List<Slot<?>> slots = new ArrayList<>(List.of(init, relay, groups));
             services.ifPresent(slots::add);
             return slots;
         }
@@ -121,7 +137,8 @@ final class NamespaceSpawner {
             if (program.initSystem().isPresent() && InitSystem.ownMachineId(program.hostMachineId(), name)) {
                 in.log().line("/etc/machine-id was the host's: the subhost has one of its own now");
             }
-            Namespaces.unshare(Namespaces.CLONE_NEWPID | Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
+            // Not CLONE_NEWPID: the launcher clones pid 1 into the new pid namespace itself.
+            Namespaces.unshare(Namespaces.CLONE_NEWIPC | Namespaces.CLONE_NEWUTS);
             Namespaces.sethostname(hostname);
             // Two pipes: pid 1 reads the go on fd 3 and says on fd 4 that the init runs.
             int[] go = Fds.pipe2(Fds.O_CLOEXEC);
@@ -151,8 +168,8 @@ final class NamespaceSpawner {
                 in.get(relay).started().pid();
                 int pid;
                 try {
-                    pid = spawnReaper(program, applied, in.get(relay), services.map(in::get), notifyAddress, go[0],
-                            ready[1]);
+                    pid = spawnReaper(program, applied, in.get(relay), in.get(groups), services.map(in::get),
+                            notifyAddress, go[0], ready[1]);
                 } finally {
                     // Only pid 1 holds these ends now: its end of file tells the other side.
                     Descriptor.closeQuietly(go[0]);
@@ -177,8 +194,8 @@ final class NamespaceSpawner {
          * boot's two pipes.
          */
         private int spawnReaper(InitSupervisor.InitProgram program, Confinement applied, LogRelay.Ends relayEnds,
-                Optional<List<UnitReader.Reading>> readings, Optional<String> notifyAddress, int syncFd, int readyFd)
-                throws Exception {
+                BirthGroups birth, Optional<List<UnitReader.Reading>> readings, Optional<String> notifyAddress,
+                int syncFd, int readyFd) throws Exception {
             List<String> args = new ArrayList<>(List.of("--timens", "--sync-fd", "3", "--ready-fd", "4", "--grace",
                     Long.toString(Math.max(1, grace.toSeconds())), "--name", name, "--status-fd", "5"));
             // An init system: pid 1 execs the script itself, and keeps CAP_SYS_ADMIN (it mounts)
@@ -215,7 +232,6 @@ final class NamespaceSpawner {
                 // It starts in the directory it is run from (this JVM's /proc/self/fd), and
                 // changes to the subhost's / first thing.
                 Spawn.Builder spawn = SdkProgram.spawnIn()
-                        .args(args)
                         .env(BASE_ENV)
                         .stdin(Redirect.fd(devNull))
                         .stdout(Redirect.fd(relayEnds.output().fd()))
@@ -226,7 +242,7 @@ final class NamespaceSpawner {
                 if (script >= 0) {
                     spawn.keepFd(script, 6);
                 }
-                return spawnFirstProcess(spawn.newSession());
+                return launch(spawn, birth, args);
             } finally {
                 Descriptor.closeQuietly(script);
                 Descriptor.closeQuietly(devNull);
@@ -234,6 +250,49 @@ final class NamespaceSpawner {
                 relayEnds.output().close();
                 relayEnds.status().close();
             }
+        }
+
+        /**
+         * Spawns pid 1's launcher with {@code spawn} (pid 1's descriptors set), the groups of
+         * {@code birth} and pid 1's options {@code pid1Args}; returns pid 1's pid, which the
+         * launcher tells on a pipe before it exits (reaped here). pid 1 then execs the SDK's
+         * copy again, with its own command line.
+         *
+         * @throws IOException when the launcher failed: the group that refused pid 1 and the
+         *     errno, or its exit status
+         */
+        private int launch(Spawn.Builder spawn, BirthGroups birth, List<String> pid1Args) throws Exception {
+            int[] report = Fds.pipe2(Fds.O_CLOEXEC);
+            int launcher;
+            try {
+                List<String> args = new ArrayList<>(List.of("--launch", "--program-fd", Integer.toString(PROGRAM_FD),
+                        "--report-fd", Integer.toString(REPORT_FD)));
+                args.addAll(birth.passTo(spawn, REPORT_FD + 1));
+                args.add("--");
+                args.addAll(pid1Args);
+                launcher = spawn.args(args).keepFd(SdkProgram.memfd(), PROGRAM_FD).keepFd(report[1], REPORT_FD)
+                        .newSession().spawn();
+            } catch (Exception | Error e) {
+                Descriptor.closeQuietly(report[0]);
+                throw e;
+            } finally {
+                // The launcher holds its own: its end of file (it exited) ends the read below.
+                Descriptor.closeQuietly(report[1]);
+            }
+            String said;
+            int exit;
+            try {
+                said = BirthGroups.readReport(report[0]);
+            } finally {
+                Descriptor.closeQuietly(report[0]);
+                exit = Spawn.waitFor(launcher);
+            }
+            int pid = birth.bornPid(said, REPORT_FD + 1, "pid 1");
+            if (exit == 0 && pid > 0) {
+                return pid;
+            }
+            throw new IOException("pid 1's launcher (subhost-init --launch) exited with status " + exit
+                    + (pid > 0 ? "" : " without pid 1") + "; its reason is in LOG");
         }
 
         @Override
@@ -273,54 +332,19 @@ final class NamespaceSpawner {
             Confinement confinement, SdkProgram.FileIdentity program) {}
 
     /**
-     * Spawns the first process, pid 1, of the pid namespace the calling thread unshared, and
-     * tries again while exec says ETXTBSY: a program file that another thread writes may be
-     * held open for writing by a child that another thread forked meanwhile, until it execs
-     * microseconds later (O_CLOEXEC does not help: the copy lives between fork and exec; the
-     * SDK's sealed copy is never written after it is made, but a caller's own program may be).
-     * Each failed try used up the namespace, since its pid 1 was the child that could not
-     * exec; so each retry first gets a fresh one.
-     */
-    static int spawnFirstProcess(Spawn.Builder spawn) throws Exception {
-        return spawnFirstProcess(spawn, attempt -> {});
-    }
-
-    /**
-     * As {@link #spawnFirstProcess(Spawn.Builder)}; {@code beforeRetry} is called with the
-     * number of the failed try after the pid namespace was renewed and before the next try
-     * (a test lets the program go there, an event instead of a race).
-     */
-    static int spawnFirstProcess(Spawn.Builder spawn, java.util.function.IntConsumer beforeRetry) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return spawn.spawn();
-            } catch (SyscallException e) {
-                if (!e.is(Errno.ETXTBSY) || attempt == 100) {
-                    throw e;
-                }
-                Namespaces.renewPidNamespaceForChildren();
-                beforeRetry.accept(attempt);
-                Thread.sleep(1);
-            }
-        }
-    }
-
-    /**
-     * Lets pid 1 go on, with one byte {@code g} on its sync pipe once it is in its control
-     * groups (the moves that {@link ControlGroup.Join} began, {@code joined}, have ended; a
-     * refused one fails the boot, and pid 1, never released, has started nothing) and recorded, and returns when it says on its ready pipe that the init script
-     * runs ({@code s}, after it mounted {@code /proc} and forked the script), so that a
+     * Lets pid 1 go on, with one byte {@code g} on its sync pipe once it is recorded (it was
+     * born in its control groups, {@link BirthGroups}), and returns when it says on its ready
+     * pipe that the init script runs ({@code s}, after it mounted {@code /proc} and forked the script), so that a
      * command run right after the boot finds {@code /proc} and the init under way. No
      * polling: the wait ends the moment pid 1 writes, or ends (end of file on the pipe).
      * Both pipes are pid 1's of {@code pid1}; its messages name LOG, the file {@code log}.
      */
-    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, List<Slot<ControlGroup.Joining>> joined,
-            Duration servicesWait, List<String> start, Duration initReady) implements BootStep.OnHost<Void> {
+    record ReleaseInit(String name, Path log, Slot<Pid1> pid1, Duration servicesWait, List<String> start,
+            Duration initReady) implements BootStep.OnHost<Void> {
         /** How long pid 1 may take from the go to the start of the init. */
         static final Duration READY_LIMIT = Duration.ofSeconds(10);
 
         ReleaseInit {
-            joined = List.copyOf(joined);
             start = List.copyOf(start);
         }
 
@@ -333,18 +357,12 @@ final class NamespaceSpawner {
 
         @Override
         public List<Slot<?>> consumes() {
-            List<Slot<?>> slots = new ArrayList<>(List.of(pid1));
-            slots.addAll(joined);
-            return slots;
+            return List.of(pid1);
         }
 
         @Override
         public Void apply(StepInputs in) throws Exception {
             Pid1 started = in.get(pid1);
-            // The go only once pid 1 is in every group: it starts nothing before the go.
-            for (Slot<ControlGroup.Joining> joining : joined) {
-                in.get(joining).await();
-            }
             Fds.write(started.go().fd(), new byte[] {'g'});
             started.go().close();
             if (!Fds.awaitReadable(started.ready().fd(), READY_LIMIT)) {

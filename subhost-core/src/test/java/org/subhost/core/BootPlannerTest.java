@@ -78,9 +78,9 @@ class BootPlannerTest {
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
         assertThat(describe(plan)).containsExactly("CheckLayout", "RecordBooting", "Register", "WriteInterfaces",
-                "Create", "PrepareInit", "JoinRelay", "AwaitNetns", "AddVeth", "ConnectHostEnd", "AddVlan",
+                "Create", "PrepareInit", "AwaitNetns", "AddVeth", "ConnectHostEnd", "AddVlan",
                 "ConnectHostEnd", "CreateNetnsOnBootThread", "NewMountNamespace", "AwaitInterfaces", "MountRoot",
-                "MountDev", "MountSys", "MountRun", "BindAdjtime", "BindShare", "HideTrees", "PivotRoot", "AwaitPrepared", "StartPid1", "Join",
+                "MountDev", "MountSys", "MountRun", "BindAdjtime", "BindShare", "HideTrees", "PivotRoot", "AwaitPrepared", "StartPid1",
                 "RecordRunning", "Carry", "ReleaseInit");
         assertThat(plan.lines().get(2)).isEqualTo(" 3. [host] register the trees of ex1 in /run/subhost/.trees.journal;"
                 + " check each SHARE against what subhosts write");
@@ -88,38 +88,42 @@ class BootPlannerTest {
         // it before it mounts the root (overlayfs must not see UPPER change under it).
         assertThat(plan.lines().get(3)).isEqualTo(" 4. [host, alongside ns] write "
                 + base.resolve("root/etc/network/interfaces") + " (lo, eth0) unless it exists");
-        assertThat(plan.lines().get(14)).isEqualTo("15. [ns] " + base.resolve("root/etc/network/interfaces")
+        assertThat(plan.lines().get(13)).isEqualTo("14. [ns] " + base.resolve("root/etc/network/interfaces")
                 + ", once the caller's thread wrote it");
-        // The groups before the log relay, whose move into them begins at once; all of it on
-        // the caller's thread while the namespace thread runs.
+        // The groups before the log relay, which is born in them; all of it on the caller's
+        // thread while the namespace thread runs.
         assertThat(plan.lines().get(4)).isEqualTo(" 5. [host, alongside ns] control groups /sys/fs/cgroup/ex1 (v2 controllers cpu"
                 + " memory pids); PIDS_MAX=2048; devices c:1:3 c:1:5 c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:*");
-        assertThat(plan.lines().get(6)).isEqualTo(" 7. [host, alongside ns] the log relay into control groups /sys/fs/cgroup/ex1,"
-                + " on a thread of its own");
-        assertThat(plan.lines().get(7))
-                .isEqualTo(" 8. [host, alongside ns] network namespace ex1 once the namespace thread made it");
+        assertThat(plan.lines().get(5)).isEqualTo(" 6. [host, alongside ns] open LOG /tmp/oly-ex1.log (at most 10M, and as"
+                + " much in oly-ex1.log.1); init script: built-in, no services; the log relay born in control groups"
+                + " /sys/fs/cgroup/ex1");
+        assertThat(plan.lines().get(6))
+                .isEqualTo(" 7. [host, alongside ns] network namespace ex1 once the namespace thread made it");
         // The namespace thread makes the network namespace for itself, first: the name's bind
         // mount must be in the host's mount namespace, and sysfs and pid 1 need it later.
-        assertThat(plan.lines().get(12))
-                .isEqualTo("13. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
-        assertThat(plan.lines().get(13)).isEqualTo("14. [ns] new mount namespace with every mount private, without"
+        assertThat(plan.lines().get(11))
+                .isEqualTo("12. [ns] network namespace ex1 (/run/netns/ex1) with lo up, for this thread");
+        assertThat(plan.lines().get(12)).isEqualTo("13. [ns] new mount namespace with every mount private, without"
                 + " the host's /run/netns");
-        assertThat(plan.lines().get(8))
-                .isEqualTo(" 9. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
-        assertThat(plan.lines().get(9)).isEqualTo("10. [host, alongside ns] host end ex10: port of bridge br0, up");
-        assertThat(plan.lines().get(10)).isEqualTo("11. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
-        assertThat(plan.lines().get(15)).isEqualTo("16. [ns] mount overlay ex1 on " + base.resolve("live")
+        assertThat(plan.lines().get(7))
+                .isEqualTo(" 8. [host, alongside ns] cable 0: veth ex10 <-> eth0 (MAC 06:20:03:4e:a6:f2)");
+        assertThat(plan.lines().get(8)).isEqualTo(" 9. [host, alongside ns] host end ex10: port of bridge br0, up");
+        assertThat(plan.lines().get(9)).isEqualTo("10. [host, alongside ns] cable 0 VLAN 302: ex10.302 on ex10");
+        assertThat(plan.lines().get(14)).isEqualTo("15. [ns] mount overlay ex1 on " + base.resolve("live")
                 + " (lowerdir=/, upperdir=" + base.resolve("root") + ", workdir=" + base.resolve("work") + ", nodev)");
-        assertThat(plan.lines().get(20)).isEqualTo("21. [ns] share " + shared + " on " + base.resolve("live")
+        assertThat(plan.lines().get(19)).isEqualTo("20. [ns] share " + shared + " on " + base.resolve("live")
                 + shared + " (nodev)");
-        assertThat(plan.lines().get(21)).isEqualTo("22. [ns] hide the BASE, LOG and state of every other subhost,"
+        assertThat(plan.lines().get(20)).isEqualTo("21. [ns] hide the BASE, LOG and state of every other subhost,"
                 + " where " + base.resolve("live") + " shows them");
         // pid 1's spawn waits for the relay and the init that the caller's thread makes.
-        assertThat(plan.lines().get(23)).isEqualTo("24. [ns] the log relay and the init, once the caller's thread made"
+        assertThat(plan.lines().get(22)).isEqualTo("23. [ns] the log relay and the init, once the caller's thread made"
                 + " them");
-        assertThat(plan.lines().get(25)).isEqualTo("26. [host] pid 1 into control groups /sys/fs/cgroup/ex1, on a"
-                + " thread of its own; pid 1's go waits for it");
-        assertThat(plan.lines().get(27)).isEqualTo("28. [host] hide the trees of subhosts booted meanwhile in ex1,"
+        // pid 1 is born in its groups: no move after its start.
+        assertThat(plan.lines().get(23)).startsWith("24. [ns] pid 1 (the SDK's subhost-init, a sealed memfd) in new pid,"
+                + " ipc, uts, time and cgroup namespaces and born in control groups /sys/fs/cgroup/ex1 (clone3 by"
+                + " its launcher); hostname from");
+        assertThat(plan.lines()).noneMatch(line -> line.contains(" into control groups"));
+        assertThat(plan.lines().get(25)).isEqualTo("26. [host] hide the trees of subhosts booted meanwhile in ex1,"
                 + " and ex1's in the running subhosts that show them");
     }
 
@@ -170,11 +174,11 @@ class BootPlannerTest {
                 " 6. [host, alongside ns] open LOG ");
         List<String> withInit = BootPlanner.plan(builder.init("echo /sbin/init").build(), UNIFIED).lines();
         assertThat(withInit.get(4)).as("INIT runs on the host before the namespace thread starts")
-                .startsWith(" 5. [host] open LOG ").endsWith("init script: the output of INIT (echo /sbin/init)");
+                .startsWith(" 5. [host] open LOG ").contains("init script: the output of INIT (echo /sbin/init); the log relay born");
         assertThat(withInit.get(3)).startsWith(" 4. [host] control groups ");
-        assertThat(withInit.get(6)).as("the built-in PREMOUNT still alongside, after INIT ran")
-                .startsWith(" 7. [host, alongside ns] write " + base.resolve("root/etc/network/interfaces"));
-        assertThat(withInit.get(7)).isEqualTo(" 8. [host, alongside ns] network namespace ex1 once the namespace"
+        assertThat(withInit.get(5)).as("the built-in PREMOUNT still alongside, after INIT ran")
+                .startsWith(" 6. [host, alongside ns] write " + base.resolve("root/etc/network/interfaces"));
+        assertThat(withInit.get(6)).isEqualTo(" 7. [host, alongside ns] network namespace ex1 once the namespace"
                 + " thread made it");
         assertThat(withInit).noneMatch(line -> line.contains("once the caller's thread made them"));
         List<String> withPremount = BootPlanner.plan(builder.init(Optional.empty()).premount("/usr/local/bin/pre")
@@ -246,7 +250,6 @@ class BootPlannerTest {
         SubhostConfig.Builder builder = SubhostConfig.builder("ex1", base).cables("br0= =").start("none");
 
         assertThat(readers(BootPlanner.plan(builder.build(), UNIFIED))).containsExactly(
-                "JoinRelay <- PrepareInit",
                 "AwaitNetns <- CreateNetnsOnBootThread",
                 "AddVeth <- AwaitNetns",
                 "ConnectHostEnd <- PrepareInit",
@@ -255,11 +258,10 @@ class BootPlannerTest {
                 "AwaitInterfaces <- WriteInterfaces",
                 "HideTrees <- Register",
                 "AwaitPrepared <- PrepareInit",
-                "StartPid1 <- AwaitPrepared, AwaitPrepared",
-                "Join <- StartPid1",
+                "StartPid1 <- AwaitPrepared, AwaitPrepared, AwaitPrepared",
                 "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
                 "Carry <- Register, StartPid1",
-                "ReleaseInit <- StartPid1, JoinRelay, Join");
+                "ReleaseInit <- StartPid1");
         assertThat(readers(BootPlanner.plan(builder.premount("/usr/local/bin/pre").build(), NO_CGROUP))).containsExactly(
                 "AddVeth <- CreateNetns",
                 "ConnectHostEnd <- PrepareInit",
@@ -268,7 +270,7 @@ class BootPlannerTest {
                 "NewMountNamespace <- CreateNetns",
                 "RunHook <- PrepareInit",
                 "HideTrees <- Register",
-                "StartPid1 <- PrepareInit, PrepareInit",
+                "StartPid1 <- PrepareInit, PrepareInit, PrepareInit",
                 "RecordRunning <- RecordBooting, StartPid1, ConnectHostEnd, ConnectHostEnd",
                 "Carry <- Register, StartPid1",
                 "ReleaseInit <- StartPid1");
@@ -296,11 +298,13 @@ class BootPlannerTest {
                 + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1;"
                 + " MEMORY_MAX=512M PIDS_MAX=2048 CPU_WEIGHT=300; devices c:1:3 c:1:5"
                 + " c:1:7 c:1:8 c:1:9 c:5:0 c:5:2 c:136:* c:10:200:rw",
-                " 7. [host, alongside ns] the log relay into control groups /sys/fs/cgroup/unified/ex1,"
-                + " /sys/fs/cgroup/memory/process_api/f632/ex1, on a thread of its own",
-                "21. [host] pid 1 into control groups /sys/fs/cgroup/unified/ex1,"
-                + " /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1, /sys/fs/cgroup/cpu/ex1,"
-                + " on a thread of its own; pid 1's go waits for it");
+                " 6. [host, alongside ns] open LOG /tmp/oly-ex1.log (at most 10M, and as much in oly-ex1.log.1);"
+                + " init script: built-in, no services; the log relay born in control groups"
+                + " /sys/fs/cgroup/unified/ex1, /sys/fs/cgroup/memory/process_api/f632/ex1");
+        assertThat(plan.lines()).anyMatch(line -> line.startsWith("19. [ns] pid 1 (the SDK's subhost-init, a sealed"
+                + " memfd) in new pid, ipc, uts, time and cgroup namespaces and born in control groups"
+                + " /sys/fs/cgroup/unified/ex1, /sys/fs/cgroup/memory/process_api/f632/ex1, /sys/fs/cgroup/pids/ex1,"
+                + " /sys/fs/cgroup/cpu/ex1 (clone3 by its launcher); hostname from"));
         SubhostState planned = ((StateStore.RecordBooting) plan.steps().get(1)).planned();
         assertThat(planned.cgroups().record()).containsExactly(
                 Map.entry("cgroup", "/sys/fs/cgroup/unified/ex1"),
@@ -339,7 +343,7 @@ class BootPlannerTest {
         BootPlan plan = BootPlanner.plan(config, UNIFIED);
 
         assertThat(describe(plan)).startsWith("CheckLayout", "RecordBooting", "Register", "Limit",
-                "WriteInterfaces", "Create", "PrepareInit", "JoinRelay");
+                "WriteInterfaces", "Create", "PrepareInit");
         assertThat(plan.steps().get(3).place()).isEqualTo(BootStep.Place.HOST);
         assertThat(plan.lines().get(3)).isEqualTo(" 4. [host] DISK_MAX 10G on UPPER " + base.resolve("root")
                 + " (its btrfs quota group, or its ext4/XFS project quota)");

@@ -176,7 +176,7 @@ class CableTest {
             // fail at the VLAN step with the kernel's reason, and leave nothing (see tearDown);
             // the tagged link itself is not tested, and the run lists this skip by name.
             assertThatThrownBy(() -> boot("= =.302", "none")).isInstanceOf(SubhostException.class)
-                    .hasMessageStartingWith("boot " + name + ": step 11 (cable 0 VLAN 302: " + name + "0.302 on "
+                    .hasMessageStartingWith("boot " + name + ": step 10 (cable 0 VLAN 302: " + name + "0.302 on "
                             + name + "0) failed: RTM_NEWLINK(")
                     .hasMessageContaining("EOPNOTSUPP");
             config = null;

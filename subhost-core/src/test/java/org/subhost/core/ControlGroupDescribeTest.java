@@ -47,12 +47,6 @@ class ControlGroupDescribeTest {
                 assertThat(line).isEqualTo(streams(groups, l));
                 noLimits += line.contains("; no limits;") ? 1 : 0;
             }
-            String dirs = String.join(", ", groups.directories().stream().map(Path::toString).toList());
-            assertThat(new ControlGroup.Join(groups, null, null).describe()).isEqualTo("pid 1 into control groups "
-                    + dirs + ", on a thread of its own; pid 1's go waits for it");
-            assertThat(new ControlGroup.JoinRelay(groups, null, null).describe()).isEqualTo(
-                    "the log relay into control groups " + String.join(", ", groups.relayDirectories().stream()
-                            .map(Path::toString).toList()) + ", on a thread of its own");
         }
         assertThat(noLimits).as("lines without a limit").isEqualTo(2 * groupings.size());
     }

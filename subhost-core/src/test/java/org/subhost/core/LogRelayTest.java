@@ -27,7 +27,7 @@ class LogRelayTest {
         Path state = Files.createDirectories(dir.resolve("state"));
         LogRelay.Ends ends;
         try (Descriptor logFd = new Descriptor(LogFile.openForAppend(log))) {
-            ends = LogRelay.start(state, "relaytest", logFd.fd(), log, logMax);
+            ends = LogRelay.start(state, "relaytest", logFd.fd(), log, logMax, BirthGroups.NONE);
         }
         try (Descriptor out = ends.output(); Descriptor status = ends.status()) {
             assertThat(ends.started().pid()).as("the relay's pid").isPositive();
@@ -52,7 +52,7 @@ class LogRelayTest {
         List<String> before = children();
         LogRelay.Ends ends;
         try (Descriptor logFd = new Descriptor(LogFile.openForAppend(log))) {
-            ends = LogRelay.start(state, "relaytest", logFd.fd(), log, 10 << 20);
+            ends = LogRelay.start(state, "relaytest", logFd.fd(), log, 10 << 20, BirthGroups.NONE);
         }
         try (Descriptor out = ends.output(); Descriptor status = ends.status()) {
             // The first process (it forks the relay and exits) is still this thread's child,

@@ -224,7 +224,7 @@ class RollbackTest {
     void aMissingBridgeFailsAtItsCableAndLeavesNothing() throws Exception {
         config = minimal().cables("shtnobr0=").build();
         assertThatThrownBy(() -> Subhosts.linux().boot(config)).isInstanceOf(SubhostException.class)
-                .hasMessage("boot " + name + ": step 10 (host end " + name + "0: port of bridge shtnobr0, up) failed: "
+                .hasMessage("boot " + name + ": step 9 (host end " + name + "0: port of bridge shtnobr0, up) failed: "
                         + "bridge shtnobr0 (for " + name + "0) does not exist on the host");
     }
 

@@ -20,13 +20,14 @@ import org.subhost.config.SubhostConfig;
 
 /**
  * Where pid 1, a service, the log relay and an entering process are right after the boot,
- * now that the moves into the control groups run on a thread of their own while the boot
- * goes on ({@link ControlGroup.Join}): looked at from the host, in each process's {@code
- * /proc/PID/cgroup} and each group's {@code cgroup.procs}, on this machine's hybrid layout
- * (v2 at /sys/fs/cgroup/unified, memory, pids and cpu in v1 hierarchies). And a move that the
- * kernel refuses fails the boot, naming the process and the group, and leaves nothing.
+ * now that pid 1 and the relay are born in the control groups ({@link BirthGroups}) instead
+ * of moved there: looked at from the host, in each process's {@code /proc/PID/cgroup} and
+ * each group's {@code cgroup.procs}, on this machine's hybrid layout (v2 at
+ * /sys/fs/cgroup/unified, memory, pids and cpu in v1 hierarchies). And a group that the
+ * kernel refuses pid 1's birth in fails the boot, naming the group and the errno, and leaves
+ * nothing.
  */
-class ControlGroupJoinKernelTest extends SubhostKernelTest {
+class ControlGroupBirthKernelTest extends SubhostKernelTest {
     private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
 
@@ -139,32 +140,51 @@ class ControlGroupJoinKernelTest extends SubhostKernelTest {
     }
 
     @Test
-    void aMoveThatTheKernelRefusesFailsTheBootNamingProcessAndGroupAndLeavesNothing() throws Exception {
+    void aPidsMaxOfOneHoldsPidOneAloneSinceItsLauncherNeverJoinsTheGroup() throws Exception {
+        config = SubhostConfig.builder(name, base).start("none").log(base.resolve("log")).limit("PIDS_MAX", "1")
+                .build();
+
+        Subhost s = subhosts.boot(config);
+
+        // The launcher clones pid 1 from the host's groups; pid 1 moves itself into the v1
+        // ones. Had the launcher gone first, the clone would have been the group's second task.
+        Path pids = Path.of("/sys/fs/cgroup/pids", name);
+        assertThat(Files.readString(pids.resolve("pids.max")).strip()).isEqualTo("1");
+        assertThat(Files.readAllLines(pids.resolve("cgroup.procs"))).containsExactly(Long.toString(s.pid()));
+        assertInEveryGroup(s.pid(), "pid 1");
+    }
+
+    @Test
+    void aGroupThatRefusesPidOnesBirthFailsTheBootNamingTheGroupAndLeavesNothing() throws Exception {
         config = SubhostConfig.builder(name, base).start("none").log(base.resolve("log")).build();
         List<String> plan = BootPlanner.plan(config, HostFacts.probe()).lines();
-        int join = 1 + java.util.stream.IntStream.range(0, plan.size())
-                .filter(i -> plan.get(i).contains("] pid 1 into control groups")).findFirst().orElseThrow();
-        int release = 1 + java.util.stream.IntStream.range(0, plan.size())
-                .filter(i -> plan.get(i).contains("] release pid 1")).findFirst().orElseThrow();
+        int awaitNetns = 1 + java.util.stream.IntStream.range(0, plan.size())
+                .filter(i -> plan.get(i).contains("] network namespace " + name + " once the namespace thread made it"))
+                .findFirst().orElseThrow();
+        int start = 1 + java.util.stream.IntStream.range(0, plan.size())
+                .filter(i -> plan.get(i).contains("] pid 1 (the SDK's subhost-init")).findFirst().orElseThrow();
         Path pids = Path.of("/sys/fs/cgroup/pids", name);
-        // Before pid 1's move: its pids group goes (nothing is in it yet, the log relay is not
-        // counted there), so that the kernel refuses the move into it.
+        // After the groups were opened for pid 1 (with LOG, on the caller's thread), before the
+        // wait for the network namespace on the same thread and so before pid 1's spawn (which
+        // waits for that thread's LOG and relay): its pids group goes (nothing is
+        // in it yet, the log relay is not counted there), and the kernel refuses the write of
+        // pid 1's launcher into the tasks file of a group that is gone.
         Subhosts faulty = LinuxSubhosts.withFaults(Path.of("/run/subhost"), (index, step) -> {
-            if (index == join) {
+            if (index == awaitNetns) {
                 Files.delete(pids);
             }
         });
 
         assertThatThrownBy(() -> faulty.boot(config)).isInstanceOf(SubhostException.class)
-                .hasMessageStartingWith("boot " + name + ": step " + release + " (release pid 1; return when it has"
-                        + " /proc mounted and the init running) failed: pid 1 (")
-                .hasMessageContaining(") could not join the subhost's control groups: ")
-                .hasMessageContaining(pids.resolve("cgroup.procs").toString())
-                .hasMessageContaining("ENOENT");
+                .hasMessageStartingWith("boot " + name + ": step " + start + " (pid 1 (the SDK's subhost-init")
+                .hasMessageContaining(" failed: pid 1 could not be born in the subhost's control groups: write("
+                        + pids.resolve("tasks") + ", \"0\"): ENODEV (No such device)");
         config = null;
         assertThat(KernelFixture.leftovers(name, base)).isEmpty();
         assertThat(Path.of("/sys/fs/cgroup/unified", name)).doesNotExist();
-        // pid 1 never got its go: the init never ran.
-        assertThat(Files.readString(base.resolve("log"))).doesNotContain("no service running");
+        // The launcher said why in LOG too; no init ran.
+        String log = Files.readString(base.resolve("log"));
+        assertThat(log).contains("move into a v1 control group (0 into its tasks)").contains("ENODEV");
+        assertThat(log).doesNotContain("no service running");
     }
 }
