@@ -593,13 +593,13 @@ final class Hiding {
          */
         boolean hide(Path image) throws IOException {
             String relative = image.toString().substring(1);
-            int target;
-            try {
-                target = root.openWithoutLinks(relative, Fds.O_PATH);
-            } catch (SyscallException e) {
-                if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR) || e.is(Errno.ELOOP) || e.is(Errno.EXDEV)) {
+            int target = root.tryOpenWithoutLinks(relative, Fds.O_PATH);
+            if (target < 0) {
+                int errno = -target;
+                if (errno == Errno.ENOENT || errno == Errno.ENOTDIR || errno == Errno.ELOOP || errno == Errno.EXDEV) {
                     return false;
                 }
+                SyscallException e = root.openWithoutLinksRefusal(relative, Fds.O_PATH, errno);
                 throw new IOException(Printable.of(root.pathOf(relative).toString()) + ": " + e.errnoText(), e);
             }
             try {

@@ -120,6 +120,11 @@ final class IfupdownStanzas {
      * The host's own configuration, trusted as such.
      */
     static Optional<Set<String>> stanzasOf(Path file) {
+        // Missing on most hosts: told by access(2), which makes no exception, before the read,
+        // whose failure (a race, a directory, no permission) gives the same empty answer.
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
         Set<String> stanzas = new LinkedHashSet<>();
         List<Path> read = new ArrayList<>();
         try {

@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.subhost.linux.AtFiles;
 import org.subhost.linux.Credentials;
 import org.subhost.linux.Errno;
@@ -196,13 +197,9 @@ final class LogFile {
      * @throws IOException when LOG or LOG.1 is refused, or the kernel refuses the exchange
      */
     static boolean rotateIfFull(Path log, long max) throws IOException {
-        long size;
-        try {
-            size = (Long) Files.getAttribute(log, "unix:size", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return false;
-        }
-        if (size < max) {
+        // LOG is missing at a first boot: an answer, for which no exception is made.
+        Optional<FileStatus> status = AtFiles.lstatIfPresent(log.toString());
+        if (status.isEmpty() || status.get().size() < max) {
             return false;
         }
         int fd = openForAppend(log);

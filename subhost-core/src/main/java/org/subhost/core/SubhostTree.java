@@ -93,29 +93,63 @@ final class SubhostTree implements AutoCloseable, TreeReader {
      * @throws SyscallException when the kernel refuses (ENOENT, ENOTDIR, ELOOP for a link)
      */
     int openWithoutLinks(String relative, int flags) throws SyscallException {
-        String rel = relative(relative);
+        int rc = tryOpenWithoutLinks(relative, flags);
+        if (rc < 0) {
+            throw openWithoutLinksRefusal(relative, flags, -rc);
+        }
+        return rc;
+    }
+
+    /**
+     * As {@link #openWithoutLinks}, with the refusal as an answer: for a caller to whom a
+     * missing entry or a link on the way is expected, no exception is made.
+     *
+     * @return a descriptor owned by the caller, or the errno negated ({@code -Errno.ENOENT})
+     */
+    int tryOpenWithoutLinks(String relative, int flags) {
+        return tryOpenat2(relative(relative), flags | Fds.O_NOFOLLOW, 0, RESOLVE | AtFiles.RESOLVE_NO_SYMLINKS);
+    }
+
+    /** {@return the refusal {@link #openWithoutLinks} throws for {@code errno}} */
+    SyscallException openWithoutLinksRefusal(String relative, int flags, int errno) {
+        return refusal(relative(relative), flags | Fds.O_NOFOLLOW, 0, RESOLVE | AtFiles.RESOLVE_NO_SYMLINKS, errno);
+    }
+
+    private int openAt(String relative, int flags, int mode) throws SyscallException {
+        int rc = tryOpenAt(relative, flags, mode);
+        if (rc < 0) {
+            throw refusal(relative, flags, mode, RESOLVE, -rc);
+        }
+        return rc;
+    }
+
+    /** {@link #openAt}'s descriptor, or its errno negated: a refusal made no exception yet. */
+    private int tryOpenAt(String relative, int flags, int mode) {
+        return tryOpenat2(relative, flags, mode, RESOLVE);
+    }
+
+    /**
+     * openat2 below the top, tried again while a rename or mount races with the walk
+     * (EAGAIN); the descriptor, or the last errno negated. O_CLOEXEC is added.
+     */
+    private int tryOpenat2(String relative, int flags, int mode, long resolve) {
         for (int attempt = 1; ; attempt++) {
-            try {
-                return AtFiles.openat2(fd, rel.isEmpty() ? "." : rel, flags | Fds.O_CLOEXEC | Fds.O_NOFOLLOW, 0,
-                        RESOLVE | AtFiles.RESOLVE_NO_SYMLINKS);
-            } catch (SyscallException e) {
-                if (!e.is(Errno.EAGAIN) || attempt == RACE_RETRIES) {
-                    throw e;
-                }
+            int rc = AtFiles.tryOpenat2(fd, relative.isEmpty() ? "." : relative, flags | Fds.O_CLOEXEC, mode, resolve);
+            if (rc != -Errno.EAGAIN || attempt == RACE_RETRIES) {
+                return rc;
             }
         }
     }
 
-    private int openAt(String relative, int flags, int mode) throws SyscallException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return AtFiles.openat2(fd, relative.isEmpty() ? "." : relative, flags | Fds.O_CLOEXEC, mode, RESOLVE);
-            } catch (SyscallException e) {
-                if (!e.is(Errno.EAGAIN) || attempt == RACE_RETRIES) {
-                    throw e;
-                }
-            }
-        }
+    /** The exception of a refused {@link #tryOpenat2}, as {@link AtFiles#openat2} makes it. */
+    private SyscallException refusal(String relative, int flags, int mode, long resolve, int errno) {
+        return AtFiles.openat2Refusal(fd, relative.isEmpty() ? "." : relative, flags | Fds.O_CLOEXEC, mode, resolve,
+                errno);
+    }
+
+    /** {@link #failure} of a refused {@link #tryOpenAt}: the exception is made only here. */
+    private IOException openFailure(String relative, int flags, int errno) {
+        return failure(relative, refusal(relative, flags, 0, RESOLVE, errno));
     }
 
     /**
@@ -127,14 +161,12 @@ final class SubhostTree implements AutoCloseable, TreeReader {
     @Override
     public List<String> list(String relative) throws IOException {
         String rel = relative(relative);
-        int dir;
-        try {
-            dir = openAt(rel, Fds.O_RDONLY | Fds.O_DIRECTORY, 0);
-        } catch (SyscallException e) {
-            if (e.is(Errno.ENOENT)) {
-                return List.of();
-            }
-            throw failure(rel, e);
+        int dir = tryOpenAt(rel, Fds.O_RDONLY | Fds.O_DIRECTORY, 0);
+        if (dir == -Errno.ENOENT) {
+            return List.of();
+        }
+        if (dir < 0) {
+            throw openFailure(rel, Fds.O_RDONLY | Fds.O_DIRECTORY, -dir);
         }
         // The magic link leads to the very directory opened above, whatever its path is now.
         try (java.util.stream.Stream<Path> entries = java.nio.file.Files.list(Path.of(procPath(dir)))) {
@@ -151,14 +183,13 @@ final class SubhostTree implements AutoCloseable, TreeReader {
     @Override
     public Optional<String> typeName(String relative, boolean follow) throws IOException {
         String rel = relative(relative);
-        int path;
-        try {
-            path = openAt(rel, Fds.O_PATH | (follow ? 0 : Fds.O_NOFOLLOW), 0);
-        } catch (SyscallException e) {
-            if (e.is(Errno.ENOENT)) {
-                return Optional.empty();
-            }
-            throw failure(rel, e);
+        int flags = Fds.O_PATH | (follow ? 0 : Fds.O_NOFOLLOW);
+        int path = tryOpenAt(rel, flags, 0);
+        if (path == -Errno.ENOENT) {
+            return Optional.empty();
+        }
+        if (path < 0) {
+            throw openFailure(rel, flags, -path);
         }
         try {
             return Optional.of(AtFiles.fstat(path).typeName());
@@ -178,14 +209,12 @@ final class SubhostTree implements AutoCloseable, TreeReader {
      */
     Optional<LayerEntry> layerEntry(String relative) throws IOException {
         String rel = relative(relative);
-        int path;
-        try {
-            path = openAt(rel, Fds.O_PATH | Fds.O_NOFOLLOW, 0);
-        } catch (SyscallException e) {
-            if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR)) {
-                return Optional.empty();
-            }
-            throw failure(rel, e);
+        int path = tryOpenAt(rel, Fds.O_PATH | Fds.O_NOFOLLOW, 0);
+        if (path == -Errno.ENOENT || path == -Errno.ENOTDIR) {
+            return Optional.empty();
+        }
+        if (path < 0) {
+            throw openFailure(rel, Fds.O_PATH | Fds.O_NOFOLLOW, -path);
         }
         try {
             FileStatus status = AtFiles.fstat(path);
@@ -215,15 +244,16 @@ final class SubhostTree implements AutoCloseable, TreeReader {
      * that leads nowhere inside it does not.
      */
     boolean exists(String relative) throws IOException {
-        try {
-            Descriptor.closeQuietly(open(relative, Fds.O_PATH));
-            return true;
-        } catch (SyscallException e) {
-            if (e.is(Errno.ENOENT)) {
-                return false;
-            }
-            throw failure(relative, e);
+        String rel = relative(relative);
+        int path = tryOpenAt(rel, Fds.O_PATH, 0);
+        if (path == -Errno.ENOENT) {
+            return false;
         }
+        if (path < 0) {
+            throw failure(relative, refusal(rel, Fds.O_PATH, 0, RESOLVE, -path));
+        }
+        Descriptor.closeQuietly(path);
+        return true;
     }
 
     /**
@@ -244,12 +274,10 @@ final class SubhostTree implements AutoCloseable, TreeReader {
         try {
             for (String name : names) {
                 prefix.append(prefix.isEmpty() ? "" : "/").append(name);
-                int next;
-                try {
-                    next = openAt(prefix.toString(), Fds.O_PATH | Fds.O_DIRECTORY, 0);
-                } catch (SyscallException e) {
-                    if (!e.is(Errno.ENOENT)) {
-                        throw failure(prefix.toString(), e);
+                int next = tryOpenAt(prefix.toString(), Fds.O_PATH | Fds.O_DIRECTORY, 0);
+                if (next < 0) {
+                    if (next != -Errno.ENOENT) {
+                        throw openFailure(prefix.toString(), Fds.O_PATH | Fds.O_DIRECTORY, -next);
                     }
                     makeDirectory(current, name, mode, prefix.toString());
                     try {
@@ -325,14 +353,13 @@ final class SubhostTree implements AutoCloseable, TreeReader {
     void remove(String relative) throws IOException {
         String rel = relative(relative);
         int slash = rel.lastIndexOf('/');
-        int parent;
-        try {
-            parent = openAt(slash < 0 ? "" : rel.substring(0, slash), Fds.O_PATH | Fds.O_DIRECTORY, 0);
-        } catch (SyscallException e) {
-            if (e.is(Errno.ENOENT)) {
-                return;
-            }
-            throw failure(rel, e);
+        String directory = slash < 0 ? "" : rel.substring(0, slash);
+        int parent = tryOpenAt(directory, Fds.O_PATH | Fds.O_DIRECTORY, 0);
+        if (parent == -Errno.ENOENT) {
+            return;
+        }
+        if (parent < 0) {
+            throw failure(rel, refusal(directory, Fds.O_PATH | Fds.O_DIRECTORY, 0, RESOLVE, -parent));
         }
         try {
             AtFiles.unlinkat(parent, rel.substring(slash + 1), 0);
@@ -356,14 +383,12 @@ final class SubhostTree implements AutoCloseable, TreeReader {
     @Override
     public Optional<byte[]> readRegular(String relative, int limit) throws IOException {
         String rel = relative(relative);
-        int path;
-        try {
-            path = openAt(rel, Fds.O_PATH, 0);
-        } catch (SyscallException e) {
-            if (e.is(Errno.ENOENT)) {
-                return Optional.empty();
-            }
-            throw failure(rel, e);
+        int path = tryOpenAt(rel, Fds.O_PATH, 0);
+        if (path == -Errno.ENOENT) {
+            return Optional.empty();
+        }
+        if (path < 0) {
+            throw openFailure(rel, Fds.O_PATH, -path);
         }
         FileStatus before;
         try {

@@ -55,4 +55,19 @@ class IfupdownStanzasTest {
     void anUnreadableConfigurationIsUnknown(@TempDir Path dir) {
         assertThat(IfupdownStanzas.stanzasOf(dir.resolve("interfaces"))).isEmpty();
     }
+
+    @Test
+    void aMissingConfigurationIsToldFromAnEmptyOneAndEveryUnreadableKindIsUnknown(@TempDir Path dir)
+            throws IOException {
+        // Missing (told without reading), a link to nowhere, a directory, a file on the way:
+        // all unknown, as the read's failure made them before; an empty file has no stanza.
+        Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere"));
+        Files.createDirectories(dir.resolve("directory"));
+        Files.writeString(dir.resolve("empty"), "");
+        assertThat(IfupdownStanzas.stanzasOf(dir.resolve("missing"))).isEmpty();
+        assertThat(IfupdownStanzas.stanzasOf(dir.resolve("dangling"))).isEmpty();
+        assertThat(IfupdownStanzas.stanzasOf(dir.resolve("directory"))).isEmpty();
+        assertThat(IfupdownStanzas.stanzasOf(dir.resolve("empty/interfaces"))).isEmpty();
+        assertThat(IfupdownStanzas.stanzasOf(dir.resolve("empty"))).hasValueSatisfying(s -> assertThat(s).isEmpty());
+    }
 }

@@ -30,6 +30,16 @@ class LogRotationTest {
     }
 
     @Test
+    void aMissingLogIsNoRotationButALogBehindAFileIsRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("ex2"), "not a directory");
+
+        assertThat(LogFile.rotateIfFull(dir.resolve("ex2.log"), 1)).as("missing").isFalse();
+        assertThatThrownBy(() -> LogFile.rotateIfFull(file.resolve("ex2.log"), 1))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("ENOTDIR");
+    }
+
+    @Test
     void theRotatedFileIsMadeWhenMissingAndBecomesTheNewLogWithLogsMode() throws Exception {
         Path log = Files.writeString(dir.resolve("ex1.log"), "y".repeat(4096));
 

@@ -10,6 +10,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Optional;
 import org.subhost.linux.internal.Downcall;
 import org.subhost.linux.internal.FlagNames;
 import org.subhost.linux.internal.Memory;
@@ -155,6 +156,29 @@ public final class AtFiles {
      * @throws SyscallException when the kernel refuses
      */
     public static int openat2(int dirFd, String path, int flags, int mode, long resolve) throws SyscallException {
+        int rc = tryOpenat2(dirFd, path, flags, mode, resolve);
+        if (rc < 0) {
+            throw openat2Refusal(dirFd, path, flags, mode, resolve, -rc);
+        }
+        return rc;
+    }
+
+    /**
+     * As {@link #openat2}, for a caller to whom a refusal is an answer (ENOENT where absence
+     * is expected, EAGAIN to try again): the refusal comes back as a negative errno, and no
+     * exception, with its stack trace and message, is made for it. A refusal the caller does
+     * not expect goes to {@link #openat2Refusal}, which makes the exception {@link #openat2}
+     * throws.
+     *
+     * @param dirFd the directory that relative paths (and RESOLVE_IN_ROOT's root) start at
+     * @param path the path
+     * @param flags O_* flags; O_CLOEXEC wanted
+     * @param mode the permission bits for O_CREAT, else 0
+     * @param resolve RESOLVE_* flags, or-ed
+     * @return the new descriptor, owned by the caller; or the errno negated, such as
+     *     {@code -Errno.ENOENT}
+     */
+    public static int tryOpenat2(int dirFd, String path, int flags, int mode, long resolve) {
         long rc;
         int errno;
         byte[] how = openHow(flags, (flags & Fds.O_CREAT) != 0 ? mode : 0, resolve);
@@ -166,10 +190,24 @@ public final class AtFiles {
                     Native.address(Memory.cString(arena, path)), Native.address(howSegment), (long) OPEN_HOW_SIZE);
             errno = Native.errno(errnoSegment);
         }
-        if (rc == -1) {
-            throw new SyscallException("openat2", describeOpenat2(dirFd, path, flags, mode, resolve), errno);
-        }
-        return (int) rc;
+        return rc == -1 ? -errno : (int) rc;
+    }
+
+    /**
+     * The refusal of an openat2 with these arguments, as {@link #openat2} throws it: for a
+     * caller of {@link #tryOpenat2} whose refusal is a failure after all.
+     *
+     * @param dirFd the directory the path started at
+     * @param path the path
+     * @param flags the O_* flags of the call
+     * @param mode the permission bits of the call
+     * @param resolve the RESOLVE_* flags of the call
+     * @param errno the errno (positive)
+     * @return the exception, naming the call, its arguments and the errno
+     */
+    public static SyscallException openat2Refusal(int dirFd, String path, int flags, int mode, long resolve,
+            int errno) {
+        return new SyscallException("openat2", describeOpenat2(dirFd, path, flags, mode, resolve), errno);
     }
 
     /** The arguments of openat2 as its error message shows them. */
@@ -402,25 +440,55 @@ public final class AtFiles {
      * @throws SyscallException when the kernel refuses (EBADF)
      */
     public static FileStatus fstat(int fd) throws SyscallException {
-        int rc;
-        int errno;
-        FileStatus status;
+        int[] errno = new int[1];
+        FileStatus status = statx(fd, "", Mounts.AT_EMPTY_PATH | Mounts.AT_SYMLINK_NOFOLLOW, errno);
+        if (status == null) {
+            throw new SyscallException("statx", "fd " + fd + ", AT_EMPTY_PATH", errno[0]);
+        }
+        return status;
+    }
+
+    /**
+     * The status of {@code path} itself, a symbolic link not followed: statx(2) with
+     * AT_SYMLINK_NOFOLLOW, as lstat(2). Empty when there is no such entry (ENOENT): for a
+     * caller to whom absence is an answer, no exception is made for it.
+     *
+     * <p>Errnos to expect: ENOTDIR (a component is no directory), EACCES, ELOOP (too many
+     * links on the way to the last component).
+     *
+     * @param path the path (a relative one from the working directory)
+     * @return its status, or empty when it is missing
+     * @throws SyscallException when the kernel refuses with another errno than ENOENT
+     */
+    public static Optional<FileStatus> lstatIfPresent(String path) throws SyscallException {
+        int[] errno = new int[1];
+        FileStatus status = statx(Mounts.AT_FDCWD, path, Mounts.AT_SYMLINK_NOFOLLOW, errno);
+        if (status != null) {
+            return Optional.of(status);
+        }
+        if (errno[0] == Errno.ENOENT) {
+            return Optional.empty();
+        }
+        throw new SyscallException("statx", path + ", AT_SYMLINK_NOFOLLOW", errno[0]);
+    }
+
+    /** statx(2) of the basic stats; null when refused, with the errno in {@code errno[0]}. */
+    private static FileStatus statx(int dirFd, String path, int flags, int[] errno) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errnoSegment = Native.errnoSegment(arena);
             MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
-            rc = (int) STATX.call(errnoSegment, fd, Native.address(Memory.cString(arena, "")),
-                    Mounts.AT_EMPTY_PATH | Mounts.AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, Native.address(buffer));
-            errno = Native.errno(errnoSegment);
-            status = new FileStatus(Memory.getShort(buffer, STX_MODE) & 0xffff, Memory.getInt(buffer, STX_UID),
+            int rc = (int) STATX.call(errnoSegment, dirFd, Native.address(Memory.cString(arena, path)), flags,
+                    STATX_BASIC_STATS, Native.address(buffer));
+            if (rc == -1) {
+                errno[0] = Native.errno(errnoSegment);
+                return null;
+            }
+            return new FileStatus(Memory.getShort(buffer, STX_MODE) & 0xffff, Memory.getInt(buffer, STX_UID),
                     Memory.getInt(buffer, STX_GID), Memory.getLong(buffer, STX_SIZE),
                     Memory.getInt(buffer, STX_DEV_MAJOR), Memory.getInt(buffer, STX_DEV_MINOR),
                     Memory.getLong(buffer, STX_INO), Memory.getInt(buffer, STX_NLINK),
                     Memory.getInt(buffer, STX_RDEV_MAJOR), Memory.getInt(buffer, STX_RDEV_MINOR));
         }
-        if (rc == -1) {
-            throw new SyscallException("statx", "fd " + fd + ", AT_EMPTY_PATH", errno);
-        }
-        return status;
     }
 
     /**

@@ -1,7 +1,9 @@
 package org.subhost.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -67,6 +69,10 @@ public final class Inotify {
     // int inotify_add_watch(int fd, const char *pathname, uint32_t mask)
     private static final Downcall ADD_WATCH = Native.lazyDowncall("inotify_add_watch",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // ssize_t read(int fd, void *buf, size_t count): its own, since EAGAIN, the end of every
+    // reading of a non-blocking queue, is an answer here and makes no exception.
+    private static final Downcall READ = Native.lazyDowncall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
 
     private Inotify() {}
 
@@ -136,33 +142,45 @@ public final class Inotify {
      */
     public static List<Event> read(int fd) throws SyscallException {
         List<Event> events = new ArrayList<>();
-        while (true) {
-            byte[] bytes;
-            try {
-                bytes = Fds.read(fd, BUFFER);
-            } catch (SyscallException e) {
-                if (e.is(Errno.EAGAIN)) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errnoSegment = Native.errnoSegment(arena);
+            MemorySegment buffer = arena.allocate(BUFFER);
+            while (true) {
+                long rc = (long) READ.call(errnoSegment, fd, Native.address(buffer), (long) BUFFER);
+                if (rc == -1) {
+                    int errno = Native.errno(errnoSegment);
+                    if (errno == Errno.EINTR) {
+                        continue;
+                    }
+                    if (errno == Errno.EAGAIN) {
+                        return events;
+                    }
+                    // As Fds.read words it.
+                    throw new SyscallException("read", "fd " + fd + ", " + BUFFER + " bytes", errno);
+                }
+                if (rc == 0) {
                     return events;
                 }
-                throw e;
+                decode(buffer.asSlice(0, rc).toArray(JAVA_BYTE), events);
             }
-            if (bytes.length == 0) {
-                return events;
+        }
+    }
+
+    /** Adds the events of {@code bytes}, what one read(2) gave, to {@code events}. */
+    private static void decode(byte[] bytes, List<Event> events) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
+        while (buffer.remaining() >= HEADER) {
+            int wd = buffer.getInt();
+            int mask = buffer.getInt();
+            buffer.getInt(); // cookie: which MOVED_FROM and MOVED_TO go together; not needed here
+            int length = buffer.getInt();
+            int start = buffer.position();
+            int end = start;
+            while (end < start + length && bytes[end] != 0) {
+                end++;
             }
-            ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
-            while (buffer.remaining() >= HEADER) {
-                int wd = buffer.getInt();
-                int mask = buffer.getInt();
-                buffer.getInt(); // cookie: which MOVED_FROM and MOVED_TO go together; not needed here
-                int length = buffer.getInt();
-                int start = buffer.position();
-                int end = start;
-                while (end < start + length && bytes[end] != 0) {
-                    end++;
-                }
-                events.add(new Event(wd, mask, new String(bytes, start, end - start, NAMES)));
-                buffer.position(start + length);
-            }
+            events.add(new Event(wd, mask, new String(bytes, start, end - start, NAMES)));
+            buffer.position(start + length);
         }
     }
 }

@@ -74,6 +74,50 @@ class AtFilesTest {
     }
 
     @Test
+    void tryOpenat2AnswersARefusalWithItsErrnoAndTellsAbsenceFromALink() throws Exception {
+        Files.writeString(dir.resolve("file"), "x");
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("file"));
+        long rules = AtFiles.RESOLVE_NO_SYMLINKS | AtFiles.RESOLVE_BENEATH;
+
+        assertThat(AtFiles.tryOpenat2(root, "missing", Fds.O_PATH | Fds.O_CLOEXEC, 0, rules)).isEqualTo(-Errno.ENOENT);
+        assertThat(AtFiles.tryOpenat2(root, "link", Fds.O_PATH | Fds.O_CLOEXEC, 0, rules)).isEqualTo(-Errno.ELOOP);
+        assertThat(AtFiles.tryOpenat2(root, "file/x", Fds.O_PATH | Fds.O_CLOEXEC, 0, rules)).isEqualTo(-Errno.ENOTDIR);
+        int fd = AtFiles.tryOpenat2(root, "file", Fds.O_RDONLY | Fds.O_CLOEXEC, 0, rules);
+        try {
+            assertThat(fd).isNotNegative();
+            assertThat(AtFiles.fstat(fd).isRegularFile()).isTrue();
+        } finally {
+            Fds.close(fd);
+        }
+    }
+
+    @Test
+    void openat2RefusalIsTheExceptionThatOpenat2Throws() {
+        long rules = AtFiles.RESOLVE_NO_SYMLINKS | AtFiles.RESOLVE_BENEATH;
+        int flags = Fds.O_WRONLY | Fds.O_CREAT | Fds.O_CLOEXEC;
+        assertThatThrownBy(() -> AtFiles.openat2(root, "no/such", flags, 0640, rules))
+                .isInstanceOf(SyscallException.class)
+                .hasMessage(AtFiles.openat2Refusal(root, "no/such", flags, 0640, rules, Errno.ENOENT).getMessage())
+                .hasMessage("openat2(fd " + root + "/no/such, O_WRONLY|O_CREAT|O_CLOEXEC, 0640, "
+                        + "RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH): ENOENT (No such file or directory)");
+    }
+
+    @Test
+    void lstatIfPresentIsEmptyForAMissingEntryAndRefusesAFileOnTheWay() throws Exception {
+        Files.writeString(dir.resolve("file"), "four");
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("nowhere"));
+
+        assertThat(AtFiles.lstatIfPresent(dir.resolve("missing").toString())).isEmpty();
+        assertThat(AtFiles.lstatIfPresent(dir.resolve("file").toString())).get()
+                .satisfies(s -> assertThat(s.size()).isEqualTo(4));
+        assertThat(AtFiles.lstatIfPresent(dir.resolve("link").toString())).as("the link itself, not followed").get()
+                .satisfies(s -> assertThat(s.typeName()).isEqualTo("symbolic link"));
+        assertThatThrownBy(() -> AtFiles.lstatIfPresent(dir.resolve("file/log").toString()))
+                .isInstanceOf(SyscallException.class)
+                .hasMessage("statx(" + dir.resolve("file/log") + ", AT_SYMLINK_NOFOLLOW): ENOTDIR (Not a directory)");
+    }
+
+    @Test
     void resolveInRootRefusesAMagicLink() throws Exception {
         Files.createSymbolicLink(dir.resolve("magic"), Path.of("/proc/self/root"));
         // IN_ROOT makes /proc/self/root mean DIR/proc/self/root, which does not exist.

@@ -17,17 +17,30 @@ import java.util.List;
  * the same socket that was abandoned (after an exception). A request with NLM_F_ACK ends at
  * its NLMSG_ERROR, which is an acknowledgement when its errno is 0; a dump ends at
  * NLMSG_DONE. Every other message is a reply (RTM_NEWLINK, RTM_NEWADDR) and kept.
+ *
+ * <p>A refusal with the errno that the caller expects ({@code ENODEV} when it asks whether a
+ * link is there) ends the exchange as an answer ({@link #refusedAsExpected}); no exception is
+ * made for it. Any other refusal is a {@link NetlinkException}.
  */
 final class Exchange {
     private final Request request;
     private final int seq;
+    /** The errno of a refusal that is an answer, not a failure; 0 for none. */
+    private final int expectedErrno;
     private final List<Message> replies = new ArrayList<>();
     private boolean interrupted;
     private boolean complete;
+    private boolean refusedAsExpected;
 
     Exchange(Request request, int seq) {
+        this(request, seq, 0);
+    }
+
+    /** An exchange that ends without an exception when the kernel refuses with {@code expectedErrno}. */
+    Exchange(Request request, int seq, int expectedErrno) {
         this.request = request;
         this.seq = seq;
+        this.expectedErrno = expectedErrno;
     }
 
     /**
@@ -54,7 +67,10 @@ final class Exchange {
             case NLMSG_ERROR, NLMSG_DONE -> {
                 ErrorReply status = ErrorReply.decode(message);
                 if (!status.ok()) {
-                    throw status.toException(request);
+                    if (expectedErrno == 0 || status.errno() != expectedErrno) {
+                        throw status.toException(request);
+                    }
+                    refusedAsExpected = true;
                 }
                 complete = true;
                 return true;
@@ -72,6 +88,11 @@ final class Exchange {
     /** The replies so far, in the order received. */
     List<Message> replies() {
         return List.copyOf(replies);
+    }
+
+    /** Whether the kernel refused the request with the errno the caller expects. */
+    boolean refusedAsExpected() {
+        return refusedAsExpected;
     }
 
     /**

@@ -422,6 +422,11 @@ public final class RtNetlink implements AutoCloseable {
     }
 
     private Exchange exchangeOnce(Request request) throws IOException {
+        return exchangeOnce(request, 0);
+    }
+
+    /** As {@link #exchangeOnce(Request)}; a refusal with {@code expectedErrno} (0: none) is an answer. */
+    private Exchange exchangeOnce(Request request, int expectedErrno) throws IOException {
         lock.lock();
         try {
             if (closed) {
@@ -429,7 +434,7 @@ public final class RtNetlink implements AutoCloseable {
             }
             int seq = nextSeq++;
             NetlinkSocketCalls.send(fd, request.encode(seq));
-            Exchange exchange = new Exchange(request, seq);
+            Exchange exchange = new Exchange(request, seq, expectedErrno);
             while (true) {
                 NetlinkSocketCalls.Datagram datagram = NetlinkSocketCalls.receive(fd);
                 if (datagram.senderPort() != 0) {
@@ -460,23 +465,21 @@ public final class RtNetlink implements AutoCloseable {
         }
     }
 
+    /** The link {@code request} asks for; empty on ENODEV, the kernel's "no such link", which makes no exception. */
     private Optional<Link> linkOrEmpty(Request request) throws IOException {
-        try {
-            return Optional.of(single(request));
-        } catch (NetlinkException e) {
-            if (e.is(Errno.ENODEV)) {
-                return Optional.empty();
-            }
-            throw e;
+        Exchange exchange = exchangeOnce(request, Errno.ENODEV);
+        if (exchange.refusedAsExpected()) {
+            return Optional.empty();
         }
+        return Optional.of(single(request, exchange.replies()));
     }
 
     private Link requireLink(String name) throws IOException {
-        return single(LinkRequests.get(name));
+        Request request = LinkRequests.get(name);
+        return single(request, exchange(request));
     }
 
-    private Link single(Request request) throws IOException {
-        List<Message> replies = exchange(request);
+    private static Link single(Request request, List<Message> replies) throws IOException {
         if (replies.size() != 1) {
             throw new NetlinkDecodingException(request + ": expected one RTM_NEWLINK, got " + replies.size());
         }

@@ -76,6 +76,36 @@ class ExchangeTest {
     }
 
     @Test
+    void refusalWithTheExpectedErrnoIsAnAnswerNotAnException() throws Exception {
+        Exchange exchange = new Exchange(LinkRequests.get("shtv0"), 3, Errno.ENODEV);
+
+        assertThat(exchange.accept(ack(3, Errno.ENODEV))).isTrue();
+        assertThat(exchange.refusedAsExpected()).isTrue();
+        assertThat(exchange.replies()).isEmpty();
+    }
+
+    @Test
+    void refusalWithAnotherErrnoStaysTheSameExceptionWhenOneIsExpected() {
+        Exchange exchange = new Exchange(LinkRequests.get("shtv0"), 3, Errno.ENODEV);
+
+        assertThatThrownBy(() -> exchange.accept(ack(3, Errno.EPERM)))
+                .isInstanceOf(NetlinkException.class)
+                .hasMessage("RTM_GETLINK(dev shtv0): EPERM (Operation not permitted)");
+        assertThat(exchange.refusedAsExpected()).isFalse();
+    }
+
+    @Test
+    void anAcknowledgementIsNoRefusalWhenOneIsExpected() throws Exception {
+        Exchange exchange = new Exchange(LinkRequests.get("shtv0"), 3, Errno.ENODEV);
+        Message reply = new Message(16, 0, 3, 1234, new byte[16]);
+
+        assertThat(exchange.accept(reply)).isFalse();
+        assertThat(exchange.accept(ack(3, 0))).isTrue();
+        assertThat(exchange.refusedAsExpected()).isFalse();
+        assertThat(exchange.replies()).containsExactly(reply);
+    }
+
+    @Test
     void errorReplyRecordComparesItsParts() {
         assertThat(new ErrorReply(0, Optional.empty(), OptionalInt.empty()).ok()).isTrue();
     }
