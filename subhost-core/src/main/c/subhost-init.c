@@ -15,9 +15,9 @@
  * in the subhost's control groups, inside
  * the subhost's mount namespace with its root already pivoted, with the subhost's own
  * /dev/null as input and a pipe to the log relay as output. It mounts /proc for its
- * pid namespace, enters a new time namespace (--timens), waits for the SDK to finish
- * the boot (--sync-fd), enters a cgroup namespace of its own, confines itself and
- * everything it starts (--caps, --seccomp, --files: see confine.h), runs the init in a
+ * pid namespace, enters a new time namespace (--timens), enters a cgroup namespace of its
+ * own, confines itself and everything it starts (--caps, --seccomp, --files: see
+ * confine.h), waits for the SDK to finish the boot (--sync-fd), runs the init in a
  * session of its own, says so (--ready-fd: one byte 's', so the SDK returns from the boot
  * without polling), then reaps every orphan of the subhost and stays alive, even with no
  * process left, until SIGTERM, SIGINT or SIGPWR: then every process gets SIGTERM, after
@@ -586,12 +586,15 @@ int main(int argc, char **argv)
 	if (options.timens)
 		enter_time_namespace();
 	confine(&options.confinement, true);
-	if (options.sync_fd >= 0)
-		wait_for_sync(options.sync_fd);
+	/* pid 1 was born in its control groups (birth.h), so nothing the host does before the go
+	 * changes what follows: the cgroup namespace and the confinement are made while the host
+	 * records pid 1, and the go finds pid 1 confined, with only the init left to run. */
 	enter_cgroup_namespace();
 	if (options.exec)
 		prepare_init_system();
 	confine(&options.confinement, false);
+	if (options.sync_fd >= 0)
+		wait_for_sync(options.sync_fd);
 	if (options.exec) {
 		char *sh[] = { "/bin/sh", "-c", init_script, NULL };
 		/* Where the init system says READY=1 (sd_notify): the SDK's socket, an abstract name in

@@ -363,7 +363,16 @@ final class NamespaceSpawner {
         @Override
         public Void apply(StepInputs in) throws Exception {
             Pid1 started = in.get(pid1);
-            Fds.write(started.go().fd(), new byte[] {'g'});
+            try {
+                Fds.write(started.go().fd(), new byte[] {'g'});
+            } catch (SyscallException e) {
+                // pid 1 ended before its go (its /proc, its time namespace or its confinement
+                // failed, each before the go), with its reason in LOG: the end of file on its
+                // ready pipe below says so.
+                if (!e.is(Errno.EPIPE)) {
+                    throw e;
+                }
+            }
             started.go().close();
             if (!Fds.awaitReadable(started.ready().fd(), READY_LIMIT)) {
                 throw new IOException("pid 1 (" + started.pid() + ") did not start the init within "
