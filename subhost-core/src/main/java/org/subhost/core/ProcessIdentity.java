@@ -1,8 +1,8 @@
 package org.subhost.core;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 
@@ -34,15 +34,16 @@ record ProcessIdentity(int pid, long startTime) {
 
     /** Field 22 of {@code /proc/PID/stat}, or empty when the process is gone or a zombie. */
     static OptionalLong startTime(int pid) {
-        String stat;
+        byte[] stat;
         try {
-            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        } catch (NoSuchFileException e) {
-            return OptionalLong.empty();
+            stat = Files.readAllBytes(Path.of("/proc/" + pid + "/stat"));
         } catch (IOException e) {
-            return OptionalLong.empty();
+            return OptionalLong.empty(); // NoSuchFileException: gone
         }
-        return startTimeOf(stat);
+        // Bytes as chars one to one: the command name (field 2) is any bytes its process
+        // chose (the name of the file it runs), and a name not in UTF-8 must not make a
+        // running process look gone.
+        return startTimeOf(new String(stat, StandardCharsets.ISO_8859_1));
     }
 
     /**
