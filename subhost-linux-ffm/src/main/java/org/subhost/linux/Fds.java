@@ -273,6 +273,25 @@ public final class Fds {
      * @throws SyscallException when the kernel refuses
      */
     public static byte[] read(int fd, int max) throws SyscallException {
+        return read(fd, max, false);
+    }
+
+    /**
+     * As {@link #read}, for a non-blocking descriptor whose reader reads until there is
+     * nothing left (an inotify queue): EAGAIN, nothing there now, is an answer (empty), for
+     * which no exception is made.
+     *
+     * @param fd an open descriptor, non-blocking
+     * @param max the most bytes to read
+     * @return the bytes read (an empty array at end of file); empty when nothing is there now
+     * @throws SyscallException when the kernel refuses with another errno
+     */
+    public static java.util.Optional<byte[]> readIfReady(int fd, int max) throws SyscallException {
+        return java.util.Optional.ofNullable(read(fd, max, true));
+    }
+
+    /** read(2), retried on EINTR; null for EAGAIN when {@code againIsAnswer}. */
+    private static byte[] read(int fd, int max, boolean againIsAnswer) throws SyscallException {
         if (max < 0) {
             throw new IllegalArgumentException("max (" + max + ") must not be negative");
         }
@@ -286,6 +305,9 @@ public final class Fds {
                     return Arrays.copyOf(buffer.toArray(JAVA_BYTE), (int) rc);
                 }
                 int errno = Native.errno(errnoSegment);
+                if (errno == Errno.EAGAIN && againIsAnswer) {
+                    return null;
+                }
                 if (errno != Errno.EINTR) {
                     throw new SyscallException("read", "fd " + fd + ", " + max + " bytes", errno);
                 }

@@ -1,9 +1,7 @@
 package org.subhost.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -69,11 +67,6 @@ public final class Inotify {
     // int inotify_add_watch(int fd, const char *pathname, uint32_t mask)
     private static final Downcall ADD_WATCH = Native.lazyDowncall("inotify_add_watch",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    // ssize_t read(int fd, void *buf, size_t count): its own, since EAGAIN, the end of every
-    // reading of a non-blocking queue, is an answer here and makes no exception.
-    private static final Downcall READ = Native.lazyDowncall("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-
     private Inotify() {}
 
     /**
@@ -142,27 +135,13 @@ public final class Inotify {
      */
     public static List<Event> read(int fd) throws SyscallException {
         List<Event> events = new ArrayList<>();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errnoSegment = Native.errnoSegment(arena);
-            MemorySegment buffer = arena.allocate(BUFFER);
-            while (true) {
-                long rc = (long) READ.call(errnoSegment, fd, Native.address(buffer), (long) BUFFER);
-                if (rc == -1) {
-                    int errno = Native.errno(errnoSegment);
-                    if (errno == Errno.EINTR) {
-                        continue;
-                    }
-                    if (errno == Errno.EAGAIN) {
-                        return events;
-                    }
-                    // As Fds.read words it.
-                    throw new SyscallException("read", "fd " + fd + ", " + BUFFER + " bytes", errno);
-                }
-                if (rc == 0) {
-                    return events;
-                }
-                decode(buffer.asSlice(0, rc).toArray(JAVA_BYTE), events);
+        while (true) {
+            // EAGAIN, the end of every reading of a non-blocking queue, is an answer: empty.
+            java.util.Optional<byte[]> bytes = Fds.readIfReady(fd, BUFFER);
+            if (bytes.isEmpty() || bytes.get().length == 0) {
+                return events;
             }
+            decode(bytes.get(), events);
         }
     }
 
