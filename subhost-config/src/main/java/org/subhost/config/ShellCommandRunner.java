@@ -279,6 +279,22 @@ final class ShellCommandRunner implements ValueCommandRunner {
             // (stdin is /dev/null and stderr inherited, so start() made no other).
             Set<String> made = new HashSet<>(ourPipes());
             made.removeAll(pipesBefore);
+            if (made.isEmpty()) {
+                // Our end is gone too: the JDK drains and closes the output of a process that
+                // exited. The pipe is then the new one on the standard output of what is left
+                // of the session (the command's background children).
+                for (ProcessHandle member : sessionMembers(pid)) {
+                    try {
+                        String target = Files.readSymbolicLink(Path.of("/proc", Long.toString(member.pid()), "fd", "1"))
+                                .toString();
+                        if (target.startsWith("pipe:") && !pipesBefore.contains(target)) {
+                            made.add(target);
+                        }
+                    } catch (IOException gone) {
+                        // ended meanwhile
+                    }
+                }
+            }
             return made;
         }
     }
